@@ -1,0 +1,10 @@
+"""Everything that knows the wire: framing, messages, decoding, links, recordings,
+replay and the virtual rig.  It knows nothing of newtons, athletes or Qt."""
+
+import serial
+
+__version__ = "0.1.0"
+
+# serial_for_url("replay://...") and ("virtual://...") find their handlers here.
+if "firmware_bridge.urlhandler" not in serial.protocol_handler_packages:
+    serial.protocol_handler_packages.append("firmware_bridge.urlhandler")

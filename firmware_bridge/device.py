@@ -1,0 +1,259 @@
+"""Byte devices behind pyserial: one interface for the virtual rig and replay.
+
+A :class:`ByteDevice` produces bytes as time passes and reacts to bytes from
+the host.  :class:`DeviceSerial` presents one in-process as a pyserial port
+(for ``serial_for_url`` handlers); :class:`PtyServer` presents one to other
+programs through a pseudo-terminal.  Either way the host-side code is the same
+code that reads a real rig.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import select
+import threading
+import time
+import tty
+from typing import Protocol
+
+import serial
+from serial.serialutil import PortNotOpenError, SerialBase, SerialException
+
+MAX_PENDING = 1 << 20  # bytes held for a pty nobody reads, like a full USB buffer
+
+
+class ByteDevice(Protocol):
+    """What a device must do to be served as a serial port."""
+
+    connected: bool  # False while "unplugged": reads fail, as with a pulled cable
+
+    def on_open(self, now: float) -> None:
+        """The host opened the port (a device answers with 0x00 and INFO)."""
+
+    def receive(self, data: bytes, now: float) -> None:
+        """Bytes from the host."""
+
+    def poll(self, now: float) -> bytes:
+        """Bytes the device has sent up to monotonic time ``now``."""
+
+    def next_due(self, now: float) -> float:
+        """Monotonic time at which ``poll`` will next have something new."""
+
+
+class DeviceSerial(SerialBase):
+    """A pyserial port backed by a :class:`ByteDevice`, driven by the reader's calls.
+
+    Subclasses implement ``make_device`` from ``self.portstr`` (the URL).
+    """
+
+    def make_device(self, url: str) -> ByteDevice:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def open(self) -> None:
+        if self._port is None:
+            raise SerialException("Port must be configured before it can be used.")
+        if self.is_open:
+            raise SerialException("Port is already open.")
+        self._rx = bytearray()
+        self._lock = threading.Lock()
+        try:
+            self.device = self.make_device(self.portstr)
+        except ValueError as exc:
+            raise SerialException(str(exc)) from exc
+        if not self.device.connected:
+            raise SerialException(f"could not open port {self.portstr}: device not connected")
+        self.is_open = True
+        self.device.on_open(time.monotonic())
+
+    def close(self) -> None:
+        self.is_open = False
+
+    def _reconfigure_port(self) -> None:
+        pass
+
+    def from_url(self, url: str) -> None:
+        """Keep the URL as given: subclasses parse it in make_device."""
+
+    def _pump(self) -> None:
+        if not self.device.connected:
+            raise SerialException("device disconnected")
+        data = self.device.poll(time.monotonic())
+        if data:
+            self._rx += data
+
+    @property
+    def in_waiting(self) -> int:
+        if not self.is_open:
+            raise PortNotOpenError()
+        with self._lock:
+            self._pump()
+            return len(self._rx)
+
+    def read(self, size: int = 1) -> bytes:
+        if not self.is_open:
+            raise PortNotOpenError()
+        deadline = None if self._timeout is None else time.monotonic() + self._timeout
+        while True:
+            with self._lock:
+                self._pump()
+                if len(self._rx) >= size or (
+                    self._rx and deadline is not None and self._timeout == 0
+                ):
+                    break
+                now = time.monotonic()
+                if deadline is not None and now >= deadline:
+                    break
+                wake = self.device.next_due(now)
+            limit = 0.05 if deadline is None else deadline - now
+            time.sleep(max(0.0, min(wake - now, limit, 0.05)))
+        with self._lock:
+            out = bytes(self._rx[:size])
+            del self._rx[:size]
+        return out
+
+    def write(self, data: bytes) -> int:
+        if not self.is_open:
+            raise PortNotOpenError()
+        if not self.device.connected:
+            raise SerialException("device disconnected")
+        data = bytes(data)
+        with self._lock:
+            self.device.receive(data, time.monotonic())
+        return len(data)
+
+    def reset_input_buffer(self) -> None:
+        with self._lock:
+            self._rx.clear()
+
+    def reset_output_buffer(self) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    @property
+    def out_waiting(self) -> int:
+        return 0
+
+    def cancel_read(self) -> None:
+        pass
+
+
+class PtyServer:
+    """Serve a :class:`ByteDevice` on a pseudo-terminal for other programs.
+
+    ``path`` is a stable symlink to the current pty's slave, so an unplug
+    (the pty goes away) and replug (a new pty) look to the host like the same
+    port vanishing and returning.
+    """
+
+    def __init__(self, device: ByteDevice, link_path: str | None = None) -> None:
+        self.device = device
+        self.link_path = link_path
+        self.dropped_bytes = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._master = -1
+        self._slave = -1
+        self._slave_name = ""
+        self._out = bytearray()
+
+    @property
+    def path(self) -> str:
+        return self.link_path or self._slave_name
+
+    def start(self) -> str:
+        self._open_pty()
+        self._thread = threading.Thread(target=self._run, name="pty-device", daemon=True)
+        self._thread.start()
+        return self.path
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+        self._close_pty()
+        if self.link_path:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.link_path)
+
+    def __enter__(self) -> PtyServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _open_pty(self) -> None:
+        master, slave = os.openpty()
+        tty.setraw(slave)
+        os.set_blocking(master, False)
+        self._master, self._slave = master, slave
+        self._slave_name = os.ttyname(slave)
+        self._out.clear()
+        if self.link_path:
+            tmp = f"{self.link_path}.tmp{os.getpid()}"
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            os.symlink(self._slave_name, tmp)
+            os.replace(tmp, self.link_path)
+        self.device.on_open(time.monotonic())
+
+    def _close_pty(self) -> None:
+        for fd in (self._master, self._slave):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._master = self._slave = -1
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if not self.device.connected:
+                if self._master >= 0:
+                    self._close_pty()
+                    if self.link_path:
+                        with contextlib.suppress(FileNotFoundError):
+                            os.unlink(self.link_path)
+                time.sleep(0.02)
+                self.device.poll(now)
+                continue
+            if self._master < 0:
+                self._open_pty()
+            timeout = max(0.0, min(self.device.next_due(now) - now, 0.05))
+            wlist = [self._master] if self._out else []
+            try:
+                readable, writable, _ = select.select([self._master], wlist, [], timeout)
+            except (OSError, ValueError):
+                continue
+            now = time.monotonic()
+            if readable:
+                try:
+                    data = os.read(self._master, 4096)
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EIO):
+                        raise
+                    data = b""
+                if data:
+                    self.device.receive(data, now)
+            self._out += self.device.poll(now)
+            if self._out:
+                try:
+                    written = os.write(self._master, self._out)
+                    del self._out[:written]
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EIO):
+                        raise
+                if len(self._out) > MAX_PENDING:
+                    excess = len(self._out) - MAX_PENDING
+                    del self._out[:excess]
+                    self.dropped_bytes += excess
+
+
+def open_port(url: str, timeout: float = 0.05, **kwargs: object) -> serial.SerialBase:
+    """Open a device path or any pyserial URL (replay://, virtual://, loop://, ...)."""
+    import firmware_bridge  # noqa: F401  (registers our URL handlers)
+
+    return serial.serial_for_url(url, timeout=timeout, **kwargs)

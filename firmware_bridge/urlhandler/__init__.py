@@ -1,0 +1,1 @@
+"""pyserial URL handlers (``replay://``, ``virtual://``): modules named protocol_<scheme>."""

@@ -1,0 +1,178 @@
+"""Property tests: no byte sequence makes the decoder raise, and damage to a
+valid stream changes the counters by exactly what protocol.md defines."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from firmware_bridge.decoder import Counters, StreamCollector, StreamDecoder, decode_bytes
+from firmware_bridge.messages import Ack, Event, EventCode, Heartbeat, SampleBlock, encode
+from tests.firmware_bridge.streams import INFO
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def run(data: bytes, cuts: list[int]) -> tuple[StreamCollector, StreamDecoder]:
+    decoder = StreamDecoder()
+    collector = StreamCollector()
+    bounds = sorted({0, len(data), *[c % (len(data) + 1) for c in cuts]})
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=False):
+        collector.add(decoder.feed(data[lo:hi]))
+    collector.add(decoder.finish())
+    return collector, decoder
+
+
+@st.composite
+def sample_stream(draw: st.DrawFn) -> tuple[list[bytes], list[int]]:
+    """INFO then sample frames (the last one never damaged); returns frames and sample counts."""
+    n = draw(st.integers(3, 12))
+    first = draw(st.sampled_from([0, 1000, 2**32 - 40]))
+    sizes = draw(st.lists(st.integers(1, 30), min_size=n, max_size=n))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    frames = [encode(INFO)]
+    index = first
+    for size in sizes:
+        counts = rng.integers(-(2**22), 2**22, (size, 2))
+        frames.append(encode(SampleBlock(index, counts)))
+        index += size
+    return frames, [0, *sizes]
+
+
+def expected_dropped(sizes: list[int], lost: list[int]) -> int:
+    """A loss shows as a gap only between two sample frames that did arrive."""
+    last = len(sizes) - 1
+    if min(lost) > 1 and max(lost) < last:
+        return sum(sizes[i] for i in lost)
+    return 0
+
+
+@SETTINGS
+@given(st.binary(max_size=3000), st.lists(st.integers(0, 4000), max_size=8))
+def test_random_bytes_never_raise_and_chunking_is_invisible(data: bytes, cuts: list[int]) -> None:
+    _, decoder = run(data, cuts)
+    whole = decode_bytes(data)
+    assert decoder.counters == whole.counters
+    assert decoder.counters.bytes_total == len(data)
+    c = decoder.counters
+    assert min(c.to_dict().values()) >= 0
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(list(range(256))), max_size=600).map(bytes))
+def test_bytes_from_a_small_alphabet_never_raise(data: bytes) -> None:
+    decoder = StreamDecoder()
+    for i in range(0, len(data), 13):
+        decoder.feed(data[i : i + 13])
+    decoder.finish()
+    assert decoder.counters.bytes_total == len(data)
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.one_of(
+            st.builds(Heartbeat, st.integers(0, 2**32 - 1)),
+            st.builds(Ack, st.integers(0x81, 0x84), st.integers(0, 3)),
+            st.builds(Event, st.sampled_from([3, 4, 5]), st.integers(0, 2**32 - 1), st.integers(0, 65535)),
+            st.just(INFO),
+        ),
+        max_size=20,
+    ),
+    st.lists(st.integers(0, 2000), max_size=6),
+)
+def test_valid_messages_come_back_whatever_the_chunks(messages: list, cuts: list[int]) -> None:
+    data = b"\x00" + b"".join(encode(m) for m in messages)
+    decoder = StreamDecoder()
+    out = []
+    bounds = sorted({0, len(data), *[c % (len(data) + 1) for c in cuts]})
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=False):
+        out += decoder.feed(data[lo:hi])
+    out += decoder.finish()
+    assert out == messages
+    overruns = sum(1 for m in messages if isinstance(m, Event) and m.code == EventCode.OVERRUN)
+    assert decoder.counters == Counters(
+        bytes_total=len(data), frames_ok=len(messages), overrun_events=overruns
+    )
+
+
+@SETTINGS
+@given(sample_stream(), st.integers(0, 10**6), st.lists(st.integers(0, 5000), max_size=5))
+def test_truncation(stream: tuple[list[bytes], list[int]], where: int, cuts: list[int]) -> None:
+    frames, sizes = stream
+    data = b"\x00" + b"".join(frames)
+    cut = where % (len(data) + 1)
+    collector, decoder = run(data[:cut], cuts)
+    ends = np.cumsum([1] + [len(f) for f in frames])  # bytes up to and including each delimiter
+    complete = int(np.searchsorted(ends[1:], cut, side="right"))
+    last_end = int(ends[complete]) if cut >= 1 else 0
+    c = decoder.counters
+    assert c.frames_ok == complete
+    assert c.frames_corrupt == 0
+    assert c.samples == sum(sizes[:complete])
+    assert c.tail_bytes == (cut - last_end if cut >= 1 else 0)
+    assert c.lead_in_bytes == 0
+    assert c.dropped_samples == 0
+
+
+@SETTINGS
+@given(sample_stream(), st.data())
+def test_one_bit_flip(stream: tuple[list[bytes], list[int]], data: st.DataObject) -> None:
+    frames, sizes = stream
+    k = data.draw(st.integers(1, len(frames) - 2), label="frame")
+    frame = bytearray(frames[k])
+    pos = data.draw(st.integers(0, len(frame) - 1), label="byte")
+    bit = data.draw(st.integers(0, 7), label="bit")
+    frame[pos] ^= 1 << bit
+    damaged = [*frames[:k], bytes(frame), *frames[k + 1 :]]
+    wire = b"\x00" + b"".join(damaged)
+    _, decoder = run(wire, data.draw(st.lists(st.integers(0, 5000), max_size=4)))
+    c = decoder.counters
+    if pos == len(frame) - 1:
+        # The delimiter itself: frame k and k+1 run together into one corrupt frame.
+        assert (c.frames_ok, c.frames_corrupt) == (len(frames) - 2, 1)
+        assert c.dropped_samples == expected_dropped(sizes, [k, k + 1])
+        return
+    pieces = [p for p in bytes(frame[:-1]).split(b"\x00") if p]
+    assert c.frames_ok == len(frames) - 1
+    assert c.frames_corrupt == len(pieces)
+    assert c.dropped_samples == expected_dropped(sizes, [k])
+    assert c.samples == sum(sizes) - sizes[k]
+
+
+@SETTINGS
+@given(
+    sample_stream(),
+    st.data(),
+    st.binary(min_size=1, max_size=400).map(lambda b: b.replace(b"\x00", b"\x07")),
+    st.booleans(),
+)
+def test_inserted_garbage(stream, data, garbage: bytes, terminated: bool) -> None:
+    frames, sizes = stream
+    k = data.draw(st.integers(1, len(frames) - 2), label="before frame")
+    insert = garbage + (b"\x00" if terminated else b"")
+    wire = b"\x00" + b"".join(frames[:k]) + insert + b"".join(frames[k:])
+    _, decoder = run(wire, data.draw(st.lists(st.integers(0, 5000), max_size=4)))
+    c = decoder.counters
+    assert c.frames_corrupt == 1
+    if terminated:
+        assert c.frames_ok == len(frames)
+        assert c.dropped_samples == 0
+    else:
+        # The garbage runs into frame k, which is lost with it.
+        assert c.frames_ok == len(frames) - 1
+        assert c.dropped_samples == expected_dropped(sizes, [k])
+
+
+@SETTINGS
+@given(sample_stream(), st.integers(1, 300))
+def test_capture_starting_mid_stream(stream, skip: int) -> None:
+    frames, _ = stream
+    data = b"".join(frames)  # no leading delimiter: the capture began mid-frame
+    skip = min(skip, len(frames[0]) - 1)
+    _, decoder = run(data[skip:], [])
+    c = decoder.counters
+    assert c.frames_corrupt == 0
+    assert c.lead_in_bytes == len(frames[0]) - 1 - skip
+    assert c.frames_ok == len(frames) - 1
