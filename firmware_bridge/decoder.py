@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from firmware_bridge.framing import MAX_ENCODED, decode_frame
+from firmware_bridge.framing import MAX_ENCODED, cobs_decode, decode_frame
 from firmware_bridge.messages import (
     DEVICE_TYPES,
     HOST_TYPES,
@@ -33,6 +33,7 @@ from firmware_bridge.messages import (
 HALF_RANGE = INDEX_MODULO // 2
 DETECT_BYTES = 64
 MAX_TEXT_LINE = 4096
+FEW_FRAMES = 8  # up to this many frames per chunk, COBS-decode them one by one
 DEFAULT_ADC_BITS = 24
 
 
@@ -77,29 +78,38 @@ _SERIAL = re.compile(rb"^#\s*serial\s*=\s*(\S+)", re.IGNORECASE)
 
 @dataclass
 class _IndexTracker:
-    """Turns wrapped device indices into unwrapped ones, counting gaps and restarts."""
+    """Turns wrapped device indices into unwrapped ones, counting gaps and restarts.
+
+    ``bases`` holds where each segment's index starts: the STARTED event's
+    index, or the first index seen when a stream starts mid-test or restarts.
+    """
 
     expected: int | None = None  # next raw (wrapped) index
     next_unwrapped: int = 0
     segment: int = 0
     seen_in_segment: bool = False
+    bases: dict[int, int] = field(default_factory=dict)
 
-    def new_segment(self) -> None:
+    def new_segment(self, start_index: int) -> None:
+        """A START: samples count from ``start_index``; any lost before the first are a gap."""
         if self.seen_in_segment:
             self.segment += 1
-        self.expected = None
+        self.expected = start_index % INDEX_MODULO
+        self.next_unwrapped = start_index
         self.seen_in_segment = False
+        self.bases[self.segment] = start_index
 
     def place(self, raw: int, count: int, counters: Counters) -> tuple[int, bool]:
         """Unwrapped first index of a run of ``count`` samples, and whether it continues."""
         contiguous = False
         if self.expected is None:
             unwrapped = raw
+            self.bases.setdefault(self.segment, raw)
         else:
             gap = (raw - self.expected) % INDEX_MODULO
             if gap == 0:
                 unwrapped = self.next_unwrapped
-                contiguous = True
+                contiguous = self.seen_in_segment
             elif gap < HALF_RANGE:
                 counters.dropped_samples += gap
                 unwrapped = self.next_unwrapped + gap
@@ -107,6 +117,7 @@ class _IndexTracker:
                 counters.device_restarts += 1
                 self.segment += 1
                 unwrapped = raw
+                self.bases[self.segment] = raw
         self.seen_in_segment = True
         self.expected = (raw + count) % INDEX_MODULO
         self.next_unwrapped = unwrapped + count
@@ -124,6 +135,8 @@ class StreamDecoder:
 
     def __init__(self, accept: str = "device", rate_hz: float | None = None) -> None:
         self.accept = DEVICE_TYPES if accept == "device" else HOST_TYPES
+        self._accepted = np.zeros(256, dtype=bool)  # by type byte (np.isin is slow on a live read)
+        self._accepted[list(self.accept)] = True
         self.counters = Counters()
         self.mode: str | None = None  # "binary" or "text"
         self.info: Info | None = None
@@ -165,13 +178,17 @@ class StreamDecoder:
             return []
         self.counters.bytes_total += len(data)
         if self.mode is None:
+            # The dialect is decided on the first DETECT_BYTES bytes alone, so the
+            # answer never depends on how the stream was chunked; a 0x00 among them
+            # (never in text) settles it at once, so a binary handshake never waits.
             self._pending += data
-            if b"\x00" in self._pending:
+            head = bytes(self._pending[:DETECT_BYTES])
+            if b"\x00" in head:
                 self.mode = "binary"
-            elif len(self._pending) >= DETECT_BYTES or b"\n" in self._pending:
-                self.mode = "text" if looks_like_text(bytes(self._pending)) else "binary"
-            else:
+            elif len(head) < DETECT_BYTES:
                 return []
+            else:
+                self.mode = "text" if looks_like_text(head) else "binary"
             data = bytes(self._pending)
             self._pending.clear()
         if self.mode == "text":
@@ -303,7 +320,7 @@ class StreamDecoder:
         if len(good) == 0:
             return []
         kinds = dec[start[good]]
-        accepted = np.isin(kinds, np.fromiter(self.accept, dtype=np.uint8))
+        accepted = self._accepted[kinds]
         counters.frames_unknown += int(np.count_nonzero(~accepted))
         good, kinds = good[accepted], kinds[accepted]
         body_len = length[good] - 2
@@ -384,7 +401,7 @@ class StreamDecoder:
             self.info = message
         elif isinstance(message, Event):
             if message.code == EventCode.STARTED:
-                self._index.new_segment()
+                self._index.new_segment(message.sample_index)
             elif message.code == EventCode.OVERRUN:
                 self.counters.overrun_events += 1
 
@@ -494,6 +511,8 @@ def _cobs_decode_bulk(
     Returns the decoded bytes of all frames back to back, each frame's start
     and length in them, and which frames were valid COBS.
     """
+    if len(starts) <= FEW_FRAMES:
+        return _cobs_decode_few(buf, starts, ends)
     n = len(starts)
     lengths = ends - starts
     valid = lengths <= MAX_ENCODED
@@ -524,6 +543,27 @@ def _cobs_decode_bulk(
     out_len = lengths - removed
     out_start = np.cumsum(out_len) - out_len
     return values[keep], out_start, out_len, valid
+
+
+def _cobs_decode_few(
+    buf: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_cobs_decode_bulk` for a live read of a few frames: a frame of
+    samples holds dozens of code blocks, and one NumPy step per block costs
+    far more than this plain loop (an invalid frame gets length 0)."""
+    raw = buf.tobytes()
+    parts: list[bytes] = []
+    lengths: list[int] = []
+    valid: list[bool] = []
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        payload = cobs_decode(raw[start:end]) if end - start <= MAX_ENCODED else None
+        valid.append(payload is not None)
+        lengths.append(0 if payload is None else len(payload))
+        if payload is not None:
+            parts.append(payload)
+    out_len = np.array(lengths, dtype=np.int64)
+    decoded = np.frombuffer(b"".join(parts), dtype=np.uint8)
+    return decoded, np.cumsum(out_len) - out_len, out_len, np.array(valid, dtype=bool)
 
 
 def _gather_samples(
@@ -607,7 +647,7 @@ class StreamCollector:
             index = np.concatenate(
                 [np.arange(b.first_index, b.end_index, dtype=np.int64) for b in self.blocks]
             )
-            index = _place_segments(index, segment)
+            index = _place_segments(index, segment, decoder._index.bases)
         else:
             counts = np.empty((0, 2), np.int32)
             flags = np.empty(0, np.uint8)
@@ -628,17 +668,24 @@ class StreamCollector:
         )
 
 
-def _place_segments(index: np.ndarray, segment: np.ndarray) -> np.ndarray:
-    """Lay segments one after another on a single axis (each starts after the last)."""
-    if len(index) == 0 or segment[0] == segment[-1]:
-        return index - (index[0] if len(index) else 0)
+def _place_segments(
+    index: np.ndarray, segment: np.ndarray, bases: dict[int, int]
+) -> np.ndarray:
+    """Lay segments one after another on a single axis, each from its own base.
+
+    Within a segment, time counts from its START (or from the first sample of
+    a capture that began mid-test); a later segment starts where the one
+    before it ended, so the axis never runs backwards.
+    """
+    if len(index) == 0:
+        return index
     out = index.copy()
     boundaries = np.flatnonzero(np.diff(segment)) + 1
     edges = np.concatenate(([0], boundaries, [len(index)]))
     offset = 0
     for lo, hi in zip(edges[:-1], edges[1:], strict=True):
-        part = index[lo:hi]
-        out[lo:hi] = part - part[0] + offset
+        base = bases.get(int(segment[lo]), int(index[lo]))
+        out[lo:hi] = index[lo:hi] - base + offset
         offset = int(out[hi - 1]) + 1
     return out
 

@@ -22,6 +22,7 @@ import serial
 from serial.serialutil import PortNotOpenError, SerialBase, SerialException
 
 MAX_PENDING = 1 << 20  # bytes held for a pty nobody reads, like a full USB buffer
+READER_GRACE_S = 0.05  # wait_for_reader: let the reader's open finish before writing
 
 
 class ByteDevice(Protocol):
@@ -159,6 +160,8 @@ class PtyServer:
         self._slave = -1
         self._slave_name = ""
         self._out = bytearray()
+        self._reader_since: float | None = None
+        self._reader_opened = False
 
     @property
     def path(self) -> str:
@@ -199,7 +202,36 @@ class PtyServer:
                 os.unlink(tmp)
             os.symlink(self._slave_name, tmp)
             os.replace(tmp, self.link_path)
-        self.device.on_open(time.monotonic())
+        self._reader_since = None
+        if getattr(self.device, "wait_for_reader", False):
+            # Hold no slave fd, so the master reports POLLHUP until a program opens
+            # the pty (termios settings persist).  Bytes written before that would
+            # be flushed by the reader's open, so the device waits (see _reader_present).
+            os.close(slave)
+            self._slave = -1
+        else:
+            self.device.on_open(time.monotonic())
+
+    def _reader_present(self, now: float) -> bool:
+        """For ``wait_for_reader`` devices: has a program held the pty open a moment?
+
+        The grace period lets the reader's open (which flushes the input queue)
+        finish before the first byte is written.  The device's ``on_open`` is
+        called then, once.
+        """
+        poller = select.poll()
+        poller.register(self._master, select.POLLHUP)
+        if any(events & select.POLLHUP for _, events in poller.poll(0)):
+            self._reader_since = None
+            return False
+        if self._reader_since is None:
+            self._reader_since = now
+        if now - self._reader_since < READER_GRACE_S:
+            return False
+        if not self._reader_opened:
+            self._reader_opened = True
+            self.device.on_open(now)
+        return True
 
     def _close_pty(self) -> None:
         for fd in (self._master, self._slave):
@@ -222,7 +254,13 @@ class PtyServer:
                 continue
             if self._master < 0:
                 self._open_pty()
-            timeout = max(0.0, min(self.device.next_due(now) - now, 0.05))
+            if self._slave < 0 and not self._reader_present(now):
+                time.sleep(0.01)
+                continue
+            # A device with ``backpressure`` (replay) is polled only once the reader
+            # has taken what it was given, so it is never dropped for a full pty.
+            held = bool(self._out) and getattr(self.device, "backpressure", False)
+            timeout = 0.05 if held else max(0.0, min(self.device.next_due(now) - now, 0.05))
             wlist = [self._master] if self._out else []
             try:
                 readable, writable, _ = select.select([self._master], wlist, [], timeout)
@@ -238,7 +276,8 @@ class PtyServer:
                     data = b""
                 if data:
                     self.device.receive(data, now)
-            self._out += self.device.poll(now)
+            if not held:
+                self._out += self.device.poll(now)
             if self._out:
                 try:
                     written = os.write(self._master, self._out)

@@ -9,7 +9,9 @@ from firmware_bridge.messages import Event, EventCode, Info, Message, SampleBloc
 INFO = Info(sample_rate_mhz=1_000_000, serial_number="NR-0001", firmware_version="1.2.3")
 
 
-def sample_frames(first: int, n_frames: int, per_frame: int = 10, seed: int = 0) -> list[SampleBlock]:
+def sample_frames(
+    first: int, n_frames: int, per_frame: int = 10, seed: int = 0
+) -> list[SampleBlock]:
     """Consecutive one-frame sample blocks starting at device index ``first``."""
     rng = np.random.default_rng(seed)
     return [
@@ -18,7 +20,9 @@ def sample_frames(first: int, n_frames: int, per_frame: int = 10, seed: int = 0)
     ]
 
 
-def session(n_frames: int = 20, per_frame: int = 10, first: int = 0, seed: int = 0) -> list[Message]:
+def session(
+    n_frames: int = 20, per_frame: int = 10, first: int = 0, seed: int = 0
+) -> list[Message]:
     """INFO, STARTED, sample frames, STOPPED: what a rig sends for one short test."""
     blocks = sample_frames(first, n_frames, per_frame, seed)
     return [

@@ -180,7 +180,9 @@ def test_saturation_counted_per_channel() -> None:
     top = 2**23 - 1
     counts = np.array([[top, 0], [5, -(2**23)], [1, 2], [1, 2]])
     flags = np.array([0, 0, SampleFlag.RIGHT_SATURATED, SampleFlag.RIGHT_SATURATED])
-    data = b"\x00" + encode(SampleBlock(0, counts[:2])) + encode(SampleBlock(2, counts[2:], flags[2:]))
+    data = (
+        b"\x00" + encode(SampleBlock(0, counts[:2])) + encode(SampleBlock(2, counts[2:], flags[2:]))
+    )
     stream = decode_bytes(data)
     assert stream.counters.saturated_left == 1
     assert stream.counters.saturated_right == 3

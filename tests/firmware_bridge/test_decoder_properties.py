@@ -75,7 +75,9 @@ def test_bytes_from_a_small_alphabet_never_raise(data: bytes) -> None:
         st.one_of(
             st.builds(Heartbeat, st.integers(0, 2**32 - 1)),
             st.builds(Ack, st.integers(0x81, 0x84), st.integers(0, 3)),
-            st.builds(Event, st.sampled_from([3, 4, 5]), st.integers(0, 2**32 - 1), st.integers(0, 65535)),
+            st.builds(
+                Event, st.sampled_from([3, 4, 5]), st.integers(0, 2**32 - 1), st.integers(0, 65535)
+            ),
             st.just(INFO),
         ),
         max_size=20,

@@ -1,0 +1,130 @@
+"""Load anything a rig's bytes were saved in: a station recording, a raw binary
+capture (``cat /dev/ttyACM0 > file``) or a text-dialect capture.
+
+The kind is recognised from the content, never the file name, so a renamed
+file still loads.  Whatever the container, the rig's bytes go through the one
+decoder (:mod:`firmware_bridge.decoder`), so the same bytes give the same
+samples whether they were recorded by the station or captured by hand.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from firmware_bridge.decoder import DecodedStream, StreamCollector, StreamDecoder
+from firmware_bridge.errors import InputError
+from firmware_bridge.messages import Info
+from firmware_bridge.recording import Recording, is_recording, parse_recording, read_file_bytes
+
+DECODE_CHUNK = 1 << 20
+
+
+class CaptureError(InputError):
+    """A capture that cannot be used; the message says why and what to do."""
+
+
+@dataclass
+class Capture:
+    """A loaded capture.
+
+    ``kind`` is "recording", "binary" or "text".  ``data`` is the rig's byte
+    stream (a recording's DATA bytes, or the whole raw file).  For a
+    recording, ``recording`` has the arrival time of each chunk.
+    """
+
+    path: str
+    kind: str
+    header: dict[str, Any] | None
+    stream: DecodedStream
+    data: bytes
+    warnings: list[str] = field(default_factory=list)
+    calibration: dict[str, Any] | None = None
+    recording: Recording | None = None
+
+    @property
+    def info(self) -> Info | None:
+        return self.stream.info
+
+
+def load_capture(
+    path: str | os.PathLike[str],
+    rate_hz: float | None = None,
+    *,
+    require_samples: bool = True,
+    require_rate: bool = True,
+) -> Capture:
+    """Read and decode a capture file.
+
+    ``rate_hz`` is used only when the capture carries no rate (no INFO, no
+    ``# rate=`` line, no INFO in the recording header).  With the default
+    ``require_*`` a capture without samples or without any rate is a
+    :class:`CaptureError`; ``inspect`` turns them off to show what there is.
+    """
+    source = str(path)
+    if rate_hz is not None and not (math.isfinite(rate_hz) and rate_hz > 0):
+        raise CaptureError(f"the sample rate must be a positive number of Hz, not {rate_hz}")
+    blob = read_file_bytes(path, CaptureError)
+    header: dict[str, Any] | None = None
+    recording: Recording | None = None
+    warnings: list[str] = []
+    header_info: Info | None = None
+    if is_recording(blob):
+        recording = parse_recording(blob, source)
+        del blob
+        header = recording.header
+        warnings += recording.warnings
+        data = recording.data
+        header_info = _header_info(header, warnings)
+    else:
+        data = blob
+    stream = decode_stream(data, rate_hz, header_info)
+    kind = "recording" if recording is not None else (stream.mode or "binary")
+    if stream.samples == 0 and require_samples:
+        if recording is not None:
+            raise CaptureError(f"{source}: the recording holds no samples (the rig never streamed)")
+        raise CaptureError(f"{source}: no samples found (not a rig capture?)")
+    if stream.samples and stream.sample_rate_hz is None and require_rate:
+        raise CaptureError(f"{source}: the capture carries no sample rate: pass --rate HZ")
+    calibration = recording.calibration if recording is not None else None
+    return Capture(
+        path=source,
+        kind=kind,
+        header=header,
+        stream=stream,
+        data=data,
+        warnings=warnings,
+        calibration=calibration,
+        recording=recording,
+    )
+
+
+def decode_stream(
+    data: bytes, rate_hz: float | None = None, info: Info | None = None
+) -> DecodedStream:
+    """Decode a whole byte stream; ``info`` (from a recording header) stands in
+    until the stream's own INFO arrives, so a recording started mid-stream
+    still knows its rate and ADC width."""
+    decoder = StreamDecoder(rate_hz=rate_hz)
+    if info is not None:
+        decoder.info = info
+    collector = StreamCollector()
+    view = memoryview(data)
+    for start in range(0, len(data), DECODE_CHUNK):
+        collector.add(decoder.feed(bytes(view[start : start + DECODE_CHUNK])))
+    collector.add(decoder.finish())
+    return collector.result(decoder)
+
+
+def _header_info(header: dict[str, Any], warnings: list[str]) -> Info | None:
+    value = header.get("info")
+    if not isinstance(value, dict):
+        return None
+    try:
+        info = Info.from_dict(value)
+    except (KeyError, TypeError, ValueError):
+        warnings.append("the recording header's INFO is malformed; ignored")
+        return None
+    return info if info.sample_rate_mhz > 0 else None

@@ -1,0 +1,940 @@
+"""The link to a rig: one port, one reader thread, every byte accounted for.
+
+Why it is built this way:
+
+- One reader thread owns the port and does nothing but read in chunks
+  (``read(in_waiting or 1)`` with a short time-out, never ``readline``),
+  record, decode and hand over.  Blocks reach the caller within a few
+  milliseconds of their bytes, and the thread's CPU use stays small.
+- The caller receives everything through one thread-safe queue of typed
+  :class:`LinkEvent` objects: sample blocks, other messages, state changes,
+  errors and counter snapshots.  Nothing is reported by raising in the
+  reader thread, and nothing is dropped: the queue is unbounded.
+- The reader thread never dies silently: whatever goes wrong becomes an
+  :class:`ErrorReported` event and a state change, and the link tries to
+  reopen the same port.  A rig that comes back is accepted only with the
+  serial number it had (checked on its INFO before any of its bytes are
+  used); another rig's data is never mixed in.
+- One :class:`~firmware_bridge.decoder.StreamDecoder` sees the whole byte
+  stream across reconnects, exactly as the recording stores it, so live
+  counters equal what ``analyze`` later finds in the recording.
+- Commands (START, STOP, SET_RATE, GET_INFO) are written from the caller's
+  thread and wait for the rig's ACK with a time-out; a refusal or a
+  time-out is a one-line :class:`LinkError`.
+- A passive source (``replay://``, or a text-dialect DIY rig) is not asked
+  for INFO and its ACKs are not awaited: its INFO, if any, comes from the
+  stream itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import serial
+from serial.serialutil import SerialException
+
+from firmware_bridge.decoder import StreamDecoder
+from firmware_bridge.device import open_port
+from firmware_bridge.errors import PortError
+from firmware_bridge.messages import (
+    Ack,
+    AckStatus,
+    Event,
+    EventCode,
+    GetInfo,
+    Heartbeat,
+    Info,
+    Message,
+    MsgType,
+    SampleBlock,
+    SetRate,
+    Start,
+    Stop,
+    encode,
+)
+from firmware_bridge.recording import RecordingWriter
+
+READ_TIMEOUT_S = 0.02
+SILENCE_S = 2.0
+RETRY_INTERVAL_S = 0.5
+FOREIGN_RETRY_INTERVAL_S = 2.0
+INFO_TIMEOUT_S = 0.5
+INFO_RETRIES = 2
+COMMAND_TIMEOUT_S = 1.0
+COUNTERS_INTERVAL_S = 0.5
+MAX_INTERNAL_ERRORS = 5  # within INTERNAL_ERROR_WINDOW_S: the reader gives up
+INTERNAL_ERROR_WINDOW_S = 10.0
+
+Opener = Callable[[str, float], serial.SerialBase]
+
+
+class LinkError(PortError):
+    """A command the rig refused or did not answer, or a link that is not connected."""
+
+
+class LinkState(StrEnum):
+    """Where the link stands.  ``idle`` means connected and not streaming."""
+
+    CONNECTING = "connecting"
+    IDLE = "idle"
+    STREAMING = "streaming"
+    SILENT = "silent"
+    DISCONNECTED = "disconnected"
+    RECONNECTING = "reconnecting"
+    CLOSED = "closed"
+
+
+CONNECTED_STATES = frozenset({LinkState.IDLE, LinkState.STREAMING, LinkState.SILENT})
+
+
+# -- events -------------------------------------------------------------------
+@dataclass(frozen=True)
+class LinkEvent:
+    """Base of everything on :attr:`Link.events`; ``t`` is ``time.monotonic()``."""
+
+    t: float
+
+
+@dataclass(frozen=True)
+class Blocks(LinkEvent):
+    """Sample blocks decoded from one read.
+
+    ``stream_offset`` is the number of stream bytes received up to the end of
+    that read (what a latency measurement lines up with the device's writes).
+    """
+
+    blocks: tuple[SampleBlock, ...]
+    stream_offset: int
+
+    @property
+    def samples(self) -> int:
+        return sum(len(b) for b in self.blocks)
+
+
+@dataclass(frozen=True)
+class Received(LinkEvent):
+    """Any other message from the rig (INFO, EVENT, HEARTBEAT, ACK), in stream order."""
+
+    message: Info | Event | Heartbeat | Ack
+    stream_offset: int
+
+
+@dataclass(frozen=True)
+class StateChanged(LinkEvent):
+    state: LinkState
+    previous: LinkState
+    detail: str
+
+
+@dataclass(frozen=True)
+class ErrorReported(LinkEvent):
+    """Something went wrong; ``kind`` is one of port, foreign_rig, command,
+    recording, internal.  ``fatal`` means the link has stopped for good."""
+
+    message: str
+    kind: str
+    fatal: bool = False
+
+
+@dataclass(frozen=True)
+class CountersSnapshot(LinkEvent):
+    """The decoder's counters and the link's own, every 0.5 s and at close."""
+
+    counters: dict[str, Any]
+
+
+@dataclass
+class LinkCounters:
+    """What the link itself counts (the decoder counts the stream)."""
+
+    bytes_received: int = 0
+    bytes_discarded: int = 0  # from another rig on the port, never used
+    bytes_sent: int = 0
+    reads: int = 0
+    disconnects: int = 0
+    reconnects: int = 0
+    commands_sent: int = 0
+    commands_refused: int = 0
+    command_timeouts: int = 0
+    reader_errors: int = 0
+    recording_errors: int = 0
+    reader_cpu_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class _Waiter:
+    """A command waiting for its ACK (or a caller waiting for an INFO)."""
+
+    __slots__ = ("kind", "deadline", "event", "result", "callback", "predicate")
+
+    def __init__(
+        self,
+        kind: int,
+        deadline: float,
+        callback: Callable[[Any], None] | None = None,
+        predicate: Callable[[Info], bool] | None = None,
+    ) -> None:
+        self.kind = kind
+        self.deadline = deadline
+        self.event = threading.Event()
+        self.result: Any = None
+        self.callback = callback
+        self.predicate = predicate
+
+    def resolve(self, result: Any) -> None:
+        self.result = result
+        if self.callback is not None:
+            self.callback(result)
+        self.event.set()
+
+
+def describe_open_error(port: str, exc: BaseException) -> str:
+    """One line saying why ``port`` did not open and what to do about it."""
+    code = getattr(exc, "errno", None)
+    text = str(exc)
+    if code == errno.ENOENT or "No such file" in text:
+        return (
+            f"cannot open {port}: no such device — is the rig plugged in? "
+            "(see 'nordic-station simulate' for a virtual rig)"
+        )
+    if code in (errno.EBUSY, errno.EAGAIN, errno.EWOULDBLOCK) or "exclusively lock" in text:
+        return f"cannot open {port}: the port is busy — is another program using it?"
+    if code == errno.EACCES or "Permission denied" in text:
+        return (
+            f"cannot open {port}: permission denied — on Linux add your user to the "
+            "'dialout' group and log in again"
+        )
+    if isinstance(exc, ValueError) and "protocol" in text:
+        return f"cannot open {port}: unknown kind of port ({text})"
+    detail = text.split(": ", 1)[-1] if text.startswith("[Errno") else text
+    return f"cannot open {port}: {detail or type(exc).__name__}"
+
+
+def _default_opener(port: str, timeout: float) -> serial.SerialBase:
+    # exclusive: two programs reading one rig would each get half the bytes.
+    return open_port(port, timeout=timeout, exclusive=True)
+
+
+class Link:
+    """A connection to one rig (or replay) with reconnects, commands and recording.
+
+    Typical use::
+
+        link = Link("/dev/ttyACM0", recorder=writer)
+        info = link.open()          # PortError if the port or the rig is not there
+        link.start()                # LinkError if the rig refuses or does not answer
+        while ...:
+            event = link.events.get(timeout=0.1)
+        link.stop(); link.close()
+
+    ``passive`` (default: True for ``replay://``) skips the INFO handshake and
+    does not wait for ACKs.  ``reconnect`` (default: False for ``replay://``,
+    whose reopening would play it again) keeps reopening a lost port.
+    ``opener(port, timeout)`` returns an open pyserial port (tests inject
+    their own devices).  The recorder is written to but never closed here.
+    """
+
+    def __init__(
+        self,
+        port: str,
+        *,
+        recorder: RecordingWriter | None = None,
+        passive: bool | None = None,
+        reconnect: bool | None = None,
+        expected_serial: str | None = None,
+        info_timeout: float = INFO_TIMEOUT_S,
+        info_retries: int = INFO_RETRIES,
+        command_timeout: float = COMMAND_TIMEOUT_S,
+        silence_s: float = SILENCE_S,
+        retry_interval: float = RETRY_INTERVAL_S,
+        read_timeout: float = READ_TIMEOUT_S,
+        opener: Opener | None = None,
+    ) -> None:
+        is_replay = port.startswith("replay://")
+        self.port = port
+        self.passive = is_replay if passive is None else passive
+        self.reconnect = (not is_replay) if reconnect is None else reconnect
+        self.expected_serial = expected_serial
+        self.info_timeout = info_timeout
+        self.info_retries = info_retries
+        self.command_timeout = command_timeout
+        self.silence_s = silence_s
+        self.retry_interval = retry_interval
+        self.read_timeout = read_timeout
+        self.events: queue.Queue[LinkEvent] = queue.Queue()
+        self._opener = opener or _default_opener
+        self._recorder = recorder
+        self._recorder_lock = threading.RLock()
+        self._recorded_info: Info | None = None
+        self._decoder = StreamDecoder()
+        self._stats = LinkCounters()
+        self._stats_lock = threading.Lock()  # decoder + stats, for consistent snapshots
+        self._lock = threading.RLock()  # state and waiters
+        self._write_lock = threading.Lock()
+        self._command_lock = threading.Lock()
+        self._closing = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._ser: serial.SerialBase | None = None
+        self._state = LinkState.CLOSED
+        self._detail = "not opened"
+        self._info: Info | None = None
+        self._serial: str | None = None
+        self._streaming = False  # what the rig should be doing (restored after a reconnect)
+        self._last_rx = 0.0
+        self._next_probe = 0.0
+        self._next_attempt = 0.0
+        self._next_counters = 0.0
+        self._foreign_serial: str | None = None
+        self._waiters: list[_Waiter] = []
+        self._info_waiters: list[_Waiter] = []
+        self._internal_errors: list[float] = []
+        self._opened = False
+
+    # -- public state ------------------------------------------------------------
+    @property
+    def state(self) -> LinkState:
+        return self._state
+
+    @property
+    def detail(self) -> str:
+        return self._detail
+
+    @property
+    def info(self) -> Info | None:
+        return self._info
+
+    @property
+    def serial_number(self) -> str | None:
+        return self._serial
+
+    @property
+    def connected(self) -> bool:
+        return self._state in CONNECTED_STATES
+
+    @property
+    def reader_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def counters(self) -> dict[str, Any]:
+        """The decoder's counters and the link's, as one consistent snapshot."""
+        with self._stats_lock:
+            return {**self._decoder.counters.to_dict(), **self._stats.to_dict()}
+
+    # -- life cycle --------------------------------------------------------------
+    def open(self) -> Info | None:
+        """Open the port, do the INFO handshake and start the reader thread.
+
+        Raises :class:`PortError` (one line) when the port is missing or busy
+        or no rig answers; returns the rig's INFO (None for a passive source).
+        """
+        if self._opened:
+            raise LinkError(f"the link to {self.port} was already opened")
+        self._opened = True
+        self._set_state(LinkState.CONNECTING, f"opening {self.port}")
+        try:
+            ser, info, pending = self._connect()
+            wanted = self.expected_serial
+            if info is not None and wanted and info.serial_number != wanted:
+                with contextlib.suppress(Exception):
+                    ser.close()
+                raise LinkError(f"the rig on {self.port} is {info.serial_number}, not {wanted}")
+        except PortError as exc:
+            self._set_state(LinkState.CLOSED, str(exc))
+            raise
+        if info is not None:
+            self._serial = info.serial_number
+        self._install(ser, info, pending)
+        self._thread = threading.Thread(target=self._run, name=f"link {self.port}", daemon=True)
+        self._thread.start()
+        return info
+
+    def close(self) -> None:
+        """Stop the reader, close the port, account for the stream's tail.
+
+        Does not send STOP and does not close the recorder (its owner does).
+        """
+        if self._state == LinkState.CLOSED and self._thread is None:
+            return
+        self._closing.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5.0)
+        self._drop_port()
+        now = time.monotonic()
+        with self._stats_lock:
+            tail = self._decoder.finish()
+        self._dispatch(tail, now)
+        self._fail_waiters()
+        self._emit(CountersSnapshot(now, self.counters()))
+        self._set_state(LinkState.CLOSED, "closed")
+        self._thread = None
+
+    def __enter__(self) -> Link:
+        if not self._opened:
+            self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- recording ---------------------------------------------------------------
+    def attach_recorder(self, recorder: RecordingWriter) -> None:
+        """Record every byte from now on (the header gets the rig's INFO if it lacks it)."""
+        with self._recorder_lock:
+            self._recorder = recorder
+            self._recorded_info = None
+            if self._info is not None:
+                self._record_info(self._info)
+
+    def detach_recorder(self) -> RecordingWriter | None:
+        """Stop recording; returns the writer (still open) after its last write."""
+        with self._recorder_lock:
+            recorder, self._recorder = self._recorder, None
+            return recorder
+
+    # -- commands ----------------------------------------------------------------
+    def start(self, timeout: float | None = None) -> None:
+        """START streaming; the next samples form a new segment."""
+        self._command(Start(), "START", timeout)
+        self._streaming = True
+        if self.connected:
+            self._set_state(LinkState.STREAMING, "streaming")
+
+    def stop(self, timeout: float | None = None) -> None:
+        self._command(Stop(), "STOP", timeout)
+        self._streaming = False
+        if self.connected:
+            self._set_state(LinkState.IDLE, "stopped")
+
+    def set_rate(self, rate_hz: float, timeout: float | None = None) -> Info | None:
+        """SET_RATE, then wait for the INFO the rig sends with its new rate."""
+        if not (math.isfinite(rate_hz) and rate_hz > 0):
+            raise LinkError(f"the sample rate must be a positive number of Hz, not {rate_hz}")
+        mhz = round(rate_hz * 1000)
+        timeout = self.command_timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        waiter = self._expect_info(lambda info: info.sample_rate_mhz == mhz, deadline)
+        try:
+            self._command(SetRate(mhz), f"SET_RATE {rate_hz:g} Hz", timeout)
+            if self.passive:
+                return None
+            return self._await_info(waiter, deadline, f"the new rate ({rate_hz:g} Hz)")
+        finally:
+            self._forget(self._info_waiters, waiter)
+
+    def get_info(self, timeout: float | None = None) -> Info:
+        """Ask the rig for INFO and return it."""
+        timeout = self.command_timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        waiter = self._expect_info(None, deadline)
+        try:
+            with self._command_lock:
+                ser = self._require_connected("GET_INFO")
+                self._write(ser, encode(GetInfo()), "GET_INFO")
+            return self._await_info(waiter, deadline, "INFO")
+        finally:
+            self._forget(self._info_waiters, waiter)
+
+    def _require_connected(self, name: str) -> serial.SerialBase:
+        ser = self._ser
+        if ser is None or not self.connected:
+            raise LinkError(f"cannot send {name}: the rig is not connected ({self._state})")
+        return ser
+
+    def _command(self, message: Message, name: str, timeout: float | None) -> Ack | None:
+        timeout = self.command_timeout if timeout is None else timeout
+        kind = message.body()[0]
+        with self._command_lock:
+            ser = self._require_connected(name)
+            if self.passive:
+                self._write(ser, encode(message), name)
+                return None
+            waiter = _Waiter(kind, time.monotonic() + timeout)
+            with self._lock:
+                self._waiters.append(waiter)
+            try:
+                self._write(ser, encode(message), name)
+                answered = waiter.event.wait(timeout)
+            finally:
+                self._forget(self._waiters, waiter)
+        if not answered:
+            with self._stats_lock:
+                self._stats.command_timeouts += 1
+            raise LinkError(
+                f"the rig on {self.port} did not acknowledge {name} within {timeout:g} s"
+            )
+        ack = waiter.result
+        if ack is None:
+            raise LinkError(f"the rig on {self.port} was lost before it acknowledged {name}")
+        if ack.status != AckStatus.OK:
+            with self._stats_lock:
+                self._stats.commands_refused += 1
+            raise LinkError(f"the rig on {self.port} refused {name}: {_status_text(ack.status)}")
+        return ack
+
+    def _write(self, ser: serial.SerialBase, data: bytes, name: str) -> None:
+        try:
+            with self._write_lock:
+                ser.write(data)
+        except (SerialException, OSError) as exc:
+            raise LinkError(f"cannot send {name} to {self.port}: {exc}") from None
+        now = time.monotonic()
+        with self._stats_lock:
+            self._stats.bytes_sent += len(data)
+            self._stats.commands_sent += 1
+        self._record(lambda rec: rec.write_sent(data, now - rec.start_monotonic))
+
+    def _send_async(self, message: Message, name: str, then: Callable[[], None] | None) -> None:
+        """A command from the reader thread itself: the ACK is checked as it arrives."""
+        kind = message.body()[0]
+
+        def answered(ack: Ack | None) -> None:
+            if ack is None:
+                with self._stats_lock:
+                    self._stats.command_timeouts += 1
+                self._error("command", f"the rig did not acknowledge {name} after reconnecting")
+            elif ack.status != AckStatus.OK:
+                with self._stats_lock:
+                    self._stats.commands_refused += 1
+                self._error("command", f"the rig refused {name}: {_status_text(ack.status)}")
+            elif then is not None:
+                then()
+
+        ser = self._ser
+        if ser is None:
+            return
+        if self.passive:
+            self._write(ser, encode(message), name)
+            if then is not None:
+                then()
+            return
+        waiter = _Waiter(kind, time.monotonic() + self.command_timeout, callback=answered)
+        with self._lock:
+            self._waiters.append(waiter)
+        self._write(ser, encode(message), name)
+
+    def _expect_info(self, predicate: Callable[[Info], bool] | None, deadline: float) -> _Waiter:
+        waiter = _Waiter(MsgType.INFO, deadline, predicate=predicate)
+        with self._lock:
+            self._info_waiters.append(waiter)
+        return waiter
+
+    def _await_info(self, waiter: _Waiter, deadline: float, what: str) -> Info:
+        if not waiter.event.wait(max(0.0, deadline - time.monotonic())):
+            with self._stats_lock:
+                self._stats.command_timeouts += 1
+            raise LinkError(f"the rig on {self.port} did not send {what} in time")
+        if waiter.result is None:
+            raise LinkError(f"the rig on {self.port} was lost before it sent {what}")
+        return waiter.result
+
+    def _forget(self, waiters: list[_Waiter], waiter: _Waiter) -> None:
+        with self._lock, contextlib.suppress(ValueError):
+            waiters.remove(waiter)
+
+    def _fail_waiters(self) -> None:
+        with self._lock:
+            waiters = self._waiters + self._info_waiters
+            self._waiters = []
+            self._info_waiters = []
+        for waiter in waiters:
+            self._safely(waiter.resolve, None)
+
+    # -- connecting --------------------------------------------------------------
+    def _connect(self) -> tuple[serial.SerialBase, Info | None, list[tuple[float, bytes]]]:
+        """Open the port and (unless passive) read until the rig's INFO.
+
+        Bytes read meanwhile are returned with their arrival times, not used:
+        the caller decides whether this rig's data may join the stream.  An
+        empty entry marks when a GET_INFO was sent.
+        """
+        try:
+            ser = self._opener(self.port, self.read_timeout)
+        except (SerialException, OSError, ValueError) as exc:
+            raise PortError(describe_open_error(self.port, exc)) from None
+        if self.passive:
+            return ser, None, []
+        pending: list[tuple[float, bytes]] = []
+        decoder = StreamDecoder()
+        try:
+            request = encode(GetInfo())
+            for _ in range(1 + self.info_retries):
+                ser.write(request)
+                pending.append((time.monotonic(), b""))  # a GET_INFO sent (see _install)
+                with self._stats_lock:
+                    self._stats.bytes_sent += len(request)
+                    self._stats.commands_sent += 1
+                deadline = time.monotonic() + self.info_timeout
+                while time.monotonic() < deadline and not self._closing.is_set():
+                    data = ser.read(ser.in_waiting or 1)
+                    if not data:
+                        continue
+                    pending.append((time.monotonic(), data))
+                    for message in decoder.feed(data):
+                        if isinstance(message, Info):
+                            return ser, message, pending
+                if self._closing.is_set():
+                    break
+        except (SerialException, OSError) as exc:
+            with contextlib.suppress(Exception):
+                ser.close()
+            raise PortError(f"lost {self.port} during the handshake: {exc}") from None
+        except BaseException:
+            with contextlib.suppress(Exception):
+                ser.close()
+            raise
+        with contextlib.suppress(Exception):
+            ser.close()
+        heard = sum(len(d) for _, d in pending)
+        raise PortError(
+            f"no INFO from {self.port} after {1 + self.info_retries} requests "
+            f"({heard} bytes heard): is it a Nordic rig? (a text-dialect rig needs passive mode)"
+        )
+
+    def _install(
+        self, ser: serial.SerialBase, info: Info | None, pending: list[tuple[float, bytes]]
+    ) -> None:
+        """Make an opened, verified port the link's port and use its first bytes."""
+        self._ser = ser
+        now = time.monotonic()
+        self._last_rx = now
+        self._next_counters = now
+        if info is not None:
+            detail = (
+                f"{info.serial_number} (firmware {info.firmware_version or '?'}, "
+                f"{info.sample_rate_hz:g} Hz)"
+            )
+        else:
+            detail = f"{self.port} (passive)"
+        self._set_state(LinkState.IDLE, f"connected to {detail}")
+        request = encode(GetInfo())
+        for t, data in pending:
+            if data:
+                self._accept(data, t)
+            else:
+                self._record(lambda rec, t=t: rec.write_sent(request, t - rec.start_monotonic))
+
+    def _reconnect_step(self) -> None:
+        now = time.monotonic()
+        if not self.reconnect:
+            self._closing.wait(0.05)
+            return
+        if now < self._next_attempt:
+            self._closing.wait(min(0.05, self._next_attempt - now))
+            return
+        self._next_attempt = now + self.retry_interval
+        if self._state != LinkState.RECONNECTING:
+            self._set_state(LinkState.RECONNECTING, f"trying to reopen {self.port}")
+        try:
+            ser, info, pending = self._connect()
+        except PortError as exc:
+            self._detail = str(exc)
+            return
+        if self._closing.is_set():
+            with contextlib.suppress(Exception):
+                ser.close()
+            return
+        wanted = self._serial or self.expected_serial
+        if info is not None and wanted is not None and info.serial_number != wanted:
+            with contextlib.suppress(Exception):
+                ser.close()
+            with self._stats_lock:
+                self._stats.bytes_discarded += sum(len(d) for _, d in pending)
+            self._next_attempt = time.monotonic() + FOREIGN_RETRY_INTERVAL_S
+            if self._foreign_serial != info.serial_number:
+                self._foreign_serial = info.serial_number
+                self._error(
+                    "foreign_rig",
+                    f"another rig ({info.serial_number}) is on {self.port}, not {wanted}: its "
+                    f"data is not used; plug {wanted} back in, or start a new recording "
+                    f"for {info.serial_number}",
+                )
+            return
+        self._foreign_serial = None
+        previous = self._info
+        with self._stats_lock:
+            self._stats.reconnects += 1
+        if info is not None and self._serial is None:
+            self._serial = info.serial_number
+        self._install(ser, info, pending)
+        self._resume(previous, info)
+
+    def _resume(self, previous: Info | None, info: Info | None) -> None:
+        """After a reconnect: same rate as before, and streaming again if it was."""
+        if self.passive:
+            return
+        restart = self._start_again if self._streaming else None
+        if (
+            previous is not None
+            and info is not None
+            and (info.sample_rate_mhz != previous.sample_rate_mhz)
+        ):
+            rate = previous.sample_rate_hz
+            self._send_async(SetRate(previous.sample_rate_mhz), f"SET_RATE {rate:g} Hz", restart)
+        elif restart is not None:
+            restart()
+
+    def _start_again(self) -> None:
+        def started() -> None:
+            if self.connected:
+                self._set_state(LinkState.STREAMING, "streaming again after reconnecting")
+
+        self._send_async(Start(), "START", started)
+
+    def _drop_port(self) -> None:
+        ser, self._ser = self._ser, None
+        if ser is not None:
+            with contextlib.suppress(Exception):
+                ser.close()
+
+    def _lost(self, reason: str) -> None:
+        """The port failed: close it, tell the caller, start reconnecting."""
+        self._drop_port()
+        with self._stats_lock:
+            self._stats.disconnects += 1
+        self._fail_waiters()
+        self._next_attempt = time.monotonic() + min(self.retry_interval, 0.1)
+        self._set_state(LinkState.DISCONNECTED, reason)
+
+    # -- the reader thread -------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            while not self._closing.is_set():
+                try:
+                    if self._ser is None:
+                        self._reconnect_step()
+                    else:
+                        self._read_step()
+                    self._housekeeping(time.monotonic())
+                except (SerialException, OSError) as exc:
+                    if self._closing.is_set():
+                        break
+                    self._lost(f"lost {self.port}: {_short(exc)}")
+                except LinkError as exc:  # a write from this thread failed: the port is gone
+                    if self._closing.is_set():
+                        break
+                    self._lost(str(exc))
+                except Exception as exc:  # a bug must not kill the link silently
+                    if self._closing.is_set():
+                        break
+                    if self._internal_error(exc):
+                        return
+        except BaseException as exc:  # the last resort: still reported
+            self._error("internal", f"link reader stopped: {type(exc).__name__}: {exc}", True)
+            self._drop_port()
+            self._set_state(LinkState.CLOSED, f"reader stopped: {exc}")
+            raise
+
+    def _internal_error(self, exc: Exception) -> bool:
+        """Report a bug in the reader and reconnect; True when it keeps recurring."""
+        now = time.monotonic()
+        with self._stats_lock:
+            self._stats.reader_errors += 1
+        self._internal_errors = [
+            t for t in self._internal_errors if now - t < INTERNAL_ERROR_WINDOW_S
+        ] + [now]
+        fatal = len(self._internal_errors) >= MAX_INTERNAL_ERRORS
+        self._error("internal", f"link reader error: {type(exc).__name__}: {exc}", fatal)
+        if fatal:
+            self._drop_port()
+            self._fail_waiters()
+            self._set_state(LinkState.CLOSED, "the link reader stopped after repeated errors")
+            return True
+        if self._ser is not None:
+            self._lost(f"reset after an internal error: {type(exc).__name__}: {exc}")
+        return False
+
+    def _read_step(self) -> None:
+        ser = self._ser
+        assert ser is not None
+        data = ser.read(ser.in_waiting or 1)
+        if not data:
+            return
+        more = ser.in_waiting
+        if more:
+            data += ser.read(more)
+        self._accept(data, time.monotonic())
+
+    def _accept(self, data: bytes, now: float) -> None:
+        """Bytes from the verified rig: record them first, then decode and hand over."""
+        self._record(lambda rec: rec.write(data, now - rec.start_monotonic))
+        with self._stats_lock:
+            self._stats.bytes_received += len(data)
+            self._stats.reads += 1
+            messages = self._decoder.feed(data)
+            offset = self._stats.bytes_received
+        self._dispatch(messages, now, offset)
+
+    def _dispatch(self, messages: list[Message], now: float, offset: int | None = None) -> None:
+        if not messages:
+            return
+        if offset is None:
+            offset = self._stats.bytes_received
+        self._last_rx = now
+        blocks: list[SampleBlock] = []
+        for message in messages:
+            if isinstance(message, SampleBlock):
+                blocks.append(message)
+                continue
+            if blocks:
+                self._emit(Blocks(now, tuple(blocks), offset))
+                blocks = []
+            self._emit(Received(now, message, offset))  # type: ignore[arg-type]
+            self._note(message, now)
+        if blocks:
+            self._emit(Blocks(now, tuple(blocks), offset))
+            if self._state in (LinkState.IDLE, LinkState.SILENT):
+                self._streaming = True
+                self._set_state(LinkState.STREAMING, "samples arriving")
+        if self._state == LinkState.SILENT:
+            state = LinkState.STREAMING if self._streaming else LinkState.IDLE
+            self._set_state(state, "the rig is sending again")
+
+    def _note(self, message: Message, now: float) -> None:
+        if isinstance(message, Ack):
+            with self._lock:
+                waiter = next((w for w in self._waiters if w.kind == message.command_type), None)
+                if waiter is not None:
+                    self._waiters.remove(waiter)
+            if waiter is not None:
+                waiter.resolve(message)
+        elif isinstance(message, Info):
+            self._on_info(message)
+        elif isinstance(message, Event):
+            if message.code == EventCode.STARTED and self._state in CONNECTED_STATES:
+                self._streaming = True
+                self._set_state(LinkState.STREAMING, "the rig started streaming")
+            elif message.code == EventCode.STOPPED and self._state in CONNECTED_STATES:
+                self._streaming = False
+                self._set_state(LinkState.IDLE, "the rig stopped streaming")
+        elif isinstance(message, Heartbeat) and self._state == LinkState.STREAMING:
+            self._set_state(LinkState.IDLE, "the rig is not streaming (it sent a heartbeat)")
+
+    def _on_info(self, info: Info) -> None:
+        if self._serial is None:
+            self._serial = info.serial_number
+        elif info.serial_number != self._serial:
+            self._error(
+                "foreign_rig",
+                f"the stream on {self.port} now comes from rig {info.serial_number}, "
+                f"not {self._serial}: its data is from another rig",
+            )
+        self._info = info
+        with self._recorder_lock:
+            self._record_info(info)
+        with self._lock:
+            ready = [w for w in self._info_waiters if w.predicate is None or w.predicate(info)]
+            for waiter in ready:
+                self._info_waiters.remove(waiter)
+        for waiter in ready:
+            waiter.resolve(info)
+
+    def _record_info(self, info: Info) -> None:
+        """(under _recorder_lock) put a new INFO in the recording's header."""
+        recorder = self._recorder
+        if recorder is None or info == self._recorded_info:
+            return
+        if self._recorded_info is None and recorder.header.get("info") == info.to_dict():
+            self._recorded_info = info
+            return
+        try:
+            recorder.set_info(info)
+            self._recorded_info = info
+        except Exception as exc:
+            self._recording_failed(exc)
+
+    def _record(self, action: Callable[[RecordingWriter], None]) -> None:
+        with self._recorder_lock:
+            recorder = self._recorder
+            if recorder is None:
+                return
+            try:
+                action(recorder)
+            except Exception as exc:
+                self._recording_failed(exc)
+
+    def _recording_failed(self, exc: Exception) -> None:
+        """(under _recorder_lock) stop recording and say so; the link goes on."""
+        self._recorder = None
+        with self._stats_lock:
+            self._stats.recording_errors += 1
+        self._error("recording", f"recording stopped: {exc}")
+
+    def _housekeeping(self, now: float) -> None:
+        state = self._state
+        if state in (LinkState.IDLE, LinkState.STREAMING) and now - self._last_rx > self.silence_s:
+            self._set_state(LinkState.SILENT, f"no data from the rig for {self.silence_s:g} s")
+            self._next_probe = now
+        if self._state == LinkState.SILENT and not self.passive and now >= self._next_probe:
+            self._next_probe = now + self.silence_s
+            ser = self._ser
+            if ser is not None:
+                self._write(ser, encode(GetInfo()), "GET_INFO")
+        self._expire_waiters(now)
+        if now >= self._next_counters:
+            self._next_counters = now + COUNTERS_INTERVAL_S
+            with self._stats_lock:
+                self._stats.reader_cpu_s = time.thread_time()
+            self._emit(CountersSnapshot(now, self.counters()))
+
+    def _expire_waiters(self, now: float) -> None:
+        with self._lock:
+            if not self._waiters:
+                return
+            expired = [w for w in self._waiters if w.callback is not None and w.deadline < now]
+            for waiter in expired:
+                self._waiters.remove(waiter)
+        for waiter in expired:
+            waiter.resolve(None)
+
+    # -- events ------------------------------------------------------------------
+    def _emit(self, event: LinkEvent) -> None:
+        self.events.put(event)
+
+    def _error(self, kind: str, message: str, fatal: bool = False) -> None:
+        self._emit(ErrorReported(time.monotonic(), message, kind, fatal))
+        self._record(lambda rec: rec.note("error", kind=kind, message=message))
+
+    def _set_state(self, state: LinkState, detail: str) -> None:
+        with self._lock:
+            previous = self._state
+            if state == previous or (self._closing.is_set() and state != LinkState.CLOSED):
+                return
+            self._detail = detail
+            self._state = state
+        now = time.monotonic()
+        self._emit(StateChanged(now, state, previous, detail))
+        if state != LinkState.CLOSED:
+            self._record(lambda rec: rec.note("state", state=str(state), detail=detail))
+
+    def _safely(self, fn: Callable[..., None], *args: Any) -> None:
+        try:
+            fn(*args)
+        except Exception as exc:  # a callback's failure is reported, not raised here
+            self._error("internal", f"{type(exc).__name__}: {exc}")
+
+
+def _status_text(status: int) -> str:
+    try:
+        return {
+            AckStatus.UNKNOWN_COMMAND: "unknown command",
+            AckStatus.BAD_ARGUMENT: "bad argument",
+            AckStatus.BUSY: "busy (stop streaming first)",
+        }[AckStatus(status)]
+    except (ValueError, KeyError):
+        return f"status {status}"
+
+
+def _short(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__

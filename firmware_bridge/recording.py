@@ -1,0 +1,584 @@
+"""Station recordings: every byte a rig sent, with the time it arrived.
+
+A recording keeps the raw bytes rather than decoded samples so that any result
+can be recomputed by a later (better) decoder, and the arrival times so that a
+replay reproduces the live pacing.  It is written while the rig streams, so
+the format is append-only and self-checking: a crash, a kill or a cut copy
+loses at most the last moments, never what came before.
+
+Format, version 1 (all integers little-endian; docs/recording-format.md says
+the same at more length)::
+
+    file    = magic header record*
+    magic   = "NSREC1\\n"                       7 bytes; the digit is the version
+    header  = u32 n, n bytes of UTF-8 JSON (an object), u32 crc32(JSON)
+    record  = sync "\\xa5\\x5a", u8 type, u8 flags (0), u32 length, f64 t,
+              length bytes of payload, u32 crc32(type .. end of payload)
+
+``crc32`` is zlib's (IEEE 802.3).  ``t`` is seconds after the header's
+``start_monotonic`` on the host's monotonic clock.  Record types:
+
+- 1 DATA: bytes received from the rig, exactly as read, in order;
+- 2 SENT: bytes the host sent to the rig (commands);
+- 3 UPDATE: a JSON object whose keys replace the header's, in file order
+  (how an INFO learned after the file was opened gets into the header);
+- 4 NOTE: a JSON object logging a link event (``{"event": "disconnected", ...}``);
+- other types are skipped and counted, so later versions can add some.
+
+Header keys: ``format`` ("nordic-station.recording/1"), ``port``,
+``started_utc`` (ISO 8601), ``start_monotonic``, ``station_version``,
+``info`` (the rig's INFO as a dict, or null), ``calibration`` (a calibration
+certificate as a dict, or null) and ``metadata`` (free object).  Unknown keys
+are kept.
+
+The writer sends buffered records to the operating system at least every
+0.5 s (a background thread, so it holds even when no further write comes) and
+on close, when it also fsyncs.  The reader returns everything intact: a
+damaged header or record is skipped up to the next record whose sync bytes and
+CRC check, a cut-off last record is dropped, and each such event becomes a
+warning string, never an exception.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import errno
+import json
+import os
+import struct
+import threading
+import time
+import zlib
+from dataclasses import dataclass, field
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import firmware_bridge
+from firmware_bridge.errors import InputError
+from firmware_bridge.messages import Info
+
+VERSION = 1
+MAGIC = b"NSREC1\n"
+MAGIC_PREFIX = b"NSREC"
+FORMAT = "nordic-station.recording/1"
+SYNC = b"\xa5\x5a"
+RECORD_HEAD = struct.Struct("<2sBBId")  # sync, type, flags, length, t
+HEADER_LENGTH = struct.Struct("<I")
+CRC = struct.Struct("<I")
+RECORD_OVERHEAD = RECORD_HEAD.size + CRC.size
+MAX_RECORD = 1 << 24  # payload bytes; larger writes are split
+MAX_HEADER = 1 << 24
+FLUSH_INTERVAL_S = 0.5
+
+
+class RecordType(IntEnum):
+    DATA = 1
+    SENT = 2
+    UPDATE = 3
+    NOTE = 4
+
+
+class RecordingError(InputError):
+    """A recording that cannot be opened at all (missing, unreadable, empty, not one)."""
+
+
+def _utc_now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="microseconds")
+
+
+def _jsonable(info: Info | dict | None) -> dict | None:
+    if info is None:
+        return None
+    if isinstance(info, Info):
+        return info.to_dict()
+    return dict(info)
+
+
+def encode_record(kind: int, payload: bytes, t: float) -> bytes:
+    """One record's bytes (payload at most MAX_RECORD bytes)."""
+    head = RECORD_HEAD.pack(SYNC, kind, 0, len(payload), t)
+    crc = zlib.crc32(payload, zlib.crc32(head[2:]))
+    return head + payload + CRC.pack(crc)
+
+
+def encode_header(header: dict) -> bytes:
+    text = json.dumps(header, separators=(",", ":"), sort_keys=False).encode("utf-8")
+    return MAGIC + HEADER_LENGTH.pack(len(text)) + text + CRC.pack(zlib.crc32(text))
+
+
+class RecordingWriter:
+    """Append a rig's bytes to a recording file, crash-safely.
+
+    ``write`` is cheap (it buffers); a background thread hands the buffer to
+    the OS when its oldest record is ``flush_interval`` old, so a killed
+    process loses at most that much.  A failed disk write is raised by the
+    next ``write``/``flush``/``close`` as :class:`RecordingError`, never lost.
+    The file is created with mode 0o600 (raw data of people) and, unless
+    ``overwrite``, must not exist yet.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        port: str | None = None,
+        info: Info | dict | None = None,
+        calibration: dict | None = None,
+        metadata: dict | None = None,
+        station_version: str | None = None,
+        overwrite: bool = False,
+        flush_interval: float = FLUSH_INTERVAL_S,
+    ) -> None:
+        self.path = Path(path)
+        self.flush_interval = flush_interval
+        self.start_monotonic = time.monotonic()
+        self.header: dict[str, Any] = {
+            "format": FORMAT,
+            "port": port,
+            "started_utc": _utc_now(),
+            "start_monotonic": self.start_monotonic,
+            "station_version": station_version or firmware_bridge.__version__,
+            "info": _jsonable(info),
+            "calibration": dict(calibration) if calibration is not None else None,
+            "metadata": dict(metadata or {}),
+        }
+        head = encode_header(self.header)
+        flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+        flags |= os.O_TRUNC if overwrite else os.O_EXCL
+        try:
+            self._fd = os.open(self.path, flags, 0o600)
+        except FileExistsError:
+            raise RecordingError(f"{self.path} already exists") from None
+        except OSError as exc:
+            raise RecordingError(f"cannot create {self.path}: {exc.strerror or exc}") from None
+        self.bytes_written = 0  # DATA payload bytes accepted
+        self.records = 0
+        self._buf = bytearray()
+        self._pending_since: float | None = None
+        self._error: OSError | None = None
+        self._closing = False
+        self._closed = False
+        self._cond = threading.Condition(threading.Lock())
+        self._io_lock = threading.Lock()
+        try:
+            _write_all(self._fd, head)
+        except OSError as exc:
+            os.close(self._fd)
+            raise RecordingError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        self._thread = threading.Thread(target=self._flusher, name="recording-flush", daemon=True)
+        self._thread.start()
+
+    # -- writing -------------------------------------------------------------
+    def write(self, data: bytes, t: float | None = None) -> None:
+        """Bytes received from the rig; ``t`` is seconds since ``start_monotonic``."""
+        if not data:
+            return
+        self._append(RecordType.DATA, bytes(data), t)
+        self.bytes_written += len(data)
+
+    def write_sent(self, data: bytes, t: float | None = None) -> None:
+        """Bytes the host sent to the rig."""
+        if data:
+            self._append(RecordType.SENT, bytes(data), t)
+
+    def update_header(self, t: float | None = None, **fields: Any) -> None:
+        """Replace header keys from now on (e.g. ``info=...`` once INFO has arrived)."""
+        if "info" in fields:
+            fields["info"] = _jsonable(fields["info"])
+        self.header.update(fields)
+        self._append(RecordType.UPDATE, json.dumps(fields).encode("utf-8"), t)
+
+    def set_info(self, info: Info | dict, t: float | None = None) -> None:
+        self.update_header(t, info=info)
+
+    def note(self, event: str, t: float | None = None, **fields: Any) -> None:
+        """Log a link event (disconnect, reconnect, error) in the file."""
+        payload = json.dumps({"event": event, **fields}, default=str).encode("utf-8")
+        self._append(RecordType.NOTE, payload, t)
+
+    def _append(self, kind: int, payload: bytes, t: float | None) -> None:
+        now = time.monotonic()
+        if t is None:
+            t = now - self.start_monotonic
+        if len(payload) <= MAX_RECORD:
+            record = encode_record(kind, payload, t)
+        else:
+            record = b"".join(
+                encode_record(kind, payload[i : i + MAX_RECORD], t)
+                for i in range(0, len(payload), MAX_RECORD)
+            )
+        with self._cond:
+            self._raise_if_failed()
+            if self._closing:
+                raise RecordingError(f"recording {self.path} is closed")
+            self._buf += record
+            self.records += 1
+            if self._pending_since is None:
+                self._pending_since = now
+                self._cond.notify()
+
+    # -- flushing ------------------------------------------------------------
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise RecordingError(
+                f"cannot write recording {self.path}: {self._error.strerror or self._error}"
+            )
+
+    def _flusher(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closing and self._pending_since is None:
+                    self._cond.wait()
+                if self._closing:
+                    return
+                deadline = self._pending_since + self.flush_interval
+                while not self._closing and (remaining := deadline - time.monotonic()) > 0:
+                    self._cond.wait(remaining)
+                if self._closing:
+                    return
+            self._flush_buffer()
+
+    def _flush_buffer(self) -> None:
+        with self._io_lock:
+            with self._cond:
+                if self._error is not None:
+                    # A failed writer stays failed: every later call raises.
+                    self._buf.clear()
+                if not self._buf:
+                    self._pending_since = None
+                    return
+                chunk = bytes(self._buf)
+                self._buf.clear()
+                self._pending_since = None
+            try:
+                _write_all(self._fd, chunk)
+            except OSError as exc:
+                with self._cond:
+                    self._error = exc
+
+    def flush(self, sync: bool = False) -> None:
+        """Hand everything written so far to the OS (and to the disk with ``sync``)."""
+        self._flush_buffer()
+        self._raise_if_failed()
+        if sync:
+            with self._io_lock:
+                os.fsync(self._fd)
+
+    def close(self) -> None:
+        """Flush, fsync and close; safe to call twice."""
+        if self._closed:
+            return
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        self._thread.join()
+        self._flush_buffer()
+        self._closed = True
+        try:
+            if self._error is None:
+                with contextlib.suppress(OSError):
+                    os.fsync(self._fd)
+        finally:
+            os.close(self._fd)
+        self._raise_if_failed()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __enter__(self) -> RecordingWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            written = os.write(fd, view)
+        except InterruptedError:
+            continue
+        view = view[written:]
+
+
+# -- reading -----------------------------------------------------------------
+@dataclass
+class Recording:
+    """What a recording holds, as far as it is intact.
+
+    ``data`` is every DATA byte joined; chunk ``i`` is
+    ``data[chunk_ends[i-1]:chunk_ends[i]]`` and arrived ``chunk_times[i]``
+    seconds after the start.  ``header`` is the file header with every
+    UPDATE applied.
+    """
+
+    header: dict[str, Any]
+    data: bytes
+    chunk_times: np.ndarray
+    chunk_ends: np.ndarray
+    sent: list[tuple[float, bytes]] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    records: int = 0
+    unknown_records: int = 0
+    damaged_bytes: int = 0
+
+    @property
+    def info(self) -> dict | None:
+        value = self.header.get("info")
+        return value if isinstance(value, dict) else None
+
+    @property
+    def calibration(self) -> dict | None:
+        value = self.header.get("calibration")
+        return value if isinstance(value, dict) else None
+
+    @property
+    def duration_s(self) -> float:
+        """Seconds from the start to the last received chunk."""
+        return float(self.chunk_times[-1]) if len(self.chunk_times) else 0.0
+
+
+def read_file_bytes(path: str | os.PathLike[str], error: type[InputError]) -> bytes:
+    """A whole file; a missing, unreadable or empty one raises ``error`` in one line."""
+    path = Path(path)
+    try:
+        blob = path.read_bytes()
+    except FileNotFoundError:
+        raise error(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise error(f"{path} is a directory, not a file") from None
+    except PermissionError:
+        raise error(f"cannot read {path}: permission denied") from None
+    except OSError as exc:
+        if exc.errno == errno.EISDIR:
+            raise error(f"{path} is a directory, not a file") from None
+        raise error(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not blob:
+        raise error(f"{path} is empty")
+    return blob
+
+
+def is_recording(blob: bytes) -> bool:
+    """True for a station recording, even one whose magic or header is damaged."""
+    if blob.startswith(MAGIC_PREFIX):
+        return True
+    return _find_record(blob, 0, limit=1 << 16) >= 0
+
+
+def read_recording(path: str | os.PathLike[str]) -> Recording:
+    """Read a recording file (see the module docstring for what damage does)."""
+    return parse_recording(read_file_bytes(path, RecordingError), str(path))
+
+
+def parse_recording(blob: bytes, source: str = "recording") -> Recording:
+    """Parse a recording held in memory; only a non-recording raises."""
+    warnings: list[str] = []
+    header: dict[str, Any] = {}
+    if blob.startswith(MAGIC_PREFIX) and not blob.startswith(MAGIC):
+        version = blob[len(MAGIC_PREFIX) : len(MAGIC)].rstrip(b"\n")
+        if version.isdigit() and int(version) > VERSION:
+            raise RecordingError(
+                f"{source} is a version {int(version)} recording; this station reads version "
+                f"{VERSION}: update Nordic Station"
+            )
+    if blob.startswith(MAGIC):
+        header, pos, problem = _parse_header(blob)
+        if problem:
+            warnings.append(f"the recording header is damaged ({problem}); its fields are lost")
+            found = _find_record(blob, len(MAGIC))
+            pos = found if found >= 0 else len(blob)
+    else:
+        pos = _find_record(blob, 0)
+        if pos < 0:
+            raise RecordingError(f"{source} is not a station recording")
+        warnings.append("the recording's magic and header are damaged; its fields are lost")
+    recording = _parse_records(blob, pos, header, warnings)
+    return recording
+
+
+def _parse_header(blob: bytes) -> tuple[dict[str, Any], int, str | None]:
+    start = len(MAGIC)
+    if len(blob) < start + HEADER_LENGTH.size:
+        return {}, len(blob), "cut off"
+    (n,) = HEADER_LENGTH.unpack_from(blob, start)
+    text_start = start + HEADER_LENGTH.size
+    end = text_start + n
+    if n > MAX_HEADER or end + CRC.size > len(blob):
+        return {}, start, "bad length or cut off"
+    text = blob[text_start:end]
+    if zlib.crc32(text) != CRC.unpack_from(blob, end)[0]:
+        return {}, start, "checksum mismatch"
+    try:
+        header = json.loads(text.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return {}, start, "not valid JSON"
+    if not isinstance(header, dict):
+        return {}, start, "not a JSON object"
+    return header, end + CRC.size, None
+
+
+def _record_at(blob: bytes, pos: int) -> int:
+    """End of the intact record at ``pos`` (after its CRC), or -1."""
+    if len(blob) - pos < RECORD_OVERHEAD or blob[pos : pos + 2] != SYNC:
+        return -1
+    (length,) = HEADER_LENGTH.unpack_from(blob, pos + 4)
+    end = pos + RECORD_HEAD.size + length
+    if length > MAX_RECORD or end + CRC.size > len(blob):
+        return -1
+    if zlib.crc32(memoryview(blob)[pos + 2 : end]) != CRC.unpack_from(blob, end)[0]:
+        return -1
+    return end + CRC.size
+
+
+def _find_record(blob: bytes, start: int, limit: int | None = None) -> int:
+    """Offset of the first intact record at or after ``start`` (within ``limit`` bytes)."""
+    stop = len(blob) if limit is None else min(len(blob), start + limit)
+    pos = blob.find(SYNC, start, stop)
+    while pos >= 0:
+        if _record_at(blob, pos) >= 0:
+            return pos
+        pos = blob.find(SYNC, pos + 1, stop)
+    return -1
+
+
+def _scan(blob: bytes, pos: int) -> tuple[list[int], int]:
+    """Positions of the run of intact records starting at ``pos``, and where it ends.
+
+    No Python loop over records: every sync mark in the file is a candidate,
+    each candidate's length says where the next record must start, and the
+    chain from ``pos`` is followed by pointer doubling.  The CRCs are then
+    checked in one comprehension, so a long recording reads fast.
+    """
+    size = len(blob)
+    buf = np.frombuffer(blob, dtype=np.uint8)
+    cand = pos + np.flatnonzero((buf[pos : size - 1] == SYNC[0]) & (buf[pos + 1 : size] == SYNC[1]))
+    cand = cand[cand + RECORD_OVERHEAD <= size]
+    if len(cand) == 0 or cand[0] != pos:
+        return [], pos
+    lengths = _gather(buf, cand + 4, 4, "<u4").astype(np.int64)
+    after = cand + RECORD_OVERHEAD + lengths
+    fits = (lengths <= MAX_RECORD) & (after <= size)
+    if not fits[0]:
+        return [], pos
+    n = len(cand)
+    j = np.minimum(np.searchsorted(cand, after), n - 1)
+    succ = np.append(np.where(fits & (cand[j] == after), j, n), n)  # n: the end
+    on_chain = np.zeros(n + 1, dtype=bool)
+    on_chain[0] = True
+    members = np.zeros(1, dtype=np.int64)
+    jump = succ
+    while True:
+        reached = jump[members]
+        fresh = reached[~on_chain[reached]]
+        if len(fresh) == 0:
+            break
+        on_chain[fresh] = True
+        members = np.flatnonzero(on_chain)
+        jump = jump[jump]
+    chain = np.flatnonzero(on_chain[:n] & fits)
+    positions = cand[chain]
+    payload_end = positions + RECORD_HEAD.size + lengths[chain]
+    stored = _gather(buf, payload_end, 4, "<u4")
+    view = memoryview(blob)
+    crc32 = zlib.crc32
+    starts = positions.tolist()
+    computed = np.fromiter(
+        (crc32(view[p + 2 : e]) for p, e in zip(starts, payload_end.tolist(), strict=True)),
+        dtype=np.uint64,
+        count=len(starts),
+    )
+    bad = np.flatnonzero(computed != stored)
+    if len(bad):
+        first_bad = int(bad[0])
+        return starts[:first_bad], starts[first_bad]
+    return starts, int(after[chain[-1]])
+
+
+def _gather(buf: np.ndarray, offsets: np.ndarray, width: int, dtype: str) -> np.ndarray:
+    """Little-endian values of ``width`` bytes at each (unaligned) offset."""
+    return buf[offsets[:, None] + np.arange(width)].view(dtype).ravel()
+
+
+def _parse_records(blob: bytes, pos: int, header: dict[str, Any], warnings: list[str]) -> Recording:
+    size = len(blob)
+    positions: list[int] = []
+    damaged = 0
+    damaged_at: list[int] = []
+    while pos < size:
+        run, pos = _scan(blob, pos)
+        positions += run
+        if pos >= size:
+            break
+        found = _find_record(blob, pos + 1)
+        if found < 0:
+            warnings.append(
+                f"the recording is cut off: the last {size - pos} bytes (an incomplete "
+                "record) were not read"
+            )
+            break
+        damaged += found - pos
+        damaged_at.append(pos)
+        pos = found
+
+    buf = np.frombuffer(blob, dtype=np.uint8)
+    at = np.array(positions, dtype=np.int64)
+    kinds = buf[at + 2] if len(at) else np.zeros(0, np.uint8)
+    lengths = _gather(buf, at + 4, 4, "<u4").astype(np.int64)
+    times = _gather(buf, at + 8, 8, "<f8")
+    payload = at + RECORD_HEAD.size
+    is_data = kinds == RecordType.DATA
+    marks = np.zeros(size + 1, dtype=np.int8)
+    marks[payload[is_data]] = 1
+    np.subtract.at(marks, payload[is_data] + lengths[is_data], 1)
+    data = buf[np.cumsum(marks[:-1], dtype=np.int8).astype(bool)].tobytes()
+
+    sent: list[tuple[float, bytes]] = []
+    notes: list[dict[str, Any]] = []
+    header = dict(header)
+    unknown = bad_json = 0
+    for i in np.flatnonzero(~is_data).tolist():
+        kind, t = int(kinds[i]), float(times[i])
+        body = blob[int(payload[i]) : int(payload[i] + lengths[i])]
+        if kind == RecordType.SENT:
+            sent.append((t, body))
+        elif kind in (RecordType.UPDATE, RecordType.NOTE):
+            try:
+                value = json.loads(body.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                value = None
+            if not isinstance(value, dict):
+                bad_json += 1
+            elif kind == RecordType.UPDATE:
+                header.update(value)
+            else:
+                notes.append({"t": t, **value})
+        else:
+            unknown += 1
+    if damaged_at:
+        warnings.append(
+            f"{len(damaged_at)} damaged stretch(es) of the recording skipped ({damaged} bytes, "
+            f"first at byte {damaged_at[0]}); the data around them is kept"
+        )
+    if unknown:
+        warnings.append(f"{unknown} record(s) of unknown type skipped (a newer station?)")
+    if bad_json:
+        warnings.append(f"{bad_json} header update or note record(s) were not JSON objects")
+    return Recording(
+        header=header,
+        data=data,
+        chunk_times=times[is_data].astype(np.float64),
+        chunk_ends=np.cumsum(lengths[is_data]),
+        sent=sent,
+        notes=notes,
+        warnings=warnings,
+        records=len(positions),
+        unknown_records=unknown,
+        damaged_bytes=damaged,
+    )

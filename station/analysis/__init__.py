@@ -1,0 +1,59 @@
+"""Analysis of Nordic-curl tests: counts in, the numbers a clinician acts on out.
+
+Plain NumPy/SciPy on arrays: no Qt, no files.  One entry point,
+:func:`analyze` (or :func:`analyze_arrays`), returns an
+:class:`AnalysisResult` that carries the settings and the analysis version
+it was computed with.  :class:`LiveProcessor` is the block-by-block form for
+the live view.  Definitions: docs/analysis.md and metrics.md.
+"""
+
+from station.analysis.convert import ChannelCalibration, counts_to_newtons
+from station.analysis.flags import DESCRIPTIONS as FLAG_DESCRIPTIONS
+from station.analysis.flags import describe as describe_flag
+from station.analysis.live import LiveProcessor, LiveRep, LiveUpdate
+from station.analysis.metrics import Imbalance, LegMetrics, Rep
+from station.analysis.pipeline import AnalysisInput, analyze, analyze_arrays, settings_from
+from station.analysis.references import DEFAULT_REFERENCES, ReferenceLine, evaluate_references
+from station.analysis.result import (
+    ANALYSIS_VERSION,
+    SCHEMA,
+    AnalysisResult,
+    Curves,
+    IgnoredPullInfo,
+    StreamInfo,
+    ZeroInfo,
+)
+from station.analysis.settings import AnalysisSettings, SettingsError
+from station.analysis.summary import LegSummary, Summary, summarize
+
+__all__ = [
+    "ANALYSIS_VERSION",
+    "DEFAULT_REFERENCES",
+    "FLAG_DESCRIPTIONS",
+    "SCHEMA",
+    "AnalysisInput",
+    "AnalysisResult",
+    "AnalysisSettings",
+    "ChannelCalibration",
+    "Curves",
+    "IgnoredPullInfo",
+    "Imbalance",
+    "LegMetrics",
+    "LegSummary",
+    "LiveProcessor",
+    "LiveRep",
+    "LiveUpdate",
+    "ReferenceLine",
+    "Rep",
+    "SettingsError",
+    "StreamInfo",
+    "Summary",
+    "ZeroInfo",
+    "analyze",
+    "analyze_arrays",
+    "counts_to_newtons",
+    "describe_flag",
+    "evaluate_references",
+    "settings_from",
+    "summarize",
+]

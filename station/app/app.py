@@ -1,0 +1,90 @@
+"""Start the desktop app: QApplication, theme, store, rig connection, main window.
+
+``build_window`` does everything but run the event loop, so tests and the
+benchmark get the same window the user gets (with their own data folder and
+settings file).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from station import paths
+from station.app import theme
+from station.app.acquisition import Acquisition
+from station.app.context import AppContext
+from station.app.dialogs import install_excepthook, show_error
+from station.app.main_window import MainWindow
+from station.app.recovery import offer_recovery
+from station.app.settings import AppSettings
+from station.app.test_run import TestRun
+from station.store import open_store
+
+APPLICATION_NAME = "Nordic Station"
+ORGANISATION_NAME = "Nordic Station"
+
+
+def application(argv: Sequence[str] | None = None) -> QApplication:
+    """The one QApplication, created and themed on first use."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv) if argv is not None else [sys.argv[0]])
+        app.setApplicationName(APPLICATION_NAME)
+        app.setOrganizationName(ORGANISATION_NAME)
+    theme.apply_theme(app)  # type: ignore[arg-type]
+    theme.configure_pyqtgraph()
+    return app  # type: ignore[return-value]
+
+
+def _operator() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER", "") or "operator"
+
+
+def build_window(
+    data_dir: str | os.PathLike[str] | None = None,
+    settings_path: str | os.PathLike[str] | None = None,
+    *,
+    install_hook: bool = True,
+) -> MainWindow:
+    """The main window over the data folder (created if missing) and its settings.
+
+    ``install_hook`` puts in the excepthook that shows unexpected errors in a
+    dialog (tests leave pytest-qt's own hook in place, so a bug fails them).
+    """
+    application()
+    folder = paths.ensure_data_dir(data_dir)
+    settings = AppSettings(settings_path) if settings_path else AppSettings.in_folder(folder)
+    operator = _operator()
+    store = open_store(folder, actor=operator)
+    acquisition = Acquisition(store)
+    context = AppContext(folder, settings, store, acquisition, operator=operator)
+    context.test_run = TestRun(store, acquisition, operator)
+    window = MainWindow(context)
+    if install_hook:
+        install_excepthook(lambda: window)
+    return window
+
+
+def run(data_dir: str | os.PathLike[str] | None = None) -> int:
+    """Run the app until its window closes; the exit status."""
+    app = application()
+    try:
+        window = build_window(data_dir)
+    except Exception as exc:  # noqa: BLE001 - one dialog, never a traceback at start-up
+        show_error(None, "Nordic Station cannot start", str(exc) or exc.__class__.__name__)
+        return 2
+    window.show()
+    QTimer.singleShot(0, lambda: offer_recovery(window, window.context))
+    status = int(app.exec())
+    window.context.store.close()
+    return status

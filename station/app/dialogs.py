@@ -1,0 +1,157 @@
+"""Dialogs the whole app shares: errors, questions, and the last-resort excepthook.
+
+Every failure a user can meet (a busy port, a bad file, a failed save) ends in
+one of these, never in a dead window.  Tests replace ``QMessageBox`` methods
+to record the calls instead of blocking on a modal dialog.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from collections.abc import Callable
+from types import TracebackType
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+log = logging.getLogger(__name__)
+
+
+def show_error(parent: QWidget | None, title: str, message: str, details: str = "") -> None:
+    """A modal error the user must acknowledge (the window stays alive behind it)."""
+    log.warning("%s: %s", title, message)
+    if details:
+        box = QMessageBox(QMessageBox.Icon.Critical, title, message, QMessageBox.StandardButton.Ok, parent)
+        box.setDetailedText(details)
+        box.exec()
+    else:
+        QMessageBox.critical(parent, title, message)
+
+
+def show_warning(parent: QWidget | None, title: str, message: str) -> None:
+    log.info("%s: %s", title, message)
+    QMessageBox.warning(parent, title, message)
+
+
+def ask_yes_no(parent: QWidget | None, title: str, question: str) -> bool:
+    """A yes/no question; No is the default so Enter never destroys anything."""
+    answer = QMessageBox.question(
+        parent,
+        title,
+        question,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+class ReasonDialog(QDialog):
+    """Ask why (excluding a rep must say why: metrics.md keeps who and why)."""
+
+    def __init__(self, title: str, prompt: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(prompt))
+        self.text = QPlainTextEdit()
+        self.text.setPlaceholderText("e.g. athlete slipped, started before the cue, poor form")
+        self.text.setFixedHeight(90)
+        layout.addWidget(self.text)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setEnabled(False)
+        self.text.textChanged.connect(
+            lambda: self.ok_button.setEnabled(bool(self.reason().strip()))
+        )
+        layout.addWidget(buttons)
+
+    def reason(self) -> str:
+        return self.text.toPlainText().strip()
+
+
+def ask_reason(parent: QWidget | None, title: str, prompt: str) -> str | None:
+    """The reason typed, or None when cancelled (a module function so tests can patch it)."""
+    dialog = ReasonDialog(title, prompt, parent)
+    if dialog.exec() == QDialog.DialogCode.Accepted and dialog.reason():
+        return dialog.reason()
+    return None
+
+
+ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], None]
+
+
+class _Reporter(QObject):
+    """Shows an unexpected exception once the event loop is free (never re-entrantly)."""
+
+    def __init__(self, parent_widget: Callable[[], QWidget | None]) -> None:
+        super().__init__()
+        self._parent_widget = parent_widget
+        self._showing = False
+
+    def report(self, kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        details = "".join(traceback.format_exception(kind, value, tb))
+        log.error("unexpected error\n%s", details)
+        print(details, file=sys.stderr)
+        if self._showing:
+            return
+        QTimer.singleShot(0, lambda: self._show(f"{kind.__name__}: {value}", details))
+
+    def _show(self, summary: str, details: str) -> None:
+        self._showing = True
+        try:
+            show_error(
+                self._parent_widget(),
+                "Unexpected error",
+                "Something went wrong inside Nordic Station. The window stays open and "
+                "nothing recorded is lost; please report this message.\n\n" + summary,
+                details,
+            )
+        finally:
+            self._showing = False
+
+
+def install_excepthook(parent_widget: Callable[[], QWidget | None]) -> ExceptHook:
+    """Show uncaught exceptions in a dialog instead of letting Qt abort; returns the old hook.
+
+    Exceptions raised in Qt slots reach ``sys.excepthook``; without this hook
+    PySide prints them and the app may exit, losing the test in progress.
+    """
+    previous = sys.excepthook
+    reporter = _Reporter(parent_widget)
+    app = QApplication.instance()
+    if app is not None:
+        reporter.setParent(app)
+
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            previous(kind, value, tb)
+            return
+        reporter.report(kind, value, tb)
+
+    sys.excepthook = hook
+    return previous
+
+
+__all__ = [
+    "ReasonDialog",
+    "ask_reason",
+    "ask_yes_no",
+    "install_excepthook",
+    "show_error",
+    "show_warning",
+]

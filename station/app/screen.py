@@ -1,0 +1,82 @@
+"""The base of every page in the main window, and how pages are registered.
+
+A screen is a QWidget with a unique ``key`` and a ``title`` for the navigation
+list.  The main window builds the registered screens in ``order`` and calls
+``activated``/``deactivated`` as the user moves between them.  A new screen
+(history, reports, calibration...) is one module with one class::
+
+    from station.app.screen import Screen, register_screen
+
+    @register_screen(order=50)
+    class HistoryScreen(Screen):
+        key = "history"
+        title = "History"
+
+        def __init__(self, context: AppContext) -> None:
+            super().__init__(context)
+            ...
+
+and one line in ``station/app/registry.py`` importing that module, so the
+window picks it up.  Screens talk to each other only through the
+:class:`~station.app.context.AppContext` (its signals and shared objects),
+never by holding references to one another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar, TypeVar
+
+from PySide6.QtWidgets import QWidget
+
+if TYPE_CHECKING:
+    from station.app.context import AppContext
+
+
+class Screen(QWidget):
+    """One page of the main window."""
+
+    key: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    order: ClassVar[int] = 100
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.setObjectName(f"screen-{self.key}")
+
+    def activated(self) -> None:
+        """The screen became visible (refresh what may have changed elsewhere)."""
+
+    def deactivated(self) -> None:
+        """The user moved to another screen."""
+
+    def can_leave(self) -> bool:
+        """False to keep the user here (e.g. a test is running); the screen says why."""
+        return True
+
+    def shutdown(self) -> None:
+        """The window is closing: stop timers, save what must be saved."""
+
+
+S = TypeVar("S", bound=type[Screen])
+
+_REGISTERED: dict[str, type[Screen]] = {}
+
+
+def register_screen(order: int) -> Callable[[S], S]:
+    """Class decorator: add a screen to the main window at position ``order``."""
+
+    def decorate(cls: S) -> S:
+        if not cls.key:
+            raise ValueError(f"{cls.__name__} needs a non-empty key")
+        cls.order = order
+        _REGISTERED[cls.key] = cls
+        return cls
+
+    return decorate
+
+
+def registered_screens() -> list[type[Screen]]:
+    """Registered screen classes, in navigation order."""
+    return sorted(_REGISTERED.values(), key=lambda cls: (cls.order, cls.key))

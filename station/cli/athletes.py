@@ -1,0 +1,290 @@
+"""``nordic-station athlete``: register, find, show, edit and archive athletes.
+
+Also the small helpers the store's other commands share (opening the store
+from ``--data-dir``, tables, JSON output).  Bad input raises the store's
+InputError subclasses, which the dispatcher prints as one line with exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from station.store import Athlete, Store, open_store
+
+DOB_HELP = "date of birth, YYYY-MM-DD"
+
+
+# -- shared by the store's commands ------------------------------------------------
+def store_from_args(args: argparse.Namespace, *, notice: bool = True) -> Store:
+    """Open the data folder's store; mention tests left unfinished by a crash."""
+    store = open_store(getattr(args, "data_dir", None), actor=getattr(args, "by", None) or None)
+    if store.backend.migrated_from is not None:
+        print(
+            f"note: database upgraded from schema {store.backend.migrated_from}; "
+            f"the old file was copied to {store.backend.backup_path}",
+            file=sys.stderr,
+        )
+    if notice:
+        crashed = store.pending_tests(include_live=False)
+        if crashed:
+            print(
+                f"note: {len(crashed)} unfinished test(s) from an interrupted recording: "
+                "see 'nordic-station recover --list'",
+                file=sys.stderr,
+            )
+    return store
+
+
+def print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Plain aligned columns (no colours: the output is often piped)."""
+    text_rows = [["" if v is None else str(v) for v in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in text_rows:
+        widths = [max(w, len(v)) for w, v in zip(widths, row, strict=True)]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for row in text_rows:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+def add_by(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--by", metavar="NAME", help="who is making the change (default: the logged-in user)"
+    )
+
+
+def fmt(value: float | None, digits: int = 1) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+# -- athlete --------------------------------------------------------------------------
+def _add_fields(parser: argparse.ArgumentParser, *, adding: bool) -> None:
+    parser.add_argument("--name", required=adding, help="full name")
+    parser.add_argument("--external-id", metavar="ID", help="the club's or study's id (unique)")
+    parser.add_argument("--body-mass", metavar="KG", help="body mass in kg (kept as a history)")
+    parser.add_argument("--lever-arm", metavar="M", help="knee joint centre to hook, in metres")
+    parser.add_argument("--team", help="team or squad")
+    parser.add_argument("--sport", help="sport")
+    parser.add_argument("--dominant", metavar="LEG", help="dominant leg: left or right")
+    parser.add_argument("--dob", metavar="DATE", help=DOB_HELP)
+    parser.add_argument("--sex", help="female, male or other")
+    parser.add_argument("--notes", help="free text")
+    add_by(parser)
+
+
+def register(
+    subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]
+) -> None:
+    parser = subparsers.add_parser(
+        "athlete",
+        parents=parents,
+        help="add, list, show, edit and archive athletes",
+        description="Athletes: who was tested, with body mass history and injuries.",
+    )
+    commands = parser.add_subparsers(dest="athlete_command", metavar="ACTION")
+
+    add = commands.add_parser("add", parents=parents, help="register an athlete; prints the id")
+    _add_fields(add, adding=True)
+    add.set_defaults(func=run_add)
+
+    listing = commands.add_parser("list", parents=parents, help="list athletes")
+    listing.add_argument("--search", metavar="TEXT", help="part of a name or external id")
+    listing.add_argument("--team", metavar="T", help="only this team")
+    listing.add_argument("--archived", action="store_true", help="include archived athletes")
+    listing.add_argument("--json", action="store_true", help="JSON instead of a table")
+    listing.set_defaults(func=run_list)
+
+    show = commands.add_parser("show", parents=parents, help="one athlete in full")
+    show.add_argument("athlete", metavar="A", help="athlete id or external id")
+    show.add_argument("--json", action="store_true", help="JSON instead of text")
+    show.add_argument("--history", action="store_true", help="also the audit trail of changes")
+    show.set_defaults(func=run_show)
+
+    edit = commands.add_parser(
+        "edit", parents=parents, help="change fields (an empty value clears one)"
+    )
+    edit.add_argument("athlete", metavar="A", help="athlete id or external id")
+    _add_fields(edit, adding=False)
+    edit.set_defaults(func=run_edit)
+
+    archive = commands.add_parser(
+        "archive", parents=parents, help="hide from lists (tests are kept)"
+    )
+    archive.add_argument("athlete", metavar="A", help="athlete id or external id")
+    archive.add_argument("--undo", action="store_true", help="bring the athlete back")
+    add_by(archive)
+    archive.set_defaults(func=run_archive)
+
+    mass = commands.add_parser("mass", parents=parents, help="record a dated body mass")
+    mass.add_argument("athlete", metavar="A", help="athlete id or external id")
+    mass.add_argument("kg", metavar="KG", help="body mass in kg")
+    mass.add_argument("--date", metavar="DATE", help="when weighed (default: today)")
+    add_by(mass)
+    mass.set_defaults(func=run_mass)
+
+    injury = commands.add_parser("injury", parents=parents, help="record an injury")
+    injury.add_argument("athlete", metavar="A", help="athlete id or external id")
+    injury.add_argument("--side", required=True, help="left, right or both")
+    injury.add_argument("--date", metavar="DATE", help="when it happened")
+    injury.add_argument("--note", default="", help="what happened")
+    add_by(injury)
+    injury.set_defaults(func=run_injury)
+
+    parser.set_defaults(func=lambda args: _usage(parser))
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+_FIELD_OPTIONS: dict[str, str] = {
+    "name": "name",
+    "external_id": "external_id",
+    "lever_arm": "lever_arm_m",
+    "team": "team",
+    "sport": "sport",
+    "dominant": "dominant_leg",
+    "dob": "date_of_birth",
+    "sex": "sex",
+    "notes": "notes",
+}
+
+
+def _given_fields(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        field: getattr(args, option)
+        for option, field in _FIELD_OPTIONS.items()
+        if getattr(args, option) is not None
+    }
+
+
+def run_add(args: argparse.Namespace) -> int:
+    fields = _given_fields(args)
+    with store_from_args(args, notice=False) as store:
+        athlete = store.add_athlete(
+            fields.pop("name"), body_mass_kg=args.body_mass, by=args.by, **fields
+        )
+    print(athlete.id)
+    return 0
+
+
+def _row(a: Athlete) -> list[Any]:
+    return [
+        a.id,
+        a.name,
+        a.external_id,
+        a.team,
+        a.sport,
+        fmt(a.body_mass_kg),
+        fmt(a.lever_arm_m, 3),
+        "archived" if a.archived else "",
+    ]
+
+
+def run_list(args: argparse.Namespace) -> int:
+    with store_from_args(args) as store:
+        athletes = store.list_athletes(args.search, team=args.team, include_archived=args.archived)
+    if args.json:
+        print_json([a.to_dict() for a in athletes])
+        return 0
+    if not athletes:
+        print("no athletes" + (" match" if args.search or args.team else " yet"), file=sys.stderr)
+        return 0
+    print_table(
+        ["id", "name", "external id", "team", "sport", "mass kg", "lever m", ""],
+        (_row(a) for a in athletes),
+    )
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    with store_from_args(args) as store:
+        athlete = store.resolve_athlete(args.athlete)
+        masses = store.body_mass_history(athlete.id)
+        injuries = store.injuries(athlete.id)
+        tests = store.list_tests(athlete.id)
+        history = store.audit_log("athlete", athlete.id) if args.history else []
+    if args.json:
+        out = athlete.to_dict()
+        out["body_mass_history"] = [m.to_dict() for m in masses]
+        out["injuries"] = [i.to_dict() for i in injuries]
+        out["tests"] = [t.to_dict() for t in tests]
+        if args.history:
+            out["history"] = [h.to_dict() for h in history]
+        print_json(out)
+        return 0
+    lines: list[tuple[str, Any]] = [
+        ("id", athlete.id),
+        ("name", athlete.name),
+        ("external id", athlete.external_id),
+        ("date of birth", athlete.date_of_birth),
+        ("sex", athlete.sex),
+        ("sport", athlete.sport),
+        ("team", athlete.team),
+        ("dominant leg", athlete.dominant_leg),
+        ("lever arm", None if athlete.lever_arm_m is None else f"{athlete.lever_arm_m:g} m"),
+        ("archived", "yes" if athlete.archived else None),
+        ("notes", athlete.notes or None),
+    ]
+    for label, value in lines:
+        if value is not None:
+            print(f"{label + ':':15} {value}")
+    if masses:
+        print("body mass:      " + ", ".join(f"{m.kg:g} kg ({m.measured_on})" for m in masses))
+    for injury in injuries:
+        print(
+            f"injury:         {injury.side}, {injury.occurred_on or 'date unknown'}: {injury.note}"
+        )
+    print(
+        f"tests:          {len(tests)}"
+        + (f" (latest {tests[0].recorded_at[:10]})" if tests else "")
+    )
+    _print_history(history)
+    return 0
+
+
+def _print_history(history: Sequence[Any]) -> None:
+    for entry in history:
+        change = entry.after if entry.after is not None else entry.before
+        print(
+            f"  {entry.at}  {entry.actor}  {entry.action}  {json.dumps(change, ensure_ascii=False)}"
+        )
+
+
+def run_edit(args: argparse.Namespace) -> int:
+    # An empty value clears a field; the name cannot be cleared (the store says so).
+    fields = {k: (None if v == "" and k != "name" else v) for k, v in _given_fields(args).items()}
+    if args.body_mass is not None:
+        fields["body_mass_kg"] = args.body_mass
+    with store_from_args(args) as store:
+        athlete = store.update_athlete(args.athlete, by=args.by, **fields)
+    print(f"athlete {athlete.id} updated", file=sys.stderr)
+    return 0
+
+
+def run_archive(args: argparse.Namespace) -> int:
+    with store_from_args(args) as store:
+        athlete = store.archive_athlete(args.athlete, archived=not args.undo, by=args.by)
+    print(f"athlete {athlete.id} {'archived' if athlete.archived else 'restored'}", file=sys.stderr)
+    return 0
+
+
+def run_mass(args: argparse.Namespace) -> int:
+    with store_from_args(args) as store:
+        history = store.add_body_mass(args.athlete, args.kg, args.date, by=args.by)
+    print(", ".join(f"{m.kg:g} kg ({m.measured_on})" for m in history))
+    return 0
+
+
+def run_injury(args: argparse.Namespace) -> int:
+    with store_from_args(args) as store:
+        store.add_injury(args.athlete, args.side, args.date, args.note, by=args.by)
+    return 0

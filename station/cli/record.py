@@ -1,0 +1,264 @@
+"""``nordic-station record PORT OUT``: capture every byte a rig sends to a recording.
+
+Why a command of its own: a raw recording is the evidence behind every number
+the station shows, so it must be easy to make one from any port (a real rig,
+``virtual://``, ``replay://``) and it must survive Ctrl-C, an unplugged cable
+and a crash (see firmware_bridge.recording).  A one-line status on stderr
+shows that data is flowing; state changes and errors get lines of their own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+import os
+import queue
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+
+import station
+from firmware_bridge.errors import InputError
+from firmware_bridge.link import (
+    Blocks,
+    CountersSnapshot,
+    ErrorReported,
+    Link,
+    LinkError,
+    LinkState,
+    StateChanged,
+)
+from firmware_bridge.recording import RecordingWriter
+
+STATUS_INTERVAL_S = 0.25
+EXIT_FAILED = 1
+
+
+def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "record",
+        parents=parents,
+        help="record every byte from a rig to a file",
+        description=(
+            "Record every byte a rig sends, with its arrival time, to a station recording "
+            "(see docs/recording-format.md). Ctrl-C stops and closes the file."
+        ),
+    )
+    parser.add_argument(
+        "port", metavar="PORT", help="/dev/ttyACM0, COM3, virtual://..., replay://FILE"
+    )
+    parser.add_argument("out", metavar="OUT", help="the recording file to create")
+    parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    parser.add_argument(
+        "--start",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="send START at the beginning and STOP at the end (default: yes)",
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    parser.add_argument(
+        "--calibration",
+        metavar="CAL.json",
+        help="a calibration certificate to store in the recording (used by analyze)",
+    )
+    parser.add_argument(
+        "--passive",
+        action="store_true",
+        help="only listen: no INFO handshake, no waiting for ACKs (text-dialect rigs)",
+    )
+    parser.add_argument(
+        "--meta",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="free metadata for the header (repeatable)",
+    )
+    parser.set_defaults(func=run)
+
+
+def _metadata(pairs: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {"command": "record"}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InputError(f"--meta takes KEY=VALUE, not {pair!r}")
+        out[key] = value
+    return out
+
+
+def _calibration(path: str | None) -> dict | None:
+    if path is None:
+        return None
+    from calibration.certificate import load_certificate
+
+    return load_certificate(path).to_dict()
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+class _Status:
+    """The live line on stderr (rewritten in place on a terminal) and the totals."""
+
+    def __init__(self, stream: TextIO, link: Link) -> None:
+        self.stream = stream
+        self.link = link
+        self.live = stream.isatty()
+        self.samples = 0
+        self.started = time.monotonic()
+        self.counters: dict[str, Any] = {}
+        self.failed = False  # the recording stopped, or the link gave up
+        self._shown = False
+
+    def handle(self, event: object) -> None:
+        if isinstance(event, Blocks):
+            self.samples += event.samples
+        elif isinstance(event, CountersSnapshot):
+            self.counters = event.counters
+        elif isinstance(event, StateChanged):
+            if event.state not in (LinkState.CONNECTING, LinkState.CLOSED):
+                self.line(f"{event.state}: {event.detail}")
+        elif isinstance(event, ErrorReported):
+            self.failed |= event.kind == "recording" or event.fatal
+            self.line(f"error: {event.message}")
+
+    def line(self, text: str) -> None:
+        self.clear()
+        print(text, file=self.stream, flush=True)
+
+    def clear(self) -> None:
+        if self._shown:
+            self.stream.write("\r\033[K")
+            self._shown = False
+
+    def show(self) -> None:
+        if not self.live:
+            return
+        elapsed = time.monotonic() - self.started
+        info = self.link.info
+        rate = f"{info.sample_rate_hz:g} Hz" if info else "rate ?"
+        c = self.counters
+        text = (
+            f"{elapsed:7.1f} s  {self.samples} samples  {rate}  {self.link.state}  "
+            f"dropped {c.get('dropped_samples', 0)}  corrupt {c.get('frames_corrupt', 0)}  "
+            f"bytes {c.get('bytes_received', 0)}"
+        )
+        self.stream.write("\r\033[K" + text)
+        self.stream.flush()
+        self._shown = True
+
+
+def run(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if args.duration is not None and not (math.isfinite(args.duration) and args.duration > 0):
+        raise InputError("--duration must be a positive number of seconds")
+    if out.is_dir():
+        raise InputError(f"{out} is a folder: name the recording file to create")
+    if os.path.lexists(out) and not args.force:
+        raise InputError(f"{out} already exists: pass --force to overwrite it")
+    if not out.parent.is_dir():
+        raise InputError(f"folder {out.parent} does not exist")
+    metadata = _metadata(args.meta)
+    calibration = _calibration(args.calibration)
+
+    # The file starts under a temporary name: if the port does not open, OUT
+    # (with --force, the old file) is left as it was.
+    partial = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    writer = RecordingWriter(
+        partial,
+        port=args.port,
+        calibration=calibration,
+        metadata=metadata,
+        station_version=station.__version__,
+        overwrite=True,
+    )
+    link = Link(args.port, recorder=writer, passive=True if args.passive else None)
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        try:
+            link.open()
+        except BaseException:
+            _discard(link, writer, partial)
+            raise
+        os.replace(partial, out)
+        writer.path = out
+        status = _Status(sys.stderr, link)
+        try:
+            if args.start:
+                try:
+                    link.start()
+                except LinkError:
+                    _discard(link, writer, out)
+                    raise
+            _run_until_done(link, status, args.duration)
+        except KeyboardInterrupt:
+            pass
+        # A second Ctrl-C must not cut the STOP and the closing of the file short.
+        interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        try:
+            return _finish(link, writer, status, args, out)
+        finally:
+            signal.signal(signal.SIGINT, interrupt)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run_until_done(link: Link, status: _Status, duration: float | None) -> None:
+    deadline = None if duration is None else time.monotonic() + duration
+    next_show = 0.0
+    while deadline is None or time.monotonic() < deadline:
+        timeout = STATUS_INTERVAL_S
+        if deadline is not None:
+            timeout = max(0.0, min(timeout, deadline - time.monotonic()))
+        with contextlib.suppress(queue.Empty):
+            status.handle(link.events.get(timeout=timeout))
+        while not link.events.empty():
+            status.handle(link.events.get_nowait())
+        if link.state == LinkState.CLOSED:
+            status.line(f"the link closed: {link.detail}")
+            return
+        now = time.monotonic()
+        if now >= next_show:
+            status.show()
+            next_show = now + STATUS_INTERVAL_S
+
+
+def _finish(
+    link: Link, writer: RecordingWriter, status: _Status, args: argparse.Namespace, out: Path
+) -> int:
+    """STOP (if we started), close the link and the file, print the totals."""
+    if args.start and link.connected:
+        try:
+            link.stop()
+        except LinkError as exc:
+            status.line(f"warning: {exc}")
+    link.close()
+    while not link.events.empty():
+        status.handle(link.events.get_nowait())
+    failed = status.failed
+    try:
+        writer.close()
+    except InputError as exc:
+        status.line(f"error: {exc}")
+        failed = True
+    counters = link.counters()
+    status.line(
+        f"recorded {counters['samples']} samples in {time.monotonic() - status.started:.1f} s "
+        f"to {out} ({counters['bytes_received']} bytes; dropped {counters['dropped_samples']}, "
+        f"corrupt frames {counters['frames_corrupt']})"
+    )
+    return EXIT_FAILED if failed else 0
+
+
+def _discard(link: Link, writer: RecordingWriter, path: Path) -> None:
+    link.close()
+    with contextlib.suppress(Exception):
+        writer.close()
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()

@@ -1,0 +1,78 @@
+"""``nordic-station replay FILE``: serve a recording or capture on a pseudo-terminal.
+
+Why: any program that reads a serial port (the app, ``nordic-station
+record``, a terminal) can then re-live a recorded test byte for byte, at its
+recorded pace or faster.  The first line of stdout is the pty's path, for
+scripts; playback starts when a program opens it, so nothing is missed.
+Ctrl-C (or SIGTERM) stops it, exit 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import signal
+import sys
+import time
+from types import FrameType
+from typing import Any
+
+from firmware_bridge.device import PtyServer
+from firmware_bridge.replay import ReplayDevice
+
+
+def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "replay",
+        parents=parents,
+        help="serve a recording or capture on a pseudo-terminal",
+        description=(
+            "Serve a station recording (at its recorded pace) or a raw capture (paced by "
+            "its sample rate) on a pseudo-terminal. The first line printed is the port's "
+            "path; playback starts when a program opens it. Ctrl-C stops."
+        ),
+    )
+    parser.add_argument("file", metavar="FILE", help="recording or capture to replay")
+    parser.add_argument(
+        "--speed", default="1", metavar="X", help="2 = twice as fast, max = as fast as read (1)"
+    )
+    parser.add_argument("--rate", type=float, metavar="HZ", help="sample rate if the file has none")
+    parser.add_argument("--link", metavar="PATH", help="also make PATH a symlink to the port")
+    parser.set_defaults(func=run)
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def run(args: argparse.Namespace) -> int:
+    device = ReplayDevice(args.file, speed=args.speed, rate_hz=args.rate)
+    server = PtyServer(device, link_path=args.link)
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        path = server.start()
+        print(path, flush=True)
+        pace = "as fast as read" if math.isinf(device.speed) else f"{device.duration_s:.1f} s"
+        print(
+            f"replaying {args.file} ({len(device.data)} bytes, {pace}) on {path}; "
+            "waiting for a reader; Ctrl-C stops",
+            file=sys.stderr,
+            flush=True,
+        )
+        reported = False
+        while True:
+            time.sleep(0.1)
+            if device.finished and not reported:
+                reported = True
+                print(f"replay finished: {device.position} bytes sent", file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.stop()
+    print(
+        f"replay stopped: {device.position} of {len(device.data)} bytes sent",
+        file=sys.stderr,
+        flush=True,
+    )
+    return 0

@@ -1,0 +1,73 @@
+"""Where the station keeps its data.
+
+One folder holds everything an athlete's results depend on (the database, the
+recordings of tests in progress, backups made before schema upgrades), so a
+clinic backs up one folder.  Resolution order, first match wins:
+
+1. an explicit folder (``--data-dir DIR`` on the command line),
+2. the ``NORDIC_STATION_HOME`` environment variable (tests set it to a
+   temporary folder so they never touch the real one),
+3. the platform's user data folder, ``platformdirs.user_data_dir("nordic-station")``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+from firmware_bridge.errors import InputError
+
+APP_NAME = "nordic-station"
+ENV_VAR = "NORDIC_STATION_HOME"
+DATABASE_NAME = "nordic-station.sqlite3"
+IN_PROGRESS = "in-progress"
+DISCARDED = "discarded"
+BACKUPS = "backups"
+
+
+def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
+    """The data folder to use (not created here: see :func:`ensure_data_dir`)."""
+    if override is not None and str(override) != "":
+        return Path(override).expanduser()
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def ensure_data_dir(path: str | os.PathLike[str] | None = None) -> Path:
+    """Create the data folder (owner-only where the platform allows) and return it.
+
+    A path that exists but is not a folder is refused rather than replaced.
+    """
+    folder = data_dir(path)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(
+            f"data folder {folder} exists but is not a folder: pass another --data-dir"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise InputError(f"cannot create data folder {folder}: {exc.strerror or exc}") from None
+    return folder
+
+
+def database_path(folder: Path) -> Path:
+    return folder / DATABASE_NAME
+
+
+def in_progress_dir(folder: Path) -> Path:
+    """Recordings of tests not yet committed (what crash recovery looks at)."""
+    return folder / IN_PROGRESS
+
+
+def discarded_dir(folder: Path) -> Path:
+    """Partial recordings the user chose not to keep: moved here, never deleted."""
+    return folder / DISCARDED
+
+
+def backups_dir(folder: Path) -> Path:
+    """Copies of the database taken before each schema upgrade."""
+    return folder / BACKUPS

@@ -1,0 +1,138 @@
+"""What a storage backend must provide (SQLite today, PostgreSQL later).
+
+:class:`~station.store.Store` only talks to its backend through these
+methods, each one transaction, with plain dataclasses in and out; a new
+backend implements this protocol and passes tests/store against it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol
+
+from station.store.models import (
+    Athlete,
+    AuditEntry,
+    BodyMass,
+    CertificateRecord,
+    Curves,
+    Injury,
+    NewRep,
+    NewResult,
+    NewTest,
+    PendingTest,
+    Rep,
+    Result,
+    TestRecord,
+    TestSummary,
+    Verification,
+)
+from station.store.sqlite import AuditRecord
+
+
+class Backend(Protocol):
+    path: Path
+
+    def close(self) -> None: ...
+    def pseudonym_secret(self) -> bytes: ...
+
+    # athletes
+    def insert_athlete(
+        self, values: dict[str, Any], name_key: str, body_mass: BodyMass | None, actor: str
+    ) -> int: ...
+    def get_athlete(self, athlete_id: int) -> Athlete | None: ...
+    def athletes_by_external_id(self, external_id: str) -> list[Athlete]: ...
+    def list_athletes(
+        self,
+        search_key: str | None = None,
+        team: str | None = None,
+        include_archived: bool = False,
+        archived_only: bool = False,
+        limit: int | None = None,
+    ) -> list[Athlete]: ...
+    def update_athlete(
+        self,
+        athlete_id: int,
+        changes: dict[str, Any],
+        name_key: str | None,
+        actor: str,
+        action: str = "update",
+        body_mass: BodyMass | None = None,
+    ) -> bool: ...
+    def body_mass_history(self, athlete_id: int) -> list[BodyMass]: ...
+    def add_injury(
+        self, athlete_id: int, side: str, occurred_on: date | None, note: str, actor: str
+    ) -> int: ...
+    def injuries(self, athlete_id: int) -> list[Injury]: ...
+
+    # certificates
+    def add_certificate(self, data: dict[str, Any], actor: str) -> int: ...
+    def get_certificate(self, certificate_id: int) -> CertificateRecord | None: ...
+    def list_certificates(self, device_serial: str | None = None) -> list[CertificateRecord]: ...
+    def add_verification(
+        self,
+        certificate_id: int | None,
+        device_serial: str | None,
+        performed_at: str,
+        operator: str | None,
+        passed: bool | None,
+        data: dict[str, Any],
+        actor: str,
+    ) -> int: ...
+    def verifications(self, certificate_id: int | None = None) -> list[Verification]: ...
+
+    # tests
+    def save_test(self, test: NewTest, actor: str) -> int: ...
+    def get_test(self, test_id: int) -> TestRecord | None: ...
+    def test_ids(self) -> list[int]: ...
+    def list_tests(self, athlete_id: int, limit: int | None = None) -> list[TestSummary]: ...
+    def update_test(self, test_id: int, changes: dict[str, Any], actor: str) -> bool: ...
+    def recording(self, test_id: int) -> tuple[bytes, str | None, str]: ...
+    def recording_exists(self, digest_hex: str) -> bool: ...
+    def results(self, test_id: int) -> list[Result]: ...
+    def get_result(self, result_id: int) -> Result | None: ...
+    def curves(self, result_id: int) -> Curves | None: ...
+    def reps(self, test_id: int) -> list[Rep]: ...
+    def add_result(
+        self,
+        test_id: int,
+        result: NewResult,
+        reps: Sequence[NewRep],
+        expected_current_id: int | None,
+        actor: str,
+        audit: Sequence[AuditRecord] = (),
+    ) -> int: ...
+
+    # tests in progress
+    def insert_pending(
+        self,
+        athlete_id: int,
+        file_name: str,
+        protocol: str,
+        rig_serial: str | None,
+        certificate: dict[str, Any] | None,
+        operator: str | None,
+        notes: str,
+        host: str | None,
+        pid: int | None,
+        actor: str,
+    ) -> int: ...
+    def get_pending(self, pending_id: int, folder: Path) -> PendingTest | None: ...
+    def list_pending(self, folder: Path) -> list[PendingTest]: ...
+    def delete_pending(
+        self, pending_id: int, actor: str, action: str, detail: dict[str, Any]
+    ) -> None: ...
+
+    # audit and export
+    def audit_log(
+        self, entity: str | None = None, entity_id: int | None = None, limit: int | None = None
+    ) -> list[AuditEntry]: ...
+    def summary_rows(
+        self,
+        athlete_id: int | None = None,
+        team: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> Iterator[dict[str, Any]]: ...

@@ -1,0 +1,490 @@
+"""Exports for researchers: tidy CSV files, each with a JSON sidecar that says
+what every column means (no SQL here: rows come from :class:`Store`).
+
+- Summary: one row per test, every summary metric of its current analysis
+  run, the athlete's descriptors and the data-quality counters, ready for
+  ``read.csv`` or ``pandas.read_csv`` (UTF-8, comma, header row, empty = missing,
+  booleans as true/false, instants in ISO 8601 UTC).
+- Test: the curves of one test (time, left and right force, filtered and raw)
+  and everything needed to interpret them (units, filter, thresholds, analysis
+  version, certificate, exclusions).
+
+Anonymised exports replace the athlete by a stable pseudonym (an HMAC of the
+athlete id with a secret kept in the database) and leave out name, external
+id, date of birth (age at the test is given instead), operator, notes and the
+source file name.  Quasi-identifiers a study usually needs (sex, team, sport)
+are kept; say so when sharing.
+
+Files are written to a temporary name and renamed into place, so an export is
+whole or absent; an existing file is never replaced unless ``force``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import station
+from station.store.errors import StoreError
+from station.store.store import Store
+from station.store.validate import now_utc
+
+SUMMARY_FORMAT = "nordic-station.summary-export/1"
+TEST_FORMAT = "nordic-station.test-export/1"
+
+DEFINITIONS = {
+    "max_force_n": "highest rep peak of the leg in the test (N); peaks are maxima of the "
+    "zero-phase low-pass filtered force within each rep",
+    "avg_force_n": "mean of the included reps' peaks of the leg (N)",
+    "max_rep": "number of the rep with the highest peak",
+    "relative_max_force_n_per_kg": "max force / body mass at the test (N/kg)",
+    "relative_avg_force_n_per_kg": "avg force / body mass at the test (N/kg)",
+    "max_torque_nm": "max force x lever arm (knee joint centre to hook) (N·m)",
+    "avg_torque_nm": "avg force x lever arm (N·m)",
+    "imbalance_max_pct": "100 x (stronger - weaker) / stronger, on the legs' max forces (%)",
+    "imbalance_avg_pct": "100 x (stronger - weaker) / stronger, on the legs' avg forces (%)",
+    "stronger": "the stronger leg on max force",
+    "stronger_max": "the stronger leg on max force",
+    "stronger_avg": "the stronger leg on avg force",
+    "l_r_ratio_max": "left / right, max forces",
+    "l_r_ratio_avg": "left / right, avg forces",
+    "reps_detected": "bilateral repetitions found by the analysis",
+    "reps_included": "repetitions not excluded by the clinician (summaries use only these)",
+}
+
+BASE_COLUMNS: dict[str, tuple[str, str]] = {
+    "test_id": ("", "the test's id in this database"),
+    "athlete_id": ("", "the athlete's id in this database"),
+    "athlete": ("", "pseudonymous athlete id, stable across exports of this database"),
+    "name": ("", "athlete's name"),
+    "external_id": ("", "athlete's external (club or study) id"),
+    "date_of_birth": ("date", "athlete's date of birth"),
+    "age_years": ("years", "age at the test, from the date of birth"),
+    "sex": ("", "female, male or other"),
+    "sport": ("", ""),
+    "team": ("", ""),
+    "dominant_leg": ("", "left or right"),
+    "recorded_at": ("ISO 8601 UTC", "when the test was recorded"),
+    "protocol": ("", "test protocol (nordic_eccentric)"),
+    "rig_serial": ("", "serial number of the rig"),
+    "certificate_id": ("", "calibration certificate used (see the test export for its content)"),
+    "operator": ("", "who ran the test"),
+    "sample_rate_hz": ("Hz", "the rig's sample rate"),
+    "duration_s": ("s", "length of the recording on the device's clock"),
+    "body_mass_kg": ("kg", "body mass used for relative values"),
+    "lever_arm_m": ("m", "lever arm used for torques"),
+    "source": ("", "import, live or recovered"),
+    "recovered": ("", "true if the test was recovered after a crash (may end early)"),
+    "result_id": ("", "the analysis run these numbers come from"),
+    "analysis_version": ("", "version of the analysis that computed the numbers"),
+    "analyzed_at": ("ISO 8601 UTC", "when that analysis ran"),
+    "excluded_reps": ("", "rep numbers excluded by the clinician, ';'-separated"),
+    "flags": ("", "data-quality and analysis flags, ';'-separated"),
+    "dropped_samples": ("samples", "samples lost on the link"),
+    "frames_corrupt": ("frames", "frames that failed their checksum"),
+    "saturated_samples_left": ("samples", "samples at the ADC's limit, left"),
+    "saturated_samples_right": ("samples", "samples at the ADC's limit, right"),
+}
+
+_UNITS = {"_n": "N", "_pct": "%", "_n_per_kg": "N/kg", "_nm": "N·m", "_s": "s"}
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    files: tuple[Path, ...]
+    rows: int
+
+
+# -- paths ------------------------------------------------------------------------------
+def check_file_target(path: Path, force: bool) -> Path:
+    """A file we may write: its folder exists; an existing file only with ``force``."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder: give a file name, e.g. {path / 'summary.csv'}")
+    if not path.parent.is_dir():
+        raise StoreError(f"folder {path.parent} does not exist: create it first")
+    if path.exists() and not force:
+        raise StoreError(f"{path} already exists: pass --force to replace it")
+    return path
+
+
+def check_dir_target(folder: Path) -> Path:
+    folder = Path(folder).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise StoreError(f"{folder} exists and is not a folder")
+    if not folder.exists():
+        if not folder.parent.is_dir():
+            raise StoreError(f"folder {folder.parent} does not exist: create it first")
+        folder.mkdir(mode=0o700)
+    return folder
+
+
+def write_atomic(path: Path, write: Callable[[io.TextIOBase], None]) -> None:
+    """Write via a temporary file in the same folder, then rename over ``path``."""
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            write(handle)  # type: ignore[arg-type]
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+# -- summary ----------------------------------------------------------------------------
+def _flatten(value: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"left": {"max_force_n": 1}} -> {"left_max_force_n": 1}."""
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        name = f"{prefix}{key}"
+        if isinstance(item, Mapping):
+            out.update(_flatten(item, name + "_"))
+        else:
+            out[name] = item
+    return out
+
+
+def _age(dob: str | None, recorded_at: str) -> float | None:
+    if not dob:
+        return None
+    born = date.fromisoformat(dob)
+    on = date.fromisoformat(recorded_at[:10])
+    return round((on - born).days / 365.25, 1)
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and not np.isfinite(value):
+        return ""
+    if isinstance(value, list | tuple):
+        return ";".join(str(v) for v in value)
+    return value
+
+
+def summary_records(
+    store: Store, rows: Iterable[dict[str, Any]], anonymise: bool
+) -> list[dict[str, Any]]:
+    """Flat records, one per test (anonymised: no direct identifiers)."""
+    out = []
+    for row in rows:
+        digest = row["digest"] or {}
+        record: dict[str, Any] = {"test_id": row["test_id"]}
+        if anonymise:
+            record["athlete"] = store.pseudonym(row["athlete_id"])
+        else:
+            record["athlete_id"] = row["athlete_id"]
+            record["name"] = row["name"]
+            record["external_id"] = row["external_id"]
+            record["date_of_birth"] = row["date_of_birth"]
+        record["age_years"] = _age(row["date_of_birth"], row["recorded_at"])
+        for key in (
+            "sex",
+            "sport",
+            "team",
+            "dominant_leg",
+            "recorded_at",
+            "protocol",
+            "rig_serial",
+        ):
+            record[key] = row[key]
+        record["certificate_id"] = row["certificate_id"]
+        if not anonymise:
+            record["operator"] = row["operator"]
+        for key in ("sample_rate_hz", "duration_s", "body_mass_kg", "lever_arm_m"):
+            record[key] = row[key]
+        record["source"] = str(row["source"]).split(":", 1)[0]
+        record["recovered"] = row["recovered"]
+        record["result_id"] = row["result_id"]
+        record["analysis_version"] = row["analysis_version"]
+        record["analyzed_at"] = row["analyzed_at"]
+        record.update(_flatten(digest.get("summary") or {}))
+        record["excluded_reps"] = row["excluded"]
+        record["flags"] = digest.get("flags") or []
+        stream = digest.get("stream") or {}
+        saturated = stream.get("saturated_samples") or {}
+        record["dropped_samples"] = stream.get("dropped_samples")
+        record["frames_corrupt"] = stream.get("frames_corrupt")
+        record["saturated_samples_left"] = saturated.get("left")
+        record["saturated_samples_right"] = saturated.get("right")
+        out.append(record)
+    return out
+
+
+def _columns(records: list[dict[str, Any]], anonymise: bool) -> list[str]:
+    """Union of keys in first-seen order, so every row has every column."""
+    columns: dict[str, None] = {}
+    for record in records:
+        for key in record:
+            columns.setdefault(key, None)
+    if not records:  # an empty export still has a header
+        for key in BASE_COLUMNS:
+            if anonymise and key in (
+                "athlete_id",
+                "name",
+                "external_id",
+                "date_of_birth",
+                "operator",
+            ):
+                continue
+            if not anonymise and key == "athlete":
+                continue
+            columns.setdefault(key, None)
+    return list(columns)
+
+
+def _describe(column: str) -> dict[str, str]:
+    if column in BASE_COLUMNS:
+        unit, text = BASE_COLUMNS[column]
+        return {"unit": unit, "description": text}
+    leg, _, metric = column.partition("_")
+    if leg in ("left", "right") and metric in DEFINITIONS:
+        return {"unit": _unit(metric), "description": f"{leg} leg: {DEFINITIONS[metric]}"}
+    return {"unit": _unit(column), "description": DEFINITIONS.get(column, "")}
+
+
+def _unit(name: str) -> str:
+    for suffix, unit in sorted(_UNITS.items(), key=lambda kv: -len(kv[0])):
+        if name.endswith(suffix):
+            return unit
+    return ""
+
+
+def export_summary(
+    store: Store,
+    out: str | os.PathLike[str],
+    *,
+    athlete: Any = None,
+    team: str | None = None,
+    since: str | date | None = None,
+    until: str | date | None = None,
+    anonymise: bool = False,
+    force: bool = False,
+) -> ExportReport:
+    """One row per test, every metric; a sidecar ``<name>.json`` describes the columns."""
+    target = check_file_target(Path(out), force)
+    sidecar = check_file_target(target.with_suffix(".json"), force)
+    if sidecar == target:
+        raise StoreError(f"{target}: name the summary file with a .csv suffix")
+    rows = store.summary_rows(athlete=athlete, team=team, since=since, until=until)
+    records = summary_records(store, rows, anonymise)
+    columns = _columns(records, anonymise)
+
+    def write_csv(handle: io.TextIOBase) -> None:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([_cell(r.get(c)) for c in columns] for r in records)
+
+    meta = {
+        "format": SUMMARY_FORMAT,
+        "file": target.name,
+        "exported_at": now_utc(),
+        "station_version": station.__version__,
+        "analysis_versions": sorted({str(r.get("analysis_version")) for r in records}),
+        "rows": len(records),
+        "filters": {
+            "athlete": None if athlete is None else str(athlete),
+            "team": team,
+            "since": None if since is None else str(since),
+            "until": None if until is None else str(until),
+        },
+        "anonymised": anonymise,
+        "pseudonyms": "HMAC-SHA256 of the athlete id with this database's secret"
+        if anonymise
+        else None,
+        "missing_values": "empty cell",
+        "columns": {c: _describe(c) for c in columns},
+        "definitions": "metrics.md; every number comes from the test's current analysis run",
+    }
+    write_atomic(target, write_csv)
+    write_atomic(sidecar, lambda h: h.write(json.dumps(meta, indent=2, ensure_ascii=False) + "\n"))
+    return ExportReport((target, sidecar), len(records))
+
+
+# -- one test ---------------------------------------------------------------------------
+CURVE_COLUMNS = (
+    ("time_s", "time_s", "s", "time on the device's sample clock since START", 6),
+    ("left_n", "left_force_n", "N", "left force, tared, zero-phase low-pass filtered", 3),
+    ("right_n", "right_force_n", "N", "right force, tared, zero-phase low-pass filtered", 3),
+    ("left_raw_n", "left_raw_force_n", "N", "left force, tared, unfiltered", 3),
+    ("right_raw_n", "right_raw_force_n", "N", "right force, tared, unfiltered", 3),
+)
+
+
+def _curve_lines(
+    curves: Mapping[str, np.ndarray], reps: list[dict[str, Any]]
+) -> tuple[list[str], list[str]]:
+    present = [c for c in CURVE_COLUMNS if c[0] in curves]
+    headers = [c[1] for c in present]
+    n = len(curves[present[0][0]]) if present else 0
+    columns: list[list[str]] = []
+    for key, _, _, _, digits in present:
+        values = np.asarray(curves[key], np.float64)
+        text = [f"{v:.{digits}f}" for v in values.tolist()]
+        for i in np.flatnonzero(~np.isfinite(values)).tolist():
+            text[i] = ""
+        columns.append(text)
+    saturated = curves.get("saturated")
+    if saturated is not None:
+        flags = np.asarray(saturated, np.int64)
+        headers += ["saturated_left", "saturated_right"]
+        columns.append(np.where(flags & 1, "1", "0").tolist())
+        columns.append(np.where(flags & 2, "1", "0").tolist())
+    if "time_s" in curves and n:
+        time = np.asarray(curves["time_s"], np.float64)
+        rep_col = np.full(n, "", dtype=object)
+        for rep in reps:
+            inside = (time >= rep["start_s"] - 1e-9) & (time <= rep["end_s"] + 1e-9)
+            rep_col[inside] = str(rep["number"])
+        headers.append("rep")
+        columns.append(rep_col.tolist())
+    lines = [",".join(cells) for cells in zip(*columns, strict=True)] if columns else []
+    return headers, lines
+
+
+def export_test(
+    store: Store,
+    test_id: int | str,
+    out_dir: str | os.PathLike[str],
+    *,
+    anonymise: bool = False,
+    force: bool = False,
+) -> ExportReport:
+    """``test-<id>.csv`` (curves) and ``test-<id>.json`` (metadata, definitions) in ``out_dir``."""
+    test = store.get_test(test_id)
+    if test.result is None:
+        raise StoreError(
+            f"test {test.id} has no analysis: run 'nordic-station recompute {test.id}'"
+        )
+    folder = check_dir_target(Path(out_dir))
+    csv_path = check_file_target(folder / f"test-{test.id}.csv", force)
+    json_path = check_file_target(folder / f"test-{test.id}.json", force)
+    curves = store.curves(test.id)
+    if curves is None:
+        raise StoreError(
+            f"test {test.id} has no stored curves: run 'nordic-station recompute {test.id}' first"
+        )
+    athlete = store.get_athlete(test.athlete_id)
+    metrics = test.result.metrics
+    headers, lines = _curve_lines(curves, metrics.get("reps") or [])
+    reps = store.reps(test.id)
+    certificate = (
+        None if test.certificate_id is None else store.get_certificate(test.certificate_id)
+    )
+    who: dict[str, Any]
+    if anonymise:
+        who = {"athlete": store.pseudonym(athlete.id)}
+    else:
+        who = {
+            "athlete_id": athlete.id,
+            "name": athlete.name,
+            "external_id": athlete.external_id,
+            "date_of_birth": None
+            if athlete.date_of_birth is None
+            else athlete.date_of_birth.isoformat(),
+        }
+    who.update(
+        age_years=_age(
+            None if athlete.date_of_birth is None else athlete.date_of_birth.isoformat(),
+            test.recorded_at,
+        ),
+        sex=athlete.sex,
+        sport=athlete.sport,
+        team=athlete.team,
+        dominant_leg=athlete.dominant_leg,
+    )
+    units = {c[1]: {"unit": c[2], "description": c[3]} for c in CURVE_COLUMNS if c[1] in headers}
+    units.update(
+        {
+            "saturated_left": {"unit": "", "description": "1 where the left sample was saturated"},
+            "saturated_right": {
+                "unit": "",
+                "description": "1 where the right sample was saturated",
+            },
+            "rep": {
+                "unit": "",
+                "description": "rep number the row belongs to (empty between reps)",
+            },
+        }
+    )
+    meta = {
+        "format": TEST_FORMAT,
+        "file": csv_path.name,
+        "exported_at": now_utc(),
+        "station_version": station.__version__,
+        "anonymised": anonymise,
+        "athlete": who,
+        "test": {
+            "id": test.id,
+            "recorded_at": test.recorded_at,
+            "protocol": test.protocol,
+            "rig_serial": test.rig_serial,
+            "operator": None if anonymise else test.operator,
+            "notes": None if anonymise else test.notes,
+            "sample_rate_hz": test.sample_rate_hz,
+            "duration_s": test.duration_s,
+            "body_mass_kg": test.body_mass_kg,
+            "lever_arm_m": test.lever_arm_m,
+            "source": test.source.split(":", 1)[0] if anonymise else test.source,
+            "recovered": test.recovered,
+            "warnings": list(test.warnings),
+            "recording_sha256": test.recording_sha256,
+        },
+        "columns": {h: units.get(h, {"unit": "", "description": ""}) for h in headers},
+        "breaks": "an empty force row marks a break (dropped samples or a device restart): "
+        "the curve is not joined across it",
+        "analysis": {
+            "run": test.result.id,
+            "analysis_version": test.result.analysis_version,
+            "analyzed_at": test.result.created_at,
+            "settings": test.result.settings,
+            "filter": metrics.get("filter"),
+            "zero": metrics.get("zero"),
+            "calibration": metrics.get("calibration"),
+        },
+        "certificate": None if certificate is None else certificate.data,
+        "summary": metrics.get("summary"),
+        "reps": metrics.get("reps"),
+        "exclusions": [
+            {
+                "rep": r.number,
+                "reason": r.exclusion_reason,
+                "by": None if anonymise else r.excluded_by,
+                "at": r.excluded_at,
+            }
+            for r in reps
+            if r.excluded
+        ],
+        "flags": metrics.get("flags"),
+        "flag_descriptions": metrics.get("flag_descriptions"),
+        "warnings": metrics.get("warnings"),
+        "references": metrics.get("references"),
+        "stream": metrics.get("stream"),
+        "definitions": DEFINITIONS,
+    }
+
+    def write_csv(handle: io.TextIOBase) -> None:
+        handle.write(",".join(headers) + "\n")
+        handle.write("\n".join(lines))
+        if lines:
+            handle.write("\n")
+
+    write_atomic(csv_path, write_csv)
+    write_atomic(
+        json_path, lambda h: h.write(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
+    )
+    return ExportReport((csv_path, json_path), len(lines))

@@ -1,0 +1,70 @@
+"""A rig unplugged mid-test and plugged back: shown at once, the test goes on, and
+nothing is lost beyond the unplugged period."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+
+from firmware_bridge.capture import decode_stream
+from firmware_bridge.recording import parse_recording
+from firmware_bridge.virtual_rig import get_device
+from station.app import acquisition as acq
+from station.app import test_run as tr
+from tests.app.conftest import spin, wait_for
+
+pytestmark = pytest.mark.gui
+
+RATE = 500
+UNPLUGGED_S = 1.0
+RECONNECT_ALLOWANCE_S = 1.0  # the link retries every 0.5 s, then INFO + START
+
+
+def test_unplug_and_replug_mid_test_keeps_the_test(qtbot: Any, window: Any, rig_name: str, messages: Any) -> None:
+    context = window.context
+    athlete = context.store.add_athlete("Bo Unplugged")
+    context.set_athlete(athlete)
+    states: list[str] = []
+    context.acquisition.state_changed.connect(states.append)
+    window.screens["connect"].connect_to(f"virtual://{rig_name}?rate={RATE}&reps=1&quiet=1")
+    wait_for(qtbot, lambda: context.acquisition.state == acq.STREAMING)
+    test_screen = window.screens["test"]
+    shown: list[int] = []  # samples shown live when the test stopped (the preview resumes after)
+    test_screen.run.state_changed.connect(
+        lambda state: shown.append(test_screen.session.samples) if state == tr.SAVING else None
+    )
+    qtbot.keyClick(test_screen, Qt.Key.Key_Space)
+    wait_for(qtbot, lambda: test_screen.run.state == tr.RUNNING)
+    started = time.monotonic()
+    spin(qtbot, 1.0)
+
+    get_device(rig_name).unplug(for_s=UNPLUGGED_S)
+    wait_for(qtbot, lambda: window.status.state == acq.RECONNECTING, 2)
+    assert "Rig unplugged" in window.status.state_label.text()
+    assert test_screen.banner.isVisible() and "recording is kept" in test_screen.banner.text()
+    assert test_screen.run.state == tr.RUNNING
+    samples_before = test_screen.session.samples
+
+    wait_for(qtbot, lambda: window.status.state == acq.STREAMING, 5)
+    wait_for(qtbot, lambda: test_screen.session.samples > samples_before + RATE // 2, 5)
+    assert test_screen.session.restarts == 1
+    assert test_screen.run.state == tr.RUNNING
+    spin(qtbot, 0.5)
+    qtbot.keyClick(test_screen, Qt.Key.Key_Space)
+    elapsed = time.monotonic() - started
+    wait_for(qtbot, lambda: context.current_test_id is not None, 20)
+
+    assert acq.RECONNECTING in states and states[-1] == acq.STREAMING
+    test = context.store.get_test(context.current_test_id)
+    stream = decode_stream(parse_recording(context.store.recording(test.id)).data)
+    # Every sample shown live is in the stored recording, in two segments, with no gap inside.
+    assert shown and stream.samples >= shown[0] > RATE
+    assert stream.counters.dropped_samples == 0
+    assert len(set(stream.segment.tolist())) == 2
+    # Beyond the unplugged period (and the reconnect), nothing is missing.
+    assert stream.samples >= RATE * (elapsed - UNPLUGGED_S - RECONNECT_ALLOWANCE_S)
+    assert test.result is not None and "device_restart" in test.result.metrics["flags"]
+    assert messages.shown == []

@@ -1,0 +1,79 @@
+"""``nordic-station replay``: a file served on a pty, byte for byte, until interrupted."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import serial
+
+from firmware_bridge.messages import Info, SampleBlock, encode
+from firmware_bridge.recording import RecordingWriter
+from station.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.pty
+def test_serves_the_file_on_a_pty_until_interrupted(tmp_path: Path) -> None:
+    path = tmp_path / "src.nsrec"
+    info = Info(1_000_000, "NR-0001")
+    parts = [b"\x00" + encode(info)] + [
+        encode(SampleBlock(i * 30, np.full((30, 2), i))) for i in range(100)
+    ]
+    with RecordingWriter(path, info=info) as writer:
+        for k, part in enumerate(parts):
+            writer.write(part, t=k * 0.03)
+    data = b"".join(parts)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "station.cli", "replay", str(path), "--speed", "max"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        port_path = proc.stdout.readline().strip()
+        port = serial.Serial(port_path, timeout=0.05)
+        got = bytearray()
+        deadline = time.monotonic() + 10
+        while len(got) < len(data) and time.monotonic() < deadline:
+            got += port.read(port.in_waiting or 1)
+        port.close()
+        assert bytes(got) == data
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr and f"{len(data)} of {len(data)} bytes sent" in stderr
+
+
+def test_a_missing_file_is_one_line_exit_2(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "station.cli", "replay", str(tmp_path / "missing.nsrec")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "no such file" in result.stderr
+
+
+def test_a_bad_speed_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "x.bin"
+    path.write_bytes(
+        b"\x00" + encode(Info(80_000, "NR-1")) + encode(SampleBlock(0, np.ones((3, 2))))
+    )
+    assert main(["replay", str(path), "--speed", "fast"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1 and "speed" in captured.err

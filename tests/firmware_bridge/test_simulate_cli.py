@@ -1,0 +1,171 @@
+"""``nordic-station simulate`` as a subprocess: the first line is a port pyserial can
+open, the rig answers on it, signals stop it cleanly, bad faults are one line."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import serial
+
+from firmware_bridge.decoder import StreamDecoder
+from firmware_bridge.messages import GetInfo, Info, Message, SampleBlock, Start, encode
+from firmware_bridge.virtual_rig import VirtualRig
+
+pytestmark = pytest.mark.pty
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Simulate:
+    """``nordic-station simulate ARGS`` running; stdout is read from its file descriptor
+    so that nothing printed is lost between the first line and the end."""
+
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "station.cli", "simulate", *args],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        self.out = b""
+
+    def first_line(self, timeout: float = 20.0) -> str:
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.out:
+            left = deadline - time.monotonic()
+            assert left > 0, "simulate printed no first line"
+            if select.select([fd], [], [], left)[0]:
+                chunk = os.read(fd, 4096)
+                assert chunk, f"simulate ended early: {self.proc.stderr.read()!r}"  # type: ignore[union-attr]
+                self.out += chunk
+        return self.out.split(b"\n", 1)[0].decode()
+
+    def say(self, line: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line.encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def stop(self, sig: int) -> tuple[int, str, str]:
+        self.proc.send_signal(sig)
+        out, err = self.proc.communicate(timeout=10)
+        return self.proc.returncode, (self.out + out).decode(), err.decode()
+
+
+def read_until(port: serial.Serial, done, timeout: float = 3.0) -> list[Message]:  # noqa: ANN001
+    decoder = StreamDecoder()
+    messages: list[Message] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not done(messages):
+        messages += decoder.feed(port.read(port.in_waiting or 1))
+    return messages
+
+
+def test_first_line_is_a_port_that_answers_and_sigint_exits_0(tmp_path: Path) -> None:
+    link = tmp_path / "rig"
+    sim = Simulate("--rate", "1000", "--seed", "3", "--serial", "NR-CLI-1", "--link", str(link))
+    try:
+        path = sim.first_line()
+        assert path == str(link)
+        with serial.Serial(path, timeout=0.05) as port:
+            port.write(encode(GetInfo()))
+            messages = read_until(port, lambda m: any(isinstance(x, Info) for x in m))
+            info = next(m for m in messages if isinstance(m, Info))
+            assert (info.sample_rate_mhz, info.serial_number) == (1_000_000, "NR-CLI-1")
+            port.write(encode(Start()))
+            messages = read_until(
+                port, lambda m: sum(len(x) for x in m if isinstance(x, SampleBlock)) >= 300
+            )
+        blocks = [m for m in messages if isinstance(m, SampleBlock)]
+        index = np.concatenate([np.arange(b.first_index, b.end_index) for b in blocks])
+        counts = np.concatenate([b.counts for b in blocks])
+        rig = VirtualRig(rate_hz=1000, seed=3)  # the same defaults as the CLI's rig
+        np.testing.assert_array_equal(counts, rig.expected_counts(index)[0])
+        sim.say("left 20")  # a bench command on stdin
+        sim.say("kick")
+        deadline = time.monotonic() + 5
+        while b"left hook: 20 kg" not in sim.out and time.monotonic() < deadline:
+            if select.select([sim.proc.stdout], [], [], 0.1)[0]:
+                sim.out += os.read(sim.proc.stdout.fileno(), 4096)  # type: ignore[union-attr]
+    finally:
+        code, out, err = sim.stop(signal.SIGINT)
+    assert code == 0
+    assert "Traceback" not in err
+    assert err.startswith("unknown bench command 'kick'")
+    lines = out.splitlines()
+    assert lines[1].startswith("virtual rig NR-CLI-1: 1000 Hz")
+    assert "left hook: 20 kg" in lines
+    assert not os.path.lexists(link)  # the symlink is cleaned up
+
+
+def test_bad_fault_is_exit_2_and_one_line() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "station.cli", "simulate", "--fault", "drop:7"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    err = proc.stderr
+    assert err.count("\n") == 1
+    assert err.startswith("nordic-station: error: bad fault 'drop:7'")
+
+
+def test_replay_serves_a_capture_and_sigterm_exits_0(tmp_path: Path) -> None:
+    rig = VirtualRig(rate_hz=200, seed=5)
+    capture = tmp_path / "capture.bin"
+    capture.write_bytes(rig.capture_bytes(6.0))
+    link = tmp_path / "replayed"
+    sim = Simulate("--replay", str(capture), "--link", str(link))
+    try:
+        path = sim.first_line()
+        with serial.Serial(path, timeout=0.05) as port:
+            messages = read_until(
+                port, lambda m: sum(len(x) for x in m if isinstance(x, SampleBlock)) >= 100
+            )
+    finally:
+        code, _, err = sim.stop(signal.SIGTERM)
+    assert code == 0 and "Traceback" not in err
+    blocks = [m for m in messages if isinstance(m, SampleBlock)]
+    assert blocks
+    for block in blocks:  # whatever part we caught is the capture's own samples
+        index = np.arange(block.first_index, block.end_index)
+        np.testing.assert_array_equal(block.counts, rig.expected_counts(index)[0])
+
+
+def test_in_process_run_for_a_duration_prints_the_path_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from station.cli import main
+
+    link = tmp_path / "bench"
+    code = main(["simulate", "--static-load", "left:20", "--duration", "0.2", "--link", str(link)])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert out[0] == str(link)
+    assert "static load left 196.1 N, right 0.0 N" in out[1]
+    assert not link.exists()
+
+
+def test_link_that_is_a_real_file_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from station.cli import main
+
+    precious = tmp_path / "notes.txt"
+    precious.write_text("keep me")
+    assert main(["simulate", "--link", str(precious), "--duration", "0.1"]) == 2
+    assert "is not a symlink" in capsys.readouterr().err
+    assert precious.read_text() == "keep me"
