@@ -67,13 +67,33 @@ def load_capture(
     if rate_hz is not None and not (math.isfinite(rate_hz) and rate_hz > 0):
         raise CaptureError(f"the sample rate must be a positive number of Hz, not {rate_hz}")
     blob = read_file_bytes(path, CaptureError)
+    return load_capture_bytes(
+        blob, source, rate_hz, require_samples=require_samples, require_rate=require_rate
+    )
+
+
+def load_capture_bytes(
+    blob: bytes,
+    source: str,
+    rate_hz: float | None = None,
+    *,
+    require_samples: bool = True,
+    require_rate: bool = True,
+) -> Capture:
+    """:func:`load_capture` for bytes already in memory (a stored test), by the same rules.
+
+    ``source`` names the bytes in messages.
+    """
+    if rate_hz is not None and not (math.isfinite(rate_hz) and rate_hz > 0):
+        raise CaptureError(f"the sample rate must be a positive number of Hz, not {rate_hz}")
+    if not blob:
+        raise CaptureError(f"{source} is empty: it holds no capture")
     header: dict[str, Any] | None = None
     recording: Recording | None = None
     warnings: list[str] = []
     header_info: Info | None = None
     if is_recording(blob):
         recording = parse_recording(blob, source)
-        del blob
         header = recording.header
         warnings += recording.warnings
         data = recording.data

@@ -668,9 +668,7 @@ class StreamCollector:
         )
 
 
-def _place_segments(
-    index: np.ndarray, segment: np.ndarray, bases: dict[int, int]
-) -> np.ndarray:
+def _place_segments(index: np.ndarray, segment: np.ndarray, bases: dict[int, int]) -> np.ndarray:
     """Lay segments one after another on a single axis, each from its own base.
 
     Within a segment, time counts from its START (or from the first sample of

@@ -409,13 +409,15 @@ class Link:
         self._command(Start(), "START", timeout)
         self._streaming = True
         if self.connected:
-            self._set_state(LinkState.STREAMING, "streaming")
+            self._set_state(
+                LinkState.STREAMING, "START sent" if self.passive else "START acknowledged"
+            )
 
     def stop(self, timeout: float | None = None) -> None:
         self._command(Stop(), "STOP", timeout)
         self._streaming = False
         if self.connected:
-            self._set_state(LinkState.IDLE, "stopped")
+            self._set_state(LinkState.IDLE, "STOP sent" if self.passive else "STOP acknowledged")
 
     def set_rate(self, rate_hz: float, timeout: float | None = None) -> Info | None:
         """SET_RATE, then wait for the INFO the rig sends with its new rate."""

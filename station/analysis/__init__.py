@@ -21,10 +21,10 @@ from station.analysis.result import (
     Curves,
     IgnoredPullInfo,
     StreamInfo,
-    ZeroInfo,
 )
 from station.analysis.settings import AnalysisSettings, SettingsError
 from station.analysis.summary import LegSummary, Summary, summarize
+from station.analysis.tare import ZeroInfo
 
 __all__ = [
     "ANALYSIS_VERSION",

@@ -20,8 +20,9 @@ impulse response, ``sosfilt`` and ``sosfiltfilt``) to ~1e-12:
   block the response to the block's own samples is one matrix product with
   the impulse response (a Toeplitz matrix); the poles' states at block ends
   follow ``s_j = p^B s_(j-1) + v_j``, solved for all blocks at once by a
-  log-step prefix scan; their effect on the next block is a second small
-  matrix product.  No Python loop runs over samples.
+  log-step prefix scan; their effect on the next block joins the same matrix
+  product.  The backward pass runs the mirrored matrices over the same
+  layout, so no reversed copies are made.  No Python loop runs over samples.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import numpy as np
 from station.analysis.gaps import Runs
 from station.analysis.settings import AnalysisSettings
 
-BLOCK = 32  # samples per block of the block-recursive filter
+BLOCK = 64  # samples per block of the block-recursive filter
 FORGOTTEN = 1e-18  # a pole power below this no longer changes a double
 LONG_RUN = 4096  # runs at least this long are filtered one by one, shorter ones in batches
 
@@ -81,24 +82,32 @@ class LowpassDesign:
         level = np.asarray(level, np.float64).reshape(-1, 1)
         return level * (self.residues / (1.0 - self.poles))[None, :]
 
-    def block_matrices(self, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """For blocks of ``b`` samples: in-block response T (b, b); input to end-of-block pole
-        state G (b, 2P) as [real | imag]; previous state to output E (2P, b); pole powers p^b."""
-        cached = self._cache.get(b)
+    def block_matrices(
+        self, b: int, reverse: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For blocks of ``b`` samples: G (b, 2P), a block's samples to the pole states after
+        it, as [real | imag]; M (b + 2P, b), [block samples | pole states entering it] to the
+        block's output; the pole powers p^b.  ``reverse``: the same for the filter run
+        backwards in time (the anticausal pass of filtfilt)."""
+        key = (b, reverse)
+        cached = self._cache.get(key)
         if cached is not None:
             return cached
         h = self.impulse_response(b)
         lag = np.arange(b)[:, None] - np.arange(b)[None, :]
-        toeplitz = np.where(lag >= 0, h[np.clip(lag, 0, None)], 0.0)
-        to_end = self.residues[None, :] * self.poles[None, :] ** (b - 1 - np.arange(b))[:, None]
+        causal = np.where(lag >= 0, h[np.clip(lag, 0, None)], 0.0)  # y = causal @ x
+        exponent = np.arange(b)[::-1] if not reverse else np.arange(b)
+        to_end = self.residues[None, :] * self.poles[None, :] ** exponent[:, None]
         ahead = self.weights[:, None] * self.poles[:, None] ** (np.arange(b) + 1)[None, :]
+        if reverse:
+            ahead = ahead[:, ::-1]
+        within = causal if reverse else causal.T  # rows of samples times this
         matrices = (
-            np.ascontiguousarray(toeplitz.T),
             np.concatenate((to_end.real, to_end.imag), axis=1),
-            np.concatenate((ahead.real, -ahead.imag), axis=0),
+            np.concatenate((within, ahead.real, -ahead.imag), axis=0),
             self.poles**b,
         )
-        self._cache[b] = matrices
+        self._cache[key] = matrices
         return matrices
 
 
@@ -145,11 +154,13 @@ def design_lowpass(rate_hz: float, settings: AnalysisSettings) -> LowpassDesign:
 
 
 def lfilter_rows(
-    design: LowpassDesign, x: np.ndarray, state: np.ndarray
+    design: LowpassDesign, x: np.ndarray, state: np.ndarray, reverse: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Causal filter of every row of ``x`` (rows, n) from pole ``state`` (rows, poles).
+    """Filter every row of ``x`` (rows, n) from pole ``state`` (rows, poles).
 
-    Returns the output (rows, n) and the pole states after the last sample.
+    Causal by default; with ``reverse`` the filter runs from the last sample to
+    the first (then ``n`` must be a whole number of blocks).  Returns the output
+    (rows, n) and the pole states after the last sample processed.
     """
     rows, n = x.shape
     if n == 0:
@@ -158,12 +169,16 @@ def lfilter_rows(
     nb = -(-n // b)
     width = nb * b
     if width > n:  # hold the last value: it only reaches samples past the end
+        if reverse:
+            raise ValueError("a reversed pass needs whole blocks")
         x = np.concatenate((x, np.repeat(x[:, -1:], width - n, axis=1)), axis=1)
-    toeplitz_t, to_end, ahead, power = design.block_matrices(b)
+    to_end, to_output, power = design.block_matrices(b, reverse)
     flat = x.reshape(rows * nb, b)
     poles = len(design.poles)
     ends = (flat @ to_end).reshape(rows, nb, 2 * poles)
-    s = ends[..., :poles] + 1j * ends[..., poles:]  # pole states at block ends, own input only
+    s = ends[..., :poles] + 1j * ends[..., poles:]  # pole states after each block, own input only
+    if reverse:
+        s = s[:, ::-1]  # in processing order
     s[:, 0] += power * state
     step, mult = 1, power
     # Prefix scan: s_j += p^(b*step) s_(j-step), until older blocks no longer matter in double
@@ -173,8 +188,14 @@ def lfilter_rows(
         mult = mult * mult
         step *= 2
     before = np.concatenate((state[:, None, :], s[:, :-1]), axis=1)  # state entering each block
-    carried = np.concatenate((before.real, before.imag), axis=2).reshape(rows * nb, 2 * poles)
-    y = (flat @ toeplitz_t + carried @ ahead).reshape(rows, width)[:, :n]
+    if reverse:
+        before = before[:, ::-1]  # back in block order
+    # One product for both parts: [block samples | state entering it] @ M.
+    joined = np.empty((rows * nb, b + 2 * poles))
+    joined[:, :b] = flat
+    joined[:, b : b + poles] = before.real.reshape(rows * nb, poles)
+    joined[:, b + poles :] = before.imag.reshape(rows * nb, poles)
+    y = (joined @ to_output).reshape(rows, width)[:, :n]
     if width == n:
         return y, s[:, -1]
     last = (n - 1) % b  # the end state inside the last block, without the held samples
@@ -184,21 +205,30 @@ def lfilter_rows(
     return y, final
 
 
-def filtfilt_rows(
-    design: LowpassDesign, x: np.ndarray, lengths: np.ndarray | None = None
-) -> np.ndarray:
-    """Forward-backward filter of each row's first ``lengths[r]`` samples (already padded as
-    the caller wants); samples past a row's length are ignored and come back meaningless."""
+def _whole_blocks(width: int) -> int:
+    """A width that is a whole number of filter blocks."""
+    return width if width <= BLOCK else -(-width // BLOCK) * BLOCK
+
+
+def filtfilt_padded(design: LowpassDesign, x: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """Forward then backward pass over rows already extended as the caller wants.
+
+    Row ``r`` is ``x[r, :totals[r]]`` followed by its last value held up to a
+    whole number of blocks.  As in sosfiltfilt, the forward pass starts in the
+    steady state of the row's first value and the backward pass in that of the
+    forward output's value at ``totals[r] - 1``: the hold is made to carry that
+    value, which keeps the backward pass in its steady state until it gets there.
+    """
     rows, width = x.shape
     forward, _ = lfilter_rows(design, x, design.steady_state(x[:, 0]))
-    if lengths is None or np.all(lengths == width):
-        reverse = np.ascontiguousarray(forward[:, ::-1])
-        backward, _ = lfilter_rows(design, reverse, design.steady_state(reverse[:, 0]))
-        return backward[:, ::-1]
-    flip = np.maximum((lengths - 1)[:, None] - np.arange(width)[None, :], 0)
-    reverse = np.take_along_axis(forward, flip, axis=1)
-    backward, _ = lfilter_rows(design, reverse, design.steady_state(reverse[:, 0]))
-    return np.take_along_axis(backward, flip, axis=1)
+    end = forward[np.arange(rows), totals - 1]
+    if np.all(totals == totals[0]):
+        forward[:, totals[0] :] = end[:, None]
+    else:
+        held = np.arange(width)[None, :] >= totals[:, None]
+        forward = np.where(held, end[:, None], forward)
+    backward, _ = lfilter_rows(design, forward, design.steady_state(end), reverse=True)
+    return backward
 
 
 def filtfilt_runs(x: np.ndarray, runs: Runs, design: LowpassDesign) -> np.ndarray:
@@ -212,9 +242,12 @@ def filtfilt_runs(x: np.ndarray, runs: Runs, design: LowpassDesign) -> np.ndarra
     x = np.asarray(x, dtype=np.float64)
     squeeze = x.ndim == 1
     data = x[None, :] if squeeze else x
-    out = np.empty_like(data)
     if data.shape[-1] == 0:
-        return out[0] if squeeze else out
+        return np.empty_like(x)
+    if runs.count == 1:  # the usual case: no copy into a separate output
+        whole = _filtfilt_one(data, design)
+        return whole[0] if squeeze else whole
+    out = np.empty_like(data)
     lengths = runs.lengths
     long = lengths >= LONG_RUN
     for start, stop in zip(runs.starts[long].tolist(), runs.stops[long].tolist(), strict=True):
@@ -229,14 +262,16 @@ def filtfilt_runs(x: np.ndarray, runs: Runs, design: LowpassDesign) -> np.ndarra
 
 def _filtfilt_one(segment: np.ndarray, design: LowpassDesign) -> np.ndarray:
     """One run (channels, n), oddly extended by ``min(padlen, n - 1)`` at both ends."""
-    n = segment.shape[1]
+    channels, n = segment.shape
     pad = min(design.padlen, n - 1)
-    if pad == 0:
-        return filtfilt_rows(design, segment)
-    head = 2 * segment[:, :1] - segment[:, pad:0:-1]
-    tail = 2 * segment[:, -1:] - segment[:, -2 : -pad - 2 : -1]
-    extended = np.concatenate((head, segment, tail), axis=1)
-    return filtfilt_rows(design, extended)[:, pad : pad + n]
+    total = n + 2 * pad
+    extended = np.empty((channels, _whole_blocks(total)))
+    extended[:, pad : pad + n] = segment
+    if pad:
+        extended[:, :pad] = 2 * segment[:, :1] - segment[:, pad:0:-1]
+        extended[:, pad + n : total] = 2 * segment[:, -1:] - segment[:, -2 : -pad - 2 : -1]
+    extended[:, total:] = extended[:, total - 1 : total]
+    return filtfilt_padded(design, extended, np.full(channels, total))[:, pad : pad + n]
 
 
 def _filtfilt_batch(
@@ -247,7 +282,7 @@ def _filtfilt_batch(
     channels = x.shape[0]
     pads = np.minimum(design.padlen, lengths - 1)
     total = lengths + 2 * pads  # padded length of each run
-    width = int(total.max())
+    width = _whole_blocks(int(total.max()))
     k = np.arange(width)[None, :] - pads[:, None]  # position in the run, before reflection
     last = (lengths - 1)[:, None]
     base = starts[:, None]
@@ -261,9 +296,8 @@ def _filtfilt_batch(
         rows, np.broadcast_to((total - 1)[None, :, None], (channels, len(starts), 1)), axis=2
     )
     rows = np.where(beyond[None], end_value, rows)
-    filtered = filtfilt_rows(design, rows.reshape(-1, width), np.tile(total, channels)).reshape(
-        channels, len(starts), width
-    )
+    filtered = filtfilt_padded(design, rows.reshape(-1, width), np.tile(total, channels))
+    filtered = filtered.reshape(channels, len(starts), width)
     row = np.repeat(np.arange(len(starts)), lengths)
     local = np.arange(len(row)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     out[:, starts[row] + local] = filtered[:, row, pads[row] + local]

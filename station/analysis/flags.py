@@ -31,7 +31,6 @@ SATURATED = "saturated"
 SAMPLES_DROPPED_IN_REP = "samples_dropped_in_rep"
 BEYOND_CALIBRATED_RANGE = "beyond_calibrated_range"  # same word as calibration.checks
 REP_TRUNCATED = "rep_truncated"
-EXCLUDED = "excluded"
 
 DESCRIPTIONS: dict[str, str] = {
     NO_SAMPLES: "the capture holds no samples",
@@ -66,7 +65,6 @@ DESCRIPTIONS: dict[str, str] = {
     "figures: its forces may be off",
     REP_TRUNCATED: "a rep runs into the start or end of the recording (or a device restart): it "
     "may be cut off",
-    EXCLUDED: "the rep was excluded by the clinician and is left out of the summary",
 }
 
 

@@ -54,14 +54,17 @@ class Runs:
         return self.starts[hard]
 
 
-def find_runs(index: np.ndarray, segment: np.ndarray | None = None) -> Runs:
-    """Split the samples wherever the index does not advance by one or the segment changes."""
+def find_runs(
+    index: np.ndarray, segment: np.ndarray | None = None, step: np.ndarray | None = None
+) -> Runs:
+    """Split the samples wherever the index does not advance by one or the segment changes
+    (``step`` is ``np.diff(index)`` if the caller has it already)."""
     n = len(index)
     if n == 0:
         empty = np.empty(0, np.int64)
         return Runs(empty, empty, empty, np.empty(0, bool))
     index = np.asarray(index, np.int64)
-    step = np.diff(index)
+    step = np.diff(index) if step is None else step
     breaks = step != 1
     seg_change = np.zeros(n - 1, bool)
     if segment is not None and len(segment) == n:

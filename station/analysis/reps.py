@@ -67,8 +67,14 @@ def _true_runs(mask: np.ndarray, cuts: np.ndarray) -> tuple[np.ndarray, np.ndarr
     """Starts and inclusive ends of runs of True, also split at ``cuts`` (the first
     samples after gaps), so a run never spans missing samples; :func:`_group` decides
     whether the pieces belong together."""
-    edges = np.flatnonzero(np.diff(mask.view(np.int8), prepend=0, append=0))
-    starts, ends = edges[0::2].astype(np.int64), (edges[1::2] - 1).astype(np.int64)
+    change = np.flatnonzero(mask[1:] != mask[:-1]) + 1
+    starts = change[~mask[change - 1]] if len(change) else change
+    ends = change[mask[change - 1]] - 1 if len(change) else change
+    if len(mask) and mask[0]:
+        starts = np.concatenate(([0], starts))
+    if len(mask) and mask[-1]:
+        ends = np.concatenate((ends, [len(mask) - 1]))
+    starts, ends = starts.astype(np.int64), ends.astype(np.int64)
     split = cuts[mask[cuts] & mask[cuts - 1]]
     if len(split):
         starts = np.sort(np.concatenate((starts, split)))
@@ -83,11 +89,23 @@ def _between(positions: np.ndarray, after: np.ndarray, before: np.ndarray) -> np
     )
 
 
+@dataclass(frozen=True)
+class _Active:
+    """Stretches where at least one leg is at or above the edge threshold (not still)."""
+
+    starts: np.ndarray
+    lasts: np.ndarray
+
+    def of(self, position: np.ndarray) -> np.ndarray:
+        """Which stretch holds each (active) sample position."""
+        return np.searchsorted(self.starts, position, side="right") - 1
+
+
 def _group(
     starts: np.ndarray,
     lasts: np.ndarray,
     index: np.ndarray,
-    quiet_at: np.ndarray,
+    active: _Active,
     bounds: np.ndarray,
     max_gap: float,
 ) -> np.ndarray:
@@ -97,7 +115,7 @@ def _group(
     prev_last, next_start = lasts[:-1], starts[1:]
     join = (
         (index[next_start] - index[prev_last] <= max_gap)
-        & (_between(quiet_at, prev_last, next_start) == 0)
+        & (active.of(prev_last) == active.of(next_start))
         & (_between(bounds, prev_last, next_start + 1) == 0)
     )
     return np.concatenate(([0], np.cumsum(~join))).astype(np.int64)
@@ -125,8 +143,13 @@ def detect_reps(
     right: np.ndarray,
     rate_hz: float,
     settings: AnalysisSettings,
+    offset: tuple[float, float] = (0.0, 0.0),
 ) -> Detection:
-    """Find bilateral reps (and the pulls left out) in filtered, tared forces (N)."""
+    """Find bilateral reps (and the pulls left out) in filtered forces (N).
+
+    The forces are ``left - offset[0]`` and ``right - offset[1]`` (tared); the
+    offset moves the thresholds instead of making tared copies of the signals.
+    """
     n = len(index)
     if n == 0:
         return Detection([], [])
@@ -134,20 +157,21 @@ def detect_reps(
     thr, edge = settings.rep_threshold_n, settings.rep_edge_n
     merge_gap = settings.rep_merge_gap_s * rate_hz
     extend = settings.rep_max_extend_s * rate_hz
-    lhit = left >= thr
-    rhit = right >= thr
+    lhit = left >= thr + offset[0]
+    rhit = right >= thr + offset[1]
     both = lhit & rhit
-    quiet_at = np.flatnonzero((left < edge) & (right < edge))
+    no_cuts = np.empty(0, np.int64)
+    active = _Active(*_true_runs((left >= edge + offset[0]) | (right >= edge + offset[1]), no_cuts))
     # First sample of each stretch between hard breaks, with the ends as sentinels.
     bounds = np.concatenate(([0], runs.hard_starts(merge_gap), [n]))
 
     cuts = runs.starts[1:]
     run_s, run_e = _true_runs(both, cuts)
-    group = _group(run_s, run_e, index, quiet_at, bounds, merge_gap)
+    group = _group(run_s, run_e, index, active, bounds, merge_gap)
     core_s, core_e, core_n = _grouped(run_s, run_e, group)
     reps: list[RepWindow] = []
     if len(core_s):
-        ws, we = _windows(core_s, core_e, index, quiet_at, bounds, extend)
+        ws, we = _windows(core_s, core_e, index, active, bounds, extend)
         valid = core_n / rate_hz >= settings.rep_min_duration_s - 1e-9
         for k in np.flatnonzero(valid).tolist():
             reps.append(
@@ -159,7 +183,7 @@ def detect_reps(
                     float(core_n[k] / rate_hz),
                 )
             )
-    ignored = _ignored(lhit, rhit, both, index, cuts, quiet_at, bounds, merge_gap, reps)
+    ignored = _ignored(lhit, rhit, both, index, cuts, active, bounds, merge_gap, reps)
     return Detection(reps, ignored)
 
 
@@ -167,15 +191,13 @@ def _windows(
     core_s: np.ndarray,
     core_e: np.ndarray,
     index: np.ndarray,
-    quiet_at: np.ndarray,
+    active: _Active,
     bounds: np.ndarray,
     extend: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Inclusive window bounds of every core (see the module docstring, step 4)."""
-    n = len(index)
-    q = np.concatenate(([-1], quiet_at, [n]))  # still samples, with sentinels
-    ws = q[np.searchsorted(q, core_s, side="left") - 1] + 1
-    we = q[np.searchsorted(q, core_e, side="right")] - 1
+    ws = active.starts[active.of(core_s)]  # from the first sample after the last still one
+    we = active.lasts[active.of(core_e)]
     ws = np.maximum(ws, np.searchsorted(index, index[core_s] - extend, side="left"))
     we = np.minimum(we, np.searchsorted(index, index[core_e] + extend, side="right") - 1)
     ws = np.maximum(ws, bounds[np.searchsorted(bounds, core_s, side="right") - 1])
@@ -194,7 +216,7 @@ def _ignored(
     both: np.ndarray,
     index: np.ndarray,
     cuts: np.ndarray,
-    quiet_at: np.ndarray,
+    active: _Active,
     bounds: np.ndarray,
     merge_gap: float,
     reps: list[RepWindow],
@@ -203,7 +225,7 @@ def _ignored(
     run_s, run_e = _true_runs(lhit | rhit, cuts)
     if len(run_s) == 0:
         return []
-    group = _group(run_s, run_e, index, quiet_at, bounds, merge_gap)
+    group = _group(run_s, run_e, index, active, bounds, merge_gap)
     g_s, g_e, _ = _grouped(run_s, run_e, group)
     if reps:
         rep_s = np.array([r.start for r in reps])

@@ -21,10 +21,12 @@ import numpy as np
 from firmware_bridge.errors import InputError
 from station.analysis import flags as F
 from station.analysis.convert import ChannelCalibration
+from station.analysis.gaps import Runs
 from station.analysis.metrics import LEGS, Imbalance, LegMetrics, Rep
 from station.analysis.references import DEFAULT_REFERENCES, ReferenceLine, evaluate_references
 from station.analysis.settings import AnalysisSettings
 from station.analysis.summary import LegSummary, Summary, summarize
+from station.analysis.tare import ZeroInfo
 
 SCHEMA = "nordic-station.analysis/1"
 ANALYSIS_VERSION = "nordic-station.analysis 1.0.0"
@@ -79,6 +81,44 @@ class Curves:
     def __len__(self) -> int:
         return len(self.time_s)
 
+    @classmethod
+    def from_samples(
+        cls,
+        index: np.ndarray,
+        rate: float,
+        runs: Runs,
+        raw: np.ndarray,
+        filtered: np.ndarray,
+        saturated: np.ndarray,
+    ) -> Curves:
+        """Rows from channel-major (2, n) raw and filtered forces and saturation masks."""
+        n = len(index)
+        breaks = runs.starts[1:]  # sample positions that start a new run
+
+        def column(
+            values: np.ndarray, fill: float = np.nan, dtype: type = np.float32
+        ) -> np.ndarray:
+            if len(breaks):
+                return np.insert(values.astype(dtype, copy=False), breaks, fill)
+            return values.astype(dtype, copy=False)
+
+        time_s = index / rate
+        if len(breaks):
+            time_s = np.insert(time_s, breaks, (index[breaks - 1] + index[breaks]) / 2.0 / rate)
+        if saturated.any():
+            sat = saturated[0].astype(np.uint8) | (saturated[1].astype(np.uint8) << 1)
+        else:
+            sat = np.zeros(n, np.uint8)
+        return cls(
+            time_s=time_s,
+            left_raw_n=column(raw[0]),
+            right_raw_n=column(raw[1]),
+            left_n=column(filtered[0]),
+            right_n=column(filtered[1]),
+            sample=column(np.arange(n), -1, np.int64),
+            saturated=column(sat, 0, np.uint8),
+        )
+
 
 @dataclass(frozen=True)
 class StreamInfo:
@@ -127,24 +167,6 @@ class StreamInfo:
         out["segments"] = self.segments
         out["breaks"] = self.breaks
         return out
-
-
-@dataclass(frozen=True)
-class ZeroInfo:
-    """Where the zero came from: quiet_start, certificate, quiet_rest or estimated."""
-
-    source: str
-    counts: tuple[float, float]
-    start_s: float | None = None  # the still stretch used, if any
-    end_s: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "counts": {"left": self.counts[0], "right": self.counts[1]},
-            "start_s": _num(self.start_s, 4),
-            "end_s": _num(self.end_s, 4),
-        }
 
 
 @dataclass(frozen=True)
@@ -357,6 +379,5 @@ __all__ = [
     "IgnoredPullInfo",
     "Imbalance",
     "StreamInfo",
-    "ZeroInfo",
     "check_exclusions",
 ]

@@ -8,7 +8,9 @@ floor of a filtered load cell is far below that; a pulling athlete far
 above).  The zero is the median of the raw counts over the first stretch of
 overlapping still windows, which must begin before the first rep, leaving
 out the stretch's last window (where a slow onset may already creep in, a few
-newtons at a time, without breaking the stillness).
+newtons at a time, without breaking the stillness).  Without a quiet start
+(:func:`choose_zero`) the zero falls back to the certificate's offset, then to
+the first still rest, then to the least-moving window, and the result says so.
 
 Windows are built from blocks of a fifth of a window inside each contiguous
 run, so the search costs two reductions over the samples however long the
@@ -19,13 +21,58 @@ the session that sits far from the zero means the zero no longer holds.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from station.analysis.gaps import Runs
+from station.analysis.reps import Detection, detect_reps
+from station.analysis.settings import AnalysisSettings
 
 BLOCKS_PER_WINDOW = 5
+
+
+def _num(value: float | None, digits: int) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return round(float(value), digits)
+
+
+@dataclass(frozen=True)
+class ZeroInfo:
+    """Where the zero came from (quiet_start, certificate, quiet_rest or estimated), the zero
+    in counts per channel, and the still samples used, if any."""
+
+    source: str
+    counts: tuple[float, float]
+    start_s: float | None = None
+    end_s: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "counts": {"left": self.counts[0], "right": self.counts[1]},
+            "start_s": _num(self.start_s, 4),
+            "end_s": _num(self.end_s, 4),
+        }
+
+    def warning(self) -> str | None:
+        """What a person should be told about this zero (None for a quiet start)."""
+        if self.source == "quiet_start":
+            return None
+        if self.source == "certificate":
+            return "no quiet start before the first rep: the zero is the certificate's offset"
+        if self.source == "quiet_rest":
+            return (
+                "no quiet start before the first rep and no zero in the certificate: the zero "
+                f"is from the still stretch at {self.start_s:.1f} s"
+            )
+        return (
+            "no quiet start, no zero in the certificate and nothing still: the zero was "
+            "estimated from the least-moving second of the recording"
+        )
 
 
 @dataclass(frozen=True)
@@ -63,7 +110,8 @@ def block_samples(rate_hz: float, window_s: float) -> int:
 def windows(force: np.ndarray, runs: Runs, block: int) -> Windows:
     """Statistics of every window of ``BLOCKS_PER_WINDOW`` blocks of ``block`` samples.
 
-    ``force`` is channel-major, (channels, n), in newtons.
+    ``force`` is channel-major, (channels, n), in newtons, near zero (the analysis
+    centres it on the first sample), so sums of squares keep the variance exact.
     """
     x = np.asarray(force, np.float64)
     n, k = x.shape[1], BLOCKS_PER_WINDOW
@@ -78,8 +126,6 @@ def windows(force: np.ndarray, runs: Runs, block: int) -> Windows:
         + (np.arange(len(run_of_block)) - first_block[run_of_block]) * block
     )
     stops = np.minimum(starts + block, runs.stops[run_of_block])
-    centre = np.median(x[:, : min(n, 4 * block * k)], axis=1)
-    x = x - centre[:, None]  # centred: exact variances
     s1 = np.add.reduceat(x, starts, axis=1).T
     s2 = np.add.reduceat(x * x, starts, axis=1).T
     zero = np.zeros((1, x.shape[0]))
@@ -94,7 +140,7 @@ def windows(force: np.ndarray, runs: Runs, block: int) -> Windows:
     short = np.concatenate(([0], np.cumsum(stops - starts != block)))
     valid = (run_of_block[:m] == run_of_block[k - 1 :]) & (short[k:] - short[:-k] == 0)
     std = np.sqrt(np.maximum(w2 - w1 * w1, 0.0))
-    return Windows(starts[:m], stops[k - 1 :], valid, w1 + centre, std)
+    return Windows(starts[:m], stops[k - 1 :], valid, w1, std)
 
 
 def first_quiet_stretch(win: Windows, max_std: float) -> QuietStretch | None:
@@ -127,3 +173,97 @@ def settled(stretch: QuietStretch, window: int) -> QuietStretch:
 def zero_from_stretch(counts: np.ndarray, stretch: QuietStretch) -> np.ndarray:
     """Median raw counts per channel over the still stretch (``counts`` is (n, 2))."""
     return np.median(np.asarray(counts[stretch.start : stretch.stop], np.float64), axis=0)
+
+
+def choose_zero(
+    counts: np.ndarray,
+    index: np.ndarray,
+    runs: Runs,
+    filtered: np.ndarray,
+    centre: np.ndarray,
+    gains: np.ndarray,
+    win: Windows,
+    block: int,
+    rate: float,
+    settings: AnalysisSettings,
+    certificate_zeros: tuple[float, float] | None,
+) -> tuple[np.ndarray, ZeroInfo, Detection]:
+    """The zero (counts per channel), where it came from, and the reps it leads to.
+
+    From the first still stretch if it begins before the first rep; else the
+    certificate's zero, then a still rest, then the least-moving window.
+    ``filtered`` is the filtered signal in newtons around ``centre`` counts
+    (channel-major); the reps are detected with each candidate zero.
+    """
+
+    def detect(zero: np.ndarray) -> Detection:
+        offset = (zero - centre) * gains
+        return detect_reps(
+            index, runs, filtered[0], filtered[1], rate, settings, (offset[0], offset[1])
+        )
+
+    def info(source: str, zero: np.ndarray, stretch: QuietStretch | None) -> ZeroInfo:
+        pair = (float(zero[0]), float(zero[1]))
+        if stretch is None:
+            return ZeroInfo(source, pair)
+        start_s = float(index[stretch.start] / rate)
+        return ZeroInfo(source, pair, start_s, float(index[stretch.stop - 1] / rate))
+
+    if len(counts) == 0:
+        zero = np.asarray(certificate_zeros or (0.0, 0.0), np.float64)
+        source = "certificate" if certificate_zeros else "estimated"
+        return zero, info(source, zero, None), Detection([], [])
+    window = block * BLOCKS_PER_WINDOW
+    stretch = first_quiet_stretch(win, settings.quiet_max_std_n)
+    if stretch is not None:
+        used = settled(stretch, window)
+        zero = zero_from_stretch(counts, used)
+        detection = detect(zero)
+        first = detection.reps[0].start if detection.reps else None
+        if first is None or stretch.start < first:
+            if first is not None and used.stop > first:
+                # The stretch runs into the first rep's window: keep only the part before it.
+                used = QuietStretch(used.start, first)
+                zero = zero_from_stretch(counts, used)
+                detection = detect(zero)
+            return zero, info("quiet_start", zero, used), detection
+    if certificate_zeros is not None:
+        zero = np.asarray(certificate_zeros, np.float64)
+        return zero, info("certificate", zero, None), detect(zero)
+    if stretch is not None:
+        used = settled(stretch, window)
+        zero = zero_from_stretch(counts, used)
+        return zero, info("quiet_rest", zero, used), detect(zero)
+    stretch = least_moving(win, len(counts))
+    zero = zero_from_stretch(counts, stretch)
+    return zero, info("estimated", zero, stretch), detect(zero)
+
+
+def baseline_offset(
+    win: Windows,
+    offset: np.ndarray,
+    settings: AnalysisSettings,
+    detection: Detection,
+) -> tuple[float | None, float | None]:
+    """Largest |level| per leg over resting windows: still, outside every rep and ignored
+    pull, and with both legs below the rep threshold (a held one-leg pull is not a rest).
+    ``offset`` (N per channel) turns the windows' means into tared forces."""
+    if len(win.start) == 0:
+        return (None, None)
+    busy = sorted(
+        [(r.start, r.stop) for r in detection.reps] + [(p.start, p.stop) for p in detection.ignored]
+    )
+    means = win.mean - offset[None, :]
+    usable = win.still(settings.quiet_max_std_n) & np.all(
+        np.abs(means) < settings.rep_threshold_n, axis=1
+    )
+    if busy:
+        a = np.array([b[0] for b in busy])
+        b = np.array([b[1] for b in busy])
+        k = np.searchsorted(a, win.stop, side="left") - 1
+        usable &= ~((k >= 0) & (b[np.maximum(k, 0)] > win.start))
+    if not usable.any():
+        return (None, None)
+    means = means[usable]
+    worst = np.argmax(np.abs(means), axis=0)
+    return (float(means[worst[0], 0]), float(means[worst[1], 1]))

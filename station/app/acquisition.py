@@ -1,9 +1,12 @@
 """The bridge from a :class:`~firmware_bridge.link.Link` to Qt.
 
 The Link's reader thread owns the port; this object never touches the port
-itself.  A precise QTimer (every ~16 ms) drains the Link's event queue on the
-GUI thread and turns the events into signals: sample blocks, state changes,
-the rig's INFO, counters and errors.  Anything that may block (opening a
+itself.  A small waker thread blocks on the Link's event queue, moves what
+arrives into an inbox and wakes the GUI thread with a queued Qt signal, so a
+block reaches the screen as soon as the GUI is free (no polling period to
+wait out, and no wake-ups while nothing arrives).  On the GUI thread the
+inbox is turned into signals: sample blocks (one batch per wake-up), state
+changes, the rig's INFO, counters and errors.  Anything that may block (opening a
 port, the INFO handshake, START/STOP waiting for an ACK) runs on a
 :class:`~station.app.tasks.TaskRunner` worker, so the GUI never waits on I/O.
 
@@ -22,11 +25,10 @@ from __future__ import annotations
 
 import contextlib
 import queue
-import time
-import urllib.parse
+import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import serial
@@ -50,8 +52,9 @@ from station.app.calibration_choice import CalibrationChoice
 from station.app.ports import kind_of
 from station.app.tasks import TaskRunner
 
-POLL_INTERVAL_MS = 16
-MAX_EVENTS_PER_TICK = 5000  # bounded work per tick; the rest waits for the next one
+POLL_INTERVAL_MS = 100  # housekeeping only (a replay's end); data arrives by wake-up
+MAX_EVENTS_PER_TICK = 5000  # bounded work per wake-up; the rest is handled on the next one
+WAKER_TIMEOUT_S = 0.1
 
 # App-level connection states shown to the user (status_bar.STATE_STYLE).
 DISCONNECTED = "disconnected"
@@ -75,6 +78,43 @@ class BlockBatch:
     @property
     def samples(self) -> int:
         return sum(len(b) for b in self.blocks)
+
+
+class _Waker(threading.Thread):
+    """Moves a Link's events into an inbox and tells the GUI thread, once per batch.
+
+    ``wake`` is called from this thread (it emits a queued Qt signal); the GUI
+    calls :meth:`woken` before it empties the inbox, so at most one wake-up is
+    pending however fast events come.
+    """
+
+    def __init__(self, link: Link, wake: Callable[[], None]) -> None:
+        super().__init__(name=f"station-waker {link.port}", daemon=True)
+        self.link = link
+        self.inbox: deque[object] = deque()
+        self._wake = wake
+        self._pending = threading.Event()
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        events = self.link.events
+        while not self._stop.is_set():
+            try:
+                self.inbox.append(events.get(timeout=WAKER_TIMEOUT_S))
+            except queue.Empty:
+                continue
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    self.inbox.append(events.get_nowait())
+            if not self._pending.is_set():
+                self._pending.set()
+                self._wake()
+
+    def woken(self) -> None:
+        self._pending.clear()
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 def _link_state(state: LinkState, reconnect: bool) -> str:
@@ -104,6 +144,7 @@ class Acquisition(QObject):
     source_finished = Signal()  # a replay played to its end
     # A test's stream begins: emitted before its first sample block is handed over.
     stream_restarted = Signal()
+    _wake = Signal()  # from the waker thread: events are waiting in the inbox
 
     def __init__(self, store: Any = None, poll_interval_ms: int = POLL_INTERVAL_MS) -> None:
         super().__init__()
@@ -118,15 +159,18 @@ class Acquisition(QObject):
         self.replay_header: dict[str, Any] | None = None
         self.events_seen = 0
         self._link: Link | None = None
+        self._waker: _Waker | None = None
         self._port: serial.SerialBase | None = None
         self._recording = False
         self._awaiting_started = False
         self._finished_ticks = 0
+        self._attempt = 0  # which connect_to() a late answer belongs to
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(poll_interval_ms)
         self._timer.timeout.connect(self.drain)
         self._timer.start()
+        self._wake.connect(self.drain, Qt.ConnectionType.QueuedConnection)
 
     # -- what is connected ---------------------------------------------------------
     @property
@@ -158,6 +202,16 @@ class Acquisition(QObject):
             return self.info.serial_number
         return None
 
+    def _use_link(self, link: Link | None) -> None:
+        """Make ``link`` the current one, with a waker thread on its event queue."""
+        if self._waker is not None:
+            self._waker.stop()
+            self._waker = None
+        self._link = link
+        if link is not None:
+            self._waker = _Waker(link, self._wake.emit)
+            self._waker.start()
+
     # -- connecting ----------------------------------------------------------------
     def _open(self, url: str, timeout: float) -> serial.SerialBase:
         """The Link's opener: keep the port object so an in-process device is reachable."""
@@ -174,12 +228,22 @@ class Acquisition(QObject):
         self.url = url
         self.kind = kind_of(url)
         self._set_state(CONNECTING)
+        self._attempt += 1
+        attempt = self._attempt
         if self.kind == "replay":
-            self.tasks.submit(lambda: self._check_replay(url), self._replay_checked, self._failed)
+            self.tasks.submit(
+                lambda: self._check_replay(url),
+                lambda header: self._replay_checked(header, attempt),
+                lambda exc: self._failed(exc, attempt),
+            )
             return
         link = Link(url, opener=self._open)
-        self._link = link
-        self.tasks.submit(link.open, lambda info: self._opened(link, info), self._failed)
+        self._use_link(link)
+        self.tasks.submit(
+            link.open,
+            lambda info: self._opened(link, info, attempt),
+            lambda exc: self._failed(exc, attempt),
+        )
 
     def _check_replay(self, url: str) -> dict[str, Any]:
         """Load the recording once (a bad file fails here, at connect, not mid-test)."""
@@ -195,7 +259,9 @@ class Acquisition(QObject):
         header["_path"] = path
         return header
 
-    def _replay_checked(self, header: dict[str, Any]) -> None:
+    def _replay_checked(self, header: dict[str, Any], attempt: int) -> None:
+        if attempt != self._attempt:
+            return  # the user has chosen another source meanwhile
         self.replay_header = header
         info: Info | None = header.get("_info")
         self._set_info(info)
@@ -203,19 +269,22 @@ class Acquisition(QObject):
         self._set_state(READY)
         self.connected.emit()
 
-    def _opened(self, link: Link, info: Info | None) -> None:
-        if link is not self._link:
+    def _opened(self, link: Link, info: Info | None, attempt: int) -> None:
+        if link is not self._link or attempt != self._attempt:
             return  # closed or replaced meanwhile
         self._set_info(info)
         self._choose_calibration()
         self.connected.emit()
         self.start_preview()
 
-    def _failed(self, exc: BaseException) -> None:
+    def _failed(self, exc: BaseException, attempt: int) -> None:
+        if attempt != self._attempt:
+            return  # a source the user has already left
         message = str(exc) or type(exc).__name__
         if not isinstance(exc, InputError | OSError):
             message = f"{type(exc).__name__}: {message}"
-        link, self._link = self._link, None
+        link = self._link
+        self._use_link(None)
         if link is not None:
             with contextlib.suppress(Exception):
                 link.close()
@@ -231,9 +300,11 @@ class Acquisition(QObject):
             choice = calibration_choice.choose(
                 self.store, self.serial_number, virtual_certificate=virtual, recorded=recorded
             )
-        except InputError as exc:
+        except InputError as exc:  # a stored certificate that cannot be read
             self.error.emit("calibration", str(exc))
-            choice = calibration_choice.choose(None, self.serial_number)
+            choice = calibration_choice.choose(
+                None, self.serial_number, virtual_certificate=virtual, recorded=recorded
+            )
         self.calibration = choice
         self.calibration_changed.emit(choice)
 
@@ -263,7 +334,7 @@ class Acquisition(QObject):
         if self.kind == "replay":
             assert self.url is not None
             link = Link(self.url, recorder=writer, opener=self._open)
-            self._link = link
+            self._use_link(link)
             self._recording = True
             self._finished_ticks = 0
             self.stream_restarted.emit()  # nothing of the new link has been drained yet
@@ -273,7 +344,8 @@ class Acquisition(QObject):
 
             def failed(exc: BaseException) -> None:
                 self._recording = False
-                self._link = None
+                if self._link is link:
+                    self._use_link(None)
                 on_error(exc)
 
             self.tasks.submit(link.open, opened, failed)
@@ -329,7 +401,7 @@ class Acquisition(QObject):
             if link.passive:
                 self.drain()
                 if self._link is link:
-                    self._link = None
+                    self._use_link(None)
                 self._set_state(READY)
             elif resume_preview:
                 self.start_preview()
@@ -339,17 +411,18 @@ class Acquisition(QObject):
 
     # -- the event pump ----------------------------------------------------------------
     def drain(self) -> None:
-        """Hand everything the reader thread produced to the GUI (called by the timer)."""
-        link = self._link
-        if link is None:
+        """Hand everything the reader thread produced to the GUI (on each wake-up)."""
+        link, waker = self._link, self._waker
+        if link is None or waker is None:
             return
+        waker.woken()
+        inbox = waker.inbox
         blocks: list[SampleBlock] = []
         arrived = 0.0
-        events = link.events
         for _ in range(MAX_EVENTS_PER_TICK):
             try:
-                event = events.get_nowait()
-            except queue.Empty:
+                event = inbox.popleft()
+            except IndexError:
                 break
             self.events_seen += 1
             if isinstance(event, Blocks):
@@ -360,8 +433,12 @@ class Acquisition(QObject):
                 self.samples_arrived.emit(BlockBatch(tuple(blocks), arrived))
                 blocks = []
             self._handle(link, event)
+            if self._link is not link:
+                return  # a handler closed or replaced the link
         if blocks:
             self.samples_arrived.emit(BlockBatch(tuple(blocks), arrived))
+        if inbox:
+            self._wake.emit()  # more than one batch's worth: continue after a repaint
         if self.kind == "replay" and self._recording:
             self._check_replay_end(link)
 
@@ -372,7 +449,12 @@ class Acquisition(QObject):
             state = _link_state(event.state, link.reconnect)
             if self.kind == "replay" and event.state == LinkState.CLOSED:
                 state = READY if self.replay_header is not None else DISCONNECTED
+            back = event.previous in (LinkState.DISCONNECTED, LinkState.RECONNECTING)
             self._set_state(state)
+            if back and event.state == LinkState.IDLE and not self._recording:
+                # Back after an unplug without a test running: live force again for the
+                # operator (the link itself only resumes a stream that a test asked for).
+                self.start_preview()
         elif isinstance(event, Received):
             message = event.message
             if isinstance(message, Info):
@@ -393,12 +475,17 @@ class Acquisition(QObject):
 
     def _check_replay_end(self, link: Link) -> None:
         device = self.device()
-        done = bool(getattr(device, "finished", False)) and link.events.empty()
+        waker = self._waker
+        done = (
+            bool(getattr(device, "finished", False))
+            and link.events.empty()
+            and (waker is None or not waker.inbox)
+        )
         if done and self._port is not None:
             with contextlib.suppress(Exception):
                 done = self._port.in_waiting == 0
         self._finished_ticks = self._finished_ticks + 1 if done else 0
-        if self._finished_ticks == 3:  # ~50 ms with nothing left anywhere
+        if self._finished_ticks == 3:  # three checks in a row with nothing left anywhere
             self.source_finished.emit()
 
     # -- state ---------------------------------------------------------------------
@@ -417,7 +504,9 @@ class Acquisition(QObject):
 
     def close(self) -> None:
         """Close the link without waiting on the GUI (the reader thread stops within ~20 ms)."""
-        link, self._link = self._link, None
+        self._attempt += 1  # answers to an open still in progress are ignored
+        link = self._link
+        self._use_link(None)
         self._recording = False
         if link is not None:
             writer = link.detach_recorder()
@@ -436,19 +525,3 @@ class Acquisition(QObject):
         self._timer.stop()
         self.close()
         self.tasks.shutdown(wait=True)
-
-
-def replay_path(url: str) -> Path:
-    """The file a ``replay://`` URL plays."""
-    parts = urllib.parse.urlsplit(url)
-    return Path(urllib.parse.unquote(parts.netloc + parts.path))
-
-
-def wait_until(predicate: Callable[[], bool], timeout_s: float) -> bool:
-    """Busy-wait helper for scripts without an event loop (never used by the GUI)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.005)
-    return predicate()

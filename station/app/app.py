@@ -3,6 +3,14 @@
 ``build_window`` does everything but run the event loop, so tests and the
 benchmark get the same window the user gets (with their own data folder and
 settings file).
+
+Which data folder (first match wins): ``--data-dir``, then
+``NORDIC_STATION_HOME`` (both as :mod:`station.paths`), then the data folder
+chosen on the Settings screen, then the platform's user data folder.  The
+settings file stays in the folder where the preferences were read, so a
+chosen data folder keeps the clinic's preferences with it; a chosen folder
+that cannot be used falls back to the default one with a warning, so the
+app always starts and the setting can be corrected.
 """
 
 from __future__ import annotations
@@ -16,11 +24,12 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from firmware_bridge.errors import InputError
 from station import paths
-from station.app import theme
+from station.app import preferences, theme
 from station.app.acquisition import Acquisition
 from station.app.context import AppContext
-from station.app.dialogs import install_excepthook, show_error
+from station.app.dialogs import install_excepthook, show_error, show_warning
 from station.app.main_window import MainWindow
 from station.app.recovery import offer_recovery
 from station.app.settings import AppSettings
@@ -50,6 +59,33 @@ def _operator() -> str:
         return os.environ.get("USER", "") or "operator"
 
 
+def start_folders(
+    data_dir: str | os.PathLike[str] | None = None,
+    settings_path: str | os.PathLike[str] | None = None,
+) -> tuple[Path, AppSettings, str | None]:
+    """The data folder (created), the settings, and a warning to show, if any.
+
+    See the module docstring for the order; ``settings_path`` (tests) overrides where
+    the settings file is.
+    """
+    explicit = (data_dir is not None and str(data_dir) != "") or bool(os.environ.get(paths.ENV_VAR))
+    home = paths.ensure_data_dir(data_dir)
+    settings = AppSettings(settings_path) if settings_path else AppSettings.in_folder(home)
+    if explicit:
+        return home, settings, None
+    chosen = preferences.preferred_data_dir(settings)
+    if chosen is None or chosen == home:
+        return home, settings, None
+    try:
+        return paths.ensure_data_dir(chosen), settings, None
+    except InputError as exc:
+        return (
+            home,
+            settings,
+            f"The data folder chosen in Settings cannot be used ({exc}); using {home} for now.",
+        )
+
+
 def build_window(
     data_dir: str | os.PathLike[str] | None = None,
     settings_path: str | os.PathLike[str] | None = None,
@@ -62,14 +98,16 @@ def build_window(
     dialog (tests leave pytest-qt's own hook in place, so a bug fails them).
     """
     application()
-    folder = paths.ensure_data_dir(data_dir)
-    settings = AppSettings(settings_path) if settings_path else AppSettings.in_folder(folder)
+    folder, settings, warning = start_folders(data_dir, settings_path)
     operator = _operator()
     store = open_store(folder, actor=operator)
     acquisition = Acquisition(store)
     context = AppContext(folder, settings, store, acquisition, operator=operator)
-    context.test_run = TestRun(store, acquisition, operator)
+    context.test_run = TestRun(store, acquisition, operator, context.analysis_settings)
     window = MainWindow(context)
+    window.start_warning = warning
+    if warning:
+        context.show_status(warning, 0)
     if install_hook:
         install_excepthook(lambda: window)
     return window
@@ -84,6 +122,8 @@ def run(data_dir: str | os.PathLike[str] | None = None) -> int:
         show_error(None, "Nordic Station cannot start", str(exc) or exc.__class__.__name__)
         return 2
     window.show()
+    if window.start_warning:
+        QTimer.singleShot(0, lambda: show_warning(window, "Data folder", window.start_warning))
     QTimer.singleShot(0, lambda: offer_recovery(window, window.context))
     status = int(app.exec())
     window.context.store.close()

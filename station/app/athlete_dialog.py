@@ -2,7 +2,9 @@
 
 It collects the store's athlete fields and returns them as a plain dict; the
 store validates them (one rule, one place), and a validation error is shown in
-the form so the user can correct it without retyping everything.
+the form so the user can correct it without retyping everything.  A new
+athlete's lever arm starts at the clinic's default (Settings), which the
+user may change or clear.
 """
 
 from __future__ import annotations
@@ -47,7 +49,12 @@ def _select(box: QComboBox, value: str | None) -> None:
 class AthleteDialog(QDialog):
     """Add or edit one athlete; :meth:`values` are the store's field names."""
 
-    def __init__(self, athlete: Any = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        athlete: Any = None,
+        parent: QWidget | None = None,
+        default_lever_arm_m: float | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Edit athlete" if athlete is not None else "Add athlete")
         self.setMinimumWidth(480)
@@ -113,6 +120,13 @@ class AthleteDialog(QDialog):
         layout.addWidget(buttons)
         if athlete is not None:
             self._fill(athlete)
+        elif default_lever_arm_m:
+            self.lever_arm.setValue(default_lever_arm_m)
+            hint.setText(
+                hint.text() + f" The lever arm starts at the clinic's default "
+                f"({default_lever_arm_m:g} m, Settings)."
+            )
+            hint.setWordWrap(True)
 
     def _fill(self, athlete: Any) -> None:
         self.name.setText(athlete.name or "")
@@ -150,7 +164,9 @@ class AthleteDialog(QDialog):
         return {
             "name": self.name.text().strip(),
             "external_id": text(self.external_id),
-            "date_of_birth": date(dob.year(), dob.month(), dob.day()) if self.dob_known.isChecked() else None,
+            "date_of_birth": date(dob.year(), dob.month(), dob.day())
+            if self.dob_known.isChecked()
+            else None,
             "sex": self.sex.currentData() or None,
             "sport": text(self.sport),
             "team": text(self.team),

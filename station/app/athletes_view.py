@@ -2,8 +2,9 @@
 
 Searching ignores case and accents (the store's search key), so "jose"
 finds "José".  Choosing an athlete makes them the one the next test is for
-and shows their last tests at a glance: per-leg max force and the imbalance
-on its colour band.
+and shows their last tests at a glance: per-leg max force (in the clinic's
+display unit) and the imbalance on its colour band.  A new athlete's lever
+arm starts at the clinic's default from Settings.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from station.app import settings as keys
 from station.app.athlete_dialog import AthleteDialog
 from station.app.context import AppContext
 from station.app.screen import Screen, register_screen
-from station.app.widgets import BandLabel, format_number, screen_title
+from station.app.units import format_force
+from station.app.widgets import BandLabel, screen_title
 
 RECENT_TESTS = 3
 
@@ -51,7 +53,7 @@ def athlete_line(athlete: Any) -> str:
 class RecentTest(QFrame):
     """One recent test: date, left and right max force, imbalance band."""
 
-    def __init__(self, summary: Any) -> None:
+    def __init__(self, summary: Any, unit: str = "N") -> None:
         super().__init__()
         self.setFrameShape(QFrame.Shape.StyledPanel)
         data = summary.summary or {}
@@ -60,16 +62,17 @@ class RecentTest(QFrame):
         imbalance = data.get("imbalance_max_pct")
         when = QLabel(summary.recorded_at[:16].replace("T", " ") + " UTC")
         when.setFont(theme.font(12, bold=True))
-        left_label = QLabel(f"Left max  {format_number(left)} N")
+        left_label = QLabel(f"Left max  {format_force(left, unit)}")
         left_label.setStyleSheet(f"color: {theme.LEFT_COLOUR}; font-weight: bold;")
         left_label.setFont(theme.font(16, bold=True))
-        right_label = QLabel(f"Right max  {format_number(right)} N")
+        right_label = QLabel(f"Right max  {format_force(right, unit)}")
         right_label.setStyleSheet(f"color: {theme.RIGHT_COLOUR}; font-weight: bold;")
         right_label.setFont(theme.font(16, bold=True))
-        band = BandLabel(point_size=13)
+        band = BandLabel(point_size=14, caption="Imbalance")
         band.set_imbalance(imbalance, data.get("stronger"))
         reps = QLabel(
-            f"{summary.reps} reps" + (f", {summary.excluded_reps} excluded" if summary.excluded_reps else "")
+            f"{summary.reps} reps"
+            + (f", {summary.excluded_reps} excluded" if summary.excluded_reps else "")
         )
         reps.setObjectName("caption")
         layout = QGridLayout(self)
@@ -78,6 +81,7 @@ class RecentTest(QFrame):
         layout.addWidget(left_label, 1, 0)
         layout.addWidget(right_label, 1, 1)
         layout.addWidget(band, 2, 0, 1, 2)
+        self.left_label, self.right_label = left_label, right_label
 
 
 @register_screen(order=10)
@@ -96,6 +100,7 @@ class AthletesScreen(Screen):
         self.search.setMinimumHeight(36)
         self.show_archived = QCheckBox("Show archived")
         self.list = QListWidget()
+        self.list.setObjectName("athleteList")
         self.list.setFont(theme.font(13))
         self.list.setAlternatingRowColors(True)
         self.add_button = QPushButton("Add athlete…")
@@ -107,9 +112,14 @@ class AthletesScreen(Screen):
         buttons.addWidget(self.archive_button)
         buttons.addStretch(1)
 
+        self.empty_list = QLabel("No athletes yet: press “Add athlete…” to register the first one.")
+        self.empty_list.setWordWrap(True)
+        self.empty_list.setObjectName("caption")
+        self.empty_list.hide()
         left = QVBoxLayout()
         left.addWidget(self.search)
         left.addWidget(self.show_archived)
+        left.addWidget(self.empty_list)
         left.addWidget(self.list, 1)
         left.addLayout(buttons)
 
@@ -158,7 +168,14 @@ class AthletesScreen(Screen):
         self.test_button.clicked.connect(self._test_this)
         context.test_saved.connect(lambda _id: self._show_details(self.context.athlete))
         context.test_changed.connect(lambda _id: self._show_details(self.context.athlete))
+        context.preferences_changed.connect(lambda _p: self._show_details(self.context.athlete))
+        self._shown_unit = context.display_unit()
         self._restore_last()
+
+    def activated(self) -> None:
+        """Settings may have changed the display unit since the glance was drawn."""
+        if self.context.display_unit() != self._shown_unit:
+            self._show_details(self.context.athlete)
 
     # -- list ----------------------------------------------------------------------
     def _restore_last(self) -> None:
@@ -186,6 +203,8 @@ class AthletesScreen(Screen):
                 item.setForeground(Qt.GlobalColor.gray)
             self.list.addItem(item)
         self.list.blockSignals(False)
+        nothing_at_all = not athletes and not self.search.text().strip()
+        self.empty_list.setVisible(nothing_at_all and not self.show_archived.isChecked())
         if current is not None:
             self.select(current, quiet=True)
         self._update_buttons()
@@ -265,12 +284,14 @@ class AthletesScreen(Screen):
             self.empty_recent.show()
             return
         self.empty_recent.hide()
+        unit = self._shown_unit = self.context.display_unit()
         for summary in tests:
-            self.recent_box.addWidget(RecentTest(summary))
+            self.recent_box.addWidget(RecentTest(summary, unit))
 
     # -- actions --------------------------------------------------------------------
     def add_athlete(self) -> None:
-        dialog = AthleteDialog(parent=self)
+        default_lever_arm = self.context.preferences().lever_arm_m
+        dialog = AthleteDialog(parent=self, default_lever_arm_m=default_lever_arm)
         while dialog.exec():
             values = dialog.values()
             try:

@@ -2,7 +2,10 @@
 
 Order of choice (the brief and calibration.md):
 
-1. the virtual rig: its own matching certificate (it knows its true gains);
+1. the virtual rig: the newest certificate stored for its serial number (one
+   the user made with the calibration wizard, so calibrating the virtual rig
+   works like calibrating a real one), else its own true certificate (it
+   knows its gains);
 2. a replayed station recording: the calibration it recorded;
 3. a real rig: the newest certificate stored for its serial number;
 4. nothing: a *nominal* gain, so the operator still sees a force trace, with
@@ -53,11 +56,11 @@ class CalibrationChoice:
             return "UNCALIBRATED (nominal gain)"
         cert = self.certificate
         until = cert.valid_until
-        where = {"virtual": "virtual rig", "recording": "from recording", "store": "stored"}.get(
+        where = {"virtual": "virtual rig", "recording": "recorded", "store": "stored"}.get(
             self.source, self.source
         )
-        text = f"Calibration: {cert.device_serial or 'unknown rig'} ({where}"
-        text += f", valid to {until.isoformat()})" if until else ")"
+        text = f"Calibration: {where}"
+        text += f", valid to {until.isoformat()}" if until else ""
         if self.findings:
             text = "⚠ " + text
         return text
@@ -69,7 +72,10 @@ class CalibrationChoice:
                 "No calibration certificate is known for this rig: forces use a nominal gain and "
                 "are NOT calibrated newtons. Calibrate the rig or import its certificate."
             )
-        lines = [f"Certificate source: {self.source}"]
+        lines = [
+            f"Certificate for rig {self.certificate.device_serial or '(no serial)'}",
+            f"Source: {self.source}",
+        ]
         created = self.certificate.created
         if created is not None:
             lines.append(f"Created {created.date().isoformat()}")
@@ -136,7 +142,8 @@ def choose(
 ) -> CalibrationChoice:
     """The calibration to use (see the module docstring for the order)."""
     if virtual_certificate is not None:
-        return from_dict(virtual_certificate, "virtual", serial)
+        stored = stored_for_serial(store, serial) if store is not None else None
+        return stored if stored is not None else from_dict(virtual_certificate, "virtual", serial)
     if recorded is not None:
         try:
             return from_dict(recorded, "recording", serial)

@@ -25,7 +25,7 @@ from station.app import acquisition as acq
 from station.app import dialogs, theme
 from station.app import settings as keys
 from station.app.context import AppContext
-from station.app.ports import PortChoice, replay_url, serial_ports, virtual_url
+from station.app.ports import PortChoice, describe_source, replay_url, serial_ports, virtual_url
 from station.app.screen import Screen, register_screen
 from station.app.widgets import Banner, screen_title
 
@@ -47,14 +47,14 @@ class ConnectScreen(Screen):
         self.banner = Banner()
         self.state_label = QLabel("")
         self.state_label.setFont(theme.font(14, bold=True))
+        self.state_label.setWordWrap(True)
 
         # Rig on a serial port.
         self.ports = QListWidget()
-        self.ports.setFont(theme.font(12))
+        self.ports.setObjectName("portList")
+        self.ports.setFont(theme.font(13))
         self.ports.setMinimumHeight(140)
-        self.no_ports = QLabel(
-            "No rig found. Plug the rig in (USB) and press Refresh — or try the virtual rig."
-        )
+        self.no_ports = QLabel("")
         self.no_ports.setWordWrap(True)
         self.no_ports.setFont(theme.font(13))
         self.refresh_button = QPushButton("Refresh")
@@ -94,7 +94,9 @@ class ConnectScreen(Screen):
         layout.addWidget(screen_title("Connect"))
         layout.addWidget(self.banner)
         layout.addWidget(self.state_label)
-        layout.addWidget(self._section("Rig on a USB serial port", [self.no_ports, self.ports], port_buttons))
+        layout.addWidget(
+            self._section("Rig on a USB serial port", [self.no_ports, self.ports], port_buttons)
+        )
         layout.addWidget(self._section("Virtual rig", [self.virtual_button, virtual_caption]))
         layout.addWidget(self._section("Recording", [], replay_row))
         bottom = QHBoxLayout()
@@ -151,16 +153,30 @@ class ConnectScreen(Screen):
                 self.ports.setCurrentItem(item)
         if self.ports.currentItem() is None and self.ports.count():
             self.ports.setCurrentRow(0)
-        found = bool(choices)
-        self.ports.setVisible(found)
+        # Built-in serial ports (ttyS0, COM1) are listed, but only a USB port is likely a rig.
+        found = any(choice.usb for choice in choices)
+        self.ports.setVisible(bool(choices))
         self.no_ports.setVisible(not found)
-        self.connect_button.setEnabled(found)
+        self.no_ports.setText(
+            "No USB rig found. Plug the rig in and press Refresh — or try the virtual rig."
+            + ("  (The ports listed below are not USB devices.)" if choices else "")
+        )
+        self.connect_button.setEnabled(bool(choices))
         self.connect_button.setObjectName("primary" if found else "")
-        self.virtual_button.setText("Use the virtual rig" if not found else "Use the virtual rig instead")
+        self.virtual_button.setText(
+            "Use the virtual rig" if not found else "Use the virtual rig instead"
+        )
+        for button in (self.connect_button, self.virtual_button):
+            button.style().unpolish(button)
+            button.style().polish(button)
 
     def port_choices(self) -> list[PortChoice]:
         return [
-            PortChoice(self.ports.item(i).data(Qt.ItemDataRole.UserRole), self.ports.item(i).text(), "serial")
+            PortChoice(
+                self.ports.item(i).data(Qt.ItemDataRole.UserRole),
+                self.ports.item(i).text(),
+                "serial",
+            )
             for i in range(self.ports.count())
         ]
 
@@ -213,7 +229,7 @@ class ConnectScreen(Screen):
         if self.acquisition.kind == "serial":
             settings.set(keys.KEY_LAST_PORT, url)
         settings.sync()
-        self.context.show_status(f"Connected to {url}", 4000)
+        self.context.show_status(f"Connected to {describe_source(url)}", 4000)
         self.context.navigate.emit("test")
 
     def _on_failed(self, message: str) -> None:
@@ -231,7 +247,7 @@ class ConnectScreen(Screen):
             acq.LOST: "The rig was lost.",
             acq.READY: "Recording loaded: press Start on the Test screen to play it.",
         }.get(state, state)
-        if self.acquisition.url and state not in (acq.DISCONNECTED,):
-            text += f"   ({self.acquisition.url})"
+        if self.acquisition.url and state != acq.DISCONNECTED:
+            text += f"   ({describe_source(self.acquisition.url)})"
         self.state_label.setText(text)
         self.disconnect_button.setEnabled(state != acq.DISCONNECTED)

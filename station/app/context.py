@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
+from station.analysis import AnalysisSettings
+from station.app import preferences
+from station.app.preferences import Preferences
 from station.app.settings import AppSettings
 
 if TYPE_CHECKING:
@@ -34,6 +37,9 @@ class AppContext(QObject):
     navigate = Signal(str)
     # A transient message for the status bar (text, milliseconds; 0 = until replaced).
     status_message = Signal(str, int)
+    # The Settings screen saved new preferences (the Preferences): screens re-show their
+    # forces in the display unit, the test screen takes the new analysis rules.
+    preferences_changed = Signal(object)
 
     def __init__(
         self,
@@ -61,6 +67,19 @@ class AppContext(QObject):
         if athlete is not None:
             self.settings.set("athletes/last_id", int(athlete.id))
         self.athlete_changed.emit(athlete)
+
+    def preferences(self) -> Preferences:
+        """The clinic's saved preferences (read afresh: the settings file is the truth)."""
+        return preferences.load(self.settings)
+
+    def analysis_settings(self) -> AnalysisSettings:
+        """The analysis rules new results are computed and stored with (ValueError if the
+        saved preferences are inconsistent)."""
+        return self.preferences().analysis_settings()
+
+    def display_unit(self) -> str:
+        """The force unit screens show (N, kgf or lbf); stored values stay in newtons."""
+        return self.preferences().display_unit
 
     def show_status(self, text: str, timeout_ms: int = 5000) -> None:
         self.status_message.emit(text, timeout_ms)

@@ -32,7 +32,9 @@ def show_error(parent: QWidget | None, title: str, message: str, details: str = 
     """A modal error the user must acknowledge (the window stays alive behind it)."""
     log.warning("%s: %s", title, message)
     if details:
-        box = QMessageBox(QMessageBox.Icon.Critical, title, message, QMessageBox.StandardButton.Ok, parent)
+        box = QMessageBox(
+            QMessageBox.Icon.Critical, title, message, QMessageBox.StandardButton.Ok, parent
+        )
         box.setDetailedText(details)
         box.exec()
     else:
@@ -103,7 +105,9 @@ class _Reporter(QObject):
         self._parent_widget = parent_widget
         self._showing = False
 
-    def report(self, kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+    def report(
+        self, kind: type[BaseException], value: BaseException, tb: TracebackType | None
+    ) -> None:
         details = "".join(traceback.format_exception(kind, value, tb))
         log.error("unexpected error\n%s", details)
         print(details, file=sys.stderr)

@@ -23,6 +23,12 @@ from station.analysis import AnalysisSettings, LiveProcessor, LiveRep
 from station.app.plot_buffer import PlotBuffer
 
 CURRENT_WINDOW_S = 0.1  # "current force" is the mean of the last 100 ms of filtered force
+TARE_WINDOW_S = 1.0
+TARE_MAX_SPREAD_N = 10.0  # a still athlete's filtered force moves a few newtons at most
+
+
+class NotStill(ValueError):
+    """A tare asked for while a leg is moving: the zero would be wrong."""
 
 
 class LiveSession:
@@ -41,7 +47,8 @@ class LiveSession:
         self.settings = settings or AnalysisSettings()
         self._initial_zeros = None if zeros is None else (float(zeros[0]), float(zeros[1]))
         self.processor: LiveProcessor | None = None
-        capacity = max(16, int(math.ceil(plot_seconds * self.rate_hz)) + 1)
+        # A little more than the plot shows: the time axis pages forward a step at a time.
+        capacity = max(16, int(math.ceil((plot_seconds + 2.0) * self.rate_hz)) + 1)
         self.buffer = PlotBuffer(capacity)
         self.buffer.set_sample_rate(self.rate_hz)
         self.tared = False
@@ -91,10 +98,28 @@ class LiveSession:
         self.buffer.clear()
         self._reset_counts()
 
+    def spread_n(self, seconds: float = TARE_WINDOW_S) -> float:
+        """Largest peak-to-peak range of either leg's filtered force over the last ``seconds``."""
+        _, recent = self.buffer.view(max(2, int(seconds * self.rate_hz)))
+        with np.errstate(all="ignore"):
+            if not np.isfinite(recent).any():
+                return math.inf
+            return float(np.nanmax(np.nanmax(recent, axis=1) - np.nanmin(recent, axis=1)))
+
     def tare(self) -> tuple[float, float] | None:
-        """Zero both legs on the last second of samples; returns the new zero counts."""
+        """Zero both legs on the last second of samples; returns the new zero counts.
+
+        Refused (:class:`NotStill`) while a leg moves more than ``TARE_MAX_SPREAD_N``:
+        a zero taken during a pull would make every later force wrong.
+        """
         if self.processor is None:
             return None
+        spread = self.spread_n()
+        if spread > TARE_MAX_SPREAD_N:
+            raise NotStill(
+                f"the legs are not still (the force moved {spread:.0f} N in the last second): "
+                "tare when the athlete rests in the hooks without pulling"
+            )
         before = self.processor.zeros.copy()
         zeros = self.processor.tare()
         delta = (np.asarray(zeros) - before) * np.asarray(self.gains)

@@ -60,6 +60,8 @@ class MainWindow(QMainWindow):
         context.navigate.connect(self.show_screen)
         self._current: Screen | None = None
         self._closed = False
+        # Set by the app's start-up: a problem to tell the user once the window shows.
+        self.start_warning: str | None = None
         self._install_shortcuts()
         self._restore_state()
 
@@ -84,7 +86,10 @@ class MainWindow(QMainWindow):
 
     def show_screen(self, key: str) -> None:
         """Switch to a screen by key (if the current one lets the user leave)."""
-        keys_in_order = [self.navigation.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.navigation.count())]
+        keys_in_order = [
+            self.navigation.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(self.navigation.count())
+        ]
         if key not in keys_in_order:
             return
         self.navigation.setCurrentRow(keys_in_order.index(key))
@@ -123,7 +128,8 @@ class MainWindow(QMainWindow):
         state = settings.get_bytes(keys.KEY_WINDOW_STATE)
         if state is not None:
             self.restoreState(state)
-        start = settings.get_str(keys.KEY_SCREEN, "athletes")
+        # First run: straight to Connect, where the virtual rig shows live force at once.
+        start = settings.get_str(keys.KEY_SCREEN, "connect")
         if start not in ("athletes", "connect"):
             start = "athletes"  # never reopen on a test or result of the last session
         self.show_screen(start)
@@ -145,11 +151,15 @@ class MainWindow(QMainWindow):
             event.accept()
             return
         run = self.context.test_run
-        if run is not None and run.active and not dialogs.ask_yes_no(
-            self,
-            "A test is being recorded",
-            "A test is being recorded. Close anyway? Its recording is kept and offered "
-            "for recovery the next time the station starts.",
+        if (
+            run is not None
+            and run.active
+            and not dialogs.ask_yes_no(
+                self,
+                "A test is being recorded",
+                "A test is being recorded. Close anyway? Its recording is kept and offered "
+                "for recovery the next time the station starts.",
+            )
         ):
             event.ignore()
             return

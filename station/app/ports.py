@@ -22,6 +22,7 @@ class PortChoice:
     device: str
     label: str
     kind: str  # "serial", "virtual" or "replay"
+    usb: bool = True  # a rig is a USB device; a built-in UART (ttyS0, COM1) rarely is one
 
 
 def serial_ports() -> list[PortChoice]:
@@ -38,13 +39,17 @@ def serial_ports() -> list[PortChoice]:
             parts.append(f"serial {port.serial_number}")
         if port.vid is not None:
             parts.append(f"USB {port.vid:04x}:{port.pid or 0:04x}")
-        choices.append(PortChoice(port.device, " — ".join(parts), "serial"))
+        choices.append(PortChoice(port.device, " — ".join(parts), "serial", port.vid is not None))
     return choices
 
 
-def virtual_url(name: str = VIRTUAL_NAME, rate_hz: float = DEFAULT_VIRTUAL_RATE_HZ, **options: object) -> str:
+def virtual_url(
+    name: str = VIRTUAL_NAME, rate_hz: float = DEFAULT_VIRTUAL_RATE_HZ, **options: object
+) -> str:
     """``virtual://NAME?rate=...&...``: the in-process virtual rig."""
-    query = urllib.parse.urlencode({"rate": f"{rate_hz:g}", **{k: str(v) for k, v in options.items()}})
+    query = urllib.parse.urlencode(
+        {"rate": f"{rate_hz:g}", **{k: str(v) for k, v in options.items()}}
+    )
     return f"virtual://{name}?{query}"
 
 
@@ -52,6 +57,17 @@ def replay_url(path: str, speed: float | str = 1) -> str:
     """``replay://PATH?speed=X``: play a recording as if a rig sent it now."""
     speed_text = speed if isinstance(speed, str) else f"{speed:g}"
     return f"replay://{urllib.parse.quote(path)}?speed={speed_text}"
+
+
+def describe_source(url: str) -> str:
+    """Short words for a port or URL (a URL's options are for machines, not for the screen)."""
+    kind = kind_of(url)
+    if kind == "virtual":
+        return "the virtual rig"
+    if kind == "replay":
+        path = urllib.parse.unquote(urllib.parse.urlsplit(url).path)
+        return f"a replay of {path.rsplit('/', 1)[-1]}"
+    return url
 
 
 def kind_of(url: str) -> str:

@@ -31,6 +31,14 @@ def describe(pending: Any, athlete_name: str) -> str:
     )
 
 
+def _analysis_settings(context: AppContext) -> Any:
+    """The clinic's analysis rules, as a live test is stored with (defaults if unusable)."""
+    try:
+        return context.analysis_settings()
+    except ValueError:
+        return None
+
+
 def offer_recovery(parent: QWidget | None, context: AppContext) -> list[int]:
     """Ask about each unfinished test; returns the ids of the tests recovered."""
     store = context.store
@@ -54,7 +62,7 @@ def offer_recovery(parent: QWidget | None, context: AppContext) -> list[int]:
         )
         try:
             if answer == RECOVER:
-                test = store.recover_test(pending.id)
+                test = store.recover_test(pending.id, settings=_analysis_settings(context))
                 recovered.append(int(test.id))
                 context.test_saved.emit(int(test.id))
             elif answer == DISCARD:

@@ -14,6 +14,12 @@ SCREEN_MODULES = (
     "station.app.connect_view",
     "station.app.test_view",
     "station.app.results_view",
+    # part 2
+    "station.app.history_view",
+    "station.app.team_view",
+    "station.app.calibration_wizard",
+    "station.app.replay_view",
+    "station.app.settings_screen",
 )
 
 

@@ -3,19 +3,22 @@
 The table reads the same ``to_dict()`` that ``nordic-station analyze --json``
 prints (analyze-cli.md), so what a clinician sees on screen and what a script
 reads are the same numbers by construction.  Columns for torque and N/kg
-appear only when the athlete's lever arm or body mass is known.
+appear only when the athlete's lever arm or body mass is known.  Peak forces
+are shown in the clinic's display unit (N, kgf, lbf: :mod:`station.app.units`);
+impulse, torque and N/kg stay in SI units, as the reports show them.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from station.app import theme
+from station.app.units import force_unit, from_newtons
 from station.app.widgets import format_number
 
 Index = QModelIndex | QPersistentModelIndex
@@ -30,24 +33,72 @@ class Column:
     decimals: int = 0
     tooltip: str = ""
     optional: bool = False  # shown only when some row has a value
+    force: bool = False  # a force in N: shown in the display unit, "(N)" in the header follows
 
 
 COLUMNS: tuple[Column, ...] = (
     Column("Rep", ("number",)),
-    Column("Left peak\n(N)", ("left", "peak_force_n"), 0, "Highest filtered force of the left leg"),
-    Column("Right peak\n(N)", ("right", "peak_force_n"), 0, "Highest filtered force of the right leg"),
+    Column(
+        "Left peak\n(N)",
+        ("left", "peak_force_n"),
+        0,
+        "Highest filtered force of the left leg",
+        force=True,
+    ),
+    Column(
+        "Right peak\n(N)",
+        ("right", "peak_force_n"),
+        0,
+        "Highest filtered force of the right leg",
+        force=True,
+    ),
     Column("Imbalance\n(%)", ("imbalance_pct",), 1, "100 × (stronger − weaker) ÷ stronger"),
     Column("Stronger", ("stronger",)),
-    Column("Left time\nto peak (s)", ("left", "time_to_peak_s"), 2, "From the rep's onset to the peak"),
-    Column("Right time\nto peak (s)", ("right", "time_to_peak_s"), 2, "From the rep's onset to the peak"),
-    Column("Left impulse\n(N·s)", ("left", "impulse_ns"), 0, "Area under the force above the impulse threshold"),
-    Column("Right impulse\n(N·s)", ("right", "impulse_ns"), 0, "Area under the force above the impulse threshold"),
+    Column(
+        "Left time\nto peak (s)", ("left", "time_to_peak_s"), 2, "From the rep's onset to the peak"
+    ),
+    Column(
+        "Right time\nto peak (s)",
+        ("right", "time_to_peak_s"),
+        2,
+        "From the rep's onset to the peak",
+    ),
+    Column(
+        "Left impulse\n(N·s)",
+        ("left", "impulse_ns"),
+        0,
+        "Area under the force above the impulse threshold",
+    ),
+    Column(
+        "Right impulse\n(N·s)",
+        ("right", "impulse_ns"),
+        0,
+        "Area under the force above the impulse threshold",
+    ),
     Column("Left torque\n(N·m)", ("left", "peak_torque_nm"), 0, "Peak force × lever arm", True),
     Column("Right torque\n(N·m)", ("right", "peak_torque_nm"), 0, "Peak force × lever arm", True),
-    Column("Left\n(N/kg)", ("left", "relative_peak_force_n_per_kg"), 2, "Peak force ÷ body mass", True),
-    Column("Right\n(N/kg)", ("right", "relative_peak_force_n_per_kg"), 2, "Peak force ÷ body mass", True),
+    Column(
+        "Left\n(N/kg)", ("left", "relative_peak_force_n_per_kg"), 2, "Peak force ÷ body mass", True
+    ),
+    Column(
+        "Right\n(N/kg)",
+        ("right", "relative_peak_force_n_per_kg"),
+        2,
+        "Peak force ÷ body mass",
+        True,
+    ),
     Column("Notes", ("flags",)),
 )
+
+
+def in_unit(column: Column, unit: str) -> Column:
+    """``column`` as shown in ``unit``: a force column's header and decimals follow it."""
+    chosen = force_unit(unit)
+    if not column.force or chosen.symbol == "N":
+        return column
+    return replace(
+        column, header=column.header.replace("(N)", f"({chosen.symbol})"), decimals=chosen.decimals
+    )
 
 
 def dig(data: Any, path: tuple[str, ...]) -> Any:
@@ -63,7 +114,11 @@ def display_value(value: Any, decimals: int) -> str:
     if isinstance(value, bool) or value is None:
         return "–" if value is None else str(value)
     if isinstance(value, int | float):
-        return format_number(float(value), decimals) if decimals or isinstance(value, float) else str(value)
+        return (
+            format_number(float(value), decimals)
+            if decimals or isinstance(value, float)
+            else str(value)
+        )
     if isinstance(value, list | tuple):
         return ", ".join(str(v).replace("_", " ") for v in value if v != "excluded")
     return str(value)
@@ -76,12 +131,15 @@ class RepsTableModel(QAbstractTableModel):
         super().__init__()
         self._reps: list[dict[str, Any]] = []
         self._columns: list[Column] = [c for c in COLUMNS if not c.optional]
+        self.unit = "N"
 
-    def set_reps(self, reps: list[dict[str, Any]]) -> None:
+    def set_reps(self, reps: list[dict[str, Any]], unit: str = "N") -> None:
+        """Show ``reps`` (analysis JSON, newtons) with forces in ``unit``."""
         self.beginResetModel()
         self._reps = list(reps)
+        self.unit = force_unit(unit).symbol
         self._columns = [
-            c
+            in_unit(c, self.unit)
             for c in COLUMNS
             if not c.optional or any(dig(r, c.path) is not None for r in self._reps)
         ]
@@ -125,6 +183,8 @@ class RepsTableModel(QAbstractTableModel):
                     reason = rep.get("exclusion_reason") or ""
                     text = f"EXCLUDED: {reason}" + (f"; {text}" if text else "")
                 return text
+            if column.force and isinstance(value, int | float) and not isinstance(value, bool):
+                value = from_newtons(float(value), self.unit)
             return display_value(value, column.decimals)
         if role == Qt.ItemDataRole.TextAlignmentRole:
             if column.path in (("flags",), ("stronger",)):
@@ -133,7 +193,11 @@ class RepsTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if excluded:
                 return QBrush(QColor("#80868B"))
-            if column.path == ("imbalance_pct",) and isinstance(value, int | float) and math.isfinite(value):
+            if (
+                column.path == ("imbalance_pct",)
+                and isinstance(value, int | float)
+                and math.isfinite(value)
+            ):
                 return QBrush(QColor(theme.imbalance_band(float(value)).colour))
             if column.path[:1] == ("left",):
                 return QBrush(QColor(theme.LEFT_COLOUR))
@@ -141,7 +205,9 @@ class RepsTableModel(QAbstractTableModel):
                 return QBrush(QColor(theme.RIGHT_COLOUR))
             return None
         if role == Qt.ItemDataRole.FontRole:
-            font = theme.font(12, bold=column.path in (("left", "peak_force_n"), ("right", "peak_force_n")))
+            font = theme.font(
+                12, bold=column.path in (("left", "peak_force_n"), ("right", "peak_force_n"))
+            )
             font.setStrikeOut(excluded and column.path != ("flags",))
             return font
         if role == Qt.ItemDataRole.ToolTipRole and column.path == ("flags",):

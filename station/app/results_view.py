@@ -5,7 +5,8 @@ Everything shown comes from the store: the current analysis run's metrics
 through ``store.exclude_rep`` (kept with who and why), which adds a new
 analysis run; the screen then reloads, so every figure is recomputed without
 the rep.  Any stored test can be shown: history (part 2) calls
-:meth:`ResultsScreen.show_test` or sets ``context.current_test_id``.
+:meth:`ResultsScreen.show_test` or sets ``context.current_test_id``.  Forces
+are shown in the clinic's display unit (Settings); the store keeps newtons.
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ from PySide6.QtWidgets import (
 from station.app import dialogs, theme
 from station.app.calibration_choice import UNCALIBRATED_KEY
 from station.app.context import AppContext
+from station.app.live_plot import leg_name, set_force_axis
 from station.app.results_table import RepsTableModel
 from station.app.screen import Screen, register_screen
+from station.app.units import force_unit, format_force
 from station.app.widgets import BandLabel, Banner, format_number, screen_title
 
 REP_STYLES = (
@@ -46,16 +49,28 @@ REP_STYLES = (
 )
 
 
-def reference_text(entry: dict[str, Any]) -> tuple[str, str, bool | None]:
-    """(one line, tooltip, crossed?) for an evaluated reference line (analysis JSON)."""
+def force_line_value(value_n: float, unit: str) -> str:
+    """A reference line's force in ``unit``, with the published newtons beside it:
+    "34.8 kgf (341 N)"; in newtons just "341 N"."""
+    if force_unit(unit).symbol == "N":
+        return f"{value_n:g} N"
+    return f"{format_force(value_n, unit)} ({value_n:g} N)"
+
+
+def reference_text(entry: dict[str, Any], unit: str = "N") -> tuple[str, str, bool | None]:
+    """(one line, tooltip, crossed?) for an evaluated reference line (analysis JSON);
+    forces in the display ``unit``."""
     measure = entry.get("measure")
     comparison = "<" if entry.get("comparison") == "below" else "≥"
-    unit = "N" if measure == "force_n" else "%"
     basis = "avg" if entry.get("compared_with", "avg") == "avg" else "max"
     who = entry.get("source", "")
     population = entry.get("population", "")
     context = f", {entry['context']}" if entry.get("context") else ""
-    line = f"{comparison} {entry.get('value'):g} {unit}"
+    value = float(entry.get("value") or 0.0)
+    if measure == "force_n":
+        line = f"{comparison} {force_line_value(value, unit)}"
+    else:
+        line = f"{comparison} {value:g} %"
     result = entry.get("result") or {}
     if measure == "force_n":
         parts = []
@@ -66,14 +81,13 @@ def reference_text(entry: dict[str, Any]) -> tuple[str, str, bool | None]:
             if crossed is not None:
                 crossed_any = bool(crossed_any) or bool(crossed)
             mark = "below the line" if crossed else ("above" if crossed is False else "–")
-            parts.append(f"{leg} {format_number(leg_result.get('value'))} N {mark}")
+            parts.append(f"{leg} {format_force(leg_result.get('value'), unit)} {mark}")
         text = f"{population}{context}: {basis} force {line} — " + "; ".join(parts)
     else:
         crossed_any = result.get("crossed")
         mark = "at or above the line" if crossed_any else ("below" if crossed_any is False else "–")
-        text = (
-            f"{population}: imbalance ({basis}) {line} — {format_number(result.get('value'), 1)} % {mark}"
-        )
+        value = format_number(result.get("value"), 1)
+        text = f"{population}: imbalance ({basis}) {line} — {value} % {mark}"
     risk = entry.get("relative_risk")
     tooltip = f"{who}\nPopulation: {population}{context}\nLine: {line}"
     if risk:
@@ -101,15 +115,17 @@ class LegCard(QFrame):
         self.avg_value.setStyleSheet(f"color: {colour};")
         self.extra = QLabel("")
         self.extra.setFont(theme.font(12))
+        self.extra.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.max_value)
         layout.addWidget(self.avg_value)
         layout.addWidget(self.extra)
 
-    def set_summary(self, data: dict[str, Any]) -> None:
-        self.max_value.setText(f"max {format_number(data.get('max_force_n'))} N")
-        self.avg_value.setText(f"avg {format_number(data.get('avg_force_n'))} N")
+    def set_summary(self, data: dict[str, Any], unit: str = "N") -> None:
+        """The leg's session figures (newtons in ``data``), forces shown in ``unit``."""
+        self.max_value.setText(f"max {format_force(data.get('max_force_n'), unit)}")
+        self.avg_value.setText(f"avg {format_force(data.get('avg_force_n'), unit)}")
         extra = []
         if data.get("relative_max_force_n_per_kg") is not None:
             extra.append(
@@ -139,8 +155,11 @@ class ResultsScreen(Screen):
         self.metrics: dict[str, Any] = {}
         self.curves: dict[str, np.ndarray] | None = None
         self.test_id: int | None = None
+        self.unit = context.display_unit()
+        self._athlete: Any = None
         self._build()
         context.test_saved.connect(self.show_test)
+        context.preferences_changed.connect(lambda _prefs: self._unit_may_have_changed())
 
     # -- layout ----------------------------------------------------------------------
     def _build(self) -> None:
@@ -148,6 +167,8 @@ class ResultsScreen(Screen):
         self.heading.setFont(theme.font(18, bold=True))
         self.subheading = QLabel("")
         self.subheading.setObjectName("caption")
+        self.subheading.setWordWrap(True)
+        self.heading.setWordWrap(True)
         self.new_test_button = QPushButton("New test  →")
         self.new_test_button.setObjectName("primary")
         self.new_test_button.clicked.connect(lambda: self.context.navigate.emit("test"))
@@ -178,10 +199,11 @@ class ResultsScreen(Screen):
         imbalance_box.addWidget(band_help)
         imbalance_widget = QWidget()
         imbalance_widget.setLayout(imbalance_box)
-        imbalance_widget.setMaximumWidth(400)
+        imbalance_widget.setMaximumWidth(360)
 
         self.references_box = QVBoxLayout()
-        references_title = QLabel("Reference lines (hover for the source)")
+        references_title = QLabel("Reference lines")
+        references_title.setToolTip("Hover over a line for its source and relative risk")
         references_title.setFont(theme.font(12, bold=True))
         references_widget = QWidget()
         references_layout = QVBoxLayout(references_widget)
@@ -228,7 +250,7 @@ class ResultsScreen(Screen):
         item = self.plot.getPlotItem()
         item.setMenuEnabled(False)
         item.showGrid(x=True, y=True, alpha=0.25)
-        item.setLabel("left", "Force", units="N", **{"font-size": "12pt"})
+        set_force_axis(item, self.unit, **{"font-size": "12pt"})
         item.setLabel("bottom", "Time from rep onset", units="s", **{"font-size": "12pt"})
         for axis in ("left", "bottom"):
             item.getAxis(axis).enableAutoSIPrefix(False)
@@ -264,8 +286,7 @@ class ResultsScreen(Screen):
         titles = QVBoxLayout()
         titles.addWidget(self.heading)
         titles.addWidget(self.subheading)
-        header.addLayout(titles)
-        header.addStretch(1)
+        header.addLayout(titles, 1)
         header.addWidget(self.new_test_button)
 
         layout = QVBoxLayout(self)
@@ -282,6 +303,17 @@ class ResultsScreen(Screen):
         wanted = self.context.current_test_id
         if wanted is not None and wanted != self.test_id:
             self.show_test(wanted)
+        else:
+            self._unit_may_have_changed()
+
+    def _unit_may_have_changed(self) -> None:
+        """Settings may have switched the display unit: show the same test in the new one."""
+        unit = self.context.display_unit()
+        if unit != self.unit:
+            self.unit = unit
+            set_force_axis(self.plot.getPlotItem(), unit, **{"font-size": "12pt"})
+            if self.test is not None and self._athlete is not None:
+                self._fill(self._athlete)
 
     def show_test(self, test_id: int) -> None:
         """Load a stored test and show its current result."""
@@ -297,6 +329,11 @@ class ResultsScreen(Screen):
         self.test = test
         self.curves = curves
         self.metrics = dict(test.result.metrics) if test.result is not None else {}
+        self._athlete = athlete
+        unit = self.context.display_unit()
+        if unit != self.unit:
+            self.unit = unit
+            set_force_axis(self.plot.getPlotItem(), unit, **{"font-size": "12pt"})
         self._fill(athlete)
 
     def _fill(self, athlete: Any) -> None:
@@ -320,16 +357,20 @@ class ResultsScreen(Screen):
         self.notes.setPlainText(test.notes or "")
         self._fill_banners()
         summary = metrics.get("summary") or {}
-        self.left_card.set_summary(summary.get("left") or {})
-        self.right_card.set_summary(summary.get("right") or {})
-        self.imbalance_max.set_imbalance(summary.get("imbalance_max_pct"), summary.get("stronger_max"))
-        self.imbalance_avg.set_imbalance(summary.get("imbalance_avg_pct"), summary.get("stronger_avg"))
+        self.left_card.set_summary(summary.get("left") or {}, self.unit)
+        self.right_card.set_summary(summary.get("right") or {}, self.unit)
+        self.imbalance_max.set_imbalance(
+            summary.get("imbalance_max_pct"), summary.get("stronger_max")
+        )
+        self.imbalance_avg.set_imbalance(
+            summary.get("imbalance_avg_pct"), summary.get("stronger_avg")
+        )
         self.ratio_label.setText(
             f"L:R ratio {format_number(summary.get('l_r_ratio_max'), 2)} (max), "
             f"{format_number(summary.get('l_r_ratio_avg'), 2)} (avg)"
         )
         self._fill_references(metrics.get("references") or [])
-        self.model.set_reps(metrics.get("reps") or [])
+        self.model.set_reps(metrics.get("reps") or [], self.unit)
         self._fit_table()
         self._plot_curves()
         self._selection_changed()
@@ -356,7 +397,11 @@ class ResultsScreen(Screen):
         else:
             self.calibration_banner.clear_message()
         descriptions = self.metrics.get("flag_descriptions") or {}
-        lines = [f"{text[:1].upper()}{text[1:]}." for flag, text in descriptions.items() if flag != "reps_excluded"]
+        lines = [
+            f"{text[:1].upper()}{text[1:]}."
+            for flag, text in descriptions.items()
+            if flag != "reps_excluded"
+        ]
         lines += [w for w in self.metrics.get("warnings") or [] if w not in lines]
         if lines:
             self.flags_banner.show_message("\n".join(f"• {line}" for line in lines), "warning")
@@ -369,7 +414,7 @@ class ResultsScreen(Screen):
             if widget is not None:
                 widget.deleteLater()
         for entry in references:
-            text, tooltip, crossed = reference_text(entry)
+            text, tooltip, crossed = reference_text(entry, self.unit)
             label = QLabel(("⚠ " if crossed else "✓ ") + text)
             label.setWordWrap(True)
             label.setToolTip(tooltip)
@@ -401,18 +446,24 @@ class ResultsScreen(Screen):
                 item.plot(x, y, pen=pen, connect="finite")
             # One legend line per rep (its dash pattern), and one per leg (its colour).
             label = f"Rep {rep['number']}" + (" (excluded)" if excluded else "")
-            self.legend.addItem(pg.PlotDataItem(pen=pg.mkPen("#3C4043", width=2, style=style)), label)
+            self.legend.addItem(
+                pg.PlotDataItem(pen=pg.mkPen("#3C4043", width=2, style=style)), label
+            )
         for leg, colour in (("Left", theme.LEFT_COLOUR), ("Right", theme.RIGHT_COLOUR)):
-            self.legend.addItem(pg.PlotDataItem(pen=pg.mkPen(colour, width=3)), f"{leg} leg (N)")
+            self.legend.addItem(
+                pg.PlotDataItem(pen=pg.mkPen(colour, width=3)), leg_name(leg, self.unit)
+            )
         for entry in self.metrics.get("references") or []:
             if entry.get("measure") != "force_n":
                 continue
-            _, tooltip, _ = reference_text(entry)
+            _, tooltip, _ = reference_text(entry, self.unit)
+            value_n = float(entry["value"])
+            shown = format_force(value_n, self.unit, 0 if self.unit == "N" else 1)
             line = pg.InfiniteLine(
-                pos=float(entry["value"]),
+                pos=value_n,
                 angle=0,
                 pen=pg.mkPen(theme.REFERENCE_COLOUR, width=1, style=Qt.PenStyle.DashLine),
-                label=f"{entry['value']:g} N ({entry.get('source', '').split(' et al')[0]})",
+                label=f"{shown} ({entry.get('source', '').split(' et al')[0]})",
                 labelOpts={"position": 0.85, "color": theme.REFERENCE_COLOUR},
             )
             line.setToolTip(tooltip)

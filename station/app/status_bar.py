@@ -84,4 +84,6 @@ class ConnectionStatusBar(QStatusBar):
         self.certificate_label.setText(text)
         self.certificate_label.setToolTip(getattr(status, "long_text", ""))
         colour = {"warning": theme.CAUTION, "error": theme.DANGER}.get(level)
-        self.certificate_label.setStyleSheet(f"color: {colour}; font-weight: bold;" if colour else "")
+        self.certificate_label.setStyleSheet(
+            f"color: {colour}; font-weight: bold;" if colour else ""
+        )

@@ -38,7 +38,8 @@ class TaskRunner(QObject):
         on_done: Callback | None = None,
         on_error: ErrorCallback | None = None,
     ) -> Future:
-        """Run ``fn()`` on the worker; then ``on_done(value)`` or ``on_error(exc)`` on the GUI thread."""
+        """Run ``fn()`` on the worker, then ``on_done(value)`` or ``on_error(exc)`` on the GUI
+        thread."""
         with self._lock:
             self.pending += 1
 

@@ -8,7 +8,9 @@ Why a separate object: the order matters and every step can fail.
 2. The acquisition attaches the writer and restarts the stream; every byte
    from the rig is written (and flushed every 0.5 s) from the reader thread.
 3. On Stop the writer is detached and closed, then ``store.finish_test``
-   analyses the whole recording and commits it, on a worker thread.
+   analyses the whole recording with the clinic's analysis settings (read
+   from the Settings screen's preferences at Start) and commits it, on a
+   worker thread.
 
 A failure to save keeps the in-progress recording and the pending test, so
 :meth:`retry_save` (or crash recovery) can still commit it: nothing recorded
@@ -18,11 +20,13 @@ is dropped.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from firmware_bridge.recording import RecordingWriter
+from station.analysis import AnalysisSettings
 from station.app.acquisition import Acquisition
 from station.app.tasks import TaskRunner
 
@@ -44,11 +48,21 @@ class TestRun(QObject):
     saved = Signal(object)  # the stored TestRecord
     failed = Signal(str)  # one line for a dialog
 
-    def __init__(self, store: Any, acquisition: Acquisition, operator: str = "") -> None:
+    def __init__(
+        self,
+        store: Any,
+        acquisition: Acquisition,
+        operator: str = "",
+        analysis_settings: Callable[[], AnalysisSettings] | None = None,
+    ) -> None:
         super().__init__()
         self.store = store
         self.acquisition = acquisition
         self.operator = operator or None
+        # The clinic's analysis rules (the Settings screen), read at each Start: the test is
+        # analysed and stored with them.  None: the analysis defaults.
+        self.analysis_settings = analysis_settings
+        self.settings: AnalysisSettings | None = None
         self.tasks = TaskRunner("station-store", self)
         self.state = IDLE
         self.pending: Any = None
@@ -75,6 +89,14 @@ class TestRun(QObject):
         choice = acquisition.calibration
         if choice is None or not acquisition.is_connected:
             self.failed.emit("Connect a rig before starting a test.")
+            return
+        try:
+            self.settings = None if self.analysis_settings is None else self.analysis_settings()
+        except ValueError as exc:
+            self.failed.emit(
+                f"The analysis settings cannot be used ({exc}): correct them on the Settings "
+                "screen, then start again."
+            )
             return
         self.athlete = athlete
         self.notes = ""
@@ -150,11 +172,12 @@ class TestRun(QObject):
         self._set_state(SAVING)
         writer, pending = self.writer, self.pending
         notes = self.notes or None
+        settings = self.settings
 
         def commit() -> Any:
             if writer is not None and not writer.closed:
                 writer.close()
-            return self.store.finish_test(pending, notes=notes)
+            return self.store.finish_test(pending, notes=notes, settings=settings)
 
         self.tasks.submit(commit, self._committed, self._save_failed)
 

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station.analysis import LiveRep
+from station.analysis import AnalysisSettings, LiveRep
 from station.app import acquisition as acq
 from station.app import dialogs, theme
 from station.app import settings as keys
@@ -39,9 +39,11 @@ from station.app import test_run as tr
 from station.app.acquisition import BlockBatch
 from station.app.context import AppContext
 from station.app.live_plot import LivePlot
-from station.app.live_session import LiveSession
+from station.app.live_session import LiveSession, NotStill
+from station.app.preferences import Preferences
 from station.app.screen import Screen, register_screen
 from station.app.test_run import TestRun
+from station.app.units import force_unit, format_value, from_newtons
 from station.app.widgets import BandLabel, Banner, BigNumber, format_number, screen_title
 
 NUMBERS_INTERVAL_MS = 120
@@ -59,15 +61,21 @@ class TestScreen(Screen):
         super().__init__(context)
         self.acquisition = context.acquisition
         if context.test_run is None:
-            context.test_run = TestRun(context.store, self.acquisition, context.operator)
+            context.test_run = TestRun(
+                context.store, self.acquisition, context.operator, context.analysis_settings
+            )
         self.run = context.test_run
         self.session: LiveSession | None = None
+        # The clinic's display unit and analysis rules (Settings); forces stay in N until shown.
+        self.unit = "N"
+        self.analysis: AnalysisSettings | None = None
         self.plot_seconds = context.settings.get_float(keys.KEY_PLOT_SECONDS, DEFAULT_PLOT_SECONDS)
         # Paint instrumentation (read by tests and bench/bench_app.py).
         self.frames_drawn = 0
         self.last_batch_arrival = 0.0
         self._build()
         self._connect_signals()
+        self.apply_preferences()
         self._numbers_timer = QTimer(self)
         self._numbers_timer.setInterval(NUMBERS_INTERVAL_MS)
         self._numbers_timer.timeout.connect(self._update_numbers)
@@ -143,9 +151,7 @@ class TestScreen(Screen):
         numbers.addWidget(imbalance_box, 2, 1)
 
         self.reps_table = QTableWidget(0, 4)
-        self.reps_table.setHorizontalHeaderLabels(
-            ["Rep", "Left peak (N)", "Right peak (N)", "Imbalance (%)"]
-        )
+        self._set_reps_headers()
         self.reps_table.verticalHeader().hide()
         self.reps_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.reps_table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -208,21 +214,70 @@ class TestScreen(Screen):
         self.run.saved.connect(self._on_saved)
         self.run.failed.connect(self._on_failed)
         self.context.athlete_changed.connect(self._on_athlete)
+        self.context.preferences_changed.connect(self.apply_preferences)
 
     # -- screen life -----------------------------------------------------------------
     def activated(self) -> None:
+        self.apply_preferences()
         self._on_athlete(self.context.athlete)
+        if self.session is not None:
+            self.plot.refresh(self.session.buffer)  # samples that came while hidden
         self._update_controls()
         self.setFocus()
 
     def can_leave(self) -> bool:
         if self.run.active:
-            self.context.show_status("A test is running: stop it (Space) before leaving this screen")
+            self.context.show_status(
+                "A test is running: stop it (Space) before leaving this screen"
+            )
             return False
         return True
 
     def shutdown(self) -> None:
         self._numbers_timer.stop()
+
+    # -- preferences ---------------------------------------------------------------------
+    def apply_preferences(self, prefs: Preferences | None = None) -> None:
+        """Show forces in the display unit; new live sessions use the analysis rules.
+
+        A session already counting keeps its rules while a test runs; when idle it is
+        rebuilt with the new ones (keeping its zero), so the live reps are found as the
+        stored result will find them.
+        """
+        prefs = prefs if isinstance(prefs, Preferences) else self.context.preferences()
+        try:
+            analysis: AnalysisSettings | None = prefs.analysis_settings()
+        except ValueError:
+            analysis = None  # refused at Start with the reason (TestRun)
+        unit = force_unit(prefs.display_unit)
+        if unit.symbol != self.unit:
+            self.unit = unit.symbol
+            for number in (self.left_now, self.right_now, self.left_peak, self.right_peak):
+                number.set_unit(unit.symbol, unit.decimals)
+            self.plot.set_unit(unit.symbol)
+            self._set_reps_headers()
+            self._refill_reps()
+            self._update_numbers()
+        if analysis != self.analysis:
+            self.analysis = analysis
+            session = self.session
+            if session is not None and not self.run.active:
+                zeros, tared = session.zeros, session.tared
+                self.session = None
+                self._reset_session(zeros)
+                if self.session is not None:
+                    self.session.tared = tared
+
+    def _set_reps_headers(self) -> None:
+        self.reps_table.setHorizontalHeaderLabels(
+            ["Rep", f"Left peak ({self.unit})", f"Right peak ({self.unit})", "Imbalance (%)"]
+        )
+
+    def _refill_reps(self) -> None:
+        self.reps_table.setRowCount(0)
+        if self.session is not None:
+            for rep in self.session.reps:
+                self._add_rep(rep)
 
     # -- actions -----------------------------------------------------------------------
     def toggle_test(self) -> None:
@@ -235,7 +290,9 @@ class TestScreen(Screen):
     def start_test(self) -> None:
         athlete = self.context.athlete
         if athlete is None:
-            dialogs.show_warning(self, "Choose an athlete", "Choose the athlete to test first (Athletes screen).")
+            dialogs.show_warning(
+                self, "Choose an athlete", "Choose the athlete to test first (Athletes screen)."
+            )
             self.context.navigate.emit("athletes")
             return
         if not self.acquisition.is_connected:
@@ -250,15 +307,25 @@ class TestScreen(Screen):
         if self.session is None or self.session.samples == 0:
             self.context.show_status("Nothing to tare yet: wait for live force")
             return
-        zeros = self.session.tare()
+        if self.run.state != tr.IDLE:
+            self.context.show_status("Tare before starting the test (the test keeps its zero)")
+            return
+        try:
+            zeros = self.session.tare()
+        except NotStill as exc:
+            self.context.show_status(f"Not tared: {exc}", 8000)
+            self.banner.show_message(f"Not tared: {exc}.", "warning")
+            QTimer.singleShot(6000, self._clear_warning_banner)
+            return
         if zeros is not None:
             self.context.show_status("Tared: both legs read zero now", 3000)
             self.plot.refresh(self.session.buffer)
             self._update_numbers()
 
     # -- data --------------------------------------------------------------------------
-    def _reset_session(self) -> None:
-        """A new rate or rig: fresh live state with the calibration in use."""
+    def _reset_session(self, zeros: tuple[float, float] | None = None) -> None:
+        """A new rate or rig: fresh live state with the calibration in use (``zeros``: keep
+        a tare already taken)."""
         rate = self.acquisition.sample_rate_hz()
         choice = self.acquisition.calibration
         if not rate or choice is None:
@@ -267,7 +334,13 @@ class TestScreen(Screen):
         old = self.session
         if old is not None and old.rate_hz == rate and old.gains == choice.gains():
             return
-        self.session = LiveSession(rate, choice.gains(), choice.zeros(), self.plot_seconds)
+        self.session = LiveSession(
+            rate,
+            choice.gains(),
+            zeros if zeros is not None else choice.zeros(),
+            self.plot_seconds,
+            settings=self.analysis,
+        )
         self.plot.clear_traces()
         self.reps_table.setRowCount(0)
 
@@ -298,8 +371,8 @@ class TestScreen(Screen):
         pct = rep.imbalance.pct
         values = [
             str(rep.number),
-            format_number(rep.left_peak_n),
-            format_number(rep.right_peak_n),
+            format_value(rep.left_peak_n, self.unit),
+            format_value(rep.right_peak_n, self.unit),
             format_number(pct, 1),
         ]
         colours = [None, theme.LEFT_COLOUR, theme.RIGHT_COLOUR, theme.imbalance_band(pct).colour]
@@ -319,10 +392,11 @@ class TestScreen(Screen):
             for widget in (self.left_now, self.right_now, self.left_peak, self.right_peak):
                 widget.set_value(None)
             return
-        self.left_now.set_value(session.current_n[0])
-        self.right_now.set_value(session.current_n[1])
-        self.left_peak.set_value(session.peak_n[0])
-        self.right_peak.set_value(session.peak_n[1])
+        unit = self.unit
+        self.left_now.set_value(from_newtons(session.current_n[0], unit))
+        self.right_now.set_value(from_newtons(session.current_n[1], unit))
+        self.left_peak.set_value(from_newtons(session.peak_n[0], unit))
+        self.right_peak.set_value(from_newtons(session.peak_n[1], unit))
         self.rep_counter.set_value(session.rep_count)
         if self.run.state == tr.RUNNING:
             seconds = int(session.elapsed_s)
@@ -346,7 +420,9 @@ class TestScreen(Screen):
         self.retry_button.hide()
         self.context.current_test_id = int(test.id)
         self.context.test_saved.emit(int(test.id))
-        self.context.show_status(f"Test saved for {getattr(self.context.athlete, 'name', '')}", 5000)
+        self.context.show_status(
+            f"Test saved for {getattr(self.context.athlete, 'name', '')}", 5000
+        )
         self.context.navigate.emit("results")
 
     def _on_failed(self, message: str) -> None:
@@ -366,22 +442,30 @@ class TestScreen(Screen):
                 f"The rig is unplugged or not answering: reconnecting…{kept}", "error"
             )
         elif state in (acq.STREAMING, acq.CONNECTED, acq.READY):
-            if self.banner.isVisible() and getattr(self.banner, "level", "") == "error":
-                if not self.run.state == tr.SAVE_FAILED:
-                    self.banner.show_message("The rig is back.", "info")
-                    QTimer.singleShot(4000, self._clear_info_banner)
+            lost_shown = self.banner.isVisible() and getattr(self.banner, "level", "") == "error"
+            if lost_shown and self.run.state != tr.SAVE_FAILED:
+                self.banner.show_message("The rig is back.", "info")
+                QTimer.singleShot(4000, self._clear_info_banner)
         elif state == acq.LOST:
-            self.banner.show_message("The rig was lost. Reconnect it on the Connect screen.", "error")
+            self.banner.show_message(
+                "The rig was lost. Reconnect it on the Connect screen.", "error"
+            )
             if self.run.state == tr.RUNNING:
                 self.run.stop()
         self._update_controls()
+
+    def _clear_warning_banner(self) -> None:
+        if getattr(self.banner, "level", "") == "warning":
+            self.banner.clear_message()
 
     def _clear_info_banner(self) -> None:
         if getattr(self.banner, "level", "") == "info":
             self.banner.clear_message()
 
     def _on_link_error(self, kind: str, message: str) -> None:
-        if kind in ("recording", "foreign_rig", "internal") or (kind == "command" and self.run.active):
+        if kind in ("recording", "foreign_rig", "internal") or (
+            kind == "command" and self.run.active
+        ):
             self.banner.show_message(message, "error")
         self.context.show_status(message, 8000)
 
@@ -419,7 +503,7 @@ class TestScreen(Screen):
         self.start_button.style().unpolish(self.start_button)
         self.start_button.style().polish(self.start_button)
         self.start_button.setEnabled(connected and state in (tr.IDLE, tr.RUNNING))
-        self.tare_button.setEnabled(connected and not replay and state in (tr.IDLE, tr.RUNNING))
+        self.tare_button.setEnabled(connected and not replay and state == tr.IDLE)
         self.retry_button.setVisible(state == tr.SAVE_FAILED)
         self.state_label.setText(
             {
@@ -435,7 +519,8 @@ class TestScreen(Screen):
         if replay:
             self.source_label.setText("Replaying a recording (press Start to play it)")
         elif self.acquisition.url:
-            self.source_label.setText(f"Rig: {self.acquisition.serial_number or self.acquisition.url}")
+            self.source_label.setText(
+                f"Rig: {self.acquisition.serial_number or self.acquisition.url}"
+            )
         else:
             self.source_label.setText("")
-

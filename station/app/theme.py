@@ -67,6 +67,7 @@ STYLE_SHEET = f"""
 QListWidget#navigation {{ font-size: 13pt; border: none; background: #F1F3F4; }}
 QListWidget#navigation::item {{ padding: 12px 16px; }}
 QListWidget#navigation::item:selected {{ background: #D2E3FC; color: #000000; }}
+QListWidget#athleteList::item, QListWidget#portList::item {{ padding: 6px 4px; }}
 QPushButton {{ padding: 6px 14px; }}
 QPushButton#primary {{
     font-size: 14pt; font-weight: bold; padding: 10px 22px;

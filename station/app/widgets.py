@@ -67,6 +67,13 @@ class BigNumber(QFrame):
     def set_value(self, value: float | None) -> None:
         self.value.setText(format_number(value, self.decimals))
 
+    def set_unit(self, unit: str, decimals: int | None = None) -> None:
+        """Show values in another unit (the caller converts them: see station.app.units)."""
+        self.unit = unit
+        self.unit_label.setText(unit)
+        if decimals is not None:
+            self.decimals = decimals
+
     def text(self) -> str:
         """What is shown, with its unit (for tests and accessibility)."""
         return f"{self.value.text()} {self.unit}"
@@ -75,8 +82,14 @@ class BigNumber(QFrame):
 class BandLabel(QLabel):
     """An imbalance figure on its colour band, with the band's word."""
 
-    def __init__(self, point_size: int = theme.MEDIUM_NUMBER_POINT_SIZE, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        point_size: int = theme.MEDIUM_NUMBER_POINT_SIZE,
+        caption: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
+        self.caption = caption  # e.g. "Imbalance", where nothing nearby says what the figure is
         self.setFont(theme.font(point_size, bold=True))
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setWordWrap(True)
@@ -87,16 +100,15 @@ class BandLabel(QLabel):
         """The figure large, then the stronger side and the band's word on a second line."""
         band = theme.imbalance_band(percent)
         if percent is None or not math.isfinite(percent):
-            self.setText("–")
-            self.plain_text = "–"
+            self.plain_text = f"{self.caption} –".strip()
+            self.setText(self.plain_text)
         else:
             side = f"{stronger} stronger · " if stronger in ("left", "right") else ""
             words = f"{side}{band.label}"
             small = max(10, int(self.font().pointSize() * 0.6))
-            self.setText(
-                f"{percent:.1f} %<br><span style='font-size:{small}pt'>{words}</span>"
-            )
-            self.plain_text = f"{percent:.1f} % ({words})"
+            figure = f"{self.caption} {percent:.1f} %".strip()
+            self.setText(f"{figure}<br><span style='font-size:{small}pt'>{words}</span>")
+            self.plain_text = f"{figure} ({words})"
         self.band = band
         self.setStyleSheet(
             f"background: {band.colour}; color: white; border-radius: 6px; padding: 6px 12px;"

@@ -5,6 +5,7 @@ and turns bad input into one line on stderr and exit status 2."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -12,19 +13,19 @@ from collections.abc import Sequence
 
 from firmware_bridge.errors import InputError
 
-# Subcommand modules, in the order `--help` lists them.
-COMMAND_MODULES = (
-    "gui",
-    "simulate",
-    "record",
-    "inspect",
-    "replay",
-    "analyze",
-    "calibrate",
-    "athletes",
-    "tests",
-    "export",
-)
+# Subcommand modules, in the order `--help` lists them, with the commands each registers.
+COMMAND_MODULES = {
+    "gui": ("gui",),
+    "simulate": ("simulate",),
+    "record": ("record",),
+    "inspect": ("inspect",),
+    "replay": ("replay",),
+    "analyze": ("analyze",),
+    "calibrate": ("calibrate", "verify", "certificate"),
+    "athletes": ("athlete",),
+    "tests": ("test", "rep", "recover", "recompute"),
+    "export": ("export",),
+}
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -42,7 +43,20 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _modules_for(argv: Sequence[str]) -> list[str]:
+    """Only the module of the command asked for: startup stays fast (no SciPy for
+    `simulate`), and one command's import problem cannot break another."""
+    for token in argv:
+        if token.startswith("-"):
+            continue
+        for module, commands in COMMAND_MODULES.items():
+            if token in commands:
+                return [module]
+        break
+    return list(COMMAND_MODULES)
+
+
+def build_parser(modules: Sequence[str] | None = None) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--data-dir",
@@ -56,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMAND_MODULES:
+    for name in COMMAND_MODULES if modules is None else modules:
         try:
             module = importlib.import_module(f"station.cli.{name}")
         except ModuleNotFoundError as exc:
@@ -68,13 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_modules_for(argv))
     args = parser.parse_args(argv)
     if not hasattr(args, "data_dir"):
         args.data_dir = None
     if getattr(args, "func", None) is None:
         if args.command is None:
-            args = parser.parse_args(["gui", *(argv or sys.argv[1:])])
+            args = build_parser(["gui"]).parse_args(["gui", *argv])
             args.data_dir = getattr(args, "data_dir", None)
         else:
             parser.parse_args([args.command, "--help"])
@@ -82,6 +97,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or EXIT_OK)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader of our output went away (e.g. `| head`): not an error of ours.
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return EXIT_OK
     except (InputError, OSError) as exc:
         message = str(exc) or exc.__class__.__name__
         print(f"nordic-station: error: {message}", file=sys.stderr)

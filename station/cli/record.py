@@ -102,6 +102,11 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _set_signals(on_int: Any, on_term: Any) -> tuple[Any, Any]:
+    """Set the SIGINT and SIGTERM handlers; returns the previous ones."""
+    return signal.signal(signal.SIGINT, on_int), signal.signal(signal.SIGTERM, on_term)
+
+
 class _Status:
     """The live line on stderr (rewritten in place on a terminal) and the totals."""
 
@@ -178,7 +183,9 @@ def run(args: argparse.Namespace) -> int:
         overwrite=True,
     )
     link = Link(args.port, recorder=writer, passive=True if args.passive else None)
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    # Ctrl-C and SIGTERM stop the recording cleanly, even when started from a
+    # script that left SIGINT ignored.
+    previous = _set_signals(signal.default_int_handler, _raise_interrupt)
     try:
         try:
             link.open()
@@ -192,21 +199,22 @@ def run(args: argparse.Namespace) -> int:
             if args.start:
                 try:
                     link.start()
-                except LinkError:
+                except LinkError as exc:
                     _discard(link, writer, out)
+                    if "did not acknowledge" in str(exc):
+                        raise LinkError(
+                            f"{exc}: a replay or a rig that does not answer commands needs "
+                            "--passive (or --no-start)"
+                        ) from None
                     raise
             _run_until_done(link, status, args.duration)
         except KeyboardInterrupt:
             pass
         # A second Ctrl-C must not cut the STOP and the closing of the file short.
-        interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        try:
-            return _finish(link, writer, status, args, out)
-        finally:
-            signal.signal(signal.SIGINT, interrupt)
+        _set_signals(signal.SIG_IGN, signal.SIG_IGN)
+        return _finish(link, writer, status, args, out)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        _set_signals(*previous)
 
 
 def _run_until_done(link: Link, status: _Status, duration: float | None) -> None:

@@ -48,6 +48,8 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 def run(args: argparse.Namespace) -> int:
     device = ReplayDevice(args.file, speed=args.speed, rate_hz=args.rate)
     server = PtyServer(device, link_path=args.link)
+    # Ctrl-C and SIGTERM stop it, even when started from a script that left SIGINT ignored.
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         path = server.start()
@@ -69,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
         server.stop()
     print(
         f"replay stopped: {device.position} of {len(device.data)} bytes sent",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import select
 import signal
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from firmware_bridge.device import ByteDevice, PtyServer
@@ -85,6 +87,11 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--link", metavar="PATH", help="symlink to serve the port at (default: in the temp folder)"
     )
     rig.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    rig.add_argument(
+        "--certificate-out",
+        metavar="FILE",
+        help="write the virtual rig's true calibration certificate to FILE (for analyze)",
+    )
     athlete = parser.add_argument_group("athlete (the default)")
     athlete.add_argument("--left-peak", type=float, metavar="N", help="left peak force (320)")
     athlete.add_argument("--right-peak", type=float, metavar="N", help="right peak force (290)")
@@ -239,6 +246,17 @@ def _install_stop_handlers(stop: threading.Event) -> dict[int, Any]:
     return previous
 
 
+def _write_certificate(rig: VirtualRig, path: str) -> None:
+    """The rig's true gains and offsets as a certificate; never over an existing file."""
+    target = Path(path)
+    if target.exists():
+        raise InputError(f"{target} already exists: choose another --certificate-out path")
+    try:
+        target.write_text(json.dumps(rig.calibration_certificate(), indent=2) + "\n")
+    except OSError as exc:
+        raise InputError(f"cannot write {target}: {exc.strerror or exc}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     if args.speed is not None and not args.replay:
         raise InputError("--speed only applies to --replay FILE")
@@ -249,6 +267,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         rig = _rig_options(args).build()
         device, summary, serial = rig, _describe(rig), rig.serial_number
+        if args.certificate_out:
+            _write_certificate(rig, args.certificate_out)
     if args.duration is not None and not args.duration > 0:
         raise InputError(f"--duration must be more than 0 s, not {args.duration:g}")
     link = args.link or default_link(serial)

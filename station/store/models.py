@@ -178,6 +178,7 @@ class PendingTest(_ToDict):
     notes: str
     host: str | None
     pid: int | None
+    rate_hz: float | None = None  # for a rig whose stream carries no rate (text dialect)
     live: bool = False
     size: int | None = None  # bytes recorded so far; None when the file is missing
 

@@ -210,19 +210,21 @@ def _move_metrics_to_results(conn: sqlite3.Connection) -> None:
 
 
 V2 = (
+    # Small columns first: SQLite reads a row front to back, so lists and
+    # exports that need only the summary never walk the big metrics text.
     """CREATE TABLE results (
     id INTEGER PRIMARY KEY,
     test_id INTEGER NOT NULL REFERENCES tests (id),
+    is_current INTEGER NOT NULL DEFAULT 0 CHECK (is_current IN (0, 1)),
     created_at TEXT NOT NULL,
     created_by TEXT NOT NULL,
     reason TEXT NOT NULL,
     analysis_version TEXT NOT NULL,
-    settings TEXT NOT NULL,
-    metrics TEXT NOT NULL,
-    summary TEXT NOT NULL,
     excluded TEXT NOT NULL DEFAULT '[]',
     curves_result_id INTEGER REFERENCES results (id),
-    is_current INTEGER NOT NULL DEFAULT 0 CHECK (is_current IN (0, 1))
+    summary TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    metrics TEXT NOT NULL
 )""",
     "CREATE INDEX results_by_test ON results (test_id)",
     "CREATE UNIQUE INDEX results_one_current ON results (test_id) WHERE is_current = 1",
@@ -266,7 +268,8 @@ V3 = (
     operator TEXT,
     notes TEXT NOT NULL DEFAULT '',
     host TEXT,
-    pid INTEGER
+    pid INTEGER,
+    rate_hz REAL CHECK (rate_hz IS NULL OR rate_hz > 0)
 )""",
 )
 

@@ -16,7 +16,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -53,9 +53,11 @@ from station.store.validate import now_utc
 SQLITE_HEADER = b"SQLite format 3\x00"
 MIN_SQLITE = (3, 35, 0)  # ALTER TABLE DROP COLUMN, used by migration 2
 BUSY_TIMEOUT_MS = 10_000
-# A 10-minute 1 kHz test writes ~15 MB; checkpointing after every such commit
-# would double its cost, so the WAL may grow to ~64 MB before a checkpoint.
-WAL_AUTOCHECKPOINT_PAGES = 16_000
+# Checkpoints (copying the write-ahead log into the database file) run on a
+# background thread once the log passes this size, so a commit only pays for
+# its own fsync: a 10-minute 1 kHz test writes ~15 MB, and folding that in on
+# the committing thread would double the time a save takes.
+CHECKPOINT_AFTER_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -69,20 +71,52 @@ class AuditRecord:
     after: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    result: NewResult
+    settings: str
+    metrics: str
+    summary: str
+    excluded: str
+    curves: list[codec.Encoded] | None
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _sha256_meanwhile(data: bytes) -> Callable[[], str]:
+    """Hash a big recording on another core while the curves are encoded
+    (hashlib releases the GIL); returns a function that waits for the digest."""
+    if len(data) < 1 << 20:
+        digest_hex = sha256(data)
+        return lambda: digest_hex
+    box: list[str] = []
+    worker = threading.Thread(target=lambda: box.append(sha256(data)), daemon=True)
+    worker.start()
+
+    def result() -> str:
+        worker.join()
+        return box[0]
+
+    return result
 
 
 def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+DIGEST_STREAM_KEYS = ("dropped_samples", "frames_corrupt", "saturated_samples")
+
+
 def digest(metrics: dict[str, Any]) -> dict[str, Any]:
-    """The small part of an analysis result that lists and exports read."""
+    """The small part of an analysis result that lists and exports read
+    (parsing 40,000 whole results for a summary export would be slow)."""
+    stream = metrics.get("stream") or {}
     return {
         "summary": metrics.get("summary") or {},
         "flags": list(metrics.get("flags") or []),
-        "stream": metrics.get("stream") or {},
+        "stream": {key: stream[key] for key in DIGEST_STREAM_KEYS if key in stream},
     }
 
 
@@ -130,6 +164,55 @@ def _create_owner_only(path: Path) -> None:
     """Create an empty file readable by its owner only; never truncates an existing one."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     os.close(fd)
+
+
+class _Checkpointer:
+    """Checkpoints the WAL from its own thread and connection when it has grown.
+
+    A checkpoint is crash-safe at any point (SQLite's design), so a process
+    that exits mid-way loses nothing; the next open finishes the job.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.wal = path.with_name(path.name + "-wal")
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    def poke(self) -> None:
+        try:
+            size = self.wal.stat().st_size
+        except OSError:
+            return
+        if size < CHECKPOINT_AFTER_BYTES:
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="store-checkpoint", daemon=True)
+            self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(
+            self.path.absolute().as_uri() + "?mode=rw", uri=True, isolation_level=None
+        )
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                if self._stopping:
+                    return
+                with contextlib.suppress(sqlite3.Error):  # retried after the next commit
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join()
 
 
 class SqliteStore:
@@ -228,9 +311,10 @@ class SqliteStore:
                 "keep the data folder on a local disk"
             )
         conn.execute("PRAGMA synchronous = FULL")
-        conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
+        conn.execute("PRAGMA wal_autocheckpoint = 0")  # see CHECKPOINT_AFTER_BYTES
         if version < schema.CURRENT_VERSION:
             self._migrate()
+        self._checkpointer = _Checkpointer(self.path)
         # OSError: a file we may use but do not own; its mode is its owner's choice.
         with contextlib.suppress(OSError):
             os.chmod(self.path, 0o600)
@@ -258,31 +342,39 @@ class SqliteStore:
                 raise
 
     def _backup(self, version: int) -> Path:
-        """Copy the database before upgrading it (kept in backups/, owner-only)."""
+        """Copy the database before upgrading it (kept in backups/, owner-only).
+
+        Called while this connection holds the write lock, so the copy is read
+        through a second connection: in WAL mode a reader sees the last
+        committed state, i.e. the database exactly as the old version left it.
+        """
         self.backups.mkdir(parents=True, exist_ok=True, mode=0o700)
         stamp = now_utc().replace(":", "").replace("-", "").replace(".", "")
         target = self.backups / f"{self.path.stem}-schema{version}-{stamp}.sqlite3"
         _create_owner_only(target)
+        source = sqlite3.connect(self.path.absolute().as_uri() + "?mode=ro", uri=True)
         dest = sqlite3.connect(target)
         try:
-            self._conn.backup(dest)
+            source.backup(dest)
         finally:
             dest.close()
+            source.close()
         return target
 
     def close(self) -> None:
         with self._lock:
             if self._conn is None:
                 return
+            self._checkpointer.stop()
             with contextlib.suppress(sqlite3.Error):  # the next open checkpoints instead
                 self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
             self._conn.close()
             self._conn = None  # type: ignore[assignment]
 
     def checkpoint(self) -> None:
-        """Fold the write-ahead log into the database file (housekeeping, when idle)."""
+        """Fold the whole write-ahead log into the database file now (waits for it)."""
         with self._lock, self._errors():
-            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def integrity_check(self) -> list[str]:
         """SQLite's full check of the file; an empty list means no problem found."""
@@ -334,6 +426,7 @@ class SqliteStore:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+        self._checkpointer.poke()
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -740,10 +833,9 @@ class SqliteStore:
 
     # -- tests ----------------------------------------------------------------------
     def _recording_id(
-        self, conn: sqlite3.Connection, data: bytes, kind: str | None, at: str
+        self, conn: sqlite3.Connection, data: bytes, kind: str | None, at: str, digest_hex: str
     ) -> int:
         """Content-addressed: the same bytes imported twice are stored once."""
-        digest_hex = sha256(data)
         row = conn.execute("SELECT id FROM recordings WHERE sha256 = ?", (digest_hex,)).fetchone()
         if row is not None:
             return int(row[0])
@@ -753,19 +845,32 @@ class SqliteStore:
         )
         return int(cursor.lastrowid)
 
+    @staticmethod
+    def _prepare_result(result: NewResult, rate_hz: float | None) -> _Prepared:
+        """JSON and curve bytes, made before the write lock is taken (the lock is
+        held only while bytes go to the database)."""
+        curves = (
+            None
+            if result.curves is None
+            else [codec.encode(name, values, rate_hz) for name, values in result.curves.items()]
+        )
+        return _Prepared(
+            result,
+            json.dumps(result.settings, ensure_ascii=False, default=str),
+            json.dumps(result.metrics, ensure_ascii=False, default=str),
+            json.dumps(digest(result.metrics), ensure_ascii=False, default=str),
+            json.dumps(sorted(result.excluded)),
+            curves,
+        )
+
+    @staticmethod
     def _insert_result(
-        self,
-        conn: sqlite3.Connection,
-        test_id: int,
-        result: NewResult,
-        actor: str,
-        at: str,
-        rate_hz: float | None,
+        conn: sqlite3.Connection, test_id: int, prepared: _Prepared, actor: str, at: str
     ) -> int:
+        result = prepared.result
         cursor = conn.execute(
             "INSERT INTO results (test_id, created_at, created_by, reason, analysis_version, "
-            "settings, "
-            "metrics, summary, excluded, curves_result_id, is_current) "
+            "settings, metrics, summary, excluded, curves_result_id, is_current) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
             (
                 test_id,
@@ -773,22 +878,19 @@ class SqliteStore:
                 actor,
                 result.reason,
                 result.analysis_version,
-                json.dumps(result.settings, ensure_ascii=False, default=str),
-                json.dumps(result.metrics, ensure_ascii=False, default=str),
-                json.dumps(digest(result.metrics), ensure_ascii=False, default=str),
-                json.dumps(sorted(result.excluded)),
+                prepared.settings,
+                prepared.metrics,
+                prepared.summary,
+                prepared.excluded,
                 result.curves_result_id,
             ),
         )
         result_id = int(cursor.lastrowid)
-        if result.curves is not None:
-            encoded = [
-                codec.encode(name, values, rate_hz) for name, values in result.curves.items()
-            ]
+        if prepared.curves is not None:
             conn.executemany(
                 "INSERT INTO curves (result_id, name, codec, length, param, data) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                [(result_id, e.name, e.codec, e.length, e.param, e.data) for e in encoded],
+                [(result_id, e.name, e.codec, e.length, e.param, e.data) for e in prepared.curves],
             )
         return result_id
 
@@ -845,6 +947,9 @@ class SqliteStore:
         transaction, so a test is either pending or committed, never both or neither.
         """
         at = now_utc()
+        digest_of = _sha256_meanwhile(test.recording)
+        prepared = self._prepare_result(test.result, test.sample_rate_hz)
+        digest_hex = digest_of()
         with self._write() as conn:
             self._require(conn, "athletes", test.athlete_id, "athlete")
             if test.pending_id is not None:
@@ -853,7 +958,9 @@ class SqliteStore:
                     raise ConflictError(
                         f"test in progress {test.pending_id} was already saved or discarded"
                     )
-            recording_id = self._recording_id(conn, test.recording, test.recording_kind, at)
+            recording_id = self._recording_id(
+                conn, test.recording, test.recording_kind, at, digest_hex
+            )
             certificate_id = (
                 None
                 if test.certificate is None
@@ -885,7 +992,7 @@ class SqliteStore:
                 ),
             )
             test_id = int(cursor.lastrowid)
-            self._insert_result(conn, test_id, test.result, actor, at, test.sample_rate_hz)
+            self._insert_result(conn, test_id, prepared, actor, at)
             self._insert_reps(conn, test_id, test.reps)
             self._audit(
                 conn,
@@ -896,7 +1003,7 @@ class SqliteStore:
                     test_id,
                     "recover" if test.recovered else "create",
                     None,
-                    self._test_audit(test, certificate_id, sha256(test.recording)),
+                    self._test_audit(test, certificate_id, digest_hex),
                 ),
             )
         return test_id
@@ -1095,12 +1202,14 @@ class SqliteStore:
         another process moved the current mark meanwhile, nothing is written.
         """
         at = now_utc()
-        with self._write() as conn:
-            row = conn.execute(
+        with self._lock, self._errors():
+            row = self._conn.execute(
                 "SELECT sample_rate_hz FROM tests WHERE id = ?", (test_id,)
             ).fetchone()
-            if row is None:
-                raise NotFoundError(f"no test {test_id}")
+        if row is None:
+            raise NotFoundError(f"no test {test_id}")
+        prepared = self._prepare_result(result, row[0])  # the rate never changes
+        with self._write() as conn:
             current = conn.execute(
                 "SELECT id FROM results WHERE test_id = ? AND is_current = 1", (test_id,)
             ).fetchone()
@@ -1109,7 +1218,7 @@ class SqliteStore:
             conn.execute(
                 "UPDATE results SET is_current = 0 WHERE test_id = ? AND is_current = 1", (test_id,)
             )
-            result_id = self._insert_result(conn, test_id, result, actor, at, row[0])
+            result_id = self._insert_result(conn, test_id, prepared, actor, at)
             conn.execute("DELETE FROM reps WHERE test_id = ?", (test_id,))
             self._insert_reps(conn, test_id, reps)
             for record in audit:
@@ -1141,6 +1250,7 @@ class SqliteStore:
         host: str | None,
         pid: int | None,
         actor: str,
+        rate_hz: float | None = None,
     ) -> int:
         at = now_utc()
         with self._write() as conn:
@@ -1150,9 +1260,8 @@ class SqliteStore:
             )
             cursor = conn.execute(
                 "INSERT INTO pending_tests (athlete_id, file_name, started_at, started_by, "
-                "protocol, "
-                "rig_serial, certificate_id, operator, notes, host, pid) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "protocol, rig_serial, certificate_id, operator, notes, host, pid, rate_hz) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     athlete_id,
                     file_name,
@@ -1165,13 +1274,14 @@ class SqliteStore:
                     notes,
                     host,
                     pid,
+                    rate_hz,
                 ),
             )
             return int(cursor.lastrowid)
 
     _PENDING = (
         "SELECT id, athlete_id, file_name, started_at, protocol, rig_serial, certificate_id, "
-        "operator, notes, host, pid FROM pending_tests "
+        "operator, notes, host, pid, rate_hz FROM pending_tests "
     )
 
     @staticmethod
@@ -1188,6 +1298,7 @@ class SqliteStore:
             notes=row[8],
             host=row[9],
             pid=row[10],
+            rate_hz=row[11],
         )
 
     def get_pending(self, pending_id: int, folder: Path) -> PendingTest | None:
@@ -1210,6 +1321,16 @@ class SqliteStore:
             if gone.rowcount != 1:
                 raise NotFoundError(f"no test in progress {pending_id}")
             self._audit(conn, actor, at, AuditRecord("pending", pending_id, action, detail, None))
+
+    def tests_with_recording(self, digest_hex: str) -> list[int]:
+        """Tests whose raw recording has this SHA-256 (an import done twice)."""
+        with self._lock, self._errors():
+            rows = self._conn.execute(
+                "SELECT t.id FROM tests t JOIN recordings r ON r.id = t.recording_id "
+                "WHERE r.sha256 = ? ORDER BY t.id",
+                (digest_hex,),
+            ).fetchall()
+        return [row[0] for row in rows]
 
     def recording_exists(self, digest_hex: str) -> bool:
         with self._lock, self._errors():
@@ -1268,8 +1389,6 @@ class SqliteStore:
         "analyzed_at",
         "digest",
         "excluded",
-        "reps",
-        "excluded_reps",
     )
 
     def summary_rows(
@@ -1303,9 +1422,7 @@ class SqliteStore:
             "SELECT t.id, t.athlete_id, a.name, a.external_id, a.date_of_birth, a.sex, a.sport, "
             "a.team, a.dominant_leg, t.recorded_at, t.protocol, t.rig_serial, t.certificate_id, "
             "t.operator, t.sample_rate_hz, t.duration_s, t.body_mass_kg, t.lever_arm_m, t.source, "
-            "t.recovered, r.id, r.analysis_version, r.created_at, r.summary, r.excluded, "
-            "(SELECT count(*) FROM reps p WHERE p.test_id = t.id), "
-            "(SELECT count(*) FROM reps p WHERE p.test_id = t.id AND p.excluded = 1) "
+            "t.recovered, r.id, r.analysis_version, r.created_at, r.summary, r.excluded "
             "FROM tests t JOIN athletes a ON a.id = t.athlete_id "
             "LEFT JOIN results r ON r.test_id = t.id AND r.is_current = 1 "
         )
@@ -1368,7 +1485,7 @@ class SqliteStore:
                 sha = sha256(test.recording)
                 if sha not in recording_ids:
                     recording_ids[sha] = self._recording_id(
-                        conn, test.recording, test.recording_kind, at
+                        conn, test.recording, test.recording_kind, at, sha
                     )
                 certificate_id = None
                 if test.certificate is not None:

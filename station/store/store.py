@@ -29,11 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from calibration.certificate import Certificate, load_certificate, parse_certificate
-from firmware_bridge.capture import Capture, CaptureError, load_capture
+from firmware_bridge.capture import Capture, CaptureError, load_capture, load_capture_bytes
 from firmware_bridge.errors import InputError
 from station import paths
-from station.analysis import ANALYSIS_VERSION, AnalysisSettings
+from station.analysis import AnalysisSettings
 from station.store import processing, validate
+from station.store.backend import Backend
 from station.store.errors import (
     ConflictError,
     DuplicateError,
@@ -83,7 +84,7 @@ def open_store(
 class Store:
     """Athletes, tests, reps, certificates and the audit trail of one data folder."""
 
-    def __init__(self, folder: Path, backend: SqliteStore, actor: str | None = None) -> None:
+    def __init__(self, folder: Path, backend: Backend, actor: str | None = None) -> None:
         self.folder = folder
         self.backend = backend
         self.actor = actor or default_actor()
@@ -374,6 +375,13 @@ class Store:
         if when is None:
             when = _started(capture) or processing.file_time(path)
         analysed = self._analyse(subject.id, capture, chosen, when, settings)
+        earlier = self.backend.tests_with_recording(hashlib.sha256(blob).hexdigest())
+        if earlier:
+            analysed.warnings.insert(
+                0,
+                f"the same capture was imported before as test "
+                f"{', '.join(str(t) for t in earlier)}: stored once, kept as a new test",
+            )
         new = NewTest(
             athlete_id=subject.id,
             recorded_at=when,
@@ -431,6 +439,7 @@ class Store:
         operator: str | None = None,
         notes: str | None = None,
         protocol: str | None = None,
+        rate_hz: float | None = None,
         by: str | None = None,
     ) -> PendingTest:
         """Start a test: returns where to record (``PendingTest.path``, not yet created).
@@ -446,6 +455,7 @@ class Store:
         notes_text = validate.notes(notes)
         protocol = validate.protocol(protocol)
         rig_serial = validate.text_field(rig_serial, "rig serial")
+        rate = None if rate_hz is None else validate.sample_rate_hz(rate_hz)
         folder = self.in_progress
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         file_name = f"test-{uuid.uuid4().hex}{RECORDING_SUFFIX}"
@@ -464,6 +474,7 @@ class Store:
                 socket.gethostname(),
                 os.getpid(),
                 who,
+                rate,
             )
         except BaseException:
             lock.release(remove=True)
@@ -542,8 +553,12 @@ class Store:
                 f"'nordic-station recover --discard {state.id}'"
             )
         try:
-            blob, capture = _read_stable(state.path, None)
+            blob, capture = _read_stable(state.path, state.rate_hz)
         except CaptureError as exc:
+            if not recovered:  # a live test: most likely the recording is still open
+                raise StoreError(
+                    f"test {state.id}: {exc} (close the recording before finishing the test)"
+                ) from None
             raise StoreError(
                 f"test {state.id}: {exc}; discard it with 'nordic-station recover --discard "
                 f"{state.id}'"
@@ -693,15 +708,42 @@ class Store:
         """Every analysis run of the test, oldest first (one is current)."""
         return self.backend.results(self.get_test(test_id).id)
 
-    def curves(self, test_id: int, result_id: int | None = None) -> Curves | None:
-        """The processed curves of the current run (or of ``result_id``)."""
+    def curves(
+        self, test_id: int, result_id: int | None = None, *, raw: bool = True
+    ) -> Curves | None:
+        """The curves of the current run (or of ``result_id``).
+
+        ``raw`` adds the unfiltered forces, rebuilt from the raw recording (a
+        decode of the kept bytes: leave it off when only the filtered forces
+        are plotted).
+        """
         test = self.get_test(test_id)
         if result_id is None:
-            return None if test.result is None else self.backend.curves(test.result.id)
-        run = self.backend.get_result(int(result_id))
-        if run is None or run.test_id != test.id:
-            raise NotFoundError(f"test {test.id} has no analysis run {result_id}")
-        return self.backend.curves(run.id)
+            run = test.result
+        else:
+            run = self.backend.get_result(int(result_id))
+            if run is None or run.test_id != test.id:
+                raise NotFoundError(f"test {test.id} has no analysis run {result_id}")
+        if run is None:
+            return None
+        stored = self.backend.curves(run.id)
+        if stored is None or not raw or "sample" not in stored:
+            return stored
+        owner = (
+            run
+            if run.curves_result_id in (None, run.id)
+            else self.backend.get_result(run.curves_result_id)
+        )
+        return processing.with_raw_forces(
+            stored, self._stored_capture(test), (owner or run).metrics
+        )
+
+    def _stored_capture(self, test: TestRecord) -> Capture:
+        blob = self.backend.recording(test.id)[0]
+        try:
+            return load_capture_bytes(blob, f"test-{test.id}", test.sample_rate_hz)
+        except CaptureError as exc:
+            raise StoreError(f"test {test.id}: its recording cannot be decoded: {exc}") from None
 
     def recording(self, test_id: int) -> bytes:
         """The raw recording exactly as captured (checked against its hash)."""
@@ -835,11 +877,7 @@ class Store:
         settings: AnalysisSettings | Mapping[str, Any] | None,
     ) -> tuple[processing.Analysed, dict[int, processing.Exclusion], list[Rep]]:
         """Analyse a stored test again from its raw bytes, carrying exclusions over."""
-        blob = self.backend.recording(test.id)[0]
-        try:
-            capture = processing.capture_from_bytes(blob, test.sample_rate_hz, f"test-{test.id}")
-        except CaptureError as exc:
-            raise StoreError(f"test {test.id}: its recording cannot be decoded: {exc}") from None
+        capture = self._stored_capture(test)
         certificate = self.certificate_of(test)
         if certificate is None:
             certificate = processing.certificate_for(capture, None, f"test {test.id}")
@@ -1034,4 +1072,4 @@ def _day(value: str | date, option: str) -> date:
         raise ValidationError(f"{option} {value!r} is not a date: use YYYY-MM-DD") from None
 
 
-__all__ = ["ANALYSIS_VERSION", "ConflictError", "Store", "default_actor", "open_store"]
+__all__ = ["ConflictError", "Store", "default_actor", "open_store"]

@@ -31,6 +31,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     cal.write_text(json.dumps(rig.calibration_certificate()))
     other = folder / "other.json"
     other.write_text(json.dumps(_rig(serial="NR-9999").calibration_certificate()))
+    expired = folder / "expired.json"
+    expired.write_text(json.dumps(rig.calibration_certificate(created="2020-01-01T00:00:00Z")))
     quiet = folder / "quiet.bin"
     quiet.write_bytes(_rig(Athlete(reps=0)).capture_bytes(10.0))
     # A text-dialect capture of the same samples, without and with a rate line.
@@ -116,6 +118,15 @@ def test_another_rigs_certificate_is_a_warning_and_a_flag(files, capsys) -> None
     assert code == 0
     assert "certificate_serial_mismatch" in json.loads(out)["flags"]
     assert "warning" in err and "NR-9999" in err and "NR-0001" in err
+
+
+def test_an_expired_certificate_is_a_warning_and_a_flag(files, capsys) -> None:
+    code, out, err = _run(
+        capsys, str(files["capture.bin"]), "--calibration", str(files["expired.json"]), "--json"
+    )
+    assert code == 0
+    assert "certificate_expired" in json.loads(out)["flags"]
+    assert "expired on 2020-12-31" in err
 
 
 def test_a_station_recording_uses_the_calibration_it_recorded(files, capsys) -> None:

@@ -39,13 +39,23 @@ def test_block_size_does_not_change_anything() -> None:
     run = rig_session(400.0, seed=3)
     stream, result = run.stream, run.result
     outputs = []
-    for block in (1, 7, 20, 30):
+    for block in (1, 7, 20, 30, 100):
         proc = LiveProcessor(400.0, result.calibration.gains, result.zero.counts)
         reps, forces = _feed(proc, stream.index, stream.counts, block)
         outputs.append(([r.to_dict() for r in reps], forces))
+    first_reps, first_forces = outputs[0]
+    assert len(first_reps) == 3
     for reps, forces in outputs[1:]:
-        assert reps == outputs[0][0]
-        np.testing.assert_allclose(forces, outputs[0][1], rtol=1e-9, atol=1e-9)
+        assert len(reps) == len(first_reps)
+        for a, b in zip(reps, first_reps, strict=True):
+            assert (a["number"], a["start_s"], a["end_s"]) == (
+                b["number"],
+                b["start_s"],
+                b["end_s"],
+            )
+            assert a["left_peak_n"] == pytest.approx(b["left_peak_n"], rel=1e-12)
+            assert a["right_peak_n"] == pytest.approx(b["right_peak_n"], rel=1e-12)
+        np.testing.assert_allclose(forces, first_forces, rtol=1e-9, atol=1e-9)
 
 
 def test_a_gap_resets_the_filter_instead_of_smearing() -> None:

@@ -64,8 +64,8 @@ def test_to_dict_has_every_field_of_the_schema_and_is_strict_json(result) -> Non
     _has_keys(doc, SCHEMA_EXAMPLE)
     assert len(doc["reps"]) == 3
     for rep in doc["reps"]:
-        assert REP_KEYS <= set(rep)
-        assert LEG_KEYS <= set(rep["left"]) and LEG_KEYS <= set(rep["right"])
+        assert set(rep) >= REP_KEYS
+        assert set(rep["left"]) >= LEG_KEYS and set(rep["right"]) >= LEG_KEYS
         assert "relative_peak_force_n_per_kg" not in rep["left"]
     assert doc["analysis_version"] == ANALYSIS_VERSION
     assert AnalysisSettings.from_dict(doc["settings"]) == result.settings

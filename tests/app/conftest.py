@@ -73,7 +73,9 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_window(qtbot: Any, data_dir: Path, settings_path: Path, messages: MessageLog) -> Iterator[Callable[..., Any]]:
+def make_window(
+    qtbot: Any, data_dir: Path, settings_path: Path, messages: MessageLog
+) -> Iterator[Callable[..., Any]]:
     """Build main windows like the app does (closed and shut down at the end)."""
     from station.app.app import build_window
 

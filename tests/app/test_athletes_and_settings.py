@@ -44,14 +44,18 @@ def fill_dialog(monkeypatch: pytest.MonkeyPatch, answers: list[dict[str, Any]]) 
         if "lever_arm" in values:
             dialog.lever_arm.setValue(values["lever_arm"])
         if "dominant_leg" in values:
-            dialog.dominant_leg.setCurrentIndex(dialog.dominant_leg.findData(values["dominant_leg"]))
+            dialog.dominant_leg.setCurrentIndex(
+                dialog.dominant_leg.findData(values["dominant_leg"])
+            )
         return int(QDialog.DialogCode.Accepted)
 
     monkeypatch.setattr(AthleteDialog, "exec", exec_dialog)
     return errors
 
 
-def test_add_edit_search_and_archive(qtbot: Any, window: Any, monkeypatch: pytest.MonkeyPatch, messages: Any) -> None:
+def test_add_edit_search_and_archive(
+    qtbot: Any, window: Any, monkeypatch: pytest.MonkeyPatch, messages: Any
+) -> None:
     screen = window.screens["athletes"]
     store = window.context.store
     store.add_athlete("Zoe Other", external_id="Z-1")
@@ -60,8 +64,15 @@ def test_add_edit_search_and_archive(qtbot: Any, window: Any, monkeypatch: pytes
     errors = fill_dialog(
         monkeypatch,
         [
-            {"name": "José Núñez", "external_id": "Z-1", "date_of_birth": date(2001, 5, 4), "team": "U21",
-             "body_mass": 81.5, "lever_arm": 0.41, "dominant_leg": "left"},
+            {
+                "name": "José Núñez",
+                "external_id": "Z-1",
+                "date_of_birth": date(2001, 5, 4),
+                "team": "U21",
+                "body_mass": 81.5,
+                "lever_arm": 0.41,
+                "dominant_leg": "left",
+            },
             {"external_id": "J-7"},
         ],
     )
@@ -69,7 +80,9 @@ def test_add_edit_search_and_archive(qtbot: Any, window: Any, monkeypatch: pytes
     assert errors and "Z-1" in errors[0] and "already used" in errors[0]
     chosen = window.context.athlete
     assert chosen.name == "José Núñez" and chosen.external_id == "J-7"
-    assert chosen.body_mass_kg == 81.5 and chosen.lever_arm_m == 0.41 and chosen.dominant_leg == "left"
+    assert (
+        chosen.body_mass_kg == 81.5 and chosen.lever_arm_m == 0.41 and chosen.dominant_leg == "left"
+    )
     assert chosen.date_of_birth == date(2001, 5, 4)
     assert "81.5 kg" in screen.details_label.text() and "U21" in screen.details_label.text()
 
@@ -97,7 +110,9 @@ def test_add_edit_search_and_archive(qtbot: Any, window: Any, monkeypatch: pytes
 def test_last_results_at_a_glance(qtbot: Any, window: Any, tmp_path: Path) -> None:
     store = window.context.store
     athlete = store.add_athlete("Flo Tested")
-    rig = VirtualRig(NordicModel(Athlete(rest_s=2.0, quiet_start_s=1.5), seed=2, rate_hz=100), rate_hz=100)
+    rig = VirtualRig(
+        NordicModel(Athlete(rest_s=2.0, quiet_start_s=1.5), seed=2, rate_hz=100), rate_hz=100
+    )
     capture = tmp_path / "capture.bin"
     capture.write_bytes(rig.capture_bytes(1.5 + 3 * Athlete(rest_s=2.0).slot_s))
     store.import_test(athlete.id, capture, certificate=rig.calibration_certificate())
@@ -113,7 +128,9 @@ def test_last_results_at_a_glance(qtbot: Any, window: Any, tmp_path: Path) -> No
     assert any(t.startswith("Right max") for t in texts)
 
 
-def test_no_rig_offers_the_virtual_rig(qtbot: Any, window: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_rig_offers_the_virtual_rig(
+    qtbot: Any, window: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import station.app.connect_view as connect_view
 
     monkeypatch.setattr(connect_view, "serial_ports", lambda: [])
@@ -121,9 +138,20 @@ def test_no_rig_offers_the_virtual_rig(qtbot: Any, window: Any, monkeypatch: pyt
     window.show_screen("connect")
     screen.refresh_ports()
     assert screen.no_ports.isVisible() and not screen.ports.isVisible()
+    assert "No USB rig found" in screen.no_ports.text()
     assert screen.virtual_button.text() == "Use the virtual rig"
     assert screen.virtual_button.objectName() == "primary"
     assert not screen.connect_button.isEnabled()
+
+    # A built-in UART is listed, but it is not taken for a rig.
+    from station.app.ports import PortChoice
+
+    builtin = PortChoice("/dev/ttyS0", "/dev/ttyS0", "serial", usb=False)
+    monkeypatch.setattr(connect_view, "serial_ports", lambda: [builtin])
+    screen.refresh_ports()
+    assert screen.no_ports.isVisible() and screen.ports.count() == 1
+    assert screen.virtual_button.text() == "Use the virtual rig"
+    assert screen.connect_button.isEnabled() and screen.connect_button.objectName() == ""
 
 
 def test_window_state_and_last_port_are_remembered(
@@ -147,8 +175,10 @@ def test_window_state_and_last_port_are_remembered(
     monkeypatch.setattr(
         connect_view,
         "serial_ports",
-        lambda: [PortChoice("/dev/ttyACM0", "/dev/ttyACM0 — other", "serial"),
-                 PortChoice("/dev/ttyACM7", "/dev/ttyACM7 — Nordic rig", "serial")],
+        lambda: [
+            PortChoice("/dev/ttyACM0", "/dev/ttyACM0 — other", "serial"),
+            PortChoice("/dev/ttyACM7", "/dev/ttyACM7 — Nordic rig", "serial"),
+        ],
     )
     second = make_window(resize=False)
     # The geometry was restored (the offscreen screen is 800 px tall, so Qt fits it to that).
@@ -164,7 +194,9 @@ def test_unfinished_test_is_offered_for_recovery(
 ) -> None:
     store = window.context.store
     athlete = store.add_athlete("Hal Crashed")
-    rig = VirtualRig(NordicModel(Athlete(rest_s=2.0, quiet_start_s=1.5), seed=4, rate_hz=100), rate_hz=100)
+    rig = VirtualRig(
+        NordicModel(Athlete(rest_s=2.0, quiet_start_s=1.5), seed=4, rate_hz=100), rate_hz=100
+    )
     certificate = rig.calibration_certificate()
     pending = store.begin_test(athlete.id, certificate=certificate, rig_serial=rig.serial_number)
     with RecordingWriter(pending.path, info=rig.info, calibration=certificate) as writer:

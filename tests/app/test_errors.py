@@ -103,7 +103,9 @@ def test_start_without_athlete_or_rig_explains(qtbot: Any, window: Any, messages
     assert window.current_screen().key == "connect"
 
 
-def test_excepthook_shows_a_dialog_and_keeps_the_window(qtbot: Any, window: Any, messages: Any) -> None:
+def test_excepthook_shows_a_dialog_and_keeps_the_window(
+    qtbot: Any, window: Any, messages: Any
+) -> None:
     previous = install_excepthook(lambda: window)
     try:
         try:

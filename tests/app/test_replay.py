@@ -22,10 +22,16 @@ pytestmark = pytest.mark.gui
 
 def make_recording(path: Path, rate: float = 200.0) -> Path:
     """A station recording of a virtual session: three reps, with its certificate."""
-    athlete = Athlete(left_peak_n=260, right_peak_n=300, rest_s=1.5, rise_s=0.9, fall_s=0.3, quiet_start_s=1.5)
-    rig = VirtualRig(NordicModel(athlete, seed=7, rate_hz=rate), rate_hz=rate, serial_number="NR-REPLAY-1")
+    athlete = Athlete(
+        left_peak_n=260, right_peak_n=300, rest_s=1.5, rise_s=0.9, fall_s=0.3, quiet_start_s=1.5
+    )
+    rig = VirtualRig(
+        NordicModel(athlete, seed=7, rate_hz=rate), rate_hz=rate, serial_number="NR-REPLAY-1"
+    )
     data = rig.capture_bytes(athlete.quiet_start_s + 3 * athlete.slot_s + 1.0)
-    with RecordingWriter(path, port="virtual", info=rig.info, calibration=rig.calibration_certificate()) as writer:
+    with RecordingWriter(
+        path, port="virtual", info=rig.info, calibration=rig.calibration_certificate()
+    ) as writer:
         for start in range(0, len(data), 4096):
             writer.write(data[start : start + 4096], t=start / 40000)
     return path

@@ -23,7 +23,9 @@ UNPLUGGED_S = 1.0
 RECONNECT_ALLOWANCE_S = 1.0  # the link retries every 0.5 s, then INFO + START
 
 
-def test_unplug_and_replug_mid_test_keeps_the_test(qtbot: Any, window: Any, rig_name: str, messages: Any) -> None:
+def test_unplug_and_replug_mid_test_keeps_the_test(
+    qtbot: Any, window: Any, rig_name: str, messages: Any
+) -> None:
     context = window.context
     athlete = context.store.add_athlete("Bo Unplugged")
     context.set_athlete(athlete)

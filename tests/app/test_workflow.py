@@ -57,7 +57,12 @@ def run_test(qtbot: Any, window: Any, url: str, reps: int = 3) -> Any:
 
 
 def test_test_an_athlete_live_and_exclude_a_rep(
-    qtbot: Any, window: Any, rig_name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], messages: Any
+    qtbot: Any,
+    window: Any,
+    rig_name: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    messages: Any,
 ) -> None:
     store = window.context.store
     athlete = store.add_athlete("Ada Example", team="Firsts", body_mass_kg=82.0, lever_arm_m=0.42)
@@ -107,6 +112,10 @@ def test_test_an_athlete_live_and_exclude_a_rep(
     left_avg = sum(r["left"]["peak_force_n"] for r in included) / 2
     assert results.left_card.avg_value.text() == f"avg {left_avg:.0f} N"
     assert results.include_button.isEnabled()
+
+    results.notes.setPlainText("Felt tightness in the left hamstring after rep 2.")
+    results.save_notes()
+    assert store.get_test(test.id).notes == "Felt tightness in the left hamstring after rep 2."
 
     # The test is in the store, with the exclusion, who and why.
     tests = store.list_tests(athlete.id)

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from firmware_bridge.capture import CaptureError, load_capture
+from firmware_bridge.capture import CaptureError, load_capture, load_capture_bytes
 from firmware_bridge.messages import Event, EventCode, SampleBlock, encode
 from firmware_bridge.recording import RecordingWriter
 from tests.firmware_bridge.streams import INFO, session, wire
@@ -139,3 +139,19 @@ def test_a_bad_rate_is_refused(tmp_path: Path) -> None:
     path.write_bytes(wire(session()))
     with pytest.raises(CaptureError, match="positive"):
         load_capture(path, rate_hz=-1)
+
+
+def test_bytes_in_memory_load_exactly_as_the_file(tmp_path: Path) -> None:
+    recorded = tmp_path / "capture.nsrec"
+    record(recorded, two_sessions(), calibration=CERT)
+    from_file = load_capture(recorded)
+    from_bytes = load_capture_bytes(recorded.read_bytes(), "stored test 7")
+    assert from_bytes.kind == "recording" and from_bytes.path == "stored test 7"
+    assert from_bytes.calibration == CERT
+    for name in ("index", "counts", "flags", "segment"):
+        assert np.array_equal(getattr(from_file.stream, name), getattr(from_bytes.stream, name))
+    assert from_file.stream.counters == from_bytes.stream.counters
+    with pytest.raises(CaptureError, match="stored test 8 is empty"):
+        load_capture_bytes(b"", "stored test 8")
+    with pytest.raises(CaptureError, match="no samples"):
+        load_capture_bytes(bytes(range(1, 200)), "stored test 9")

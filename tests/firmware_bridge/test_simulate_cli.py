@@ -169,3 +169,24 @@ def test_link_that_is_a_real_file_is_refused(
     assert main(["simulate", "--link", str(precious), "--duration", "0.1"]) == 2
     assert "is not a symlink" in capsys.readouterr().err
     assert precious.read_text() == "keep me"
+
+
+def test_certificate_out_writes_the_rigs_true_calibration(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from calibration.certificate import load_certificate
+    from firmware_bridge.virtual_rig import VirtualRig
+    from station.cli import main
+
+    cert_path = tmp_path / "cal.json"
+    link = tmp_path / "rig"
+    args = ["simulate", "--serial", "NR-T1", "--duration", "0.1", "--link", str(link)]
+    assert main([*args, "--certificate-out", str(cert_path)]) == 0
+    cert = load_certificate(cert_path)
+    truth = VirtualRig(serial_number="NR-T1").calibration_certificate()
+    assert cert.device_serial == "NR-T1"
+    for channel in ("left", "right"):
+        assert cert.gain(channel) == truth["channels"][channel]["gain_n_per_count"]
+    # Never over an existing file.
+    assert main([*args, "--certificate-out", str(cert_path)]) == 2
+    assert "already exists" in capsys.readouterr().err

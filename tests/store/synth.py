@@ -7,6 +7,7 @@ model's truth.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from firmware_bridge.messages import Info
@@ -29,13 +30,16 @@ def rig(
     return VirtualRig(NordicModel(athlete, seed=seed), rate_hz=rate_hz, serial_number=serial)
 
 
-def capture(left: float = 300.0, right: float = 250.0, seconds: float = SECONDS, **kw: object) -> bytes:
+def capture(
+    left: float = 300.0, right: float = 250.0, seconds: float = SECONDS, **kw: object
+) -> bytes:
     """A raw binary capture, as ``cat /dev/ttyACM0 > file`` would give."""
     return rig(left, right, **kw).capture_bytes(seconds)  # type: ignore[arg-type]
 
 
 def certificate(serial: str = "NR-SIM-0001") -> dict:
-    return rig(serial=serial).calibration_certificate()
+    """The rig's true-gain certificate; issued today at midnight, so two calls agree."""
+    return rig(serial=serial).calibration_certificate(created=f"{date.today()}T00:00:00Z")
 
 
 def write_capture(path: Path, left: float = 300.0, right: float = 250.0, **kw: object) -> Path:

@@ -14,7 +14,7 @@ import pytest
 
 from firmware_bridge.errors import InputError
 from station import paths
-from station.store import DatabaseFileError, SqliteStore, Store, StoreError, open_store, schema
+from station.store import DatabaseFileError, SqliteStore, Store, open_store, schema
 from tests.store import schema_v1, synth
 
 
@@ -123,12 +123,14 @@ def _make_v1_database(db: Path, blob: bytes) -> None:
     )
     cert = synth.certificate()
     conn.execute(
-        "INSERT INTO certificates (id, sha256, device_serial, created, valid_until, data, imported_at) "
+        "INSERT INTO certificates "
+        "(id, sha256, device_serial, created, valid_until, data, imported_at) "
         "VALUES (3, 'c3', 'NR-SIM-0001', NULL, NULL, ?, ?)",
         (json.dumps(cert), at),
     )
     conn.execute(
-        "INSERT INTO recordings (id, sha256, size, kind, stored_at, data) VALUES (5, ?, ?, 'binary', ?, ?)",
+        "INSERT INTO recordings (id, sha256, size, kind, stored_at, data) "
+        "VALUES (5, ?, ?, 'binary', ?, ?)",
         (hashlib.sha256(blob).hexdigest(), len(blob), at, blob),
     )
     metrics = {
@@ -181,7 +183,12 @@ def test_a_version_1_database_opens_with_its_data_kept(home: Path, capture_bytes
         conn.close()
 
         athlete = store.resolve_athlete("OLD-7")
-        assert (athlete.id, athlete.name, athlete.team, athlete.lever_arm_m) == (7, "Old Timer", "Vets", 0.4)
+        assert (athlete.id, athlete.name, athlete.team, athlete.lever_arm_m) == (
+            7,
+            "Old Timer",
+            "Vets",
+            0.4,
+        )
         assert athlete.body_mass_kg == 91.5 and athlete.notes == "kept since v1"
         assert [i.note for i in store.injuries(7)] == ["hamstring strain"]
 
@@ -233,7 +240,9 @@ def test_a_failed_upgrade_changes_nothing(home: Path, capture_bytes: bytes, monk
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
     assert conn.execute("SELECT metrics IS NOT NULL FROM tests WHERE id = 11").fetchone() == (1,)
-    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'results'").fetchone() == (0,)
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'results'").fetchone() == (
+        0,
+    )
     conn.close()
 
 
@@ -264,7 +273,9 @@ def test_triggers_keep_history_whatever_code_writes(
     assert store.backend.integrity_check() == []
 
 
-def test_the_current_mark_is_the_one_thing_a_run_may_change(store: Store, athlete, capture_file, cert_file) -> None:
+def test_the_current_mark_is_the_one_thing_a_run_may_change(
+    store: Store, athlete, capture_file, cert_file
+) -> None:
     test = store.import_test(athlete.id, capture_file, certificate=cert_file)
     conn = sqlite3.connect(store.path)
     conn.execute("UPDATE results SET is_current = 0 WHERE test_id = ?", (test.id,))
@@ -304,11 +315,22 @@ def test_a_failure_inside_a_transaction_leaves_nothing_half_written(
 
 def _counts(store: Store) -> dict[str, int]:
     conn = store.backend._conn
-    tables = ["athletes", "tests", "recordings", "results", "curves", "reps", "audit_log", "certificates"]
+    tables = [
+        "athletes",
+        "tests",
+        "recordings",
+        "results",
+        "curves",
+        "reps",
+        "audit_log",
+        "certificates",
+    ]
     return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
 
 
-def test_damage_found_later_is_a_clear_error(store: Store, athlete, capture_file, cert_file) -> None:
+def test_damage_found_later_is_a_clear_error(
+    store: Store, athlete, capture_file, cert_file
+) -> None:
     test = store.import_test(athlete.id, capture_file, certificate=cert_file)
     # Flip the stored bytes behind the store's back (triggers off for this forgery).
     conn = sqlite3.connect(store.path)
@@ -325,3 +347,19 @@ def test_the_data_folder_must_be_a_folder(tmp_path: Path) -> None:
     target.write_text("x")
     with pytest.raises(InputError, match="not a folder"):
         Store.open(target)
+
+
+def test_the_sqlite_backend_implements_the_backend_protocol() -> None:
+    """A second backend (PostgreSQL) implements the same protocol: keep it honest."""
+    import inspect
+
+    from station.store import Backend
+
+    for name, member in vars(Backend).items():
+        if name.startswith("_") or not callable(member):
+            continue
+        ours = getattr(SqliteStore, name, None)
+        assert ours is not None, f"SqliteStore lacks {name}"
+        assert list(inspect.signature(ours).parameters) == list(
+            inspect.signature(member).parameters
+        ), name

@@ -1,0 +1,104 @@
+"""From detected rep windows to :class:`Rep` records: each leg's metrics and the rep's flags.
+
+Kept apart from detection (reps.py, where the windows come from) and from the
+definitions (metrics.py, what each number is), so each can be read alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from station.analysis import flags as F
+from station.analysis.convert import ChannelCalibration
+from station.analysis.gaps import Runs
+from station.analysis.metrics import Imbalance, Rep, leg_metrics
+from station.analysis.reps import Detection, IgnoredPull
+from station.analysis.result import IgnoredPullInfo
+from station.analysis.settings import AnalysisSettings
+
+
+def measure_reps(
+    detection: Detection,
+    filtered: np.ndarray,
+    index: np.ndarray,
+    runs: Runs,
+    rate: float,
+    settings: AnalysisSettings,
+    saturated: np.ndarray,
+    adc_fault: np.ndarray,
+    calibration: ChannelCalibration,
+    body_mass_kg: float | None,
+    lever_arm_m: float | None,
+) -> list[Rep]:
+    """Metrics and flags of every detected rep (``filtered`` is tared, (2, n))."""
+    n = len(index)
+    hard = set(runs.hard_starts(settings.rep_merge_gap_s * rate).tolist())
+    edge = settings.rep_edge_n
+    reps: list[Rep] = []
+    for number, window in enumerate(detection.reps, start=1):
+        s, e = window.start, window.stop
+        legs = [
+            leg_metrics(
+                filtered[ch],
+                index,
+                s,
+                e,
+                rate,
+                settings,
+                saturated[ch],
+                calibration.max_force_n[ch],
+                body_mass_kg,
+                lever_arm_m,
+            )
+            for ch in (0, 1)
+        ]
+        rep_flags: list[str] = []
+        if legs[0].saturated or legs[1].saturated:
+            rep_flags.append(F.SATURATED)
+        if index[e - 1] - index[s] + 1 > e - s:
+            rep_flags.append(F.SAMPLES_DROPPED_IN_REP)
+        if legs[0].beyond_calibrated_range or legs[1].beyond_calibrated_range:
+            rep_flags.append(F.BEYOND_CALIBRATED_RANGE)
+        cut_start = s == 0 or s in hard
+        cut_end = e == n or e in hard
+        if (cut_start and filtered[:, s].max() >= edge) or (
+            cut_end and filtered[:, e - 1].max() >= edge
+        ):
+            rep_flags.append(F.REP_TRUNCATED)
+        if adc_fault[s:e].any():
+            rep_flags.append(F.ADC_FAULT)
+        first_run, last_run = (int(v) for v in runs.run_of(np.array([s, e - 1])))
+        reps.append(
+            Rep(
+                number=number,
+                start_s=float(index[s] / rate),
+                end_s=float(index[e - 1] / rate),
+                left=legs[0],
+                right=legs[1],
+                imbalance=Imbalance.of(legs[0].peak_force_n, legs[1].peak_force_n),
+                flags=tuple(rep_flags),
+                sample_start=s,
+                sample_stop=e,
+                curve_start=s + first_run,
+                curve_stop=e + last_run,
+                bilateral_s=window.bilateral_s,
+            )
+        )
+    return reps
+
+
+def ignored_info(
+    ignored: list[IgnoredPull], filtered: np.ndarray, index: np.ndarray, rate: float
+) -> list[IgnoredPullInfo]:
+    """The pulls that were not reps, with their times and peaks (``filtered`` tared, (2, n))."""
+    return [
+        IgnoredPullInfo(
+            start_s=float(index[p.start] / rate),
+            end_s=float(index[p.stop - 1] / rate),
+            reason=p.reason,
+            legs=p.legs,
+            left_peak_n=float(filtered[0, p.start : p.stop].max()),
+            right_peak_n=float(filtered[1, p.start : p.stop].max()),
+        )
+        for p in ignored
+    ]

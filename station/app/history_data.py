@@ -1,0 +1,146 @@
+"""An athlete's tests as a time series, and what counts as a real change.
+
+Plain Python over the store's public values (no Qt, no SQL), so the history
+screen, the team screen and the reports compute the same numbers, and tests
+can check them without a window.  metrics.md: a change in max force is
+*real* only when it is larger than the minimal detectable change in use
+(Opar et al. 2013: 60.1–76.2 N); anything smaller is *within MDC*.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+LEGS = ("left", "right")
+REAL_CHANGE = "real change"
+WITHIN_MDC = "within MDC"
+
+
+def parse_instant(text: str) -> dt.datetime:
+    """A stored instant ("2026-05-10T10:00:00.000Z") as an aware UTC datetime."""
+    value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One test's session figures (N and %), as the trend plot and tables need them."""
+
+    test_id: int
+    when: dt.datetime
+    left_max_n: float | None
+    right_max_n: float | None
+    left_avg_n: float | None
+    right_avg_n: float | None
+    imbalance_max_pct: float | None
+    imbalance_avg_pct: float | None
+    stronger_max: str | None
+    l_r_ratio_max: float | None
+    reps: int
+    excluded_reps: int
+
+    @property
+    def timestamp(self) -> float:
+        """Seconds since the epoch (pyqtgraph's date axis)."""
+        return self.when.timestamp()
+
+    def force(self, leg: str, measure: str = "max") -> float | None:
+        return getattr(self, f"{leg}_{measure}_n")
+
+
+def point_from_summary(
+    test_id: int, recorded_at: str, summary: dict[str, Any], reps: int = 0, excluded_reps: int = 0
+) -> TrendPoint:
+    """A trend point from a test's summary dict (the analysis JSON's ``summary``)."""
+    left = summary.get("left") or {}
+    right = summary.get("right") or {}
+    return TrendPoint(
+        test_id=int(test_id),
+        when=parse_instant(recorded_at),
+        left_max_n=_number(left.get("max_force_n")),
+        right_max_n=_number(right.get("max_force_n")),
+        left_avg_n=_number(left.get("avg_force_n")),
+        right_avg_n=_number(right.get("avg_force_n")),
+        imbalance_max_pct=_number(summary.get("imbalance_max_pct")),
+        imbalance_avg_pct=_number(summary.get("imbalance_avg_pct")),
+        stronger_max=summary.get("stronger_max") or summary.get("stronger"),
+        l_r_ratio_max=_number(summary.get("l_r_ratio_max")),
+        reps=int(reps),
+        excluded_reps=int(excluded_reps),
+    )
+
+
+def trend_points(summaries: Iterable[Any]) -> list[TrendPoint]:
+    """Trend points from the store's TestSummary rows, oldest first."""
+    points = [
+        point_from_summary(s.id, s.recorded_at, s.summary or {}, s.reps, s.excluded_reps)
+        for s in summaries
+    ]
+    return sorted(points, key=lambda p: (p.when, p.test_id))
+
+
+@dataclass(frozen=True)
+class Change:
+    """A leg's change between two tests, judged against the minimal detectable change."""
+
+    leg: str
+    before_n: float
+    after_n: float
+    mdc_n: float
+
+    @property
+    def delta_n(self) -> float:
+        return self.after_n - self.before_n
+
+    @property
+    def real(self) -> bool:
+        """Larger than the MDC (a change exactly at the MDC is not called a change; stored
+        forces are rounded to 0.01 N, so float noise below a micronewton is ignored)."""
+        return round(abs(self.delta_n), 6) > round(self.mdc_n, 6)
+
+    @property
+    def label(self) -> str:
+        return REAL_CHANGE if self.real else WITHIN_MDC
+
+
+def change_between(
+    before: TrendPoint, after: TrendPoint, mdc_n: float, measure: str = "max"
+) -> dict[str, Change]:
+    """Each leg's change from ``before`` to ``after`` (legs without both values are left out)."""
+    out: dict[str, Change] = {}
+    for leg in LEGS:
+        a, b = before.force(leg, measure), after.force(leg, measure)
+        if a is not None and b is not None:
+            out[leg] = Change(leg, a, b, float(mdc_n))
+    return out
+
+
+def last_change(
+    points: Sequence[TrendPoint], mdc_n: float, measure: str = "max"
+) -> dict[str, Change]:
+    """The change from the second-last to the last test (empty with fewer than two tests)."""
+    if len(points) < 2:
+        return {}
+    return change_between(points[-2], points[-1], mdc_n, measure)
+
+
+def dated_injuries(injuries: Iterable[Any]) -> tuple[list[Any], int]:
+    """(injuries with a date, oldest first; how many have no date and cannot be placed)."""
+    every = list(injuries)
+    dated = [i for i in every if getattr(i, "occurred_on", None) is not None]
+    return sorted(dated, key=lambda i: i.occurred_on), len(every) - len(dated)
+
+
+def day_timestamp(day: dt.date) -> float:
+    """Midday UTC of a date, in epoch seconds (an injury's place on the date axis)."""
+    return dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC).timestamp()
