@@ -124,7 +124,7 @@ class AthleteDialog(QDialog):
             self.lever_arm.setValue(default_lever_arm_m)
             hint.setText(
                 hint.text() + f" The lever arm starts at the clinic's default "
-                f"({default_lever_arm_m:g} m, Settings)."
+                f"({default_lever_arm_m:.2f} m, Settings)."
             )
             hint.setWordWrap(True)
 

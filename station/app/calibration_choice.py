@@ -2,10 +2,11 @@
 
 Order of choice (the brief and calibration.md):
 
-1. the virtual rig: the newest certificate stored for its serial number (one
-   the user made with the calibration wizard, so calibrating the virtual rig
-   works like calibrating a real one), else its own true certificate (it
-   knows its gains);
+1. the virtual rig: the newest certificate stored for its serial number that
+   is not a copy of the rig's own (one the user made with the calibration
+   wizard, so calibrating the virtual rig works like calibrating a real one;
+   copies of its own certificate are stored with every test it records),
+   else its own true certificate (it knows its gains);
 2. a replayed station recording: the calibration it recorded;
 3. a real rig: the newest certificate stored for its serial number;
 4. nothing: a *nominal* gain, so the operator still sees a force trace, with
@@ -121,11 +122,26 @@ def from_dict(
     return _checked(parse_certificate(data, source), source, serial, when=when)
 
 
-def stored_for_serial(store: Any, serial: str | None) -> CalibrationChoice | None:
-    """The newest certificate stored for ``serial`` (by its creation time), if any."""
+def _gains_and_offsets(data: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    channels = data.get("channels") or {}
+    return {
+        name: (channel.get("gain_n_per_count"), channel.get("offset_counts"))
+        for name, channel in channels.items()
+        if isinstance(channel, dict)
+    }
+
+
+def stored_for_serial(
+    store: Any, serial: str | None, *, except_like: dict[str, Any] | None = None
+) -> CalibrationChoice | None:
+    """The newest certificate stored for ``serial`` (by its creation time), if any;
+    ``except_like``: skip copies of that certificate (the same gains and offsets)."""
     if not serial:
         return None
     records = [r for r in store.list_certificates(serial) if not r.data.get(UNCALIBRATED_KEY)]
+    if except_like is not None:
+        own = _gains_and_offsets(except_like)
+        records = [r for r in records if _gains_and_offsets(r.data) != own]
     if not records:
         return None
     newest = max(records, key=lambda r: (r.created or "", r.imported_at or "", r.id))
@@ -142,7 +158,11 @@ def choose(
 ) -> CalibrationChoice:
     """The calibration to use (see the module docstring for the order)."""
     if virtual_certificate is not None:
-        stored = stored_for_serial(store, serial) if store is not None else None
+        stored = (
+            stored_for_serial(store, serial, except_like=virtual_certificate)
+            if store is not None
+            else None
+        )
         return stored if stored is not None else from_dict(virtual_certificate, "virtual", serial)
     if recorded is not None:
         try:

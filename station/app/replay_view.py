@@ -232,6 +232,7 @@ class ReplayScreen(Screen):
 
     def activated(self) -> None:
         self.prefs = preferences.load(self.context.settings)
+        self.plot.set_unit(self.prefs.display_unit)  # the peaks beside it use the same unit
         self._fill_athletes()
         self._enable()
 

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -25,6 +26,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -37,7 +40,7 @@ from station.app.context import AppContext
 from station.app.live_plot import leg_name, set_force_axis
 from station.app.results_table import RepsTableModel
 from station.app.screen import Screen, register_screen
-from station.app.units import force_unit, format_force
+from station.app.units import force_unit, format_force, format_value
 from station.app.widgets import BandLabel, Banner, format_number, screen_title
 
 REP_STYLES = (
@@ -49,12 +52,13 @@ REP_STYLES = (
 )
 
 
-def force_line_value(value_n: float, unit: str) -> str:
-    """A reference line's force in ``unit``, with the published newtons beside it:
-    "34.8 kgf (341 N)"; in newtons just "341 N"."""
+def force_line_value(value_n: float, unit: str, published: bool = False) -> str:
+    """A reference line's force in ``unit`` ("34.4 kgf"); with ``published``, the newtons
+    the paper gives beside it ("34.4 kgf (337 N)").  In newtons just "337 N"."""
     if force_unit(unit).symbol == "N":
         return f"{value_n:g} N"
-    return f"{format_force(value_n, unit)} ({value_n:g} N)"
+    shown = format_force(value_n, unit)
+    return f"{shown} ({value_n:g} N)" if published else shown
 
 
 def reference_text(entry: dict[str, Any], unit: str = "N") -> tuple[str, str, bool | None]:
@@ -69,8 +73,9 @@ def reference_text(entry: dict[str, Any], unit: str = "N") -> tuple[str, str, bo
     value = float(entry.get("value") or 0.0)
     if measure == "force_n":
         line = f"{comparison} {force_line_value(value, unit)}"
+        published = f"{comparison} {force_line_value(value, unit, published=True)}"
     else:
-        line = f"{comparison} {value:g} %"
+        line = published = f"{comparison} {value:g} %"
     result = entry.get("result") or {}
     if measure == "force_n":
         parts = []
@@ -89,11 +94,52 @@ def reference_text(entry: dict[str, Any], unit: str = "N") -> tuple[str, str, bo
         value = format_number(result.get("value"), 1)
         text = f"{population}: imbalance ({basis}) {line} — {value} % {mark}"
     risk = entry.get("relative_risk")
-    tooltip = f"{who}\nPopulation: {population}{context}\nLine: {line}"
+    tooltip = f"{who}\nPopulation: {population}{context}\nLine: {published}"
     if risk:
         tooltip += f"\nRelative risk of hamstring injury beyond the line: {risk:g}"
     tooltip += "\nA reference line, never a diagnosis."
     return text, tooltip, crossed_any
+
+
+MAX_POINT_SIZE = 34
+REFERENCES_MAX_HEIGHT = 300  # px: the summary row never takes the plot's room
+MAX_WORDS_POINT_SIZE = 20
+
+
+class FittingScroll(QScrollArea):
+    """A vertical scroll area as tall as its wrapped content at its current width, up
+    to ``max_height``: every line shows when there is room, and none ever overlaps."""
+
+    def __init__(self, max_height: int) -> None:
+        super().__init__()
+        self.max_height = max_height
+        self._width = -1
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.viewport().setAutoFillBackground(False)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        hint = super().sizeHint()
+        content = self.widget()
+        layout = content.layout() if content is not None else None
+        if layout is None:
+            return hint
+        width = self.viewport().width() if self._width > 0 else hint.width()
+        height = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else -1
+        if height <= 0:
+            height = content.sizeHint().height()
+        return QSize(hint.width(), min(self.max_height, height + 2))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        if event.size().width() != self._width:
+            self._width = event.size().width()
+            self.updateGeometry()  # a new width wraps the lines anew: ask for a new height
+
+    def content_changed(self) -> None:
+        self.updateGeometry()
 
 
 class LegCard(QFrame):
@@ -108,8 +154,10 @@ class LegCard(QFrame):
         self.title.setFont(theme.font(14, bold=True))
         self.title.setStyleSheet(f"color: {colour};")
         self.max_value = QLabel("–")
-        self.max_value.setFont(theme.font(34, bold=True))
+        self.max_value.setFont(theme.font(MAX_POINT_SIZE, bold=True))
         self.max_value.setStyleSheet(f"color: {colour};")
+        self.max_value.setTextFormat(Qt.TextFormat.RichText)
+        self.max_text = "–"  # what max_value shows, as plain text
         self.avg_value = QLabel("–")
         self.avg_value.setFont(theme.font(16, bold=True))
         self.avg_value.setStyleSheet(f"color: {colour};")
@@ -123,8 +171,17 @@ class LegCard(QFrame):
         layout.addWidget(self.extra)
 
     def set_summary(self, data: dict[str, Any], unit: str = "N") -> None:
-        """The leg's session figures (newtons in ``data``), forces shown in ``unit``."""
-        self.max_value.setText(f"max {format_force(data.get('max_force_n'), unit)}")
+        """The leg's session figures (newtons in ``data``), forces shown in ``unit``.
+
+        The max figure is large and its words ("max", the unit) smaller, so "max 32.4 kgf"
+        takes no more room than "max 318 N" and the card keeps its width in every unit.
+        """
+        max_n = data.get("max_force_n")
+        self.max_text = f"max {format_force(max_n, unit)}"
+        small = f"<span style='font-size:{MAX_WORDS_POINT_SIZE}pt'>"
+        self.max_value.setText(
+            f"{small}max</span> {format_value(max_n, unit)} {small}{force_unit(unit).symbol}</span>"
+        )
         self.avg_value.setText(f"avg {format_force(data.get('avg_force_n'), unit)}")
         extra = []
         if data.get("relative_max_force_n_per_kg") is not None:
@@ -205,12 +262,23 @@ class ResultsScreen(Screen):
         references_title = QLabel("Reference lines")
         references_title.setToolTip("Hover over a line for its source and relative risk")
         references_title.setFont(theme.font(12, bold=True))
+        references_list = QWidget()
+        references_list.setObjectName("referencesList")
+        references_list.setStyleSheet("#referencesList { background: transparent; }")
+        list_layout = QVBoxLayout(references_list)
+        list_layout.setContentsMargins(0, 0, 4, 0)
+        list_layout.addLayout(self.references_box)
+        list_layout.addStretch(1)
+        # The lines scroll rather than overlap, or make the summary row taller than
+        # REFERENCES_MAX_HEIGHT, when the window is narrow or the unit makes them longer.
+        self.references_scroll = FittingScroll(REFERENCES_MAX_HEIGHT)
+        self.references_scroll.setWidget(references_list)
+        self.references_scroll.setMinimumWidth(240)
         references_widget = QWidget()
         references_layout = QVBoxLayout(references_widget)
         references_layout.setContentsMargins(0, 0, 0, 0)
         references_layout.addWidget(references_title)
-        references_layout.addLayout(self.references_box)
-        references_layout.addStretch(1)
+        references_layout.addWidget(self.references_scroll, 1)
 
         summary = QGridLayout()
         summary.addWidget(self.left_card, 0, 0)
@@ -420,6 +488,7 @@ class ResultsScreen(Screen):
             label.setToolTip(tooltip)
             label.setStyleSheet(f"color: {theme.DANGER};" if crossed else f"color: {theme.GOOD};")
             self.references_box.addWidget(label)
+        self.references_scroll.content_changed()
 
     def _plot_curves(self) -> None:
         item = self.plot.getPlotItem()

@@ -157,6 +157,10 @@ class TestScreen(Screen):
         self.reps_table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.reps_table.setFont(theme.font(13))
         self.reps_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # "Rep" needs little room: the force columns get it, so "Right peak (kgf)" fits.
+        self.reps_table.horizontalHeader().setSectionResizeMode(
+            0, QHeaderView.ResizeMode.ResizeToContents
+        )
         self.reps_table.verticalHeader().setDefaultSectionSize(34)
         reps_caption = QLabel("Reps so far (live estimate; the saved result is recomputed)")
         reps_caption.setObjectName("caption")

@@ -13,9 +13,11 @@ from PySide6.QtWidgets import QDialog, QMessageBox
 
 from firmware_bridge.recording import RecordingWriter
 from firmware_bridge.virtual_rig import Athlete, NordicModel, VirtualRig
+from station.app import preferences
 from station.app import settings as keys
 from station.app.athlete_dialog import AthleteDialog
 from station.app.main_window import DEFAULT_SIZE
+from station.app.preferences import Preferences
 from station.app.recovery import offer_recovery
 
 pytestmark = pytest.mark.gui
@@ -204,6 +206,8 @@ def test_unfinished_test_is_offered_for_recovery(
     # The station "crashed": another process's store sees the test as not live.
     store._locks.pop(pending.id).release()
 
+    # Recovered tests are analysed with the clinic's rules, as live ones are.
+    preferences.save(window.context.settings, Preferences(cutoff_hz=8.5))
     messages.answer = QMessageBox.StandardButton.Save
     saved: list[int] = []
     window.context.test_saved.connect(saved.append)
@@ -212,4 +216,5 @@ def test_unfinished_test_is_offered_for_recovery(
     assert recovered == saved and len(recovered) == 1
     test = store.get_test(recovered[0])
     assert test.recovered and test.athlete_id == athlete.id
+    assert test.result.settings["cutoff_hz"] == 8.5
     assert store.pending_tests() == []

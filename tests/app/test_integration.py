@@ -169,14 +169,14 @@ def test_results_and_athlete_glance_follow_the_display_unit(window: Any, tmp_pat
     window.context.current_test_id = test.id
     window.show_screen("results")
     results = window.screens["results"]
-    assert results.left_card.max_value.text() == f"max {summary['left']['max_force_n']:.0f} N"
+    assert results.left_card.max_text == f"max {summary['left']['max_force_n']:.0f} N"
 
     save_in_settings_screen(window, display_unit="kgf")
     window.show_screen("results")
     left, right = summary["left"], summary["right"]
-    assert results.left_card.max_value.text() == f"max {in_kgf(left['max_force_n'])} kgf"
+    assert results.left_card.max_text == f"max {in_kgf(left['max_force_n'])} kgf"
     assert results.left_card.avg_value.text() == f"avg {in_kgf(left['avg_force_n'])} kgf"
-    assert results.right_card.max_value.text() == f"max {in_kgf(right['max_force_n'])} kgf"
+    assert results.right_card.max_text == f"max {in_kgf(right['max_force_n'])} kgf"
     columns = results.model.columns()
     peak = next(i for i, c in enumerate(columns) if c.path == ("left", "peak_force_n"))
     assert columns[peak].header == "Left peak\n(kgf)"
@@ -184,10 +184,10 @@ def test_results_and_athlete_glance_follow_the_display_unit(window: Any, tmp_pat
     assert results.model.index(0, peak).data() == in_kgf(rep1["left"]["peak_force_n"])
     # Impulse and torque keep their SI units (as the reports show them).
     assert any(c.header == "Left impulse\n(N·s)" for c in columns)
-    # Reference lines: the line and the athlete's value in kgf, the published N beside.
-    references = [results.references_box.itemAt(i).widget().text() for i in range(2)]
-    assert all("kgf" in text for text in references)
-    assert "(256 N)" in references[0]
+    # Reference lines: the line and the athlete's values in kgf; the published N on hover.
+    labels = [results.references_box.itemAt(i).widget() for i in range(2)]
+    assert all("kgf" in label.text() for label in labels)
+    assert "< 26.1 kgf —" in labels[0].text() and "(256 N)" in labels[0].toolTip()
     axis = results.plot.getPlotItem().getAxis("left")
     assert axis.labelUnits == "kgf" and axis.scale == pytest.approx(1 / STANDARD_GRAVITY)
     # What is stored does not change: newtons.
@@ -221,6 +221,9 @@ def test_the_test_screen_switches_unit_while_connected(
     assert test_screen.left_now.unit == "lbf" and test_screen.right_peak.unit == "lbf"
     legend = test_screen.plot.legend.getLabel(test_screen.plot.left_curve).text
     assert legend == "Left leg (lbf)"
+    # The replay screen's plot follows too (its peaks already did).
+    window.show_screen("replay")
+    assert window.screens["replay"].plot.getPlotItem().getAxis("left").labelUnits == "lbf"
 
 
 # -- 5. the virtual rig uses a certificate stored for its serial ---------------------------
@@ -234,6 +237,12 @@ def scaled_certificate(serial: str, created: str, factor: float) -> dict[str, An
 def test_the_newest_stored_certificate_beats_the_virtual_rigs_own(tmp_path: Path) -> None:
     with open_store(tmp_path / "data") as store:
         own = VirtualRig(serial_number="NR-V").calibration_certificate()
+        assert cc.choose(store, "NR-V", virtual_certificate=own).source == "virtual"
+        # Every test the virtual rig records stores a copy of its own certificate: a copy
+        # is not a calibration the user made, so the rig's own stays in use.
+        store.add_certificate(
+            VirtualRig(serial_number="NR-V").calibration_certificate("2026-01-01T08:00:00Z")
+        )
         assert cc.choose(store, "NR-V", virtual_certificate=own).source == "virtual"
         store.add_certificate(scaled_certificate("NR-V", "2026-03-01T08:00:00Z", 1.02))
         newer = store.add_certificate(scaled_certificate("NR-V", "2026-05-01T08:00:00Z", 1.01))

@@ -18,7 +18,7 @@ from firmware_bridge.errors import PortError
 from firmware_bridge.link import Blocks, ErrorReported, LinkState, StateChanged
 from firmware_bridge.messages import Info, SampleBlock
 from station.cli import main
-from station.cli.calibrate import Console, drive, live_text
+from station.cli.calibration_console import Console, drive, live_text
 from tests.calibration.synth import COUNTS_PER_N, SynthRig
 
 

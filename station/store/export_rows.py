@@ -1,0 +1,64 @@
+"""What exports read from the store: summary rows and stable pseudonyms.
+
+Part of :class:`~station.store.Store`; the files are written by
+:mod:`station.store.export`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+from station.store import validate
+from station.store.errors import ValidationError
+from station.store.models import Athlete
+from station.store.parts import StoreParts
+
+
+class ExportRows(StoreParts):
+    def summary_rows(
+        self,
+        *,
+        athlete: Athlete | int | str | None = None,
+        team: str | None = None,
+        since: str | date | None = None,
+        until: str | date | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Rows for the summary export; ``since``/``until`` are local dates, both inclusive."""
+        athlete_id = None if athlete is None else self.resolve_athlete(athlete).id
+        first = None if since is None else _day(since, "--since")
+        last = None if until is None else _day(until, "--until")
+        if first is not None and last is not None and first > last:
+            raise ValidationError(f"--since {first} is after --until {last}: swap them")
+        start = None if first is None else validate.parse_instant(first.isoformat())
+        end = (
+            None if last is None else validate.parse_instant((last + timedelta(days=1)).isoformat())
+        )
+        return self.backend.summary_rows(athlete_id, validate.text_field(team, "team"), start, end)
+
+    def pseudonym(self, athlete_id: int) -> str:
+        """A stable pseudonymous id: HMAC of the athlete id with this database's secret.
+
+        The same athlete gets the same pseudonym in every export from this
+        database, and nobody without the database can map it back.
+        """
+        secret = self._secret()
+        mac = hmac.new(secret, f"athlete:{int(athlete_id)}".encode(), hashlib.sha256).hexdigest()
+        return "P-" + mac[:12]
+
+    def _secret(self) -> bytes:
+        if not hasattr(self, "_secret_cache"):
+            self._secret_cache = self.backend.pseudonym_secret()
+        return self._secret_cache
+
+
+def _day(value: str | date, option: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValidationError(f"{option} {value!r} is not a date: use YYYY-MM-DD") from None

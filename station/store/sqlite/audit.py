@@ -1,0 +1,76 @@
+"""The audit log: written in the same transaction as the change it describes, read back.
+
+Writers build an :class:`AuditRecord` and call :func:`write_audit` with the
+connection of their own transaction, so a change and its entry are committed
+(or rolled back) together.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from station.store.models import AuditEntry
+from station.store.sqlite.connection import Connection
+from station.store.sqlite.rows import Shape, loads, select, to_json
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """An audit entry to write in the same transaction as the change it describes."""
+
+    entity: str
+    entity_id: int
+    action: str
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+def write_audit(conn: sqlite3.Connection, actor: str, at: str, record: AuditRecord) -> None:
+    conn.execute(
+        "INSERT INTO audit_log (at, actor, entity, entity_id, action, before, after) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            at,
+            actor,
+            record.entity,
+            record.entity_id,
+            record.action,
+            to_json(record.before),
+            to_json(record.after),
+        ),
+    )
+
+
+def write_bulk_audit(conn: sqlite3.Connection, actor: str, at: str, entity: str, ids: Any) -> None:
+    """One "bulk" entry per loaded row (no before/after: the row itself is the record)."""
+    conn.executemany(
+        "INSERT INTO audit_log (at, actor, entity, entity_id, action, before, after) "
+        "VALUES (?, ?, ?, ?, 'bulk', NULL, NULL)",
+        [(at, actor, entity, entity_id) for entity_id in ids],
+    )
+
+
+AUDIT = Shape(
+    AuditEntry,
+    "audit_log",
+    ["id", "at", "actor", "entity", "entity_id", "action", "before", "after"],
+    {"before": loads, "after": loads},
+)
+
+
+class AuditLog(Connection):
+    def audit_log(
+        self, entity: str | None = None, entity_id: int | None = None, limit: int | None = None
+    ) -> list[AuditEntry]:
+        sql, params = select(
+            AUDIT.sql,
+            [
+                None if entity is None else ("entity = ?", (entity,)),
+                None if entity_id is None else ("entity_id = ?", (entity_id,)),
+            ],
+            "id",
+            limit,
+        )
+        return AUDIT.many(self._all(sql, params))

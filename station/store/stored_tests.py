@@ -1,0 +1,129 @@
+"""Reading stored tests back (runs, reps, curves, raw bytes) and correcting them.
+
+Part of :class:`~station.store.Store`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from firmware_bridge.capture import Capture, CaptureError, load_capture_bytes
+from station.store import processing, validate
+from station.store.errors import NotFoundError, StoreError, ValidationError
+from station.store.models import (
+    Athlete,
+    AuditEntry,
+    Curves,
+    Rep,
+    Result,
+    TestRecord,
+    TestSummary,
+)
+from station.store.parts import StoreParts
+
+
+class StoredTests(StoreParts):
+    def get_test(self, test_id: int) -> TestRecord:
+        test = self.backend.get_test(_test_number(test_id))
+        if test is None:
+            raise NotFoundError(f"no test {test_id}: see 'nordic-station test list ATHLETE'")
+        return test
+
+    def list_tests(
+        self, athlete: Athlete | int | str, limit: int | None = None
+    ) -> list[TestSummary]:
+        return self.backend.list_tests(self.resolve_athlete(athlete).id, limit)
+
+    def reps(self, test_id: int) -> list[Rep]:
+        return self.backend.reps(self.get_test(test_id).id)
+
+    def results(self, test_id: int) -> list[Result]:
+        """Every analysis run of the test, oldest first (one is current)."""
+        return self.backend.results(self.get_test(test_id).id)
+
+    def curves(
+        self, test_id: int, result_id: int | None = None, *, raw: bool = True
+    ) -> Curves | None:
+        """The curves of the current run (or of ``result_id``).
+
+        ``raw`` adds the unfiltered forces, rebuilt from the raw recording (a
+        decode of the kept bytes: leave it off when only the filtered forces
+        are plotted).
+        """
+        test = self.get_test(test_id)
+        if result_id is None:
+            run = test.result
+        else:
+            run = self.backend.get_result(int(result_id))
+            if run is None or run.test_id != test.id:
+                raise NotFoundError(f"test {test.id} has no analysis run {result_id}")
+        if run is None:
+            return None
+        stored = self.backend.curves(run.id)
+        if stored is None or not raw or "sample" not in stored:
+            return stored
+        owner = (
+            run
+            if run.curves_result_id in (None, run.id)
+            else self.backend.get_result(run.curves_result_id)
+        )
+        return processing.with_raw_forces(
+            stored, self._stored_capture(test), (owner or run).metrics
+        )
+
+    def _stored_capture(self, test: TestRecord) -> Capture:
+        blob = self.backend.recording(test.id)[0]
+        try:
+            return load_capture_bytes(blob, f"test-{test.id}", test.sample_rate_hz)
+        except CaptureError as exc:
+            raise StoreError(f"test {test.id}: its recording cannot be decoded: {exc}") from None
+
+    def recording(self, test_id: int) -> bytes:
+        """The raw recording exactly as captured (checked against its hash)."""
+        return self.backend.recording(self.get_test(test_id).id)[0]
+
+    def update_test(
+        self,
+        test_id: int,
+        *,
+        by: str | None = None,
+        notes: str | None = None,
+        operator: str | None = None,
+        recorded_at: str | datetime | None = None,
+        athlete: Athlete | int | str | None = None,
+    ) -> TestRecord:
+        """Correct a test's description (who, when, notes, whose); audited."""
+        test = self.get_test(test_id)
+        changes: dict[str, Any] = {}
+        if notes is not None:
+            changes["notes"] = validate.notes(notes)
+        if operator is not None:
+            changes["operator"] = validate.text_field(operator, "operator")
+        if recorded_at is not None:
+            changes["recorded_at"] = validate.parse_instant(recorded_at, "recorded at")
+        if athlete is not None:
+            changes["athlete_id"] = self.resolve_athlete(athlete).id
+        if not changes:
+            raise ValidationError("nothing to change: give at least one field")
+        self.backend.update_test(test.id, changes, self._who(by))
+        return self.get_test(test.id)
+
+    def audit_log(
+        self, entity: str | None = None, entity_id: int | None = None, limit: int | None = None
+    ) -> list[AuditEntry]:
+        return self.backend.audit_log(entity, entity_id, limit)
+
+    def test_ids(self) -> list[int]:
+        """Every test's id, oldest first (for ``recompute --all``)."""
+        return self.backend.test_ids()
+
+
+def _test_number(value: int | str) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValidationError(f"{value!r} is not a test id (a whole number)") from None
+    if number < 1:
+        raise ValidationError(f"{value!r} is not a test id (a whole number from 1)")
+    return number
