@@ -62,7 +62,7 @@ def offer_recovery(parent: QWidget | None, context: AppContext) -> list[int]:
         )
         try:
             if answer == RECOVER:
-                test = store.recover_test(pending.id)
+                test = store.recover_test(pending.id, settings=_analysis_settings(context))
                 recovered.append(int(test.id))
                 context.test_saved.emit(int(test.id))
             elif answer == DISCARD:
