@@ -33,7 +33,8 @@ from firmware_bridge.messages import (
 HALF_RANGE = INDEX_MODULO // 2
 DETECT_BYTES = 64
 MAX_TEXT_LINE = 4096
-FEW_FRAMES = 8  # up to this many frames per chunk, COBS-decode them one by one
+FEW_FRAMES = 8  # up to this many delimiters in a read: decode frame by frame
+_SAMPLES = int(MsgType.SAMPLES)
 DEFAULT_ADC_BITS = 24
 
 
@@ -284,6 +285,12 @@ class StreamDecoder:
 
     def _decode_region(self, region: bytes) -> list[Message]:
         """Decode whole frames: ``region`` ends with a delimiter."""
+        if region.count(b"\x00") <= FEW_FRAMES:
+            # A live read holds a frame or two: plain Python beats NumPy's per-call cost.
+            runs = [run for run in region.split(b"\x00")[:-1] if run]
+            return self._interpret_few(
+                [cobs_decode(run) if len(run) <= MAX_ENCODED else None for run in runs]
+            )
         buf = np.frombuffer(region, dtype=np.uint8)
         is_delim = buf == 0
         delims = np.flatnonzero(is_delim)
@@ -296,6 +303,56 @@ class StreamDecoder:
             return []
         decoded, out_start, out_len, valid = _cobs_decode_bulk(buf, is_delim, starts, ends)
         return self._interpret(decoded, out_start, out_len, valid)
+
+    def _interpret_few(self, payloads: list[bytes | None]) -> list[Message]:
+        """:meth:`_interpret` frame by frame, for a handful of frames (same rules)."""
+        counters = self.counters
+        tracker = self._index
+        out: list[Message] = []
+        for payload in payloads:
+            if payload is None or len(payload) < 3:
+                counters.frames_corrupt += 1
+                continue
+            body = payload[:-2]
+            if binascii.crc_hqx(body, 0xFFFF) != payload[-2] | (payload[-1] << 8):
+                counters.frames_corrupt += 1
+                continue
+            kind = body[0]
+            if not self._accepted[kind]:
+                counters.frames_unknown += 1
+                continue
+            if kind != _SAMPLES:
+                message = parse_body(body)
+                if message is None:
+                    counters.frames_corrupt += 1
+                    continue
+                counters.frames_ok += 1
+                self._note(message)
+                out.append(message)
+                continue
+            count = body[5] if len(body) >= 7 else 0
+            if not 1 <= count <= MAX_SAMPLES_PER_FRAME or len(body) != 7 + 8 * count:
+                counters.frames_corrupt += 1
+                continue
+            counters.frames_ok += 1
+            counts = np.frombuffer(body, dtype="<i4", offset=7).reshape(-1, 2).astype(np.int32)
+            flags = np.full(count, body[6], dtype=np.uint8)
+            self._count_saturation(counts, flags)
+            counters.samples += count
+            raw = int.from_bytes(body[1:5], "little")
+            first, contiguous = tracker.place(raw, count, counters)
+            last = out[-1] if out else None
+            if (
+                contiguous
+                and isinstance(last, SampleBlock)
+                and last.segment == tracker.segment
+                and last.end_index == first
+            ):
+                last.counts = np.concatenate((last.counts, counts))
+                last.flags = np.concatenate((last.flags, flags))
+            else:
+                out.append(SampleBlock(first, counts, flags, tracker.segment))
+        return out
 
     def _interpret(
         self, dec: np.ndarray, start: np.ndarray, length: np.ndarray, valid: np.ndarray
@@ -511,59 +568,31 @@ def _cobs_decode_bulk(
     Returns the decoded bytes of all frames back to back, each frame's start
     and length in them, and which frames were valid COBS.
     """
-    if len(starts) <= FEW_FRAMES:
-        return _cobs_decode_few(buf, starts, ends)
-    n = len(starts)
     lengths = ends - starts
     valid = lengths <= MAX_ENCODED
     is_code = np.zeros(len(buf), dtype=bool)
     insert_zero = np.zeros(len(buf), dtype=bool)
-    removed = np.zeros(n, dtype=np.int64)  # code bytes dropped minus zeros put back
-    active = np.flatnonzero(valid)
-    cursor = starts.copy()
-    while active.size:
-        pos = cursor[active]
+    frame = np.flatnonzero(valid)
+    pos = starts[frame]
+    end = ends[frame]
+    while pos.size:
         is_code[pos] = True
-        code = buf[pos].astype(np.int64)
+        code = buf[pos]
         nxt = pos + code
-        end = ends[active]
         over = nxt > end
         if over.any():
-            valid[active[over]] = False
+            valid[frame[over]] = False
         more = nxt < end
-        zero_back = code < 255
-        removed[active] += 1
-        removed[active[more & zero_back]] -= 1
-        active = active[more]
-        nxt = nxt[more]
-        insert_zero[nxt] = zero_back[more]
-        cursor[active] = nxt
+        pos, end, frame = nxt[more], end[more], frame[more]
+        insert_zero[pos] = code[more] != 255
     keep = (~is_code | insert_zero) & ~is_delim
     values = np.where(is_code, np.uint8(0), buf)
-    out_len = lengths - removed
-    out_start = np.cumsum(out_len) - out_len
-    return values[keep], out_start, out_len, valid
-
-
-def _cobs_decode_few(
-    buf: np.ndarray, starts: np.ndarray, ends: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`_cobs_decode_bulk` for a live read of a few frames: a frame of
-    samples holds dozens of code blocks, and one NumPy step per block costs
-    far more than this plain loop (an invalid frame gets length 0)."""
-    raw = buf.tobytes()
-    parts: list[bytes] = []
-    lengths: list[int] = []
-    valid: list[bool] = []
-    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-        payload = cobs_decode(raw[start:end]) if end - start <= MAX_ENCODED else None
-        valid.append(payload is not None)
-        lengths.append(0 if payload is None else len(payload))
-        if payload is not None:
-            parts.append(payload)
-    out_len = np.array(lengths, dtype=np.int64)
-    decoded = np.frombuffer(b"".join(parts), dtype=np.uint8)
-    return decoded, np.cumsum(out_len) - out_len, out_len, np.array(valid, dtype=bool)
+    # Each frame's decoded length: the bytes it keeps (frames never touch, so
+    # a cumulative count read at the frame boundaries gives them all at once).
+    kept = np.cumsum(keep, dtype=np.int64)
+    out_end = kept[ends - 1]
+    out_start = np.concatenate(([0], out_end[:-1]))
+    return values[keep], out_start, out_end - out_start, valid
 
 
 def _gather_samples(

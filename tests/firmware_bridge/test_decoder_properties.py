@@ -178,3 +178,34 @@ def test_capture_starting_mid_stream(stream, skip: int) -> None:
     assert c.frames_corrupt == 0
     assert c.lead_in_bytes == len(frames[0]) - 1 - skip
     assert c.frames_ok == len(frames) - 1
+
+
+@SETTINGS
+@given(
+    sample_stream(),
+    st.binary(max_size=300),
+    st.integers(0, 10**6),
+    st.lists(st.integers(0, 4000), max_size=6),
+)
+def test_frame_by_frame_and_bulk_decoding_agree(stream, garbage: bytes, where: int, cuts) -> None:
+    """Live reads (a few frames) take a plain-Python path, bulk reads a NumPy one:
+    both must give the same blocks and counters for the same bytes."""
+    import firmware_bridge.decoder as decoder_module
+
+    frames, _ = stream
+    data = b"\x00" + b"".join(frames)
+    at = where % (len(data) + 1)
+    data = data[:at] + garbage + data[at:]
+    results = []
+    for few in (0, 10**9):
+        original = decoder_module.FEW_FRAMES
+        decoder_module.FEW_FRAMES = few
+        try:
+            collector, decoder = run(data, cuts)
+        finally:
+            decoder_module.FEW_FRAMES = original
+        results.append((collector.result(decoder), decoder.counters))
+    (bulk, bulk_counters), (few, few_counters) = results
+    assert bulk_counters == few_counters
+    for name in ("index", "counts", "flags", "segment"):
+        np.testing.assert_array_equal(getattr(bulk, name), getattr(few, name))
