@@ -21,6 +21,13 @@ Why it is built this way:
 - Commands (START, STOP, SET_RATE, GET_INFO) are written from the caller's
   thread and wait for the rig's ACK with a time-out; a refusal or a
   time-out is a one-line :class:`LinkError`.
+- A rig that reboots with the port still open (a brown-out, a watchdog)
+  says so with an INFO nobody asked for, or with heartbeats where samples
+  were due.  If the caller had asked for START, the link sends START once
+  for that reboot and says so in a :class:`StateChanged` detail (``idle``:
+  "the rig restarted ...", then ``streaming``: "streaming again after the rig
+  restarted"); the samples go on as a new segment.  Without that, a test in
+  progress would stop without anyone noticing.
 - A passive source (``replay://``, or a text-dialect DIY rig) is not asked
   for INFO and its ACKs are not awaited: its INFO, if any, comes from the
   stream itself.
@@ -162,6 +169,7 @@ class LinkCounters:
     reads: int = 0
     disconnects: int = 0
     reconnects: int = 0
+    rig_restarts: int = 0  # reboots seen with the port open while streaming
     commands_sent: int = 0
     commands_refused: int = 0
     command_timeouts: int = 0
@@ -291,6 +299,8 @@ class Link:
         self._info: Info | None = None
         self._serial: str | None = None
         self._streaming = False  # what the rig should be doing (restored after a reconnect)
+        self._start_wanted = False  # the caller asked for START and not for STOP since
+        self._infos_expected = 0  # INFOs announced by an ACK (GET_INFO, SET_RATE)
         self._last_rx = 0.0
         self._next_probe = 0.0
         self._next_attempt = 0.0
@@ -408,12 +418,14 @@ class Link:
         """START streaming; the next samples form a new segment."""
         self._command(Start(), "START", timeout)
         self._streaming = True
+        self._start_wanted = True
         if self.connected:
             self._set_state(
                 LinkState.STREAMING, "START sent" if self.passive else "START acknowledged"
             )
 
     def stop(self, timeout: float | None = None) -> None:
+        self._start_wanted = False  # even if STOP fails: never START again on our own
         self._command(Stop(), "STOP", timeout)
         self._streaming = False
         if self.connected:
@@ -497,7 +509,14 @@ class Link:
             self._stats.commands_sent += 1
         self._record(lambda rec: rec.write_sent(data, now - rec.start_monotonic))
 
-    def _send_async(self, message: Message, name: str, then: Callable[[], None] | None) -> None:
+    def _send_async(
+        self,
+        message: Message,
+        name: str,
+        then: Callable[[], None] | None,
+        why: str = "after reconnecting",
+        failed: Callable[[], None] | None = None,
+    ) -> None:
         """A command from the reader thread itself: the ACK is checked as it arrives."""
         kind = message.body()[0]
 
@@ -505,13 +524,16 @@ class Link:
             if ack is None:
                 with self._stats_lock:
                     self._stats.command_timeouts += 1
-                self._error("command", f"the rig did not acknowledge {name} after reconnecting")
+                self._error("command", f"the rig did not acknowledge {name} {why}")
             elif ack.status != AckStatus.OK:
                 with self._stats_lock:
                     self._stats.commands_refused += 1
-                self._error("command", f"the rig refused {name}: {_status_text(ack.status)}")
+                self._error("command", f"the rig refused {name} {why}: {_status_text(ack.status)}")
             elif then is not None:
                 then()
+                return
+            if failed is not None:
+                failed()
 
         ser = self._ser
         if ser is None:
@@ -609,6 +631,7 @@ class Link:
     ) -> None:
         """Make an opened, verified port the link's port and use its first bytes."""
         self._ser = ser
+        self._infos_expected = 0
         now = time.monotonic()
         self._last_rx = now
         self._next_counters = now
@@ -693,6 +716,34 @@ class Link:
                 self._set_state(LinkState.STREAMING, "streaming again after reconnecting")
 
         self._send_async(Start(), "START", started)
+
+    def _rig_restarted(self, sign: str) -> bool:
+        """The rig rebooted under a running test: START it again, once, and say so.
+
+        Only when the caller asked for START and we were receiving (``streaming``,
+        or ``silent`` while streaming): after the first sign the link is ``idle``
+        until the ACK, so later signs of the same reboot do nothing.
+        """
+        receiving = self._state == LinkState.STREAMING or (
+            self._state == LinkState.SILENT and self._streaming
+        )
+        if self.passive or not self._start_wanted or not receiving:
+            return False
+        with self._stats_lock:
+            self._stats.rig_restarts += 1
+        self._set_state(LinkState.IDLE, f"the rig restarted ({sign}); sending START again")
+
+        def started() -> None:
+            if self.connected:
+                self._streaming = True
+                self._set_state(LinkState.STREAMING, "streaming again after the rig restarted")
+
+        def gave_up() -> None:  # reported as an error; the link stays idle
+            self._streaming = False
+            self._start_wanted = False
+
+        self._send_async(Start(), "START", started, "after the rig restarted", gave_up)
+        return True
 
     def _drop_port(self) -> None:
         ser, self._ser = self._ser, None
@@ -805,6 +856,11 @@ class Link:
 
     def _note(self, message: Message, now: float) -> None:
         if isinstance(message, Ack):
+            if message.status == AckStatus.OK and message.command_type in (
+                MsgType.GET_INFO,
+                MsgType.SET_RATE,
+            ):
+                self._infos_expected += 1  # the INFO that follows was asked for
             with self._lock:
                 waiter = next((w for w in self._waiters if w.kind == message.command_type), None)
                 if waiter is not None:
@@ -812,16 +868,24 @@ class Link:
             if waiter is not None:
                 waiter.resolve(message)
         elif isinstance(message, Info):
+            asked = self._infos_expected > 0
+            self._infos_expected = max(0, self._infos_expected - 1)
             self._on_info(message)
+            if not asked and message.serial_number == self._serial:
+                self._rig_restarted("it sent INFO as at power-on")
         elif isinstance(message, Event):
             if message.code == EventCode.STARTED and self._state in CONNECTED_STATES:
                 self._streaming = True
                 self._set_state(LinkState.STREAMING, "the rig started streaming")
             elif message.code == EventCode.STOPPED and self._state in CONNECTED_STATES:
                 self._streaming = False
+                self._start_wanted = False  # stopped at the rig: not ours to restart
                 self._set_state(LinkState.IDLE, "the rig stopped streaming")
-        elif isinstance(message, Heartbeat) and self._state == LinkState.STREAMING:
-            self._set_state(LinkState.IDLE, "the rig is not streaming (it sent a heartbeat)")
+        elif isinstance(message, Heartbeat):
+            if self._rig_restarted("it sent a heartbeat instead of samples"):
+                return
+            if self._state == LinkState.STREAMING:
+                self._set_state(LinkState.IDLE, "the rig is not streaming (it sent a heartbeat)")
 
     def _on_info(self, info: Info) -> None:
         if self._serial is None:

@@ -351,7 +351,7 @@ def read_file_bytes(path: str | os.PathLike[str], error: type[InputError]) -> by
     try:
         blob = path.read_bytes()
     except FileNotFoundError:
-        raise error(f"{path}: no such file") from None
+        raise error(f"{path}: no such file (check the path)") from None
     except IsADirectoryError:
         raise error(f"{path} is a directory, not a file") from None
     except PermissionError:
@@ -361,7 +361,7 @@ def read_file_bytes(path: str | os.PathLike[str], error: type[InputError]) -> by
             raise error(f"{path} is a directory, not a file") from None
         raise error(f"cannot read {path}: {exc.strerror or exc}") from None
     if not blob:
-        raise error(f"{path} is empty")
+        raise error(f"{path} is empty: it holds no bytes from a rig (was the capture cut short?)")
     return blob
 
 

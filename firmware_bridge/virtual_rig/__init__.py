@@ -18,6 +18,7 @@ Typical test use::
 from firmware_bridge.virtual_rig.counts import LoadCellAdc
 from firmware_bridge.virtual_rig.device import DEFAULT_SERIAL, MAX_RATE_HZ, MIN_RATE_HZ, VirtualRig
 from firmware_bridge.virtual_rig.faults import (
+    ADC_FAULT_CODE,
     FAULT_HELP,
     FAULT_KINDS,
     FaultInjector,
@@ -47,6 +48,7 @@ from firmware_bridge.virtual_rig.registry import (
 from firmware_bridge.virtual_rig.static import STANDARD_GRAVITY, StaticLoads
 
 __all__ = [
+    "ADC_FAULT_CODE",
     "CHANNELS",
     "DEFAULT_SERIAL",
     "FAULT_HELP",

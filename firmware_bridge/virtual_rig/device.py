@@ -54,6 +54,7 @@ from firmware_bridge.messages import (
     Info,
     Message,
     MsgType,
+    SampleFlag,
     SetRate,
     Start,
     Stop,
@@ -61,7 +62,12 @@ from firmware_bridge.messages import (
     samples_body,
 )
 from firmware_bridge.virtual_rig.counts import LoadCellAdc
-from firmware_bridge.virtual_rig.faults import FaultInjector, FaultRecord, FaultSpec
+from firmware_bridge.virtual_rig.faults import (
+    ADC_FAULT_CODE,
+    FaultInjector,
+    FaultRecord,
+    FaultSpec,
+)
 from firmware_bridge.virtual_rig.model import Athlete, NordicModel, RepTruth, channel_index
 
 DEFAULT_SERIAL = "NR-SIM-0001"
@@ -445,6 +451,8 @@ class VirtualRig:
     def _send_slot(self, first: int, stop: int, counts: np.ndarray, saturated: np.ndarray) -> None:
         plan = self.faults.slot(first, stop)
         out = bytearray(plan.garbage)
+        for index in self.faults.adc_fault_starts(first, stop):
+            out += encode(Event(EventCode.FAULT, index, ADC_FAULT_CODE))
         flip = plan.flip
         for kind, a, b in self.faults.pieces(first, stop):
             if kind == "overrun":
@@ -452,6 +460,8 @@ class VirtualRig:
                 continue
             rows = slice(a - first, b - first)
             flags = self.adc.frame_flags(saturated[rows])
+            if self.faults.adc_faulty(a, b):
+                flags |= SampleFlag.ADC_FAULT
             frame = encode_frame(samples_body(a, counts[rows], flags))
             if plan.drop:
                 self.faults.note_dropped(a, b - a)

@@ -24,6 +24,12 @@ Exact effects on :class:`~firmware_bridge.decoder.StreamDecoder` counters
   OVERRUN event).
 - ``unplug``: the port vanishes for D seconds; the rig then reboots (INFO,
   heartbeats, not streaming) and the host must START again.
+- ``adcfault``: every SAMPLES frame holding a sample of ``[T, T + D)`` (without
+  D: the one frame holding the sample at T) carries flag bit 2 (ADC fault), and
+  one EVENT FAULT (``sample_index`` = the first faulty sample, ``arg`` =
+  :data:`ADC_FAULT_CODE`) goes out just before the first such frame.  The counts
+  are unchanged and no decoder counter moves: what the station makes of it is
+  the analysis's business (flag ``adc_fault``, docs/analysis.md).
 
 Randomness comes from the rig's seed, one stream per fault, so a run is
 reproducible.
@@ -42,11 +48,13 @@ import numpy as np
 from firmware_bridge.errors import InputError
 from firmware_bridge.framing import decode_frame
 
-FAULT_KINDS = ("bitflip", "garbage", "drop", "overrun", "stall", "unplug")
+FAULT_KINDS = ("bitflip", "garbage", "drop", "overrun", "stall", "unplug", "adcfault")
 DEFAULT_GARBAGE_BYTES = 16
 MAX_GARBAGE_BYTES = 250
 MAX_OVERRUN_SAMPLES = 0xFFFF  # EVENT arg is a u16
 DEFAULT_OVERRUN_S = 0.1
+# protocol.md leaves EVENT FAULT codes to the firmware; the virtual rig's ADC fault is 1.
+ADC_FAULT_CODE = 1
 
 FAULT_HELP = """\
 fault specs (--fault SPEC, repeatable): KIND:WHEN[:ARG...]
@@ -66,8 +74,11 @@ fault specs (--fault SPEC, repeatable): KIND:WHEN[:ARG...]
                        'lose' the samples of those seconds are lost instead
     unplug:T:D         pull the cable T after power-on for D seconds; the rig
                        reboots and waits for START
+    adcfault:T[:D]     ADC fault for D seconds from T (default: one frame):
+                       those frames carry flag bit 2, after one EVENT FAULT
+                       (arg 1 = ADC fault) at T; the counts are unchanged
   examples: --fault bitflip:0.001 --fault drop:0.01 --fault overrun:10s:50
-            --fault stall:20s:3 --fault unplug:30s:5"""
+            --fault stall:20s:3 --fault unplug:30s:5 --fault adcfault:12s:2"""
 
 _EXAMPLES = "e.g. drop:0.01, stall:20s:3"
 _TIME = re.compile(r"^([0-9]*\.?[0-9]+)(s|ms)$")
@@ -78,7 +89,8 @@ class FaultSpec:
     """One fault.  Exactly one of ``at_s`` (a time) and ``probability`` is set.
 
     ``count`` is bytes (garbage), frames (drop) or samples (overrun; None means
-    0.1 s worth at the current rate); ``duration_s`` is for stall and unplug.
+    0.1 s worth at the current rate); ``duration_s`` is for stall and unplug,
+    and optional for adcfault (None: one frame).
     """
 
     kind: str
@@ -159,6 +171,13 @@ def parse_fault(text: str) -> FaultSpec:
         raise _bad(text, f"{kind} needs a time or a probability")
     at_s, probability = _when(args[0], text)
     rest = args[1:]
+    if kind == "adcfault":
+        if at_s is None:
+            raise _bad(text, f"{kind} takes a time with a unit (like 12s), not a probability")
+        if len(rest) > 1:
+            raise _bad(text, f"too many fields for {kind}")
+        duration = _seconds(rest[0], text, "duration") if rest else None
+        return FaultSpec(kind, at_s=at_s, duration_s=duration)
     if kind in ("stall", "unplug"):
         if at_s is None:
             raise _bad(text, f"{kind} takes a time with a unit (like 20s), not a probability")
@@ -238,6 +257,8 @@ class FaultInjector:
         self._lost: list[tuple[int, int, bool]] = []  # [start, stop) of indices, announce?
         self._stalls: list[tuple[float, float, int]] = []  # device-time window, index
         self._stalls_begun: set[int] = set()
+        self._adc_faults: list[tuple[int, int]] = []  # [start, stop) of faulty indices
+        self._adc_faults_begun: set[int] = set()
         self._block = 1
         self._rate = 1.0
 
@@ -266,6 +287,11 @@ class FaultInjector:
                 if spec.lose:
                     lost = round((spec.duration_s or 0.0) * rate_hz)
                     self._lost.append((index, index + lost, False))
+            elif spec.kind == "adcfault":
+                stop = index + 1
+                if spec.duration_s is not None:
+                    stop = max(stop, math.ceil((spec.at_s + spec.duration_s) * rate_hz - 1e-9))
+                self._adc_faults.append((index, stop))
         self._lost.sort()
 
     def stop_session(self) -> None:
@@ -325,6 +351,21 @@ class FaultInjector:
         if pos < stop:
             out.append(("samples", pos, stop))
         return out
+
+    def adc_fault_starts(self, first: int, stop: int) -> list[int]:
+        """Indices in ``[first, stop)`` where an ADC fault begins: one EVENT FAULT each."""
+        out = []
+        for k, (begin, end) in enumerate(self._adc_faults):
+            if first <= begin < stop and k not in self._adc_faults_begun:
+                self._adc_faults_begun.add(k)
+                self.log.append(FaultRecord("adcfault", begin, end - begin))
+                self.stats["adc_faults"] += 1
+                out.append(begin)
+        return sorted(out)
+
+    def adc_faulty(self, first: int, stop: int) -> bool:
+        """Whether the frame holding samples ``[first, stop)`` carries the ADC-fault flag."""
+        return any(begin < stop and first < end for begin, end in self._adc_faults)
 
     def note_dropped(self, first: int, samples: int) -> None:
         self.log.append(FaultRecord("drop", first, samples))

@@ -1,9 +1,8 @@
 """The latest result of every athlete in a team, and which of them stand out.
 
-The store has no "latest test per athlete of a team" query, so this is an
-adapter over its public methods (``list_athletes(team=...)`` then
-``list_tests(athlete, limit=1)`` per athlete): one small query per athlete,
-fine for a squad of a few dozen.  No Qt and no SQL here.
+Two store queries whatever the squad's size: ``list_athletes(team=...)`` for
+the roster (with those who never tested) and ``latest_tests(team)`` for every
+athlete's newest test.  No Qt and no SQL here.
 """
 
 from __future__ import annotations
@@ -35,12 +34,12 @@ def latest_results(store: Any, team: str | None) -> list[TeamRow]:
     """Every athlete (not archived) of ``team``, or of all teams for ALL_TEAMS, with their
     latest test."""
     athletes = store.list_athletes(team=team or None)
+    newest = store.latest_tests(team or None)
     rows = []
     for athlete in athletes:
-        tests = store.list_tests(athlete.id, limit=1)
+        t = newest.get(athlete.id)
         latest = None
-        if tests:
-            t = tests[0]
+        if t is not None:
             latest = point_from_summary(
                 t.id, t.recorded_at, t.summary or {}, t.reps, t.excluded_reps
             )

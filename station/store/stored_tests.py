@@ -35,6 +35,12 @@ class StoredTests(StoreParts):
     ) -> list[TestSummary]:
         return self.backend.list_tests(self.resolve_athlete(athlete).id, limit)
 
+    def latest_tests(self, team: str | None = None) -> dict[int, TestSummary]:
+        """The newest test of every athlete (not archived) of ``team``, or of all teams,
+        by athlete id; athletes without a test are missing.  One query, so a team view
+        of any size costs the same as one athlete's list."""
+        return self.backend.latest_tests(team or None)
+
     def reps(self, test_id: int) -> list[Rep]:
         return self.backend.reps(self.get_test(test_id).id)
 

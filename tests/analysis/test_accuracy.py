@@ -114,3 +114,33 @@ def test_samples_dropped_inside_a_rep_are_flagged_and_the_rep_kept() -> None:
     assert "samples_dropped_in_rep" in faulty.result.reps[1].flags
     assert "samples_dropped_in_rep" not in faulty.result.reps[0].flags
     assert faulty.result.reps[1].left.peak_force_n == pytest.approx(rep2.peak_n[0], rel=0.015)
+
+
+def test_adc_fault_inside_a_rep_flags_that_rep_and_the_result() -> None:
+    clean = rig_session(80.0, seed=5)
+    rep2 = clean.rig.rep_windows()[1]
+    at = rep2.start_s + 1.0  # during the rise of rep 2
+    faulty = rig_session(80.0, seed=5, faults=(f"adcfault:{at:.2f}s:0.5",))
+    assert [r.code for r in faulty.stream.events].count(5) == 1  # one EVENT FAULT
+    assert "adc_fault" in faulty.result.flags
+    assert len(faulty.result.reps) == 3
+    assert ["adc_fault" in r.flags for r in faulty.result.reps] == [False, True, False]
+    for a, b in zip(clean.result.reps, faulty.result.reps, strict=True):
+        assert b.left.peak_force_n == pytest.approx(a.left.peak_force_n, abs=0.01)
+
+
+def test_adc_fault_outside_the_reps_flags_the_result_but_no_rep_and_no_peak() -> None:
+    clean = rig_session(80.0, seed=5)
+    faulty = rig_session(80.0, seed=5, faults=("adcfault:12s:1",))
+    assert "adc_fault" in faulty.result.flags and "adc_fault" not in clean.result.flags
+    before, after = clean.stream.counters.to_dict(), faulty.stream.counters.to_dict()
+    for name in ("dropped_samples", "frames_corrupt", "overrun_events", "samples"):
+        assert after.get(name) == before.get(name), name
+    assert after["frames_ok"] == before["frames_ok"] + 1  # the EVENT FAULT
+    rests = all(not (t.start_s <= 13.0 and t.end_s >= 12.0) for t in clean.rig.rep_windows())
+    assert rests  # the fault really is outside every rep
+    assert len(faulty.result.reps) == len(clean.result.reps) == 3
+    for a, b in zip(clean.result.reps, faulty.result.reps, strict=True):
+        assert "adc_fault" not in b.flags
+        assert b.left.peak_force_n == pytest.approx(a.left.peak_force_n, abs=0.01)
+        assert b.right.peak_force_n == pytest.approx(a.right.peak_force_n, abs=0.01)

@@ -155,9 +155,9 @@ def test_settings_round_trip_and_refuse_unknown_keys_and_bad_values() -> None:
     assert AnalysisSettings.from_dict({"cutoff_hz": 8.0}).rep_threshold_n == 30.0
     with pytest.raises(SettingsError, match="unknown"):
         AnalysisSettings.from_dict({"cutof_hz": 8.0})
-    with pytest.raises(SettingsError):
+    with pytest.raises(SettingsError, match="cutoff_hz must be positive, not -1.0"):
         AnalysisSettings(cutoff_hz=-1.0)
-    with pytest.raises(SettingsError):
+    with pytest.raises(SettingsError, match="rep_edge_n must be below rep_threshold_n"):
         AnalysisSettings(rep_edge_n=40.0)  # above the rep threshold
 
 

@@ -117,7 +117,8 @@ def test_last_results_at_a_glance(qtbot: Any, window: Any, tmp_path: Path) -> No
     )
     capture = tmp_path / "capture.bin"
     capture.write_bytes(rig.capture_bytes(1.5 + 3 * Athlete(rest_s=2.0).slot_s))
-    store.import_test(athlete.id, capture, certificate=rig.calibration_certificate())
+    test = store.import_test(athlete.id, capture, certificate=rig.calibration_certificate())
+    summary = test.result.summary
     screen = window.screens["athletes"]
     screen.refresh()
     screen.select(athlete.id)
@@ -126,8 +127,11 @@ def test_last_results_at_a_glance(qtbot: Any, window: Any, tmp_path: Path) -> No
         for i in range(screen.recent_box.count())
         for label in screen.recent_box.itemAt(i).widget().findChildren(type(screen.name_label))
     ]
-    assert any(t.startswith("Left max") and t.endswith(" N") for t in texts)
-    assert any(t.startswith("Right max") for t in texts)
+    # The stored test's own maxima, in the display unit (newtons by default).
+    left = f"{summary['left']['max_force_n']:.0f}"
+    right = f"{summary['right']['max_force_n']:.0f}"
+    assert f"Left max  {left} N" in texts
+    assert f"Right max  {right} N" in texts
 
 
 def test_no_rig_offers_the_virtual_rig(

@@ -15,7 +15,7 @@ from station.app import acquisition as acq
 from station.app import calibration_choice as cc
 from station.app.ports import describe_source, kind_of, replay_url, virtual_url
 from station.store import open_store
-from tests.app.conftest import spin, wait_for
+from tests.app.conftest import wait_for
 
 
 def certificate(serial: str, valid_until: date, gain: float = 0.0005) -> dict[str, Any]:
@@ -101,13 +101,22 @@ def test_status_bar_counts_corrupt_frames_and_dropped_samples(
     url = f"virtual://{rig_name}?rate=1000&fault=drop:0.2&fault=garbage:0.2"
     window.screens["connect"].connect_to(url)
     wait_for(qtbot, lambda: window.context.acquisition.state == acq.STREAMING)
-    spin(qtbot, 1.2)  # counters come every 0.5 s
-    wait_for(qtbot, lambda: window.context.acquisition.counters.get("dropped_samples", 0) > 0)
+    # Counters come every 0.5 s: wait for a snapshot that has both kinds of loss.
+    wait_for(
+        qtbot,
+        lambda: (
+            window.context.acquisition.counters.get("dropped_samples", 0) > 0
+            and window.context.acquisition.counters.get("frames_corrupt", 0) > 0
+        ),
+    )
     status = window.status
     assert status.rig_label.text() == "Rig: NR-SIM-0001"
     assert status.rate_label.text() == "Rate: 1000 Hz"
     assert status.state_label.text().endswith("Streaming")
-    dropped = int(status.dropped_label.text().split(":")[1])
-    corrupt = int(status.corrupt_label.text().split(":")[1])
-    assert dropped > 0 and corrupt > 0
+    # The labels show the link's own counters (the same snapshot: no event ran in between).
+    counters = window.context.acquisition.counters
+    assert status.dropped_label.text() == f"Dropped samples: {counters['dropped_samples']}"
+    corrupt = counters["frames_corrupt"] + counters.get("lines_corrupt", 0)
+    assert status.corrupt_label.text() == f"Corrupt frames: {corrupt}"
     assert "font-weight: bold" in status.dropped_label.styleSheet()
+    assert "font-weight: bold" in status.corrupt_label.styleSheet()

@@ -54,8 +54,10 @@ def test_tare_zeroes_a_still_athlete_and_refuses_a_moving_one() -> None:
     still = np.tile([[25.0, 18.0]], (200, 1))  # preload only
     session.feed(blocks(0, still))
     assert session.current_n[0] == pytest.approx(25.0, abs=0.5)
-    session.tare()
-    assert session.tared and session.zeros is not None
+    zeros = session.tare()
+    # The preload in counts: 25 N / 0.001 N/count above 1000, 18 N / 0.002 above -500.
+    assert zeros == pytest.approx((26_000.0, 8_500.0), abs=1.0)
+    assert session.tared and tuple(session.zeros) == pytest.approx(zeros)
     session.feed(blocks(200, still))
     assert session.current_n == pytest.approx((0.0, 0.0), abs=0.5)
     pulling = np.column_stack([np.linspace(0, 200, 150), np.linspace(0, 150, 150)])

@@ -70,11 +70,15 @@ def test_session_from_synthetic_readings() -> None:
             index += 10
     assert session.finished and not session.aborted
     assert [p.mass_kg for p in session.procedure.points] == [0.0, 10.0, 20.0]
-    result = session.calibration_result(
-        operator="Jo", valid_days=30, base=parse_certificate(certificate())
-    )
+    base = parse_certificate(certificate())
+    result = session.calibration_result(operator="Jo", valid_days=30, base=base)
     assert result.fits["left"].gain_n_per_count == pytest.approx(TRUE_GAIN["left"], rel=1e-3)
-    assert result.certificate.channel("right")["copied_from"]  # the other hook kept
+    right = result.certificate.channel("right")  # the other hook kept, saying where from
+    assert right["gain_n_per_count"] == base.gain("right") == TRUE_GAIN["right"]
+    assert right["copied_from"] == {
+        "created": "2026-01-01T08:00:00Z",
+        "fingerprint": base.fingerprint(),
+    }
     assert result.passed
 
 
@@ -137,7 +141,9 @@ def test_calibrate_one_hook_save_and_use(
     # The right hook comes from the certificate in use (the virtual rig's own).
     assert "copied_from" in stored.data["channels"]["right"]
     assert context.acquisition.calibration.certificate_id == record_id
-    assert screen.saved_path is not None and json.loads(screen.saved_path.read_text())
+    # The file written is the certificate stored and in use, not merely some JSON.
+    assert screen.saved_path is not None and screen.saved_path.name.startswith("NR-CAL-")
+    assert json.loads(screen.saved_path.read_text()) == stored.data
     # Valid for the preference's 180 days, but no longer than the copied hook's certificate.
     made = dt.date.fromisoformat(stored.created[:10])
     assert dt.date.fromisoformat(stored.valid_until) <= made + dt.timedelta(days=180)

@@ -96,9 +96,18 @@ def test_pause_and_seek_back_in_the_app(qtbot: Any, window: Any, recording: Path
     assert "(paused)" in screen.position.text()
     assert screen.device.now_s(time.monotonic()) == pytest.approx(held)
     screen.seek(1.0)  # back: a new playback from the first byte, fast-forwarded
+    # Wait until the first second (80 samples at 80 Hz) has been fast-forwarded through ...
+    wait_for(
+        qtbot,
+        lambda: (
+            screen.session.samples >= 0.9 * 80 and screen.position.text().startswith("1.0 s of")
+        ),
+        5,
+    )
+    # ... and no further: the new playback keeps the pause.
     spin(qtbot, 0.2)
     assert screen.device.paused
-    assert screen.session.samples <= 1.0 * 80 + 40
+    assert 0.9 * 80 <= screen.session.samples <= 1.0 * 80 + 40
     assert screen.position.text().startswith("1.0 s of")
 
 

@@ -48,6 +48,20 @@ def test_latest_result_per_athlete_adapter(made: Any, window: Any) -> None:
     assert concerns(None, OPAR_END, 15.0) == []
 
 
+def test_latest_results_cost_two_queries_not_one_per_athlete(made: Any, window: Any) -> None:
+    store = window.context.store
+    expected = latest_results(store, TEAM)
+    statements: list[str] = []
+    conn = store.backend._conn
+    conn.set_trace_callback(statements.append)
+    try:
+        rows = latest_results(store, TEAM)
+    finally:
+        conn.set_trace_callback(None)
+    assert rows == expected and len(rows) == 5
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2
+
+
 def test_concerns_stand_out_in_colour_icon_and_words(team: Any) -> None:
     team.line_box.setCurrentIndex(team.line_box.findData("opar2015_end"))
     team.imbalance.setValue(15.0)

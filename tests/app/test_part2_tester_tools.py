@@ -46,9 +46,10 @@ def test_menu_visibility_follows_the_setting(
     window: Any, monkeypatch: pytest.MonkeyPatch, qtbot: Any
 ) -> None:
     monkeypatch.delenv(preferences.DEBUG_ENV, raising=False)
-    qtbot.wait(10)  # the Settings screen installs the menu once the window exists
+    # The Settings screen installs the menu once the window exists.
+    wait_for(qtbot, lambda: window.findChild(FaultsMenu, MENU_NAME) is not None, 5)
     menu = window.findChild(FaultsMenu, MENU_NAME)
-    assert menu is not None and not menu.menuAction().isVisible()
+    assert not menu.menuAction().isVisible()
     settings = window.screens["settings"]
     settings.tester_tools.setChecked(True)
     assert settings.save()
@@ -64,7 +65,7 @@ def test_menu_visibility_follows_the_setting(
 def test_menu_drops_frames_on_the_connected_virtual_rig(
     qtbot: Any, window: Any, rig_name: str, messages: Any
 ) -> None:
-    qtbot.wait(10)
+    wait_for(qtbot, lambda: window.findChild(FaultsMenu, MENU_NAME) is not None, 5)
     menu = window.findChild(FaultsMenu, MENU_NAME)
     assert menu.apply("drop:0.2") is None  # nothing connected yet: said, not done
     assert messages.kinds() == ["warning"]

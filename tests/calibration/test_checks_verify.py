@@ -92,7 +92,18 @@ def test_check_test_collects_everything_with_plain_results():
         CERTIFICATE_FAILED_ACCEPTANCE,
         BEYOND_CALIBRATED_RANGE,
     ]
-    assert all(isinstance(str(r), str) and r.to_dict()["message"] for r in results)
+    expired, serial, acceptance, beyond = results
+    assert "expired on 2027-05-19 (227 days before 2028-01-01)" in expired.message
+    assert "is for rig NR-9, but the data come from rig NR-0001" in serial.message
+    assert "failed its acceptance limits" in acceptance.message
+    assert beyond.channel == "left" and beyond.message.startswith(
+        "left peak force 500.0 N is beyond the highest force calibrated (392.3 N)"
+    )
+    # Plain results: the message is what str() shows, and to_dict() holds the three fields.
+    for r in results:
+        assert str(r) == r.message
+        assert r.to_dict() == {"flag": r.flag, "message": r.message, "channel": r.channel}
+    assert [r.channel for r in results] == [None, None, None, "left"]
     assert check_certificate(cert(), "NR-0001", at("2027-01-01T00:00:00")) == []
 
 

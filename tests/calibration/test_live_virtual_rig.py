@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from calibration.certificate import load_certificate
 from firmware_bridge.device import PtyServer
 from firmware_bridge.virtual_rig.device import VirtualRig
 from firmware_bridge.virtual_rig.model import NordicModel
@@ -153,20 +154,23 @@ def test_verify_in_process_over_a_virtual_url(tmp_path, monkeypatch, capsys):
         return ""
 
     monkeypatch.setattr("builtins.input", operator)
-    code = main(
-        [
-            "verify",
-            port,
-            "--channel",
-            "left",
-            "--mass",
-            "20",
-            "--certificate",
-            str(cert_path),
-            "--operator",
-            "Jo",
-        ]
-    )
+    try:
+        code = main(
+            [
+                "verify",
+                port,
+                "--channel",
+                "left",
+                "--mass",
+                "20",
+                "--certificate",
+                str(cert_path),
+                "--operator",
+                "Jo",
+            ]
+        )
+    finally:
+        forget_device("calibration-verify")
     out = capsys.readouterr().out
     assert code == 0, out
     assert "left 20 kg: measured" in out and "PASS" in out
@@ -177,7 +181,7 @@ def test_verify_in_process_over_a_virtual_url(tmp_path, monkeypatch, capsys):
     record = records[0]
     assert record["device_serial"] == "NR-SIM-CAL" and record["operator"] == "Jo"
     assert abs(record["error_pct"]) < 0.3
-    assert record["certificate"]["fingerprint"]
-    code = main(["certificate", "show", str(cert_path)])
+    assert record["applied_force_n"] == pytest.approx(20 * 9.80665)
+    assert record["certificate"]["fingerprint"] == load_certificate(cert_path).fingerprint()
+    assert main(["certificate", "show", str(cert_path)]) == 0
     assert "Verifications (1):" in capsys.readouterr().out
-    forget_device("calibration-verify")

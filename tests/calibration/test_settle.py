@@ -140,6 +140,12 @@ def test_a_single_spike_is_not_a_jump():
     c[60] += 50_000
     statuses = feed_blocks(det, t, c)
     assert Stability.JUMP not in statuses
+    # It is seen (as spread while it is in the window), then the level it sits on settles.
+    assert Stability.NOISY in statuses
+    t, c = segment(1.5, 1.2, LOADED, seed=3)
+    result = det.feed(t, c)
+    assert result.status is Stability.SETTLED
+    assert result.mean_counts == pytest.approx(LOADED, abs=20)
 
 
 def test_device_clock_restart_clears_the_window():

@@ -66,6 +66,8 @@ class ScriptedRig:
         self.connected = True
         self.silent = False  # sends nothing while True (a hung rig)
         self.streaming = False
+        self.reboot_pending: bool | None = None  # reboot at the next poll; True: with INFO
+        self.boots = 1
         self.commands: list[object] = []
         self.sent = bytearray()  # every byte the rig produced, in order
         self._out = bytearray()
@@ -121,7 +123,23 @@ class ScriptedRig:
             self._send(encode(SampleBlock(self._index, np.stack([i, -i], axis=1))))
             self._index += self.per_frame
 
+    def reboot(self, announce: bool = True) -> None:
+        """Reboot with the port open (at the next poll, on the device's thread): not
+        streaming, heartbeats; with ``announce`` the boot INFO as well."""
+        self.reboot_pending = announce
+
+    def _reboot(self, now: float, announce: bool) -> None:
+        self.reboot_pending = None
+        self.boots += 1
+        self.streaming, self._index = False, 0
+        self._out.clear()
+        self._next_heartbeat = now + (1.0 if announce else 0.0)
+        if announce:
+            self._send(b"\x00" + encode(self.info))
+
     def poll(self, now: float) -> bytes:
+        if self.reboot_pending is not None:
+            self._reboot(now, self.reboot_pending)
         if self.silent:
             if self.streaming:  # a hung rig: its samples are lost
                 self._index = max(self._index, int((now - self._start) * self.rate_hz))
@@ -138,7 +156,7 @@ class ScriptedRig:
         return out
 
     def next_due(self, now: float) -> float:
-        if self._out:
+        if self._out or self.reboot_pending is not None:
             return now
         if self.streaming:
             return self._start + (self._index + self.per_frame) / self.rate_hz

@@ -156,4 +156,5 @@ def test_as_a_subprocess_a_missing_file_is_one_line_exit_2(tmp_path: Path) -> No
         check=False,
     )
     assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr == f"nordic-station: error: {tmp_path / 'missing.nsrec'}: no such file\n"
+    expected = f"{tmp_path / 'missing.nsrec'}: no such file (check the path)"
+    assert result.stderr == f"nordic-station: error: {expected}\n"

@@ -19,6 +19,7 @@ from firmware_bridge.link import (
     LinkError,
     LinkState,
     Received,
+    StateChanged,
 )
 from firmware_bridge.messages import (
     AckStatus,
@@ -259,6 +260,100 @@ def test_unplug_and_replug_of_the_same_rig_continues_the_stream(
     capture = load_capture(path)
     assert capture.stream.samples == log.samples()
     assert list(np.unique(capture.stream.segment)) == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("announce", "sign"),
+    [(True, "it sent INFO as at power-on"), (False, "heartbeat instead of samples")],
+)
+def test_a_rig_that_reboots_under_a_test_is_started_again_once(
+    socket: Socket, announce: bool, sign: str
+) -> None:
+    link, log = make_link(socket)
+    link.open()
+    try:
+        link.start()
+        log.wait_samples(200)
+        rig = socket.rig
+        rig.reboot(announce=announce)
+        restarted = log.wait(
+            lambda e: isinstance(e, StateChanged) and "restarted" in e.detail, timeout=3.0
+        )
+        assert restarted.state == LinkState.IDLE and sign in restarted.detail
+        again = log.wait_state(LinkState.STREAMING)
+        assert again.detail == "streaming again after the rig restarted"
+        before = log.samples()
+        log.wait_samples(before + 300)
+        time.sleep(1.2)  # a heartbeat's worth: nothing more happens
+    finally:
+        link.close()
+        log.pump()
+    assert rig.boots == 2
+    assert sum(isinstance(c, Start) for c in rig.commands) == 2  # once for the reboot
+    blocks = log.blocks()
+    assert_counts_follow_indices(blocks)
+    segments = sorted({b.segment for b in blocks})
+    assert len(segments) == 2  # the samples after the reboot are a new segment
+    assert link.counters()["rig_restarts"] == 1
+    assert link.counters()["disconnects"] == 0
+    assert not log.errors()
+
+
+def test_a_reboot_is_not_restarted_after_stop_or_when_the_rig_was_not_asked(
+    socket: Socket,
+) -> None:
+    link, log = make_link(socket)
+    link.open()
+    try:
+        link.start()
+        log.wait_samples(50)
+        link.stop()
+        socket.rig.reboot()
+        log.wait(lambda e: isinstance(e, Received) and isinstance(e.message, Info))
+        log.pump(1.3)  # the boot INFO and a heartbeat
+        socket.rig.reboot(announce=False)
+        log.pump(0.3)
+    finally:
+        link.close()
+        log.pump()
+    assert sum(isinstance(c, Start) for c in socket.rig.commands) == 1
+    assert link.counters()["rig_restarts"] == 0
+    assert not any("restarted" in e.detail for e in log.events if isinstance(e, StateChanged))
+
+
+def test_info_asked_for_while_streaming_is_not_a_reboot(socket: Socket) -> None:
+    link, log = make_link(socket)
+    link.open()
+    try:
+        link.start()
+        log.wait_samples(50)
+        assert link.get_info().serial_number == "NR-0001"
+        time.sleep(0.2)
+        assert link.state == LinkState.STREAMING
+    finally:
+        link.close()
+    assert sum(isinstance(c, Start) for c in socket.rig.commands) == 1
+    assert link.counters()["rig_restarts"] == 0
+
+
+def test_a_rig_that_refuses_start_after_a_reboot_is_an_error_not_a_loop(
+    socket: Socket,
+) -> None:
+    link, log = make_link(socket)
+    link.open()
+    try:
+        link.start()
+        log.wait_samples(50)
+        socket.rig.refuse[MsgType.START] = AckStatus.BUSY
+        socket.rig.reboot()
+        error = log.wait(lambda e: isinstance(e, ErrorReported))
+        assert "refused START after the rig restarted" in error.message  # type: ignore[attr-defined]
+        log.pump(1.3)  # heartbeats follow: no second START
+        assert link.state == LinkState.IDLE
+    finally:
+        link.close()
+    assert sum(isinstance(c, Start) for c in socket.rig.commands) == 2
+    assert link.state == LinkState.CLOSED and link.counters()["rig_restarts"] == 1
 
 
 def test_another_rig_on_the_port_is_an_error_and_its_data_is_not_used(

@@ -10,7 +10,7 @@ import pytest
 
 from firmware_bridge.capture import load_capture
 from firmware_bridge.device import PtyServer
-from firmware_bridge.link import Link, LinkError, LinkState
+from firmware_bridge.link import Link, LinkError, LinkState, StateChanged
 from firmware_bridge.recording import RecordingWriter
 from firmware_bridge.virtual_rig import VirtualRig, get_device
 from tests.firmware_bridge.scripted_rig import EventLog
@@ -33,6 +33,27 @@ def test_virtual_url_handshake_commands_and_refusals(tmp_path: Path) -> None:
         assert link.state == LinkState.IDLE
     finally:
         link.close()
+
+
+def test_a_virtual_rig_power_cycled_under_a_test_streams_again_as_a_new_segment() -> None:
+    link = Link("virtual://link-reboot-1?rate=200")
+    log = EventLog(link)
+    link.open()
+    try:
+        link.start()
+        log.wait_samples(100)
+        get_device("link-reboot-1").power_cycle()  # the port stays open
+        restarted = log.wait(lambda e: isinstance(e, StateChanged) and "restarted" in e.detail)
+        assert "INFO" in restarted.detail  # type: ignore[attr-defined]
+        log.wait_state(LinkState.STREAMING)
+        before = log.samples()
+        log.wait_samples(before + 100)
+        assert link.state == LinkState.STREAMING
+    finally:
+        link.close()
+        log.pump()
+    assert len({b.segment for b in log.blocks()}) == 2
+    assert link.counters()["rig_restarts"] == 1
 
 
 @pytest.mark.pty

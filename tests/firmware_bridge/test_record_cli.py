@@ -132,7 +132,10 @@ def test_refuses_to_overwrite_without_force(tmp_path: Path, run_cli) -> None:
     assert out.read_bytes() == b"precious"  # a port that fails does not cost the old file
     forced = run_cli("record", "virtual://f?rate=100", str(out), "--duration", "0.3", "--force")
     assert forced.returncode == 0, forced.stderr
-    assert read_recording(out).info is not None
+    replaced = read_recording(out)
+    assert replaced.info["serial_number"] == "NR-SIM-0001"
+    assert replaced.info["sample_rate_mhz"] == 100_000  # the ?rate=100 of the new recording
+    assert replaced.header["port"] == "virtual://f?rate=100"
 
 
 def test_bad_options_are_one_line(tmp_path: Path, run_cli) -> None:

@@ -190,3 +190,15 @@ def test_certificate_out_writes_the_rigs_true_calibration(
     # Never over an existing file.
     assert main([*args, "--certificate-out", str(cert_path)]) == 2
     assert "already exists" in capsys.readouterr().err
+
+
+def test_help_documents_the_adc_fault() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "station.cli", "simulate", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert proc.returncode == 0
+    assert "adcfault:T[:D]" in proc.stdout and "EVENT FAULT" in proc.stdout

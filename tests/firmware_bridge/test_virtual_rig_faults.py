@@ -11,8 +11,19 @@ import pytest
 
 from firmware_bridge.decoder import StreamDecoder
 from firmware_bridge.errors import InputError
-from firmware_bridge.messages import Event, EventCode, Heartbeat, Info, SampleBlock, Start, Stop
+from firmware_bridge.messages import (
+    Event,
+    EventCode,
+    Heartbeat,
+    Info,
+    SampleBlock,
+    SampleFlag,
+    Start,
+    Stop,
+)
 from firmware_bridge.virtual_rig import (
+    ADC_FAULT_CODE,
+    FAULT_HELP,
     Athlete,
     FaultSpec,
     NordicModel,
@@ -39,6 +50,7 @@ class Decoded:
         blocks = [m for m in messages if isinstance(m, SampleBlock)]
         self.index = np.concatenate([np.arange(b.first_index, b.end_index) for b in blocks])
         self.counts = np.concatenate([b.counts for b in blocks])
+        self.flags = np.concatenate([b.flags for b in blocks])
         self.events = [m for m in messages if isinstance(m, Event)]
         self.infos = [m for m in messages if isinstance(m, Info)]
         self.heartbeats = [m for m in messages if isinstance(m, Heartbeat)]
@@ -220,6 +232,39 @@ def test_unplugged_rig_sends_nothing_and_ignores_the_host() -> None:
     assert [r.kind for r in rig.faults.log] == ["unplug"]
 
 
+def test_adc_fault_flags_the_frames_of_its_window_after_one_fault_event() -> None:
+    rig = make_rig("adcfault:0.5s:0.1")  # samples 500..599: slots 16..19 (480..599)
+    out = Decoded(rig.capture_bytes(2.0))
+    faulty = out.index[(out.flags & SampleFlag.ADC_FAULT) != 0]
+    np.testing.assert_array_equal(faulty, np.arange(480, 600))
+    faults = [e for e in out.events if e.code == EventCode.FAULT]
+    assert faults == [Event(EventCode.FAULT, 500, ADC_FAULT_CODE)]
+    assert len(out.index) == N and out.counters.dropped_samples == 0  # nothing lost
+    assert out.counters.frames_corrupt == 0
+    out.assert_true_to(rig)  # the counts themselves are untouched
+    assert [(r.kind, r.index, r.amount) for r in rig.faults.log] == [("adcfault", 500, 100)]
+    assert rig.faults.stats["adc_faults"] == 1
+
+
+def test_adc_fault_without_a_duration_is_one_frame_and_recurs_per_test() -> None:
+    rig = make_rig("adcfault:0.2s")
+    host = ScriptedHost(rig)
+    host.open()
+    for _ in range(2):
+        host.send(Start())
+        host.run(0.5)
+        host.send(Stop())
+    blocks = [m for m in host.messages if isinstance(m, SampleBlock)]
+    flagged = [b.first_index for b in blocks if (b.flags & SampleFlag.ADC_FAULT).any()]
+    assert flagged == [180, 180]  # the frame holding sample 200, once per test
+    faults = [m for m in host.messages if isinstance(m, Event) and m.code == EventCode.FAULT]
+    assert faults == [Event(EventCode.FAULT, 200, ADC_FAULT_CODE)] * 2
+
+
+def test_adc_fault_is_in_the_help() -> None:
+    assert "adcfault:T[:D]" in FAULT_HELP
+
+
 def test_probabilistic_faults_are_reproducible() -> None:
     specs = ("bitflip:0.0005", "drop:0.02", "garbage:0.02", "overrun:0.01:5")
     assert make_rig(*specs).capture_bytes(1.0) == make_rig(*specs).capture_bytes(1.0)
@@ -246,6 +291,8 @@ def test_probabilistic_faults_are_reproducible() -> None:
         ("stall:20s:1.5:lose", FaultSpec("stall", at_s=20.0, duration_s=1.5, lose=True)),
         ("unplug:30s:5", FaultSpec("unplug", at_s=30.0, duration_s=5.0)),
         ("UNPLUG:30s:500ms", FaultSpec("unplug", at_s=30.0, duration_s=0.5)),
+        ("adcfault:12s", FaultSpec("adcfault", at_s=12.0)),
+        ("adcfault:12s:2", FaultSpec("adcfault", at_s=12.0, duration_s=2.0)),
     ],
 )
 def test_fault_syntax(text: str, spec: FaultSpec) -> None:
@@ -269,6 +316,9 @@ def test_fault_syntax(text: str, spec: FaultSpec) -> None:
         ("unplug:2s:x", "not a number"),
         ("overrun:1s:70000", "1..65535"),
         ("garbage:1s:0", "1..250"),
+        ("adcfault:0.1", "takes a time"),
+        ("adcfault:1s:0", "more than 0"),
+        ("adcfault:1s:2:3", "too many"),
     ],
 )
 def test_bad_fault_is_one_line_naming_the_problem(text: str, words: str) -> None:

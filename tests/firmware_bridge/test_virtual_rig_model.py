@@ -151,9 +151,9 @@ def test_noise_has_the_configured_spread() -> None:
 
 
 def test_bad_athlete_is_an_input_error() -> None:
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="athlete left peak must be a number >= 0, not -1"):
         Athlete(left_peak_n=-1)
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="athlete reps must be a whole number >= 0, not 2.5"):
         Athlete(reps=2.5)  # type: ignore[arg-type]
     with pytest.raises(InputError, match="overlap"):
         NordicModel(Athlete(rest_s=0.0, timing_variation=0.25), seed=3)

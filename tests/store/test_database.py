@@ -247,30 +247,35 @@ def test_a_failed_upgrade_changes_nothing(home: Path, capture_bytes: bytes, monk
 
 
 @pytest.mark.parametrize(
-    "statement",
+    ("statement", "reason"),
     [
-        "UPDATE audit_log SET actor = 'someone else'",
-        "DELETE FROM audit_log",
-        "DELETE FROM tests",
-        "DELETE FROM athletes",
-        "UPDATE recordings SET data = x'00'",
-        "DELETE FROM recordings",
-        "UPDATE results SET metrics = '{}'",
-        "DELETE FROM results",
-        "UPDATE curves SET data = x'00'",
-        "UPDATE certificates SET data = '{}'",
-        "UPDATE tests SET recording_id = 99",
+        ("UPDATE audit_log SET actor = 'someone else'", "the audit log is append-only"),
+        ("DELETE FROM audit_log", "the audit log is append-only"),
+        ("DELETE FROM tests", "tests are never deleted"),
+        ("DELETE FROM athletes", "athletes are archived, never deleted"),
+        ("UPDATE recordings SET data = x'00'", "raw recordings are never modified"),
+        ("DELETE FROM recordings", "raw recordings are never deleted"),
+        ("UPDATE results SET metrics = '{}'", "analysis runs are never modified"),
+        ("DELETE FROM results", "analysis runs are never deleted"),
+        ("UPDATE curves SET data = x'00'", "stored curves are never modified"),
+        ("UPDATE certificates SET data = '{}'", "certificates are kept as issued"),
+        ("UPDATE tests SET recording_id = 99", "a test keeps its raw recording"),
     ],
 )
 def test_triggers_keep_history_whatever_code_writes(
-    store: Store, athlete, capture_file: Path, cert_file: Path, statement: str
+    store: Store, athlete, capture_file: Path, cert_file: Path, statement: str, reason: str
 ) -> None:
-    store.import_test(athlete.id, capture_file, certificate=cert_file)
+    test = store.import_test(athlete.id, capture_file, certificate=cert_file)
+    before = _counts(store)
     other = sqlite3.connect(store.path)  # any other writer, not the store's own code
-    with pytest.raises(sqlite3.IntegrityError):
+    # The trigger's own message: not some other constraint that happened to fail.
+    with pytest.raises(sqlite3.IntegrityError, match=reason):
         other.execute(statement)
     other.close()
     assert store.backend.integrity_check() == []
+    assert _counts(store) == before
+    assert store.recording(test.id) == capture_file.read_bytes()
+    assert store.get_test(test.id).result == test.result
 
 
 def test_the_current_mark_is_the_one_thing_a_run_may_change(

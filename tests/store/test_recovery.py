@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from firmware_bridge.decoder import decode_bytes
 from firmware_bridge.messages import Info
 from firmware_bridge.recording import RecordingWriter
 from station import paths
@@ -137,6 +138,7 @@ def test_committed_tests_survive_kill_9(home: Path, tmp_path: Path) -> None:
     capture = synth.write_capture(tmp_path / "big.bin", rate_hz=1000.0)
     cert = tmp_path / "cal.json"
     cert.write_text(__import__("json").dumps(synth.certificate()))
+    samples = decode_bytes(capture.read_bytes()).samples
     with open_store() as store:
         athlete = store.add_athlete("Ada")
     child = _Child(COMMITTER, str(athlete.id), str(capture), str(cert))
@@ -153,7 +155,8 @@ def test_committed_tests_survive_kill_9(home: Path, tmp_path: Path) -> None:
             test = store.get_test(int(test_id))
             assert test.recording_sha256 == sha
             assert store.recording(test.id) == capture.read_bytes()
-            assert store.curves(test.id) is not None
+            # Curves for every sample of the capture (it has no gaps).
+            assert len(store.curves(test.id)["time_s"]) == samples
             assert int(test_id) in stored
         # Whatever else is stored is whole: every test has its run and reps.
         for test_id in stored:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -157,9 +158,9 @@ def test_list_tests_newest_first_with_summaries(
     assert [t.id for t in listed] == [second.id, first.id]
     assert listed[0].summary == second.result.summary
     assert (listed[0].reps, listed[0].excluded_reps) == (3, 0)
-    assert first.recorded_at == "2024-01-01T09:00:00.000Z" or first.recorded_at.startswith(
-        "2024-01-01"
-    )
+    # A time without a zone is the station's local time, stored as UTC.
+    local_nine = datetime(2024, 1, 1, 9, 0).astimezone(UTC)
+    assert first.recorded_at == local_nine.strftime("%Y-%m-%dT%H:%M:%S.000Z")
     # The same bytes imported twice are stored once, and the second import says so.
     assert store.backend._conn.execute("SELECT count(*) FROM recordings").fetchone()[0] == 1
     assert f"imported before as test {first.id}" in second.warnings[0]

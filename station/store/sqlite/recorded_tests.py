@@ -243,6 +243,24 @@ class RecordedTests(Results):
             params.append(int(limit))
         return SUMMARY.many(self._all(sql, params))
 
+    def latest_tests(self, team: str | None = None) -> dict[int, TestSummary]:
+        """Each athlete's newest test with its current summary, by athlete id, in one query.
+
+        Athletes as :meth:`list_athletes` picks them (not archived; ``team``
+        ignoring case); the newest as :meth:`list_tests` orders them.  Athletes
+        without a test are left out.
+        """
+        team_clause = "" if team is None else " AND a.team = ? COLLATE NOCASE"
+        newest = (
+            "SELECT id FROM (SELECT n.id, row_number() OVER (PARTITION BY n.athlete_id "
+            "ORDER BY n.recorded_at DESC, n.id DESC) AS k FROM tests n "
+            f"JOIN athletes a ON a.id = n.athlete_id WHERE a.archived = 0{team_clause}) "
+            "WHERE k = 1"
+        )
+        sql = SUMMARY.sql + f"WHERE t.id IN ({newest}) ORDER BY t.athlete_id"
+        params: list[Any] = [] if team is None else [team]
+        return {test.athlete_id: test for test in SUMMARY.many(self._all(sql, params))}
+
     def test_ids(self) -> list[int]:
         return [row[0] for row in self._all("SELECT id FROM tests ORDER BY id")]
 
