@@ -133,6 +133,7 @@ class Acquisition(QObject):
     """One rig connection at a time, seen from the GUI thread."""
 
     state_changed = Signal(str)
+    state_detail = Signal(str)  # the link's words for a change ("the rig restarted ...")
     info_changed = Signal(object)  # firmware_bridge.messages.Info
     counters_changed = Signal(dict)
     calibration_changed = Signal(object)  # CalibrationChoice
@@ -451,6 +452,8 @@ class Acquisition(QObject):
                 state = READY if self.replay_header is not None else DISCONNECTED
             back = event.previous in (LinkState.DISCONNECTED, LinkState.RECONNECTING)
             self._set_state(state)
+            if event.detail:
+                self.state_detail.emit(event.detail)
             if back and event.state == LinkState.IDLE and not self._recording:
                 # Back after an unplug without a test running: live force again for the
                 # operator (the link itself only resumes a stream that a test asked for).

@@ -24,6 +24,9 @@ STATE_STYLE = {
 }
 
 
+DETAIL_TIMEOUT_MS = 10_000  # long enough to read a reconnect or a restart
+
+
 class ConnectionStatusBar(QStatusBar):
     """Connection state, rig serial, rate, certificate, and loss counters."""
 
@@ -51,6 +54,7 @@ class ConnectionStatusBar(QStatusBar):
         )
         acquisition = context.acquisition
         acquisition.state_changed.connect(self.set_state)
+        acquisition.state_detail.connect(self.set_detail)
         acquisition.info_changed.connect(self.set_info)
         acquisition.counters_changed.connect(self.set_counters)
         acquisition.calibration_changed.connect(self.set_calibration)
@@ -62,6 +66,11 @@ class ConnectionStatusBar(QStatusBar):
         self.state = state
         self.state_label.setText(f"● {text}")
         self.state_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
+
+    def set_detail(self, detail: str) -> None:
+        """The link says why its state changed: shown for a while, and kept as a tooltip."""
+        self.state_label.setToolTip(detail)
+        self.showMessage(detail, DETAIL_TIMEOUT_MS)
 
     def set_info(self, info: object) -> None:
         serial = getattr(info, "serial_number", None)

@@ -120,3 +120,21 @@ def test_status_bar_counts_corrupt_frames_and_dropped_samples(
     assert status.corrupt_label.text() == f"Corrupt frames: {corrupt}"
     assert "font-weight: bold" in status.dropped_label.styleSheet()
     assert "font-weight: bold" in status.corrupt_label.styleSheet()
+
+
+def test_a_rig_that_reboots_mid_stream_is_restarted_and_the_status_bar_says_so(
+    qtbot: Any, window: Any, rig_name: str
+) -> None:
+    from firmware_bridge.virtual_rig import get_device
+
+    window.screens["connect"].connect_to(f"virtual://{rig_name}?rate=200")
+    acquisition = window.context.acquisition
+    wait_for(qtbot, lambda: acquisition.state == acq.STREAMING)
+    get_device(rig_name).power_cycle()  # the rig reboots; the port stays open
+    status = window.status
+    wait_for(qtbot, lambda: "restarted" in status.currentMessage())
+    assert "restarted" in status.state_label.toolTip()
+    wait_for(qtbot, lambda: acquisition.state == acq.STREAMING)
+    # Counter snapshots come every 0.5 s: the link counted exactly one restart.
+    wait_for(qtbot, lambda: acquisition.counters.get("rig_restarts", 0) >= 1)
+    assert acquisition.counters["rig_restarts"] == 1
