@@ -78,7 +78,12 @@ def check_expiry(
 
 def check_serial(certificate: Certificate, device_serial: str | None) -> CheckResult | None:
     """Flag a certificate made for another rig than ``device_serial``."""
-    mine = (certificate.device_serial or "").strip()
+    return check_serials(certificate.device_serial, device_serial)
+
+
+def check_serials(certificate_serial: str | None, device_serial: str | None) -> CheckResult | None:
+    """:func:`check_serial` from the certificate's serial alone (when only that was kept)."""
+    mine = (certificate_serial or "").strip()
     theirs = (device_serial or "").strip()
     if not mine or not theirs or mine == theirs:
         return None

@@ -89,7 +89,7 @@ def verify_reading(
     else:
         zero, source = float(zero_counts), "tare"
     applied = mass_kg * STANDARD_GRAVITY
-    measured = gain * (counts - zero)
+    measured = certificate.force_n(channel, counts, zero)
     error = measured - applied
     error_pct = 100.0 * error / applied
     flags = check_certificate(certificate, device_serial, when)

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from firmware_bridge.decoder import DecodedStream, StreamCollector, StreamDecoder
+from firmware_bridge.decoder import DecodedStream, decode_bytes
 from firmware_bridge.errors import InputError
 from firmware_bridge.messages import Info
 from firmware_bridge.recording import Recording, is_recording, parse_recording, read_file_bytes
@@ -125,17 +125,8 @@ def decode_stream(
     data: bytes, rate_hz: float | None = None, info: Info | None = None
 ) -> DecodedStream:
     """Decode a whole byte stream; ``info`` (from a recording header) stands in
-    until the stream's own INFO arrives, so a recording started mid-stream
-    still knows its rate and ADC width."""
-    decoder = StreamDecoder(rate_hz=rate_hz)
-    if info is not None:
-        decoder.info = info
-    collector = StreamCollector()
-    view = memoryview(data)
-    for start in range(0, len(data), DECODE_CHUNK):
-        collector.add(decoder.feed(bytes(view[start : start + DECODE_CHUNK])))
-    collector.add(decoder.finish())
-    return collector.result(decoder)
+    until the stream's own INFO arrives (see :func:`~firmware_bridge.decoder.decode_bytes`)."""
+    return decode_bytes(data, rate_hz, DECODE_CHUNK, info)
 
 
 def _header_info(header: dict[str, Any], warnings: list[str]) -> Info | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from firmware_bridge.framing import MAX_ENCODED, cobs_decode, decode_frame
+from firmware_bridge.framing import MAX_ENCODED, decode_frame
 from firmware_bridge.messages import (
     DEVICE_TYPES,
     HOST_TYPES,
@@ -288,9 +288,7 @@ class StreamDecoder:
         if region.count(b"\x00") <= FEW_FRAMES:
             # A live read holds a frame or two: plain Python beats NumPy's per-call cost.
             runs = [run for run in region.split(b"\x00")[:-1] if run]
-            return self._interpret_few(
-                [cobs_decode(run) if len(run) <= MAX_ENCODED else None for run in runs]
-            )
+            return self._interpret_few([decode_frame(run) for run in runs])
         buf = np.frombuffer(region, dtype=np.uint8)
         is_delim = buf == 0
         delims = np.flatnonzero(is_delim)
@@ -304,17 +302,17 @@ class StreamDecoder:
         decoded, out_start, out_len, valid = _cobs_decode_bulk(buf, is_delim, starts, ends)
         return self._interpret(decoded, out_start, out_len, valid)
 
-    def _interpret_few(self, payloads: list[bytes | None]) -> list[Message]:
-        """:meth:`_interpret` frame by frame, for a handful of frames (same rules)."""
+    def _interpret_few(self, bodies: list[bytes | None]) -> list[Message]:
+        """:meth:`_interpret` frame by frame, for a handful of frames (same rules).
+
+        ``bodies`` are :func:`~firmware_bridge.framing.decode_frame` results
+        (None: bad COBS, length or CRC).
+        """
         counters = self.counters
         tracker = self._index
         out: list[Message] = []
-        for payload in payloads:
-            if payload is None or len(payload) < 3:
-                counters.frames_corrupt += 1
-                continue
-            body = payload[:-2]
-            if binascii.crc_hqx(body, 0xFFFF) != payload[-2] | (payload[-1] << 8):
+        for body in bodies:
+            if body is None:
                 counters.frames_corrupt += 1
                 continue
             kind = body[0]
@@ -717,9 +715,17 @@ def _place_segments(index: np.ndarray, segment: np.ndarray, bases: dict[int, int
     return out
 
 
-def decode_bytes(data: bytes, rate_hz: float | None = None, chunk: int = 1 << 20) -> DecodedStream:
-    """Decode a whole capture (binary or text) held in memory."""
+def decode_bytes(
+    data: bytes, rate_hz: float | None = None, chunk: int = 1 << 20, info: Info | None = None
+) -> DecodedStream:
+    """Decode a whole capture (binary or text) held in memory.
+
+    ``info`` (e.g. from a recording header) stands in until the stream's own
+    INFO arrives, so a capture started mid-stream still knows its rate and ADC width.
+    """
     decoder = StreamDecoder(rate_hz=rate_hz)
+    if info is not None:
+        decoder.info = info
     collector = StreamCollector()
     view = memoryview(data)
     for start in range(0, len(data), chunk):

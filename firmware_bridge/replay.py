@@ -27,7 +27,11 @@ import numpy as np
 
 from firmware_bridge.capture import Capture, load_capture
 from firmware_bridge.errors import InputError
+from firmware_bridge.messages import BODY_LENGTH, MAX_SAMPLES_PER_FRAME, MsgType
 
+# Encoded length (without the delimiter) of a frame: body + CRC (2) + one COBS byte.
+_SAMPLES_FRAME = 7 + 3  # plus 8 per sample
+_HEARTBEAT_FRAME = BODY_LENGTH[MsgType.HEARTBEAT] + 3
 MAX_BURST = 1 << 16  # bytes per poll: bounded memory and latency at any speed
 IDLE_WAKE_S = 3600.0
 
@@ -80,10 +84,15 @@ def schedule(capture: Capture, rate_hz: float | None = None) -> tuple[np.ndarray
         kind = np.zeros(len(ends), dtype=np.uint8)
         has_type = lengths >= 2
         kind[has_type] = buf[starts[has_type] + 1]
-        count = (lengths - 10) // 8
-        is_samples = (kind == 2) & ((lengths - 10) % 8 == 0) & (count >= 1) & (count <= 30)
+        count = (lengths - _SAMPLES_FRAME) // 8
+        is_samples = (
+            (kind == MsgType.SAMPLES)
+            & ((lengths - _SAMPLES_FRAME) % 8 == 0)
+            & (count >= 1)
+            & (count <= MAX_SAMPLES_PER_FRAME)
+        )
         samples = np.where(is_samples, count, 0).astype(np.float64)
-        seconds = np.where((kind == 4) & (lengths == 8), 1.0, 0.0)
+        seconds = np.where((kind == MsgType.HEARTBEAT) & (lengths == _HEARTBEAT_FRAME), 1.0, 0.0)
     if len(ends) == 0 or ends[-1] != len(data):
         ends = np.append(ends, len(data))
         samples = np.append(samples, 0.0)

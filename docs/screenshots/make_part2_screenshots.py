@@ -17,8 +17,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
-
 from calibration.procedure import Phase  # noqa: E402
 from firmware_bridge.recording import RecordingWriter  # noqa: E402
 from firmware_bridge.virtual_rig import (  # noqa: E402
@@ -32,20 +30,11 @@ from station.app.app import application, build_window  # noqa: E402
 from station.app.report_pdf import write_test_report  # noqa: E402
 from tests.app.test_part2_support import populate  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_screenshots import pump  # noqa: E402  (one event-loop helper for both scripts)
+
 HERE = Path(__file__).resolve().parent
 SIZE = (1600, 1000)
-
-
-def pump(seconds: float, until: object = None) -> bool:
-    loop = QEventLoop()
-    QTimer.singleShot(int(seconds * 1000), loop.quit)
-    check = QTimer()
-    if until is not None:
-        check.timeout.connect(lambda: loop.quit() if until() else None)  # type: ignore[operator]
-        check.start(20)
-    loop.exec()
-    check.stop()
-    return bool(until()) if until is not None else True  # type: ignore[operator]
 
 
 def faulty_recording(path: Path) -> Path:

@@ -83,7 +83,7 @@ class ScriptedHost:
 
     def collected(self) -> DecodedStream:
         """Everything so far as a DecodedStream (finishes the decoder)."""
+        self.messages += self.decoder.finish()  # a frame completed only by the end counts too
         collector = StreamCollector()
         collector.add(self.messages)
-        self.decoder.finish()
         return collector.result(self.decoder)

@@ -6,6 +6,14 @@ the sentences.  A flag never changes meaning within a schema version.
 
 from __future__ import annotations
 
+# The certificate flags are calibration.checks' words, not copies of them.
+from calibration.checks import (
+    BEYOND_CALIBRATED_RANGE,
+    CERTIFICATE_EXPIRED,
+    CERTIFICATE_FAILED_ACCEPTANCE,
+    CERTIFICATE_SERIAL_MISMATCH,
+)
+
 # Flags on the whole result.
 NO_SAMPLES = "no_samples"
 NO_REPS = "no_reps"
@@ -20,16 +28,11 @@ SAMPLES_DROPPED = "samples_dropped"
 CORRUPT_DATA = "corrupt_data"
 DEVICE_RESTART = "device_restart"
 ADC_FAULT = "adc_fault"
-CERTIFICATE_SERIAL_MISMATCH = "certificate_serial_mismatch"
-CERTIFICATE_EXPIRED = "certificate_expired"
-CERTIFICATE_FAILED_ACCEPTANCE = "certificate_failed_acceptance"
 BASELINE_DRIFT = "baseline_drift"
 PULLS_IGNORED = "pulls_ignored"
 # Flags on a rep (also raised on the whole result when any included rep has them).
-# The certificate flags use the same words as calibration.checks.
 SATURATED = "saturated"
 SAMPLES_DROPPED_IN_REP = "samples_dropped_in_rep"
-BEYOND_CALIBRATED_RANGE = "beyond_calibrated_range"  # same word as calibration.checks
 REP_TRUNCATED = "rep_truncated"
 
 DESCRIPTIONS: dict[str, str] = {

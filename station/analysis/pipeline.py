@@ -23,7 +23,13 @@ from typing import Any
 import numpy as np
 
 from calibration.certificate import Certificate
-from calibration.checks import CheckResult, check_acceptance, check_expiry, check_serial
+from calibration.checks import (
+    CheckResult,
+    check_acceptance,
+    check_expiry,
+    check_serial,
+    check_serials,
+)
 from firmware_bridge.decoder import DEFAULT_ADC_BITS, DecodedStream
 from firmware_bridge.errors import InputError
 from station.analysis import flags as F
@@ -100,15 +106,16 @@ def analyze(
     if certificate is None:
         raise InputError("counts cannot become newtons without a calibration: pass a certificate")
     if isinstance(certificate, ChannelCalibration):
-        return _analyze(
-            data, certificate, settings, body_mass_kg, lever_arm_m, excluded, references
-        )
-    found = [check_serial(certificate, data.device_serial), check_acceptance(certificate)]
-    if tested_at is not None:
-        found.append(check_expiry(certificate, tested_at))
+        calibration = certificate
+        found = [check_serials(calibration.device_serial, data.device_serial)]
+    else:
+        calibration = ChannelCalibration.from_certificate(certificate)
+        found = [check_serial(certificate, data.device_serial), check_acceptance(certificate)]
+        if tested_at is not None:
+            found.append(check_expiry(certificate, tested_at))
     return _analyze(
         data,
-        ChannelCalibration.from_certificate(certificate),
+        calibration,
         settings,
         body_mass_kg,
         lever_arm_m,
@@ -173,7 +180,7 @@ def _analyze(
     lever_arm_m: float | None,
     excluded: Mapping[int, str] | None,
     references: Sequence[ReferenceLine],
-    certificate_checks: Sequence[CheckResult] | None = None,
+    certificate_checks: Sequence[CheckResult] = (),
 ) -> AnalysisResult:
     settings = settings or AnalysisSettings()
     body_mass_kg = _positive(body_mass_kg, "body mass in kg", "--body-mass KG")
@@ -249,17 +256,6 @@ def _analyze(
         (adc_fault.any(), F.ADC_FAULT),
     )
     base_flags += [flag for condition, flag in quality if condition]
-    if certificate_checks is None:
-        mine = (calibration.device_serial or "").strip()
-        theirs = (data.device_serial or "").strip()
-        certificate_checks = []
-        if mine and theirs and mine != theirs:
-            certificate_checks.append(
-                CheckResult(
-                    F.CERTIFICATE_SERIAL_MISMATCH,
-                    f"the calibration is for rig {mine}, but the data come from rig {theirs}",
-                )
-            )
     for check in certificate_checks:
         base_flags.append(check.flag)
         warnings.append(check.message)

@@ -326,12 +326,13 @@ class AnalysisResult:
     def to_dict(self) -> dict[str, Any]:
         body_mass = self.body_mass_kg is not None
         lever_arm = self.lever_arm_m is not None
+        flags = list(self.flags)
         return {
             "schema": SCHEMA,
             "stream": self.stream.to_dict(),
             "reps": [_rep_dict(r, body_mass, lever_arm) for r in self.reps],
             "summary": _summary_dict(self.summary, body_mass, lever_arm),
-            "flags": list(self.flags),
+            "flags": flags,
             "analysis_version": self.analysis_version,
             "settings": self.settings.to_dict(),
             "filter": {
@@ -350,7 +351,7 @@ class AnalysisResult:
                 leg: _num(v, 2) for leg, v in zip(LEGS, self.baseline_offset_n, strict=True)
             },
             "warnings": list(self.warnings),
-            "flag_descriptions": {f: F.describe(f) for f in self.flags},
+            "flag_descriptions": {f: F.describe(f) for f in flags},
             "references": evaluate_references(self.summary, self.references),
         }
 

@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
+from station.app import dialogs
 from station.store.export import export_summary, export_test
 
 Step = Callable[[], Any]  # returns an ExportReport (its .files)
@@ -91,6 +92,15 @@ def existing_curve_files(test_ids: Sequence[int], folder: Path) -> list[Path]:
             if path.exists():
                 out.append(path)
     return out
+
+
+def confirm_summary_target(parent: QWidget | None, path: Path) -> bool | None:
+    """Whether a summary export to ``path`` replaces files (it or its .json sidecar):
+    False if none is there, True once the user agreed, None if the user declined."""
+    replace = path.exists() or path.with_suffix(".json").exists()
+    if replace and not dialogs.ask_yes_no(parent, "Export", f"Replace {path.name} and its .json?"):
+        return None
+    return replace
 
 
 def run_with_progress(

@@ -30,11 +30,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station.app import dialogs, export_jobs, preferences, report_pdf, theme
+from station.app import dialogs, export_jobs, report_pdf, theme
 from station.app.compare_view import CompareView, load_test
 from station.app.context import AppContext
 from station.app.history_data import TrendPoint, dated_injuries, last_change, trend_points
-from station.app.screen import Screen, register_screen
+from station.app.screen import StoredDataScreen, register_screen
 from station.app.tests_table import TestsTableModel
 from station.app.trend_plot import TrendPlot
 from station.app.units import format_force
@@ -47,7 +47,7 @@ def safe_name(text: str) -> str:
 
 
 @register_screen(order=50)
-class HistoryScreen(Screen):
+class HistoryScreen(StoredDataScreen):
     """One athlete's tests over time."""
 
     key = "history"
@@ -55,13 +55,9 @@ class HistoryScreen(Screen):
 
     def __init__(self, context: AppContext) -> None:
         super().__init__(context)
-        self.store = context.store
-        self.prefs = preferences.load(context.settings)
         self.athlete: Any = None
         self.points: list[TrendPoint] = []
         self.injuries: list[Any] = []
-        self.job: export_jobs.ExportJob | None = None
-        self._stale = True
         self._build()
         context.test_saved.connect(lambda _id: self.refresh())
         context.test_changed.connect(lambda _id: self.refresh())
@@ -221,22 +217,14 @@ class HistoryScreen(Screen):
         self.refresh()
 
     # -- data ---------------------------------------------------------------------------
-    def activated(self) -> None:
-        prefs = preferences.load(self.context.settings)
-        if prefs != self.prefs or self._stale:
-            self.prefs = prefs
-            self.refresh(force=True)
-
     def refresh(self, force: bool = False) -> None:
         """Read the athlete's tests and injuries again and redraw everything.
 
         While the screen is hidden this only notes that it is out of date: it redraws when
         shown (a test saved on another screen costs nothing here until then).
         """
-        if not force and not self.isVisible():
-            self._stale = True
+        if self.defer(force):
             return
-        self._stale = False
         self.banner.clear_message()
         if self.athlete is None:
             self.points, self.injuries = [], []
@@ -431,12 +419,9 @@ class HistoryScreen(Screen):
         )
         if path is None:
             return
-        replace = path.exists() or path.with_suffix(".json").exists()
-        if replace and not dialogs.ask_yes_no(
-            self, "Export", f"Replace {path.name} and its .json?"
-        ):
-            return
-        self.export_summary(path, force=replace)
+        replace = export_jobs.confirm_summary_target(self, path)
+        if replace is not None:
+            self.export_summary(path, force=replace)
 
     def export_summary(self, path: Path, force: bool = False) -> export_jobs.ExportJob:
         steps = export_jobs.summary_steps(self.store, path, athlete=self.athlete.id, force=force)
@@ -477,8 +462,3 @@ class HistoryScreen(Screen):
 
         self.job = export_jobs.run_with_progress(self, title, steps, done, failed)
         return self.job
-
-    def shutdown(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
-            self.job.done.wait(5)

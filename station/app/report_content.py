@@ -255,7 +255,7 @@ def line_text(line: ReferenceLine | dict[str, Any], unit: str) -> str:
     comparison = "<" if get("comparison") == "below" else "≥"
     basis = get("compared_with", "avg")
     if get("measure") == "force_n":
-        shown = format_force(float(get("value")), unit, 0 if force_unit(unit).symbol == "N" else 1)
+        shown = format_force(float(get("value")), unit)
         if force_unit(unit).symbol != "N":
             shown += f" ({float(get('value')):g} N)"
         return f"{basis} force {comparison} {shown}"

@@ -527,7 +527,7 @@ class ResultsScreen(Screen):
                 continue
             _, tooltip, _ = reference_text(entry, self.unit)
             value_n = float(entry["value"])
-            shown = format_force(value_n, self.unit, 0 if self.unit == "N" else 1)
+            shown = format_force(value_n, self.unit)
             line = pg.InfiniteLine(
                 pos=value_n,
                 angle=0,

@@ -25,7 +25,7 @@ never by holding references to one another.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from PySide6.QtWidgets import QWidget
 
@@ -57,6 +57,44 @@ class Screen(QWidget):
 
     def shutdown(self) -> None:
         """The window is closing: stop timers, save what must be saved."""
+
+
+class StoredDataScreen(Screen):
+    """A screen drawn from the store with the clinic's preferences (history, team).
+
+    Hidden, it only notes that it is out of date (:meth:`defer`); it redraws when shown
+    if the preferences changed or data arrived meanwhile.  An export job still running
+    is cancelled when the window closes.
+    """
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(context, parent)
+        self.store = context.store
+        self.prefs = context.preferences()
+        self.job: Any = None  # the export job running, if any (export_jobs.ExportJob)
+        self._stale = True
+
+    def refresh(self, force: bool = False) -> None:
+        raise NotImplementedError
+
+    def defer(self, force: bool) -> bool:
+        """True (and marked out of date) when a refresh should wait until the screen shows."""
+        if not force and not self.isVisible():
+            self._stale = True
+            return True
+        self._stale = False
+        return False
+
+    def activated(self) -> None:
+        prefs = self.context.preferences()
+        if prefs != self.prefs or self._stale:
+            self.prefs = prefs
+            self.refresh(force=True)
+
+    def shutdown(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.job.done.wait(5)
 
 
 S = TypeVar("S", bound=type[Screen])

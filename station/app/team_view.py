@@ -36,9 +36,9 @@ from PySide6.QtWidgets import (
 )
 
 from station.analysis import DEFAULT_REFERENCES, ReferenceLine
-from station.app import dialogs, export_jobs, preferences, theme
+from station.app import dialogs, export_jobs, theme
 from station.app.context import AppContext
-from station.app.screen import Screen, register_screen
+from station.app.screen import StoredDataScreen, register_screen
 from station.app.team_data import ALL_TEAMS, TeamRow, concerns, latest_results, short_source, teams
 from station.app.units import force_unit, format_force, format_value
 from station.app.widgets import Banner, format_number, screen_title
@@ -198,7 +198,7 @@ FORCE_LINES = [line for line in DEFAULT_REFERENCES if line.measure == "force_n"]
 
 
 @register_screen(order=55)
-class TeamScreen(Screen):
+class TeamScreen(StoredDataScreen):
     """Latest results of a team."""
 
     key = "team"
@@ -206,10 +206,6 @@ class TeamScreen(Screen):
 
     def __init__(self, context: AppContext) -> None:
         super().__init__(context)
-        self.store = context.store
-        self.prefs = preferences.load(context.settings)
-        self.job: export_jobs.ExportJob | None = None
-        self._stale = True
         self.team_box = QComboBox()
         self.team_box.setMinimumWidth(200)
         self.line_box = QComboBox()
@@ -350,19 +346,11 @@ class TeamScreen(Screen):
         value = self.imbalance.value()
         return value if value > 0 else None
 
-    def activated(self) -> None:
-        prefs = preferences.load(self.context.settings)
-        if prefs != self.prefs or self._stale:
-            self.prefs = prefs
-            self.refresh(force=True)
-
     def refresh(self, force: bool = False) -> None:
         """Read every athlete's latest test again and re-sort (when shown; hidden, it only
         notes that it is out of date)."""
-        if not force and not self.isVisible():
-            self._stale = True
+        if self.defer(force):
             return
-        self._stale = False
         settings = self.context.settings
         settings.set("team/last", self.team())
         settings.set("team/line", self.line_box.currentData() or "")
@@ -404,13 +392,9 @@ class TeamScreen(Screen):
         )
         if not path:
             return
-        target = Path(path)
-        replace = target.exists() or target.with_suffix(".json").exists()
-        if replace and not dialogs.ask_yes_no(
-            self, "Export", f"Replace {target.name} and its .json?"
-        ):
-            return
-        self.export_summary(target, force=replace)
+        replace = export_jobs.confirm_summary_target(self, Path(path))
+        if replace is not None:
+            self.export_summary(Path(path), force=replace)
 
     def export_summary(self, path: Path, force: bool = False) -> export_jobs.ExportJob:
         """Every test of the team (summary CSV + sidecar), off the GUI thread."""
@@ -426,8 +410,3 @@ class TeamScreen(Screen):
             self, "Exporting the team summary", steps, done, failed
         )
         return self.job
-
-    def shutdown(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
-            self.job.done.wait(5)

@@ -188,7 +188,7 @@ class TrendPlot(pg.GraphicsLayoutWidget):
         for line in references:
             if line.measure == "force_n":
                 target, value = self.force_plot, from_newtons(line.value, self.unit)
-                shown = format_force(line.value, self.unit, 0 if self.unit == "N" else 1)
+                shown = format_force(line.value, self.unit)
             else:
                 target, value, shown = self.imbalance_plot, line.value, f"{line.value:g} %"
             comparison = "<" if line.comparison == "below" else "≥"

@@ -11,6 +11,7 @@ exit status 2 (raised as InputError and printed by the dispatcher).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import math
@@ -19,7 +20,13 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from calibration.certificate import Certificate, load_certificate, parse_certificate
+from calibration.certificate import (
+    Certificate,
+    load_certificate,
+    parse_certificate,
+    parse_timestamp,
+    utc_now,
+)
 from firmware_bridge.capture import Capture, load_capture
 from firmware_bridge.errors import InputError
 from station.analysis import AnalysisResult, analyze, describe_flag
@@ -107,13 +114,9 @@ def _tested_at(capture: Capture) -> dt.datetime:
     """When the test was made: a recording says; for a raw capture, now."""
     started = (capture.header or {}).get("started_utc")
     if isinstance(started, str):
-        try:
-            stamp = dt.datetime.fromisoformat(started.replace("Z", "+00:00"))
-        except ValueError:
-            stamp = None
-        if stamp is not None:
-            return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
-    return dt.datetime.now(dt.UTC)
+        with contextlib.suppress(ValueError):
+            return parse_timestamp(started)
+    return utc_now()
 
 
 def run(args: argparse.Namespace) -> int:

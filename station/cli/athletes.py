@@ -1,8 +1,7 @@
 """``nordic-station athlete``: register, find, show, edit and archive athletes.
 
-Also the small helpers the store's other commands share (opening the store
-from ``--data-dir``, tables, JSON output).  Bad input raises the store's
-InputError subclasses, which the dispatcher prints as one line with exit 2.
+Bad input raises the store's InputError subclasses, which the dispatcher
+prints as one line with exit 2.
 """
 
 from __future__ import annotations
@@ -10,58 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from station.store import Athlete, Store, open_store
+from station.cli.common import add_by, fmt, print_json, print_table, store_from_args, usage_of
+from station.store import Athlete
 
 DOB_HELP = "date of birth, YYYY-MM-DD"
-
-
-# -- shared by the store's commands ------------------------------------------------
-def store_from_args(args: argparse.Namespace, *, notice: bool = True) -> Store:
-    """Open the data folder's store; mention tests left unfinished by a crash."""
-    store = open_store(getattr(args, "data_dir", None), actor=getattr(args, "by", None) or None)
-    if store.backend.migrated_from is not None:
-        print(
-            f"note: database upgraded from schema {store.backend.migrated_from}; "
-            f"the old file was copied to {store.backend.backup_path}",
-            file=sys.stderr,
-        )
-    if notice:
-        crashed = store.pending_tests(include_live=False)
-        if crashed:
-            print(
-                f"note: {len(crashed)} unfinished test(s) from an interrupted recording: "
-                "see 'nordic-station recover --list'",
-                file=sys.stderr,
-            )
-    return store
-
-
-def print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
-
-
-def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Plain aligned columns (no colours: the output is often piped)."""
-    text_rows = [["" if v is None else str(v) for v in row] for row in rows]
-    widths = [len(h) for h in headers]
-    for row in text_rows:
-        widths = [max(w, len(v)) for w, v in zip(widths, row, strict=True)]
-    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
-    for row in text_rows:
-        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
-
-
-def add_by(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--by", metavar="NAME", help="who is making the change (default: the logged-in user)"
-    )
-
-
-def fmt(value: float | None, digits: int = 1) -> str:
-    return "" if value is None else f"{value:.{digits}f}"
 
 
 # -- athlete --------------------------------------------------------------------------
@@ -137,12 +91,7 @@ def register(
     add_by(injury)
     injury.set_defaults(func=run_injury)
 
-    parser.set_defaults(func=lambda args: _usage(parser))
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return 2
+    parser.set_defaults(func=usage_of(parser))
 
 
 _FIELD_OPTIONS: dict[str, str] = {

@@ -8,9 +8,8 @@ pseudonyms; an existing file is only replaced with ``--force``.
 from __future__ import annotations
 
 import argparse
-import sys
 
-from station.cli.athletes import store_from_args
+from station.cli.common import store_from_args, usage_of
 from station.store.export import export_summary, export_test
 
 
@@ -51,11 +50,7 @@ def register(
     test.add_argument("--force", action="store_true", help="replace existing files")
     test.set_defaults(func=run_test)
 
-    def usage(args: argparse.Namespace) -> int:
-        parser.print_help(sys.stderr)
-        return 2
-
-    parser.set_defaults(func=usage)
+    parser.set_defaults(func=usage_of(parser))
 
 
 def run_summary(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from firmware_bridge.errors import InputError
-from station.cli.athletes import add_by, fmt, print_json, print_table, store_from_args
+from station.cli.common import add_by, fmt, print_json, print_table, store_from_args, usage_of
 from station.store import Recomputation, Result, Store
 
 
@@ -101,7 +101,7 @@ def _register_test(
     edit.add_argument("--athlete", metavar="A", help="move the test to this athlete")
     add_by(edit)
     edit.set_defaults(func=run_edit)
-    parser.set_defaults(func=lambda args: _usage(parser))
+    parser.set_defaults(func=usage_of(parser))
 
 
 def _register_rep(
@@ -122,12 +122,7 @@ def _register_rep(
     include.add_argument("rep", metavar="REP", help="rep number")
     add_by(include)
     include.set_defaults(func=run_include)
-    parser.set_defaults(func=lambda args: _usage(parser))
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return 2
+    parser.set_defaults(func=usage_of(parser))
 
 
 def _rate(text: str) -> float:

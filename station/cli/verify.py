@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from calibration.certificate import load_certificate
+from calibration.checks import check_serial
 from calibration.procedure import Phase, Procedure, parse_channels, verification_steps
 from calibration.verify import (
     DEFAULT_LIMIT_PCT,
@@ -71,7 +72,7 @@ def run_verify(args: argparse.Namespace) -> int:
     console = Console(out=sys.stderr if args.json else sys.stdout)
     with rig_readings(args.port) as readings:
         serial = readings.serial_number
-        if certificate.device_serial and serial and certificate.device_serial != serial:
+        if check_serial(certificate, serial) is not None:
             console.say(
                 f"  !    the certificate is for rig {certificate.device_serial}, "
                 f"this is {serial}: the verification will say so"

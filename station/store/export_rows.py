@@ -29,8 +29,8 @@ class ExportRows(StoreParts):
     ) -> Iterator[dict[str, Any]]:
         """Rows for the summary export; ``since``/``until`` are local dates, both inclusive."""
         athlete_id = None if athlete is None else self.resolve_athlete(athlete).id
-        first = None if since is None else _day(since, "--since")
-        last = None if until is None else _day(until, "--until")
+        first = None if since is None else validate.a_date(since, "--since")
+        last = None if until is None else validate.a_date(until, "--until")
         if first is not None and last is not None and first > last:
             raise ValidationError(f"--since {first} is after --until {last}: swap them")
         start = None if first is None else validate.parse_instant(first.isoformat())
@@ -53,12 +53,3 @@ class ExportRows(StoreParts):
         if not hasattr(self, "_secret_cache"):
             self._secret_cache = self.backend.pseudonym_secret()
         return self._secret_cache
-
-
-def _day(value: str | date, option: str) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValidationError(f"{option} {value!r} is not a date: use YYYY-MM-DD") from None

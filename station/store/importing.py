@@ -1,4 +1,4 @@
-"""Turning a capture into a stored test: read it whole, analyse it, build the record.
+"""Turning a capture into a stored test: read it once, analyse it, build the record.
 
 Part of :class:`~station.store.Store`; :mod:`station.store.live` commits
 recorded tests through the same path.
@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from calibration.certificate import Certificate
-from firmware_bridge.capture import Capture, CaptureError, load_capture
+from firmware_bridge.capture import Capture, CaptureError, load_capture_bytes
 from firmware_bridge.errors import InputError
+from firmware_bridge.recording import read_file_bytes
 from station.analysis import AnalysisSettings
 from station.store import processing, validate
 from station.store.certificates import as_certificate
@@ -66,9 +67,7 @@ class Importing(StoreParts):
             when,
             protocol,
             blob,
-            capture,
             analysed,
-            chosen,
             "import",
             source=f"import:{Path(path).name}",
             rig_serial=analysed.rig_serial,
@@ -106,9 +105,7 @@ def analysed_test(
     when: str,
     protocol: str,
     blob: bytes,
-    capture: Capture,
     analysed: processing.Analysed,
-    certificate: Certificate,
     reason: str,
     **origin: Any,
 ) -> NewTest:
@@ -119,14 +116,14 @@ def analysed_test(
         recorded_at=when,
         protocol=protocol,
         recording=blob,
-        recording_kind=capture.kind,
+        recording_kind=analysed.capture.kind,
         result=processing.new_result(analysed.result, reason),
         reps=processing.new_reps(analysed.metrics, {}),
         sample_rate_hz=analysed.sample_rate_hz,
         duration_s=analysed.duration_s,
         body_mass_kg=analysed.result.body_mass_kg,
         lever_arm_m=analysed.result.lever_arm_m,
-        certificate=certificate.to_dict(),
+        certificate=analysed.certificate.to_dict(),
         **origin,
     )
 
@@ -142,16 +139,15 @@ def capture_started(capture: Capture) -> str | None:
 
 
 def read_stable(path: Path, rate_hz: float | None) -> tuple[bytes, Capture]:
-    """Read a capture's bytes and decode it, refusing a file that changed meanwhile."""
+    """Read a capture's bytes once and decode them, refusing a file that changed meanwhile."""
     try:
         before = path.stat()
     except FileNotFoundError:
         raise CaptureError(f"{path}: no such file") from None
     except OSError as exc:
         raise CaptureError(f"cannot read {path}: {exc.strerror or exc}") from None
-    capture = load_capture(path, rate_hz)
+    blob = read_file_bytes(path, CaptureError)
     try:
-        blob = path.read_bytes()
         after = path.stat()
     except OSError as exc:
         raise CaptureError(f"cannot read {path}: {exc.strerror or exc}") from None
@@ -161,4 +157,4 @@ def read_stable(path: Path, rate_hz: float | None) -> tuple[bytes, Capture]:
         raise CaptureError(
             f"{path} changed while it was being imported: try again once it is complete"
         )
-    return blob, capture
+    return blob, load_capture_bytes(blob, str(path), rate_hz)
