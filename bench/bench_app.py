@@ -57,9 +57,9 @@ from firmware_bridge.virtual_rig import (  # noqa: E402
     forget_device,
     register_device,
 )
-from station.app import acquisition as acq  # noqa: E402
-from station.app import test_run as tr  # noqa: E402
-from station.app.app import application, build_window  # noqa: E402
+from station.app.live import test_run as tr  # noqa: E402
+from station.app.rig import acquisition as acq  # noqa: E402
+from station.app.shell.app import application, build_window  # noqa: E402
 
 RATE_HZ = 2000.0
 LATENCY_TARGET_MS = 35.0

@@ -25,9 +25,9 @@ from firmware_bridge.virtual_rig import (  # noqa: E402
     VirtualRig,
     register_device,  # noqa: E402
 )
-from station.app import acquisition as acq  # noqa: E402
-from station.app.app import application, build_window  # noqa: E402
-from station.app.report_pdf import write_test_report  # noqa: E402
+from station.app.reports.report_pdf import write_test_report  # noqa: E402
+from station.app.rig import acquisition as acq  # noqa: E402
+from station.app.shell.app import application, build_window  # noqa: E402
 from tests.app.test_part2_support import populate  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -120,7 +120,7 @@ def main() -> None:
     window.grab().save(str(HERE / "replay.png"))
 
     pdf = folder / "report.pdf"
-    from station.app import preferences
+    from station.app.settings import preferences
 
     test_id = made.tests[made.ada.id][-1]
     context.store.exclude_rep(test_id, 2, "heel lifted off the pad")

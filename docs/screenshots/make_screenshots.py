@@ -17,9 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 
 from firmware_bridge.virtual_rig import Athlete, NordicModel, VirtualRig  # noqa: E402
-from station.app import acquisition as acq  # noqa: E402
-from station.app import test_run as tr  # noqa: E402
-from station.app.app import application, build_window  # noqa: E402
+from station.app.live import test_run as tr  # noqa: E402
+from station.app.rig import acquisition as acq  # noqa: E402
+from station.app.shell.app import application, build_window  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SIZE = (1600, 1000)

@@ -62,6 +62,6 @@ def simulate_instead() -> int:
 def run(args: argparse.Namespace) -> int:
     if not has_display():
         return simulate_instead()
-    from station.app.app import run as run_app
+    from station.app.shell.app import run as run_app
 
     return run_app(getattr(args, "data_dir", None))

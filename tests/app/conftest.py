@@ -77,7 +77,7 @@ def make_window(
     qtbot: Any, data_dir: Path, settings_path: Path, messages: MessageLog
 ) -> Iterator[Callable[..., Any]]:
     """Build main windows like the app does (closed and shut down at the end)."""
-    from station.app.app import build_window
+    from station.app.shell.app import build_window
 
     windows: list[Any] = []
 

@@ -13,12 +13,12 @@ from PySide6.QtWidgets import QDialog, QMessageBox
 
 from firmware_bridge.recording import RecordingWriter
 from firmware_bridge.virtual_rig import Athlete, NordicModel, VirtualRig
-from station.app import preferences
-from station.app import settings as keys
-from station.app.athlete_dialog import AthleteDialog
-from station.app.main_window import DEFAULT_SIZE
-from station.app.preferences import Preferences
-from station.app.recovery import offer_recovery
+from station.app.athletes.athlete_dialog import AthleteDialog
+from station.app.live.recovery import offer_recovery
+from station.app.settings import preferences
+from station.app.settings.preferences import Preferences
+from station.app.shell import settings as keys
+from station.app.shell.main_window import DEFAULT_SIZE
 
 pytestmark = pytest.mark.gui
 
@@ -137,7 +137,7 @@ def test_last_results_at_a_glance(qtbot: Any, window: Any, tmp_path: Path) -> No
 def test_no_rig_offers_the_virtual_rig(
     qtbot: Any, window: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import station.app.connect_view as connect_view
+    import station.app.rig.connect_view as connect_view
 
     monkeypatch.setattr(connect_view, "serial_ports", lambda: [])
     screen = window.screens["connect"]
@@ -150,7 +150,7 @@ def test_no_rig_offers_the_virtual_rig(
     assert not screen.connect_button.isEnabled()
 
     # A built-in UART is listed, but it is not taken for a rig.
-    from station.app.ports import PortChoice
+    from station.app.rig.ports import PortChoice
 
     builtin = PortChoice("/dev/ttyS0", "/dev/ttyS0", "serial", usb=False)
     monkeypatch.setattr(connect_view, "serial_ports", lambda: [builtin])
@@ -163,8 +163,8 @@ def test_no_rig_offers_the_virtual_rig(
 def test_window_state_and_last_port_are_remembered(
     qtbot: Any, make_window: Any, settings_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import station.app.connect_view as connect_view
-    from station.app.ports import PortChoice
+    import station.app.rig.connect_view as connect_view
+    from station.app.rig.ports import PortChoice
 
     first = make_window()
     athlete = first.context.store.add_athlete("Gus Remembered")

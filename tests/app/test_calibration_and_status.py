@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from firmware_bridge.virtual_rig import VirtualRig
-from station.app import acquisition as acq
-from station.app import calibration_choice as cc
-from station.app.ports import describe_source, kind_of, replay_url, virtual_url
+from station.app.calibration import calibration_choice as cc
+from station.app.rig import acquisition as acq
+from station.app.rig.ports import describe_source, kind_of, replay_url, virtual_url
 from station.store import open_store
 from tests.app.conftest import wait_for
 
@@ -71,7 +71,7 @@ def test_ports_and_urls() -> None:
 
 
 def test_gui_command_opens_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
-    import station.app.app as app_module
+    import station.app.shell.app as app_module
     from station.cli import build_parser
     from station.cli import gui as gui_command
 

@@ -12,9 +12,9 @@ import pytest
 import serial
 from PySide6.QtCore import Qt
 
-from station.app import acquisition as acq
-from station.app import test_run as tr
-from station.app.dialogs import install_excepthook
+from station.app.live import test_run as tr
+from station.app.rig import acquisition as acq
+from station.app.shell.dialogs import install_excepthook
 from station.store import StoreError
 from tests.app.conftest import FAST_ATHLETE, spin, wait_for
 

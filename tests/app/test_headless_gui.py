@@ -55,7 +55,7 @@ def test_no_display_serves_the_virtual_rig_instead(
     def no_app(*_a: Any) -> int:
         raise AssertionError("the desktop app must not start without a display")
 
-    monkeypatch.setattr("station.app.app.run", no_app)
+    monkeypatch.setattr("station.app.shell.app.run", no_app)
     link = tmp_path / "rig"
     given = patch_simulate(monkeypatch, link, 0.3)
 
@@ -128,7 +128,7 @@ def test_with_a_display_the_desktop_app_starts(
     monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.setenv("DISPLAY", ":0")
     started: list[Any] = []
-    monkeypatch.setattr("station.app.app.run", lambda data_dir: started.append(data_dir) or 0)
+    monkeypatch.setattr("station.app.shell.app.run", lambda data_dir: started.append(data_dir) or 0)
     monkeypatch.setattr(simulate, "run", lambda _a: pytest.fail("no fallback with a display"))
     assert cli_main(["gui", "--data-dir", str(tmp_path)]) == 0
     assert started == [str(tmp_path)]

@@ -12,16 +12,16 @@ from PySide6.QtWidgets import QDialog
 
 from firmware_bridge.virtual_rig import NordicModel, VirtualRig, register_device
 from station import paths
-from station.app import acquisition as acq
-from station.app import calibration_choice as cc
-from station.app import preferences
-from station.app.app import build_window, start_folders
-from station.app.athlete_dialog import AthleteDialog
-from station.app.athletes_view import RecentTest
-from station.app.preferences import Preferences
-from station.app.settings import AppSettings
-from station.app.units import STANDARD_GRAVITY
-from station.app.widgets import format_number
+from station.app.athletes.athlete_dialog import AthleteDialog
+from station.app.athletes.athletes_view import RecentTest
+from station.app.calibration import calibration_choice as cc
+from station.app.rig import acquisition as acq
+from station.app.settings import preferences
+from station.app.settings.preferences import Preferences
+from station.app.shell.app import build_window, start_folders
+from station.app.shell.settings import AppSettings
+from station.app.shell.units import STANDARD_GRAVITY
+from station.app.shell.widgets import format_number
 from station.store import open_store
 from tests.app.conftest import FAST_ATHLETE, spin, wait_for
 from tests.app.test_part2_support import import_session

@@ -10,7 +10,7 @@ import pytest
 from firmware_bridge.decoder import StreamDecoder
 from firmware_bridge.messages import SampleBlock
 from firmware_bridge.virtual_rig import Athlete, NordicModel, VirtualRig
-from station.app.live_session import LiveSession, NotStill
+from station.app.live.live_session import LiveSession, NotStill
 
 GAINS = (0.001, 0.002)
 ZEROS = (1000.0, -500.0)

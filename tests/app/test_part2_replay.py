@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from firmware_bridge.capture import load_capture
-from station.app.replay_transport import ControlledReplay
+from station.app.replay.replay_transport import ControlledReplay
 from station.cli import main as cli_main
 from tests.app.conftest import spin, wait_for
 from tests.app.test_part2_support import capture, write_recording

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from station.app.preferences import Preferences
-from station.app.report_pdf import (
+from station.app.reports.report_pdf import (
     history_report_document,
     report_document_for_test,
     write_history_report,
     write_test_report,
 )
+from station.app.settings.preferences import Preferences
 from station.store import open_store
 from tests.app.test_part2_support import populated_copy
 
@@ -125,7 +125,7 @@ def test_report_from_the_history_screen(
     screen.select_tests([made.tests[made.ada.id][1]])
     target = tmp_path / "picked.pdf"
     monkeypatch.setattr(
-        "station.app.history_view.QFileDialog.getSaveFileName",
+        "station.app.history.history_view.QFileDialog.getSaveFileName",
         lambda *a, **k: (str(target), "PDF (*.pdf)"),
     )
     screen.ask_test_report()

@@ -10,10 +10,10 @@ import pytest
 from PySide6.QtWidgets import QLabel
 
 from station.analysis import AnalysisSettings
-from station.app import preferences
-from station.app.preferences import Preferences
-from station.app.settings import AppSettings
-from station.app.units import format_force, format_value, from_newtons, to_newtons
+from station.app.settings import preferences
+from station.app.settings.preferences import Preferences
+from station.app.shell.settings import AppSettings
+from station.app.shell.units import format_force, format_value, from_newtons, to_newtons
 from tests.app.conftest import wait_for
 from tests.app.test_part2_support import populate, write_recording
 

@@ -113,10 +113,10 @@ def populate(store: Any, folder: Path) -> Populated:
 
 def make_context(data_dir: Path, settings_path: Path) -> Any:
     """An AppContext as the app builds it (store, settings, acquisition), without a window."""
-    from station.app.acquisition import Acquisition
-    from station.app.app import application
-    from station.app.context import AppContext
-    from station.app.settings import AppSettings
+    from station.app.rig.acquisition import Acquisition
+    from station.app.shell.app import application
+    from station.app.shell.context import AppContext
+    from station.app.shell.settings import AppSettings
     from station.store import open_store
 
     application()

@@ -9,10 +9,11 @@ import pytest
 from firmware_bridge.decoder import decode_bytes
 from firmware_bridge.errors import InputError
 from firmware_bridge.virtual_rig import Athlete, NordicModel, VirtualRig, register_device
-from station.app import acquisition as acq
-from station.app import preferences, rig_faults
-from station.app.preferences import Preferences
-from station.app.tester_tools import MENU_NAME, FaultsMenu, connected_rig
+from station.app.rig import acquisition as acq
+from station.app.rig import rig_faults
+from station.app.rig.tester_tools import MENU_NAME, FaultsMenu, connected_rig
+from station.app.settings import preferences
+from station.app.settings.preferences import Preferences
 from tests.app.conftest import wait_for
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from station.app.plot_buffer import PlotBuffer
+from station.app.live.plot_buffer import PlotBuffer
 
 
 def _block(first: int, n: int) -> np.ndarray:

@@ -11,9 +11,9 @@ from PySide6.QtCore import Qt
 
 from firmware_bridge.recording import RecordingWriter
 from firmware_bridge.virtual_rig import Athlete, NordicModel, VirtualRig
-from station.app import acquisition as acq
-from station.app import test_run as tr
-from station.app.results_table import dig, display_value
+from station.app.live import test_run as tr
+from station.app.results.results_table import dig, display_value
+from station.app.rig import acquisition as acq
 from station.cli import main as cli_main
 from tests.app.conftest import wait_for
 

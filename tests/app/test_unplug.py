@@ -12,8 +12,8 @@ from PySide6.QtCore import Qt
 from firmware_bridge.capture import decode_stream
 from firmware_bridge.recording import parse_recording
 from firmware_bridge.virtual_rig import get_device
-from station.app import acquisition as acq
-from station.app import test_run as tr
+from station.app.live import test_run as tr
+from station.app.rig import acquisition as acq
 from tests.app.conftest import spin, wait_for
 
 pytestmark = pytest.mark.gui

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from station.app import acquisition as acq
-from station.app import test_run as tr
-from station.app.results_table import dig, display_value
+from station.app.live import test_run as tr
+from station.app.results.results_table import dig, display_value
+from station.app.rig import acquisition as acq
 from station.cli import main as cli_main
 from tests.app.conftest import FAST_ATHLETE, spin, wait_for
 
@@ -98,7 +98,7 @@ def test_test_an_athlete_live_and_exclude_a_rep(
     # Exclude rep 2 with a reason: everything is recomputed without it.
     results.select_rep(2)
     assert results.exclude_button.isEnabled()
-    import station.app.dialogs as dialogs
+    import station.app.shell.dialogs as dialogs
 
     original = dialogs.ask_reason
     dialogs.ask_reason = lambda *a, **k: "athlete slipped"

@@ -1,0 +1,761 @@
+"""Calibration: the known-mass procedure step by step, its fit and verdict, and quick checks.
+
+The wizard drives :class:`calibration.procedure.Procedure` (through
+:class:`~station.app.calibration.calibration_session.Session`) with the rig's readings
+from the app's one connection: the acquisition's sample blocks arrive from
+the link's reader thread, so the GUI never reads the port.  It says which
+mass to hang next, shows the live reading and whether it is steady, then
+the fitted line with its residuals and each figure with pass or fail.  A
+saved certificate goes into the store (and a JSON file in the data folder)
+and is used for the rig from then on.  A quick verification (empty hook,
+then one known mass) is kept in the store beside its certificate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from calibration.acceptance import FIGURES
+from calibration.certificate import save_certificate
+from calibration.procedure import Phase
+from calibration.settle import SettleConfig
+from firmware_bridge.errors import InputError
+from station.app.calibration import calibration_choice
+from station.app.calibration.calibration_plots import FitPlots, ReadingPlot
+from station.app.calibration.calibration_session import CalibrationResult, Session
+from station.app.calibration.certificate_status import certificate_warning, validity_text
+from station.app.rig import acquisition as acq
+from station.app.settings import preferences
+from station.app.shell import dialogs, theme
+from station.app.shell.context import AppContext
+from station.app.shell.screen import Screen, register_screen
+from station.app.shell.units import force_unit, format_force
+from station.app.shell.widgets import Banner, screen_title
+
+SETUP, RUNNING, RESULT, VERIFIED = range(4)
+FIGURE_LABELS = {
+    "nonlinearity_pct": ("Non-linearity", "%"),
+    "hysteresis_pct": ("Hysteresis", "%"),
+    "repeatability_pct": ("Repeatability", "%"),
+    "residual_max_n": ("Largest residual", "N"),
+}
+LEVEL_STYLE = {
+    "good": (theme.GOOD, "✓"),
+    "wait": (theme.NEUTRAL, "…"),
+    "problem": (theme.DANGER, "⚠"),
+}
+CERTIFICATES_FOLDER = "certificates"
+
+
+def _panel(title: str) -> tuple[QFrame, QVBoxLayout]:
+    frame = QFrame()
+    frame.setFrameShape(QFrame.Shape.StyledPanel)
+    box = QVBoxLayout(frame)
+    label = QLabel(title)
+    label.setFont(theme.font(14, bold=True))
+    box.addWidget(label)
+    return frame, box
+
+
+@register_screen(order=70)
+class CalibrationScreen(Screen):
+    """Calibrate the connected rig with known masses, or verify it with one."""
+
+    key = "calibration"
+    title = "Calibration"
+
+    def __init__(self, context: AppContext, settle_config: SettleConfig | None = None) -> None:
+        super().__init__(context)
+        self.acquisition = context.acquisition
+        self.store = context.store
+        self.settle_config = settle_config  # tests use a shorter settle window
+        self.session: Session | None = None
+        self.result: CalibrationResult | None = None
+        self.record: dict[str, Any] | None = None
+        self.saved_path: Path | None = None
+        self.prefs = preferences.load(context.settings)
+        self._build()
+        self.acquisition.samples_arrived.connect(self._on_samples)
+        self.acquisition.state_changed.connect(lambda _s: self._show_rig())
+        self.acquisition.calibration_changed.connect(lambda _c: self._show_rig())
+        self._show_rig()
+
+    # -- layout -----------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.rig_label = QLabel("")
+        self.rig_label.setFont(theme.font(13))
+        self.rig_label.setWordWrap(True)
+        self.banner = Banner()
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self._setup_page())
+        self.pages.addWidget(self._running_page())
+        self.pages.addWidget(self._result_page())
+        self.pages.addWidget(self._verified_page())
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        header = QHBoxLayout()
+        header.addWidget(screen_title("Calibration"))
+        header.addSpacing(24)
+        header.addWidget(self.rig_label, 1)
+        layout.addLayout(header)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.pages, 1)
+        shortcut = QShortcut(QKeySequence(Qt.Key.Key_Space), self)
+        shortcut.activated.connect(self.primary_action)
+
+    def _setup_page(self) -> QWidget:
+        page = QWidget()
+        grid = QGridLayout(page)
+        frame, box = _panel("Calibrate with known masses")
+        form = QFormLayout()
+        self.masses = QLineEdit("0, 10, 20, 30, 40")
+        self.masses.setToolTip("Weigh the plates first: the fit is only as true as the masses.")
+        self.channels = QComboBox()
+        self.channels.addItem("both hooks (left, then right)", "left,right")
+        self.channels.addItem("left hook only", "left")
+        self.channels.addItem("right hook only", "right")
+        self.descending = QCheckBox("descending too (for hysteresis)")
+        self.descending.setChecked(True)
+        self.repeat = QCheckBox("repeat the series (for repeatability)")
+        self.operator = QLineEdit(self.context.operator)
+        form.addRow("Masses (kg)", self.masses)
+        form.addRow("Hooks", self.channels)
+        form.addRow("", self.descending)
+        form.addRow("", self.repeat)
+        form.addRow("Operator", self.operator)
+        box.addLayout(form)
+        note = QLabel(
+            "Each step says which mass to hang. Hang it, let it stop swinging, then press "
+            "Measure (or Space): the reading is taken once it is steady for about a second. "
+            "A one-hook calibration keeps the other hook from the certificate in use."
+        )
+        note.setWordWrap(True)
+        note.setObjectName("caption")
+        box.addWidget(note)
+        self.start_button = QPushButton("Start calibration")
+        self.start_button.setObjectName("primary")
+        self.start_button.clicked.connect(self.start_calibration)
+        box.addWidget(self.start_button, 0, Qt.AlignmentFlag.AlignRight)
+        box.addStretch(1)
+
+        vframe, vbox = _panel("Quick verification")
+        vform = QFormLayout()
+        self.verify_channel = QComboBox()
+        self.verify_channel.addItem("left hook", "left")
+        self.verify_channel.addItem("right hook", "right")
+        self.verify_mass = QDoubleSpinBox()
+        self.verify_mass.setRange(0.5, 200.0)
+        self.verify_mass.setValue(20.0)
+        self.verify_mass.setSuffix(" kg")
+        self.verify_limit = QDoubleSpinBox()
+        self.verify_limit.setRange(0.1, 10.0)
+        self.verify_limit.setValue(1.0)
+        self.verify_limit.setSuffix(" %")
+        vform.addRow("Hook", self.verify_channel)
+        vform.addRow("Known mass", self.verify_mass)
+        vform.addRow("Pass if within", self.verify_limit)
+        vbox.addLayout(vform)
+        vnote = QLabel(
+            "One known mass, quick enough for every clinic day. Empty the hook, measure; hang "
+            "the mass, measure. The certificate's force is compared with mass × 9.80665 and "
+            "the result kept with the certificate."
+        )
+        vnote.setWordWrap(True)
+        vnote.setObjectName("caption")
+        vbox.addWidget(vnote)
+        self.verify_button = QPushButton("Start verification")
+        self.verify_button.clicked.connect(self.start_verification)
+        vbox.addWidget(self.verify_button, 0, Qt.AlignmentFlag.AlignRight)
+        vbox.addStretch(1)
+
+        cframe, cbox = _panel("Certificates stored for this rig")
+        self.certificates = QListWidget()
+        self.certificates.setFont(theme.font(11))
+        cbox.addWidget(self.certificates)
+        self.use_button = QPushButton("Use the selected certificate")
+        self.use_button.clicked.connect(self.use_selected_certificate)
+        cbox.addWidget(self.use_button, 0, Qt.AlignmentFlag.AlignRight)
+
+        grid.addWidget(frame, 0, 0)
+        grid.addWidget(vframe, 0, 1)
+        grid.addWidget(cframe, 1, 0, 1, 2)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
+        grid.setRowStretch(0, 3)
+        grid.setRowStretch(1, 2)
+        return page
+
+    def _running_page(self) -> QWidget:
+        page = QWidget()
+        self.step_label = QLabel("")
+        self.step_label.setFont(theme.font(13, bold=True))
+        self.instruction = QLabel("")
+        self.instruction.setFont(theme.font(24, bold=True))
+        self.instruction.setWordWrap(True)
+        self.reading = QLabel("")
+        self.reading.setFont(theme.font(16))
+        self.stability = QLabel("")
+        self.stability.setFont(theme.font(16, bold=True))
+        self.stability.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.stability.setMinimumWidth(260)
+        self.reading_plot = ReadingPlot()
+        self.reading_plot.setMinimumHeight(220)
+        self.measure_button = QPushButton("Measure")
+        self.measure_button.setToolTip("The load is set and still: take the reading (Space)")
+        self.measure_button.setObjectName("primary")
+        self.accept_button = QPushButton("Accept anyway")
+        self.retry_button = QPushButton("Retry")
+        self.skip_button = QPushButton("Skip step")
+        self.abort_button = QPushButton("Abort")
+        self.measure_button.clicked.connect(lambda: self.act("accept"))
+        self.accept_button.clicked.connect(lambda: self.act("accept"))
+        self.retry_button.clicked.connect(lambda: self.act("retry"))
+        self.skip_button.clicked.connect(lambda: self.act("skip"))
+        self.abort_button.clicked.connect(lambda: self.act("abort"))
+        self.log = QListWidget()
+        self.log.setFont(theme.font(11))
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.measure_button)
+        buttons.addWidget(self.accept_button)
+        buttons.addWidget(self.retry_button)
+        buttons.addWidget(self.skip_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.abort_button)
+        reading_row = QHBoxLayout()
+        reading_row.addWidget(self.reading, 1)
+        reading_row.addWidget(self.stability)
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.step_label)
+        layout.addWidget(self.instruction)
+        layout.addLayout(reading_row)
+        layout.addWidget(self.reading_plot, 2)
+        layout.addLayout(buttons)
+        caption = QLabel("What happened")
+        caption.setFont(theme.font(12, bold=True))
+        layout.addWidget(caption)
+        layout.addWidget(self.log, 1)
+        return page
+
+    def _result_page(self) -> QWidget:
+        page = QWidget()
+        self.verdict = QLabel("")
+        self.verdict.setFont(theme.font(18, bold=True))
+        self.verdict.setWordWrap(True)
+        self.fit_plots = FitPlots()
+        self.figures = QTableWidget(0, 4)
+        self.figures.verticalHeader().hide()
+        self.figures.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.figures.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.figures.verticalHeader().setDefaultSectionSize(28)
+        self.validity = QLabel("")
+        self.validity.setFont(theme.font(12))
+        self.save_button = QPushButton("Save and use this certificate")
+        self.save_button.setObjectName("primary")
+        self.save_button.clicked.connect(self.save_and_use)
+        self.export_button = QPushButton("Save a copy to a file…")
+        self.export_button.clicked.connect(self.ask_export_certificate)
+        self.discard_button = QPushButton("Discard")
+        self.discard_button.clicked.connect(self.back_to_setup)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.validity, 1)
+        buttons.addWidget(self.discard_button)
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(self.save_button)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.figures, 1)
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.verdict)
+        layout.addWidget(self.fit_plots, 3)
+        layout.addLayout(bottom, 2)
+        layout.addLayout(buttons)
+        return page
+
+    def _verified_page(self) -> QWidget:
+        page = QWidget()
+        self.verified_text = QLabel("")
+        self.verified_text.setFont(theme.font(18, bold=True))
+        self.verified_text.setWordWrap(True)
+        self.verified_detail = QLabel("")
+        self.verified_detail.setFont(theme.font(13))
+        self.verified_detail.setWordWrap(True)
+        done = QPushButton("Done")
+        done.setObjectName("primary")
+        done.clicked.connect(self.back_to_setup)
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.verified_text)
+        layout.addWidget(self.verified_detail)
+        layout.addStretch(1)
+        layout.addWidget(done, 0, Qt.AlignmentFlag.AlignRight)
+        return page
+
+    # -- the rig ----------------------------------------------------------------------------
+    def activated(self) -> None:
+        self.prefs = preferences.load(self.context.settings)
+        self._show_rig()
+
+    def _show_rig(self) -> None:
+        a = self.acquisition
+        if not a.is_connected or a.is_replay:
+            self.rig_label.setText(
+                "No rig connected: connect the rig (or the virtual rig) on the "
+                "Connect screen first. A recording cannot be calibrated."
+            )
+        else:
+            rate = a.sample_rate_hz()
+            self.rig_label.setText(
+                f"Rig {a.serial_number or '(no serial)'}, {rate or 0:g} Hz · "
+                + (a.calibration.short_text if a.calibration is not None else "no calibration")
+            )
+        self._certificate_banner()
+        self._list_certificates()
+        ready = a.is_connected and not a.is_replay and self.session is None
+        self.start_button.setEnabled(ready)
+        self.verify_button.setEnabled(ready)
+
+    def _certificate_banner(self) -> None:
+        choice = self.acquisition.calibration
+        if (
+            choice is None
+            or not self.acquisition.is_connected
+            or self.pages.currentIndex() != SETUP
+        ):
+            self.banner.clear_message()
+            return
+        warning = certificate_warning(choice.certificate, self.acquisition.serial_number)
+        if warning:
+            self.banner.show_message(warning, "error" if choice.uncalibrated else "warning")
+        else:
+            self.banner.clear_message()
+
+    def _list_certificates(self) -> None:
+        self.certificates.clear()
+        serial = self.acquisition.serial_number
+        if not serial:
+            return
+        try:
+            records = self.store.list_certificates(serial)
+        except Exception as exc:  # noqa: BLE001
+            self.certificates.addItem(f"cannot list certificates: {exc}")
+            return
+        in_use = (
+            self.acquisition.calibration.certificate_id if self.acquisition.calibration else None
+        )
+        for record in sorted(records, key=lambda r: r.created or "", reverse=True):
+            if record.data.get(calibration_choice.UNCALIBRATED_KEY):
+                continue
+            passed = (record.data.get("acceptance") or {}).get("passed")
+            verdict = {True: "passed", False: "FAILED", None: "acceptance not stated"}[passed]
+            mark = "  ← in use" if record.id == in_use else ""
+            text = (
+                f"#{record.id}  made {(record.created or '?')[:10]}, valid until "
+                f"{record.valid_until or '?'}, {verdict}{mark}"
+            )
+            self.certificates.addItem(text)
+            self.certificates.item(self.certificates.count() - 1).setData(
+                Qt.ItemDataRole.UserRole, record.id
+            )
+        if not self.certificates.count():
+            self.certificates.addItem("none yet for this rig")
+
+    def use_selected_certificate(self) -> None:
+        item = self.certificates.currentItem()
+        record_id = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        if record_id is None:
+            return
+        self._use_stored(int(record_id))
+
+    def _use_stored(self, record_id: int) -> None:
+        record = self.store.get_certificate(record_id)
+        choice = calibration_choice.from_dict(record.data, "store", self.acquisition.serial_number)
+        choice = calibration_choice.CalibrationChoice(
+            choice.certificate, "store", choice.findings, record.id
+        )
+        self.acquisition.set_calibration(choice)
+        self.context.show_status(f"Using calibration certificate #{record.id}", 5000)
+        self._show_rig()
+
+    # -- running ----------------------------------------------------------------------------
+    def _can_start(self) -> bool:
+        a = self.acquisition
+        run = self.context.test_run
+        if run is not None and run.active:
+            dialogs.show_warning(self, "Calibration", "A test is being recorded: end it first.")
+            return False
+        if not a.is_connected or a.is_replay or not a.sample_rate_hz():
+            dialogs.show_warning(
+                self, "Calibration", "Connect the rig on the Connect screen first."
+            )
+            return False
+        if a.state != acq.STREAMING:
+            a.start_preview()
+        return True
+
+    def _config(self) -> SettleConfig | None:
+        if self.settle_config is not None:
+            return self.settle_config
+        info = self.acquisition.info
+        bits = getattr(info, "adc_bits", 24) if info is not None else 24
+        return SettleConfig().for_adc_bits(bits if 2 <= bits <= 32 else 24)
+
+    def start_calibration(self) -> None:
+        if not self._can_start():
+            return
+        try:
+            self.session = Session.calibration(
+                self.masses.text(),
+                self.channels.currentData(),
+                float(self.acquisition.sample_rate_hz() or 0),
+                self.acquisition.serial_number,
+                descending=self.descending.isChecked(),
+                repeat=self.repeat.isChecked(),
+                config=self._config(),
+            )
+        except InputError as exc:
+            dialogs.show_error(self, "Calibration", str(exc))
+            return
+        self._begin()
+
+    def start_verification(self) -> None:
+        if not self._can_start():
+            return
+        choice = self.acquisition.calibration
+        if choice is None or choice.uncalibrated:
+            dialogs.show_warning(
+                self, "Verification", "There is no certificate to verify: calibrate the rig first."
+            )
+            return
+        try:
+            self.session = Session.verification(
+                self.verify_channel.currentData(),
+                self.verify_mass.value(),
+                float(self.acquisition.sample_rate_hz() or 0),
+                self.acquisition.serial_number,
+                limit_pct=self.verify_limit.value(),
+                config=self._config(),
+            )
+        except InputError as exc:
+            dialogs.show_error(self, "Verification", str(exc))
+            return
+        self._begin()
+
+    def _begin(self) -> None:
+        self.log.clear()
+        self.banner.clear_message()
+        self.pages.setCurrentIndex(RUNNING)
+        self._show_rig()
+        self._update_running()
+
+    def _on_samples(self, batch: Any) -> None:
+        session = self.session
+        if session is None or session.finished:
+            return
+        self._log(session.feed(batch.blocks))
+        self._update_running()
+        if session.finished:
+            self._finish()
+
+    def act(self, action: str) -> None:
+        """An operator's button: accept (measure / accept anyway), retry, skip or abort."""
+        session = self.session
+        if session is None:
+            return
+        self._log(session.act(action))
+        self._update_running()
+        if session.finished:
+            self._finish()
+
+    def primary_action(self) -> None:
+        """Space: measure when waiting, retry after a problem."""
+        if self.session is None or self.pages.currentIndex() != RUNNING:
+            return
+        phase = self.session.procedure.phase
+        if phase is Phase.WAITING:
+            self.act("accept")
+        elif phase is Phase.PROBLEM:
+            self.act("retry")
+
+    def _log(self, events: list[Any]) -> None:
+        for event in events:
+            mark = {"settled": "✓", "accepted_unsettled": "•", "skipped": "→", "done": "✓"}.get(
+                event.kind, "⚠" if event.kind not in ("retry", "load_detected") else "…"
+            )
+            self.log.addItem(f"{mark} {event.message}")
+            self.log.scrollToBottom()
+
+    def _update_running(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        proc = session.procedure
+        done, total = proc.progress
+        step = proc.step
+        what = "Calibration" if session.kind == "calibrate" else "Verification"
+        self.step_label.setText(
+            f"{what} · step {min(done + 1, total)} of {total}"
+            + (f" · {step.channel} hook, {step.label.split(', ', 1)[1]}" if step else "")
+        )
+        self.instruction.setText(proc.instruction)
+        self.reading.setText(session.reading_text(self.prefs.display_unit))
+        word, level = session.stability()
+        colour, mark = LEVEL_STYLE[level]
+        self.stability.setText(f"{mark} {word}")
+        self.stability.setStyleSheet(
+            f"background: {colour}; color: white; border-radius: 6px; padding: 6px 12px;"
+        )
+        self.reading_plot.show_recent(session.recent, step.channel if step else None)
+        phase = proc.phase
+        self.measure_button.setEnabled(phase is Phase.WAITING)
+        self.accept_button.setEnabled(phase is Phase.PROBLEM)
+        self.retry_button.setEnabled(phase in (Phase.SETTLING, Phase.PROBLEM))
+        self.skip_button.setEnabled(not proc.finished)
+        self.abort_button.setEnabled(not proc.finished)
+
+    # -- results -----------------------------------------------------------------------------
+    def _finish(self) -> None:
+        session = self.session
+        assert session is not None
+        if session.aborted:
+            points = len(session.procedure.points)
+            self.session = None
+            self.pages.setCurrentIndex(SETUP)
+            self._show_rig()
+            self.banner.show_message(
+                f"Aborted: nothing was saved ({points} readings taken were dropped).", "info"
+            )
+            return
+        if session.kind == "verify":
+            self._finish_verification(session)
+        else:
+            self._finish_calibration(session)
+        self.session = None
+        self._show_rig()
+
+    def _base_certificate(self, session: Session) -> Any:
+        choice = self.acquisition.calibration
+        if len(session.channels) == 2 or choice is None or choice.uncalibrated:
+            return None
+        return choice.certificate
+
+    def _finish_calibration(self, session: Session) -> None:
+        try:
+            self.result = session.calibration_result(
+                operator=self.operator.text().strip(),
+                valid_days=self.prefs.certificate_valid_days,
+                base=self._base_certificate(session),
+            )
+        except InputError as exc:
+            self.pages.setCurrentIndex(SETUP)
+            dialogs.show_error(self, "Calibration", f"No certificate: {exc}")
+            return
+        self.saved_path = None
+        self._show_result(self.result)
+        self.pages.setCurrentIndex(RESULT)
+
+    def _show_result(self, result: CalibrationResult) -> None:
+        unit = self.prefs.display_unit
+        failures = [
+            f"{name} hook: {', '.join(FIGURE_LABELS[f.figure][0].lower() for f in a.failures)}"
+            for name, a in result.acceptance.items()
+            if not a.passed
+        ]
+        if result.passed:
+            self.verdict.setText("✓ PASS: every figure is within its limit.")
+            self.verdict.setStyleSheet(f"color: {theme.GOOD};")
+        else:
+            self.verdict.setText(
+                "⚠ FAIL (" + "; ".join(failures) + "): check the masses and the "
+                "rig. A failed certificate can be kept, marked as failed."
+            )
+            self.verdict.setStyleSheet(f"color: {theme.DANGER};")
+        self.fit_plots.show_fits(result.fits, unit)
+        channels = list(result.fits)
+        self.figures.setColumnCount(2 + len(channels))
+        self.figures.setHorizontalHeaderLabels(
+            ["Figure", *[f"{c.capitalize()} hook" for c in channels], "Limit"]
+        )
+        rows: list[list[tuple[str, str | None]]] = [
+            [
+                ("Gain", None),
+                *[(f"{result.fits[c].gain_n_per_count:.6g} N/count", None) for c in channels],
+                ("", None),
+            ],
+            [
+                ("Zero (offset)", None),
+                *[(f"{result.fits[c].offset_counts:.0f} counts", None) for c in channels],
+                ("", None),
+            ],
+            [
+                ("Calibrated up to", None),
+                *[(format_force(result.fits[c].max_force_n, unit), None) for c in channels],
+                ("", None),
+            ],
+        ]
+        for key in FIGURES:
+            label, figure_unit = FIGURE_LABELS[key]
+            cells: list[tuple[str, str | None]] = [(label, None)]
+            limit_text = ""
+            for c in channels:
+                figure = next((r for r in result.acceptance[c].results if r.figure == key), None)
+                if figure is not None and figure.limit is not None:
+                    limit_text = f"≤ {figure.limit:g} {figure_unit}"
+                if figure is None or figure.value is None:
+                    cells.append(("not measured", None))
+                    continue
+                verdict = {True: "pass", False: "FAIL"}.get(figure.passed, "")
+                cells.append((f"{figure.value:.3f} {figure_unit}  {verdict}".rstrip(), verdict))
+            cells.append((limit_text or "no limit", None))
+            rows.append(cells)
+        self.figures.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, (text, verdict) in enumerate(row):
+                cell = QTableWidgetItem(text)
+                cell.setFont(theme.font(12, bold=c == 0 or verdict == "FAIL"))
+                if verdict == "FAIL":
+                    cell.setForeground(QBrush(QColor(theme.DANGER)))
+                elif verdict == "pass":
+                    cell.setForeground(QBrush(QColor(theme.GOOD)))
+                self.figures.setItem(r, c, cell)
+        self.validity.setText(
+            f"Rig {result.certificate.device_serial or '?'} · "
+            f"{validity_text(result.certificate)} · "
+            f"forces in {force_unit(unit).name}"
+        )
+        self.save_button.setText(
+            "Save and use this certificate"
+            if result.passed
+            else "Keep it anyway (marked as failed)"
+        )
+
+    def certificates_folder(self) -> Path:
+        return Path(self.context.data_dir) / CERTIFICATES_FOLDER
+
+    def save_and_use(self) -> int | None:
+        """Store the certificate, write its JSON file, and use it for this rig from now on."""
+        result = self.result
+        if result is None:
+            return None
+        if not result.passed and not dialogs.ask_yes_no(
+            self,
+            "Calibration failed",
+            "This calibration failed its acceptance limits. Keep it anyway? Tests measured with "
+            "it will carry a warning.",
+        ):
+            return None
+        cert = result.certificate
+        try:
+            record = self.store.add_certificate(cert)
+            folder = self.certificates_folder()
+            folder.mkdir(parents=True, exist_ok=True)
+            created = (cert.created or dt.datetime.now(dt.UTC)).strftime("%Y%m%d-%H%M%S")
+            path = folder / f"{cert.device_serial or 'rig'}-{created}.json"
+            save_certificate(cert, path)
+        except (InputError, OSError) as exc:
+            dialogs.show_error(self, "Calibration", f"The certificate was not saved: {exc}")
+            return None
+        self.saved_path = path
+        self._use_stored(record.id)
+        self.context.show_status(f"Certificate #{record.id} saved ({path}) and in use", 8000)
+        self.result = None
+        self.pages.setCurrentIndex(SETUP)
+        self._show_rig()
+        return record.id
+
+    def ask_export_certificate(self) -> None:
+        if self.result is None:
+            return
+        cert = self.result.certificate
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Save the certificate",
+            str(Path.home() / f"{cert.device_serial or 'rig'}.json"),
+            "Certificate (*.json)",
+        )
+        if path:
+            try:
+                save_certificate(cert, path)
+            except OSError as exc:
+                dialogs.show_error(self, "Calibration", f"Not saved: {exc}")
+
+    def _finish_verification(self, session: Session) -> None:
+        choice = self.acquisition.calibration
+        assert choice is not None
+        operator = self.operator.text().strip()
+        record = session.verification_record(choice.certificate, operator)
+        if record is None:
+            self.pages.setCurrentIndex(SETUP)
+            self.banner.show_message(
+                "Verification not finished: it needs both readings.", "warning"
+            )
+            return
+        try:
+            stored = self.store.add_certificate(choice.certificate)
+            self.store.add_verification(
+                record,
+                certificate_id=stored.id,
+                device_serial=session.device_serial,
+                passed=record["passed"],
+                operator=operator or None,
+            )
+            kept = f"Kept with certificate #{stored.id}."
+        except (InputError, OSError) as exc:
+            kept = f"NOT kept in the database: {exc}"
+        self.record = record
+        unit = self.prefs.display_unit
+        verdict = "✓ PASS" if record["passed"] else "⚠ FAIL"
+        self.verified_text.setText(
+            f"{verdict}: {record['channel']} hook, {record['mass_kg']:g} kg measured "
+            f"{format_force(record['measured_force_n'], unit, 2)} against "
+            f"{format_force(record['applied_force_n'], unit, 2)} applied"
+        )
+        self.verified_text.setStyleSheet(
+            f"color: {theme.GOOD if record['passed'] else theme.DANGER};"
+        )
+        lines = [
+            f"Error {format_force(record['error_n'], unit, 2, signed=True)} "
+            f"({record['error_pct']:+.2f} %, limit {record['limit_pct']:g} %).",
+            kept,
+        ]
+        if record.get("accepted_unsettled"):
+            lines.append("A reading was accepted before it was steady.")
+        lines += [f"Warning: {flag['message']}" for flag in record.get("flags", [])]
+        if not record["passed"]:
+            lines.append("Recalibrate the rig before testing athletes.")
+        self.verified_detail.setText("\n".join(lines))
+        self.pages.setCurrentIndex(VERIFIED)
+
+    def back_to_setup(self) -> None:
+        self.result = None
+        self.pages.setCurrentIndex(SETUP)
+        self._show_rig()
+
+    def can_leave(self) -> bool:
+        if self.session is not None and not self.session.finished:
+            dialogs.show_warning(self, "Calibration", "Finish or abort the calibration first.")
+            return False
+        return True

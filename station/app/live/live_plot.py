@@ -1,0 +1,159 @@
+"""The live force plot: left and right traces of the last few seconds.
+
+It draws from a :class:`~station.app.live.plot_buffer.PlotBuffer` when new samples
+arrive, never per sample: one ``setData`` per trace per frame, on views of the
+buffer, with pyqtgraph clipping to the visible range and peak-preserving
+downsampling to the pixel width.  The axes are set by hand and move in steps
+(the time axis pages forward a second at a time, the force axis snaps to
+50 N), because re-laying out the axes and grid is the dearest part of a
+frame: most frames only redraw the two traces.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QPaintEvent
+from PySide6.QtWidgets import QWidget
+
+from station.app.live.plot_buffer import PlotBuffer
+from station.app.shell import theme
+from station.app.shell.units import force_unit
+
+MIN_Y_SPAN_N = 100.0  # a quiet trace still shows a sensible scale
+Y_HEADROOM = 1.1
+FORCE_STEP_N = 50.0
+FLOOR_STEP_N = 10.0  # below zero only noise and a bad tare show: a finer step
+TIME_STEP_S = 1.0
+SHRINK_AFTER_FRAMES = 180  # about three seconds of frames
+DOWNSAMPLE_FACTOR = 1.0  # samples per pixel kept by the automatic downsampling
+
+
+def set_force_axis(item: pg.PlotItem, unit: str, label: str = "Force", **style: Any) -> None:
+    """Label a plot's left axis in the display unit; the data stay in newtons.
+
+    The axis scales its tick labels (pyqtgraph picks round ticks in the shown unit),
+    so curves, reference lines and axis ranges are all still set in N.
+    """
+    chosen = force_unit(unit)
+    axis = item.getAxis("left")
+    axis.setScale(1.0 / chosen.newtons)
+    item.setLabel("left", label, units=chosen.symbol, **style)
+
+
+def leg_name(leg: str, unit: str) -> str:
+    """A legend entry: "Left leg (kgf)"."""
+    return f"{leg.capitalize()} leg ({force_unit(unit).symbol})"
+
+
+class LivePlot(pg.PlotWidget):
+    """Force against time for both legs; call :meth:`refresh` once per frame."""
+
+    def __init__(self, window_s: float = 10.0, parent: QWidget | None = None) -> None:
+        super().__init__(parent=parent)
+        self.window_s = window_s
+        item = self.getPlotItem()
+        item.setMenuEnabled(False)
+        item.showGrid(x=True, y=True, alpha=0.25)
+        self.unit = "N"
+        self.label_style = {"font-size": "13pt"}
+        label_style = self.label_style
+        item.setLabel("left", "Force", units="N", **label_style)
+        item.setLabel("bottom", "Time", units="s", **label_style)
+        for axis in ("left", "bottom"):
+            item.getAxis(axis).setTickFont(theme.font(11))
+            item.getAxis(axis).enableAutoSIPrefix(False)
+            # Major and minor grid lines only: the finest level adds hundreds of lines a frame.
+            item.getAxis(axis).setStyle(maxTickLevel=1)
+        self.legend = item.addLegend(offset=(10, 10), labelTextSize="13pt")
+        # About two samples per pixel after peak-preserving downsampling: peaks survive,
+        # and a frame draws a few thousand segments instead of tens of thousands.
+        curve_options = {"connect": "finite", "autoDownsampleFactor": DOWNSAMPLE_FACTOR}
+        self.left_curve = item.plot(
+            name=leg_name("left", "N"), pen=pg.mkPen(theme.LEFT_COLOUR, width=2.5), **curve_options
+        )
+        self.right_curve = item.plot(
+            name=leg_name("right", "N"),
+            pen=pg.mkPen(theme.RIGHT_COLOUR, width=2.5),
+            **curve_options,
+        )
+        for curve in (self.left_curve, self.right_curve):
+            curve.setClipToView(True)
+            curve.setDownsampling(auto=True, method="peak")
+        self.setMouseEnabled(x=False, y=False)
+        item.hideButtons()
+        item.enableAutoRange(enable=False)
+        self.frames = 0
+        self.clear_traces()
+        # What the last refresh showed (set by the owner), and a hook called after each
+        # paint: how tests and the benchmark see frames reach the screen.
+        self.shown_marker: Any = None
+        self.paint_listener: Callable[[], None] | None = None
+
+    def set_unit(self, unit: str) -> None:
+        """Label the force axis and legend in ``unit`` (the buffer stays in newtons)."""
+        item = self.getPlotItem()
+        set_force_axis(item, unit, **self.label_style)
+        for curve, leg in ((self.left_curve, "left"), (self.right_curve, "right")):
+            label = self.legend.getLabel(curve)
+            if label is not None:
+                label.setText(leg_name(leg, unit))
+        self.unit = force_unit(unit).symbol
+
+    def clear_traces(self) -> None:
+        """Empty traces and the starting axes (a new test)."""
+        self.left_curve.setData([], [])
+        self.right_curve.setData([], [])
+        self._y_top = MIN_Y_SPAN_N
+        self._y_bottom = -FLOOR_STEP_N
+        self._shrink_votes = 0
+        self._x_start = 0.0
+        self.setYRange(self._y_bottom, self._y_top, padding=0)
+        self.setXRange(0, self.window_s + TIME_STEP_S, padding=0)
+
+    def refresh(self, buffer: PlotBuffer) -> None:
+        """Show the buffer's last ``window_s`` seconds."""
+        n = int((self.window_s + TIME_STEP_S) * buffer.sample_rate_hz)
+        x, y = buffer.view(n)
+        if len(x) == 0:
+            return
+        self.left_curve.setData(x, y[0])
+        self.right_curve.setData(x, y[1])
+        end = float(x[-1])
+        # Page the time axis a whole step at a time: the newest sample stays in view with
+        # between one and two steps of room on its right.
+        start = max(
+            0.0, math.floor((end - self.window_s + TIME_STEP_S) / TIME_STEP_S) * TIME_STEP_S
+        )
+        if start != self._x_start:
+            self._x_start = start
+            self.setXRange(start, start + self.window_s + TIME_STEP_S, padding=0)
+        with np.errstate(all="ignore"):
+            finite = np.isfinite(y).any()
+            top = float(np.nanmax(y)) if finite else 0.0
+            bottom = float(np.nanmin(y)) if finite else 0.0
+        top = max(MIN_Y_SPAN_N, math.ceil(top * Y_HEADROOM / FORCE_STEP_N) * FORCE_STEP_N)
+        bottom = min(-FLOOR_STEP_N, math.floor(bottom * Y_HEADROOM / FLOOR_STEP_N) * FLOOR_STEP_N)
+        # Grow at once; shrink only when the trace has stayed well inside for a while.
+        if top > self._y_top or bottom < self._y_bottom:
+            self._y_top, self._y_bottom = max(top, self._y_top), min(bottom, self._y_bottom)
+            self._shrink_votes = 0
+            self.setYRange(self._y_bottom, self._y_top, padding=0)
+        elif top < self._y_top or bottom > self._y_bottom:
+            self._shrink_votes += 1
+            if self._shrink_votes >= SHRINK_AFTER_FRAMES:
+                self._y_top, self._y_bottom = top, bottom
+                self._shrink_votes = 0
+                self.setYRange(self._y_bottom, self._y_top, padding=0)
+        else:
+            self._shrink_votes = 0
+        self.frames += 1
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
+        super().paintEvent(event)
+        if self.paint_listener is not None:
+            self.paint_listener()

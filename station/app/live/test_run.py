@@ -1,0 +1,216 @@
+"""One test from Start to a stored result: the store's begin_test → RecordingWriter path.
+
+Why a separate object: the order matters and every step can fail.
+
+1. ``store.begin_test`` registers the test and names its in-progress file;
+   the recording is created there before the rig is asked to stream, so a
+   crash at any later moment leaves a file the store recovers on next start.
+2. The acquisition attaches the writer and restarts the stream; every byte
+   from the rig is written (and flushed every 0.5 s) from the reader thread.
+3. On Stop the writer is detached and closed, then ``store.finish_test``
+   analyses the whole recording with the clinic's analysis settings (read
+   from the Settings screen's preferences at Start) and commits it, on a
+   worker thread.
+
+A failure to save keeps the in-progress recording and the pending test, so
+:meth:`retry_save` (or crash recovery) can still commit it: nothing recorded
+is dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from firmware_bridge.recording import RecordingWriter
+from station.analysis import AnalysisSettings
+from station.app.rig.acquisition import Acquisition
+from station.app.shell.tasks import TaskRunner
+
+IDLE = "idle"
+STARTING = "starting"
+RUNNING = "running"
+STOPPING = "stopping"
+SAVING = "saving"
+SAVE_FAILED = "save_failed"
+
+
+class TestRun(QObject):
+    """Start, stop and save one test at a time."""
+
+    __test__ = False  # not a pytest class
+
+    state_changed = Signal(str)
+    started = Signal()
+    saved = Signal(object)  # the stored TestRecord
+    failed = Signal(str)  # one line for a dialog
+
+    def __init__(
+        self,
+        store: Any,
+        acquisition: Acquisition,
+        operator: str = "",
+        analysis_settings: Callable[[], AnalysisSettings] | None = None,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.acquisition = acquisition
+        self.operator = operator or None
+        # The clinic's analysis rules (the Settings screen), read at each Start: the test is
+        # analysed and stored with them.  None: the analysis defaults.
+        self.analysis_settings = analysis_settings
+        self.settings: AnalysisSettings | None = None
+        self.tasks = TaskRunner("station-store", self)
+        self.state = IDLE
+        self.pending: Any = None
+        self.writer: RecordingWriter | None = None
+        self.athlete: Any = None
+        self.notes = ""
+
+    @property
+    def active(self) -> bool:
+        """A test is being recorded or saved (leaving the screen or the app would cut it)."""
+        return self.state in (STARTING, RUNNING, STOPPING, SAVING)
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.state_changed.emit(state)
+
+    # -- start -------------------------------------------------------------------
+    def start(self, athlete: Any) -> None:
+        """Begin a test for ``athlete`` on the connected rig (asynchronously)."""
+        if self.active:
+            return
+        acquisition = self.acquisition
+        choice = acquisition.calibration
+        if choice is None or not acquisition.is_connected:
+            self.failed.emit("Connect a rig before starting a test.")
+            return
+        try:
+            self.settings = None if self.analysis_settings is None else self.analysis_settings()
+        except ValueError as exc:
+            self.failed.emit(
+                f"The analysis settings cannot be used ({exc}): correct them on the Settings "
+                "screen, then start again."
+            )
+            return
+        self.athlete = athlete
+        self.notes = ""
+        self._set_state(STARTING)
+        certificate = choice.certificate.to_dict()
+        serial = acquisition.serial_number
+        info = acquisition.info
+        url = acquisition.url
+        metadata = {
+            "athlete_id": athlete.id,
+            "source": acquisition.kind,
+            "calibration_source": choice.source,
+        }
+
+        def prepare() -> tuple[Any, RecordingWriter]:
+            pending = self.store.begin_test(
+                athlete.id, certificate=certificate, rig_serial=serial, operator=self.operator
+            )
+            try:
+                writer = RecordingWriter(
+                    pending.path,
+                    port=url,
+                    info=info,
+                    calibration=certificate,
+                    metadata={**metadata, "pending_id": pending.id},
+                )
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    self.store.abort_test(pending)
+                raise
+            return pending, writer
+
+        self.tasks.submit(prepare, self._prepared, self._start_failed)
+
+    def _prepared(self, prepared: tuple[Any, RecordingWriter]) -> None:
+        self.pending, self.writer = prepared
+        self.acquisition.begin_recording(self.writer, self._recording, self._start_failed)
+
+    def _recording(self) -> None:
+        self._set_state(RUNNING)
+        self.started.emit()
+
+    def _start_failed(self, exc: BaseException) -> None:
+        writer, pending = self.writer, self.pending
+        self.writer = self.pending = None
+
+        def clean() -> None:
+            if writer is not None:
+                with contextlib.suppress(Exception):
+                    writer.close()
+            if pending is not None:
+                with contextlib.suppress(Exception):
+                    self.store.abort_test(pending)
+
+        self.tasks.submit(clean)
+        self._set_state(IDLE)
+        self.failed.emit(f"The test could not start: {exc}")
+
+    # -- stop and save --------------------------------------------------------------
+    def stop(self) -> None:
+        """Stop recording, then analyse and store the test (asynchronously)."""
+        if self.state != RUNNING:
+            return
+        self._set_state(STOPPING)
+        self.acquisition.end_recording(self._stopped)
+
+    def _stopped(self, writer: RecordingWriter | None) -> None:
+        writer = writer or self.writer
+        self.writer = writer
+        self._save()
+
+    def _save(self) -> None:
+        self._set_state(SAVING)
+        writer, pending = self.writer, self.pending
+        notes = self.notes or None
+        settings = self.settings
+
+        def commit() -> Any:
+            if writer is not None and not writer.closed:
+                writer.close()
+            return self.store.finish_test(pending, notes=notes, settings=settings)
+
+        self.tasks.submit(commit, self._committed, self._save_failed)
+
+    def _committed(self, test: Any) -> None:
+        self.pending = None
+        self.writer = None
+        self._set_state(IDLE)
+        self.saved.emit(test)
+
+    def _save_failed(self, exc: BaseException) -> None:
+        self._set_state(SAVE_FAILED)
+        where = getattr(self.pending, "path", None)
+        self.failed.emit(
+            f"The test could not be saved: {exc}. The recording is kept"
+            + (f" ({where})" if where else "")
+            + "; try saving again, or it will be offered for recovery at the next start."
+        )
+
+    def retry_save(self) -> None:
+        if self.state == SAVE_FAILED and self.pending is not None:
+            self._save()
+
+    def abandon(self) -> None:
+        """Give up a failed save: the recording stays for crash recovery."""
+        if self.state == SAVE_FAILED:
+            self.pending = self.writer = None
+            self._set_state(IDLE)
+
+    def shutdown(self) -> None:
+        """The app closes: a test still running is stopped and its file closed (recoverable)."""
+        writer = self.writer
+        if writer is not None and not writer.closed:
+            with contextlib.suppress(Exception):
+                self.acquisition.close()
+                writer.close()
+        self.tasks.shutdown(wait=True)

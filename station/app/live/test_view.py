@@ -1,0 +1,530 @@
+"""The live test screen: tare, start, stop; live traces, big numbers, reps as they end.
+
+Data path per frame (~60 per second): the acquisition drains the Link's queue
+and emits one batch; this screen feeds it to the :class:`LiveSession`
+(NumPy per block, no per-sample Python) and redraws the plot from the bounded
+buffer at once, so a sample reaches the screen within one timer period of its
+arrival.  The big numbers change at a readable pace (~8 per second).
+
+Keyboard: Space starts or stops the test, T tares.  Buttons take no focus so
+Space always means start/stop on this screen.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from station.analysis import AnalysisSettings, LiveRep
+from station.app.live import test_run as tr
+from station.app.live.live_plot import LivePlot
+from station.app.live.live_session import LiveSession, NotStill
+from station.app.live.test_run import TestRun
+from station.app.rig import acquisition as acq
+from station.app.rig.acquisition import BlockBatch
+from station.app.settings.preferences import Preferences
+from station.app.shell import dialogs, theme
+from station.app.shell import settings as keys
+from station.app.shell.context import AppContext
+from station.app.shell.screen import Screen, register_screen
+from station.app.shell.units import force_unit, format_value, from_newtons
+from station.app.shell.widgets import BandLabel, Banner, BigNumber, format_number, screen_title
+
+NUMBERS_INTERVAL_MS = 120
+DEFAULT_PLOT_SECONDS = 12.0
+
+
+@register_screen(order=30)
+class TestScreen(Screen):
+    """Live test: connect first, then Tare, Start, Stop."""
+
+    key = "test"
+    title = "Test"
+
+    def __init__(self, context: AppContext) -> None:
+        super().__init__(context)
+        self.acquisition = context.acquisition
+        if context.test_run is None:
+            context.test_run = TestRun(
+                context.store, self.acquisition, context.operator, context.analysis_settings
+            )
+        self.run = context.test_run
+        self.session: LiveSession | None = None
+        # The clinic's display unit and analysis rules (Settings); forces stay in N until shown.
+        self.unit = "N"
+        self.analysis: AnalysisSettings | None = None
+        self.plot_seconds = context.settings.get_float(keys.KEY_PLOT_SECONDS, DEFAULT_PLOT_SECONDS)
+        # Paint instrumentation (read by tests and bench/bench_app.py).
+        self.frames_drawn = 0
+        self.last_batch_arrival = 0.0
+        self._build()
+        self._connect_signals()
+        self.apply_preferences()
+        self._numbers_timer = QTimer(self)
+        self._numbers_timer.setInterval(NUMBERS_INTERVAL_MS)
+        self._numbers_timer.timeout.connect(self._update_numbers)
+        self._numbers_timer.start()
+        self._update_controls()
+
+    # -- layout --------------------------------------------------------------------
+    def _build(self) -> None:
+        self.athlete_label = QLabel("No athlete chosen")
+        self.athlete_label.setFont(theme.font(20, bold=True))
+        self.source_label = QLabel("")
+        self.source_label.setObjectName("caption")
+        self.banner = Banner()
+        self.calibration_banner = Banner()
+
+        self.tare_button = QPushButton("Tare  (T)")
+        self.start_button = QPushButton("Start  (Space)")
+        self.start_button.setObjectName("primary")
+        self.tare_button.setObjectName("primary")
+        self.tare_button.setStyleSheet("background: #5F6368;")
+        for button in (self.tare_button, self.start_button):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.setMinimumHeight(52)
+        self.retry_button = QPushButton("Try saving again")
+        self.retry_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.retry_button.hide()
+        self.elapsed_label = QLabel("0:00")
+        self.elapsed_label.setFont(theme.font(24, bold=True))
+        self.elapsed_label.setToolTip("Test time (minutes:seconds)")
+        self.state_label = QLabel("")
+        self.state_label.setFont(theme.font(14, bold=True))
+
+        controls = QHBoxLayout()
+        controls.addWidget(self.tare_button)
+        controls.addWidget(self.start_button)
+        controls.addWidget(self.retry_button)
+        controls.addSpacing(16)
+        controls.addWidget(self.state_label)
+        controls.addStretch(1)
+        controls.addWidget(QLabel("Time"))
+        controls.addWidget(self.elapsed_label)
+
+        self.plot = LivePlot(self.plot_seconds)
+        self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.plot.paint_listener = self._painted
+
+        self.left_now = BigNumber("Left now", "N", theme.LEFT_COLOUR)
+        self.left_peak = BigNumber("Left peak", "N", theme.LEFT_COLOUR)
+        self.right_now = BigNumber("Right now", "N", theme.RIGHT_COLOUR)
+        self.right_peak = BigNumber("Right peak", "N", theme.RIGHT_COLOUR)
+        self.rep_counter = BigNumber("Reps", "", "#1F1F1F")
+        self.imbalance_label = BandLabel(point_size=16)
+        self.imbalance_label.setToolTip(
+            "Imbalance of the last rep = 100 × (stronger − weaker) ÷ stronger.\n"
+            "Bands: < 10 % green, 10–15 % amber, ≥ 15 % red (Bourne et al. 2015, AJSM)."
+        )
+
+        imbalance_box = QFrame()
+        imbalance_box.setFrameShape(QFrame.Shape.StyledPanel)
+        imbalance_layout = QVBoxLayout(imbalance_box)
+        imbalance_layout.setContentsMargins(8, 6, 8, 6)
+        imbalance_caption = QLabel("Last rep imbalance")
+        imbalance_caption.setFont(theme.font(13, bold=True))
+        imbalance_layout.addWidget(imbalance_caption)
+        imbalance_layout.addWidget(self.imbalance_label, 1)
+
+        numbers = QGridLayout()
+        numbers.addWidget(self.left_now, 0, 0)
+        numbers.addWidget(self.right_now, 0, 1)
+        numbers.addWidget(self.left_peak, 1, 0)
+        numbers.addWidget(self.right_peak, 1, 1)
+        numbers.addWidget(self.rep_counter, 2, 0)
+        numbers.addWidget(imbalance_box, 2, 1)
+
+        self.reps_table = QTableWidget(0, 4)
+        self._set_reps_headers()
+        self.reps_table.verticalHeader().hide()
+        self.reps_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.reps_table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.reps_table.setFont(theme.font(13))
+        self.reps_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # "Rep" needs little room: the force columns get it, so "Right peak (kgf)" fits.
+        self.reps_table.horizontalHeader().setSectionResizeMode(
+            0, QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.reps_table.verticalHeader().setDefaultSectionSize(34)
+        reps_caption = QLabel("Reps so far (live estimate; the saved result is recomputed)")
+        reps_caption.setObjectName("caption")
+        reps_caption.setWordWrap(True)
+
+        side = QVBoxLayout()
+        side.addLayout(numbers)
+        side.addWidget(reps_caption)
+        side.addWidget(self.reps_table, 1)
+        side_widget = QWidget()
+        side_widget.setLayout(side)
+        side_widget.setFixedWidth(460)
+
+        middle = QHBoxLayout()
+        middle.addWidget(self.plot, 1)
+        middle.addWidget(side_widget)
+
+        header = QHBoxLayout()
+        title = screen_title("Test")
+        header.addWidget(title)
+        header.addSpacing(24)
+        header.addWidget(self.athlete_label)
+        header.addStretch(1)
+        header.addWidget(self.source_label)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.addLayout(header)
+        layout.addWidget(self.calibration_banner)
+        layout.addWidget(self.banner)
+        layout.addLayout(controls)
+        layout.addLayout(middle, 1)
+
+        self.start_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Space), self)
+        self.start_shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.start_shortcut.activated.connect(self.toggle_test)
+        self.tare_shortcut = QShortcut(QKeySequence(Qt.Key.Key_T), self)
+        self.tare_shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.tare_shortcut.activated.connect(self.tare)
+
+    def _connect_signals(self) -> None:
+        a = self.acquisition
+        a.samples_arrived.connect(self._on_samples)
+        a.state_changed.connect(self._on_state)
+        a.info_changed.connect(lambda _info: self._reset_session())
+        a.calibration_changed.connect(self._on_calibration)
+        a.error.connect(self._on_link_error)
+        a.source_finished.connect(self._on_source_finished)
+        a.stream_restarted.connect(self._on_stream_restarted)
+        self.tare_button.clicked.connect(self.tare)
+        self.start_button.clicked.connect(self.toggle_test)
+        self.retry_button.clicked.connect(self.run.retry_save)
+        self.run.state_changed.connect(lambda _s: self._update_controls())
+        self.run.started.connect(self._on_test_started)
+        self.run.saved.connect(self._on_saved)
+        self.run.failed.connect(self._on_failed)
+        self.context.athlete_changed.connect(self._on_athlete)
+        self.context.preferences_changed.connect(self.apply_preferences)
+
+    # -- screen life -----------------------------------------------------------------
+    def activated(self) -> None:
+        self.apply_preferences()
+        self._on_athlete(self.context.athlete)
+        if self.session is not None:
+            self.plot.refresh(self.session.buffer)  # samples that came while hidden
+        self._update_controls()
+        self.setFocus()
+
+    def can_leave(self) -> bool:
+        if self.run.active:
+            self.context.show_status(
+                "A test is running: stop it (Space) before leaving this screen"
+            )
+            return False
+        return True
+
+    def shutdown(self) -> None:
+        self._numbers_timer.stop()
+
+    # -- preferences ---------------------------------------------------------------------
+    def apply_preferences(self, prefs: Preferences | None = None) -> None:
+        """Show forces in the display unit; new live sessions use the analysis rules.
+
+        A session already counting keeps its rules while a test runs; when idle it is
+        rebuilt with the new ones (keeping its zero), so the live reps are found as the
+        stored result will find them.
+        """
+        prefs = prefs if isinstance(prefs, Preferences) else self.context.preferences()
+        try:
+            analysis: AnalysisSettings | None = prefs.analysis_settings()
+        except ValueError:
+            analysis = None  # refused at Start with the reason (TestRun)
+        unit = force_unit(prefs.display_unit)
+        if unit.symbol != self.unit:
+            self.unit = unit.symbol
+            for number in (self.left_now, self.right_now, self.left_peak, self.right_peak):
+                number.set_unit(unit.symbol, unit.decimals)
+            self.plot.set_unit(unit.symbol)
+            self._set_reps_headers()
+            self._refill_reps()
+            self._update_numbers()
+        if analysis != self.analysis:
+            self.analysis = analysis
+            session = self.session
+            if session is not None and not self.run.active:
+                zeros, tared = session.zeros, session.tared
+                self.session = None
+                self._reset_session(zeros)
+                if self.session is not None:
+                    self.session.tared = tared
+
+    def _set_reps_headers(self) -> None:
+        self.reps_table.setHorizontalHeaderLabels(
+            ["Rep", f"Left peak ({self.unit})", f"Right peak ({self.unit})", "Imbalance (%)"]
+        )
+
+    def _refill_reps(self) -> None:
+        self.reps_table.setRowCount(0)
+        if self.session is not None:
+            for rep in self.session.reps:
+                self._add_rep(rep)
+
+    # -- actions -----------------------------------------------------------------------
+    def toggle_test(self) -> None:
+        """Space: start when ready, stop when running."""
+        if self.run.state == tr.RUNNING:
+            self.run.stop()
+        elif self.run.state == tr.IDLE:
+            self.start_test()
+
+    def start_test(self) -> None:
+        athlete = self.context.athlete
+        if athlete is None:
+            dialogs.show_warning(
+                self, "Choose an athlete", "Choose the athlete to test first (Athletes screen)."
+            )
+            self.context.navigate.emit("athletes")
+            return
+        if not self.acquisition.is_connected:
+            dialogs.show_warning(self, "No rig", "Connect a rig (or the virtual rig) first.")
+            self.context.navigate.emit("connect")
+            return
+        self.banner.clear_message()
+        self.run.start(athlete)
+
+    def tare(self) -> None:
+        """T: zero both legs on the last second (the athlete must be still, not pulling)."""
+        if self.session is None or self.session.samples == 0:
+            self.context.show_status("Nothing to tare yet: wait for live force")
+            return
+        if self.run.state != tr.IDLE:
+            self.context.show_status("Tare before starting the test (the test keeps its zero)")
+            return
+        try:
+            zeros = self.session.tare()
+        except NotStill as exc:
+            self.context.show_status(f"Not tared: {exc}", 8000)
+            self.banner.show_message(f"Not tared: {exc}.", "warning")
+            QTimer.singleShot(6000, self._clear_warning_banner)
+            return
+        if zeros is not None:
+            self.context.show_status("Tared: both legs read zero now", 3000)
+            self.plot.refresh(self.session.buffer)
+            self._update_numbers()
+
+    # -- data --------------------------------------------------------------------------
+    def _reset_session(self, zeros: tuple[float, float] | None = None) -> None:
+        """A new rate or rig: fresh live state with the calibration in use (``zeros``: keep
+        a tare already taken)."""
+        rate = self.acquisition.sample_rate_hz()
+        choice = self.acquisition.calibration
+        if not rate or choice is None:
+            self.session = None
+            return
+        old = self.session
+        if old is not None and old.rate_hz == rate and old.gains == choice.gains():
+            return
+        self.session = LiveSession(
+            rate,
+            choice.gains(),
+            zeros if zeros is not None else choice.zeros(),
+            self.plot_seconds,
+            settings=self.analysis,
+        )
+        self.plot.clear_traces()
+        self.reps_table.setRowCount(0)
+
+    def _on_calibration(self, _choice: Any) -> None:
+        self.session = None
+        self._reset_session()
+        self._show_calibration()
+
+    def _on_samples(self, batch: BlockBatch) -> None:
+        if self.session is None:
+            self._reset_session()
+            if self.session is None:
+                return
+        completed = self.session.feed(batch.blocks)
+        self.last_batch_arrival = batch.arrived
+        self.plot.shown_marker = (self.session.segments, self.session.last_device_index)
+        if self.isVisible():
+            self.plot.refresh(self.session.buffer)
+        for rep in completed:
+            self._add_rep(rep)
+
+    def _painted(self) -> None:
+        self.frames_drawn += 1
+
+    def _add_rep(self, rep: LiveRep) -> None:
+        row = self.reps_table.rowCount()
+        self.reps_table.insertRow(row)
+        pct = rep.imbalance.pct
+        values = [
+            str(rep.number),
+            format_value(rep.left_peak_n, self.unit),
+            format_value(rep.right_peak_n, self.unit),
+            format_number(pct, 1),
+        ]
+        colours = [None, theme.LEFT_COLOUR, theme.RIGHT_COLOUR, theme.imbalance_band(pct).colour]
+        for column, (text, colour) in enumerate(zip(values, colours, strict=True)):
+            item = QTableWidgetItem(text)
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if colour:
+                item.setForeground(QBrush(QColor(colour)))
+            self.reps_table.setItem(row, column, item)
+        self.reps_table.scrollToBottom()
+        self.imbalance_label.set_imbalance(pct, rep.imbalance.stronger)
+        self.rep_counter.set_value(rep.number)
+
+    def _update_numbers(self) -> None:
+        session = self.session
+        if session is None:
+            for widget in (self.left_now, self.right_now, self.left_peak, self.right_peak):
+                widget.set_value(None)
+            return
+        unit = self.unit
+        self.left_now.set_value(from_newtons(session.current_n[0], unit))
+        self.right_now.set_value(from_newtons(session.current_n[1], unit))
+        self.left_peak.set_value(from_newtons(session.peak_n[0], unit))
+        self.right_peak.set_value(from_newtons(session.peak_n[1], unit))
+        self.rep_counter.set_value(session.rep_count)
+        if self.run.state == tr.RUNNING:
+            seconds = int(session.elapsed_s)
+            self.elapsed_label.setText(f"{seconds // 60}:{seconds % 60:02d}")
+
+    # -- test life -----------------------------------------------------------------------
+    def _on_stream_restarted(self) -> None:
+        """The test's stream starts at sample 0: time, reps and peaks start afresh."""
+        if self.session is not None:
+            self.session.begin_test()
+        self.plot.clear_traces()
+        self.reps_table.setRowCount(0)
+        self.imbalance_label.set_imbalance(None)
+        self.elapsed_label.setText("0:00")
+
+    def _on_test_started(self) -> None:
+        self.test_started_at = time.monotonic()
+        self.context.show_status("Recording: the athlete may start", 3000)
+
+    def _on_saved(self, test: Any) -> None:
+        self.retry_button.hide()
+        self.context.current_test_id = int(test.id)
+        self.context.test_saved.emit(int(test.id))
+        self.context.show_status(
+            f"Test saved for {getattr(self.context.athlete, 'name', '')}", 5000
+        )
+        self.context.navigate.emit("results")
+
+    def _on_failed(self, message: str) -> None:
+        self.retry_button.setVisible(self.run.state == tr.SAVE_FAILED)
+        self.banner.show_message(message, "error")
+        dialogs.show_error(self, "Test", message)
+
+    def _on_source_finished(self) -> None:
+        if self.run.state == tr.RUNNING:
+            self.context.show_status("The recording has played to its end: saving the test", 5000)
+            self.run.stop()
+
+    def _on_state(self, state: str) -> None:
+        if state == acq.RECONNECTING:
+            kept = " The test goes on: its recording is kept." if self.run.active else ""
+            self.banner.show_message(
+                f"The rig is unplugged or not answering: reconnecting…{kept}", "error"
+            )
+        elif state in (acq.STREAMING, acq.CONNECTED, acq.READY):
+            lost_shown = self.banner.isVisible() and getattr(self.banner, "level", "") == "error"
+            if lost_shown and self.run.state != tr.SAVE_FAILED:
+                self.banner.show_message("The rig is back.", "info")
+                QTimer.singleShot(4000, self._clear_info_banner)
+        elif state == acq.LOST:
+            self.banner.show_message(
+                "The rig was lost. Reconnect it on the Connect screen.", "error"
+            )
+            if self.run.state == tr.RUNNING:
+                self.run.stop()
+        self._update_controls()
+
+    def _clear_warning_banner(self) -> None:
+        if getattr(self.banner, "level", "") == "warning":
+            self.banner.clear_message()
+
+    def _clear_info_banner(self) -> None:
+        if getattr(self.banner, "level", "") == "info":
+            self.banner.clear_message()
+
+    def _on_link_error(self, kind: str, message: str) -> None:
+        if kind in ("recording", "foreign_rig", "internal") or (
+            kind == "command" and self.run.active
+        ):
+            self.banner.show_message(message, "error")
+        self.context.show_status(message, 8000)
+
+    def _on_athlete(self, athlete: Any) -> None:
+        if athlete is None:
+            self.athlete_label.setText("No athlete chosen")
+            return
+        details = [p for p in (athlete.team, athlete.sport) if p]
+        self.athlete_label.setText(athlete.name + (f"  ({', '.join(details)})" if details else ""))
+
+    def _show_calibration(self) -> None:
+        choice = self.acquisition.calibration
+        if choice is None:
+            self.calibration_banner.clear_message()
+        elif choice.uncalibrated:
+            self.calibration_banner.show_message(
+                "UNCALIBRATED: no certificate for this rig, forces use a nominal gain and are not "
+                "true newtons. Calibrate the rig or import its certificate.",
+                "error",
+            )
+        elif choice.findings:
+            self.calibration_banner.show_message(
+                "Calibration warning: " + "; ".join(f.message for f in choice.findings), "warning"
+            )
+        else:
+            self.calibration_banner.clear_message()
+
+    def _update_controls(self) -> None:
+        state = self.run.state
+        connected = self.acquisition.is_connected
+        replay = self.acquisition.is_replay
+        running = state == tr.RUNNING
+        self.start_button.setText("Stop  (Space)" if running else "Start  (Space)")
+        self.start_button.setObjectName("danger" if running else "primary")
+        self.start_button.style().unpolish(self.start_button)
+        self.start_button.style().polish(self.start_button)
+        self.start_button.setEnabled(connected and state in (tr.IDLE, tr.RUNNING))
+        self.tare_button.setEnabled(connected and not replay and state == tr.IDLE)
+        self.retry_button.setVisible(state == tr.SAVE_FAILED)
+        self.state_label.setText(
+            {
+                tr.IDLE: "Ready: tare, then start" if connected else "Connect a rig to begin",
+                tr.STARTING: "Starting…",
+                tr.RUNNING: "● Recording",
+                tr.STOPPING: "Stopping…",
+                tr.SAVING: "Analysing and saving…",
+                tr.SAVE_FAILED: "Not saved",
+            }.get(state, state)
+        )
+        self.state_label.setStyleSheet(f"color: {theme.DANGER};" if running else "")
+        if replay:
+            self.source_label.setText("Replaying a recording (press Start to play it)")
+        elif self.acquisition.url:
+            self.source_label.setText(
+                f"Rig: {self.acquisition.serial_number or self.acquisition.url}"
+            )
+        else:
+            self.source_label.setText("")

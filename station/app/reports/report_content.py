@@ -1,0 +1,551 @@
+"""What a report says: the data gathered from the store and the HTML written from it.
+
+Kept apart from the painting (:mod:`station.app.reports.pdf_writer`) and the plots
+(:mod:`station.app.reports.plot_images`), so the words and numbers of a report can
+be checked directly.  Forces are shown in the display unit; reference lines
+come with their sources and always with the reminder that they are lines for
+groups, never a diagnosis.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from station.analysis import FLAG_DESCRIPTIONS, ReferenceLine
+from station.app.calibration.certificate_status import (
+    as_certificate,
+    certificate_warning,
+    validity_text,
+)
+from station.app.history.history_data import (
+    TrendPoint,
+    dated_injuries,
+    last_change,
+    parse_instant,
+    trend_points,
+)
+from station.app.settings.preferences import Preferences
+from station.app.shell.units import force_unit, format_force, format_value
+from station.app.shell.widgets import format_number
+from station.app.team.team_data import short_source
+
+DISCLAIMER = (
+    "Reference lines are published cut-offs for groups of athletes, shown with their "
+    "sources; they are never a diagnosis."
+)
+CSS = """
+h1 { font-size: 17pt; margin-bottom: 2px; }
+h2 { font-size: 12.5pt; margin-top: 14px; margin-bottom: 4px; color: #0B57D0; }
+p.sub { color: #444444; margin-top: 0px; }
+table.grid { border-collapse: collapse; }
+table.grid th { background-color: #E8EAED; font-weight: bold; padding: 3px; }
+table.grid td { padding: 3px; }
+td.key { font-weight: bold; padding-right: 10px; }
+.left { color: #0072B2; }
+.right { color: #D55E00; }
+.bad { color: #B3261E; font-weight: bold; }
+.good { color: #1B7F3B; }
+.note { color: #444444; font-size: 8.5pt; }
+"""
+
+
+def esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def when_text(instant: str) -> str:
+    """ "2026-05-10 10:00 UTC" from a stored instant."""
+    return parse_instant(instant).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything a test report shows."""
+
+    __test__ = False
+
+    athlete: Any
+    test: Any
+    metrics: dict[str, Any]
+    curves: dict[str, Any] | None
+    reps: list[Any]  # the store's Rep rows (who excluded a rep, and why)
+    certificate: Any  # CertificateRecord or None
+    unit: str
+    references: list[ReferenceLine]
+    generated_at: dt.datetime
+
+
+def gather_test(store: Any, test_id: int, preferences: Preferences) -> ReportData:
+    """Read what a test report needs from the store."""
+    test = store.get_test(test_id)
+    athlete = store.get_athlete(test.athlete_id)
+    certificate = (
+        None if test.certificate_id is None else store.get_certificate(test.certificate_id)
+    )
+    return ReportData(
+        athlete=athlete,
+        test=test,
+        metrics=dict(test.result.metrics) if test.result is not None else {},
+        curves=store.curves(test.id),
+        reps=store.reps(test.id),
+        certificate=certificate,
+        unit=force_unit(preferences.display_unit).symbol,
+        references=preferences.reference_lines(athlete.sport),
+        generated_at=dt.datetime.now(dt.UTC),
+    )
+
+
+def _kv(rows: Sequence[tuple[str, str]]) -> str:
+    cells = "".join(f"<tr><td class='key'>{esc(k)}</td><td>{v}</td></tr>" for k, v in rows)
+    return f"<table cellspacing='0' cellpadding='2'>{cells}</table>"
+
+
+def _grid(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int] = ()) -> str:
+    """A bordered table; ``widths`` (percent per column) share the page out; the first
+    column (a date or a name) never wraps."""
+
+    def width(i: int) -> str:
+        return f" width='{widths[i]}%'" if i < len(widths) else ""
+
+    head = "".join(f"<th{width(i)}>{h}</th>" for i, h in enumerate(headers))
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td{width(i)} style='white-space: nowrap'>{c}</td>"
+            if i == 0
+            else f"<td{width(i)}>{c}</td>"
+            for i, c in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return (
+        "<table class='grid' border='1' cellspacing='0' cellpadding='3' width='100%'>"
+        f"<tr>{head}</tr>{body}</table>"
+    )
+
+
+def athlete_rows(athlete: Any, test: Any | None = None) -> list[tuple[str, str]]:
+    rows = [
+        (
+            "Athlete",
+            esc(athlete.name) + (f" ({esc(athlete.external_id)})" if athlete.external_id else ""),
+        )
+    ]
+    rows.append(("Team / sport", f"{esc(athlete.team or '–')} / {esc(athlete.sport or '–')}"))
+    if athlete.date_of_birth:
+        rows.append(("Date of birth", athlete.date_of_birth.isoformat()))
+    mass = test.body_mass_kg if test is not None else athlete.body_mass_kg
+    lever = test.lever_arm_m if test is not None else athlete.lever_arm_m
+    rows.append(("Body mass", f"{mass:g} kg" if mass else "not recorded"))
+    rows.append(("Lever arm", f"{lever:g} m" if lever else "not recorded"))
+    return rows
+
+
+def certificate_rows(data: ReportData) -> list[tuple[str, str]]:
+    record = data.certificate
+    if record is None:
+        return [("Calibration", "<span class='bad'>no certificate linked to this test</span>")]
+    cert = as_certificate(record.data)
+    day = parse_instant(data.test.recorded_at).date()
+    passed = {True: "passed", False: "FAILED", None: "not stated"}[cert.passed]
+    rows = [
+        (
+            "Certificate",
+            f"#{record.id} for rig {esc(cert.device_serial or 'not stated')}, "
+            f"made {esc((record.created or '–')[:10])}",
+        ),
+        ("Validity", esc(validity_text(cert, day)) + " on the test day"),
+        ("Acceptance", passed),
+        ("Fingerprint", esc(cert.fingerprint()[:16])),
+    ]
+    warning = certificate_warning(cert, data.test.rig_serial, day)
+    if warning:
+        rows.append(("Warning", f"<span class='bad'>{esc(warning)}</span>"))
+    return rows
+
+
+def summary_table(summary: dict[str, Any], unit: str) -> str:
+    symbol = force_unit(unit).symbol
+    rows = []
+    for leg in ("left", "right"):
+        s = summary.get(leg) or {}
+        extra = []
+        if s.get("relative_max_force_n_per_kg") is not None:
+            extra.append(f"{format_number(s['relative_max_force_n_per_kg'], 2)} N/kg")
+        if s.get("max_torque_nm") is not None:
+            extra.append(f"{format_number(s['max_torque_nm'])} N·m")
+        rows.append(
+            [
+                f"<span class='{leg}'><b>{leg.capitalize()}</b></span>",
+                f"<b>{format_value(s.get('max_force_n'), unit)}</b>",
+                format_value(s.get("avg_force_n"), unit),
+                str(s.get("max_rep") or "–"),
+                ", ".join(extra) or "–",
+            ]
+        )
+    table = _grid(
+        ["Leg", f"Max ({symbol})", f"Avg ({symbol})", "Max in rep", "Relative / torque (max)"], rows
+    )
+    lines = []
+    for basis in ("max", "avg"):
+        pct = summary.get(f"imbalance_{basis}_pct")
+        side = summary.get(f"stronger_{basis}") or summary.get("stronger")
+        lines.append(
+            f"Imbalance on {basis} force: <b>{format_number(pct, 1)} %</b>"
+            + (f" ({esc(side)} stronger)" if side in ("left", "right") else "")
+        )
+    lines.append(
+        f"L:R ratio {format_number(summary.get('l_r_ratio_max'), 2)} (max), "
+        f"{format_number(summary.get('l_r_ratio_avg'), 2)} (avg)"
+    )
+    lines.append(
+        f"Reps included {summary.get('reps_included', '–')} of "
+        f"{summary.get('reps_detected', '–')} found"
+    )
+    return table + "<p>" + "<br>".join(lines) + "</p>"
+
+
+def reps_table(data: ReportData) -> str:
+    unit = data.unit
+    symbol = force_unit(unit).symbol
+    who = {r.number: r for r in data.reps}
+    rows = []
+    for rep in data.metrics.get("reps") or []:
+        left, right = rep.get("left") or {}, rep.get("right") or {}
+        notes = [str(f).replace("_", " ") for f in rep.get("flags") or [] if f != "excluded"]
+        if rep.get("excluded"):
+            stored = who.get(rep["number"])
+            by = f" by {stored.excluded_by}" if stored is not None and stored.excluded_by else ""
+            notes.insert(0, f"EXCLUDED{by}: {rep.get('exclusion_reason') or ''}")
+        rows.append(
+            [
+                str(rep["number"]),
+                format_value(left.get("peak_force_n"), unit),
+                format_value(right.get("peak_force_n"), unit),
+                format_number(rep.get("imbalance_pct"), 1),
+                esc(rep.get("stronger") or "–"),
+                f"{format_number(left.get('time_to_peak_s'), 2)} / "
+                f"{format_number(right.get('time_to_peak_s'), 2)}",
+                f"{format_number(left.get('impulse_ns'))} / "
+                f"{format_number(right.get('impulse_ns'))}",
+                esc("; ".join(notes)),
+            ]
+        )
+    if not rows:
+        return "<p>No repetitions were found in this recording.</p>"
+    return _grid(
+        [
+            "Rep",
+            f"Left peak ({symbol})",
+            f"Right peak ({symbol})",
+            "Imbalance (%)",
+            "Stronger",
+            "Time to peak L / R (s)",
+            "Impulse L / R (N·s)",
+            "Notes",
+        ],
+        rows,
+    )
+
+
+def line_text(line: ReferenceLine | dict[str, Any], unit: str) -> str:
+    """ "avg < 337 N" for a force line, "imbalance (avg) ≥ 15 %" for an imbalance line."""
+    get = line.get if isinstance(line, dict) else lambda k, d=None: getattr(line, k, d)
+    comparison = "<" if get("comparison") == "below" else "≥"
+    basis = get("compared_with", "avg")
+    if get("measure") == "force_n":
+        shown = format_force(float(get("value")), unit)
+        if force_unit(unit).symbol != "N":
+            shown += f" ({float(get('value')):g} N)"
+        return f"{basis} force {comparison} {shown}"
+    return f"imbalance ({basis}) {comparison} {float(get('value')):g} %"
+
+
+def references_html(
+    entries: Sequence[dict[str, Any]], chosen: Sequence[ReferenceLine], unit: str
+) -> str:
+    """Each chosen line: source, population, the line, the values compared and the outcome."""
+    ids = {line.id for line in chosen}
+    rows = []
+    for entry in entries:
+        if entry.get("id") not in ids:
+            continue
+        result = entry.get("result") or {}
+        if entry.get("measure") == "force_n":
+            parts = []
+            for leg in ("left", "right"):
+                r = result.get(leg) or {}
+                mark = "below the line" if r.get("crossed") else "not below"
+                css = "bad" if r.get("crossed") else "good"
+                parts.append(
+                    f"{leg} {format_force(r.get('value'), unit)}: <span class='{css}'>{mark}</span>"
+                )
+            outcome = "; ".join(parts)
+        else:
+            crossed = result.get("crossed")
+            css = "bad" if crossed else "good"
+            outcome = (
+                f"{format_number(result.get('value'), 1)} %: <span class='{css}'>"
+                f"{'at or above the line' if crossed else 'below the line'}</span>"
+            )
+        context = f", {esc(entry['context'])}" if entry.get("context") else ""
+        risk = entry.get("relative_risk")
+        rows.append(
+            [
+                esc(entry.get("source")),
+                esc(entry.get("population")) + context,
+                esc(line_text(entry, unit))
+                + (f"<br><span class='note'>relative risk {risk:g}</span>" if risk else ""),
+                outcome,
+            ]
+        )
+    if not rows:
+        return f"<p>No reference lines chosen in the settings.</p><p class='note'>{DISCLAIMER}</p>"
+    return (
+        _grid(["Source", "Population", "Line", "This test"], rows)
+        + f"<p class='note'>{DISCLAIMER}</p>"
+    )
+
+
+def flags_html(data: ReportData) -> str:
+    metrics = data.metrics
+    described = metrics.get("flag_descriptions") or {}
+    items = [
+        f"{esc(flag.replace('_', ' '))}: "
+        f"{esc(described.get(flag) or FLAG_DESCRIPTIONS.get(flag, ''))}"
+        for flag in metrics.get("flags") or []
+    ]
+    warnings = list(metrics.get("warnings") or []) + [
+        w for w in data.test.warnings if w not in (metrics.get("warnings") or [])
+    ]
+    items += [esc(w) for w in warnings]
+    if data.test.recovered:
+        items.append("this test was recovered after a crash and may end early")
+    if not items:
+        return "<p>None: the recording and the analysis raised no flags.</p>"
+    return "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
+
+
+def analysis_rows(data: ReportData) -> list[tuple[str, str]]:
+    result = data.test.result
+    settings = result.settings if result is not None else {}
+    flt = data.metrics.get("filter") or {}
+    stream = data.metrics.get("stream") or {}
+    return [
+        (
+            "Recorded",
+            when_text(data.test.recorded_at)
+            + (f" by {esc(data.test.operator)}" if data.test.operator else ""),
+        ),
+        (
+            "Rig",
+            f"{esc(data.test.rig_serial or 'unknown')}, "
+            f"{format_number(stream.get('sample_rate_hz'))} Hz, "
+            f"{format_number(stream.get('duration_s'), 1)} s recorded",
+        ),
+        (
+            "Analysis",
+            f"{esc(result.analysis_version if result else '–')}; low-pass "
+            f"{format_number(flt.get('cutoff_hz'), 1)} Hz "
+            f"(order {flt.get('order', '–')}, zero-phase); "
+            f"rep threshold {format_number(settings.get('rep_threshold_n'))} N; impulse threshold "
+            f"{format_number(settings.get('impulse_threshold_n'))} N",
+        ),
+        (
+            "Data quality",
+            f"{stream.get('dropped_samples', 0)} samples dropped, "
+            f"{stream.get('frames_corrupt', 0)} corrupt frames",
+        ),
+    ]
+
+
+def report_html_for_test(
+    data: ReportData, images: Sequence[str] = ("curves", "session"), image_width_px: int = 2000
+) -> str:
+    """The HTML of one test's report; ``images`` are the names of its plot resources."""
+    summary = data.metrics.get("summary") or {}
+    parts = [
+        "<h1>Nordic hamstring strength test</h1>",
+        f"<p class='sub'>{esc(data.athlete.name)} · {when_text(data.test.recorded_at)} · forces in "
+        f"{esc(force_unit(data.unit).name)}</p>",
+        _kv(athlete_rows(data.athlete, data.test) + analysis_rows(data) + certificate_rows(data)),
+        "<h2>Result</h2>",
+        summary_table(summary, data.unit),
+    ]
+    for name in images:
+        parts.append(f"<p><img src='{name}' width='{image_width_px}'></p>")
+    parts += [
+        "<h2>Repetitions</h2>",
+        reps_table(data),
+        "<h2>Reference lines</h2>",
+        references_html(data.metrics.get("references") or [], data.references, data.unit),
+        "<h2>Flags and warnings</h2>",
+        flags_html(data),
+        "<h2>Notes</h2>",
+        f"<p>{esc(data.test.notes) or 'No notes.'}</p>",
+        f"<p class='note'>Report made {data.generated_at.strftime('%Y-%m-%d %H:%M UTC')} by Nordic "
+        f"Station from test {data.test.id} "
+        f"(analysis run {data.test.result.id if data.test.result else '–'}). "
+        "Definitions: peak = highest zero-phase filtered force in a rep; max = highest rep peak; "
+        "avg = mean of the included reps' peaks; "
+        "imbalance = 100 × (stronger − weaker) ÷ stronger.</p>",
+    ]
+    return "\n".join(parts)
+
+
+# -- history ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HistoryReportData:
+    athlete: Any
+    points: list[TrendPoint]
+    injuries: list[Any]
+    unit: str
+    mdc_n: float
+    references: list[ReferenceLine]
+    generated_at: dt.datetime
+
+
+def gather_history(store: Any, athlete_id: int, preferences: Preferences) -> HistoryReportData:
+    athlete = store.get_athlete(athlete_id)
+    return HistoryReportData(
+        athlete=athlete,
+        points=trend_points(store.list_tests(athlete.id)),
+        injuries=store.injuries(athlete.id),
+        unit=force_unit(preferences.display_unit).symbol,
+        mdc_n=preferences.mdc_n,
+        references=preferences.reference_lines(athlete.sport),
+        generated_at=dt.datetime.now(dt.UTC),
+    )
+
+
+def history_report_html(
+    data: HistoryReportData, image: str = "trend", image_width_px: int = 2000
+) -> str:
+    unit = data.unit
+    symbol = force_unit(unit).symbol
+    parts = [
+        "<h1>Nordic hamstring strength: history</h1>",
+        f"<p class='sub'>{esc(data.athlete.name)} · {len(data.points)} tests · forces in "
+        f"{esc(force_unit(unit).name)}</p>",
+        _kv(athlete_rows(data.athlete)),
+    ]
+    change = last_change(data.points, data.mdc_n)
+    parts.append("<h2>Last change (max force)</h2>")
+    if change:
+        items = []
+        for leg, c in change.items():
+            css = "bad" if c.real and c.delta_n < 0 else "good" if c.real else ""
+            items.append(
+                f"<span class='{leg}'><b>{leg.capitalize()}</b></span> "
+                f"{format_force(c.before_n, unit)} → {format_force(c.after_n, unit)}: "
+                f"{format_force(c.delta_n, unit, signed=True)}, "
+                f"<span class='{css}'>{c.label}</span>"
+            )
+        parts.append("<p>" + "<br>".join(items) + "</p>")
+    else:
+        parts.append("<p>Fewer than two tests: no change to judge yet.</p>")
+    parts.append(
+        "<p class='note'>A change is called real only when it is larger than the minimal "
+        f"detectable "
+        f"change in use, {format_force(data.mdc_n, unit)} (Opar et al. 2013, JOSPT: MDC95 of "
+        f"bilateral Nordic peak force 60.1–76.2 N).</p>"
+    )
+    if data.points:
+        parts.append(f"<p><img src='{image}' width='{image_width_px}'></p>")
+    rows = []
+    previous: TrendPoint | None = None
+    for p in data.points:
+        delta = ""
+        if previous is not None:
+            changes = last_change([previous, p], data.mdc_n)
+            delta = "<br>".join(
+                f"{leg[0].upper()} {format_force(c.delta_n, unit, signed=True)}: "
+                + (f"<b>{c.label}</b>" if c.real else c.label)
+                for leg, c in changes.items()
+            )
+        rows.append(
+            [
+                p.when.strftime("%Y-%m-%d"),
+                str(p.reps - p.excluded_reps),
+                format_value(p.left_max_n, unit),
+                format_value(p.right_max_n, unit),
+                format_value(p.left_avg_n, unit),
+                format_value(p.right_avg_n, unit),
+                format_number(p.imbalance_max_pct, 1),
+                esc(p.stronger_max or "–"),
+                delta or "first test",
+            ]
+        )
+        previous = p
+    parts.append("<h2>Tests</h2>")
+    parts.append(
+        _grid(
+            [
+                "Date",
+                "Reps",
+                f"L max ({symbol})",
+                f"R max ({symbol})",
+                f"L avg ({symbol})",
+                f"R avg ({symbol})",
+                "Imbalance max (%)",
+                "Stronger",
+                "Change in max",
+            ],
+            rows,
+            (12, 7, 9, 9, 9, 9, 12, 11, 22),
+        )
+        if rows
+        else "<p>No tests yet.</p>"
+    )
+    dated, undated = dated_injuries(data.injuries)
+    parts.append("<h2>Injuries</h2>")
+    if data.injuries:
+        items = [
+            f"{i.occurred_on.isoformat()}: {esc(i.side)} leg"
+            + (f" — {esc(i.note)}" if i.note else "")
+            for i in dated
+        ]
+        items += [
+            f"date unknown: {esc(i.side)} leg" + (f" — {esc(i.note)}" if i.note else "")
+            for i in data.injuries
+            if i.occurred_on is None
+        ]
+        parts.append("<ul>" + "".join(f"<li>{t}</li>" for t in items) + "</ul>")
+        if undated:
+            parts.append(
+                f"<p class='note'>{undated} injury without a date is not marked on the plot.</p>"
+            )
+    else:
+        parts.append("<p>None recorded.</p>")
+    parts.append("<h2>Reference lines drawn</h2>")
+    if data.references:
+        parts.append(
+            _grid(
+                ["Source", "Population", "Line", "Relative risk"],
+                [
+                    [
+                        esc(line.source),
+                        esc(line.population) + (f", {esc(line.context)}" if line.context else ""),
+                        esc(line_text(line, unit)),
+                        f"{line.relative_risk:g}" if line.relative_risk else "–",
+                    ]
+                    for line in data.references
+                ],
+            )
+        )
+    parts.append(f"<p class='note'>{DISCLAIMER}</p>")
+    parts.append(
+        f"<p class='note'>Report made {data.generated_at.strftime('%Y-%m-%d %H:%M UTC')} by "
+        f"Nordic Station.</p>"
+    )
+    return "\n".join(parts)
+
+
+def short_line_label(line: ReferenceLine, unit: str) -> str:
+    """ "Timmins et al. 2016 (soccer): avg < 337 N" for a plot."""
+    return f"{short_source(line)} ({line.population}): {line_text(line, unit)}"

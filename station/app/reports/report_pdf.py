@@ -1,0 +1,94 @@
+"""PDF reports: one test, or an athlete's history.
+
+Gathers the data (:mod:`station.app.reports.report_content`), draws the plots
+(:mod:`station.app.reports.plot_images`, :class:`~station.app.history.trend_plot.TrendPlot`)
+and writes the PDF (:mod:`station.app.reports.pdf_writer`).  Runs on the GUI thread:
+plots are widgets, and a report takes well under a second.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtGui import QTextDocument
+
+from station.app.history.trend_plot import TrendPlot
+from station.app.reports import plot_images
+from station.app.reports.pdf_writer import build_document, text_width_px, write_pdf
+from station.app.reports.report_content import (
+    CSS,
+    HistoryReportData,
+    ReportData,
+    gather_history,
+    gather_test,
+    history_report_html,
+    report_html_for_test,
+    short_line_label,
+    when_text,
+)
+from station.app.settings.preferences import Preferences
+
+FOOTER = "Nordic Station · reference lines are group cut-offs with their sources, never a diagnosis"
+
+
+def _test_images(data: ReportData) -> dict[str, Any]:
+    lines = [
+        (line.value, short_line_label(line, data.unit))
+        for line in data.references
+        if line.measure == "force_n"
+    ]
+    return {
+        "curves": plot_images.rep_curves_image(data.metrics, data.curves, data.unit, lines),
+        "session": plot_images.session_image(data.metrics, data.curves, data.unit),
+    }
+
+
+def _history_images(data: HistoryReportData) -> dict[str, Any]:
+    plot = TrendPlot(pen_scale=plot_images.PRINT_PEN, legend_columns=3, legend_size="9pt")
+    plot.show_history(data.points, data.injuries, data.references, data.mdc_n, data.unit)
+    return {"trend": plot_images.render(plot, 700, 520)}
+
+
+def report_document_for_test(store: Any, test_id: int, preferences: Preferences) -> QTextDocument:
+    """The laid-out document a test report prints (its text is what the PDF says)."""
+    data = gather_test(store, test_id, preferences)
+    return build_document(
+        report_html_for_test(data, image_width_px=text_width_px()), _test_images(data), CSS
+    )
+
+
+def write_test_report(store: Any, test_id: int, path: str | Path, preferences: Preferences) -> int:
+    """Write the PDF report of one test; returns its page count."""
+    data = gather_test(store, test_id, preferences)
+    html = report_html_for_test(data, image_width_px=text_width_px())
+    return write_pdf(
+        path,
+        html,
+        _test_images(data),
+        title=f"Nordic test — {data.athlete.name} — {when_text(data.test.recorded_at)}",
+        footer=f"{data.athlete.name} · test {data.test.id} · {FOOTER}",
+        css=CSS,
+    )
+
+
+def history_report_document(store: Any, athlete_id: int, preferences: Preferences) -> QTextDocument:
+    data = gather_history(store, athlete_id, preferences)
+    return build_document(
+        history_report_html(data, image_width_px=text_width_px()), _history_images(data), CSS
+    )
+
+
+def write_history_report(
+    store: Any, athlete_id: int, path: str | Path, preferences: Preferences
+) -> int:
+    """Write the PDF report of an athlete's history; returns its page count."""
+    data = gather_history(store, athlete_id, preferences)
+    return write_pdf(
+        path,
+        history_report_html(data, image_width_px=text_width_px()),
+        _history_images(data),
+        title=f"Nordic history — {data.athlete.name}",
+        footer=f"{data.athlete.name} · history · {FOOTER}",
+        css=CSS,
+    )

@@ -1,0 +1,604 @@
+"""Results of one stored test: reps table, session numbers, reference lines, rep curves.
+
+Everything shown comes from the store: the current analysis run's metrics
+(the ``nordic-station analyze`` JSON) and its curves.  Excluding a rep goes
+through ``store.exclude_rep`` (kept with who and why), which adds a new
+analysis run; the screen then reloads, so every figure is recomputed without
+the rep.  Any stored test can be shown: history (part 2) calls
+:meth:`ResultsScreen.show_test` or sets ``context.current_test_id``.  Forces
+are shown in the clinic's display unit (Settings); the store keeps newtons.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from station.app.calibration.calibration_choice import UNCALIBRATED_KEY
+from station.app.live.live_plot import leg_name, set_force_axis
+from station.app.results.results_table import RepsTableModel
+from station.app.shell import dialogs, theme
+from station.app.shell.context import AppContext
+from station.app.shell.screen import Screen, register_screen
+from station.app.shell.units import force_unit, format_force, format_value
+from station.app.shell.widgets import BandLabel, Banner, format_number, screen_title
+
+REP_STYLES = (
+    Qt.PenStyle.SolidLine,
+    Qt.PenStyle.DashLine,
+    Qt.PenStyle.DotLine,
+    Qt.PenStyle.DashDotLine,
+    Qt.PenStyle.DashDotDotLine,
+)
+
+
+def force_line_value(value_n: float, unit: str, published: bool = False) -> str:
+    """A reference line's force in ``unit`` ("34.4 kgf"); with ``published``, the newtons
+    the paper gives beside it ("34.4 kgf (337 N)").  In newtons just "337 N"."""
+    if force_unit(unit).symbol == "N":
+        return f"{value_n:g} N"
+    shown = format_force(value_n, unit)
+    return f"{shown} ({value_n:g} N)" if published else shown
+
+
+def reference_text(entry: dict[str, Any], unit: str = "N") -> tuple[str, str, bool | None]:
+    """(one line, tooltip, crossed?) for an evaluated reference line (analysis JSON);
+    forces in the display ``unit``."""
+    measure = entry.get("measure")
+    comparison = "<" if entry.get("comparison") == "below" else "≥"
+    basis = "avg" if entry.get("compared_with", "avg") == "avg" else "max"
+    who = entry.get("source", "")
+    population = entry.get("population", "")
+    context = f", {entry['context']}" if entry.get("context") else ""
+    value = float(entry.get("value") or 0.0)
+    if measure == "force_n":
+        line = f"{comparison} {force_line_value(value, unit)}"
+        published = f"{comparison} {force_line_value(value, unit, published=True)}"
+    else:
+        line = published = f"{comparison} {value:g} %"
+    result = entry.get("result") or {}
+    if measure == "force_n":
+        parts = []
+        crossed_any: bool | None = None
+        for leg in ("left", "right"):
+            leg_result = result.get(leg) or {}
+            crossed = leg_result.get("crossed")
+            if crossed is not None:
+                crossed_any = bool(crossed_any) or bool(crossed)
+            mark = "below the line" if crossed else ("above" if crossed is False else "–")
+            parts.append(f"{leg} {format_force(leg_result.get('value'), unit)} {mark}")
+        text = f"{population}{context}: {basis} force {line} — " + "; ".join(parts)
+    else:
+        crossed_any = result.get("crossed")
+        mark = "at or above the line" if crossed_any else ("below" if crossed_any is False else "–")
+        value = format_number(result.get("value"), 1)
+        text = f"{population}: imbalance ({basis}) {line} — {value} % {mark}"
+    risk = entry.get("relative_risk")
+    tooltip = f"{who}\nPopulation: {population}{context}\nLine: {published}"
+    if risk:
+        tooltip += f"\nRelative risk of hamstring injury beyond the line: {risk:g}"
+    tooltip += "\nA reference line, never a diagnosis."
+    return text, tooltip, crossed_any
+
+
+MAX_POINT_SIZE = 34
+REFERENCES_MAX_HEIGHT = 300  # px: the summary row never takes the plot's room
+MAX_WORDS_POINT_SIZE = 20
+
+
+class FittingScroll(QScrollArea):
+    """A vertical scroll area as tall as its wrapped content at its current width, up
+    to ``max_height``: every line shows when there is room, and none ever overlaps."""
+
+    def __init__(self, max_height: int) -> None:
+        super().__init__()
+        self.max_height = max_height
+        self._width = -1
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.viewport().setAutoFillBackground(False)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        hint = super().sizeHint()
+        content = self.widget()
+        layout = content.layout() if content is not None else None
+        if layout is None:
+            return hint
+        width = self.viewport().width() if self._width > 0 else hint.width()
+        height = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else -1
+        if height <= 0:
+            height = content.sizeHint().height()
+        return QSize(hint.width(), min(self.max_height, height + 2))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        if event.size().width() != self._width:
+            self._width = event.size().width()
+            self.updateGeometry()  # a new width wraps the lines anew: ask for a new height
+
+    def content_changed(self) -> None:
+        self.updateGeometry()
+
+
+class LegCard(QFrame):
+    """A leg's session max and avg, with N/kg and torque when known."""
+
+    def __init__(self, leg: str, colour: str) -> None:
+        super().__init__()
+        self.setStyleSheet(
+            f"LegCard {{ border: 2px solid {colour}; border-radius: 8px; background: white; }}"
+        )
+        self.title = QLabel(f"{leg.capitalize()} leg")
+        self.title.setFont(theme.font(14, bold=True))
+        self.title.setStyleSheet(f"color: {colour};")
+        self.max_value = QLabel("–")
+        self.max_value.setFont(theme.font(MAX_POINT_SIZE, bold=True))
+        self.max_value.setStyleSheet(f"color: {colour};")
+        self.max_value.setTextFormat(Qt.TextFormat.RichText)
+        self.max_text = "–"  # what max_value shows, as plain text
+        self.avg_value = QLabel("–")
+        self.avg_value.setFont(theme.font(16, bold=True))
+        self.avg_value.setStyleSheet(f"color: {colour};")
+        self.extra = QLabel("")
+        self.extra.setFont(theme.font(12))
+        self.extra.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.max_value)
+        layout.addWidget(self.avg_value)
+        layout.addWidget(self.extra)
+
+    def set_summary(self, data: dict[str, Any], unit: str = "N") -> None:
+        """The leg's session figures (newtons in ``data``), forces shown in ``unit``.
+
+        The max figure is large and its words ("max", the unit) smaller, so "max 32.4 kgf"
+        takes no more room than "max 318 N" and the card keeps its width in every unit.
+        """
+        max_n = data.get("max_force_n")
+        self.max_text = f"max {format_force(max_n, unit)}"
+        small = f"<span style='font-size:{MAX_WORDS_POINT_SIZE}pt'>"
+        self.max_value.setText(
+            f"{small}max</span> {format_value(max_n, unit)} {small}{force_unit(unit).symbol}</span>"
+        )
+        self.avg_value.setText(f"avg {format_force(data.get('avg_force_n'), unit)}")
+        extra = []
+        if data.get("relative_max_force_n_per_kg") is not None:
+            extra.append(
+                f"{format_number(data['relative_max_force_n_per_kg'], 2)} N/kg max, "
+                f"{format_number(data.get('relative_avg_force_n_per_kg'), 2)} N/kg avg"
+            )
+        if data.get("max_torque_nm") is not None:
+            extra.append(
+                f"{format_number(data['max_torque_nm'])} N·m max, "
+                f"{format_number(data.get('avg_torque_nm'))} N·m avg torque"
+            )
+        self.extra.setText("\n".join(extra))
+        self.extra.setVisible(bool(extra))
+
+
+@register_screen(order=40)
+class ResultsScreen(Screen):
+    """The test just saved (or any stored test)."""
+
+    key = "results"
+    title = "Results"
+
+    def __init__(self, context: AppContext) -> None:
+        super().__init__(context)
+        self.store = context.store
+        self.test: Any = None
+        self.metrics: dict[str, Any] = {}
+        self.curves: dict[str, np.ndarray] | None = None
+        self.test_id: int | None = None
+        self.unit = context.display_unit()
+        self._athlete: Any = None
+        self._build()
+        context.test_saved.connect(self.show_test)
+        context.preferences_changed.connect(lambda _prefs: self._unit_may_have_changed())
+
+    # -- layout ----------------------------------------------------------------------
+    def _build(self) -> None:
+        self.heading = QLabel("No test yet")
+        self.heading.setFont(theme.font(18, bold=True))
+        self.subheading = QLabel("")
+        self.subheading.setObjectName("caption")
+        self.subheading.setWordWrap(True)
+        self.heading.setWordWrap(True)
+        self.new_test_button = QPushButton("New test  →")
+        self.new_test_button.setObjectName("primary")
+        self.new_test_button.clicked.connect(lambda: self.context.navigate.emit("test"))
+        self.calibration_banner = Banner()
+        self.flags_banner = Banner()
+
+        self.left_card = LegCard("left", theme.LEFT_COLOUR)
+        self.right_card = LegCard("right", theme.RIGHT_COLOUR)
+        self.imbalance_max = BandLabel(point_size=20)
+        self.imbalance_avg = BandLabel(point_size=14)
+        self.ratio_label = QLabel("")
+        self.ratio_label.setFont(theme.font(12))
+        self.ratio_label.setToolTip("L:R ratio = left ÷ right (for researchers who use it)")
+        band_help = QLabel("Bands: < 10 % green · 10–15 % amber · ≥ 15 % red (Bourne et al. 2015)")
+        band_help.setObjectName("caption")
+        band_help.setWordWrap(True)
+        self.ratio_label.setWordWrap(True)
+        imbalance_box = QVBoxLayout()
+        caption = QLabel("Imbalance on max force")
+        caption.setFont(theme.font(12, bold=True))
+        imbalance_box.addWidget(caption)
+        imbalance_box.addWidget(self.imbalance_max)
+        caption_avg = QLabel("Imbalance on avg force")
+        caption_avg.setFont(theme.font(12, bold=True))
+        imbalance_box.addWidget(caption_avg)
+        imbalance_box.addWidget(self.imbalance_avg)
+        imbalance_box.addWidget(self.ratio_label)
+        imbalance_box.addWidget(band_help)
+        imbalance_widget = QWidget()
+        imbalance_widget.setLayout(imbalance_box)
+        imbalance_widget.setMaximumWidth(360)
+
+        self.references_box = QVBoxLayout()
+        references_title = QLabel("Reference lines")
+        references_title.setToolTip("Hover over a line for its source and relative risk")
+        references_title.setFont(theme.font(12, bold=True))
+        references_list = QWidget()
+        references_list.setObjectName("referencesList")
+        references_list.setStyleSheet("#referencesList { background: transparent; }")
+        list_layout = QVBoxLayout(references_list)
+        list_layout.setContentsMargins(0, 0, 4, 0)
+        list_layout.addLayout(self.references_box)
+        list_layout.addStretch(1)
+        # The lines scroll rather than overlap, or make the summary row taller than
+        # REFERENCES_MAX_HEIGHT, when the window is narrow or the unit makes them longer.
+        self.references_scroll = FittingScroll(REFERENCES_MAX_HEIGHT)
+        self.references_scroll.setWidget(references_list)
+        self.references_scroll.setMinimumWidth(240)
+        references_widget = QWidget()
+        references_layout = QVBoxLayout(references_widget)
+        references_layout.setContentsMargins(0, 0, 0, 0)
+        references_layout.addWidget(references_title)
+        references_layout.addWidget(self.references_scroll, 1)
+
+        summary = QGridLayout()
+        summary.addWidget(self.left_card, 0, 0)
+        summary.addWidget(self.right_card, 0, 1)
+        summary.addWidget(imbalance_widget, 0, 2)
+        summary.addWidget(references_widget, 0, 3)
+        summary.setColumnStretch(3, 1)
+
+        self.model = RepsTableModel()
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(32)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setMinimumHeight(52)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
+
+        self.exclude_button = QPushButton("Exclude rep…")
+        self.include_button = QPushButton("Include rep again")
+        self.exclude_button.clicked.connect(self.exclude_selected)
+        self.include_button.clicked.connect(self.include_selected)
+        table_buttons = QHBoxLayout()
+        table_buttons.addWidget(self.exclude_button)
+        table_buttons.addWidget(self.include_button)
+        table_buttons.addStretch(1)
+
+        self.notes = QPlainTextEdit()
+        self.notes.setPlaceholderText("Notes on this test (saved with it)")
+        self.notes.setMinimumHeight(80)
+        self.save_notes_button = QPushButton("Save notes")
+        self.save_notes_button.clicked.connect(self.save_notes)
+
+        self.plot = pg.PlotWidget()
+        item = self.plot.getPlotItem()
+        item.setMenuEnabled(False)
+        item.showGrid(x=True, y=True, alpha=0.25)
+        set_force_axis(item, self.unit, **{"font-size": "12pt"})
+        item.setLabel("bottom", "Time from rep onset", units="s", **{"font-size": "12pt"})
+        for axis in ("left", "bottom"):
+            item.getAxis(axis).enableAutoSIPrefix(False)
+            item.getAxis(axis).setTickFont(theme.font(10))
+        item.setTitle("Each rep's left and right curves, overlaid", size="12pt")
+        self.legend = item.addLegend(offset=(10, 10), labelTextSize="10pt")
+
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addLayout(table_buttons)
+        notes_caption = QLabel("Notes")
+        notes_caption.setFont(theme.font(12, bold=True))
+        side_layout.addWidget(notes_caption)
+        side_layout.addWidget(self.notes, 1)
+        side_layout.addWidget(self.save_notes_button, 0, Qt.AlignmentFlag.AlignRight)
+
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(self.plot)
+        bottom.addWidget(side)
+        bottom.setStretchFactor(0, 3)
+        bottom.setStretchFactor(1, 1)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(bottom)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+
+        header = QHBoxLayout()
+        header.addWidget(screen_title("Results"))
+        header.addSpacing(24)
+        titles = QVBoxLayout()
+        titles.addWidget(self.heading)
+        titles.addWidget(self.subheading)
+        header.addLayout(titles, 1)
+        header.addWidget(self.new_test_button)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.addLayout(header)
+        layout.addWidget(self.calibration_banner)
+        layout.addWidget(self.flags_banner)
+        layout.addLayout(summary)
+        layout.addWidget(splitter, 1)
+        self._selection_changed()
+
+    # -- showing a test ----------------------------------------------------------------
+    def activated(self) -> None:
+        wanted = self.context.current_test_id
+        if wanted is not None and wanted != self.test_id:
+            self.show_test(wanted)
+        else:
+            self._unit_may_have_changed()
+
+    def _unit_may_have_changed(self) -> None:
+        """Settings may have switched the display unit: show the same test in the new one."""
+        unit = self.context.display_unit()
+        if unit != self.unit:
+            self.unit = unit
+            set_force_axis(self.plot.getPlotItem(), unit, **{"font-size": "12pt"})
+            if self.test is not None and self._athlete is not None:
+                self._fill(self._athlete)
+
+    def show_test(self, test_id: int) -> None:
+        """Load a stored test and show its current result."""
+        try:
+            test = self.store.get_test(test_id)
+            curves = self.store.curves(test_id)
+            athlete = self.store.get_athlete(test.athlete_id)
+        except Exception as exc:  # noqa: BLE001 - a dialog, never a dead screen
+            dialogs.show_error(self, "Results", f"Cannot load test {test_id}: {exc}")
+            return
+        self.test_id = int(test_id)
+        self.context.current_test_id = self.test_id
+        self.test = test
+        self.curves = curves
+        self.metrics = dict(test.result.metrics) if test.result is not None else {}
+        self._athlete = athlete
+        unit = self.context.display_unit()
+        if unit != self.unit:
+            self.unit = unit
+            set_force_axis(self.plot.getPlotItem(), unit, **{"font-size": "12pt"})
+        self._fill(athlete)
+
+    def _fill(self, athlete: Any) -> None:
+        test, metrics = self.test, self.metrics
+        when = test.recorded_at[:19].replace("T", " ")
+        self.heading.setText(f"{athlete.name} — {when} UTC")
+        stream = metrics.get("stream") or {}
+        parts = [
+            f"rig {test.rig_serial or '?'}",
+            f"{format_number(stream.get('sample_rate_hz'))} Hz",
+            f"{format_number(stream.get('duration_s'), 1)} s",
+            f"{len(metrics.get('reps') or [])} reps",
+        ]
+        if test.body_mass_kg:
+            parts.append(f"body mass {test.body_mass_kg:g} kg")
+        if test.lever_arm_m:
+            parts.append(f"lever arm {test.lever_arm_m:g} m")
+        if test.recovered:
+            parts.append("RECOVERED after a crash")
+        self.subheading.setText(" · ".join(parts))
+        self.notes.setPlainText(test.notes or "")
+        self._fill_banners()
+        summary = metrics.get("summary") or {}
+        self.left_card.set_summary(summary.get("left") or {}, self.unit)
+        self.right_card.set_summary(summary.get("right") or {}, self.unit)
+        self.imbalance_max.set_imbalance(
+            summary.get("imbalance_max_pct"), summary.get("stronger_max")
+        )
+        self.imbalance_avg.set_imbalance(
+            summary.get("imbalance_avg_pct"), summary.get("stronger_avg")
+        )
+        self.ratio_label.setText(
+            f"L:R ratio {format_number(summary.get('l_r_ratio_max'), 2)} (max), "
+            f"{format_number(summary.get('l_r_ratio_avg'), 2)} (avg)"
+        )
+        self._fill_references(metrics.get("references") or [])
+        self.model.set_reps(metrics.get("reps") or [], self.unit)
+        self._fit_table()
+        self._plot_curves()
+        self._selection_changed()
+
+    def _fit_table(self) -> None:
+        """Tall enough for every rep of a usual set (up to 6) without scrolling."""
+        rows = min(max(self.model.rowCount(), 3), 6)
+        header = self.table.horizontalHeader().height() or 52
+        height = header + rows * self.table.verticalHeader().defaultSectionSize() + 24
+        self.table.setMinimumHeight(height)
+
+    def _fill_banners(self) -> None:
+        certificate = None
+        try:
+            certificate = self.store.certificate_of(self.test)
+        except Exception:  # noqa: BLE001 - a missing certificate is said below
+            certificate = None
+        if certificate is not None and certificate.data.get(UNCALIBRATED_KEY):
+            self.calibration_banner.show_message(
+                "UNCALIBRATED: this test used a nominal gain, not a calibration certificate. "
+                "Its forces are not true newtons.",
+                "error",
+            )
+        else:
+            self.calibration_banner.clear_message()
+        descriptions = self.metrics.get("flag_descriptions") or {}
+        lines = [
+            f"{text[:1].upper()}{text[1:]}."
+            for flag, text in descriptions.items()
+            if flag != "reps_excluded"
+        ]
+        lines += [w for w in self.metrics.get("warnings") or [] if w not in lines]
+        if lines:
+            self.flags_banner.show_message("\n".join(f"• {line}" for line in lines), "warning")
+        else:
+            self.flags_banner.clear_message()
+
+    def _fill_references(self, references: list[dict[str, Any]]) -> None:
+        while self.references_box.count():
+            widget = self.references_box.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+        for entry in references:
+            text, tooltip, crossed = reference_text(entry, self.unit)
+            label = QLabel(("⚠ " if crossed else "✓ ") + text)
+            label.setWordWrap(True)
+            label.setToolTip(tooltip)
+            label.setStyleSheet(f"color: {theme.DANGER};" if crossed else f"color: {theme.GOOD};")
+            self.references_box.addWidget(label)
+        self.references_scroll.content_changed()
+
+    def _plot_curves(self) -> None:
+        item = self.plot.getPlotItem()
+        item.clear()
+        self.legend.clear()
+        curves = self.curves
+        reps = self.metrics.get("reps") or []
+        if not curves or not reps or "time_s" not in curves:
+            return
+        time_s = np.asarray(curves["time_s"], dtype=np.float64)
+        for i, rep in enumerate(reps):
+            start, end = rep.get("start_s"), rep.get("end_s")
+            if start is None or end is None:
+                continue
+            lo, hi = np.searchsorted(time_s, [start, end + 1e-9])
+            x = time_s[lo:hi] - start
+            style = REP_STYLES[i % len(REP_STYLES)]
+            excluded = bool(rep.get("excluded"))
+            for leg, colour in (("left", theme.LEFT_COLOUR), ("right", theme.RIGHT_COLOUR)):
+                y = np.asarray(curves.get(f"{leg}_n", []), dtype=np.float64)[lo:hi]
+                if len(y) != len(x):
+                    continue
+                pen = pg.mkPen("#9AA0A6" if excluded else colour, width=2, style=style)
+                item.plot(x, y, pen=pen, connect="finite")
+            # One legend line per rep (its dash pattern), and one per leg (its colour).
+            label = f"Rep {rep['number']}" + (" (excluded)" if excluded else "")
+            self.legend.addItem(
+                pg.PlotDataItem(pen=pg.mkPen("#3C4043", width=2, style=style)), label
+            )
+        for leg, colour in (("Left", theme.LEFT_COLOUR), ("Right", theme.RIGHT_COLOUR)):
+            self.legend.addItem(
+                pg.PlotDataItem(pen=pg.mkPen(colour, width=3)), leg_name(leg, self.unit)
+            )
+        for entry in self.metrics.get("references") or []:
+            if entry.get("measure") != "force_n":
+                continue
+            _, tooltip, _ = reference_text(entry, self.unit)
+            value_n = float(entry["value"])
+            shown = format_force(value_n, self.unit)
+            line = pg.InfiniteLine(
+                pos=value_n,
+                angle=0,
+                pen=pg.mkPen(theme.REFERENCE_COLOUR, width=1, style=Qt.PenStyle.DashLine),
+                label=f"{shown} ({entry.get('source', '').split(' et al')[0]})",
+                labelOpts={"position": 0.85, "color": theme.REFERENCE_COLOUR},
+            )
+            line.setToolTip(tooltip)
+            item.addItem(line)
+
+    # -- exclusions and notes ------------------------------------------------------------
+    def selected_rep(self) -> dict[str, Any] | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        return self.model.rep(rows[0].row())
+
+    def _selection_changed(self) -> None:
+        rep = self.selected_rep()
+        self.exclude_button.setEnabled(rep is not None and not rep.get("excluded"))
+        self.include_button.setEnabled(rep is not None and bool(rep.get("excluded")))
+
+    def select_rep(self, number: int) -> None:
+        for row in range(self.model.rowCount()):
+            if self.model.rep(row).get("number") == number:
+                self.table.selectRow(row)
+                return
+
+    def exclude_selected(self) -> None:
+        rep = self.selected_rep()
+        if rep is None or self.test_id is None:
+            return
+        reason = dialogs.ask_reason(
+            self,
+            f"Exclude rep {rep['number']}",
+            f"Why is rep {rep['number']} excluded? (kept with the test, with your name)",
+        )
+        if reason:
+            self.exclude_rep(int(rep["number"]), reason)
+
+    def exclude_rep(self, number: int, reason: str) -> None:
+        """Exclude a rep with a reason; every figure is recomputed without it."""
+        self._change_rep(lambda: self.store.exclude_rep(self.test_id, number, reason), number)
+
+    def include_selected(self) -> None:
+        rep = self.selected_rep()
+        if rep is not None and self.test_id is not None:
+            number = int(rep["number"])
+            self._change_rep(lambda: self.store.include_rep(self.test_id, number), number)
+
+    def _change_rep(self, action: Any, number: int) -> None:
+        try:
+            action()
+        except Exception as exc:  # noqa: BLE001
+            dialogs.show_error(self, "Results", str(exc))
+            return
+        assert self.test_id is not None
+        self.show_test(self.test_id)
+        self.select_rep(number)
+        self.context.test_changed.emit(self.test_id)
+
+    def save_notes(self) -> None:
+        if self.test_id is None:
+            return
+        try:
+            self.store.update_test(self.test_id, notes=self.notes.toPlainText().strip())
+        except Exception as exc:  # noqa: BLE001
+            dialogs.show_error(self, "Results", f"The notes were not saved: {exc}")
+            return
+        self.context.show_status("Notes saved", 3000)
+        self.context.test_changed.emit(self.test_id)
+
+
+__all__ = ["ResultsScreen", "reference_text"]

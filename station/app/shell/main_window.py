@@ -1,0 +1,173 @@
+"""The main window: a navigation list beside a stack of screens, and the status bar.
+
+Screens come from the registry (see :mod:`station.app.shell.screen`), so adding one
+never touches this file.  The window remembers its geometry and the screen
+last shown, and closes the rig connection cleanly on exit.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QStackedWidget,
+    QWidget,
+)
+
+from station.app.shell import dialogs
+from station.app.shell import settings as keys
+from station.app.shell.context import AppContext
+from station.app.shell.registry import load_screens
+from station.app.shell.screen import Screen, registered_screens
+from station.app.shell.status_bar import ConnectionStatusBar
+
+DEFAULT_SIZE = QSize(1440, 900)
+
+
+class MainWindow(QMainWindow):
+    """Navigation + screens + connection status."""
+
+    def __init__(self, context: AppContext) -> None:
+        super().__init__()
+        self.context = context
+        self.setWindowTitle("Nordic Station")
+        self.screens: dict[str, Screen] = {}
+
+        self.navigation = QListWidget()
+        self.navigation.setObjectName("navigation")
+        self.navigation.setFixedWidth(180)
+        self.navigation.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.stack = QStackedWidget()
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.navigation)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.status = ConnectionStatusBar(context)
+        self.setStatusBar(self.status)
+
+        load_screens()
+        for cls in registered_screens():
+            self.add_screen(cls(context))
+        self.navigation.currentRowChanged.connect(self._row_changed)
+        context.navigate.connect(self.show_screen)
+        self._current: Screen | None = None
+        self._closed = False
+        # Set by the app's start-up: a problem to tell the user once the window shows.
+        self.start_warning: str | None = None
+        self._install_shortcuts()
+        self._restore_state()
+
+    # -- screens -------------------------------------------------------------
+    def add_screen(self, screen: Screen) -> None:
+        """Add a screen (registered ones are added by the constructor, in order)."""
+        if screen.key in self.screens:
+            raise ValueError(f"a screen with key {screen.key!r} already exists")
+        self.screens[screen.key] = screen
+        item = QListWidgetItem(screen.title)
+        item.setData(Qt.ItemDataRole.UserRole, screen.key)
+        item.setSizeHint(QSize(160, 48))
+        self.navigation.addItem(item)
+        self.stack.addWidget(screen)
+
+    def screen(self, key: str) -> Screen:
+        return self.screens[key]
+
+    def current_screen(self) -> Screen | None:
+        widget = self.stack.currentWidget()
+        return widget if isinstance(widget, Screen) else None
+
+    def show_screen(self, key: str) -> None:
+        """Switch to a screen by key (if the current one lets the user leave)."""
+        keys_in_order = [
+            self.navigation.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(self.navigation.count())
+        ]
+        if key not in keys_in_order:
+            return
+        self.navigation.setCurrentRow(keys_in_order.index(key))
+
+    def _row_changed(self, row: int) -> None:
+        if row < 0:
+            return
+        key = self.navigation.item(row).data(Qt.ItemDataRole.UserRole)
+        target = self.screens[key]
+        previous = self._current
+        if previous is target:
+            return
+        if previous is not None and not previous.can_leave():
+            self.navigation.blockSignals(True)
+            self.navigation.setCurrentRow(self.stack.indexOf(previous))
+            self.navigation.blockSignals(False)
+            return
+        if previous is not None:
+            previous.deactivated()
+        self.stack.setCurrentWidget(target)
+        self._current = target
+        target.activated()
+
+    def _install_shortcuts(self) -> None:
+        """Ctrl+1..9 jump to the n-th screen (screens add their own keys)."""
+        for i in range(min(9, self.navigation.count())):
+            shortcut = QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self)
+            shortcut.activated.connect(lambda row=i: self.navigation.setCurrentRow(row))
+
+    # -- state ---------------------------------------------------------------
+    def _restore_state(self) -> None:
+        settings = self.context.settings
+        geometry = settings.get_bytes(keys.KEY_GEOMETRY)
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(DEFAULT_SIZE)
+        state = settings.get_bytes(keys.KEY_WINDOW_STATE)
+        if state is not None:
+            self.restoreState(state)
+        # First run: straight to Connect, where the virtual rig shows live force at once.
+        start = settings.get_str(keys.KEY_SCREEN, "connect")
+        if start not in ("athletes", "connect"):
+            start = "athletes"  # never reopen on a test or result of the last session
+        self.show_screen(start)
+        if self._current is None and self.navigation.count():
+            self.navigation.setCurrentRow(0)
+
+    def save_state(self) -> None:
+        settings = self.context.settings
+        settings.set(keys.KEY_GEOMETRY, self.saveGeometry())
+        settings.set(keys.KEY_WINDOW_STATE, self.saveState())
+        current = self.current_screen()
+        if current is not None:
+            settings.set(keys.KEY_SCREEN, current.key)
+        settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        """Close cleanly; a test being recorded is only cut short if the user says so."""
+        if self._closed:
+            event.accept()
+            return
+        run = self.context.test_run
+        if (
+            run is not None
+            and run.active
+            and not dialogs.ask_yes_no(
+                self,
+                "A test is being recorded",
+                "A test is being recorded. Close anyway? Its recording is kept and offered "
+                "for recovery the next time the station starts.",
+            )
+        ):
+            event.ignore()
+            return
+        self._closed = True
+        self.save_state()
+        for screen in self.screens.values():
+            screen.shutdown()
+        if run is not None:
+            run.shutdown()
+        self.context.acquisition.shutdown()
+        super().closeEvent(event)
