@@ -107,7 +107,11 @@ def load_capture_bytes(
             raise CaptureError(f"{source}: the recording holds no samples (the rig never streamed)")
         raise CaptureError(f"{source}: no samples found (not a rig capture?)")
     if stream.samples and stream.sample_rate_hz is None and require_rate:
-        raise CaptureError(f"{source}: the capture carries no sample rate: pass --rate HZ")
+        raise CaptureError(
+            f"{source}: the capture carries no sample rate",
+            hint="Enter the rig's sample rate in Hz to read this capture.",
+            cli_hint="pass --rate HZ",
+        )
     calibration = recording.calibration if recording is not None else None
     return Capture(
         path=source,

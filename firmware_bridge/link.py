@@ -623,7 +623,10 @@ class Link:
         heard = sum(len(d) for _, d in pending)
         raise PortError(
             f"no INFO from {self.port} after {1 + self.info_retries} requests "
-            f"({heard} bytes heard): is it a Nordic rig? (a text-dialect rig needs passive mode)"
+            f"({heard} bytes heard): is it a Nordic rig?",
+            hint="Check that this is the rig's port. A home-built rig that prints text "
+            "lines cannot be controlled: open it as a recording source instead.",
+            cli_hint="check the port; a text-dialect rig needs passive mode (--passive)",
         )
 
     def _install(

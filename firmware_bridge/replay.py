@@ -101,8 +101,9 @@ def schedule(capture: Capture, rate_hz: float | None = None) -> tuple[np.ndarray
     if not rate:
         if samples.any():
             raise ReplayError(
-                f"{capture.path}: the capture carries no sample rate to pace it by: "
-                "pass --rate HZ (or --speed max)"
+                f"{capture.path}: the capture carries no sample rate to pace it by",
+                hint="Enter the rig's sample rate, or play it at maximum speed.",
+                cli_hint="pass --rate HZ (or --speed max)",
             )
         rate = 1.0
     times = np.cumsum(samples / rate + seconds)

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from firmware_bridge.errors import InputError
+from firmware_bridge.errors import InputError, NordicError, describe
 
 # Subcommand modules, in the order `--help` lists them, with the commands each registers.
 COMMAND_MODULES = {
@@ -104,9 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         return EXIT_OK
-    except (InputError, OSError) as exc:
-        message = str(exc) or exc.__class__.__name__
-        print(f"nordic-station: error: {message}", file=sys.stderr)
+    except (NordicError, OSError) as exc:
+        print(f"nordic-station: error: {describe(exc, for_cli=True)}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:  # a bug: still one line, unless asked for the traceback
         if os.environ.get("NORDIC_STATION_DEBUG"):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from firmware_bridge.capture import CaptureError, load_capture, load_capture_bytes
+from firmware_bridge.errors import describe
 from firmware_bridge.messages import Event, EventCode, SampleBlock, encode
 from firmware_bridge.recording import RecordingWriter
 from tests.firmware_bridge.streams import INFO, session, wire
@@ -75,7 +76,7 @@ def test_a_recording_started_mid_stream_takes_its_rate_from_the_header(tmp_path:
     assert capture.calibration == CERT
     raw = tmp_path / "mid.bin"
     raw.write_bytes(data)
-    with pytest.raises(CaptureError, match="no sample rate: pass --rate HZ"):
+    with pytest.raises(CaptureError, match="no sample rate"):
         load_capture(raw)
     assert load_capture(raw, rate_hz=250).stream.sample_rate_hz == 250
 
@@ -83,8 +84,11 @@ def test_a_recording_started_mid_stream_takes_its_rate_from_the_header(tmp_path:
 def test_a_text_capture_without_a_rate_needs_one(tmp_path: Path) -> None:
     path = tmp_path / "diy.txt"
     path.write_text("10,20\n11,21\n")
-    with pytest.raises(CaptureError, match="carries no sample rate: pass --rate HZ"):
+    with pytest.raises(CaptureError, match="carries no sample rate") as raised:
         load_capture(path)
+    assert raised.value.cli_hint == "pass --rate HZ"
+    assert "--" not in raised.value.hint and "sample rate" in raised.value.hint
+    assert describe(raised.value, for_cli=True).endswith("carries no sample rate. pass --rate HZ")
     assert load_capture(path, rate_hz=80).stream.duration_s() == pytest.approx(2 / 80)
 
 

@@ -30,6 +30,7 @@ from station.app.athletes.athlete_dialog import AthleteDialog
 from station.app.shell import dialogs, theme
 from station.app.shell import settings as keys
 from station.app.shell.context import AppContext
+from station.app.shell.dialogs import user_message
 from station.app.shell.screen import Screen, register_screen
 from station.app.shell.units import format_force
 from station.app.shell.widgets import BandLabel, screen_title
@@ -230,7 +231,7 @@ class AthletesScreen(Screen):
         try:
             athlete = self.store.get_athlete(int(current.data(Qt.ItemDataRole.UserRole)))
         except Exception as exc:  # noqa: BLE001
-            dialogs.show_error(self, "Athletes", str(exc))
+            dialogs.show_error(self, "Athletes", user_message(exc))
             return
         self.context.set_athlete(athlete)
         self._show_details(athlete)
@@ -299,7 +300,7 @@ class AthletesScreen(Screen):
                     values.pop("name"), body_mass_kg=dialog.body_mass_kg(), **values
                 )
             except Exception as exc:  # noqa: BLE001 - shown in the form, which stays open
-                dialog.show_error(str(exc))
+                dialog.show_error(user_message(exc))
                 continue
             self.search.clear()
             self.refresh()
@@ -320,7 +321,7 @@ class AthletesScreen(Screen):
             try:
                 updated = self.store.update_athlete(athlete_id, **changes)
             except Exception as exc:  # noqa: BLE001
-                dialog.show_error(str(exc))
+                dialog.show_error(user_message(exc))
                 continue
             self.refresh()
             self.context.set_athlete(updated)
@@ -344,7 +345,7 @@ class AthletesScreen(Screen):
         try:
             self.store.archive_athlete(athlete_id, archive)
         except Exception as exc:  # noqa: BLE001
-            dialogs.show_error(self, "Athletes", str(exc))
+            dialogs.show_error(self, "Athletes", user_message(exc))
             return
         if archive and self.context.athlete is not None and self.context.athlete.id == athlete_id:
             self.context.set_athlete(None)

@@ -54,6 +54,7 @@ from station.app.rig import acquisition as acq
 from station.app.settings import preferences
 from station.app.shell import dialogs, theme
 from station.app.shell.context import AppContext
+from station.app.shell.dialogs import user_message
 from station.app.shell.screen import Screen, register_screen
 from station.app.shell.units import force_unit, format_force
 from station.app.shell.widgets import Banner, screen_title
@@ -437,7 +438,7 @@ class CalibrationScreen(Screen):
                 config=self._config(),
             )
         except InputError as exc:
-            dialogs.show_error(self, "Calibration", str(exc))
+            dialogs.show_error(self, "Calibration", user_message(exc))
             return
         self._begin()
 
@@ -460,7 +461,7 @@ class CalibrationScreen(Screen):
                 config=self._config(),
             )
         except InputError as exc:
-            dialogs.show_error(self, "Verification", str(exc))
+            dialogs.show_error(self, "Verification", user_message(exc))
             return
         self._begin()
 

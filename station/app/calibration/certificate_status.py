@@ -14,9 +14,7 @@ from typing import Any
 from calibration.certificate import Certificate, parse_certificate
 from calibration.checks import check_certificate
 
-UNCALIBRATED_KEY = (
-    "uncalibrated"  # how calibration_choice marks a nominal gain
-)
+UNCALIBRATED_KEY = "uncalibrated"  # how calibration_choice marks a nominal gain
 
 
 def as_certificate(value: Certificate | dict[str, Any] | None) -> Certificate | None:

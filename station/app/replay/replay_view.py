@@ -44,6 +44,7 @@ from station.app.replay.replay_transport import ControlledReplay, load, opener
 from station.app.settings import preferences
 from station.app.shell import dialogs, theme
 from station.app.shell.context import AppContext
+from station.app.shell.dialogs import user_message
 from station.app.shell.screen import Screen, register_screen
 from station.app.shell.tasks import TaskRunner
 from station.app.shell.units import format_force
@@ -253,7 +254,7 @@ class ReplayScreen(Screen):
             capture = load(url)
             ControlledReplay(capture)  # can it be paced? (a raw capture needs its rate)
         except InputError as exc:
-            dialogs.show_error(self, "Replay", str(exc))
+            dialogs.show_error(self, "Replay", user_message(exc))
             return False
         self.context.settings.set("replay/last_folder", str(path.parent))
         self.path, self.capture, self.url = path, capture, url
@@ -301,7 +302,7 @@ class ReplayScreen(Screen):
         try:
             link.open()
         except InputError as exc:
-            dialogs.show_error(self, "Replay", str(exc))
+            dialogs.show_error(self, "Replay", user_message(exc))
             self.device = None
             return
         self.link = link

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from station.app.shell import dialogs
+from station.app.shell.dialogs import user_message
 from station.store.export import export_summary, export_test
 
 Step = Callable[[], Any]  # returns an ExportReport (its .files)
@@ -59,7 +60,7 @@ class ExportJob(QObject):
             self.progress.emit(total, total, "done")
             self.finished.emit(list(self.files))
         except Exception as exc:  # noqa: BLE001 - reported in the GUI, never lost in a thread
-            self.failed.emit(str(exc) or type(exc).__name__)
+            self.failed.emit(user_message(exc))
         finally:
             self.done.set()
 

@@ -39,6 +39,7 @@ from station.app.live.live_plot import leg_name, set_force_axis
 from station.app.results.results_table import RepsTableModel
 from station.app.shell import dialogs, theme
 from station.app.shell.context import AppContext
+from station.app.shell.dialogs import user_message
 from station.app.shell.screen import Screen, register_screen
 from station.app.shell.units import force_unit, format_force, format_value
 from station.app.shell.widgets import BandLabel, Banner, format_number, screen_title
@@ -582,7 +583,7 @@ class ResultsScreen(Screen):
         try:
             action()
         except Exception as exc:  # noqa: BLE001
-            dialogs.show_error(self, "Results", str(exc))
+            dialogs.show_error(self, "Results", user_message(exc))
             return
         assert self.test_id is not None
         self.show_test(self.test_id)

@@ -50,6 +50,7 @@ from firmware_bridge.recording import RecordingWriter
 from station.app.calibration import calibration_choice
 from station.app.calibration.calibration_choice import CalibrationChoice
 from station.app.rig.ports import kind_of
+from station.app.shell.dialogs import user_message
 from station.app.shell.tasks import TaskRunner
 
 POLL_INTERVAL_MS = 100  # housekeeping only (a replay's end); data arrives by wake-up
@@ -281,7 +282,7 @@ class Acquisition(QObject):
     def _failed(self, exc: BaseException, attempt: int) -> None:
         if attempt != self._attempt:
             return  # a source the user has already left
-        message = str(exc) or type(exc).__name__
+        message = user_message(exc)
         if not isinstance(exc, InputError | OSError):
             message = f"{type(exc).__name__}: {message}"
         link = self._link
@@ -302,7 +303,7 @@ class Acquisition(QObject):
                 self.store, self.serial_number, virtual_certificate=virtual, recorded=recorded
             )
         except InputError as exc:  # a stored certificate that cannot be read
-            self.error.emit("calibration", str(exc))
+            self.error.emit("calibration", user_message(exc))
             choice = calibration_choice.choose(
                 None, self.serial_number, virtual_certificate=virtual, recorded=recorded
             )
@@ -323,7 +324,7 @@ class Acquisition(QObject):
         self.tasks.submit(link.start, None, lambda exc: self._command_failed("START", exc))
 
     def _command_failed(self, name: str, exc: BaseException) -> None:
-        self.error.emit("command", str(exc) or f"{name} failed")
+        self.error.emit("command", user_message(exc))
 
     def begin_recording(
         self,

@@ -18,6 +18,7 @@ from station.app.rig import rig_faults
 from station.app.settings import preferences
 from station.app.shell import dialogs
 from station.app.shell.context import AppContext
+from station.app.shell.dialogs import user_message
 
 MENU_NAME = "testerTools"
 
@@ -70,7 +71,7 @@ class FaultsMenu(QMenu):
         try:
             said = rig_faults.apply(rig, preset)
         except InputError as exc:
-            dialogs.show_error(self, "Tester tools", str(exc))
+            dialogs.show_error(self, "Tester tools", user_message(exc))
             return None
         self.context.show_status(said[:1].upper() + said[1:], 6000)
         self.refresh()

@@ -32,7 +32,7 @@ from station.app.rig.acquisition import Acquisition
 from station.app.settings import preferences
 from station.app.shell import theme
 from station.app.shell.context import AppContext
-from station.app.shell.dialogs import install_excepthook, show_error, show_warning
+from station.app.shell.dialogs import install_excepthook, show_error, show_warning, user_message
 from station.app.shell.main_window import MainWindow
 from station.app.shell.settings import AppSettings
 from station.store import open_store
@@ -120,7 +120,7 @@ def run(data_dir: str | os.PathLike[str] | None = None) -> int:
     try:
         window = build_window(data_dir)
     except Exception as exc:  # noqa: BLE001 - one dialog, never a traceback at start-up
-        show_error(None, "Nordic Station cannot start", str(exc) or exc.__class__.__name__)
+        show_error(None, "Nordic Station cannot start", user_message(exc))
         return 2
     window.show()
     if window.start_warning:

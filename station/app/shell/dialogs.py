@@ -25,7 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from firmware_bridge.errors import describe
+
 log = logging.getLogger(__name__)
+
+
+def user_message(exc: BaseException) -> str:
+    """What a clinician reads for an error: the problem, then what to do (no option names)."""
+    return describe(exc, for_cli=False)
 
 
 def show_error(parent: QWidget | None, title: str, message: str, details: str = "") -> None:
