@@ -3,7 +3,9 @@ replay and the virtual rig.  It knows nothing of newtons, athletes or Qt."""
 
 import serial
 
-__version__ = "0.1.0"
+from firmware_bridge.version import package_version
+
+__version__ = package_version()
 
 # serial_for_url("replay://...") and ("virtual://...") find their handlers here.
 if "firmware_bridge.urlhandler" not in serial.protocol_handler_packages:

@@ -1,3 +1,5 @@
 """Nordic Station: analysis, storage, command line and desktop app."""
 
-__version__ = "0.1.0"
+from firmware_bridge.version import package_version
+
+__version__ = package_version()

@@ -12,6 +12,9 @@ import sys
 from collections.abc import Sequence
 
 from firmware_bridge.errors import InputError, NordicError, describe
+from station import __version__
+from station.cli.gui import has_display
+from station.logs import configure as configure_logging
 
 # Subcommand modules, in the order `--help` lists them, with the commands each registers.
 COMMAND_MODULES = {
@@ -32,6 +35,26 @@ COMMAND_MODULES = {
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+
+EPILOG = """\
+examples:
+  nordic-station                          open the desktop app (same as 'gui')
+  nordic-station simulate --rate 200      a virtual rig on a pseudo-terminal
+  nordic-station record PORT test.nsrec --duration 60
+  nordic-station analyze test.nsrec --json
+  nordic-station athlete add --name "Alex Example" --body-mass 80
+  nordic-station COMMAND --help           the options of one command
+
+exit status:
+  0  done
+  1  an internal error (a bug: please report it; NORDIC_STATION_DEBUG=1 shows details)
+  2  bad input or a problem you can fix (one line on stderr says what and what to do)
+  130  interrupted (Ctrl-C)
+
+documents: docs/analyze-cli.md (analyze's options and JSON), docs/metrics.md and
+docs/analysis.md (what every number means), docs/protocol.md (the rig's wire
+protocol), docs/certificate-format.md (calibration certificates).
+"""
 
 
 class CliError(InputError):
@@ -66,11 +89,22 @@ def build_parser(modules: Sequence[str] | None = None) -> argparse.ArgumentParse
         default=argparse.SUPPRESS,
         help="data folder (default: $NORDIC_STATION_HOME or the user's data folder)",
     )
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="also show the station's log on the terminal (it always goes to the data "
+        "folder's logs/nordic-station.log when that folder exists)",
+    )
     parser = _Parser(
         prog="nordic-station",
         description="Nordic Station: eccentric hamstring strength testing.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES if modules is None else modules:
         try:
@@ -87,14 +121,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_modules_for(argv))
     args = parser.parse_args(argv)
-    if not hasattr(args, "data_dir"):
-        args.data_dir = None
     if getattr(args, "func", None) is None:
         if args.command is None:
+            if not has_display():
+                # No window can open here: say what the station can do instead of
+                # starting something the user did not ask for.
+                parser.print_help()
+                return EXIT_OK
             args = build_parser(["gui"]).parse_args(["gui", *argv])
-            args.data_dir = getattr(args, "data_dir", None)
         else:
             parser.parse_args([args.command, "--help"])
+    if not hasattr(args, "data_dir"):
+        args.data_dir = None
+    args.verbose = getattr(args, "verbose", False)
+    configure_logging(args.data_dir, verbose=args.verbose)
     try:
         return int(args.func(args) or EXIT_OK)
     except KeyboardInterrupt:
