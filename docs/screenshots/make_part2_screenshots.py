@@ -28,7 +28,7 @@ from firmware_bridge.virtual_rig import (  # noqa: E402
 from station.app.reports.report_pdf import write_test_report  # noqa: E402
 from station.app.rig import acquisition as acq  # noqa: E402
 from station.app.shell.app import application, build_window  # noqa: E402
-from tests.app.test_part2_support import populate  # noqa: E402
+from tests.app.stored_athletes import populate  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_screenshots import pump  # noqa: E402  (one event-loop helper for both scripts)

@@ -24,7 +24,7 @@ from station.app.shell.units import STANDARD_GRAVITY
 from station.app.shell.widgets import format_number
 from station.store import open_store
 from tests.app.conftest import FAST_ATHLETE, spin, wait_for
-from tests.app.test_part2_support import import_session
+from tests.app.stored_athletes import import_session
 from tests.app.test_workflow import run_test
 
 pytestmark = pytest.mark.gui

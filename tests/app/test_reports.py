@@ -19,14 +19,14 @@ from station.app.reports.report_pdf import (
 )
 from station.app.settings.preferences import Preferences
 from station.store import open_store
-from tests.app.test_part2_support import populated_copy
+from tests.app.stored_athletes import populated_copy
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("part2-reports")
+    return tmp_path_factory.mktemp("reports")
 
 
 @pytest.fixture

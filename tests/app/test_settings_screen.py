@@ -15,7 +15,7 @@ from station.app.settings.preferences import Preferences
 from station.app.shell.settings import AppSettings
 from station.app.shell.units import format_force, format_value, from_newtons, to_newtons
 from tests.app.conftest import wait_for
-from tests.app.test_part2_support import populate, write_recording
+from tests.app.stored_athletes import populate, write_recording
 
 
 def test_one_conversion_for_every_unit() -> None:

@@ -22,7 +22,7 @@ from station.app.settings import preferences
 from station.app.settings.preferences import Preferences
 from station.app.shell.units import format_force
 from tests.app.conftest import wait_for
-from tests.app.test_part2_support import ADA_TESTS, populated_copy
+from tests.app.stored_athletes import ADA_TESTS, populated_copy
 
 pytestmark = pytest.mark.gui
 
@@ -55,7 +55,7 @@ def test_a_change_is_real_only_beyond_the_mdc() -> None:
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("part2-history")
+    return tmp_path_factory.mktemp("history-screen")
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from station.analysis import DEFAULT_REFERENCES
 from station.app.team.team_data import concerns, latest_results, teams
 from station.app.team.team_view import ATHLETE, IMBALANCE, LEFT_MAX, SORT_ROLE
-from tests.app.test_part2_support import ADA_TESTS, TEAM, populated_copy
+from tests.app.stored_athletes import ADA_TESTS, TEAM, populated_copy
 
 pytestmark = pytest.mark.gui
 OPAR_END = next(line for line in DEFAULT_REFERENCES if line.id == "opar2015_end")
@@ -20,7 +20,7 @@ OPAR_END = next(line for line in DEFAULT_REFERENCES if line.id == "opar2015_end"
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("part2-team")
+    return tmp_path_factory.mktemp("team-screen")
 
 
 @pytest.fixture

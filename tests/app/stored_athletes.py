@@ -1,4 +1,4 @@
-"""Data for part 2's screen tests: a store filled through its API from virtual-rig captures.
+"""Data for the screen tests: a store filled through its API from virtual-rig captures.
 
 Every test is a real capture (``VirtualRig.capture_bytes``) with the rig's
 own certificate, imported with ``store.import_test``: the history, team and

@@ -15,7 +15,7 @@ from firmware_bridge.capture import load_capture
 from station.app.replay.replay_transport import ControlledReplay
 from station.cli import main as cli_main
 from tests.app.conftest import spin, wait_for
-from tests.app.test_part2_support import capture, write_recording
+from tests.app.stored_athletes import capture, write_recording
 
 
 @pytest.fixture
