@@ -73,7 +73,10 @@ def describe(exc: BaseException, *, for_cli: bool) -> str:
     if isinstance(exc, NordicError):
         hint = exc.cli_hint if for_cli else exc.hint
         if hint and hint not in message:
-            return f"{message}. {hint}" if not message.endswith((".", ":")) else f"{message} {hint}"
+            # "…no sample rate: pass --rate HZ" for a fragment, "…sentence. Do this." for a sentence
+            if message.endswith((".", ":", ";")):
+                return f"{message} {hint}"
+            return f"{message}: {hint}" if hint[0].islower() else f"{message}. {hint}"
     elif isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return f"the disk is full ({message}). " + DiskFullError.default_hint
     return message

@@ -70,7 +70,7 @@ def test_an_error_prints_the_command_line_hint(
     err = capsys.readouterr().err.strip()
     assert "\n" not in err
     assert err.startswith("nordic-station: error: ")
-    assert err.endswith("carries no sample rate. pass --rate HZ")
+    assert err.endswith("carries no sample rate: pass --rate HZ")
 
 
 def test_the_log_goes_to_the_data_folder_and_to_the_terminal_on_verbose(

@@ -88,7 +88,7 @@ def test_a_text_capture_without_a_rate_needs_one(tmp_path: Path) -> None:
         load_capture(path)
     assert raised.value.cli_hint == "pass --rate HZ"
     assert "--" not in raised.value.hint and "sample rate" in raised.value.hint
-    assert describe(raised.value, for_cli=True).endswith("carries no sample rate. pass --rate HZ")
+    assert describe(raised.value, for_cli=True).endswith("carries no sample rate: pass --rate HZ")
     assert load_capture(path, rate_hz=80).stream.duration_s() == pytest.approx(2 / 80)
 
 
