@@ -24,6 +24,7 @@ UPSTREAM: dict[str, set[str]] = {
     "station.analysis": {"calibration", "firmware_bridge"},
     "station": {"firmware_bridge"},
     "station.store": {"station", "station.analysis", "calibration", "firmware_bridge"},
+    "station.streaming": {"station", "station.analysis", "calibration", "firmware_bridge"},
     "station.present": {
         "station.store",
         "station",

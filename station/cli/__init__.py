@@ -24,6 +24,7 @@ COMMAND_MODULES = {
     "inspect": ("inspect",),
     "replay": ("replay",),
     "analyze": ("analyze",),
+    "stream": ("stream",),
     "calibrate": ("calibrate",),
     "verify": ("verify",),
     "certificate": ("certificate",),

@@ -1,0 +1,1 @@
+"""Live data out of the station, for other programs (Lab Streaming Layer)."""
