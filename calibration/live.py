@@ -22,6 +22,7 @@ import numpy as np
 from firmware_bridge.errors import PortError
 from firmware_bridge.link import Blocks, ErrorReported, Link, LinkState, StateChanged
 from firmware_bridge.messages import Info, SampleBlock
+from firmware_bridge.segment_clock import SegmentClock
 
 Chunk = tuple[np.ndarray, np.ndarray]  # (t_s (n,), counts (n, 2))
 
@@ -46,9 +47,7 @@ class LiveReadings:
         factory = link_factory or Link
         self.link = factory(port, expected_serial=expected_serial)
         self.info: Info | None = None
-        self._segment: int | None = None
-        self._segment_base = 0.0
-        self._next_t = 0.0
+        self._clock = SegmentClock()
         self._was_down = False
 
     @property
@@ -127,10 +126,4 @@ class LiveReadings:
         return chunks, notes
 
     def _chunk(self, block: SampleBlock) -> Chunk:
-        rate = self.sample_rate_hz
-        if block.segment != self._segment:
-            self._segment = block.segment
-            self._segment_base = self._next_t - block.first_index / rate
-        t = self._segment_base + (block.first_index + np.arange(len(block))) / rate
-        self._next_t = float(t[-1]) + 1.0 / rate
-        return t, block.counts.astype(float)
+        return self._clock.chunk(block, self.sample_rate_hz)
