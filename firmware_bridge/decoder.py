@@ -713,8 +713,15 @@ class DecodedStream:
         return len(self.counts)
 
     @property
+    def segments(self) -> int:
+        """Stretches of samples on their own clock (each START or restart begins one)."""
+        return int(len(np.unique(self.segment)))
+
+    @property
     def adc_bits(self) -> int:
-        return self.info.adc_bits if self.info else DEFAULT_ADC_BITS
+        if self.info is not None and 2 <= self.info.adc_bits <= 32:
+            return self.info.adc_bits
+        return DEFAULT_ADC_BITS
 
     def time_s(self) -> np.ndarray:
         if not self.sample_rate_hz:

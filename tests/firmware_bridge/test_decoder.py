@@ -166,6 +166,7 @@ def test_started_event_begins_a_new_segment_without_restart() -> None:
     stream = decode_bytes(data)
     assert stream.counters.device_restarts == 0
     assert list(np.unique(stream.segment)) == [0, 1]
+    assert stream.segments == 2
     assert stream.samples == 50
 
 
