@@ -58,7 +58,7 @@ from typing import Any
 import numpy as np
 
 import firmware_bridge
-from firmware_bridge.errors import InputError
+from firmware_bridge.errors import InputError, NordicError, storage_error
 from firmware_bridge.messages import Info
 
 VERSION = 1
@@ -116,7 +116,10 @@ class RecordingWriter:
     ``write`` is cheap (it buffers); a background thread hands the buffer to
     the OS when its oldest record is ``flush_interval`` old, so a killed
     process loses at most that much.  A failed disk write is raised by the
-    next ``write``/``flush``/``close`` as :class:`RecordingError`, never lost.
+    next ``write``/``flush``/``close``, never lost: a full disk as
+    :class:`~firmware_bridge.errors.DiskFullError`, a forbidden folder as
+    :class:`~firmware_bridge.errors.StoragePermissionError`, anything else as
+    :class:`RecordingError`.
     The file is created with mode 0o600 (raw data of people) and, unless
     ``overwrite``, must not exist yet.
     """
@@ -154,7 +157,7 @@ class RecordingWriter:
         except FileExistsError:
             raise RecordingError(f"{self.path} already exists") from None
         except OSError as exc:
-            raise RecordingError(f"cannot create {self.path}: {exc.strerror or exc}") from None
+            raise _write_error(exc, self.path, "cannot create") from None
         self.bytes_written = 0  # DATA payload bytes accepted
         self.records = 0
         self._buf = bytearray()
@@ -168,7 +171,7 @@ class RecordingWriter:
             _write_all(self._fd, head)
         except OSError as exc:
             os.close(self._fd)
-            raise RecordingError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+            raise _write_error(exc, self.path, "cannot write") from None
         self._thread = threading.Thread(target=self._flusher, name="recording-flush", daemon=True)
         self._thread.start()
 
@@ -224,9 +227,7 @@ class RecordingWriter:
     # -- flushing ------------------------------------------------------------
     def _raise_if_failed(self) -> None:
         if self._error is not None:
-            raise RecordingError(
-                f"cannot write recording {self.path}: {self._error.strerror or self._error}"
-            )
+            raise _write_error(self._error, self.path, "cannot write recording")
 
     def _flusher(self) -> None:
         while True:
@@ -295,6 +296,15 @@ class RecordingWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _write_error(exc: OSError, path: Path, doing: str) -> NordicError:
+    """A full disk or a forbidden folder says so (:class:`~firmware_bridge.errors.StorageError`);
+    anything else is a :class:`RecordingError`."""
+    error = storage_error(exc, f"recording {path}")
+    if isinstance(error, NordicError):
+        return error
+    return RecordingError(f"{doing} {path}: {exc.strerror or exc}")
 
 
 def _write_all(fd: int, data: bytes) -> None:

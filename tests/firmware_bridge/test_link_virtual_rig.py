@@ -54,6 +54,8 @@ def test_a_virtual_rig_power_cycled_under_a_test_streams_again_as_a_new_segment(
         log.pump()
     assert len({b.segment for b in log.blocks()}) == 2
     assert link.counters()["rig_restarts"] == 1
+    # The stream itself says so too, so a recording of it counts the same restart.
+    assert link.counters()["device_restarts"] == 1
 
 
 @pytest.mark.pty

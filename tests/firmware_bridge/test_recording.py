@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from firmware_bridge import recording as rec
+from firmware_bridge.errors import DiskFullError
 from firmware_bridge.messages import Info
 from firmware_bridge.recording import (
     MAGIC,
@@ -126,11 +127,11 @@ def test_a_failed_disk_write_is_raised_not_lost(tmp_path: Path, monkeypatch) -> 
 
     monkeypatch.setattr(rec, "_write_all", full)
     writer.write(b"abc")
-    with pytest.raises(RecordingError, match="No space left"):
+    with pytest.raises(DiskFullError, match="disk is full"):
         writer.flush()
-    with pytest.raises(RecordingError, match="No space left"):
+    with pytest.raises(DiskFullError, match="disk is full"):
         writer.write(b"more")
-    with pytest.raises(RecordingError):
+    with pytest.raises(DiskFullError):
         writer.close()
     assert writer.closed
 

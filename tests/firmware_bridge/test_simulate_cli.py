@@ -202,3 +202,33 @@ def test_help_documents_the_adc_fault() -> None:
     )
     assert proc.returncode == 0
     assert "adcfault:T[:D]" in proc.stdout and "EVENT FAULT" in proc.stdout
+
+
+def test_the_fault_tally_predicts_the_receivers_counters_exactly() -> None:
+    """Every timed fault kind at once; the tally's expectation is what the decoder counts."""
+    from firmware_bridge.decoder import decode_bytes
+    from firmware_bridge.virtual_rig import RigOptions
+    from station.cli.simulate import expected_counters, fault_tally
+
+    faults = ["drop:0.5s:2", "overrun:1s:25", "garbage:1.5s", "bitflip:2s", "stall:2.2s:0.3:lose"]
+    faults.append("drop:2.9s:3")  # the last frames of the test: only STOPPED tells
+    rig = RigOptions(rate_hz=100, faults=faults).build()
+    counters = decode_bytes(rig.capture_bytes(3.0)).counters.to_dict()
+    expected = expected_counters(rig.faults.stats)
+    assert expected["dropped_samples"] > 0 and expected["frames_corrupt"] == 2
+    assert {key: counters[key] for key in expected} == expected
+    line = fault_tally(rig.faults.stats)
+    assert line.startswith("faults injected: ") and "overruns 1" in line
+    assert f"dropped_samples {expected['dropped_samples']}" in line
+
+
+def test_simulate_prints_the_fault_tally_when_it_stops(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from station.cli import main
+
+    link = tmp_path / "rig"
+    code = main(["simulate", "--fault", "drop:1s", "--duration", "0.2", "--link", str(link)])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert out[-1].startswith("faults injected: none; a receiver counts dropped_samples 0")
