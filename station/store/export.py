@@ -85,6 +85,8 @@ BASE_COLUMNS: dict[str, tuple[str, str]] = {
     "lever_arm_m": ("m", "lever arm used for torques"),
     "source": ("", "import, live or recovered"),
     "recovered": ("", "true if the test was recovered after a crash (may end early)"),
+    "voided": ("", "true if the test was voided (only in exports that include voided tests)"),
+    "void_reason": ("", "why the test was voided"),
     "result_id": ("", "the analysis run these numbers come from"),
     "analysis_version": ("", "version of the analysis that computed the numbers"),
     "analyzed_at": ("ISO 8601 UTC", "when that analysis ran"),
@@ -181,6 +183,7 @@ TAIL = (
 def _head_columns(anonymise: bool) -> list[str]:
     who = ["athlete"] if anonymise else list(IDENTIFYING)
     test = [c for c in TEST_FIELDS if not (anonymise and c == "operator")]
+    void = ["voided"] if anonymise else ["voided", "void_reason"]
     return [
         "test_id",
         *who,
@@ -190,6 +193,7 @@ def _head_columns(anonymise: bool) -> list[str]:
         "lever_arm_m",
         "source",
         "recovered",
+        *void,
         *RUN_FIELDS,
     ]
 
@@ -236,6 +240,8 @@ def summary_table(
             row["lever_arm_m"],
             str(row["source"]).split(":", 1)[0],
             "true" if row["recovered"] else "false",
+            "true" if row["voided"] else "false",
+            *(() if anonymise else (row["void_reason"],)),
             row["result_id"],
             row["analysis_version"],
             row["analyzed_at"],
@@ -289,13 +295,17 @@ def export_summary(
     until: str | date | None = None,
     anonymise: bool = False,
     force: bool = False,
+    include_voided: bool = False,
 ) -> ExportReport:
-    """One row per test, every metric; a sidecar ``<name>.json`` describes the columns."""
+    """One row per test, every metric; a sidecar ``<name>.json`` describes the columns.
+    Voided tests are left out unless ``include_voided``."""
     target = check_file_target(Path(out), force)
     sidecar = check_file_target(target.with_suffix(".json"), force)
     if sidecar == target:
         raise StoreError(f"{target}: name the summary file with a .csv suffix")
-    rows = store.summary_rows(athlete=athlete, team=team, since=since, until=until)
+    rows = store.summary_rows(
+        athlete=athlete, team=team, since=since, until=until, include_voided=include_voided
+    )
     columns, table = summary_table(store, rows, anonymise)
     versions = sorted({str(r[columns.index("analysis_version")]) for r in table})
 
@@ -316,6 +326,7 @@ def export_summary(
             "team": team,
             "since": None if since is None else str(since),
             "until": None if until is None else str(until),
+            "include_voided": include_voided,
         },
         "anonymised": anonymise,
         "pseudonyms": "HMAC-SHA256 of the athlete id with this database's secret"
@@ -456,6 +467,8 @@ def export_test(
             "lever_arm_m": test.lever_arm_m,
             "source": test.source.split(":", 1)[0] if anonymise else test.source,
             "recovered": test.recovered,
+            "voided": test.voided,
+            "void_reason": None if anonymise else test.void_reason,
             "warnings": list(test.warnings),
             "recording_sha256": test.recording_sha256,
         },
