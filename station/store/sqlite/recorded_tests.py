@@ -244,10 +244,7 @@ class RecordedTests(Results):
         """An athlete's tests, newest first, with each one's current summary
         (voided tests only with ``include_voided``)."""
         valid = "" if include_voided else " AND t.voided = 0"
-        sql = (
-            SUMMARY.sql
-            + f"WHERE t.athlete_id = ?{valid} ORDER BY t.recorded_at DESC, t.id DESC"
-        )
+        sql = SUMMARY.sql + f"WHERE t.athlete_id = ?{valid} ORDER BY t.recorded_at DESC, t.id DESC"
         params: list[Any] = [athlete_id]
         if limit is not None:
             sql += " LIMIT ?"
