@@ -29,7 +29,7 @@ from station.store.models import (
     TestSummary,
     Verification,
 )
-from station.store.sqlite import AuditRecord
+from station.store.sqlite import AuditRecord, Erased
 
 
 class Backend(Protocol):
@@ -138,6 +138,9 @@ class Backend(Protocol):
     def delete_pending(
         self, pending_id: int, actor: str, action: str, detail: dict[str, Any]
     ) -> None: ...
+
+    # erasure on request (name, birth date, free text, raw recordings; backups too)
+    def erase_athlete(self, athlete_id: int, reason: str, actor: str) -> Erased: ...
 
     # audit and export
     def audit_log(

@@ -42,6 +42,7 @@ import numpy as np
 import station
 from station.store.csv_cells import safe_row
 from station.store.errors import StoreError
+from station.store.redact import scrub, secrets_of
 from station.store.store import Store
 from station.store.validate import now_utc
 
@@ -357,7 +358,6 @@ def _athlete_filter(store: Store, athlete: Any, anonymise: bool) -> str | None:
 
 
 # -- anonymising ------------------------------------------------------------------------
-REMOVED = "[removed]"
 CERTIFICATE_FIELDS = ("format", "device_serial", "created", "valid_until", "channels")
 
 
@@ -399,23 +399,7 @@ def identifying_values(
     for certificate in certificates:
         if certificate is not None:
             values.add(certificate.data.get("operator"))
-    return {v.strip() for v in values if isinstance(v, str) and v.strip()}
-
-
-def scrub(value: Any, secrets: set[str]) -> Any:
-    """``value`` with every text that contains one of ``secrets`` replaced (a last
-    guard behind the fields anonymised exports leave out on purpose)."""
-    if isinstance(value, str):
-        folded = value.casefold()
-        for secret in secrets:
-            if secret.casefold() in folded if len(secret) > 2 else secret == value:
-                return REMOVED
-        return value
-    if isinstance(value, Mapping):
-        return {scrub(k, secrets): scrub(v, secrets) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [scrub(v, secrets) for v in value]
-    return value
+    return secrets_of(values)
 
 
 def _anonymous_reps(reps: Any) -> Any:

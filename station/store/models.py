@@ -75,6 +75,7 @@ class Athlete(_ToDict):
     created_at: str
     updated_at: str
     body_mass_kg: float | None = None
+    erased_at: str | None = None  # set when erased on request: only numbers are left
 
 
 @dataclass(frozen=True)

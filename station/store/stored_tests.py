@@ -98,7 +98,7 @@ class StoredTests(StoreParts):
         if run is None:
             return None
         stored = self.backend.curves(run.id)
-        if stored is None or not raw or "sample" not in stored:
+        if stored is None or not raw or "sample" not in stored or _erased(test):
             return stored
         owner = (
             run
@@ -154,6 +154,11 @@ class StoredTests(StoreParts):
     def test_ids(self) -> list[int]:
         """Every test's id, oldest first (for ``recompute --all``)."""
         return self.backend.test_ids()
+
+
+def _erased(test: TestRecord) -> bool:
+    """Its raw recording was erased with its athlete's data (only curves are left)."""
+    return test.recording_size == 0 and test.recording_sha256.startswith("erased-")
 
 
 def _test_number(value: int | str) -> int:

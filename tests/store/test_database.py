@@ -190,6 +190,7 @@ def test_a_version_1_database_opens_with_its_data_kept(home: Path, capture_bytes
             0.4,
         )
         assert athlete.body_mass_kg == 91.5 and athlete.notes == "kept since v1"
+        assert athlete.erased_at is None  # schema 5
         assert [i.note for i in store.injuries(7)] == ["hamstring strain"]
 
         test = store.get_test(11)

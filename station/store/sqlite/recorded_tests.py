@@ -22,6 +22,7 @@ from station.store.sqlite.results import RESULT, Prepared, Results, insert_resul
 from station.store.sqlite.rows import Shape, json_tuple, only, sha256
 from station.store.validate import now_utc
 
+ERASED_PREFIX = "erased-"  # the "hash" of a recording erased on request
 TEST_COLUMNS = frozenset(
     {"athlete_id", "recorded_at", "operator", "notes", "body_mass_kg", "lever_arm_m", "rig_serial"}
 )
@@ -346,6 +347,10 @@ class RecordedTests(Results):
         if row is None:
             raise NotFoundError(f"no test {test_id}")
         data = bytes(row[0])
+        if str(row[2]).startswith(ERASED_PREFIX):
+            raise NotFoundError(
+                f"the raw recording of test {test_id} was erased with its athlete's data"
+            )
         if sha256(data) != row[2]:
             raise DatabaseFileError(
                 f"the raw recording of test {test_id} does not match its checksum: "
