@@ -91,6 +91,30 @@ def register(
     add_by(injury)
     injury.set_defaults(func=run_injury)
 
+    erase = commands.add_parser(
+        "erase",
+        parents=parents,
+        help="erase an athlete on request: name, birth date, notes, free text, raw recordings",
+        description="Irreversibly removes the athlete's name, date of birth, notes, every free "
+        "text and their raw recordings from the database, its write-ahead log and its backups. "
+        "Test numbers stay under 'erased athlete'; the audit keeps who erased, when and why.",
+    )
+    erase.add_argument("athlete", metavar="ID", help="athlete id or external id")
+    erase.add_argument("--reason", required=True, help="why (e.g. the request's reference)")
+    erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    add_by(erase)
+    erase.set_defaults(func=run_erase)
+
+    access = commands.add_parser(
+        "export-all",
+        parents=parents,
+        help="everything held about one athlete (JSON, CSV, raw recordings)",
+    )
+    access.add_argument("athlete", metavar="ID", help="athlete id or external id")
+    access.add_argument("--out", metavar="DIR", required=True, help="a new or empty folder")
+    access.add_argument("--force", action="store_true", help="write into a non-empty folder")
+    access.set_defaults(func=run_export_all)
+
     parser.set_defaults(func=usage_of(parser))
 
 
@@ -236,4 +260,40 @@ def run_mass(args: argparse.Namespace) -> int:
 def run_injury(args: argparse.Namespace) -> int:
     with store_from_args(args) as store:
         store.add_injury(args.athlete, args.side, args.date, args.note, by=args.by)
+    return 0
+
+
+def run_erase(args: argparse.Namespace) -> int:
+    with store_from_args(args) as store:
+        athlete = store.resolve_athlete(args.athlete)
+        if not args.yes and sys.stdin.isatty():
+            answer = input(
+                f"Erase athlete {athlete.id} ({athlete.name}) for good? "
+                f"Type {athlete.id} to confirm: "
+            )
+            if answer.strip() != str(athlete.id):
+                print("nothing erased", file=sys.stderr)
+                return 1
+        outcome = store.erase_athlete(athlete.id, args.reason, by=args.by)
+    print(
+        f"athlete {outcome.athlete_id} erased: {outcome.tests} test(s) kept as numbers only, "
+        f"{outcome.recordings} raw recording(s) removed, {outcome.audit_entries} audit "
+        "entries redacted; backups cleaned too",
+        file=sys.stderr,
+    )
+    if not outcome.compacted:
+        print(
+            "warning: another Nordic Station has the database open, so an old copy may remain "
+            "in its write-ahead log until it is closed: close it",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def run_export_all(args: argparse.Namespace) -> int:
+    from station.store.export_all import export_all
+
+    with store_from_args(args) as store:
+        report = export_all(store, args.athlete, args.out, force=args.force)
+    print(f"{report.tests} test(s) and {len(report.files)} file(s) written to {report.folder}")
     return 0

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from station.store import validate
-from station.store.errors import DuplicateError, NotFoundError, ValidationError
+from station.store.errors import ConflictError, DuplicateError, NotFoundError, ValidationError
 from station.store.models import Athlete, BodyMass, Injury
 from station.store.parts import StoreParts
 
@@ -92,6 +92,16 @@ class Athletes(StoreParts):
             f"no athlete with id or external id {text!r}: see 'nordic-station athlete list'"
         )
 
+    def _changeable(self, ref: Athlete | int | str) -> Athlete:
+        """An athlete whose data may still change (an erased one may not)."""
+        current = self.resolve_athlete(ref)
+        if current.erased_at is not None:
+            raise ConflictError(
+                f"athlete {current.id} was erased on {current.erased_at[:10]}: "
+                "register them again if they come back"
+            )
+        return current
+
     def list_athletes(
         self,
         search: str | None = None,
@@ -109,7 +119,7 @@ class Athletes(StoreParts):
         self, athlete: Athlete | int | str, *, by: str | None = None, **changes: Any
     ) -> Athlete:
         """Change athlete fields; ``body_mass_kg`` adds a dated entry to the history."""
-        current = self.resolve_athlete(athlete)
+        current = self._changeable(athlete)
         mass = None
         if "body_mass_kg" in changes:
             kg = changes.pop("body_mass_kg")
@@ -148,7 +158,7 @@ class Athletes(StoreParts):
         *,
         by: str | None = None,
     ) -> list[BodyMass]:
-        current = self.resolve_athlete(athlete)
+        current = self._changeable(athlete)
         day = validate.past_date(on, "weighing date") if on is not None else date.today()
         entry = BodyMass(day, validate.body_mass_kg(kg))
         self.backend.update_athlete(current.id, {}, None, self._who(by), body_mass=entry)
@@ -174,7 +184,7 @@ class Athletes(StoreParts):
         *,
         by: str | None = None,
     ) -> list[Injury]:
-        current = self.resolve_athlete(athlete)
+        current = self._changeable(athlete)
         day = validate.past_date(on, "injury date") if on is not None else None
         self.backend.add_injury(
             current.id, validate.injury_side(side), day, validate.notes(note), self._who(by)

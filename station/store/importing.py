@@ -41,7 +41,7 @@ class Importing(StoreParts):
     ) -> TestRecord:
         """Store a capture made elsewhere (recording, raw binary or text) as a new test."""
         who = self._who(by)
-        subject = self.resolve_athlete(athlete)
+        subject = self._changeable(athlete)
         operator = validate.text_field(operator, "operator")
         notes_text = validate.notes(notes)
         protocol = validate.protocol(protocol)

@@ -56,7 +56,7 @@ class LiveTests(StoreParts):
         dies meanwhile, :meth:`pending_tests` finds the test on the next start.
         """
         who = self._who(by)
-        subject = self.resolve_athlete(athlete)
+        subject = self._changeable(athlete)
         cert = None if certificate is None else as_certificate(certificate)
         operator = validate.text_field(operator, "operator")
         notes_text = validate.notes(notes)

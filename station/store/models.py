@@ -75,6 +75,7 @@ class Athlete(_ToDict):
     created_at: str
     updated_at: str
     body_mass_kg: float | None = None
+    erased_at: str | None = None  # set when erased on request: only numbers are left
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,8 @@ class TestRecord(_ToDict):
     created_at: str
     warnings: tuple[str, ...] = ()
     result: Result | None = None
+    voided: bool = False  # left out of lists, trends and exports; kept with its recording
+    void_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,8 @@ class TestSummary(_ToDict):
     summary: dict[str, Any]
     reps: int
     excluded_reps: int
+    voided: bool = False
+    void_reason: str | None = None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ and checks this).
 
 Guarantees written as triggers, so they hold whatever code writes:
 
-- the audit log is append-only;
+- the audit log is append-only (erasing an athlete on request is the one
+  deliberate exception: see :mod:`station.store.sqlite.erasure`);
 - athletes, tests, analysis runs and raw recordings are never deleted;
 - raw recordings, certificates and analysis runs are never modified (a
   recompute adds a run and moves the "current" mark; that mark is the only
@@ -273,10 +274,26 @@ V3 = (
 )""",
 )
 
+V4 = (
+    # A voided test (started by mistake, wrong athlete...) leaves lists, trends and
+    # exports but keeps its raw recording and audit trail; a void can be undone.
+    "ALTER TABLE tests ADD COLUMN voided INTEGER NOT NULL DEFAULT 0 CHECK (voided IN (0, 1))",
+    "ALTER TABLE tests ADD COLUMN void_reason TEXT",
+    "CREATE INDEX tests_by_athlete_valid ON tests (athlete_id, voided, recorded_at)",
+)
+
+V5 = (
+    # When an athlete was erased (their name, birth date, notes, free text and raw
+    # recordings removed on request); the row stays so their tests' numbers do.
+    "ALTER TABLE athletes ADD COLUMN erased_at TEXT",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "athletes, tests, reps, certificates, recordings, audit log", V1),
     Migration(2, "analysis runs kept as a history; curves stored per run", V2),
     Migration(3, "tests in progress (crash recovery); recovered flag; import warnings", V3),
+    Migration(4, "tests can be voided with a reason (and the void undone)", V4),
+    Migration(5, "athletes can be erased on request", V5),
 )
 
 CURRENT_VERSION = MIGRATIONS[-1].version

@@ -15,7 +15,7 @@ all the SQL.  Rules it keeps:
 
 Its methods live in one module per job (:mod:`.athletes`, :mod:`.certificates`,
 :mod:`.importing`, :mod:`.live`, :mod:`.stored_tests`, :mod:`.recompute`,
-:mod:`.export_rows`); this module assembles them and opens the data folder.
+:mod:`.export_rows`, :mod:`.erasing`); this module assembles them and opens the data folder.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from station import paths
 from station.store.athletes import Athletes
 from station.store.backend import Backend
 from station.store.certificates import Certificates
+from station.store.erasing import Erasing
 from station.store.errors import ConflictError
 from station.store.export_rows import ExportRows
 from station.store.importing import Importing
@@ -53,7 +54,9 @@ def open_store(
     return Store.open(data_dir, actor=actor)
 
 
-class Store(Athletes, Certificates, Importing, LiveTests, StoredTests, Recomputing, ExportRows):
+class Store(
+    Athletes, Certificates, Importing, LiveTests, StoredTests, Recomputing, ExportRows, Erasing
+):
     """Athletes, tests, reps, certificates and the audit trail of one data folder."""
 
     def __init__(self, folder: Path, backend: Backend, actor: str | None = None) -> None:

@@ -190,12 +190,14 @@ def test_a_version_1_database_opens_with_its_data_kept(home: Path, capture_bytes
             0.4,
         )
         assert athlete.body_mass_kg == 91.5 and athlete.notes == "kept since v1"
+        assert athlete.erased_at is None  # schema 5
         assert [i.note for i in store.injuries(7)] == ["hamstring strain"]
 
         test = store.get_test(11)
         assert test.recording_sha256 == hashlib.sha256(capture_bytes).hexdigest()
         assert store.recording(11) == capture_bytes
         assert test.recovered is False and test.warnings == ()
+        assert (test.voided, test.void_reason) == (False, None)  # schema 4: valid by default
         assert test.result is not None and test.result.reason == "migrated"
         assert test.result.analysis_version == "analysis 0.9"
         assert test.result.metrics["flags"] == ["old_flag"]

@@ -9,7 +9,8 @@ is assembled from one class per concern, each in its own module:
   failure leaves nothing half-written);
 - :mod:`.athletes`, :mod:`.certificates`, :mod:`.recorded_tests`,
   :mod:`.results` (runs, curves, reps), :mod:`.pending`, :mod:`.audit`,
-  :mod:`.summary` (export rows) and :mod:`.bulk` hold the statements;
+  :mod:`.summary` (export rows), :mod:`.bulk` and :mod:`.erasure` (an athlete
+  erased on request) hold the statements;
 - :mod:`.rows` maps rows to dataclasses and holds the helpers they share.
 
 Every statement is parameterised; column names that are interpolated are
@@ -23,6 +24,7 @@ from station.store.sqlite.audit import AuditLog, AuditRecord
 from station.store.sqlite.bulk import BulkLoad
 from station.store.sqlite.certificates import Certificates
 from station.store.sqlite.checkpoint import BUSY_TIMEOUT_MS, CHECKPOINT_AFTER_BYTES
+from station.store.sqlite.erasure import Erased, Erasure
 from station.store.sqlite.opening import MIN_SQLITE, SQLITE_HEADER
 from station.store.sqlite.pending import PendingTests
 from station.store.sqlite.recorded_tests import TEST_COLUMNS, RecordedTests
@@ -31,7 +33,7 @@ from station.store.sqlite.summary import SummaryRows
 
 
 class SqliteStore(
-    Athletes, Certificates, RecordedTests, BulkLoad, PendingTests, AuditLog, SummaryRows
+    Athletes, Certificates, RecordedTests, BulkLoad, PendingTests, AuditLog, SummaryRows, Erasure
 ):
     """Persistence for athletes, tests, analysis runs, certificates and the audit log.
 
@@ -48,6 +50,7 @@ __all__ = [
     "BUSY_TIMEOUT_MS",
     "CHECKPOINT_AFTER_BYTES",
     "DIGEST_STREAM_KEYS",
+    "Erased",
     "MIN_SQLITE",
     "SQLITE_HEADER",
     "TEST_COLUMNS",

@@ -41,6 +41,7 @@ ATHLETE = Shape(
             "(SELECT kg FROM body_mass b WHERE b.athlete_id = a.id "
             " ORDER BY b.measured_on DESC, b.id DESC LIMIT 1)",
         ),
+        ("erased_at", "a.erased_at"),
     ],
     {"date_of_birth": to_date, "archived": bool},
 )

@@ -1,0 +1,105 @@
+"""Everything held about one athlete, for them (the right of access and portability).
+
+``athlete.json`` holds the athlete, their body-mass history, injuries, every
+test (also voided ones) with every analysis run, rep and exclusion, the
+certificates those tests used and every audit entry about them;
+``summary.csv`` (+ sidecar) has one row per test; ``tests/`` has each test's
+curves (CSV + JSON) and ``recordings/`` each raw recording as captured.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import station
+from station.store.errors import NotFoundError, StoreError
+from station.store.export import export_summary, export_test, write_atomic
+from station.store.store import Store
+from station.store.validate import now_utc
+
+log = logging.getLogger(__name__)
+
+ACCESS_FORMAT = "nordic-station.athlete-export/1"
+SUFFIXES = {"recording": ".nsrec", "binary": ".bin", "text": ".txt"}
+
+
+@dataclass(frozen=True)
+class AccessReport:
+    folder: Path
+    files: tuple[Path, ...]
+    tests: int
+
+
+def _empty_folder(folder: Path, force: bool) -> Path:
+    folder = Path(folder).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise StoreError(f"{folder} exists and is not a folder: give a new folder")
+    if folder.exists() and any(folder.iterdir()) and not force:
+        raise StoreError(f"folder {folder} is not empty: give a new folder or pass --force")
+    if not folder.parent.is_dir():
+        raise StoreError(f"folder {folder.parent} does not exist: create it first")
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+def export_all(
+    store: Store, athlete: Any, out_dir: str | os.PathLike[str], *, force: bool = False
+) -> AccessReport:
+    """Write everything the station holds about ``athlete`` into ``out_dir``."""
+    person = store.resolve_athlete(athlete)
+    folder = _empty_folder(Path(out_dir), force)
+    tests = store.list_tests(person.id, include_voided=True)
+    records: list[dict[str, Any]] = []
+    audit = list(store.audit_log("athlete", person.id))
+    certificates: dict[int, Any] = {}
+    files: list[Path] = []
+    (folder / "tests").mkdir(mode=0o700, exist_ok=True)
+    (folder / "recordings").mkdir(mode=0o700, exist_ok=True)
+    for summary in sorted(tests, key=lambda t: t.id):
+        test = store.get_test(summary.id)
+        record = test.to_dict()
+        record["runs"] = [run.to_dict() for run in store.results(test.id)]
+        record["reps"] = [rep.to_dict() for rep in store.reps(test.id)]
+        records.append(record)
+        audit += store.audit_log("test", test.id) + store.audit_log("rep", test.id)
+        if test.certificate_id is not None:
+            certificates[test.certificate_id] = store.get_certificate(test.certificate_id)
+        if test.result is not None:
+            try:
+                files += export_test(store, test.id, folder / "tests", force=force).files
+            except StoreError as exc:  # no stored curves: the JSON above still has it all
+                log.info("test %d: no curves exported (%s)", test.id, exc)
+        try:
+            raw = store.recording(test.id)
+        except NotFoundError:  # erased with the athlete's data
+            continue
+        suffix = SUFFIXES.get(test.recording_kind or "", ".bin")
+        raw_path = folder / "recordings" / f"test-{test.id}{suffix}"
+        raw_path.write_bytes(raw)
+        files.append(raw_path)
+    data = {
+        "format": ACCESS_FORMAT,
+        "exported_at": now_utc(),
+        "station_version": station.__version__,
+        "athlete": person.to_dict(),
+        "body_mass_history": [m.to_dict() for m in store.body_mass_history(person.id)],
+        "injuries": [i.to_dict() for i in store.injuries(person.id)],
+        "tests": records,
+        "certificates": [c.to_dict() for c in certificates.values() if c is not None],
+        "audit": [entry.to_dict() for entry in sorted(audit, key=lambda e: e.id)],
+    }
+    main = folder / "athlete.json"
+    write_atomic(
+        main,
+        lambda h: h.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"),
+    )
+    summary_files = export_summary(
+        store, folder / "summary.csv", athlete=person.id, include_voided=True, force=force
+    ).files
+    log.info("everything about athlete %d exported: %d test(s)", person.id, len(records))
+    return AccessReport(folder, (main, *summary_files, *files), len(records))
