@@ -37,7 +37,6 @@ from PySide6.QtWidgets import (
 from firmware_bridge.errors import InputError
 from firmware_bridge.link import Blocks, CountersSnapshot, ErrorReported, Link, StateChanged
 from station.app.calibration import calibration_choice
-from station.app.calibration.certificate_status import certificate_warning
 from station.app.live.live_plot import LivePlot
 from station.app.live.live_session import LiveSession
 from station.app.replay.replay_transport import ControlledReplay, load, opener
@@ -47,8 +46,9 @@ from station.app.shell.context import AppContext
 from station.app.shell.dialogs import user_message
 from station.app.shell.screen import Screen, register_screen
 from station.app.shell.tasks import TaskRunner
-from station.app.shell.units import format_force
 from station.app.shell.widgets import Banner, screen_title
+from station.present.certificate_status import certificate_warning
+from station.present.units import format_force
 
 SPEEDS = (("1× (as recorded)", 1.0), ("4×", 4.0), ("fastest", math.inf))
 RECORDING_FILTER = "Recordings and captures (*.nsrec *.bin *.raw *.txt *.csv);;All files (*)"
