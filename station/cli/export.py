@@ -39,6 +39,9 @@ def register(
         help="pseudonyms instead of names, ids and birth dates",
     )
     summary.add_argument("--force", action="store_true", help="replace existing files")
+    summary.add_argument(
+        "--include-voided", action="store_true", help="also voided tests (marked in a column)"
+    )
     summary.set_defaults(func=run_summary)
 
     test = commands.add_parser(
@@ -64,6 +67,7 @@ def run_summary(args: argparse.Namespace) -> int:
             until=args.until,
             anonymise=args.anonymise,
             force=args.force,
+            include_voided=args.include_voided,
         )
     print(
         f"{report.rows} test(s) written to {report.files[0]} (columns described in "

@@ -14,7 +14,7 @@ from typing import Any
 
 from firmware_bridge.errors import InputError
 from station.cli.common import add_by, fmt, print_json, print_table, store_from_args, usage_of
-from station.store import Recomputation, Result, Store
+from station.store import Recomputation, Result, Store, TestSummary
 
 
 def register(
@@ -85,7 +85,23 @@ def _register_test(
     listing = commands.add_parser("list", parents=parents, help="an athlete's tests, newest first")
     listing.add_argument("athlete", metavar="ATHLETE", help="athlete id or external id")
     listing.add_argument("--json", action="store_true", help="JSON instead of a table")
+    listing.add_argument("--all", action="store_true", help="also voided tests (marked)")
     listing.set_defaults(func=run_list)
+
+    void = commands.add_parser(
+        "void",
+        parents=parents,
+        help="void a test (kept, but left out of history, trends and exports)",
+    )
+    void.add_argument("test", metavar="TEST_ID", help="test id")
+    void.add_argument("--reason", required=True, help="why (kept in the audit trail)")
+    add_by(void)
+    void.set_defaults(func=run_void)
+    unvoid = commands.add_parser("unvoid", parents=parents, help="undo a void")
+    unvoid.add_argument("test", metavar="TEST_ID", help="test id")
+    unvoid.add_argument("--reason", required=True, help="why (kept in the audit trail)")
+    add_by(unvoid)
+    unvoid.set_defaults(func=run_unvoid)
 
     show = commands.add_parser("show", parents=parents, help="one test: reps, summary, runs")
     show.add_argument("test", metavar="TEST", help="test id")
@@ -161,7 +177,7 @@ def run_import(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     with store_from_args(args) as store:
         athlete = store.resolve_athlete(args.athlete)
-        tests = store.list_tests(athlete.id)
+        tests = store.list_tests(athlete.id, include_voided=args.all)
     if args.json:
         print_json([t.to_dict() for t in tests])
         return 0
@@ -180,13 +196,38 @@ def run_list(args: argparse.Namespace) -> int:
                 fmt(s.get("imbalance_max_pct")),
                 s.get("stronger") or "",
                 f"{t.reps - t.excluded_reps}/{t.reps}",
-                "recovered" if t.recovered else "",
+                _marks(t),
             ]
         )
     print_table(
         ["test", "recorded (UTC)", "left max N", "right max N", "imbal. %", "stronger", "reps", ""],
         rows,
     )
+    return 0
+
+
+def _marks(test: TestSummary) -> str:
+    marks = ["recovered"] if test.recovered else []
+    if test.voided:
+        marks.append(f"VOIDED: {test.void_reason}")
+    return "; ".join(marks)
+
+
+def run_void(args: argparse.Namespace) -> int:
+    with store_from_args(args) as store:
+        test = store.void_test(args.test, args.reason, operator=args.by)
+    print(
+        f"test {test.id} voided: it is kept (with its recording) but left out of history, "
+        f"trends and exports; undo with 'nordic-station test unvoid {test.id} --reason TEXT'",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def run_unvoid(args: argparse.Namespace) -> int:
+    with store_from_args(args) as store:
+        test = store.unvoid_test(args.test, args.reason, operator=args.by)
+    print(f"test {test.id} is valid again", file=sys.stderr)
     return 0
 
 
@@ -226,6 +267,8 @@ def run_show(args: argparse.Namespace) -> int:
         print_json(out)
         return 0
     print(f"test {test.id}: {athlete.name} (athlete {athlete.id}), {test.recorded_at} UTC")
+    if test.voided:
+        print(f"  VOIDED: {test.void_reason} (left out of history, trends and exports)")
     print(
         f"  {test.protocol}, rig {test.rig_serial or '?'}, {fmt(test.sample_rate_hz, 0)} Hz, "
         f"{fmt(test.duration_s)} s, certificate {test.certificate_id or '-'}, "

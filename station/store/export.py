@@ -11,9 +11,14 @@ what every column means (no SQL here: rows come from :class:`Store`).
 
 Anonymised exports replace the athlete by a stable pseudonym (an HMAC of the
 athlete id with a secret kept in the database) and leave out name, external
-id, date of birth (age at the test is given instead), operator, notes and the
-source file name.  Quasi-identifiers a study usually needs (sex, team, sport)
-are kept; say so when sharing.
+id, date of birth (age at the test is given instead), operator (also the
+certificate's), notes, every free text (exclusion and void reasons) and the
+source file name, in the CSVs and their sidecars; a last pass replaces any
+text that still holds one of those values.  Quasi-identifiers a study usually
+needs (sex, team, sport) are kept; say so when sharing.
+
+Every cell goes through :func:`station.store.csv_cells.safe_row`, so no text
+opens as a spreadsheet formula.
 
 Files are written to a temporary name and renamed into place, so an export is
 whole or absent; an existing file is never replaced unless ``force``.
@@ -35,6 +40,7 @@ from typing import Any
 import numpy as np
 
 import station
+from station.store.csv_cells import safe_row
 from station.store.errors import StoreError
 from station.store.store import Store
 from station.store.validate import now_utc
@@ -85,6 +91,8 @@ BASE_COLUMNS: dict[str, tuple[str, str]] = {
     "lever_arm_m": ("m", "lever arm used for torques"),
     "source": ("", "import, live or recovered"),
     "recovered": ("", "true if the test was recovered after a crash (may end early)"),
+    "voided": ("", "true if the test was voided (only in exports that include voided tests)"),
+    "void_reason": ("", "why the test was voided"),
     "result_id": ("", "the analysis run these numbers come from"),
     "analysis_version": ("", "version of the analysis that computed the numbers"),
     "analyzed_at": ("ISO 8601 UTC", "when that analysis ran"),
@@ -181,6 +189,7 @@ TAIL = (
 def _head_columns(anonymise: bool) -> list[str]:
     who = ["athlete"] if anonymise else list(IDENTIFYING)
     test = [c for c in TEST_FIELDS if not (anonymise and c == "operator")]
+    void = ["voided"] if anonymise else ["voided", "void_reason"]
     return [
         "test_id",
         *who,
@@ -190,6 +199,7 @@ def _head_columns(anonymise: bool) -> list[str]:
         "lever_arm_m",
         "source",
         "recovered",
+        *void,
         *RUN_FIELDS,
     ]
 
@@ -236,6 +246,8 @@ def summary_table(
             row["lever_arm_m"],
             str(row["source"]).split(":", 1)[0],
             "true" if row["recovered"] else "false",
+            "true" if row["voided"] else "false",
+            *(() if anonymise else (row["void_reason"],)),
             row["result_id"],
             row["analysis_version"],
             row["analyzed_at"],
@@ -289,20 +301,24 @@ def export_summary(
     until: str | date | None = None,
     anonymise: bool = False,
     force: bool = False,
+    include_voided: bool = False,
 ) -> ExportReport:
-    """One row per test, every metric; a sidecar ``<name>.json`` describes the columns."""
+    """One row per test, every metric; a sidecar ``<name>.json`` describes the columns.
+    Voided tests are left out unless ``include_voided``."""
     target = check_file_target(Path(out), force)
     sidecar = check_file_target(target.with_suffix(".json"), force)
     if sidecar == target:
         raise StoreError(f"{target}: name the summary file with a .csv suffix")
-    rows = store.summary_rows(athlete=athlete, team=team, since=since, until=until)
+    rows = store.summary_rows(
+        athlete=athlete, team=team, since=since, until=until, include_voided=include_voided
+    )
     columns, table = summary_table(store, rows, anonymise)
     versions = sorted({str(r[columns.index("analysis_version")]) for r in table})
 
     def write_csv(handle: io.TextIOBase) -> None:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(table)
+        writer.writerow(safe_row(columns))
+        writer.writerows(safe_row(row) for row in table)
 
     meta = {
         "format": SUMMARY_FORMAT,
@@ -312,10 +328,11 @@ def export_summary(
         "analysis_versions": versions,
         "rows": len(table),
         "filters": {
-            "athlete": None if athlete is None else str(athlete),
+            "athlete": _athlete_filter(store, athlete, anonymise),
             "team": team,
             "since": None if since is None else str(since),
             "until": None if until is None else str(until),
+            "include_voided": include_voided,
         },
         "anonymised": anonymise,
         "pseudonyms": "HMAC-SHA256 of the athlete id with this database's secret"
@@ -328,6 +345,86 @@ def export_summary(
     write_atomic(target, write_csv)
     write_atomic(sidecar, lambda h: h.write(json.dumps(meta, indent=2, ensure_ascii=False) + "\n"))
     return ExportReport((target, sidecar), len(table))
+
+
+def _athlete_filter(store: Store, athlete: Any, anonymise: bool) -> str | None:
+    """The athlete an export was limited to, as the reader may see it."""
+    if athlete is None:
+        return None
+    if anonymise:
+        return store.pseudonym(store.resolve_athlete(athlete).id)
+    return str(athlete)
+
+
+# -- anonymising ------------------------------------------------------------------------
+REMOVED = "[removed]"
+CERTIFICATE_FIELDS = ("format", "device_serial", "created", "valid_until", "channels")
+
+
+def anonymous_certificate(data: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A certificate without who made it or any free text: its numbers, rig and dates."""
+    if data is None:
+        return None
+    out = {key: data[key] for key in CERTIFICATE_FIELDS if key in data}
+    channels = out.get("channels")
+    if isinstance(channels, Mapping):
+        out["channels"] = {
+            str(channel): {
+                key: value
+                for key, value in values.items()
+                if isinstance(value, int | float) and not isinstance(value, bool)
+            }
+            for channel, values in channels.items()
+            if isinstance(values, Mapping)
+        }
+    return out
+
+
+def identifying_values(
+    store: Store, athlete_id: int, tests: Iterable[Any] = (), certificates: Iterable[Any] = ()
+) -> set[str]:
+    """Every text held about an athlete that could identify them or is free text:
+    what an anonymised export must not contain anywhere."""
+    athlete = store.get_athlete(athlete_id)
+    values = {athlete.name, athlete.external_id, athlete.notes}
+    if athlete.date_of_birth is not None:
+        values.add(athlete.date_of_birth.isoformat())
+    values.update(injury.note for injury in store.injuries(athlete.id))
+    for test in tests:
+        values.update((test.operator, test.notes, test.void_reason))
+        _, _, file_name = str(test.source).partition(":")
+        values.add(file_name)
+        for rep in store.reps(test.id):
+            values.update((rep.exclusion_reason, rep.excluded_by))
+    for certificate in certificates:
+        if certificate is not None:
+            values.add(certificate.data.get("operator"))
+    return {v.strip() for v in values if isinstance(v, str) and v.strip()}
+
+
+def scrub(value: Any, secrets: set[str]) -> Any:
+    """``value`` with every text that contains one of ``secrets`` replaced (a last
+    guard behind the fields anonymised exports leave out on purpose)."""
+    if isinstance(value, str):
+        folded = value.casefold()
+        for secret in secrets:
+            if secret.casefold() in folded if len(secret) > 2 else secret == value:
+                return REMOVED
+        return value
+    if isinstance(value, Mapping):
+        return {scrub(k, secrets): scrub(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub(v, secrets) for v in value]
+    return value
+
+
+def _anonymous_reps(reps: Any) -> Any:
+    if not isinstance(reps, list):
+        return reps
+    return [
+        {k: v for k, v in rep.items() if k != "exclusion_reason"} if isinstance(rep, dict) else rep
+        for rep in reps
+    ]
 
 
 # -- one test ---------------------------------------------------------------------------
@@ -456,6 +553,8 @@ def export_test(
             "lever_arm_m": test.lever_arm_m,
             "source": test.source.split(":", 1)[0] if anonymise else test.source,
             "recovered": test.recovered,
+            "voided": test.voided,
+            "void_reason": None if anonymise else test.void_reason,
             "warnings": list(test.warnings),
             "recording_sha256": test.recording_sha256,
         },
@@ -477,7 +576,7 @@ def export_test(
         "exclusions": [
             {
                 "rep": r.number,
-                "reason": r.exclusion_reason,
+                "reason": None if anonymise else r.exclusion_reason,
                 "by": None if anonymise else r.excluded_by,
                 "at": r.excluded_at,
             }
@@ -492,8 +591,16 @@ def export_test(
         "definitions": DEFINITIONS,
     }
 
+    if anonymise:
+        meta["certificate"] = anonymous_certificate(meta["certificate"])  # type: ignore[arg-type]
+        meta["reps"] = _anonymous_reps(meta["reps"])
+        secrets = identifying_values(store, athlete.id, [test], [certificate])
+        meta = scrub(meta, secrets)
+        headers = scrub(headers, secrets)
+
     def write_csv(handle: io.TextIOBase) -> None:
-        handle.write(",".join(headers) + "\n")
+        # The curve lines are numbers formatted here; only the header is text.
+        csv.writer(handle, lineterminator="\n").writerow(safe_row(headers))
         handle.write("\n".join(lines))
         if lines:
             handle.write("\n")

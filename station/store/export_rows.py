@@ -26,8 +26,10 @@ class ExportRows(StoreParts):
         team: str | None = None,
         since: str | date | None = None,
         until: str | date | None = None,
+        include_voided: bool = False,
     ) -> Iterator[dict[str, Any]]:
-        """Rows for the summary export; ``since``/``until`` are local dates, both inclusive."""
+        """Rows for the summary export; ``since``/``until`` are local dates, both inclusive;
+        voided tests only with ``include_voided``."""
         athlete_id = None if athlete is None else self.resolve_athlete(athlete).id
         first = None if since is None else validate.a_date(since, "--since")
         last = None if until is None else validate.a_date(until, "--until")
@@ -37,7 +39,9 @@ class ExportRows(StoreParts):
         end = (
             None if last is None else validate.parse_instant((last + timedelta(days=1)).isoformat())
         )
-        return self.backend.summary_rows(athlete_id, validate.text_field(team, "team"), start, end)
+        return self.backend.summary_rows(
+            athlete_id, validate.text_field(team, "team"), start, end, include_voided
+        )
 
     def pseudonym(self, athlete_id: int) -> str:
         """A stable pseudonymous id: HMAC of the athlete id with this database's secret.

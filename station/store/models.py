@@ -140,6 +140,8 @@ class TestRecord(_ToDict):
     created_at: str
     warnings: tuple[str, ...] = ()
     result: Result | None = None
+    voided: bool = False  # left out of lists, trends and exports; kept with its recording
+    void_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,8 @@ class TestSummary(_ToDict):
     summary: dict[str, Any]
     reps: int
     excluded_reps: int
+    voided: bool = False
+    void_reason: str | None = None
 
 
 @dataclass(frozen=True)

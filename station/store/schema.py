@@ -273,10 +273,19 @@ V3 = (
 )""",
 )
 
+V4 = (
+    # A voided test (started by mistake, wrong athlete...) leaves lists, trends and
+    # exports but keeps its raw recording and audit trail; a void can be undone.
+    "ALTER TABLE tests ADD COLUMN voided INTEGER NOT NULL DEFAULT 0 CHECK (voided IN (0, 1))",
+    "ALTER TABLE tests ADD COLUMN void_reason TEXT",
+    "CREATE INDEX tests_by_athlete_valid ON tests (athlete_id, voided, recorded_at)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "athletes, tests, reps, certificates, recordings, audit log", V1),
     Migration(2, "analysis runs kept as a history; curves stored per run", V2),
     Migration(3, "tests in progress (crash recovery); recovered flag; import warnings", V3),
+    Migration(4, "tests can be voided with a reason (and the void undone)", V4),
 )
 
 CURRENT_VERSION = MIGRATIONS[-1].version

@@ -10,7 +10,7 @@ from typing import Any
 
 from firmware_bridge.capture import Capture, CaptureError, load_capture_bytes
 from station.store import processing, validate
-from station.store.errors import NotFoundError, StoreError, ValidationError
+from station.store.errors import ConflictError, NotFoundError, StoreError, ValidationError
 from station.store.models import (
     Athlete,
     AuditEntry,
@@ -31,15 +31,46 @@ class StoredTests(StoreParts):
         return test
 
     def list_tests(
-        self, athlete: Athlete | int | str, limit: int | None = None
+        self,
+        athlete: Athlete | int | str,
+        limit: int | None = None,
+        *,
+        include_voided: bool = False,
     ) -> list[TestSummary]:
-        return self.backend.list_tests(self.resolve_athlete(athlete).id, limit)
+        """An athlete's tests, newest first; voided tests only with ``include_voided``
+        (history, trends and change judgements use this list, so a voided test
+        leaves them all)."""
+        return self.backend.list_tests(self.resolve_athlete(athlete).id, limit, include_voided)
 
-    def latest_tests(self, team: str | None = None) -> dict[int, TestSummary]:
+    def latest_tests(
+        self, team: str | None = None, *, include_voided: bool = False
+    ) -> dict[int, TestSummary]:
         """The newest test of every athlete (not archived) of ``team``, or of all teams,
         by athlete id; athletes without a test are missing.  One query, so a team view
-        of any size costs the same as one athlete's list."""
-        return self.backend.latest_tests(team or None)
+        of any size costs the same as one athlete's list.  Voided tests are skipped
+        (the newest valid one is given) unless ``include_voided``."""
+        return self.backend.latest_tests(team or None, include_voided)
+
+    def void_test(self, test_id: int, reason: str, operator: str | None = None) -> TestRecord:
+        """Void a saved test (started by mistake, wrong athlete...): it leaves history,
+        trends, change judgements, the team view, reports and exports, but keeps its
+        raw recording and audit trail.  A reason is required; undo with :meth:`unvoid_test`."""
+        return self._set_voided(test_id, True, reason, operator)
+
+    def unvoid_test(self, test_id: int, reason: str, operator: str | None = None) -> TestRecord:
+        """Undo a void (a reason is required: it goes to the audit trail)."""
+        return self._set_voided(test_id, False, reason, operator)
+
+    def _set_voided(
+        self, test_id: int, voided: bool, reason: str, operator: str | None
+    ) -> TestRecord:
+        test = self.get_test(test_id)
+        why = validate.text_field(reason, "reason", required=True)
+        assert why is not None
+        if not self.backend.set_voided(test.id, voided, why, self._who(operator)):
+            state = f"already voided ({test.void_reason})" if voided else "not voided"
+            raise ConflictError(f"test {test.id} is {state}: nothing changed")
+        return self.get_test(test.id)
 
     def reps(self, test_id: int) -> list[Rep]:
         return self.backend.reps(self.get_test(test_id).id)

@@ -196,6 +196,7 @@ def test_a_version_1_database_opens_with_its_data_kept(home: Path, capture_bytes
         assert test.recording_sha256 == hashlib.sha256(capture_bytes).hexdigest()
         assert store.recording(11) == capture_bytes
         assert test.recovered is False and test.warnings == ()
+        assert (test.voided, test.void_reason) == (False, None)  # schema 4: valid by default
         assert test.result is not None and test.result.reason == "migrated"
         assert test.result.analysis_version == "analysis 0.9"
         assert test.result.metrics["flags"] == ["old_flag"]

@@ -12,7 +12,7 @@ import pytest
 
 from calibration.certificate import parse_certificate
 from firmware_bridge.capture import load_capture
-from firmware_bridge.errors import InputError
+from firmware_bridge.errors import InputError, describe
 from station.analysis import AnalysisSettings, analyze
 from station.store import ConflictError, NotFoundError, Store, StoreError, ValidationError
 from station.store.processing import new_reps, new_result
@@ -94,8 +94,9 @@ def test_a_capture_without_a_rate_needs_one(
     lines = synth.text_capture().decode().splitlines()
     path = tmp_path / "norate.txt"
     path.write_text("\n".join(line for line in lines if not line.startswith("# rate")) + "\n")
-    with pytest.raises(InputError, match="--rate"):
+    with pytest.raises(InputError, match="no sample rate") as caught:
         store.import_test(athlete.id, path, certificate=cert_file)
+    assert "--rate" in describe(caught.value, for_cli=True)  # the option is in the CLI's hint
     test = store.import_test(athlete.id, path, certificate=cert_file, rate_hz=80)
     assert test.sample_rate_hz == 80.0
     # A recompute decodes the stored bytes with the rate given at import.

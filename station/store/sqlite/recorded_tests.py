@@ -58,8 +58,10 @@ TEST = Shape(
         ("recording_kind", "r.kind"),
         ("created_at", "t.created_at"),
         ("warnings", "t.warnings"),
+        ("voided", "t.voided"),
+        ("void_reason", "t.void_reason"),
     ],
-    {"recovered": bool, "warnings": json_tuple},
+    {"recovered": bool, "warnings": json_tuple, "voided": bool},
 )
 
 
@@ -90,8 +92,10 @@ SUMMARY = Shape(
             "excluded_reps",
             "(SELECT count(*) FROM reps p WHERE p.test_id = t.id AND p.excluded = 1)",
         ),
+        ("voided", "t.voided"),
+        ("void_reason", "t.void_reason"),
     ],
-    {"recovered": bool, "summary": _summary},
+    {"recovered": bool, "summary": _summary, "voided": bool},
 )
 
 
@@ -234,23 +238,32 @@ class RecordedTests(Results):
             ).fetchone()
         return TEST.make(row, result=None if result is None else RESULT.make(result))
 
-    def list_tests(self, athlete_id: int, limit: int | None = None) -> list[TestSummary]:
-        """An athlete's tests, newest first, with each one's current summary."""
-        sql = SUMMARY.sql + "WHERE t.athlete_id = ? ORDER BY t.recorded_at DESC, t.id DESC"
+    def list_tests(
+        self, athlete_id: int, limit: int | None = None, include_voided: bool = False
+    ) -> list[TestSummary]:
+        """An athlete's tests, newest first, with each one's current summary
+        (voided tests only with ``include_voided``)."""
+        valid = "" if include_voided else " AND t.voided = 0"
+        sql = SUMMARY.sql + f"WHERE t.athlete_id = ?{valid} ORDER BY t.recorded_at DESC, t.id DESC"
         params: list[Any] = [athlete_id]
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))
         return SUMMARY.many(self._all(sql, params))
 
-    def latest_tests(self, team: str | None = None) -> dict[int, TestSummary]:
+    def latest_tests(
+        self, team: str | None = None, include_voided: bool = False
+    ) -> dict[int, TestSummary]:
         """Each athlete's newest test with its current summary, by athlete id, in one query.
 
         Athletes as :meth:`list_athletes` picks them (not archived; ``team``
-        ignoring case); the newest as :meth:`list_tests` orders them.  Athletes
-        without a test are left out.
+        ignoring case); the newest as :meth:`list_tests` orders them (voided
+        tests skipped unless ``include_voided``).  Athletes without a test are
+        left out.
         """
         team_clause = "" if team is None else " AND a.team = ? COLLATE NOCASE"
+        if not include_voided:
+            team_clause += " AND n.voided = 0"
         newest = (
             "SELECT id FROM (SELECT n.id, row_number() OVER (PARTITION BY n.athlete_id "
             "ORDER BY n.recorded_at DESC, n.id DESC) AS k FROM tests n "
@@ -260,6 +273,36 @@ class RecordedTests(Results):
         sql = SUMMARY.sql + f"WHERE t.id IN ({newest}) ORDER BY t.athlete_id"
         params: list[Any] = [] if team is None else [team]
         return {test.athlete_id: test for test in SUMMARY.many(self._all(sql, params))}
+
+    def set_voided(self, test_id: int, voided: bool, reason: str, actor: str) -> bool:
+        """Void a test (or undo the void) with a reason, audited; False when it
+        already was in that state."""
+        at = now_utc()
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT voided, void_reason FROM tests WHERE id = ?", (test_id,)
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(f"no test {test_id}")
+            if bool(row[0]) == voided:
+                return False
+            conn.execute(
+                "UPDATE tests SET voided = ?, void_reason = ? WHERE id = ?",
+                (int(voided), reason if voided else None, test_id),
+            )
+            write_audit(
+                conn,
+                actor,
+                at,
+                AuditRecord(
+                    "test",
+                    test_id,
+                    "void" if voided else "unvoid",
+                    {"voided": bool(row[0]), "void_reason": row[1]},
+                    {"voided": voided, "reason": reason},
+                ),
+            )
+        return True
 
     def test_ids(self) -> list[int]:
         return [row[0] for row in self._all("SELECT id FROM tests ORDER BY id")]

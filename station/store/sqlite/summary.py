@@ -39,12 +39,15 @@ SUMMARY_COLUMNS = (
     "analyzed_at",
     "digest",
     "excluded",
+    "voided",
+    "void_reason",
 )
 SUMMARY_SQL = (
     "SELECT t.id, t.athlete_id, a.name, a.external_id, a.date_of_birth, a.sex, a.sport, "
     "a.team, a.dominant_leg, t.recorded_at, t.protocol, t.rig_serial, t.certificate_id, "
     "t.operator, t.sample_rate_hz, t.duration_s, t.body_mass_kg, t.lever_arm_m, t.source, "
-    "t.recovered, r.id, r.analysis_version, r.created_at, r.summary, r.excluded "
+    "t.recovered, r.id, r.analysis_version, r.created_at, r.summary, r.excluded, "
+    "t.voided, t.void_reason "
     "FROM tests t JOIN athletes a ON a.id = t.athlete_id "
     "LEFT JOIN results r ON r.test_id = t.id AND r.is_current = 1 "
 )
@@ -59,8 +62,10 @@ class SummaryRows(Connection):
         team: str | None = None,
         since: str | None = None,
         until: str | None = None,
+        include_voided: bool = False,
     ) -> Iterator[dict[str, Any]]:
-        """One row per test with its current result's digest, oldest first.
+        """One row per test with its current result's digest, oldest first
+        (voided tests only with ``include_voided``).
 
         ``since``/``until`` are stored instants (inclusive, exclusive).  Rows
         are read inside one snapshot, so an export is consistent even while
@@ -73,6 +78,7 @@ class SummaryRows(Connection):
                 None if team is None else ("a.team = ? COLLATE NOCASE", (team,)),
                 None if since is None else ("t.recorded_at >= ?", (since,)),
                 None if until is None else ("t.recorded_at < ?", (until,)),
+                None if include_voided else ("t.voided = 0", ()),
             ],
             "t.recorded_at, t.id",
         )
@@ -83,4 +89,5 @@ class SummaryRows(Connection):
             item["digest"] = json.loads(item["digest"]) if item["digest"] else {}
             item["excluded"] = json.loads(item["excluded"]) if item["excluded"] else []
             item["recovered"] = bool(item["recovered"])
+            item["voided"] = bool(item["voided"])
             yield item
