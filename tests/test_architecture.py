@@ -32,6 +32,14 @@ UPSTREAM: dict[str, set[str]] = {
         "calibration",
         "firmware_bridge",
     },
+    "station.present": {
+        "station.present",
+        "station.store",
+        "station.analysis",
+        "station.paths",
+        "calibration",
+        "firmware_bridge",
+    },
 }
 EDGE = {"station.app", "station.cli"}
 # The two front doors see everything upstream; the CLI may open the app (``gui``),
@@ -195,3 +203,26 @@ def test_nothing_outside_the_app_loads_qt() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_presentation_loads_with_qt_blocked() -> None:
+    """station.present (numbers, units, report content) imports with PySide6 unavailable, so
+    the command line can make the same reports on a machine without Qt."""
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6'):\n"
+        "            raise ImportError('blocked: ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import station.present\n"
+        "for info in pkgutil.walk_packages(station.present.__path__, 'station.present.'):\n"
+        "    importlib.import_module(info.name)\n"
+        "from station.present.numbers import format_number\n"
+        "print(format_number(6.55, 1))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "6.6"

@@ -16,9 +16,9 @@ from firmware_bridge.virtual_rig import Athlete, NordicModel, VirtualRig
 from station.app.athletes.athlete_dialog import AthleteDialog
 from station.app.live.recovery import offer_recovery
 from station.app.settings import preferences
-from station.app.settings.preferences import Preferences
 from station.app.shell import settings as keys
 from station.app.shell.main_window import DEFAULT_SIZE
+from station.present.preferences import Preferences
 
 pytestmark = pytest.mark.gui
 

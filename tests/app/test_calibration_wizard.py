@@ -17,8 +17,8 @@ from firmware_bridge.messages import SampleBlock
 from firmware_bridge.virtual_rig import NordicModel, VirtualRig, register_device
 from station.app.calibration.calibration_session import Session
 from station.app.calibration.calibration_wizard import RESULT, SETUP, VERIFIED
-from station.app.calibration.certificate_status import certificate_warning
 from station.app.rig import acquisition as acq
+from station.present.certificate_status import certificate_warning
 from tests.app.conftest import spin, wait_for
 
 TRUE_GAIN = {"left": 0.000477, "right": 0.000502}

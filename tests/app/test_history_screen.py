@@ -11,16 +11,16 @@ from typing import Any
 
 import pytest
 
-from station.app.history.history_data import (
+from station.app.settings import preferences
+from station.present.history_data import (
     WITHIN_MDC,
     TrendPoint,
     change_between,
     last_change,
     trend_points,
 )
-from station.app.settings import preferences
-from station.app.settings.preferences import Preferences
-from station.app.shell.units import format_force
+from station.present.preferences import Preferences
+from station.present.units import format_force
 from tests.app.conftest import wait_for
 from tests.app.stored_athletes import ADA_TESTS, populated_copy
 

@@ -17,11 +17,12 @@ from station.app.athletes.athletes_view import RecentTest
 from station.app.calibration import calibration_choice as cc
 from station.app.rig import acquisition as acq
 from station.app.settings import preferences
-from station.app.settings.preferences import Preferences
 from station.app.shell.app import build_window, start_folders
 from station.app.shell.settings import AppSettings
-from station.app.shell.units import STANDARD_GRAVITY
-from station.app.shell.widgets import format_number
+from station.present import preferences as present_preferences
+from station.present.numbers import format_number
+from station.present.preferences import Preferences
+from station.present.units import STANDARD_GRAVITY
 from station.store import open_store
 from tests.app.conftest import FAST_ATHLETE, spin, wait_for
 from tests.app.stored_athletes import import_session
@@ -128,8 +129,8 @@ def test_the_app_starts_from_the_data_folder_setting_unless_overridden(
     preferences.save(AppSettings.in_folder(home), Preferences(data_folder=str(tmp_path / "a-file")))
     folder, _, warning = start_folders()
     assert folder == home and warning is not None and "a-file" in warning
-    assert "--data-dir" in preferences.explanation("data_folder").explanation
-    assert "NORDIC_STATION_HOME" in preferences.explanation("data_folder").explanation
+    assert "--data-dir" in present_preferences.explanation("data_folder").explanation
+    assert "NORDIC_STATION_HOME" in present_preferences.explanation("data_folder").explanation
 
 
 # -- 3. the default lever arm pre-fills a new athlete --------------------------------------

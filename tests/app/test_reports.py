@@ -17,7 +17,7 @@ from station.app.reports.report_pdf import (
     write_history_report,
     write_test_report,
 )
-from station.app.settings.preferences import Preferences
+from station.present.preferences import Preferences
 from station.store import open_store
 from tests.app.stored_athletes import populated_copy
 

@@ -11,9 +11,10 @@ from PySide6.QtWidgets import QLabel
 
 from station.analysis import AnalysisSettings
 from station.app.settings import preferences
-from station.app.settings.preferences import Preferences
 from station.app.shell.settings import AppSettings
-from station.app.shell.units import format_force, format_value, from_newtons, to_newtons
+from station.present import preferences as present_preferences
+from station.present.preferences import Preferences
+from station.present.units import format_force, format_value, from_newtons, to_newtons
 from tests.app.conftest import wait_for
 from tests.app.stored_athletes import populate, write_recording
 
@@ -24,7 +25,7 @@ def test_one_conversion_for_every_unit() -> None:
     assert format_force(312.4, "lbf") == "70.2 lbf"
     assert format_force(None, "kgf") == "– kgf"
     assert format_force(float("nan"), "N") == "– N"
-    assert format_force(-12.0, "N", signed=True) == "-12 N"
+    assert format_force(-12.0, "N", signed=True) == "\u221212 N"  # a true minus sign
     assert format_force(12.0, "N", signed=True) == "+12 N"
     assert format_value(100.0, "kgf") == "10.2"
     assert to_newtons(from_newtons(250.0, "lbf"), "lbf") == pytest.approx(250.0)
@@ -54,7 +55,7 @@ def test_unreadable_values_fall_back_to_defaults(tmp_path: Path) -> None:
     settings.set("preferences/mdc_n", "sixty")
     settings.set("preferences/display_unit", "furlongs")
     loaded = preferences.load(settings)
-    assert loaded.mdc_n == preferences.DEFAULT_MDC_N
+    assert loaded.mdc_n == present_preferences.DEFAULT_MDC_N
     assert loaded.display_unit == "N"
 
 
@@ -82,10 +83,10 @@ def test_reference_lines_follow_the_athletes_sport() -> None:
 
 
 def test_tester_tools_show_with_the_debug_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(preferences.DEBUG_ENV, raising=False)
+    monkeypatch.delenv(present_preferences.DEBUG_ENV, raising=False)
     assert not Preferences().tester_tools_visible()
     assert Preferences(show_tester_tools=True).tester_tools_visible()
-    monkeypatch.setenv(preferences.DEBUG_ENV, "1")
+    monkeypatch.setenv(present_preferences.DEBUG_ENV, "1")
     assert Preferences().tester_tools_visible()
 
 
@@ -94,7 +95,7 @@ def test_settings_screen_saves_and_shows_explanations(window: Any, settings_path
     screen = window.screens["settings"]
     window.show_screen("settings")
     text = "\n".join(label.text() for label in screen.findChildren(QLabel))
-    for preference in preferences.PREFERENCES:
+    for preference in present_preferences.PREFERENCES:
         assert preference.explanation in text
     screen.unit.setCurrentIndex(screen.unit.findData("lbf"))
     screen.mdc.setValue(72.0)

@@ -10,8 +10,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from station.analysis import DEFAULT_REFERENCES
-from station.app.team.team_data import concerns, latest_results, teams
 from station.app.team.team_view import ATHLETE, IMBALANCE, LEFT_MAX, SORT_ROLE
+from station.present.team_data import concerns, latest_results, teams
 from tests.app.stored_athletes import ADA_TESTS, TEAM, populated_copy
 
 pytestmark = pytest.mark.gui

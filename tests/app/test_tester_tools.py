@@ -13,7 +13,8 @@ from station.app.rig import acquisition as acq
 from station.app.rig import rig_faults
 from station.app.rig.tester_tools import MENU_NAME, FaultsMenu, connected_rig
 from station.app.settings import preferences
-from station.app.settings.preferences import Preferences
+from station.present import preferences as present_preferences
+from station.present.preferences import Preferences
 from tests.app.conftest import wait_for
 
 
@@ -46,7 +47,7 @@ def test_unplug_button_and_bad_custom_fault() -> None:
 def test_menu_visibility_follows_the_setting(
     window: Any, monkeypatch: pytest.MonkeyPatch, qtbot: Any
 ) -> None:
-    monkeypatch.delenv(preferences.DEBUG_ENV, raising=False)
+    monkeypatch.delenv(present_preferences.DEBUG_ENV, raising=False)
     # The Settings screen installs the menu once the window exists.
     wait_for(qtbot, lambda: window.findChild(FaultsMenu, MENU_NAME) is not None, 5)
     menu = window.findChild(FaultsMenu, MENU_NAME)
@@ -56,7 +57,7 @@ def test_menu_visibility_follows_the_setting(
     assert settings.save()
     assert menu.menuAction().isVisible() and window.menuBar().isVisible()
     preferences.save(window.context.settings, Preferences())
-    monkeypatch.setenv(preferences.DEBUG_ENV, "1")
+    monkeypatch.setenv(present_preferences.DEBUG_ENV, "1")
     settings.load()
     assert settings.save()
     assert menu.menuAction().isVisible()

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from station.app.shell.widgets import Banner
+from station.present.numbers import format_number
 
 SEX_CHOICES = (("", "—"), ("female", "Female"), ("male", "Male"), ("other", "Other"))
 LEG_CHOICES = (("", "—"), ("left", "Left"), ("right", "Right"))
@@ -124,7 +125,7 @@ class AthleteDialog(QDialog):
             self.lever_arm.setValue(default_lever_arm_m)
             hint.setText(
                 hint.text() + f" The lever arm starts at the clinic's default "
-                f"({default_lever_arm_m:.2f} m, Settings)."
+                f"({format_number(default_lever_arm_m, 2)} m, Settings)."
             )
             hint.setWordWrap(True)
 

@@ -32,8 +32,8 @@ from station.app.shell import settings as keys
 from station.app.shell.context import AppContext
 from station.app.shell.dialogs import user_message
 from station.app.shell.screen import Screen, register_screen
-from station.app.shell.units import format_force
 from station.app.shell.widgets import BandLabel, screen_title
+from station.present.units import format_force
 
 RECENT_TESTS = 3
 

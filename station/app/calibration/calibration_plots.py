@@ -17,7 +17,8 @@ from PySide6.QtWidgets import QWidget
 from calibration.fit import ChannelFit
 from calibration.points import UP
 from station.app.shell import theme
-from station.app.shell.units import force_unit
+from station.present.numbers import format_number
+from station.present.units import force_unit
 
 COLOURS = {"left": theme.LEFT_COLOUR, "right": theme.RIGHT_COLOUR}
 LABEL = {"font-size": "11pt"}
@@ -52,7 +53,7 @@ class FitPlots(pg.GraphicsLayoutWidget):
             sign = "−" if fit.offset_counts >= 0 else "+"
             title = (
                 f"{channel.capitalize()}: force = {fit.gain_n_per_count:.6g} N/count × "
-                f"(counts {sign} {abs(fit.offset_counts):.0f})"
+                f"(counts {sign} {format_number(abs(fit.offset_counts))})"
             )
             top.setTitle(title, size="11pt", color=colour)
             self.titles.append(title)
@@ -135,7 +136,8 @@ class ReadingPlot(pg.PlotWidget):
         self.curve.setPen(pg.mkPen(colour, width=2))
         self.curve.setData(data[:, 0], data[:, 1])
         self.getPlotItem().setTitle(
-            f"{(channel or '').capitalize()} hook, last {data[-1, 0] - data[0, 0]:.0f} s",
+            f"{(channel or '').capitalize()} hook, "
+            f"last {format_number(data[-1, 0] - data[0, 0])} s",
             size="10pt",
         )
         self.getPlotItem().getViewBox().enableAutoRange(axis="xy")

@@ -24,7 +24,7 @@ from calibration.settle import SettleConfig, Stability
 from calibration.verify import DEFAULT_LIMIT_PCT, verify_reading
 from firmware_bridge.messages import SampleBlock
 from firmware_bridge.segment_clock import SegmentClock
-from station.app.shell.units import format_force
+from station.present.units import format_force
 
 STATUS_WORDS = {
     Stability.NO_DATA: "waiting for readings",

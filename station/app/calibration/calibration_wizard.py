@@ -49,15 +49,16 @@ from firmware_bridge.errors import InputError
 from station.app.calibration import calibration_choice
 from station.app.calibration.calibration_plots import FitPlots, ReadingPlot
 from station.app.calibration.calibration_session import CalibrationResult, Session
-from station.app.calibration.certificate_status import certificate_warning, validity_text
 from station.app.rig import acquisition as acq
 from station.app.settings import preferences
 from station.app.shell import dialogs, theme
 from station.app.shell.context import AppContext
 from station.app.shell.dialogs import user_message
 from station.app.shell.screen import Screen, register_screen
-from station.app.shell.units import force_unit, format_force
 from station.app.shell.widgets import Banner, screen_title
+from station.present.certificate_status import certificate_warning, validity_text
+from station.present.numbers import format_number
+from station.present.units import force_unit, format_force
 
 SETUP, RUNNING, RESULT, VERIFIED = range(4)
 FIGURE_LABELS = {
@@ -608,7 +609,10 @@ class CalibrationScreen(Screen):
             ],
             [
                 ("Zero (offset)", None),
-                *[(f"{result.fits[c].offset_counts:.0f} counts", None) for c in channels],
+                *[
+                    (f"{format_number(result.fits[c].offset_counts)} counts", None)
+                    for c in channels
+                ],
                 ("", None),
             ],
             [
@@ -629,7 +633,9 @@ class CalibrationScreen(Screen):
                     cells.append(("not measured", None))
                     continue
                 verdict = {True: "pass", False: "FAIL"}.get(figure.passed, "")
-                cells.append((f"{figure.value:.3f} {figure_unit}  {verdict}".rstrip(), verdict))
+                cells.append(
+                    (f"{format_number(figure.value, 3)} {figure_unit}  {verdict}".rstrip(), verdict)
+                )
             cells.append((limit_text or "no limit", None))
             rows.append(cells)
         self.figures.setRowCount(len(rows))
@@ -739,7 +745,8 @@ class CalibrationScreen(Screen):
         )
         lines = [
             f"Error {format_force(record['error_n'], unit, 2, signed=True)} "
-            f"({record['error_pct']:+.2f} %, limit {record['limit_pct']:g} %).",
+            f"({format_number(record['error_pct'], 2, signed=True)} %, "
+            f"limit {record['limit_pct']:g} %).",
             kept,
         ]
         if record.get("accepted_unsettled"):

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station.app.history.history_data import TrendPoint, dated_injuries, last_change, trend_points
 from station.app.history.tests_table import TestsTableModel
 from station.app.history.trend_plot import TrendPlot
 from station.app.reports import export_jobs, report_pdf
@@ -38,8 +37,9 @@ from station.app.results.compare_view import CompareView, load_test
 from station.app.shell import dialogs, theme
 from station.app.shell.context import AppContext
 from station.app.shell.screen import StoredDataScreen, register_screen
-from station.app.shell.units import format_force
 from station.app.shell.widgets import Banner, screen_title
+from station.present.history_data import TrendPoint, dated_injuries, last_change, trend_points
+from station.present.units import format_force
 
 
 def safe_name(text: str) -> str:

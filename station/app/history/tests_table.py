@@ -13,10 +13,10 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from station.app.history.history_data import TrendPoint, change_between
 from station.app.shell import theme
-from station.app.shell.units import force_unit, format_force, format_value
-from station.app.shell.widgets import format_number
+from station.present.history_data import TrendPoint, change_between
+from station.present.numbers import format_number
+from station.present.units import force_unit, format_force, format_value
 
 Index = QModelIndex | QPersistentModelIndex
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1

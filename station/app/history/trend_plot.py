@@ -21,17 +21,17 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
 from station.analysis import ReferenceLine
-from station.app.history.history_data import (
+from station.app.reports.plot_images import scalable_legend
+from station.app.shell import theme
+from station.present.history_data import (
     Change,
     TrendPoint,
     change_between,
     dated_injuries,
     day_timestamp,
 )
-from station.app.reports.plot_images import scalable_legend
-from station.app.shell import theme
-from station.app.shell.units import force_unit, format_force, from_newtons
-from station.app.team.team_data import short_source
+from station.present.team_data import short_source
+from station.present.units import force_unit, format_force, from_newtons
 
 INJURY_COLOUR = "#7B1FA2"  # purple: apart from the legs' blue and vermillion
 DAY_S = 86400.0

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QWidget
 
 from station.app.live.plot_buffer import PlotBuffer
 from station.app.shell import theme
-from station.app.shell.units import force_unit
+from station.present.units import force_unit
 
 MIN_Y_SPAN_N = 100.0  # a quiet trace still shows a sensible scale
 Y_HEADROOM = 1.1

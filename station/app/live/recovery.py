@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from station.app.shell.context import AppContext
+from station.present.numbers import format_number
 
 RECOVER = QMessageBox.StandardButton.Save
 DISCARD = QMessageBox.StandardButton.Discard
@@ -22,7 +23,9 @@ LATER = QMessageBox.StandardButton.Ignore
 
 def describe(pending: Any, athlete_name: str) -> str:
     when = str(pending.started_at)[:16].replace("T", " ")
-    size = f"{pending.size / 1024:.0f} kB recorded" if pending.size else "nothing recorded"
+    size = (
+        f"{format_number(pending.size / 1024)} kB recorded" if pending.size else "nothing recorded"
+    )
     return (
         f"A test for {athlete_name} started {when} UTC was not finished: the station stopped "
         f"during it ({size}).\n\nSave: recover what was recorded and store it as a test "

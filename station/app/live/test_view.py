@@ -38,13 +38,14 @@ from station.app.live.live_session import LiveSession, NotStill
 from station.app.live.test_run import TestRun
 from station.app.rig import acquisition as acq
 from station.app.rig.acquisition import BlockBatch
-from station.app.settings.preferences import Preferences
 from station.app.shell import dialogs, theme
 from station.app.shell import settings as keys
 from station.app.shell.context import AppContext
 from station.app.shell.screen import Screen, register_screen
-from station.app.shell.units import force_unit, format_value, from_newtons
-from station.app.shell.widgets import BandLabel, Banner, BigNumber, format_number, screen_title
+from station.app.shell.widgets import BandLabel, Banner, BigNumber, screen_title
+from station.present.numbers import format_number
+from station.present.preferences import Preferences
+from station.present.units import force_unit, format_value, from_newtons
 
 NUMBERS_INTERVAL_MS = 120
 DEFAULT_PLOT_SECONDS = 12.0

@@ -40,7 +40,6 @@ from firmware_bridge.errors import InputError
 from firmware_bridge.link import Link
 from firmware_bridge.replay import ControlledReplay, load_replay, playback_opener
 from station.app.calibration import calibration_choice
-from station.app.calibration.certificate_status import certificate_warning
 from station.app.live.live_plot import LivePlot
 from station.app.live.live_session import LiveSession
 from station.app.rig.acquisition import Acquisition, BlockBatch
@@ -50,8 +49,9 @@ from station.app.shell.context import AppContext
 from station.app.shell.dialogs import user_message
 from station.app.shell.screen import Screen, register_screen
 from station.app.shell.tasks import TaskRunner
-from station.app.shell.units import format_force
 from station.app.shell.widgets import Banner, screen_title
+from station.present.certificate_status import certificate_warning
+from station.present.units import format_force
 
 log = logging.getLogger(__name__)
 

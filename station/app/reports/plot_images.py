@@ -18,7 +18,7 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QGraphicsItem
 
 from station.app.shell import theme
-from station.app.shell.units import force_unit, from_newtons
+from station.present.units import force_unit, from_newtons
 
 PRINT_PEN = 2.0  # pens are in device pixels: the page image is drawn at 3x, so thicken them
 

@@ -1,6 +1,6 @@
 """PDF reports: one test, or an athlete's history.
 
-Gathers the data (:mod:`station.app.reports.report_content`), draws the plots
+Gathers the data (:mod:`station.present.report_content`), draws the plots
 (:mod:`station.app.reports.plot_images`, :class:`~station.app.history.trend_plot.TrendPlot`)
 and writes the PDF (:mod:`station.app.reports.pdf_writer`).  Runs on the GUI thread:
 plots are widgets, and a report takes well under a second.
@@ -16,7 +16,8 @@ from PySide6.QtGui import QTextDocument
 from station.app.history.trend_plot import TrendPlot
 from station.app.reports import plot_images
 from station.app.reports.pdf_writer import build_document, text_width_px, write_pdf
-from station.app.reports.report_content import (
+from station.present.preferences import Preferences
+from station.present.report_content import (
     CSS,
     HistoryReportData,
     ReportData,
@@ -27,7 +28,6 @@ from station.app.reports.report_content import (
     short_line_label,
     when_text,
 )
-from station.app.settings.preferences import Preferences
 
 FOOTER = "Nordic Station · reference lines are group cut-offs with their sources, never a diagnosis"
 

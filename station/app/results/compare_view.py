@@ -26,10 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station.app.history.history_data import REAL_CHANGE, Change, parse_instant
 from station.app.shell import theme
-from station.app.shell.units import force_unit, format_force, format_value, from_newtons
-from station.app.shell.widgets import format_number
+from station.present.history_data import REAL_CHANGE, Change, parse_instant
+from station.present.numbers import format_number
+from station.present.units import force_unit, format_force, format_value, from_newtons
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def comparison_rows(
         va, vb = sa.get(key), sb.get(key)
         change = ""
         if isinstance(va, int | float) and isinstance(vb, int | float):
-            change = f"{vb - va:+.1f} points"
+            change = f"{format_number(vb - va, 1, signed=True)} points"
         rows.append((label, format_number(va, 1), format_number(vb, 1), change, None))
     rows.append(
         (

@@ -4,7 +4,7 @@ The table reads the same ``to_dict()`` that ``nordic-station analyze --json``
 prints (analyze-cli.md), so what a clinician sees on screen and what a script
 reads are the same numbers by construction.  Columns for torque and N/kg
 appear only when the athlete's lever arm or body mass is known.  Peak forces
-are shown in the clinic's display unit (N, kgf, lbf: :mod:`station.app.shell.units`);
+are shown in the clinic's display unit (N, kgf, lbf: :mod:`station.present.units`);
 impulse, torque and N/kg stay in SI units, as the reports show them.
 """
 
@@ -18,8 +18,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 from station.app.shell import theme
-from station.app.shell.units import force_unit, from_newtons
-from station.app.shell.widgets import format_number
+from station.present.numbers import format_number
+from station.present.units import force_unit, from_newtons
 
 Index = QModelIndex | QPersistentModelIndex
 

@@ -41,8 +41,9 @@ from station.app.shell import dialogs, theme
 from station.app.shell.context import AppContext
 from station.app.shell.dialogs import user_message
 from station.app.shell.screen import Screen, register_screen
-from station.app.shell.units import force_unit, format_force, format_value
-from station.app.shell.widgets import BandLabel, Banner, format_number, screen_title
+from station.app.shell.widgets import BandLabel, Banner, screen_title
+from station.present.numbers import format_number
+from station.present.units import force_unit, format_force, format_value
 
 REP_STYLES = (
     Qt.PenStyle.SolidLine,

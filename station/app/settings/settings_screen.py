@@ -32,12 +32,13 @@ from PySide6.QtWidgets import (
 
 from station.app.rig import tester_tools
 from station.app.settings import preferences
-from station.app.settings.preferences import Preferences
 from station.app.shell import theme
 from station.app.shell.context import AppContext
 from station.app.shell.screen import Screen, register_screen
-from station.app.shell.units import UNITS
 from station.app.shell.widgets import Banner, screen_title
+from station.present import preferences as present_preferences
+from station.present.preferences import Preferences
+from station.present.units import UNITS
 
 
 def _spin(low: float, high: float, decimals: int, suffix: str, step: float) -> QDoubleSpinBox:
@@ -66,12 +67,12 @@ class SettingsScreen(Screen):
         self.lever_arm = _spin(0.10, 1.00, 2, "m", 0.01)
         self.references = QComboBox()
         self.references.addItem(
-            "the athlete's sport (all lines if none match)", preferences.REFERENCES_BY_SPORT
+            "the athlete's sport (all lines if none match)", present_preferences.REFERENCES_BY_SPORT
         )
-        for population in preferences.populations():
+        for population in present_preferences.populations():
             self.references.addItem(f"{population} only", population)
-        self.references.addItem("all lines", preferences.REFERENCES_ALL)
-        self.references.addItem("none", preferences.REFERENCES_NONE)
+        self.references.addItem("all lines", present_preferences.REFERENCES_ALL)
+        self.references.addItem("none", present_preferences.REFERENCES_NONE)
         self.cutoff = _spin(1.0, 50.0, 1, "Hz", 0.5)
         self.impulse = _spin(1.0, 200.0, 0, "N", 1.0)
         self.rep_threshold = _spin(11.0, 500.0, 0, "N", 1.0)
@@ -112,7 +113,7 @@ class SettingsScreen(Screen):
             "data_folder": "Station",
         }
         row = 0
-        for preference in preferences.PREFERENCES:
+        for preference in present_preferences.PREFERENCES:
             if preference.name in groups:
                 heading = QLabel(groups[preference.name])
                 heading.setFont(theme.font(14, bold=True))

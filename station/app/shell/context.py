@@ -14,8 +14,8 @@ from PySide6.QtCore import QObject, Signal
 
 from station.analysis import AnalysisSettings
 from station.app.settings import preferences
-from station.app.settings.preferences import Preferences
 from station.app.shell.settings import AppSettings
+from station.present.preferences import Preferences
 
 if TYPE_CHECKING:
     from station.app.live.test_run import TestRun

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
+from station.present.numbers import format_number, parse_number
+
 LEFT_COLOUR = "#0072B2"  # Okabe–Ito blue
 RIGHT_COLOUR = "#D55E00"  # Okabe–Ito vermillion
 LEFT_COLOUR_LIGHT = "#56B4E9"  # Okabe–Ito sky blue: left curves of older reps
@@ -45,9 +47,11 @@ class Band:
 
 
 def imbalance_band(percent: float | None) -> Band:
-    """The band of an imbalance figure; ``None`` (no data) is neutral."""
+    """The band of an imbalance figure as shown (rounded to 0.1 %, so "10.0 %" is never
+    called balanced); ``None`` (no data) is neutral."""
     if percent is None or percent != percent:  # NaN check without numpy
         return Band(NEUTRAL, "no data")
+    percent = parse_number(format_number(percent, 1))
     if percent < IMBALANCE_AMBER_PCT:
         return Band(GOOD, "balanced")
     if percent < IMBALANCE_RED_PCT:

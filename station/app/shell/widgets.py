@@ -13,16 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from station.app.shell import theme
-
-
-def format_number(value: float | None, decimals: int = 0) -> str:
-    """A figure for display; missing or non-finite values are a dash, never 'nan'."""
-    if value is None or not math.isfinite(value):
-        return "–"
-    text = f"{value:.{decimals}f}"
-    if text.startswith("-") and not text.strip("-0."):
-        text = text[1:]  # "-0" reads as a fault; a rounded zero is zero
-    return text
+from station.present.numbers import format_number, format_percent
 
 
 class BigNumber(QFrame):
@@ -68,7 +59,7 @@ class BigNumber(QFrame):
         self.value.setText(format_number(value, self.decimals))
 
     def set_unit(self, unit: str, decimals: int | None = None) -> None:
-        """Show values in another unit (the caller converts them: see station.app.shell.units)."""
+        """Show values in another unit (the caller converts them: see station.present.units)."""
         self.unit = unit
         self.unit_label.setText(unit)
         if decimals is not None:
@@ -106,7 +97,7 @@ class BandLabel(QLabel):
             side = f"{stronger} stronger · " if stronger in ("left", "right") else ""
             words = f"{side}{band.label}"
             small = max(10, int(self.font().pointSize() * 0.6))
-            figure = f"{self.caption} {percent:.1f} %".strip()
+            figure = f"{self.caption} {format_percent(percent)}".strip()
             self.setText(f"{figure}<br><span style='font-size:{small}pt'>{words}</span>")
             self.plain_text = f"{figure} ({words})"
         self.band = band

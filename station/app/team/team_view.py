@@ -40,9 +40,9 @@ from station.app.reports import export_jobs
 from station.app.shell import dialogs, theme
 from station.app.shell.context import AppContext
 from station.app.shell.screen import StoredDataScreen, register_screen
-from station.app.shell.units import force_unit, format_force, format_value
-from station.app.shell.widgets import Banner, format_number, screen_title
-from station.app.team.team_data import (
+from station.app.shell.widgets import Banner, screen_title
+from station.present.numbers import format_number
+from station.present.team_data import (
     ALL_TEAMS,
     TeamRow,
     concerns,
@@ -50,6 +50,7 @@ from station.app.team.team_data import (
     short_source,
     teams,
 )
+from station.present.units import force_unit, format_force, format_value
 
 Index = QModelIndex | QPersistentModelIndex
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1

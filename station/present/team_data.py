@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from station.analysis import ReferenceLine
-from station.app.history.history_data import TrendPoint, point_from_summary
+from station.present.history_data import TrendPoint, point_from_summary
+from station.present.numbers import format_percent
 
 ALL_TEAMS = ""  # the team filter meaning "every athlete"
 
@@ -74,7 +75,7 @@ def concerns(
             out.append(f"{which} {force_line.compared_with} < {force_line.value:g} N")
     imbalance = point.imbalance_max_pct
     if imbalance_pct is not None and imbalance is not None and imbalance >= imbalance_pct:
-        out.append(f"imbalance {imbalance:.1f} % ≥ {imbalance_pct:g} %")
+        out.append(f"imbalance {format_percent(imbalance)} ≥ {imbalance_pct:g} %")
     return out
 
 

@@ -2,8 +2,9 @@
 
 Everything is measured, stored and exported in newtons (metrics.md); only
 what a screen or a report shows is converted, here and nowhere else, so a
-figure and its unit can never disagree.  Part 1's screens may use it too:
-``format_force(312.4, "kgf")`` -> ``"31.9 kgf"``.
+figure and its unit can never disagree: ``format_force(312.4, "kgf")`` ->
+``"31.9 kgf"``.  The figure itself is written by
+:func:`station.present.numbers.format_number`, like every number shown.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from station.app.shell.widgets import format_number
+from station.present.numbers import format_number
 
 STANDARD_GRAVITY = 9.80665  # N per kgf, exactly (as calibration.md)
 NEWTONS_PER_LBF = 4.4482216152605  # N per lbf, exactly
@@ -59,10 +60,7 @@ def format_force(
     chosen = force_unit(unit)
     value = from_newtons(value_n, chosen.symbol)
     places = chosen.decimals if decimals is None else decimals
-    text = format_number(value, places)
-    if signed and value is not None and text != "–" and not text.startswith("-") and value != 0:
-        text = "+" + text
-    return f"{text} {chosen.symbol}"
+    return f"{format_number(value, places, signed=signed)} {chosen.symbol}"
 
 
 def format_value(value_n: float | None, unit: str, decimals: int | None = None) -> str:

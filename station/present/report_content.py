@@ -16,22 +16,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from station.analysis import FLAG_DESCRIPTIONS, ReferenceLine
-from station.app.calibration.certificate_status import (
+from station.present.certificate_status import (
     as_certificate,
     certificate_warning,
     validity_text,
 )
-from station.app.history.history_data import (
+from station.present.history_data import (
     TrendPoint,
     dated_injuries,
     last_change,
     parse_instant,
     trend_points,
 )
-from station.app.settings.preferences import Preferences
-from station.app.shell.units import force_unit, format_force, format_value
-from station.app.shell.widgets import format_number
-from station.app.team.team_data import short_source
+from station.present.numbers import format_number
+from station.present.preferences import Preferences
+from station.present.team_data import short_source
+from station.present.units import force_unit, format_force, format_value
 
 DISCLAIMER = (
     "Reference lines are published cut-offs for groups of athletes, shown with their "
