@@ -47,6 +47,10 @@ class LegMetrics:
     saturated: bool = False
     beyond_calibrated_range: bool = False
     peak_sample: int = 0  # position of the peak in the sample arrays
+    # On the RFD-filtered force (rfd.py): onset, and per window of RFD_WINDOWS_MS.
+    onset_s: float | None = None
+    rfd_window_n_per_s: tuple[float | None, ...] = ()
+    impulse_window_ns: tuple[float | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,8 +102,8 @@ class Rep:
     number: int
     start_s: float
     end_s: float
-    left: LegMetrics
-    right: LegMetrics
+    left: LegMetrics | None  # None: the leg is not in this (isometric, one-leg) rep
+    right: LegMetrics | None
     imbalance: Imbalance
     flags: tuple[str, ...] = ()
     excluded: bool = False
@@ -109,10 +113,15 @@ class Rep:
     curve_start: int = 0  # the same window as rows of the result's curves
     curve_stop: int = 0
     bilateral_s: float = 0.0
+    legs: tuple[str, ...] = LEGS
     extra: dict = field(default_factory=dict, compare=False)
 
-    def leg(self, name: str) -> LegMetrics:
+    def leg(self, name: str) -> LegMetrics | None:
         return self.left if name == "left" else self.right
+
+    def present(self) -> list[LegMetrics]:
+        """The metrics of the legs in this rep."""
+        return [m for m in (self.left, self.right) if m is not None]
 
     def with_exclusion(self, reason: str | None) -> Rep:
         return replace(self, excluded=reason is not None, exclusion_reason=reason)
