@@ -131,12 +131,24 @@ def butterworth(
     return gain, poles, residues
 
 
-def design_lowpass(rate_hz: float, settings: AnalysisSettings) -> LowpassDesign:
-    """Butterworth low-pass for ``rate_hz``; the cut-off is lowered below Nyquist if needed."""
+def design_lowpass(
+    rate_hz: float,
+    settings: AnalysisSettings,
+    cutoff_hz: float | None = None,
+    ceiling_hz: float | None = None,
+) -> LowpassDesign:
+    """Butterworth low-pass for ``rate_hz``; the cut-off is lowered below Nyquist if needed.
+
+    By default the analysis filter (``settings.cutoff_hz``, at most
+    ``max_cutoff_nyquist_fraction`` of Nyquist); the RFD filter passes its own
+    cut-off and ceiling (rfd.py), with the same order.
+    """
     if not rate_hz > 0:
         raise ValueError("sample rate must be positive")
-    ceiling = settings.max_cutoff_nyquist_fraction * rate_hz / 2.0
-    cutoff = min(settings.cutoff_hz, ceiling)
+    requested = settings.cutoff_hz if cutoff_hz is None else cutoff_hz
+    if ceiling_hz is None:
+        ceiling_hz = settings.max_cutoff_nyquist_fraction * rate_hz / 2.0
+    cutoff = min(requested, ceiling_hz)
     order = int(settings.filter_order)
     gain, poles, residues = butterworth(order, cutoff, rate_hz)
     keep = poles.imag >= 0  # one of each conjugate pair, and the real pole of an odd order
@@ -144,7 +156,7 @@ def design_lowpass(rate_hz: float, settings: AnalysisSettings) -> LowpassDesign:
     return LowpassDesign(
         rate_hz=float(rate_hz),
         cutoff_hz=float(cutoff),
-        requested_cutoff_hz=float(settings.cutoff_hz),
+        requested_cutoff_hz=float(requested),
         order=order,
         gain=gain,
         poles=poles[keep],

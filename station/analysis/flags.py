@@ -30,14 +30,18 @@ DEVICE_RESTART = "device_restart"
 ADC_FAULT = "adc_fault"
 BASELINE_DRIFT = "baseline_drift"
 PULLS_IGNORED = "pulls_ignored"
+RFD_WINDOW_UNAVAILABLE = "rfd_window_unavailable"
 # Flags on a rep (also raised on the whole result when any included rep has them).
 SATURATED = "saturated"
 SAMPLES_DROPPED_IN_REP = "samples_dropped_in_rep"
 REP_TRUNCATED = "rep_truncated"
+ONSET_NOT_FOUND = "onset_not_found"
+RFD_WINDOW_CUT = "rfd_window_cut"
 
 DESCRIPTIONS: dict[str, str] = {
     NO_SAMPLES: "the capture holds no samples",
-    NO_REPS: "no repetition was found (both legs must pull together for at least the minimum time)",
+    NO_REPS: "no repetition was found (both legs must pull together for at least the minimum "
+    "time; in an isometric test, one leg for at least the minimum time)",
     ALL_REPS_EXCLUDED: "every repetition was excluded, so there is no session summary",
     REPS_EXCLUDED: "some repetitions were excluded; the summary leaves them out",
     NO_QUIET_START: "there was no quiet start before the first rep, so the zero is not from a tare "
@@ -66,6 +70,12 @@ DESCRIPTIONS: dict[str, str] = {
     CERTIFICATE_EXPIRED: "the calibration certificate had expired when the test was made",
     CERTIFICATE_FAILED_ACCEPTANCE: "the calibration certificate records failed acceptance "
     "figures: its forces may be off",
+    RFD_WINDOW_UNAVAILABLE: "the sample rate is too low to resolve some RFD and impulse windows "
+    "(a window must span at least two sample periods); those windows are null",
+    ONSET_NOT_FOUND: "a leg's force was already above the onset threshold where its rep "
+    "begins, so it has no onset and no RFD or impulse windows",
+    RFD_WINDOW_CUT: "an RFD or impulse window ran into missing samples or the end of the "
+    "recording; that window is null",
     REP_TRUNCATED: "a rep runs into the start or end of the recording (or a device restart): it "
     "may be cut off",
 }

@@ -54,6 +54,19 @@ class Runs:
         return self.starts[hard]
 
 
+    def within(self, start: int, stop: int) -> Runs:
+        """The runs of samples ``start:stop`` (``start < stop``), as positions from
+        ``start``: for filtering a stretch of the samples as if it were the whole."""
+        first, last = (int(v) for v in self.run_of(np.array([start, stop - 1])))
+        starts = self.starts[first : last + 1] - start
+        stops = self.stops[first : last + 1] - start
+        starts[0], stops[-1] = 0, stop - start
+        missing = self.missing_before[first : last + 1].copy()
+        new_segment = self.new_segment[first : last + 1].copy()
+        missing[0], new_segment[0] = 0, False
+        return Runs(starts, stops, missing, new_segment)
+
+
 def find_runs(
     index: np.ndarray, segment: np.ndarray | None = None, step: np.ndarray | None = None
 ) -> Runs:

@@ -254,7 +254,7 @@ class LiveProcessor:
             end_s=end / self.rate_hz,
             left_peak_n=left,
             right_peak_n=right,
-            imbalance=Imbalance.of(left, right),
+            imbalance=Imbalance.of(left, right, self.settings.asymmetry_formula),
         )
         self.reps.append(rep)
         self._cut = end + 1

@@ -6,14 +6,18 @@ definitions (metrics.py, what each number is), so each can be read alone.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
+
 import numpy as np
 
 from station.analysis import flags as F
 from station.analysis.convert import ChannelCalibration
 from station.analysis.gaps import Runs
-from station.analysis.metrics import Imbalance, Rep, leg_metrics
+from station.analysis.metrics import Imbalance, LegMetrics, Rep, leg_metrics
 from station.analysis.reps import Detection, IgnoredPull
 from station.analysis.result import IgnoredPullInfo
+from station.analysis.rfd import Windowed, windowed
 from station.analysis.settings import AnalysisSettings
 
 
@@ -29,20 +33,33 @@ def measure_reps(
     calibration: ChannelCalibration,
     body_mass_kg: float | None,
     lever_arm_m: float | None,
+    rfd_force: np.ndarray | None = None,
+    resolved: Sequence[bool] = (),
 ) -> list[Rep]:
-    """Metrics and flags of every detected rep (``filtered`` is tared, (2, n))."""
+    """Metrics and flags of every detected rep (``filtered`` is tared, (2, n)).
+
+    Each leg is measured over its own window (the rep's, for a bilateral rep);
+    onset, RFD and impulse windows come from ``rfd_force`` (the RFD-filtered,
+    tared force, rfd.py) with the windows the rate ``resolved``.
+    """
     n = len(index)
     hard = set(runs.hard_starts(settings.rep_merge_gap_s * rate).tolist())
     edge = settings.rep_edge_n
     reps: list[Rep] = []
     for number, window in enumerate(detection.reps, start=1):
         s, e = window.start, window.stop
-        legs = [
-            leg_metrics(
+        legs: list[LegMetrics | None] = []
+        rep_flags: list[str] = []
+        for ch in (0, 1):
+            span = window.leg_window(ch)
+            if span is None:
+                legs.append(None)
+                continue
+            metrics = leg_metrics(
                 filtered[ch],
                 index,
-                s,
-                e,
+                span[0],
+                span[1],
                 rate,
                 settings,
                 saturated[ch],
@@ -50,14 +67,29 @@ def measure_reps(
                 body_mass_kg,
                 lever_arm_m,
             )
-            for ch in (0, 1)
-        ]
-        rep_flags: list[str] = []
-        if legs[0].saturated or legs[1].saturated:
+            timing = (
+                Windowed.none()
+                if rfd_force is None
+                else windowed(rfd_force[ch], index, span[0], span[1], rate, settings, resolved)
+            )
+            if rfd_force is not None and timing.onset_s is None:
+                rep_flags.append(F.ONSET_NOT_FOUND)
+            if timing.cut:
+                rep_flags.append(F.RFD_WINDOW_CUT)
+            legs.append(
+                replace(
+                    metrics,
+                    onset_s=timing.onset_s,
+                    rfd_window_n_per_s=timing.rfd_n_per_s,
+                    impulse_window_ns=timing.impulse_ns,
+                )
+            )
+        present = [m for m in legs if m is not None]
+        if any(m.saturated for m in present):
             rep_flags.append(F.SATURATED)
         if index[e - 1] - index[s] + 1 > e - s:
             rep_flags.append(F.SAMPLES_DROPPED_IN_REP)
-        if legs[0].beyond_calibrated_range or legs[1].beyond_calibrated_range:
+        if any(m.beyond_calibrated_range for m in present):
             rep_flags.append(F.BEYOND_CALIBRATED_RANGE)
         cut_start = s == 0 or s in hard
         cut_end = e == n or e in hard
@@ -68,20 +100,26 @@ def measure_reps(
         if adc_fault[s:e].any():
             rep_flags.append(F.ADC_FAULT)
         first_run, last_run = (int(v) for v in runs.run_of(np.array([s, e - 1])))
+        left, right = legs
         reps.append(
             Rep(
                 number=number,
                 start_s=float(index[s] / rate),
                 end_s=float(index[e - 1] / rate),
-                left=legs[0],
-                right=legs[1],
-                imbalance=Imbalance.of(legs[0].peak_force_n, legs[1].peak_force_n),
-                flags=tuple(rep_flags),
+                left=left,
+                right=right,
+                imbalance=Imbalance.of(
+                    None if left is None else left.peak_force_n,
+                    None if right is None else right.peak_force_n,
+                    settings.asymmetry_formula,
+                ),
+                flags=tuple(dict.fromkeys(rep_flags)),
                 sample_start=s,
                 sample_stop=e,
                 curve_start=s + first_run,
                 curve_stop=e + last_run,
                 bilateral_s=window.bilateral_s,
+                legs=window.legs,
             )
         )
     return reps

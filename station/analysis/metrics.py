@@ -47,26 +47,52 @@ class LegMetrics:
     saturated: bool = False
     beyond_calibrated_range: bool = False
     peak_sample: int = 0  # position of the peak in the sample arrays
+    # On the RFD-filtered force (rfd.py): onset, and per window of RFD_WINDOWS_MS.
+    onset_s: float | None = None
+    rfd_window_n_per_s: tuple[float | None, ...] = ()
+    impulse_window_ns: tuple[float | None, ...] = ()
 
 
 @dataclass(frozen=True)
 class Imbalance:
-    """Between legs: ``pct`` and ``stronger`` ("left", "right" or "equal"), ``l_r_ratio``."""
+    """Between legs: ``pct`` in the named ``formula``, ``stronger`` ("left", "right" or
+    "equal"), ``l_r_ratio``; ``difference_pct`` is always the percentage difference, the
+    form the reference lines (Bourne et al. 2015) are defined in."""
 
     pct: float | None
     stronger: str | None
     l_r_ratio: float | None
+    formula: str = "pct_difference"
+    difference_pct: float | None = None
 
     @classmethod
-    def of(cls, left: float | None, right: float | None) -> Imbalance:
+    def of(
+        cls, left: float | None, right: float | None, formula: str = "pct_difference"
+    ) -> Imbalance:
         if left is None or right is None or not (math.isfinite(left) and math.isfinite(right)):
-            return cls(None, None, None)
+            return cls(None, None, None, formula)
         ratio = left / right if right > 0 else None
         strong, weak = max(left, right), min(left, right)
         if strong <= 0:
-            return cls(None, None, ratio)
+            return cls(None, None, ratio, formula)
         stronger = "left" if left > right else ("right" if right > left else "equal")
-        return cls(100.0 * (strong - weak) / strong, stronger, ratio)
+        difference = 100.0 * (strong - weak) / strong
+        return cls(asymmetry(left, right, formula), stronger, ratio, formula, difference)
+
+
+def asymmetry(left: float, right: float, formula: str) -> float | None:
+    """The imbalance of ``left`` and ``right`` peaks in one of metrics.md's formulas:
+    ``pct_difference`` 100 (stronger - weaker) / stronger; ``signed_pct`` 100 (L - R) /
+    max(L, R); ``symmetry_index`` 100 (L - R) / ((L + R) / 2).  None where undefined."""
+    strong = max(left, right)
+    if formula == "pct_difference":
+        return 100.0 * (strong - min(left, right)) / strong if strong > 0 else None
+    if formula == "signed_pct":
+        return 100.0 * (left - right) / strong if strong > 0 else None
+    if formula == "symmetry_index":
+        mean = (left + right) / 2.0
+        return 100.0 * (left - right) / mean if mean > 0 else None
+    raise ValueError(f"unknown asymmetry formula {formula!r}")
 
 
 @dataclass(frozen=True)
@@ -76,8 +102,8 @@ class Rep:
     number: int
     start_s: float
     end_s: float
-    left: LegMetrics
-    right: LegMetrics
+    left: LegMetrics | None  # None: the leg is not in this (isometric, one-leg) rep
+    right: LegMetrics | None
     imbalance: Imbalance
     flags: tuple[str, ...] = ()
     excluded: bool = False
@@ -87,10 +113,15 @@ class Rep:
     curve_start: int = 0  # the same window as rows of the result's curves
     curve_stop: int = 0
     bilateral_s: float = 0.0
+    legs: tuple[str, ...] = LEGS
     extra: dict = field(default_factory=dict, compare=False)
 
-    def leg(self, name: str) -> LegMetrics:
+    def leg(self, name: str) -> LegMetrics | None:
         return self.left if name == "left" else self.right
+
+    def present(self) -> list[LegMetrics]:
+        """The metrics of the legs in this rep."""
+        return [m for m in (self.left, self.right) if m is not None]
 
     def with_exclusion(self, reason: str | None) -> Rep:
         return replace(self, excluded=reason is not None, exclusion_reason=reason)

@@ -5,8 +5,10 @@ Order of work (each step in its own module):
 1. split the samples into contiguous runs at gaps and restarts (gaps.py);
 2. scale counts by the gain and low-pass each run, zero-phase (filters.py);
 3. find the quiet start and take the zero from it, else fall back (tare.py);
-4. detect bilateral reps on the tared, filtered forces (reps.py);
-5. measure each rep and leg (metrics.py) and summarise (summary.py).
+4. detect reps on the tared, filtered forces (reps.py): bilateral, or per leg
+   for an isometric protocol;
+5. measure each rep and leg (metrics.py; onset, RFD and impulse windows on the
+   RFD filter around the reps, rfd.py) and summarise (summary.py).
 
 Scaling and filtering are linear, so the signal is filtered once and the zero
 is subtracted afterwards; a different zero never needs a second filter pass.
@@ -44,6 +46,13 @@ from station.analysis.result import (
     Curves,
     StreamInfo,
     check_exclusions,
+)
+from station.analysis.rfd import (
+    WINDOW_KEYS,
+    design_rfd_filter,
+    resolvable,
+    rfd_filtered,
+    rfd_spans,
 )
 from station.analysis.saturation import adc_fault_mask, saturation_mask
 from station.analysis.settings import AnalysisSettings
@@ -229,11 +238,28 @@ def _analyze(
     filtered -= offset[:, None]  # now tared newtons
     scaled -= offset[:, None]
 
-    # 5. Reps and legs.
+    # 5. Reps and legs; onset, RFD and impulse windows on the RFD filter, around the reps only.
+    rfd_design = design_rfd_filter(rate, settings)
+    resolved = resolvable(rate, settings)
+    leg_spans = [w.leg_window(ch) for w in detection.reps for ch in (0, 1)]
+    spans = rfd_spans([s for s in leg_spans if s is not None], n, rate, rfd_design)
+    rfd_force = rfd_filtered(scaled, offset, runs, rfd_design, spans)
     reps = measure_reps(
         detection, filtered, index, runs, rate, settings, saturated, adc_fault, calibration,
-        body_mass_kg, lever_arm_m,
+        body_mass_kg, lever_arm_m, rfd_force, resolved,
     )  # fmt: skip
+    if not all(resolved):
+        base_flags.append(F.RFD_WINDOW_UNAVAILABLE)
+        missing = ", ".join(k for k, ok in zip(WINDOW_KEYS, resolved, strict=True) if not ok)
+        warnings.append(
+            f"RFD and impulse windows {missing} not available: at {rate:g} Hz a window must "
+            f"span at least {settings.rfd_min_samples_per_window:g} sample periods"
+        )
+    if settings.protocol == "isometric" and settings.knee_angle_deg is None:
+        warnings.append(
+            "isometric test without a knee angle: results of different angles must not be "
+            "compared (set knee_angle_deg)"
+        )
     exclusions = check_exclusions(excluded, [r.number for r in reps])
     reps = [r.with_exclusion(exclusions.get(r.number)) for r in reps]
     ignored = ignored_info(detection.ignored, filtered, index, rate)
@@ -290,7 +316,8 @@ def _analyze(
         zero=zero_info,
         cutoff_hz=design.cutoff_hz,
         reps=tuple(reps),
-        summary=summarize(reps, body_mass_kg, lever_arm_m),
+        summary=summarize(reps, body_mass_kg, lever_arm_m, settings.asymmetry_formula),
+        rfd_cutoff_hz=rfd_design.cutoff_hz,
         ignored=tuple(ignored),
         curves=Curves.from_samples(index, rate, runs, scaled, filtered, saturated),
         base_flags=tuple(dict.fromkeys(base_flags)),

@@ -126,6 +126,8 @@ def evaluate_references(
             imbalance = (
                 summary.imbalance_avg if line.compared_with == "avg" else summary.imbalance_max
             )
-            entry["result"] = {"value": imbalance.pct, "crossed": line.crosses(imbalance.pct)}
+            # The lines are percentage differences, whatever formula the result shows.
+            value = imbalance.difference_pct
+            entry["result"] = {"value": value, "crossed": line.crosses(value)}
         out.append(entry)
     return out

@@ -1,6 +1,11 @@
-"""Bilateral repetition detection on the filtered, tared forces.
+"""Repetition detection on the filtered, tared forces: bilateral (Nordic) or per leg.
 
 The Nordic test is bilateral: a repetition counts only while both legs pull.
+An isometric test (``settings.protocol == "isometric"``) finds each leg's
+contractions on their own with the same steps 1-4, a *pulling sample* being
+one leg at or above the threshold and *still* that leg below the edge; legs
+whose cores overlap in time form one rep (``legs`` both), else a rep has one
+leg.  Neighbouring reps' windows are cut at the midpoint between their cores.
 
 1. A *bilateral sample* has both legs at or above ``rep_threshold_n``.
 2. Runs of bilateral samples are joined into one *core* when the pause between
@@ -30,6 +35,8 @@ import numpy as np
 from station.analysis.gaps import Runs
 from station.analysis.settings import AnalysisSettings
 
+LEG_NAMES = ("left", "right")
+
 
 @dataclass(frozen=True)
 class RepWindow:
@@ -40,6 +47,16 @@ class RepWindow:
     core_start: int
     core_stop: int
     bilateral_s: float
+    legs: tuple[str, ...] = ("left", "right")
+    # Per leg (left, right): its own window start:stop in an isometric rep, None when the leg
+    # is not in the rep; None as a whole for a bilateral rep (both legs use the rep's window).
+    leg_windows: tuple[tuple[int, int] | None, tuple[int, int] | None] | None = None
+
+    def leg_window(self, leg: int) -> tuple[int, int] | None:
+        """Samples ``start:stop`` over which leg 0 (left) or 1 (right) is measured."""
+        if self.leg_windows is None:
+            return (self.start, self.stop)
+        return self.leg_windows[leg]
 
 
 @dataclass(frozen=True)
@@ -145,7 +162,8 @@ def detect_reps(
     settings: AnalysisSettings,
     offset: tuple[float, float] = (0.0, 0.0),
 ) -> Detection:
-    """Find bilateral reps (and the pulls left out) in filtered forces (N).
+    """Find the reps (bilateral, or per leg for an isometric protocol) and the pulls left
+    out in filtered forces (N).
 
     The forces are ``left - offset[0]`` and ``right - offset[1]`` (tared); the
     offset moves the thresholds instead of making tared copies of the signals.
@@ -156,17 +174,35 @@ def detect_reps(
     index = np.asarray(index, np.int64)
     thr, edge = settings.rep_threshold_n, settings.rep_edge_n
     merge_gap = settings.rep_merge_gap_s * rate_hz
-    extend = settings.rep_max_extend_s * rate_hz
     lhit = left >= thr + offset[0]
     rhit = right >= thr + offset[1]
-    both = lhit & rhit
-    no_cuts = np.empty(0, np.int64)
-    active = _Active(*_true_runs((left >= edge + offset[0]) | (right >= edge + offset[1]), no_cuts))
+    lact = left >= edge + offset[0]
+    ract = right >= edge + offset[1]
     # First sample of each stretch between hard breaks, with the ends as sentinels.
     bounds = np.concatenate(([0], runs.hard_starts(merge_gap), [n]))
-
     cuts = runs.starts[1:]
-    run_s, run_e = _true_runs(both, cuts)
+    if settings.protocol == "isometric":
+        return _unilateral(lhit, rhit, lact, ract, index, cuts, bounds, rate_hz, settings)
+    both = lhit & rhit
+    active = _Active(*_true_runs(lact | ract, np.empty(0, np.int64)))
+    reps = _rep_windows(both, active, index, cuts, bounds, rate_hz, settings)
+    ignored = _ignored(lhit, rhit, both, index, cuts, active, bounds, merge_gap, reps)
+    return Detection(reps, ignored)
+
+
+def _rep_windows(
+    hit: np.ndarray,
+    active: _Active,
+    index: np.ndarray,
+    cuts: np.ndarray,
+    bounds: np.ndarray,
+    rate_hz: float,
+    settings: AnalysisSettings,
+) -> list[RepWindow]:
+    """Steps 2-4 of the module docstring on the pulling samples ``hit``."""
+    merge_gap = settings.rep_merge_gap_s * rate_hz
+    extend = settings.rep_max_extend_s * rate_hz
+    run_s, run_e = _true_runs(hit, cuts)
     group = _group(run_s, run_e, index, active, bounds, merge_gap)
     core_s, core_e, core_n = _grouped(run_s, run_e, group)
     reps: list[RepWindow] = []
@@ -183,8 +219,93 @@ def detect_reps(
                     float(core_n[k] / rate_hz),
                 )
             )
-    ignored = _ignored(lhit, rhit, both, index, cuts, active, bounds, merge_gap, reps)
-    return Detection(reps, ignored)
+    return reps
+
+
+def _unilateral(
+    lhit: np.ndarray,
+    rhit: np.ndarray,
+    lact: np.ndarray,
+    ract: np.ndarray,
+    index: np.ndarray,
+    cuts: np.ndarray,
+    bounds: np.ndarray,
+    rate_hz: float,
+    settings: AnalysisSettings,
+) -> Detection:
+    """Isometric reps: each leg's own reps, legs with overlapping cores joined into one."""
+    merge_gap = settings.rep_merge_gap_s * rate_hz
+    none = np.zeros_like(lhit)
+    per_leg: list[list[RepWindow]] = []
+    ignored: list[IgnoredPull] = []
+    for leg, (hit, act) in enumerate(((lhit, lact), (rhit, ract))):
+        active = _Active(*_true_runs(act, np.empty(0, np.int64)))
+        found = _rep_windows(hit, active, index, cuts, bounds, rate_hz, settings)
+        per_leg.append(found)
+        # A pull of this leg that is no rep of it was too short (the only reason left).
+        sides = (hit, none) if leg == 0 else (none, hit)
+        ignored += _ignored(*sides, hit, index, cuts, active, bounds, merge_gap, found)
+    ignored.sort(key=lambda p: p.start)
+    return Detection(_join_legs(per_leg, lhit & rhit, index, rate_hz), ignored)
+
+
+def _join_legs(
+    per_leg: list[list[RepWindow]], both: np.ndarray, index: np.ndarray, rate_hz: float
+) -> list[RepWindow]:
+    """One rep per group of leg reps whose cores overlap; windows cut between reps."""
+    items = sorted(
+        ((w, leg) for leg in (0, 1) for w in per_leg[leg]), key=lambda item: item[0].core_start
+    )
+    groups: list[list[tuple[RepWindow, int]]] = []
+    for item in items:
+        if groups and item[0].core_start < max(w.core_stop for w, _ in groups[-1]):
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+    spans: list[list[list[int] | None]] = []
+    for group in groups:
+        legs: list[list[int] | None] = [None, None]
+        for w, leg in group:
+            span = legs[leg]
+            legs[leg] = (
+                [w.start, w.stop, w.core_start, w.core_stop]
+                if span is None
+                else [min(span[0], w.start), max(span[1], w.stop), span[2], w.core_stop]
+            )
+        spans.append(legs)
+    # Cut overlapping neighbours at the midpoint between their cores (as bilateral reps are).
+    for k in range(len(spans) - 1):
+        this = [s for s in spans[k] if s is not None]
+        after = [s for s in spans[k + 1] if s is not None]
+        end = max(s[1] for s in this)
+        if end <= min(s[0] for s in after):
+            continue
+        core_end = max(s[3] for s in this) - 1
+        core_start = min(s[2] for s in after)
+        cut = int(np.searchsorted(index, (index[core_end] + index[core_start]) / 2.0, "right"))
+        for s in this:
+            s[1] = min(s[1], cut)
+        for s in after:
+            s[0] = max(s[0], cut)
+    reps: list[RepWindow] = []
+    for legs in spans:
+        present = [s for s in legs if s is not None]
+        start, stop = min(s[0] for s in present), max(s[1] for s in present)
+        reps.append(
+            RepWindow(
+                start=start,
+                stop=stop,
+                core_start=min(s[2] for s in present),
+                core_stop=max(s[3] for s in present),
+                bilateral_s=float(np.count_nonzero(both[start:stop]) / rate_hz),
+                legs=tuple(name for name, s in zip(LEG_NAMES, legs, strict=True) if s),
+                leg_windows=(
+                    None if legs[0] is None else (legs[0][0], legs[0][1]),
+                    None if legs[1] is None else (legs[1][0], legs[1][1]),
+                ),
+            )
+        )
+    return reps
 
 
 def _windows(

@@ -24,7 +24,8 @@ from station.analysis.convert import ChannelCalibration
 from station.analysis.gaps import Runs
 from station.analysis.metrics import LEGS, Imbalance, LegMetrics, Rep
 from station.analysis.references import DEFAULT_REFERENCES, ReferenceLine, evaluate_references
-from station.analysis.settings import AnalysisSettings
+from station.analysis.rfd import WINDOW_KEYS
+from station.analysis.settings import RFD_WINDOWS_MS, AnalysisSettings
 from station.analysis.summary import LegSummary, Summary, summarize
 from station.analysis.tare import ZeroInfo
 
@@ -37,6 +38,8 @@ REP_FLAGS_RAISED = (
     F.SAMPLES_DROPPED_IN_REP,
     F.BEYOND_CALIBRATED_RANGE,
     F.REP_TRUNCATED,
+    F.ONSET_NOT_FOUND,
+    F.RFD_WINDOW_CUT,
 )
 
 
@@ -189,7 +192,15 @@ class IgnoredPullInfo:
         }
 
 
-def _leg_dict(leg: LegMetrics, body_mass: bool, lever_arm: bool) -> dict[str, Any]:
+def _windows_dict(values: tuple[float | None, ...], digits: int) -> dict[str, float | None]:
+    """Per-window values keyed "0-50ms" ... (null where not available)."""
+    padded = values + (None,) * (len(WINDOW_KEYS) - len(values))
+    return {key: _num(v, digits) for key, v in zip(WINDOW_KEYS, padded, strict=True)}
+
+
+def _leg_dict(leg: LegMetrics | None, body_mass: bool, lever_arm: bool) -> dict[str, Any] | None:
+    if leg is None:
+        return None
     out: dict[str, Any] = {
         "peak_force_n": _num(leg.peak_force_n, 2),
         "time_to_peak_s": _num(leg.time_to_peak_s, 4),
@@ -199,6 +210,9 @@ def _leg_dict(leg: LegMetrics, body_mass: bool, lever_arm: bool) -> dict[str, An
         "rfd_n_per_s": _num(leg.rfd_n_per_s, 1),
         "saturated": leg.saturated,
         "beyond_calibrated_range": leg.beyond_calibrated_range,
+        "onset_s": _num(leg.onset_s, 4),
+        "rfd_window_n_per_s": _windows_dict(leg.rfd_window_n_per_s, 1),
+        "impulse_window_ns": _windows_dict(leg.impulse_window_ns, 3),
     }
     if body_mass:
         out["relative_peak_force_n_per_kg"] = _num(leg.relative_peak_force_n_per_kg, 3)
@@ -222,6 +236,7 @@ def _rep_dict(rep: Rep, body_mass: bool, lever_arm: bool) -> dict[str, Any]:
         "bilateral_s": _num(rep.bilateral_s, 4),
         "excluded": rep.excluded,
         "exclusion_reason": rep.exclusion_reason,
+        "legs": list(rep.legs),
     }
 
 
@@ -230,6 +245,7 @@ def _leg_summary_dict(leg: LegSummary, body_mass: bool, lever_arm: bool) -> dict
         "max_force_n": _num(leg.max_force_n, 2),
         "avg_force_n": _num(leg.avg_force_n, 2),
         "max_rep": leg.max_rep,
+        "reps": leg.reps,
     }
     if body_mass:
         out["relative_max_force_n_per_kg"] = _num(leg.relative_max_force_n_per_kg, 3)
@@ -253,6 +269,9 @@ def _summary_dict(summary: Summary, body_mass: bool, lever_arm: bool) -> dict[st
         "l_r_ratio_avg": _num(summary.imbalance_avg.l_r_ratio, 4),
         "reps_detected": summary.reps_detected,
         "reps_included": summary.reps_included,
+        "asymmetry_formula": summary.imbalance_max.formula,
+        "imbalance_max_difference_pct": _num(summary.imbalance_max.difference_pct, 2),
+        "imbalance_avg_difference_pct": _num(summary.imbalance_avg.difference_pct, 2),
     }
 
 
@@ -276,6 +295,7 @@ class AnalysisResult:
     references: tuple[ReferenceLine, ...] = DEFAULT_REFERENCES
     baseline_offset_n: tuple[float | None, float | None] = (None, None)
     analysis_version: str = ANALYSIS_VERSION
+    rfd_cutoff_hz: float | None = None
     extra: dict = field(default_factory=dict, compare=False)
 
     # -- derived views ---------------------------------------------------------
@@ -319,7 +339,11 @@ class AnalysisResult:
         excluded = check_exclusions(excluded, [r.number for r in self.reps])
         reps = tuple(r.with_exclusion(excluded.get(r.number)) for r in self.reps)
         return replace(
-            self, reps=reps, summary=summarize(reps, self.body_mass_kg, self.lever_arm_m)
+            self,
+            reps=reps,
+            summary=summarize(
+                reps, self.body_mass_kg, self.lever_arm_m, self.settings.asymmetry_formula
+            ),
         )
 
     # -- serialisation -----------------------------------------------------------
@@ -340,6 +364,19 @@ class AnalysisResult:
                 "order": self.settings.filter_order,
                 "cutoff_hz": _num(self.cutoff_hz, 4),
                 "requested_cutoff_hz": self.settings.cutoff_hz,
+            },
+            "protocol": {
+                "name": self.settings.protocol,
+                "knee_angle_deg": self.settings.knee_angle_deg,
+                "position": self.settings.position,
+            },
+            "rfd_filter": {
+                "type": "butterworth low-pass, zero-phase (sosfiltfilt)",
+                "order": self.settings.filter_order,
+                "cutoff_hz": _num(self.rfd_cutoff_hz, 4),
+                "requested_cutoff_hz": self.settings.rfd_cutoff_hz,
+                "onset_threshold_n": self.settings.onset_threshold_n,
+                "windows_ms": list(RFD_WINDOWS_MS),
             },
             "zero": self.zero.to_dict(),
             "calibration": self.calibration.to_dict(),

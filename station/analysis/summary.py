@@ -2,7 +2,11 @@
 
 - max force (N): the highest included rep peak (the NordBord's "max");
 - avg force (N): the mean of the included reps' peaks (the NordBord's "avg");
-- imbalance and L:R ratio on the session max and on the session avg.
+- imbalance (in the settings' asymmetry formula) and L:R ratio on the session
+  max and on the session avg.
+
+In an isometric test a rep may hold one leg only: each leg's max and avg are
+over the included reps that hold that leg.
 
 Kept apart from detection so that excluding a rep recomputes the summary
 without touching the curves or the reps.
@@ -27,6 +31,7 @@ class LegSummary:
     relative_avg_force_n_per_kg: float | None = None
     max_torque_nm: float | None = None
     avg_torque_nm: float | None = None
+    reps: int = 0  # included reps with this leg in them
 
 
 @dataclass(frozen=True)
@@ -42,9 +47,11 @@ class Summary:
 def _leg(
     reps: Sequence[Rep], name: str, body_mass_kg: float | None, lever_arm_m: float | None
 ) -> LegSummary:
-    if not reps:
+    legs = [m for m in (r.leg(name) for r in reps) if m is not None]
+    if not legs:
         return LegSummary(None, None, None)
-    peaks = np.array([r.leg(name).peak_force_n for r in reps])
+    reps = [r for r in reps if r.leg(name) is not None]
+    peaks = np.array([m.peak_force_n for m in legs])
     best = int(np.argmax(peaks))
     mx, avg = float(peaks[best]), float(np.mean(peaks))
     return LegSummary(
@@ -55,21 +62,25 @@ def _leg(
         relative_avg_force_n_per_kg=avg / body_mass_kg if body_mass_kg else None,
         max_torque_nm=mx * lever_arm_m if lever_arm_m else None,
         avg_torque_nm=avg * lever_arm_m if lever_arm_m else None,
+        reps=len(legs),
     )
 
 
 def summarize(
-    reps: Sequence[Rep], body_mass_kg: float | None = None, lever_arm_m: float | None = None
+    reps: Sequence[Rep],
+    body_mass_kg: float | None = None,
+    lever_arm_m: float | None = None,
+    asymmetry_formula: str = "pct_difference",
 ) -> Summary:
-    """Summary over the reps that are not excluded."""
+    """Summary over the reps that are not excluded (each leg over the reps it is in)."""
     included = [r for r in reps if not r.excluded]
     left = _leg(included, "left", body_mass_kg, lever_arm_m)
     right = _leg(included, "right", body_mass_kg, lever_arm_m)
     return Summary(
         left=left,
         right=right,
-        imbalance_max=Imbalance.of(left.max_force_n, right.max_force_n),
-        imbalance_avg=Imbalance.of(left.avg_force_n, right.avg_force_n),
+        imbalance_max=Imbalance.of(left.max_force_n, right.max_force_n, asymmetry_formula),
+        imbalance_avg=Imbalance.of(left.avg_force_n, right.avg_force_n, asymmetry_formula),
         reps_detected=len(reps),
         reps_included=len(included),
     )
