@@ -162,8 +162,8 @@ def to_text_dialect(blob: bytes, source: str) -> tuple[bytes, float]:
         lines.append(number)
     if len(times) < 2:
         raise NordBordError(f"{source}: fewer than two samples: nothing to analyse")
-    t = np.asarray(times)
-    period = float(np.median(np.diff(t)))
+    stamps = np.asarray(times)
+    period = float(np.median(np.diff(stamps)))
     rate = float(f"{1.0 / period:.6g}")  # 50 Hz, not 49.99999999999996
     if not MIN_RATE_HZ <= rate <= MAX_RATE_HZ:
         raise NordBordError(
@@ -171,7 +171,7 @@ def to_text_dialect(blob: bytes, source: str) -> tuple[bytes, float]:
             f"{MIN_RATE_HZ:g} Hz to {MAX_RATE_HZ:g} Hz",
             hint="Check that the time column is in seconds (or says (ms)).",
         )
-    position = (t - t[0]) / period
+    position = (stamps - stamps[0]) / period
     index = np.rint(position).astype(np.int64)
     off = np.abs(position - index) > GRID_TOLERANCE
     if off.any():
