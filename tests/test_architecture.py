@@ -32,16 +32,7 @@ UPSTREAM: dict[str, set[str]] = {
         "calibration",
         "firmware_bridge",
     },
-    "station.present": {
-        "station.present",
-        "station.store",
-        "station.analysis",
-        "station.paths",
-        "calibration",
-        "firmware_bridge",
-    },
 }
-EDGE = {"station.app", "station.cli"}
 # The two front doors see everything upstream; the CLI may open the app (``gui``),
 # the app never reaches into the CLI.
 UPSTREAM["station.app"] = set(UPSTREAM) | {"station.present"}
