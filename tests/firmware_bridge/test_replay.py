@@ -110,8 +110,9 @@ def test_schedule_of_a_raw_capture_times_each_frame_by_its_last_sample(tmp_path:
 def test_a_text_capture_needs_a_rate_to_be_paced_but_not_at_max_speed(tmp_path: Path) -> None:
     path = tmp_path / "diy.txt"
     path.write_text("1,2\n3,4\n")
-    with pytest.raises(ReplayError, match="--rate"):
+    with pytest.raises(ReplayError, match="no sample rate") as raised:
         ReplayDevice(path, speed=1)
+    assert "--rate" in raised.value.cli_hint and "--" not in raised.value.hint
     assert ReplayDevice(path, speed=1, rate_hz=10).duration_s == pytest.approx(0.2)
     device = ReplayDevice(path, speed="max")
     device.on_open(0.0)
