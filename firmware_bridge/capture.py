@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from firmware_bridge import nordbord
 from firmware_bridge.decoder import DecodedStream, decode_bytes
 from firmware_bridge.errors import InputError
 from firmware_bridge.messages import Info
@@ -30,8 +31,10 @@ class CaptureError(InputError):
 class Capture:
     """A loaded capture.
 
-    ``kind`` is "recording", "binary" or "text".  ``data`` is the rig's byte
-    stream (a recording's DATA bytes, or the whole raw file).  For a
+    ``kind`` is "recording", "binary", "text" or "nordbord" (a NordBord CSV
+    trace, see :mod:`firmware_bridge.nordbord`).  ``data`` is the rig's byte
+    stream (a recording's DATA bytes, the whole raw file, or a NordBord trace
+    as the text dialect).  For a
     recording, ``recording`` has the arrival time of each chunk.
     """
 
@@ -92,16 +95,20 @@ def load_capture_bytes(
     recording: Recording | None = None
     warnings: list[str] = []
     header_info: Info | None = None
+    imported: str | None = None
     if is_recording(blob):
         recording = parse_recording(blob, source)
         header = recording.header
         warnings += recording.warnings
         data = recording.data
         header_info = _header_info(header, warnings)
+    elif nordbord.is_trace(blob):
+        data, _ = nordbord.to_text_dialect(blob, source)
+        imported = nordbord.KIND
     else:
         data = blob
     stream = decode_stream(data, rate_hz, header_info)
-    kind = "recording" if recording is not None else (stream.mode or "binary")
+    kind = "recording" if recording is not None else (imported or stream.mode or "binary")
     if stream.samples == 0 and require_samples:
         if recording is not None:
             raise CaptureError(f"{source}: the recording holds no samples (the rig never streamed)")
@@ -113,6 +120,9 @@ def load_capture_bytes(
             cli_hint="pass --rate HZ",
         )
     calibration = recording.calibration if recording is not None else None
+    if imported == nordbord.KIND:
+        calibration = nordbord.certificate()
+        warnings.append(f"{nordbord.ORIGIN}: forces in newtons as exported, 0.001 N resolution")
     return Capture(
         path=source,
         kind=kind,

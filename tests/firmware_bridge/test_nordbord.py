@@ -106,3 +106,39 @@ def test_only_nordbord_exports_are_recognised() -> None:
     assert not is_trace(b"\x00\x01\x02Time,Left,Right")
     assert not is_trace(b"NSREC\x00")
     assert not is_trace(b"Time,Score,Other\n")
+
+
+def test_a_trace_is_analysed_by_our_definitions(
+    tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from firmware_bridge.capture import load_capture
+    from station.cli import main
+
+    rate = 50.0
+    t = np.arange(0, 20, 1 / rate)
+    force = np.zeros((len(t), 2))
+    peaks = [(312.0, 287.5), (330.0, 301.0)]
+    for start, (left, right) in zip((3.0, 11.0), peaks, strict=True):
+        inside = (t >= start) & (t < start + 4.0)
+        shape = np.sin(np.pi * (t[inside] - start) / 4.0)
+        force[inside, 0] = left * shape
+        force[inside, 1] = right * shape
+    rows = ["Time,Left Force,Right Force"]
+    rows += [
+        f"{a:.2f},{b:.2f},{c:.2f}" for a, b, c in zip(t, force[:, 0], force[:, 1], strict=True)
+    ]
+    path = tmp_path / "nordbord-export.csv"
+    path.write_text("\n".join(rows) + "\n")
+    capture = load_capture(path)
+    assert capture.kind == "nordbord"
+    assert capture.stream.sample_rate_hz == rate
+    assert any("imported NordBord trace" in w for w in capture.warnings)
+    assert main(["analyze", str(path), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    reps = result["reps"]
+    assert len(reps) == 2
+    for rep, (left, right) in zip(reps, peaks, strict=True):
+        assert rep["left"]["peak_force_n"] == pytest.approx(left, rel=0.015)
+        assert rep["right"]["peak_force_n"] == pytest.approx(right, rel=0.015)
