@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
+from firmware_bridge import nordbord
 from firmware_bridge.errors import InputError
 from station.cli.common import add_by, fmt, print_json, print_table, store_from_args, usage_of
 from station.store import Recomputation, Result, Store, TestSummary
@@ -81,6 +83,26 @@ def _register_test(
     )
     add_by(imp)
     imp.set_defaults(func=run_import)
+
+    nordbord = commands.add_parser(
+        "import-nordbord",
+        parents=parents,
+        help="store a NordBord CSV force trace, analysed by our definitions",
+        description="Store a force trace exported by the NordBord rig (CSV with a time "
+        "column and left and right force in N) as a test of ATHLETE. The file is kept "
+        "byte for byte; the rate comes from the time column.",
+    )
+    nordbord.add_argument("athlete", metavar="ATHLETE", help="athlete id or external id")
+    nordbord.add_argument("file", metavar="FILE.csv", help="the NordBord trace export")
+    nordbord.add_argument("--operator", metavar="NAME", help="who ran the test")
+    nordbord.add_argument("--notes", metavar="TEXT", help="free text")
+    nordbord.add_argument(
+        "--recorded-at",
+        metavar="TIME",
+        help="when the test was done (default: the file's modification time)",
+    )
+    add_by(nordbord)
+    nordbord.set_defaults(func=run_import_nordbord, calibration=None, rate=None)
 
     listing = commands.add_parser("list", parents=parents, help="an athlete's tests, newest first")
     listing.add_argument("athlete", metavar="ATHLETE", help="athlete id or external id")
@@ -172,6 +194,18 @@ def run_import(args: argparse.Namespace) -> int:
     _warn(test.warnings)
     print(test.id)
     return 0
+
+
+def run_import_nordbord(args: argparse.Namespace) -> int:
+    """``test import`` for a file that must be a NordBord trace (or say why it is not)."""
+    path = Path(args.file)
+    if path.is_file():
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+        if not nordbord.is_trace(head):
+            nordbord.to_text_dialect(head, str(path))  # raises, naming what is wrong
+            raise InputError(f"{path} is not a NordBord trace export")
+    return run_import(args)
 
 
 def run_list(args: argparse.Namespace) -> int:
