@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
-import queue
 import signal
 import sys
 import time
@@ -23,10 +22,10 @@ from typing import Any
 import station
 from calibration.certificate import load_certificate
 from firmware_bridge.errors import InputError
-from firmware_bridge.link import Blocks, ErrorReported, Link, LinkState, Received, StateChanged
-from firmware_bridge.messages import Event
+from firmware_bridge.link import ErrorReported, Link, LinkState, StateChanged
+from firmware_bridge.pump import EventPump, Listener
 from firmware_bridge.recording import RecordingWriter
-from station.streaming.lsl import CHANNELS, DEFAULT_NAME, LslPublisher
+from station.streaming.lsl import CHANNELS, DEFAULT_NAME, LslListener, LslPublisher
 
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -105,24 +104,13 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
+        pump = EventPump(link, [LslListener(publisher), _Console()], name="stream pump").start()
         previous = signal.signal(signal.SIGTERM, _interrupt)
         try:
-            if args.wait > 0 and not publisher.wait_for_consumers(args.wait):
-                print(
-                    f"no recorder connected within {args.wait:g} s: starting anyway",
-                    file=sys.stderr,
-                )
-            if args.start:
-                link.start()
-            _pump(link, publisher, args.duration)
-        except KeyboardInterrupt:
-            pass
+            _stream(link, publisher, args)
         finally:
             signal.signal(signal.SIGTERM, previous)
-        if args.start and link.connected:
-            with contextlib.suppress(InputError, OSError):
-                link.stop()
-            _drain(link, publisher)
+            pump.stop(flush=True)
         print(f"streamed {publisher.samples} samples", file=sys.stderr)
         publisher.close()
         return 0
@@ -132,35 +120,41 @@ def run(args: argparse.Namespace) -> int:
             writer.close()
 
 
+def _stream(link: Link, publisher: LslPublisher, args: argparse.Namespace) -> None:
+    """START, stream until the duration, Ctrl-C or a closed link, then STOP."""
+    try:
+        if args.wait > 0 and not publisher.wait_for_consumers(args.wait):
+            print(f"no recorder connected within {args.wait:g} s: starting anyway", file=sys.stderr)
+        if args.start:
+            link.start()
+        _wait(link, args.duration)
+    except KeyboardInterrupt:
+        pass
+    if args.start and link.connected:
+        with contextlib.suppress(InputError, OSError):
+            link.stop()
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _handle(event: object, publisher: LslPublisher) -> None:
-    if isinstance(event, Blocks):
-        publisher.blocks(event.blocks)
-    elif isinstance(event, Received) and isinstance(event.message, Event):
-        publisher.event(event.message)
-    elif isinstance(event, StateChanged) and event.state != LinkState.CONNECTING:
-        print(f"{event.state}: {event.detail}", file=sys.stderr, flush=True)
-    elif isinstance(event, ErrorReported):
+class _Console(Listener):
+    """State changes and errors on stderr, one line each."""
+
+    def on_state(self, event: StateChanged) -> None:
+        if event.state != LinkState.CONNECTING:
+            print(f"{event.state}: {event.detail}", file=sys.stderr, flush=True)
+
+    def on_link_error(self, event: ErrorReported) -> None:
         print(f"error: {event.message}", file=sys.stderr, flush=True)
 
 
-def _pump(link: Link, publisher: LslPublisher, duration: float | None) -> None:
+def _wait(link: Link, duration: float | None) -> None:
+    """Until the duration is up or the link closes (the pump's thread does the work)."""
     deadline = None if duration is None else time.monotonic() + duration
-    while deadline is None or time.monotonic() < deadline:
-        timeout = 0.25 if deadline is None else max(0.0, min(0.25, deadline - time.monotonic()))
-        with contextlib.suppress(queue.Empty):
-            _handle(link.events.get(timeout=timeout), publisher)
-        if link.state == LinkState.CLOSED:
+    while link.state != LinkState.CLOSED:
+        left = 0.25 if deadline is None else deadline - time.monotonic()
+        if left <= 0:
             return
-
-
-def _drain(link: Link, publisher: LslPublisher) -> None:
-    """What arrived up to STOPPED (the link queues it before the ACK returns)."""
-    while True:
-        try:
-            _handle(link.events.get_nowait(), publisher)
-        except queue.Empty:
-            return
+        time.sleep(min(0.25, left))

@@ -35,7 +35,9 @@ import numpy as np
 
 from calibration.certificate import Certificate
 from firmware_bridge.errors import NordicError
+from firmware_bridge.link import Blocks, Received
 from firmware_bridge.messages import Event, EventCode, Info, SampleBlock
+from firmware_bridge.pump import Listener
 from station.analysis.live import LiveProcessor, LiveRep
 from station.analysis.settings import AnalysisSettings
 
@@ -252,3 +254,17 @@ class LslPublisher:
                 time.sleep(0.05)
         self._force = None
         self._events = None
+
+
+class LslListener(Listener):
+    """An :class:`~firmware_bridge.pump.EventPump` listener that feeds a publisher."""
+
+    def __init__(self, publisher: LslPublisher) -> None:
+        self.publisher = publisher
+
+    def on_blocks(self, event: Blocks) -> None:
+        self.publisher.blocks(event.blocks)
+
+    def on_received(self, event: Received) -> None:
+        if isinstance(event.message, Event):
+            self.publisher.event(event.message)
