@@ -38,6 +38,8 @@ from typing import Any
 import serial
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
+from calibration import choice as calibration_choice
+from calibration.choice import CalibrationChoice
 from firmware_bridge.device import open_port
 from firmware_bridge.errors import InputError
 from firmware_bridge.link import (
@@ -54,8 +56,6 @@ from firmware_bridge.link import (
 from firmware_bridge.messages import Event, EventCode, Info, SampleBlock
 from firmware_bridge.pump import EventPump, Listener
 from firmware_bridge.recording import RecordingWriter
-from station.app.calibration import calibration_choice
-from station.app.calibration.calibration_choice import CalibrationChoice
 from station.app.rig.ports import kind_of
 from station.app.shell.dialogs import user_message
 from station.app.shell.tasks import TaskRunner
