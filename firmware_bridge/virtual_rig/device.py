@@ -156,12 +156,18 @@ class VirtualRig:
         self._next_index = 0
         self._next_heartbeat = math.inf
         self._replug_at: float | None = None
+        self.unplugged_at: float | None = None  # rig time the cable last went
         self._commands = StreamDecoder(accept="host")
         self._command_bytes = bytearray()
         self.frames_sent = 0  # SAMPLES frames put on the wire
         self.samples_sent = 0
 
     # -- what the rig says about itself --------------------------------------------
+    @property
+    def session_started_at(self) -> float:
+        """Rig time of the last START (what a test measures its own timing against)."""
+        return self._start
+
     @property
     def rate_hz(self) -> float:
         return self._rate_mhz / 1000.0
@@ -441,6 +447,7 @@ class VirtualRig:
 
     def _unplug(self, at: float, until: float | None) -> None:
         self.connected = False
+        self.unplugged_at = at
         self._streaming = False
         self.faults.stop_session()
         self._outbox.clear()
