@@ -80,6 +80,7 @@ class RigOptions:
     drift_n_per_s: float = 0.0
     gain_n_per_count: tuple[float, float] | None = None
     offset_counts: tuple[int, int] | None = None
+    speed: float = 1.0  # the rig's time runs this many times faster than real time
 
     def build(self) -> VirtualRig:
         """The rig these options describe; InputError (one line) for a bad option."""
@@ -118,6 +119,7 @@ class RigOptions:
             adc=LoadCellAdc(**adc_kwargs),
             faults=faults,
             block_size=self.block_size,
+            speed=self.speed,
         )
 
     @classmethod
@@ -193,4 +195,5 @@ QUERY_KEYS = {
     "drift": ("drift_n_per_s", float),
     "gain": ("gain_n_per_count", _pair_float),
     "offset": ("offset_counts", _pair_int),
+    "speed": ("speed", float),
 }

@@ -36,10 +36,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from calibration import choice as calibration_choice
 from firmware_bridge.errors import InputError
 from firmware_bridge.link import Link
 from firmware_bridge.replay import ControlledReplay, load_replay, playback_opener
-from station.app.calibration import calibration_choice
 from station.app.live.live_plot import LivePlot
 from station.app.live.live_session import LiveSession
 from station.app.rig.acquisition import Acquisition, BlockBatch

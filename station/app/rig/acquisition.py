@@ -29,15 +29,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import serial
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
+from calibration import choice as calibration_choice
+from calibration.choice import CalibrationChoice
 from firmware_bridge.device import open_port
 from firmware_bridge.errors import InputError
 from firmware_bridge.link import (
@@ -54,8 +54,20 @@ from firmware_bridge.link import (
 from firmware_bridge.messages import Event, EventCode, Info, SampleBlock
 from firmware_bridge.pump import EventPump, Listener
 from firmware_bridge.recording import RecordingWriter
-from station.app.calibration import calibration_choice
-from station.app.calibration.calibration_choice import CalibrationChoice
+from station.app.rig.link_events import (
+    CONNECTED,
+    CONNECTING,
+    DISCONNECTED,
+    FINISHED,
+    LOST,
+    READY,
+    RECONNECTING,
+    SILENT,
+    STREAMING,
+    BlockBatch,
+    GuiInbox,
+    app_state,
+)
 from station.app.rig.ports import kind_of
 from station.app.shell.dialogs import user_message
 from station.app.shell.tasks import TaskRunner
@@ -64,66 +76,6 @@ log = logging.getLogger(__name__)
 
 POLL_INTERVAL_MS = 100  # housekeeping only (a replay's end); data arrives by wake-up
 MAX_EVENTS_PER_TICK = 5000  # bounded work per wake-up; the rest is handled on the next one
-
-# App-level connection states shown to the user (status_bar.STATE_STYLE).
-DISCONNECTED = "disconnected"
-CONNECTING = "connecting"
-CONNECTED = "connected"
-STREAMING = "streaming"
-SILENT = "silent"
-RECONNECTING = "reconnecting"
-LOST = "lost"
-READY = "ready"  # a replay that has been checked and waits for a test to play it
-FINISHED = "finished"  # a replay that has played to its end
-
-
-@dataclass(frozen=True)
-class BlockBatch:
-    """Sample blocks drained in one tick; ``arrived`` is the Link's time of the last read."""
-
-    blocks: tuple[SampleBlock, ...]
-    arrived: float
-
-    @property
-    def samples(self) -> int:
-        return sum(len(b) for b in self.blocks)
-
-
-class _Inbox(Listener):
-    """The pump's listener: keeps a Link's events for the GUI and wakes it, once per batch.
-
-    ``wake`` is called on the pump's thread (it emits a queued Qt signal); the
-    GUI calls :meth:`woken` before it empties the inbox, so at most one
-    wake-up is pending however fast events come.
-    """
-
-    def __init__(self, wake: Callable[[], None]) -> None:
-        self.events: deque[LinkEvent] = deque()
-        self._wake = wake
-        self._pending = threading.Event()
-
-    def on_event(self, event: LinkEvent) -> None:
-        self.events.append(event)
-
-    def on_batch_end(self) -> None:
-        if not self._pending.is_set():
-            self._pending.set()
-            self._wake()
-
-    def woken(self) -> None:
-        self._pending.clear()
-
-
-def _link_state(state: LinkState, reconnect: bool) -> str:
-    return {
-        LinkState.CONNECTING: CONNECTING,
-        LinkState.IDLE: CONNECTED,
-        LinkState.STREAMING: STREAMING,
-        LinkState.SILENT: SILENT,
-        LinkState.DISCONNECTED: RECONNECTING if reconnect else LOST,
-        LinkState.RECONNECTING: RECONNECTING,
-        LinkState.CLOSED: DISCONNECTED,
-    }[state]
 
 
 class Acquisition(QObject):
@@ -158,7 +110,7 @@ class Acquisition(QObject):
         self.events_seen = 0
         self._link: Link | None = None
         self._pump: EventPump | None = None
-        self._inbox: _Inbox | None = None
+        self._inbox: GuiInbox | None = None
         self._port: serial.SerialBase | None = None
         self._recording = False
         self._playing = False  # a replay with a transport (play) is running
@@ -216,7 +168,7 @@ class Acquisition(QObject):
         self._pump = self._inbox = None
         self._link = link
         if link is not None:
-            self._inbox = _Inbox(self._wake.emit)
+            self._inbox = GuiInbox(self._wake.emit)
             self._pump = EventPump(
                 link,
                 [self._inbox],
@@ -529,7 +481,7 @@ class Acquisition(QObject):
         if isinstance(event, StateChanged):
             if event.state == LinkState.CLOSED and self._link is not link:
                 return
-            state = _link_state(event.state, link.reconnect)
+            state = app_state(event.state, link.reconnect)
             if self.kind == "replay" and event.state == LinkState.CLOSED:
                 state = READY if self.replay_header is not None else DISCONNECTED
             back = event.previous in (LinkState.DISCONNECTED, LinkState.RECONNECTING)
@@ -611,3 +563,18 @@ class Acquisition(QObject):
         self._timer.stop()
         self.close()
         self.tasks.shutdown(wait=True)
+
+
+__all__ = [
+    "CONNECTED",
+    "CONNECTING",
+    "DISCONNECTED",
+    "FINISHED",
+    "LOST",
+    "READY",
+    "RECONNECTING",
+    "SILENT",
+    "STREAMING",
+    "Acquisition",
+    "BlockBatch",
+]
