@@ -72,6 +72,12 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         help="only listen: no INFO handshake, no waiting for ACKs (text-dialect rigs)",
     )
     parser.add_argument(
+        "--until-closed",
+        action="store_true",
+        help="end when the port closes (the end of a 'nordic-station replay') instead of "
+        "waiting for the rig to come back",
+    )
+    parser.add_argument(
         "--meta",
         action="append",
         default=[],
@@ -183,7 +189,12 @@ def run(args: argparse.Namespace) -> int:
         station_version=station.__version__,
         overwrite=True,
     )
-    link = Link(args.port, recorder=writer, passive=True if args.passive else None)
+    link = Link(
+        args.port,
+        recorder=writer,
+        passive=True if args.passive else None,
+        reconnect=False if args.until_closed else None,
+    )
     # Ctrl-C and SIGTERM stop the recording cleanly, even when started from a
     # script that left SIGINT ignored.
     previous = _set_signals(signal.default_int_handler, _raise_interrupt)
@@ -208,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
                             "--passive (or --no-start)"
                         ) from None
                     raise
-            _run_until_done(link, status, args.duration)
+            _run_until_done(link, status, args.duration, args.until_closed)
         except KeyboardInterrupt:
             pass
         # A second Ctrl-C must not cut the STOP and the closing of the file short.
@@ -218,7 +229,9 @@ def run(args: argparse.Namespace) -> int:
         _set_signals(*previous)
 
 
-def _run_until_done(link: Link, status: _Status, duration: float | None) -> None:
+def _run_until_done(
+    link: Link, status: _Status, duration: float | None, until_closed: bool = False
+) -> None:
     deadline = None if duration is None else time.monotonic() + duration
     next_show = 0.0
     pump = EventPump(link, [status])  # pulled on this thread
@@ -231,6 +244,9 @@ def _run_until_done(link: Link, status: _Status, duration: float | None) -> None
             status.line(f"the link closed: {link.detail}")
             return
         if status.failed:  # the recording stopped (a full disk): nothing more can be kept
+            return
+        if until_closed and link.state == LinkState.DISCONNECTED:
+            status.line("the port closed: the recording ends")
             return
         now = time.monotonic()
         if now >= next_show:

@@ -86,7 +86,9 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     rig.add_argument("--noise", type=float, metavar="N", help="white noise, N (default 0.3)")
     rig.add_argument("--drift", type=float, default=0.0, metavar="N/S", help="drift, N per second")
     rig.add_argument(
-        "--link", metavar="PATH", help="symlink to serve the port at (default: in the temp folder)"
+        "--link",
+        metavar="PATH",
+        help="symlink to serve the port at (default: a new private folder in the temp folder)",
     )
     rig.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     rig.add_argument(
@@ -191,9 +193,12 @@ def _replay_device(args: argparse.Namespace) -> tuple[ByteDevice, str]:
 
 
 def default_link(serial: str) -> str:
-    """Where the port's symlink goes: the temp folder, named after the serial number."""
+    """Where the port's symlink goes without ``--link``: a fresh private folder
+    (mode 0700, an unpredictable name) in the temp folder, so two runs never
+    claim the same path and nobody else can plant a link there."""
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in serial)
-    return os.path.join(tempfile.gettempdir(), f"nordic-station-{safe}")
+    folder = tempfile.mkdtemp(prefix="nordic-station-")
+    return os.path.join(folder, safe or "rig")
 
 
 def _check_link(path: str) -> None:
@@ -296,6 +301,7 @@ def run(args: argparse.Namespace) -> int:
             _write_certificate(rig, args.certificate_out)
     if args.duration is not None and not args.duration > 0:
         raise InputError(f"--duration must be more than 0 s, not {args.duration:g}")
+    private = args.link is None
     link = args.link or default_link(serial)
     _check_link(link)
     stop = threading.Event()
@@ -329,6 +335,9 @@ def run(args: argparse.Namespace) -> int:
         for sig, handler in previous.items():
             with contextlib.suppress(ValueError, OSError):
                 signal.signal(sig, handler)
+        if private:
+            with contextlib.suppress(OSError):
+                os.rmdir(os.path.dirname(link))
     if rig is not None:
         _say(fault_tally(rig.faults.stats))
     return 0

@@ -4,6 +4,7 @@ valid stream changes the counters by exactly what protocol.md defines."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -11,7 +12,9 @@ from firmware_bridge.decoder import Counters, StreamCollector, StreamDecoder, de
 from firmware_bridge.messages import Ack, Event, EventCode, Heartbeat, Info, SampleBlock, encode
 from tests.firmware_bridge.streams import INFO
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The number of examples comes from the profile (tests/conftest.py): make test / make fuzz.
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+pytestmark = pytest.mark.fuzz
 
 
 def run(data: bytes, cuts: list[int]) -> tuple[StreamCollector, StreamDecoder]:

@@ -232,3 +232,24 @@ def test_simulate_prints_the_fault_tally_when_it_stops(
     out = capsys.readouterr().out.splitlines()
     assert code == 0
     assert out[-1].startswith("faults injected: none; a receiver counts dropped_samples 0")
+
+
+def test_two_runs_without_link_each_get_their_own_private_path() -> None:
+    """Issue 12 §3: not one predictable path in the shared temp folder for every run."""
+    first, second = Simulate("--serial", "NR-SAME"), Simulate("--serial", "NR-SAME")
+    try:
+        paths = [first.first_line(), second.first_line()]
+        assert paths[0] != paths[1]
+        for path in paths:
+            folder = os.path.dirname(path)
+            assert os.path.islink(path)
+            assert os.stat(folder).st_mode & 0o777 == 0o700  # nobody else can plant a link
+            with serial.Serial(path, timeout=0.05) as port:  # each is its own working rig
+                port.write(encode(GetInfo()))
+                messages = read_until(port, lambda m: any(isinstance(x, Info) for x in m))
+                assert any(isinstance(m, Info) for m in messages)
+    finally:
+        results = [first.stop(signal.SIGTERM), second.stop(signal.SIGTERM)]
+    assert [code for code, _, _ in results] == [0, 0]
+    for path in paths:
+        assert not os.path.lexists(os.path.dirname(path))  # cleaned up, folder and all
