@@ -103,6 +103,10 @@ BASE_COLUMNS: dict[str, tuple[str, str]] = {
     "frames_corrupt": ("frames", "frames that failed their checksum"),
     "saturated_samples_left": ("samples", "samples at the ADC's limit, left"),
     "saturated_samples_right": ("samples", "samples at the ADC's limit, right"),
+    "lines_corrupt": ("lines", "text-dialect lines that could not be read"),
+    "device_restarts": ("", "times the rig rebooted and started again during the test"),
+    "overrun_events": ("", "times the rig reported it could not send every sample (OVERRUN)"),
+    "segments": ("", "stretches of unbroken recording (1 = no restart)"),
 }
 
 _UNITS = {"_n": "N", "_pct": "%", "_n_per_kg": "N/kg", "_nm": "N·m", "_s": "s"}
@@ -184,6 +188,10 @@ TAIL = (
     "frames_corrupt",
     "saturated_samples_left",
     "saturated_samples_right",
+    "lines_corrupt",
+    "device_restarts",
+    "overrun_events",
+    "segments",
 )
 
 
@@ -268,6 +276,10 @@ def summary_table(
             stream.get("frames_corrupt"),
             saturated.get("left"),
             saturated.get("right"),
+            stream.get("lines_corrupt"),
+            stream.get("device_restarts"),
+            stream.get("overrun_events"),
+            stream.get("segments"),
         ]
         prepared.append((head, metrics, tail))
     keys = list(metric_columns)
@@ -569,6 +581,9 @@ def export_test(
         ],
         "flags": metrics.get("flags"),
         "flag_descriptions": metrics.get("flag_descriptions"),
+        # The pulls the analysis did not count as reps (the flag pulls_ignored says
+        # "see ignored"): where they are and why.
+        "ignored": metrics.get("ignored") or [],
         "warnings": metrics.get("warnings"),
         "references": metrics.get("references"),
         "stream": metrics.get("stream"),
