@@ -31,7 +31,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 import station
+from firmware_bridge.errors import NordicError, storage_error
 from station.store.csv_cells import safe_row
 from station.store.errors import StoreError
 from station.store.redact import scrub, secrets_of
@@ -144,15 +145,33 @@ def check_dir_target(folder: Path) -> Path:
 
 def write_atomic(path: Path, write: Callable[[io.TextIOBase], None]) -> None:
     """Write via a temporary file in the same folder, then rename over ``path``."""
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    write_files([(path, write)])
+
+
+def write_files(files: Sequence[tuple[Path, Callable[[io.TextIOBase], None]]]) -> None:
+    """Write several files whole or not at all: each goes to a temporary file in
+    its folder first, and they are renamed into place only once all are written.
+    A full disk says so, and that nothing was written."""
+    temps: list[tuple[str, Path]] = []
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            write(handle)  # type: ignore[arg-type]
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        for path, write in files:
+            fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+            temps.append((temp, path))
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+                write(handle)  # type: ignore[arg-type]
+                handle.flush()
+                os.fsync(handle.fileno())
+        for temp, path in temps:
+            os.replace(temp, path)
+    except BaseException as exc:
+        for temp, _ in temps:
+            Path(temp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, NordicError):
+            error = storage_error(exc, ", ".join(str(path) for path, _ in files))
+            if error is not exc:
+                raise type(error)(
+                    f"{error}: nothing was written (partial files were removed)"
+                ) from None
         raise
 
 
@@ -355,8 +374,12 @@ def export_summary(
         "columns": {c: _describe(c) for c in columns},
         "definitions": "metrics.md; every number comes from the test's current analysis run",
     }
-    write_atomic(target, write_csv)
-    write_atomic(sidecar, lambda h: h.write(json.dumps(meta, indent=2, ensure_ascii=False) + "\n"))
+    write_files(
+        [
+            (target, write_csv),
+            (sidecar, lambda h: h.write(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")),
+        ]
+    )
     return ExportReport((target, sidecar), len(table))
 
 
@@ -604,8 +627,10 @@ def export_test(
         if lines:
             handle.write("\n")
 
-    write_atomic(csv_path, write_csv)
-    write_atomic(
-        json_path, lambda h: h.write(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
+    write_files(
+        [
+            (csv_path, write_csv),
+            (json_path, lambda h: h.write(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")),
+        ]
     )
     return ExportReport((csv_path, json_path), len(lines))

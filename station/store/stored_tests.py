@@ -137,10 +137,16 @@ class StoredTests(StoreParts):
             changes["notes"] = validate.notes(notes)
         if operator is not None:
             changes["operator"] = validate.text_field(operator, "operator")
-        if recorded_at is not None:
-            changes["recorded_at"] = validate.parse_instant(recorded_at, "recorded at")
+        owner = self.get_athlete(test.athlete_id) if athlete is None else self._changeable(athlete)
         if athlete is not None:
-            changes["athlete_id"] = self.resolve_athlete(athlete).id
+            changes["athlete_id"] = owner.id
+        if recorded_at is not None or athlete is not None:
+            # A test cannot move before its (new) athlete's birth, nor into the future.
+            changes["recorded_at"] = validate.test_time(
+                test.recorded_at if recorded_at is None else recorded_at,
+                owner.date_of_birth,
+                "recorded at",
+            )
         if not changes:
             raise ValidationError("nothing to change: give at least one field")
         self.backend.update_test(test.id, changes, self._who(by))
