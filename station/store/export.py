@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -46,6 +47,8 @@ from station.store.errors import StoreError
 from station.store.redact import scrub, secrets_of
 from station.store.store import Store
 from station.store.validate import now_utc
+
+log = logging.getLogger(__name__)
 
 SUMMARY_FORMAT = "nordic-station.summary-export/1"
 TEST_FORMAT = "nordic-station.test-export/1"
@@ -380,6 +383,7 @@ def export_summary(
             (sidecar, lambda h: h.write(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")),
         ]
     )
+    log.info("summary export: %d test(s), anonymised=%s", len(table), anonymise)
     return ExportReport((target, sidecar), len(table))
 
 
@@ -633,4 +637,5 @@ def export_test(
             (json_path, lambda h: h.write(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")),
         ]
     )
+    log.info("test %d exported: %d curve rows, anonymised=%s", test.id, len(lines), anonymise)
     return ExportReport((csv_path, json_path), len(lines))

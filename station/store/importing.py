@@ -7,6 +7,7 @@ recorded tests through the same path.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -22,6 +23,8 @@ from station.store.certificates import as_certificate
 from station.store.files import MAX_CAPTURE_BYTES, read_regular
 from station.store.models import Athlete, NewTest, TestRecord
 from station.store.parts import StoreParts
+
+log = logging.getLogger(__name__)
 
 
 class Importing(StoreParts):
@@ -64,6 +67,13 @@ class Importing(StoreParts):
                 f"the same capture was imported before as test "
                 f"{', '.join(str(t) for t in earlier)}: stored once, kept as a new test",
             )
+        log.info(
+            "importing a %s capture for athlete %d (%d bytes, %d warning(s))",
+            capture.kind,
+            subject.id,
+            len(blob),
+            len(analysed.warnings),
+        )
         new = analysed_test(
             subject.id,
             when,

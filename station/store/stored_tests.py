@@ -5,6 +5,7 @@ Part of :class:`~station.store.Store`.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,8 @@ from station.store.models import (
     TestSummary,
 )
 from station.store.parts import StoreParts
+
+log = logging.getLogger(__name__)
 
 
 class StoredTests(StoreParts):
@@ -70,6 +73,7 @@ class StoredTests(StoreParts):
         if not self.backend.set_voided(test.id, voided, why, self._who(operator)):
             state = f"already voided ({test.void_reason})" if voided else "not voided"
             raise ConflictError(f"test {test.id} is {state}: nothing changed")
+        log.info("test %d %s", test.id, "voided" if voided else "unvoided")
         return self.get_test(test.id)
 
     def reps(self, test_id: int) -> list[Rep]:
