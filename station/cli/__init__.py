@@ -25,7 +25,8 @@ COMMAND_MODULES = {
     "verify": ("verify",),
     "certificate": ("certificate",),
     "athletes": ("athlete",),
-    "tests": ("test", "rep", "recover", "recompute"),
+    "tests": ("test", "rep"),
+    "recovery": ("recover", "recompute"),
     "export": ("export",),
 }
 

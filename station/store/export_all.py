@@ -19,7 +19,8 @@ from typing import Any
 import station
 from firmware_bridge.errors import NordicError, storage_error
 from station.store.errors import NotFoundError, StoreError
-from station.store.export import export_summary, export_test, write_atomic
+from station.store.export import export_summary, export_test
+from station.store.export_files import write_atomic
 from station.store.models import Athlete
 from station.store.store import Store
 from station.store.validate import now_utc
