@@ -16,7 +16,14 @@ from typing import Any
 
 from firmware_bridge.decoder import DecodedStream, decode_bytes
 from firmware_bridge.errors import InputError
-from firmware_bridge.messages import Info
+from firmware_bridge.messages import (
+    MAX_ADC_BITS,
+    MIN_ADC_BITS,
+    RATE_RANGE,
+    Info,
+    rate_ok,
+    show_rate,
+)
 from firmware_bridge.recording import Recording, is_recording, parse_recording, read_file_bytes
 
 DECODE_CHUNK = 1 << 20
@@ -64,8 +71,7 @@ def load_capture(
     :class:`CaptureError`; ``inspect`` turns them off to show what there is.
     """
     source = str(path)
-    if rate_hz is not None and not (math.isfinite(rate_hz) and rate_hz > 0):
-        raise CaptureError(f"the sample rate must be a positive number of Hz, not {rate_hz}")
+    check_user_rate(rate_hz)
     blob = read_file_bytes(path, CaptureError)
     return load_capture_bytes(
         blob, source, rate_hz, require_samples=require_samples, require_rate=require_rate
@@ -84,8 +90,7 @@ def load_capture_bytes(
 
     ``source`` names the bytes in messages.
     """
-    if rate_hz is not None and not (math.isfinite(rate_hz) and rate_hz > 0):
-        raise CaptureError(f"the sample rate must be a positive number of Hz, not {rate_hz}")
+    check_user_rate(rate_hz)
     if not blob:
         raise CaptureError(f"{source} is empty: it holds no capture")
     header: dict[str, Any] | None = None
@@ -97,10 +102,11 @@ def load_capture_bytes(
         header = recording.header
         warnings += recording.warnings
         data = recording.data
-        header_info = _header_info(header, warnings)
+        header_info = _header_info(header, warnings, source)
     else:
         data = blob
     stream = decode_stream(data, rate_hz, header_info)
+    _check_stream(stream, source)
     kind = "recording" if recording is not None else (stream.mode or "binary")
     if stream.samples == 0 and require_samples:
         if recording is not None:
@@ -133,13 +139,51 @@ def decode_stream(
     return decode_bytes(data, rate_hz, DECODE_CHUNK, info)
 
 
-def _header_info(header: dict[str, Any], warnings: list[str]) -> Info | None:
+def check_user_rate(rate_hz: float | None) -> None:
+    """A rate given by the user must be one a rig can have."""
+    if rate_hz is not None and not rate_ok(rate_hz):
+        raise CaptureError(
+            f"the sample rate must be from {RATE_RANGE}, not {show_rate(rate_hz)}",
+            hint=f"Enter the rig's sample rate in Hz ({RATE_RANGE}).",
+            cli_hint=f"pass --rate HZ ({RATE_RANGE})",
+        )
+
+
+def _check_stream(stream: DecodedStream, source: str) -> None:
+    """Refuse a capture whose own rate or ADC width no rig has (broken or hostile)."""
+    info = stream.info
+    if info is not None and not MIN_ADC_BITS <= info.adc_bits <= MAX_ADC_BITS:
+        raise CaptureError(
+            f"{source}: the rig's INFO gives a {info.adc_bits}-bit ADC; a rig's ADC has "
+            f"{MIN_ADC_BITS} to {MAX_ADC_BITS} bits, so this capture cannot be read"
+        )
+    if info is not None and info.sample_rate_mhz > 0 and not rate_ok(info.sample_rate_mhz / 1000):
+        raise CaptureError(
+            f"{source}: the rig's INFO gives a sample rate of "
+            f"{show_rate(info.sample_rate_mhz / 1000)}, outside {RATE_RANGE}"
+        )
+    if stream.sample_rate_hz is not None and not rate_ok(stream.sample_rate_hz):
+        raise CaptureError(
+            f"{source}: the capture gives a sample rate of {show_rate(stream.sample_rate_hz)}, "
+            f"outside {RATE_RANGE}"
+        )
+
+
+def _header_info(header: dict[str, Any], warnings: list[str], source: str) -> Info | None:
     value = header.get("info")
     if not isinstance(value, dict):
         return None
     try:
         info = Info.from_dict(value)
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         warnings.append("the recording header's INFO is malformed; ignored")
         return None
-    return info if info.sample_rate_mhz > 0 else None
+    if info.sample_rate_mhz <= 0:
+        return None
+    big = info.sample_rate_mhz >= 10**300  # too large even to divide as a float
+    if big or not rate_ok(info.sample_rate_mhz / 1000):
+        rate = show_rate(math.inf if big else info.sample_rate_mhz / 1000)
+        raise CaptureError(
+            f"{source}: the recording header gives a sample rate of {rate}, outside {RATE_RANGE}"
+        )
+    return info

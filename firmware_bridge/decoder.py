@@ -20,8 +20,11 @@ from firmware_bridge.messages import (
     HOST_TYPES,
     INDEX_MODULO,
     MAX_SAMPLES_PER_FRAME,
+    Ack,
+    AckStatus,
     Event,
     EventCode,
+    Heartbeat,
     Info,
     Message,
     MsgType,
@@ -40,7 +43,10 @@ DEFAULT_ADC_BITS = 24
 
 @dataclass
 class Counters:
-    """Everything protocol.md asks a receiver to count, plus totals."""
+    """Everything protocol.md asks a receiver to count, plus totals.
+
+    These names are the ones exports and screens use; each has one meaning.
+    """
 
     bytes_total: int = 0
     frames_ok: int = 0
@@ -49,13 +55,17 @@ class Counters:
     lead_in_bytes: int = 0
     tail_bytes: int = 0
     samples: int = 0
+    # Gaps in the index, including those closed by EVENT STOPPED's index at the end.
     dropped_samples: int = 0
+    # Reboots of the rig during a test: an index going backwards without a
+    # START, or an INFO nobody asked for (or a HEARTBEAT) followed by STARTED.
+    # A START the host sent is a new segment, not a restart.
     device_restarts: int = 0
     overrun_events: int = 0
     saturated_left: int = 0
     saturated_right: int = 0
     lines_ok: int = 0
-    lines_corrupt: int = 0
+    lines_corrupt: int = 0  # text lines that are not samples, or over 4,096 bytes
 
     def to_dict(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -83,22 +93,62 @@ class _IndexTracker:
 
     ``bases`` holds where each segment's index starts: the STARTED event's
     index, or the first index seen when a stream starts mid-test or restarts.
+    ``streaming`` says a test is under way (STARTED or samples seen, no
+    STOPPED since); ``suspect_reboot`` that an INFO nobody asked for arrived
+    during it, which the next STARTED confirms as a reboot of the rig (and
+    continuing samples clear: the host merely reopened the port).
     """
 
     expected: int | None = None  # next raw (wrapped) index
     next_unwrapped: int = 0
     segment: int = 0
     seen_in_segment: bool = False
+    streaming: bool = False
+    suspect_reboot: bool = False
     bases: dict[int, int] = field(default_factory=dict)
 
-    def new_segment(self, start_index: int) -> None:
-        """A START: samples count from ``start_index``; any lost before the first are a gap."""
+    def new_segment(self, start_index: int, counters: Counters) -> None:
+        """A STARTED: samples count from ``start_index``; any lost before the first are a gap."""
+        if self.suspect_reboot:
+            self.reboot(counters)
         if self.seen_in_segment:
             self.segment += 1
         self.expected = start_index % INDEX_MODULO
         self.next_unwrapped = start_index
         self.seen_in_segment = False
+        self.streaming = True
         self.bases[self.segment] = start_index
+
+    def stop(self, stop_index: int, counters: Counters) -> None:
+        """A STOPPED: its index is where the test ended, so samples lost at the end count."""
+        if self.streaming and self.expected is not None:
+            gap = (stop_index - self.expected) % INDEX_MODULO
+            if gap < HALF_RANGE:
+                counters.dropped_samples += gap
+                self.next_unwrapped += gap
+                self.expected = stop_index % INDEX_MODULO
+        self.streaming = False
+        self.suspect_reboot = False
+
+    def unasked_info(self) -> None:
+        """An INFO as at power-on: during a test, the rig may have rebooted."""
+        if self.streaming:
+            self.suspect_reboot = True
+
+    def heartbeat(self, counters: Counters) -> None:
+        """A rig sends heartbeats only when not streaming: during a test, it rebooted."""
+        if self.streaming:
+            self.reboot(counters)
+
+    def reboot(self, counters: Counters) -> None:
+        """The rig restarted under a running test: count it; what follows is a new segment."""
+        counters.device_restarts += 1
+        if self.seen_in_segment:
+            self.segment += 1
+        self.seen_in_segment = False
+        self.expected = None
+        self.streaming = False
+        self.suspect_reboot = False
 
     def place(self, raw: int, count: int, counters: Counters) -> tuple[int, bool]:
         """Unwrapped first index of a run of ``count`` samples, and whether it continues."""
@@ -120,6 +170,8 @@ class _IndexTracker:
                 unwrapped = raw
                 self.bases[self.segment] = raw
         self.seen_in_segment = True
+        self.streaming = True
+        self.suspect_reboot = False
         self.expected = (raw + count) % INDEX_MODULO
         self.next_unwrapped = unwrapped + count
         return unwrapped, contiguous
@@ -149,6 +201,7 @@ class StreamDecoder:
         self._overlong = False
         self._overlong_bytes = 0
         self._index = _IndexTracker()
+        self._infos_expected = 0  # INFOs announced by an ACK (GET_INFO, SET_RATE)
 
     # -- what the stream says about itself ---------------------------------
     @property
@@ -405,11 +458,8 @@ class StreamDecoder:
                 continue
             counters.frames_ok += 1
             others.append((frame, message))
-            if isinstance(message, Info):
-                self.info = message  # its ADC width applies to the samples that follow
 
         counts, flags = _gather_samples(dec, s_start + 7, count)
-        self._count_saturation(counts, flags)
         counters.samples += len(counts)
         sample_offset = np.concatenate(([0], np.cumsum(count)))
         expected = (first_raw + count) % INDEX_MODULO
@@ -449,16 +499,35 @@ class StreamDecoder:
         for a, b in zip([lo, *breaks], [*breaks, hi], strict=True):
             s0, s1 = int(sample_offset[a]), int(sample_offset[b])
             first, _ = tracker.place(int(first_raw[a]), s1 - s0, self.counters)
+            # Counted here, in stream order, so an INFO changes the ADC width
+            # only for the samples after it, as in a frame-by-frame read.
+            self._count_saturation(counts[s0:s1], flags[s0:s1])
             out.append(SampleBlock(first, counts[s0:s1], flags[s0:s1], tracker.segment))
 
     def _note(self, message: Message) -> None:
+        """What a message other than samples says about the stream, in stream order."""
+        tracker = self._index
         if isinstance(message, Info):
             self.info = message
+            if self._infos_expected:
+                self._infos_expected -= 1
+            else:
+                tracker.unasked_info()
         elif isinstance(message, Event):
             if message.code == EventCode.STARTED:
-                self._index.new_segment(message.sample_index)
+                tracker.new_segment(message.sample_index, self.counters)
+            elif message.code == EventCode.STOPPED:
+                tracker.stop(message.sample_index, self.counters)
             elif message.code == EventCode.OVERRUN:
                 self.counters.overrun_events += 1
+        elif isinstance(message, Heartbeat):
+            tracker.heartbeat(self.counters)
+        elif (
+            isinstance(message, Ack)
+            and message.status == AckStatus.OK
+            and message.command_type in (MsgType.GET_INFO, MsgType.SET_RATE)
+        ):
+            self._infos_expected += 1  # the INFO that follows was asked for
 
     def _count_saturation(self, counts: np.ndarray, flags: np.ndarray) -> None:
         if len(counts) == 0:
@@ -475,24 +544,34 @@ class StreamDecoder:
 
     # -- text ----------------------------------------------------------------
     def _feed_text(self, data: bytes) -> list[Message]:
-        if self._overlong:
-            newline = data.find(b"\n")
-            if newline < 0:
-                return []
-            self._overlong = False
-            data = data[newline + 1 :]
-        self._pending += data
-        last = self._pending.rfind(b"\n")
-        if last < 0:
-            if len(self._pending) > MAX_TEXT_LINE:
-                # A line longer than any sample line: one corrupt line, skipped to its end.
-                self.counters.lines_corrupt += 1
-                self._pending.clear()
-                self._overlong = True
-            return []
-        lines = bytes(self._pending[:last]).split(b"\n")
-        del self._pending[: last + 1]
-        return self._text_lines(lines)
+        """Whole lines go to :meth:`_text_lines`; a partial one waits for its end.
+
+        A line longer than MAX_TEXT_LINE bytes (its end of line not counted) is
+        one corrupt line whatever it holds, decided as soon as it is too long,
+        so the answer never depends on how the stream was chunked.
+        """
+        out: list[Message] = []
+        while data:
+            if self._overlong:
+                newline = data.find(b"\n")
+                if newline < 0:
+                    return out
+                self._overlong = False
+                data = data[newline + 1 :]
+                continue
+            last = data.rfind(b"\n")
+            if last < 0:
+                self._pending += data
+                if len(self._pending) > MAX_TEXT_LINE:
+                    self.counters.lines_corrupt += 1
+                    self._pending.clear()
+                    self._overlong = True
+                return out
+            lines = (bytes(self._pending) + data[:last]).split(b"\n")
+            self._pending.clear()
+            out += self._text_lines(lines)
+            data = data[last + 1 :]
+        return out
 
     def _text_lines(self, lines: list[bytes]) -> list[Message]:
         counters = self.counters
@@ -511,6 +590,9 @@ class StreamDecoder:
                 values.clear()
 
         for raw_line in lines:
+            if len(raw_line) > MAX_TEXT_LINE:
+                counters.lines_corrupt += 1
+                continue
             line = raw_line.strip()
             if not line:
                 continue
@@ -528,9 +610,6 @@ class StreamDecoder:
                     self.text_serial = serial.group(1).decode("ascii", "replace")
                 continue
             parts = _SPLIT.split(line)
-            if len(line) > MAX_TEXT_LINE:
-                counters.lines_corrupt += 1
-                continue
             try:
                 numbers = [int(p) for p in parts]
             except ValueError:
@@ -634,8 +713,15 @@ class DecodedStream:
         return len(self.counts)
 
     @property
+    def segments(self) -> int:
+        """Stretches of samples on their own clock (each START or restart begins one)."""
+        return int(len(np.unique(self.segment)))
+
+    @property
     def adc_bits(self) -> int:
-        return self.info.adc_bits if self.info else DEFAULT_ADC_BITS
+        if self.info is not None and 2 <= self.info.adc_bits <= 32:
+            return self.info.adc_bits
+        return DEFAULT_ADC_BITS
 
     def time_s(self) -> np.ndarray:
         if not self.sample_rate_hz:

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
+import logging
 import os
 import select
+import struct
+import termios
 import threading
 import time
 import tty
@@ -20,6 +24,8 @@ from typing import Protocol
 
 import serial
 from serial.serialutil import PortNotOpenError, SerialBase, SerialException
+
+log = logging.getLogger(__name__)
 
 MAX_PENDING = 1 << 20  # bytes held for a pty nobody reads, like a full USB buffer
 READER_GRACE_S = 0.05  # wait_for_reader: let the reader's open finish before writing
@@ -162,6 +168,7 @@ class PtyServer:
         self._out = bytearray()
         self._reader_since: float | None = None
         self._reader_opened = False
+        self.reader_finished = False  # a reader took everything and left
 
     @property
     def path(self) -> str:
@@ -212,17 +219,44 @@ class PtyServer:
         else:
             self.device.on_open(time.monotonic())
 
+    @property
+    def reader_connected(self) -> bool:
+        """A program holds the pty open and the device is playing to it (``wait_for_reader``)."""
+        return self._reader_opened
+
+    def drained(self) -> bool:
+        """Everything the device produced has been read by the program on the pty."""
+        if self._out:
+            return False
+        if self._master < 0 or not self._slave_name:
+            return True
+        try:
+            fd = os.open(self._slave_name, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+        except OSError:
+            return True  # the pty is gone: nothing is left in it
+        try:
+            waiting = struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0]
+        except OSError:
+            waiting = 0
+        finally:
+            os.close(fd)
+        return waiting == 0
+
     def _reader_present(self, now: float) -> bool:
         """For ``wait_for_reader`` devices: has a program held the pty open a moment?
 
         The grace period lets the reader's open (which flushes the input queue)
         finish before the first byte is written.  The device's ``on_open`` is
-        called then, once.
+        called then, once per reader: when a reader goes away (a program that
+        failed, or closed the port early), the device's ``on_close`` rewinds it,
+        so the next reader gets everything from the start.
         """
         poller = select.poll()
         poller.register(self._master, select.POLLHUP)
         if any(events & select.POLLHUP for _, events in poller.poll(0)):
             self._reader_since = None
+            if self._reader_opened:
+                self._reader_left(now)
             return False
         if self._reader_since is None:
             self._reader_since = now
@@ -231,7 +265,37 @@ class PtyServer:
         if not self._reader_opened:
             self._reader_opened = True
             self.device.on_open(now)
+            log.info("a program opened %s", self.path)
         return True
+
+    def _reader_left(self, now: float) -> None:
+        """The program reading the pty closed it: ready the pty and the device for the next.
+
+        A device that had handed everything over is done (``reader_finished``);
+        otherwise its ``on_close`` rewinds it.  The pty goes back to raw mode
+        with blocking reads, as the last program may have left it non-blocking
+        (pyserial sets VMIN 0), which would make ``cat`` see an immediate end.
+        """
+        self._reader_opened = False
+        delivered = not self._out and bool(getattr(self.device, "finished", False))
+        self._out.clear()
+        if delivered:
+            self.reader_finished = True
+        else:
+            on_close = getattr(self.device, "on_close", None)
+            if on_close is not None:
+                on_close(now)
+        with contextlib.suppress(OSError):
+            fd = os.open(self._slave_name, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+            try:
+                tty.setraw(fd)
+            finally:
+                os.close(fd)
+        log.info(
+            "the program reading %s closed it (%s)",
+            self.path,
+            "after the end" if delivered else "before the end: rewound",
+        )
 
     def _close_pty(self) -> None:
         for fd in (self._master, self._slave):

@@ -62,6 +62,8 @@ def storage_error(exc: OSError, what: str) -> OSError:
     """
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return DiskFullError(f"the disk is full while saving {what}")
+    if exc.errno == errno.EFBIG:
+        return DiskFullError(f"no room for more of {what}: the file reached its size limit")
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return StoragePermissionError(f"not allowed to write {what} ({exc.strerror})")
     return exc
@@ -74,6 +76,6 @@ def describe(exc: BaseException, *, for_cli: bool) -> str:
         hint = exc.cli_hint if for_cli else exc.hint
         if hint and hint not in message:
             return f"{message}. {hint}" if not message.endswith((".", ":")) else f"{message} {hint}"
-    elif isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+    elif isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         return f"the disk is full ({message}). " + DiskFullError.default_hint
     return message

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import math
 import queue
 import threading
 import time
@@ -53,6 +52,7 @@ from firmware_bridge.decoder import StreamDecoder
 from firmware_bridge.device import open_port
 from firmware_bridge.errors import PortError
 from firmware_bridge.messages import (
+    RATE_RANGE,
     Ack,
     AckStatus,
     Event,
@@ -67,6 +67,8 @@ from firmware_bridge.messages import (
     Start,
     Stop,
     encode,
+    rate_ok,
+    show_rate,
 )
 from firmware_bridge.recording import RecordingWriter
 
@@ -433,8 +435,8 @@ class Link:
 
     def set_rate(self, rate_hz: float, timeout: float | None = None) -> Info | None:
         """SET_RATE, then wait for the INFO the rig sends with its new rate."""
-        if not (math.isfinite(rate_hz) and rate_hz > 0):
-            raise LinkError(f"the sample rate must be a positive number of Hz, not {rate_hz}")
+        if not rate_ok(rate_hz):
+            raise LinkError(f"the sample rate must be from {RATE_RANGE}, not {show_rate(rate_hz)}")
         mhz = round(rate_hz * 1000)
         timeout = self.command_timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout

@@ -7,6 +7,7 @@ by the decoder, so :class:`SampleBlock` here is the merged, host-side view.
 
 from __future__ import annotations
 
+import math
 import struct
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -18,6 +19,32 @@ from firmware_bridge.framing import encode_frame
 PROTOCOL_VERSION = 1
 INDEX_MODULO = 2**32
 MAX_SAMPLES_PER_FRAME = 30
+# What the station accepts as a sample rate or ADC width, whoever states it
+# (INFO, a "# rate=" line, a recording header, the user): anything outside is
+# a broken or hostile input, refused rather than computed with.
+MIN_RATE_HZ = 1.0
+MAX_RATE_HZ = 100_000.0
+MIN_ADC_BITS = 2
+MAX_ADC_BITS = 32
+RATE_RANGE = "1 Hz to 100 kHz"
+
+
+def rate_ok(rate_hz: float | int) -> bool:
+    """Whether ``rate_hz`` is a sample rate the station works with (any number type)."""
+    try:
+        value = float(rate_hz)
+    except (OverflowError, TypeError, ValueError):
+        return False
+    return math.isfinite(value) and MIN_RATE_HZ <= value <= MAX_RATE_HZ
+
+
+def show_rate(rate_hz: float | int) -> str:
+    """A rate for a message ("1e-07 Hz"), even one too large to print in full."""
+    try:
+        number = float(rate_hz)
+    except (OverflowError, TypeError, ValueError):
+        return "a number too large to use"
+    return f"{number:g} Hz" if math.isfinite(number) else "a number too large to use"
 
 
 class MsgType(IntEnum):

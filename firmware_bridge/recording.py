@@ -58,7 +58,7 @@ from typing import Any
 import numpy as np
 
 import firmware_bridge
-from firmware_bridge.errors import InputError
+from firmware_bridge.errors import InputError, NordicError, storage_error
 from firmware_bridge.messages import Info
 
 VERSION = 1
@@ -72,6 +72,9 @@ CRC = struct.Struct("<I")
 RECORD_OVERHEAD = RECORD_HEAD.size + CRC.size
 MAX_RECORD = 1 << 24  # payload bytes; larger writes are split
 MAX_HEADER = 1 << 24
+MAX_JSON_DEPTH = 64  # the station writes 3 levels; a calibration certificate a few more
+_OPEN = np.frombuffer(b"[{", dtype=np.uint8)
+_CLOSE = np.frombuffer(b"]}", dtype=np.uint8)
 FLUSH_INTERVAL_S = 0.5
 
 
@@ -116,7 +119,10 @@ class RecordingWriter:
     ``write`` is cheap (it buffers); a background thread hands the buffer to
     the OS when its oldest record is ``flush_interval`` old, so a killed
     process loses at most that much.  A failed disk write is raised by the
-    next ``write``/``flush``/``close`` as :class:`RecordingError`, never lost.
+    next ``write``/``flush``/``close``, never lost: a full disk as
+    :class:`~firmware_bridge.errors.DiskFullError`, a forbidden folder as
+    :class:`~firmware_bridge.errors.StoragePermissionError`, anything else as
+    :class:`RecordingError`.
     The file is created with mode 0o600 (raw data of people) and, unless
     ``overwrite``, must not exist yet.
     """
@@ -154,7 +160,7 @@ class RecordingWriter:
         except FileExistsError:
             raise RecordingError(f"{self.path} already exists") from None
         except OSError as exc:
-            raise RecordingError(f"cannot create {self.path}: {exc.strerror or exc}") from None
+            raise _write_error(exc, self.path, "cannot create") from None
         self.bytes_written = 0  # DATA payload bytes accepted
         self.records = 0
         self._buf = bytearray()
@@ -168,7 +174,7 @@ class RecordingWriter:
             _write_all(self._fd, head)
         except OSError as exc:
             os.close(self._fd)
-            raise RecordingError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+            raise _write_error(exc, self.path, "cannot write") from None
         self._thread = threading.Thread(target=self._flusher, name="recording-flush", daemon=True)
         self._thread.start()
 
@@ -224,9 +230,7 @@ class RecordingWriter:
     # -- flushing ------------------------------------------------------------
     def _raise_if_failed(self) -> None:
         if self._error is not None:
-            raise RecordingError(
-                f"cannot write recording {self.path}: {self._error.strerror or self._error}"
-            )
+            raise _write_error(self._error, self.path, "cannot write recording")
 
     def _flusher(self) -> None:
         while True:
@@ -295,6 +299,15 @@ class RecordingWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _write_error(exc: OSError, path: Path, doing: str) -> NordicError:
+    """A full disk or a forbidden folder says so (:class:`~firmware_bridge.errors.StorageError`);
+    anything else is a :class:`RecordingError`."""
+    error = storage_error(exc, f"recording {path}")
+    if isinstance(error, NordicError):
+        return error
+    return RecordingError(f"{doing} {path}: {exc.strerror or exc}")
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -389,7 +402,7 @@ def parse_recording(blob: bytes, source: str = "recording") -> Recording:
                 f"{VERSION}: update Nordic Station"
             )
     if blob.startswith(MAGIC):
-        header, pos, problem = _parse_header(blob)
+        header, pos, problem = _parse_header(blob, source)
         if problem:
             warnings.append(f"the recording header is damaged ({problem}); its fields are lost")
             found = _find_record(blob, len(MAGIC))
@@ -403,7 +416,7 @@ def parse_recording(blob: bytes, source: str = "recording") -> Recording:
     return recording
 
 
-def _parse_header(blob: bytes) -> tuple[dict[str, Any], int, str | None]:
+def _parse_header(blob: bytes, source: str) -> tuple[dict[str, Any], int, str | None]:
     start = len(MAGIC)
     if len(blob) < start + HEADER_LENGTH.size:
         return {}, len(blob), "cut off"
@@ -415,37 +428,116 @@ def _parse_header(blob: bytes) -> tuple[dict[str, Any], int, str | None]:
     text = blob[text_start:end]
     if zlib.crc32(text) != CRC.unpack_from(blob, end)[0]:
         return {}, start, "checksum mismatch"
-    try:
-        header = json.loads(text.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return {}, start, "not valid JSON"
-    if not isinstance(header, dict):
+    if _nesting(text) > MAX_JSON_DEPTH:
+        # Not damage (its checksum is right): a file made to break readers.
+        raise RecordingError(
+            f"{source}: the recording header nests deeper than {MAX_JSON_DEPTH} levels, "
+            "which no station writes: not read"
+        )
+    header = _json_object(text)
+    if header is None:
         return {}, start, "not a JSON object"
     return header, end + CRC.size, None
 
 
-def _record_at(blob: bytes, pos: int) -> int:
-    """End of the intact record at ``pos`` (after its CRC), or -1."""
-    if len(blob) - pos < RECORD_OVERHEAD or blob[pos : pos + 2] != SYNC:
+def _json_object(text: bytes) -> dict[str, Any] | None:
+    """A JSON object from a header or record, or None for anything else.
+
+    Nesting deeper than any station writes is refused before parsing (a
+    hostile file nesting 100,000 deep would otherwise exhaust the stack), as
+    are numbers too long to convert.
+    """
+    if _nesting(text) > MAX_JSON_DEPTH:
+        return None
+    try:
+        value = json.loads(text.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _nesting(text: bytes) -> int:
+    """Deepest bracket nesting of a JSON text (brackets inside strings may over-count,
+    which only makes the check stricter for texts no station writes)."""
+    opens = np.frombuffer(text, dtype=np.uint8)
+    step = np.isin(opens, _OPEN).astype(np.int64) - np.isin(opens, _CLOSE).astype(np.int64)
+    return int(np.cumsum(step).max(initial=0))
+
+
+class _Records:
+    """Every place a record could start, found once, and which of them are intact.
+
+    Reading stays linear in the file's size whatever it holds: the sync
+    marks are found in one NumPy pass, each candidate's CRC is computed at
+    most once (and only when asked), and the bytes checksummed while looking
+    for the next intact record after damage are capped at a few times the
+    file's size (a file built to defeat that is reported as damaged from
+    there on, never read for minutes).
+    """
+
+    def __init__(self, blob: bytes) -> None:
+        self.blob = blob
+        self.size = size = len(blob)
+        buf = np.frombuffer(blob, dtype=np.uint8)
+        cand = np.flatnonzero((buf[: size - 1] == SYNC[0]) & (buf[1:size] == SYNC[1]))
+        self.cand = cand = cand[cand + RECORD_OVERHEAD <= size]
+        lengths = _gather(buf, cand + 4, 4, "<u4").astype(np.int64)
+        self.after = cand + RECORD_OVERHEAD + lengths
+        self.fits = (lengths <= MAX_RECORD) & (self.after <= size)
+        self.fitting = np.flatnonzero(self.fits)
+        self.fitting_at = cand[self.fitting]
+        self._crc: dict[int, bool] = {}
+        self.budget = 8 * size + (1 << 20)  # bytes checksummed while searching
+        self.exhausted = False
+
+    def index(self, pos: int) -> int:
+        """Candidate number of a record starting at ``pos``, or -1."""
+        k = int(np.searchsorted(self.cand, pos))
+        return k if k < len(self.cand) and int(self.cand[k]) == pos else -1
+
+    def intact(self, k: int) -> bool:
+        """Whether candidate ``k`` fits in the file and its CRC checks."""
+        if not self.fits[k]:
+            return False
+        known = self._crc.get(k)
+        if known is None:
+            pos, end = int(self.cand[k]), int(self.after[k]) - CRC.size
+            self.budget -= end - pos
+            stored = CRC.unpack_from(self.blob, end)[0]
+            known = zlib.crc32(memoryview(self.blob)[pos + 2 : end]) == stored
+            self._crc[k] = known
+        return known
+
+    def find(self, start: int, limit: int | None = None) -> int:
+        """Offset of the first intact record at or after ``start`` (within ``limit`` bytes)."""
+        stop = self.size if limit is None else min(self.size, start + limit)
+        i = int(np.searchsorted(self.fitting_at, start))
+        while i < len(self.fitting):
+            k = int(self.fitting[i])
+            if int(self.cand[k]) >= stop:
+                return -1
+            if self.budget <= 0:
+                self.exhausted = True
+                return -1
+            if self.intact(k):
+                return int(self.cand[k])
+            i += 1
         return -1
-    (length,) = HEADER_LENGTH.unpack_from(blob, pos + 4)
-    end = pos + RECORD_HEAD.size + length
-    if length > MAX_RECORD or end + CRC.size > len(blob):
-        return -1
-    if zlib.crc32(memoryview(blob)[pos + 2 : end]) != CRC.unpack_from(blob, end)[0]:
-        return -1
-    return end + CRC.size
+
+    def run(self, pos: int) -> tuple[list[int], int]:
+        """The intact records chained from the intact one at ``pos``, and where the chain ends."""
+        out: list[int] = []
+        k = self.index(pos)
+        while k >= 0 and self.intact(k):
+            out.append(pos)
+            pos = int(self.after[k])
+            k = self.index(pos)
+        return out, pos
 
 
 def _find_record(blob: bytes, start: int, limit: int | None = None) -> int:
     """Offset of the first intact record at or after ``start`` (within ``limit`` bytes)."""
-    stop = len(blob) if limit is None else min(len(blob), start + limit)
-    pos = blob.find(SYNC, start, stop)
-    while pos >= 0:
-        if _record_at(blob, pos) >= 0:
-            return pos
-        pos = blob.find(SYNC, pos + 1, stop)
-    return -1
+    return _Records(blob).find(start, limit)
 
 
 def _scan(blob: bytes, pos: int) -> tuple[list[int], int]:
@@ -454,7 +546,7 @@ def _scan(blob: bytes, pos: int) -> tuple[list[int], int]:
     No Python loop over records: every sync mark in the file is a candidate,
     each candidate's length says where the next record must start, and the
     chain from ``pos`` is followed by pointer doubling.  The CRCs are then
-    checked in one comprehension, so a long recording reads fast.
+    checked in one comprehension, so a long intact recording reads fast.
     """
     size = len(blob)
     buf = np.frombuffer(blob, dtype=np.uint8)
@@ -508,24 +600,30 @@ def _gather(buf: np.ndarray, offsets: np.ndarray, width: int, dtype: str) -> np.
 
 def _parse_records(blob: bytes, pos: int, header: dict[str, Any], warnings: list[str]) -> Recording:
     size = len(blob)
-    positions: list[int] = []
     damaged = 0
     damaged_at: list[int] = []
-    while pos < size:
-        run, pos = _scan(blob, pos)
-        positions += run
-        if pos >= size:
-            break
-        found = _find_record(blob, pos + 1)
+    # An intact file is one run, read at NumPy speed; after damage, the
+    # search for the next intact record goes candidate by candidate, once.
+    positions, pos = _scan(blob, pos) if pos < size else ([], pos)
+    records = _Records(blob) if pos < size else None
+    while records is not None and pos < size:
+        found = records.find(pos + 1)
         if found < 0:
-            warnings.append(
-                f"the recording is cut off: the last {size - pos} bytes (an incomplete "
-                "record) were not read"
-            )
+            if records.exhausted:
+                warnings.append(
+                    f"the recording is damaged beyond repair from byte {pos}: the last "
+                    f"{size - pos} bytes were not read"
+                )
+            else:
+                warnings.append(
+                    f"the recording is cut off: the last {size - pos} bytes (an incomplete "
+                    "record) were not read"
+                )
             break
         damaged += found - pos
         damaged_at.append(pos)
-        pos = found
+        run, pos = records.run(found)
+        positions += run
 
     buf = np.frombuffer(blob, dtype=np.uint8)
     at = np.array(positions, dtype=np.int64)
@@ -549,11 +647,8 @@ def _parse_records(blob: bytes, pos: int, header: dict[str, Any], warnings: list
         if kind == RecordType.SENT:
             sent.append((t, body))
         elif kind in (RecordType.UPDATE, RecordType.NOTE):
-            try:
-                value = json.loads(body.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                value = None
-            if not isinstance(value, dict):
+            value = _json_object(body)
+            if value is None:
                 bad_json += 1
             elif kind == RecordType.UPDATE:
                 header.update(value)

@@ -168,6 +168,11 @@ class ReplayDevice:
         if self._t0 is None:
             self._t0 = now
 
+    def on_close(self, now: float) -> None:
+        """The reader went away: the next one gets the replay from its start."""
+        self._t0 = None
+        self._pos = 0
+
     def receive(self, data: bytes, now: float) -> None:
         self.bytes_from_host += len(data)
 

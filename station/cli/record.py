@@ -22,7 +22,8 @@ from types import FrameType
 from typing import Any, TextIO
 
 import station
-from firmware_bridge.errors import InputError
+from firmware_bridge.capture import load_capture
+from firmware_bridge.errors import InputError, NordicError, StorageError
 from firmware_bridge.link import (
     Blocks,
     CountersSnapshot,
@@ -69,6 +70,12 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--passive",
         action="store_true",
         help="only listen: no INFO handshake, no waiting for ACKs (text-dialect rigs)",
+    )
+    parser.add_argument(
+        "--until-closed",
+        action="store_true",
+        help="end when the port closes (the end of a 'nordic-station replay') instead of "
+        "waiting for the rig to come back",
     )
     parser.add_argument(
         "--meta",
@@ -182,7 +189,12 @@ def run(args: argparse.Namespace) -> int:
         station_version=station.__version__,
         overwrite=True,
     )
-    link = Link(args.port, recorder=writer, passive=True if args.passive else None)
+    link = Link(
+        args.port,
+        recorder=writer,
+        passive=True if args.passive else None,
+        reconnect=False if args.until_closed else None,
+    )
     # Ctrl-C and SIGTERM stop the recording cleanly, even when started from a
     # script that left SIGINT ignored.
     previous = _set_signals(signal.default_int_handler, _raise_interrupt)
@@ -207,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
                             "--passive (or --no-start)"
                         ) from None
                     raise
-            _run_until_done(link, status, args.duration)
+            _run_until_done(link, status, args.duration, args.until_closed)
         except KeyboardInterrupt:
             pass
         # A second Ctrl-C must not cut the STOP and the closing of the file short.
@@ -217,7 +229,9 @@ def run(args: argparse.Namespace) -> int:
         _set_signals(*previous)
 
 
-def _run_until_done(link: Link, status: _Status, duration: float | None) -> None:
+def _run_until_done(
+    link: Link, status: _Status, duration: float | None, until_closed: bool = False
+) -> None:
     deadline = None if duration is None else time.monotonic() + duration
     next_show = 0.0
     while deadline is None or time.monotonic() < deadline:
@@ -231,6 +245,11 @@ def _run_until_done(link: Link, status: _Status, duration: float | None) -> None
         if link.state == LinkState.CLOSED:
             status.line(f"the link closed: {link.detail}")
             return
+        if status.failed:  # the recording stopped (a full disk): nothing more can be kept
+            return
+        if until_closed and link.state == LinkState.DISCONNECTED:
+            status.line("the port closed: the recording ends")
+            return
         now = time.monotonic()
         if now >= next_show:
             status.show()
@@ -240,7 +259,11 @@ def _run_until_done(link: Link, status: _Status, duration: float | None) -> None
 def _finish(
     link: Link, writer: RecordingWriter, status: _Status, args: argparse.Namespace, out: Path
 ) -> int:
-    """STOP (if we started), close the link and the file, print the totals."""
+    """STOP (if we started), close the link and the file, print what the file holds.
+
+    The totals are read back from the file, so what is reported as saved is
+    what is on disk, even after a full disk cut the recording short.
+    """
     if args.start and link.connected:
         try:
             link.stop()
@@ -250,18 +273,35 @@ def _finish(
     while not link.events.empty():
         status.handle(link.events.get_nowait())
     failed = status.failed
+    failure: Exception | None = None
     try:
         writer.close()
-    except InputError as exc:
-        status.line(f"error: {exc}")
+    except (NordicError, OSError) as exc:
+        failure = exc
         failed = True
     counters = link.counters()
-    status.line(
-        f"recorded {counters['samples']} samples in {time.monotonic() - status.started:.1f} s "
-        f"to {out} ({counters['bytes_received']} bytes; dropped {counters['dropped_samples']}, "
-        f"corrupt frames {counters['frames_corrupt']})"
+    kept = _saved(out)
+    received = (
+        f"{counters['samples']} received, {counters['bytes_received']} bytes; "
+        f"dropped {counters['dropped_samples']}, corrupt frames {counters['frames_corrupt']}"
     )
+    if isinstance(failure, StorageError):
+        raise type(failure)(f"{failure}; kept {kept} ({received})")
+    if failure is not None:
+        status.line(f"error: {failure}")
+    status.line(f"recorded {kept} ({received})")
     return EXIT_FAILED if failed else 0
+
+
+def _saved(out: Path) -> str:
+    """What the recording on disk holds, in words: its samples and their span."""
+    try:
+        capture = load_capture(out, require_samples=False, require_rate=False)
+    except NordicError as exc:
+        return f"nothing readable in {out} ({exc})"
+    duration = capture.stream.duration_s()
+    span = f"{duration:.1f} s" if duration is not None else "no rate"
+    return f"{capture.stream.samples} samples ({span}) in {out}"
 
 
 def _discard(link: Link, writer: RecordingWriter, path: Path) -> None:

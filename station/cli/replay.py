@@ -3,8 +3,11 @@
 Why: any program that reads a serial port (the app, ``nordic-station
 record``, a terminal) can then re-live a recorded test byte for byte, at its
 recorded pace or faster.  The first line of stdout is the pty's path, for
-scripts; playback starts when a program opens it, so nothing is missed.
-Ctrl-C (or SIGTERM) stops it, exit 0.
+scripts; playback starts when a program opens it, so nothing is missed, and
+starts again from the beginning for the next program if that one leaves
+early.  When the reader has taken every byte, the port closes (so ``cat``
+and ``record --until-closed`` finish) and the command exits 0; Ctrl-C (or
+SIGTERM) stops it earlier, exit 0.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from typing import Any
 
 from firmware_bridge.device import PtyServer
 from firmware_bridge.replay import ReplayDevice
+
+POLL_S = 0.05
 
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -57,16 +62,20 @@ def run(args: argparse.Namespace) -> int:
         pace = "as fast as read" if math.isinf(device.speed) else f"{device.duration_s:.1f} s"
         print(
             f"replaying {args.file} ({len(device.data)} bytes, {pace}) on {path}; "
-            "waiting for a reader; Ctrl-C stops",
+            "waiting for a reader (a recording of it: nordic-station record "
+            f"{path} OUT --passive --no-start --until-closed); Ctrl-C stops",
             file=sys.stderr,
             flush=True,
         )
-        reported = False
-        while True:
-            time.sleep(0.1)
-            if device.finished and not reported:
-                reported = True
-                print(f"replay finished: {device.position} bytes sent", file=sys.stderr, flush=True)
+        # The end: once the reader has taken every byte, the port closes, so a
+        # program reading it (cat, record --until-closed) sees the end.  A reader
+        # that leaves early rewinds the replay for the next one.
+        while not (
+            device.finished
+            and (server.reader_finished or (server.reader_connected and server.drained()))
+        ):
+            time.sleep(POLL_S)
+        print(f"replay finished: {device.position} bytes sent", file=sys.stderr, flush=True)
     except KeyboardInterrupt:
         pass
     finally:

@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ bench commands (one per line on stdin while it runs):
     left KG | right KG   hang KG on that hook (0 takes it off)
     button               press the rig's button (EVENT BUTTON)
     unplug [S]           pull the cable for S seconds (default 3)
+    faults               the tally of faults injected so far
     help                 this list"""
 
 _ATHLETE_OPTIONS = (
@@ -84,7 +86,9 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     rig.add_argument("--noise", type=float, metavar="N", help="white noise, N (default 0.3)")
     rig.add_argument("--drift", type=float, default=0.0, metavar="N/S", help="drift, N per second")
     rig.add_argument(
-        "--link", metavar="PATH", help="symlink to serve the port at (default: in the temp folder)"
+        "--link",
+        metavar="PATH",
+        help="symlink to serve the port at (default: a new private folder in the temp folder)",
     )
     rig.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     rig.add_argument(
@@ -156,6 +160,27 @@ def _describe(rig: VirtualRig) -> str:
     return "; ".join(parts)
 
 
+def expected_counters(stats: Mapping[str, int]) -> dict[str, int]:
+    """What a receiver's counters must show for the faults in ``stats`` (the
+    injector's tally), by the exact effects listed in virtual_rig.faults."""
+    lost = ("dropped_samples", "overrun_samples", "stall_lost_samples", "flipped_frame_samples")
+    return {
+        "dropped_samples": sum(stats.get(key, 0) for key in lost),
+        "frames_corrupt": stats.get("garbage_bursts", 0) + stats.get("flipped_frames", 0),
+        "overrun_events": stats.get("overruns", 0),
+    }
+
+
+def fault_tally(stats: Mapping[str, int]) -> str:
+    """One line for a tester: every fault injected so far, and the counters to expect."""
+    done = ", ".join(f"{key} {value}" for key, value in sorted(stats.items()) if value)
+    expect = ", ".join(f"{key} {value}" for key, value in expected_counters(stats).items())
+    line = f"faults injected: {done or 'none'}; a receiver counts {expect}"
+    if stats.get("flipped_bytes"):
+        line += " plus whatever the line noise (flipped_bytes) broke"
+    return line
+
+
 def _replay_device(args: argparse.Namespace) -> tuple[ByteDevice, str]:
     if args.fault or args.static_load:
         raise InputError("--fault and --static-load work with the virtual rig, not with --replay")
@@ -168,9 +193,12 @@ def _replay_device(args: argparse.Namespace) -> tuple[ByteDevice, str]:
 
 
 def default_link(serial: str) -> str:
-    """Where the port's symlink goes: the temp folder, named after the serial number."""
+    """Where the port's symlink goes without ``--link``: a fresh private folder
+    (mode 0700, an unpredictable name) in the temp folder, so two runs never
+    claim the same path and nobody else can plant a link there."""
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in serial)
-    return os.path.join(tempfile.gettempdir(), f"nordic-station-{safe}")
+    folder = tempfile.mkdtemp(prefix="nordic-station-")
+    return os.path.join(folder, safe or "rig")
 
 
 def _check_link(path: str) -> None:
@@ -198,6 +226,8 @@ def _bench_command(rig: VirtualRig, line: str) -> None:
             _say(f"{verb} hook: {float(words[1]):g} kg")
         elif verb == "help" and len(words) == 1:
             _say(BENCH_HELP)
+        elif verb == "faults" and len(words) == 1:
+            _say(fault_tally(rig.faults.stats))
         elif verb == "button" and len(words) == 1:
             rig.press_button()
             _say("button pressed")
@@ -271,6 +301,7 @@ def run(args: argparse.Namespace) -> int:
             _write_certificate(rig, args.certificate_out)
     if args.duration is not None and not args.duration > 0:
         raise InputError(f"--duration must be more than 0 s, not {args.duration:g}")
+    private = args.link is None
     link = args.link or default_link(serial)
     _check_link(link)
     stop = threading.Event()
@@ -304,4 +335,9 @@ def run(args: argparse.Namespace) -> int:
         for sig, handler in previous.items():
             with contextlib.suppress(ValueError, OSError):
                 signal.signal(sig, handler)
+        if private:
+            with contextlib.suppress(OSError):
+                os.rmdir(os.path.dirname(link))
+    if rig is not None:
+        _say(fault_tally(rig.faults.stats))
     return 0

@@ -141,7 +141,7 @@ def test_a_recording_without_samples_loads_when_samples_are_not_required(tmp_pat
 def test_a_bad_rate_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "x.bin"
     path.write_bytes(wire(session()))
-    with pytest.raises(CaptureError, match="positive"):
+    with pytest.raises(CaptureError, match="1 Hz to 100 kHz"):
         load_capture(path, rate_hz=-1)
 
 

@@ -14,6 +14,7 @@ from firmware_bridge.messages import (
     GetInfo,
     Heartbeat,
     Info,
+    MsgType,
     SampleBlock,
     SampleFlag,
     Start,
@@ -165,6 +166,7 @@ def test_started_event_begins_a_new_segment_without_restart() -> None:
     stream = decode_bytes(data)
     assert stream.counters.device_restarts == 0
     assert list(np.unique(stream.segment)) == [0, 1]
+    assert stream.segments == 2
     assert stream.samples == 50
 
 
@@ -267,3 +269,123 @@ def test_time_axis_needs_a_rate() -> None:
         stream.time_s()
     assert stream.duration_s() is None
     assert decode_bytes(b"# rate=2\n1,2\n3,4\n").duration_s() == 1.0
+
+
+# -- counts that close at the end of a test (issue 12 §2) ------------------------
+def test_stopped_index_counts_the_samples_lost_at_the_end() -> None:
+    """STOPPED says where the test ended: samples missing before it are dropped."""
+    messages = [
+        INFO,
+        Event(EventCode.STARTED, 0),
+        *sample_frames(0, 10),
+        Event(EventCode.STOPPED, 150),
+    ]
+    for size in (7, 10_000):
+        _, decoder = decode_in_chunks(wire(messages), size)
+        assert decoder.counters.dropped_samples == 50
+        assert decoder.counters.samples == 100
+
+
+def test_stopped_after_an_overrun_near_the_end_closes_the_count() -> None:
+    messages = [
+        Event(EventCode.STARTED, 0),
+        *sample_frames(0, 4),
+        Event(EventCode.OVERRUN, 40, 25),
+        Event(EventCode.STOPPED, 65),
+    ]
+    stream = decode_bytes(wire(messages))
+    assert stream.counters.overrun_events == 1
+    assert stream.counters.dropped_samples == 25
+
+
+def test_a_second_stopped_and_a_complete_test_add_nothing() -> None:
+    messages = [*session(n_frames=3), Event(EventCode.STOPPED, 30)]
+    assert decode_bytes(wire(messages)).counters.dropped_samples == 0
+
+
+def test_a_started_test_whose_every_sample_was_lost_counts_them_all() -> None:
+    messages = [Event(EventCode.STARTED, 0), Event(EventCode.STOPPED, 40)]
+    assert decode_bytes(wire(messages)).counters.dropped_samples == 40
+
+
+# -- a rig that rebooted during a test -------------------------------------------
+def test_a_rig_that_rebooted_and_was_started_again_counts_one_restart() -> None:
+    reboot = [
+        INFO,
+        Event(EventCode.STARTED, 0),
+        *sample_frames(0, 5),
+        INFO,  # as at power-on: nobody asked for it
+        Heartbeat(1000),
+        Ack(MsgType.START),
+        Event(EventCode.STARTED, 0),
+        *sample_frames(0, 3),
+        Event(EventCode.STOPPED, 30),
+    ]
+    for size in (1, 13, 10_000):
+        out, decoder = decode_in_chunks(wire(reboot), size)
+        collector = StreamCollector()
+        collector.add(out)
+        stream = collector.result(decoder)
+        assert stream.counters.device_restarts == 1
+        assert list(np.unique(stream.segment)) == [0, 1]
+        assert stream.counters.dropped_samples == 0
+
+
+def test_an_unasked_info_then_started_is_a_reboot_even_without_heartbeats() -> None:
+    messages = [
+        Event(EventCode.STARTED, 0),
+        *sample_frames(0, 5),
+        INFO,
+        Event(EventCode.STARTED, 0),
+        *sample_frames(0, 3),
+    ]
+    assert decode_bytes(wire(messages)).counters.device_restarts == 1
+
+
+def test_info_asked_for_a_reopened_port_and_a_second_start_are_not_restarts() -> None:
+    asked = [
+        Event(EventCode.STARTED, 0),
+        *sample_frames(0, 3),
+        Ack(MsgType.GET_INFO),
+        INFO,
+        *sample_frames(30, 2),
+    ]
+    reopened = [Event(EventCode.STARTED, 0), *sample_frames(0, 3), INFO, *sample_frames(30, 2)]
+    start_again = [Event(EventCode.STARTED, 0), *sample_frames(0, 3), Event(EventCode.STARTED, 0)]
+    start_again += sample_frames(0, 2)
+    for messages in (asked, reopened, start_again):
+        assert decode_bytes(wire(messages)).counters.device_restarts == 0
+
+
+# -- one answer whatever the chunking ----------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"# rate=80\r" + b"1" * 4090 + b"\n1,2\n3,4\n",  # a bare CR in a long comment line
+        b"1,2\n" + b" " * 5000 + b"\n3,4\n",  # a long blank line
+        b"1,2\n# " + b"x" * 5000 + b"\n3,4\n",  # a long comment
+        b"1,2\n" + b"9" * 4097 + b"\n3,4\n",
+    ],
+)
+def test_long_text_lines_count_the_same_in_bulk_and_in_chunks(text: bytes) -> None:
+    whole = decode_bytes(text)
+    for size in (1, 64, 4096, 4097):
+        _, decoder = decode_in_chunks(text, size)
+        assert decoder.counters == whole.counters
+        assert decoder.sample_rate_hz == whole.sample_rate_hz
+    assert whole.counters.lines_corrupt == 1
+    assert whole.counters.lines_ok == 2
+
+
+def test_saturation_counts_follow_the_info_in_stream_order() -> None:
+    """An INFO changing the ADC width applies only to the samples after it."""
+    loud = [[32767, 0]] * 3  # the top of a 16-bit ADC, not of a 24-bit one
+    messages = [
+        *[SampleBlock(i * 3, loud) for i in range(10)],
+        Info(80_000, "X", adc_bits=16),
+        *[SampleBlock(30 + i * 3, loud) for i in range(10)],
+    ]
+    data = wire(messages)
+    whole = decode_bytes(data)
+    _, decoder = decode_in_chunks(data, 40)
+    assert whole.counters.saturated_left == decoder.counters.saturated_left == 30

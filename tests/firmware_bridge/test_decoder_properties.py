@@ -4,14 +4,17 @@ valid stream changes the counters by exactly what protocol.md defines."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from firmware_bridge.decoder import Counters, StreamCollector, StreamDecoder, decode_bytes
-from firmware_bridge.messages import Ack, Event, EventCode, Heartbeat, SampleBlock, encode
+from firmware_bridge.messages import Ack, Event, EventCode, Heartbeat, Info, SampleBlock, encode
 from tests.firmware_bridge.streams import INFO
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The number of examples comes from the profile (tests/conftest.py): make test / make fuzz.
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+pytestmark = pytest.mark.fuzz
 
 
 def run(data: bytes, cuts: list[int]) -> tuple[StreamCollector, StreamDecoder]:
@@ -209,3 +212,90 @@ def test_frame_by_frame_and_bulk_decoding_agree(stream, garbage: bytes, where: i
     assert bulk_counters == few_counters
     for name in ("index", "counts", "flags", "segment"):
         np.testing.assert_array_equal(getattr(bulk, name), getattr(few, name))
+
+
+# -- one answer whatever the chunking: a generator wide enough to find the odd cases --
+_TEXT_LINES = st.one_of(
+    st.sampled_from(
+        [b"1,2", b"0,3,4", b"7\t8", b"5 6", b"# rate=80", b"# rate=50", b"# serial=DIY", b""]
+    ),
+    st.sampled_from([b"\r", b"8388607,-8388608", b"2147483648,1", b"x,y", b"# rate=1e400"]),
+    st.binary(max_size=24).map(lambda b: b.replace(b"\x00", b"a")),
+    # lines around the 4,096-byte limit, blank, comment or numbers
+    st.tuples(st.sampled_from([b" ", b"1", b"#"]), st.integers(4090, 4100)).map(
+        lambda t: t[0] * t[1]
+    ),
+)
+
+
+@st.composite
+def text_stream(draw: st.DrawFn) -> bytes:
+    lines = draw(st.lists(_TEXT_LINES, max_size=14))
+    ends = draw(st.lists(st.sampled_from([b"\n", b"\r\n", b"\r"]), min_size=len(lines)))
+    return b"".join(line + end for line, end in zip(lines, ends, strict=False))
+
+
+@st.composite
+def binary_session(draw: st.DrawFn) -> bytes:
+    """Sample frames interleaved with everything that moves the counters."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    out = [b"\x00"]
+    index = draw(st.sampled_from([0, 2**32 - 40]))
+    for _ in range(draw(st.integers(1, 25))):
+        kind = draw(st.sampled_from(["samples"] * 5 + ["gap", "back", "event", "info", "beat"]))
+        if kind in ("samples", "gap", "back"):
+            if kind == "gap":
+                index += draw(st.integers(1, 500))
+            elif kind == "back":
+                index = draw(st.integers(0, 100))
+            size = draw(st.integers(1, 30))
+            counts = rng.integers(-(2**15), 2**15, (size, 2))
+            counts[rng.random(size) < 0.3] = 2**15 - 1  # saturated at 16 bits, not at 24
+            flags = draw(st.integers(0, 7))
+            out.append(encode(SampleBlock(index, counts, np.full(size, flags))))
+            index += size
+        elif kind == "event":
+            code = draw(st.sampled_from([EventCode.STARTED, EventCode.STOPPED, EventCode.OVERRUN]))
+            at = draw(st.sampled_from([0, index, index + 17]))
+            out.append(encode(Event(code, at, draw(st.integers(0, 50)))))
+            if code == EventCode.STARTED:
+                index = at
+        elif kind == "info":
+            if draw(st.booleans()):
+                out.append(encode(Ack(0x81, 0)))
+            bits = draw(st.sampled_from([16, 24, 0, 40]))
+            out.append(encode(Info(80_000, "NR-0001", adc_bits=bits)))
+        else:
+            out.append(encode(Heartbeat(draw(st.integers(0, 10**6)))))
+    return b"".join(out)
+
+
+def _both_ways(data: bytes, cuts: list[int]) -> None:
+    """Bulk and chunked decoding, on the NumPy and on the frame-by-frame path, agree."""
+    import firmware_bridge.decoder as decoder_module
+
+    whole = decode_bytes(data)
+    original = decoder_module.FEW_FRAMES
+    try:
+        for few in (original, 0, 10**9):
+            decoder_module.FEW_FRAMES = few
+            collector, decoder = run(data, cuts)
+            chunked = collector.result(decoder)
+            assert decoder.counters == whole.counters
+            assert chunked.sample_rate_hz == whole.sample_rate_hz
+            for name in ("index", "counts", "flags", "segment"):
+                np.testing.assert_array_equal(getattr(chunked, name), getattr(whole, name))
+    finally:
+        decoder_module.FEW_FRAMES = original
+
+
+@SETTINGS
+@given(text_stream(), st.lists(st.integers(0, 30_000), max_size=6))
+def test_text_decodes_the_same_whatever_the_chunks(data: bytes, cuts: list[int]) -> None:
+    _both_ways(data, cuts)
+
+
+@SETTINGS
+@given(binary_session(), st.lists(st.integers(0, 5000), max_size=6))
+def test_sessions_decode_the_same_whatever_the_chunks(data: bytes, cuts: list[int]) -> None:
+    _both_ways(data, cuts)

@@ -138,7 +138,7 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path, run_cli) -> None:
         ([str(empty)], "is empty"),
         ([str(noise)], "no samples found (not a rig capture?)"),
         ([str(tmp_path)], "directory"),
-        ([str(noise), "--rate", "-5"], "positive"),
+        ([str(noise), "--rate", "-5"], "1 Hz to 100 kHz"),
     ):
         result = run_cli(*args)
         assert result.returncode == 2, (args, result.stderr)
@@ -158,3 +158,47 @@ def test_as_a_subprocess_a_missing_file_is_one_line_exit_2(tmp_path: Path) -> No
     assert result.returncode == 2 and result.stdout == ""
     expected = f"{tmp_path / 'missing.nsrec'}: no such file (check the path)"
     assert result.stderr == f"nordic-station: error: {expected}\n"
+
+
+def _recording_with_header(path: Path, header_text: bytes, data: bytes) -> None:
+    """A recording whose header JSON is exactly ``header_text`` (checksum right)."""
+    import zlib
+
+    from firmware_bridge.recording import CRC, HEADER_LENGTH, MAGIC, encode_record
+
+    head = MAGIC + HEADER_LENGTH.pack(len(header_text)) + header_text
+    path.write_bytes(head + CRC.pack(zlib.crc32(header_text)) + encode_record(1, data, 0.0))
+
+
+def test_hostile_files_are_one_line_exit_2(tmp_path: Path, run_cli) -> None:
+    """Issue 12 §3: odd and hostile input never shows a traceback or an internal error."""
+    samples = wire(session(n_frames=3))
+    deep = tmp_path / "deep.nsrec"
+    _recording_with_header(deep, b'{"a":' * 100_000 + b"1" + b"}" * 100_000, samples)
+    huge_rate = tmp_path / "huge-rate.nsrec"
+    info = json.dumps({"info": {"sample_rate_mhz": int("9" * 400), "serial_number": "X"}})
+    _recording_with_header(
+        huge_rate, info.encode(), samples[:1] + samples[1 + len(encode(session()[0])) :]
+    )
+    no_bits = tmp_path / "no-bits.bin"
+    no_bits.write_bytes(wire([Info(80_000, "X", adc_bits=0), *session(n_frames=2)[1:]]))
+    text_huge = tmp_path / "huge.txt"
+    text_huge.write_bytes(b"# rate=" + b"9" * 400 + b"\n1,2\n3,4\n")
+    text_tiny = tmp_path / "tiny.txt"
+    text_tiny.write_bytes(b"# rate=0.0000001\n1,2\n3,4\n")
+    plain = tmp_path / "plain.txt"
+    plain.write_bytes(b"1,2\n3,4\n")
+    for args, needle in (
+        ([str(deep)], "nests deeper than 64 levels"),
+        ([str(huge_rate)], "outside 1 Hz to 100 kHz"),
+        ([str(no_bits)], "0-bit ADC"),
+        ([str(text_huge)], "outside 1 Hz to 100 kHz"),
+        ([str(text_tiny)], "1e-07 Hz, outside 1 Hz to 100 kHz"),
+        ([str(plain), "--rate", "1e-7"], "1 Hz to 100 kHz"),
+        ([str(plain), "--rate", "9" * 400], "1 Hz to 100 kHz"),
+    ):
+        result = run_cli(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+        assert "internal error" not in result.stderr
+        assert needle in result.stderr, (args, result.stderr)

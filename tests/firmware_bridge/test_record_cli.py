@@ -161,3 +161,35 @@ def test_recording_a_replay_keeps_every_byte(tmp_path: Path, run_cli) -> None:
     assert result.returncode == 0, result.stderr
     assert read_recording(out).data == b"".join(parts)
     assert load_capture(out).stream.samples == 1000
+
+
+FULL_DISK = """
+import resource, sys
+from station.cli import main
+limit = int(sys.argv.pop(1))
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))  # the file can grow no further
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_full_disk_reports_what_the_file_really_holds(tmp_path: Path) -> None:
+    """The disk fills up mid-recording: the command says so, and the samples it
+    reports as kept are the samples in the file."""
+    out = tmp_path / "full.nsrec"
+    result = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, "30000", "record", "virtual://full?rate=1000", str(out)]
+        + ["--duration", "20"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("nordic-station: error:") and "Traceback" not in result.stderr
+    assert "no room" in last or "disk is full" in last
+    on_disk = load_capture(out, require_rate=False).stream.samples
+    assert on_disk > 0
+    assert f"kept {on_disk} samples" in last
+    assert out.stat().st_size <= 30000

@@ -15,11 +15,15 @@ import numpy as np
 import pytest
 
 from firmware_bridge import recording as rec
+from firmware_bridge.errors import DiskFullError
 from firmware_bridge.messages import Info
 from firmware_bridge.recording import (
     MAGIC,
     RecordingError,
     RecordingWriter,
+    RecordType,
+    encode_header,
+    encode_record,
     parse_recording,
     read_recording,
 )
@@ -126,11 +130,11 @@ def test_a_failed_disk_write_is_raised_not_lost(tmp_path: Path, monkeypatch) -> 
 
     monkeypatch.setattr(rec, "_write_all", full)
     writer.write(b"abc")
-    with pytest.raises(RecordingError, match="No space left"):
+    with pytest.raises(DiskFullError, match="disk is full"):
         writer.flush()
-    with pytest.raises(RecordingError, match="No space left"):
+    with pytest.raises(DiskFullError, match="disk is full"):
         writer.write(b"more")
-    with pytest.raises(RecordingError):
+    with pytest.raises(DiskFullError):
         writer.close()
     assert writer.closed
 
@@ -269,3 +273,51 @@ def test_sync_marks_and_whole_records_inside_data_are_just_data(tmp_path: Path) 
     result = read_recording(path)
     assert result.data == b"".join(parts) and result.warnings == []
     assert len(result.chunk_times) == len(parts)
+
+
+STRAY = len(encode_record(RecordType.DATA, b"x", 0.0)) + 1  # a record and its stray byte
+
+
+def hostile_recording(size: int) -> bytes:
+    """A header, then tiny intact records each followed by one stray byte: a damaged
+    stretch every 22 bytes, the worst case for finding the next intact record."""
+    record = encode_record(RecordType.DATA, b"x", 0.0)
+    return encode_header({"format": rec.FORMAT}) + (record + b"\x01") * (size // (len(record) + 1))
+
+
+def test_a_recording_made_of_damage_reads_everything_it_can(tmp_path: Path) -> None:
+    blob = hostile_recording(20_000)
+    result = parse_recording(blob)
+    assert result.records == 20_000 // STRAY and result.data == b"x" * result.records
+    assert result.damaged_bytes == result.records - 1
+
+
+READ_2MB = """
+import sys
+from tests.firmware_bridge.test_recording import hostile_recording
+from firmware_bridge.recording import parse_recording
+print(parse_recording(hostile_recording(2_000_000)).records)
+"""
+
+
+def test_a_2_mb_recording_of_sync_marks_reads_without_hanging() -> None:
+    """Reading is linear in the file's size (it took minutes; bench_decoder has the figure)."""
+    result = subprocess.run(
+        [sys.executable, "-c", READ_2MB], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) == 2_000_000 // STRAY
+
+
+def test_a_header_or_note_nested_100000_deep_is_refused_or_skipped(tmp_path: Path) -> None:
+    import zlib
+
+    deep = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
+    data = encode_record(RecordType.DATA, b"abc", 0.0)
+    blob = MAGIC + rec.HEADER_LENGTH.pack(len(deep)) + deep + rec.CRC.pack(zlib.crc32(deep))
+    with pytest.raises(RecordingError, match="nests deeper than 64 levels"):
+        parse_recording(blob + data, "deep.nsrec")
+    note = encode_record(RecordType.NOTE, deep, 0.0)
+    result = parse_recording(encode_header({"format": rec.FORMAT}) + data + note)
+    assert result.data == b"abc" and result.notes == []
+    assert any("not JSON objects" in w for w in result.warnings)

@@ -12,11 +12,13 @@ import numpy as np
 import pytest
 import serial
 
+from firmware_bridge.capture import load_capture
 from firmware_bridge.messages import Info, SampleBlock, encode
 from firmware_bridge.recording import RecordingWriter
 from station.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
+CLI = [sys.executable, "-m", "station.cli"]
 
 
 @pytest.mark.pty
@@ -77,3 +79,82 @@ def test_a_bad_speed_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["replay", str(path), "--speed", "fast"]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.count("\n") == 1 and "speed" in captured.err
+
+
+def _source(tmp_path: Path, frames: int = 100) -> tuple[Path, bytes]:
+    path = tmp_path / "src.nsrec"
+    info = Info(1_000_000, "NR-0001")
+    parts = [b"\x00" + encode(info)] + [
+        encode(SampleBlock(i * 30, np.full((30, 2), i))) for i in range(frames)
+    ]
+    with RecordingWriter(path, info=info) as writer:
+        for k, part in enumerate(parts):
+            writer.write(part, t=k * 0.002)
+    return path, b"".join(parts)
+
+
+class Replay:
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "station.cli", "replay", *args],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        self.port = self.proc.stdout.readline().strip()
+
+    def end(self, timeout: float = 20.0) -> tuple[int, str]:
+        try:
+            _, stderr = self.proc.communicate(timeout=timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+        return self.proc.returncode, stderr
+
+
+@pytest.mark.pty
+def test_cat_finishes_because_the_replay_closes_its_port_at_the_end(tmp_path: Path) -> None:
+    source, data = _source(tmp_path)
+    replay = Replay(str(source))
+    cat = subprocess.run(["cat", replay.port], capture_output=True, timeout=30, check=False)
+    assert cat.stdout == data  # every byte, then the end of the port
+    code, stderr = replay.end()
+    assert code == 0 and "Traceback" not in stderr
+    assert f"replay finished: {len(data)} bytes sent" in stderr
+
+
+@pytest.mark.pty
+def test_record_until_closed_finishes_with_the_whole_replay(tmp_path: Path) -> None:
+    source, data = _source(tmp_path)
+    replay = Replay(str(source), "--speed", "max")
+    out = tmp_path / "copy.nsrec"
+    record = subprocess.run(
+        [*CLI, "record", replay.port, str(out), "--passive", "--no-start", "--until-closed"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert record.returncode == 0, record.stderr
+    assert "the port closed: the recording ends" in record.stderr
+    assert load_capture(out).data == data
+    assert replay.end()[0] == 0
+
+
+@pytest.mark.pty
+def test_a_reader_that_leaves_early_does_not_eat_the_start_for_the_next(tmp_path: Path) -> None:
+    source, data = _source(tmp_path, frames=300)  # 0.6 s at the recorded pace
+    replay = Replay(str(source))
+    first = serial.Serial(replay.port, timeout=0.05)
+    got = bytearray()
+    deadline = time.monotonic() + 10
+    while len(got) < 100 and time.monotonic() < deadline:
+        got += first.read(first.in_waiting or 1)
+    first.close()  # a reader that failed after the first bytes
+    assert 100 <= len(got) < len(data)
+    cat = subprocess.run(["cat", replay.port], capture_output=True, timeout=30, check=False)
+    assert cat.stdout == data  # the next reader gets the replay from its very start
+    assert replay.end()[0] == 0

@@ -202,3 +202,54 @@ def test_help_documents_the_adc_fault() -> None:
     )
     assert proc.returncode == 0
     assert "adcfault:T[:D]" in proc.stdout and "EVENT FAULT" in proc.stdout
+
+
+def test_the_fault_tally_predicts_the_receivers_counters_exactly() -> None:
+    """Every timed fault kind at once; the tally's expectation is what the decoder counts."""
+    from firmware_bridge.decoder import decode_bytes
+    from firmware_bridge.virtual_rig import RigOptions
+    from station.cli.simulate import expected_counters, fault_tally
+
+    faults = ["drop:0.5s:2", "overrun:1s:25", "garbage:1.5s", "bitflip:2s", "stall:2.2s:0.3:lose"]
+    faults.append("drop:2.9s:3")  # the last frames of the test: only STOPPED tells
+    rig = RigOptions(rate_hz=100, faults=faults).build()
+    counters = decode_bytes(rig.capture_bytes(3.0)).counters.to_dict()
+    expected = expected_counters(rig.faults.stats)
+    assert expected["dropped_samples"] > 0 and expected["frames_corrupt"] == 2
+    assert {key: counters[key] for key in expected} == expected
+    line = fault_tally(rig.faults.stats)
+    assert line.startswith("faults injected: ") and "overruns 1" in line
+    assert f"dropped_samples {expected['dropped_samples']}" in line
+
+
+def test_simulate_prints_the_fault_tally_when_it_stops(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from station.cli import main
+
+    link = tmp_path / "rig"
+    code = main(["simulate", "--fault", "drop:1s", "--duration", "0.2", "--link", str(link)])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert out[-1].startswith("faults injected: none; a receiver counts dropped_samples 0")
+
+
+def test_two_runs_without_link_each_get_their_own_private_path() -> None:
+    """Issue 12 §3: not one predictable path in the shared temp folder for every run."""
+    first, second = Simulate("--serial", "NR-SAME"), Simulate("--serial", "NR-SAME")
+    try:
+        paths = [first.first_line(), second.first_line()]
+        assert paths[0] != paths[1]
+        for path in paths:
+            folder = os.path.dirname(path)
+            assert os.path.islink(path)
+            assert os.stat(folder).st_mode & 0o777 == 0o700  # nobody else can plant a link
+            with serial.Serial(path, timeout=0.05) as port:  # each is its own working rig
+                port.write(encode(GetInfo()))
+                messages = read_until(port, lambda m: any(isinstance(x, Info) for x in m))
+                assert any(isinstance(m, Info) for m in messages)
+    finally:
+        results = [first.stop(signal.SIGTERM), second.stop(signal.SIGTERM)]
+    assert [code for code, _, _ in results] == [0, 0]
+    for path in paths:
+        assert not os.path.lexists(os.path.dirname(path))  # cleaned up, folder and all
