@@ -29,7 +29,8 @@ COMMAND_MODULES = {
     "verify": ("verify",),
     "certificate": ("certificate",),
     "athletes": ("athlete",),
-    "tests": ("test", "rep", "recover", "recompute"),
+    "tests": ("test", "rep"),
+    "recovery": ("recover", "recompute"),
     "export": ("export",),
 }
 
@@ -118,8 +119,17 @@ def build_parser(modules: Sequence[str] | None = None) -> argparse.ArgumentParse
     return parser
 
 
+def _tolerant_output() -> None:
+    """Text that is not valid UTF-8 (a byte typed in another encoding reaches us as a
+    lone surrogate) is printed escaped rather than crashing the command."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    _tolerant_output()
     parser = build_parser(_modules_for(argv))
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:
@@ -147,6 +157,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except (NordicError, OSError) as exc:
         print(f"nordic-station: error: {describe(exc, for_cli=True)}", file=sys.stderr)
+        return EXIT_USAGE
+    except UnicodeError:
+        print(
+            "nordic-station: error: an argument holds bytes that are not UTF-8 text: retype it "
+            "(is the terminal set to UTF-8, e.g. LANG=C.UTF-8?)",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     except Exception as exc:  # a bug: still one line, unless asked for the traceback
         if os.environ.get("NORDIC_STATION_DEBUG"):

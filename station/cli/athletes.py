@@ -39,7 +39,7 @@ def register(
     parser = subparsers.add_parser(
         "athlete",
         parents=parents,
-        help="add, list, show, edit and archive athletes",
+        help="add, list, show, edit, archive, erase and export athletes",
         description="Athletes: who was tested, with body mass history and injuries.",
     )
     commands = parser.add_subparsers(dest="athlete_command", metavar="ACTION")

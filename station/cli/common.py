@@ -65,3 +65,9 @@ def usage_of(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         return 2
 
     return usage
+
+
+def warn(lines: Iterable[str]) -> None:
+    """Warnings on stderr, one per line."""
+    for line in lines:
+        print(f"warning: {line}", file=sys.stderr)

@@ -1,22 +1,22 @@
-"""``nordic-station test``, ``rep``, ``recover`` and ``recompute``.
+"""``nordic-station test`` and ``rep``.
 
 Tests are imported from captures made elsewhere (or recorded by the app),
-reps are excluded and included with a reason, tests left unfinished by a
-crash are recovered, and stored tests are analysed again with this version.
+listed, shown, corrected, voided (and un-voided) with a reason; reps are
+excluded and included with a reason.  ``recover`` and ``recompute`` are in
+:mod:`station.cli.recovery`.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from firmware_bridge import nordbord
 from firmware_bridge.errors import InputError
-from station.cli.common import add_by, fmt, print_json, print_table, store_from_args, usage_of
-from station.store import Recomputation, Result, Store, TestSummary
+from station.cli.common import add_by, fmt, print_json, print_table, store_from_args, usage_of, warn
+from station.store import Result, TestSummary
 
 
 def register(
@@ -24,45 +24,13 @@ def register(
 ) -> None:
     _register_test(subparsers, parents)
     _register_rep(subparsers, parents)
-    recover = subparsers.add_parser(
-        "recover",
-        parents=parents,
-        help="recover tests left unfinished by a crash",
-        description="Import what tests interrupted by a crash or power cut recorded "
-        "(flagged 'recovered'), or discard them. Without ids, recovers every one.",
-    )
-    recover.add_argument("ids", metavar="ID", nargs="*", type=str, help="unfinished test ids")
-    recover.add_argument("--list", action="store_true", help="only list unfinished tests")
-    recover.add_argument(
-        "--discard", metavar="ID", action="append", default=[], help="give up this unfinished test"
-    )
-    add_by(recover)
-    recover.set_defaults(func=run_recover)
-
-    recompute = subparsers.add_parser(
-        "recompute",
-        parents=parents,
-        help="analyse stored tests again with this version (old results kept)",
-        description="Analyse stored tests again from their raw recordings with this version's "
-        "analysis; shows old and new side by side, keeps both, marks the new one current.",
-    )
-    recompute.add_argument("tests", metavar="TEST", nargs="*", help="test ids")
-    recompute.add_argument("--all", action="store_true", help="every stored test")
-    recompute.add_argument("--dry-run", action="store_true", help="show, store nothing")
-    recompute.add_argument(
-        "--keep-settings",
-        action="store_true",
-        help="use each test's own analysis settings instead of today's defaults",
-    )
-    add_by(recompute)
-    recompute.set_defaults(func=run_recompute)
 
 
 def _register_test(
     subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]
 ) -> None:
     parser = subparsers.add_parser(
-        "test", parents=parents, help="import, list, show and edit tests"
+        "test", parents=parents, help="import, list, show, edit and void tests"
     )
     commands = parser.add_subparsers(dest="test_command", metavar="ACTION")
     imp = commands.add_parser(
@@ -173,11 +141,6 @@ def _rate(text: str) -> float:
     return value
 
 
-def _warn(lines: Iterable[str]) -> None:
-    for line in lines:
-        print(f"warning: {line}", file=sys.stderr)
-
-
 # -- test -----------------------------------------------------------------------------
 def run_import(args: argparse.Namespace) -> int:
     with store_from_args(args) as store:
@@ -191,7 +154,7 @@ def run_import(args: argparse.Namespace) -> int:
             recorded_at=args.recorded_at,
             by=args.by,
         )
-    _warn(test.warnings)
+    warn(test.warnings)
     print(test.id)
     return 0
 
@@ -406,157 +369,3 @@ def run_include(args: argparse.Namespace) -> int:
         result = store.include_rep(args.test, args.rep, by=args.by)
     print(f"rep {args.rep} of test {result.test_id} included; {_summary_line(result.summary)}")
     return 0
-
-
-# -- recover --------------------------------------------------------------------------
-def _pending_id(text: str) -> int:
-    if not text.strip().isdigit():
-        raise InputError(
-            f"{text!r} is not an unfinished test id: see 'nordic-station recover --list'"
-        )
-    return int(text)
-
-
-def run_recover(args: argparse.Namespace) -> int:
-    with store_from_args(args, notice=False) as store:
-        if args.list:
-            return _list_pending(store)
-        for text in args.discard:
-            moved = store.discard_pending(_pending_id(text), by=args.by)
-            where = f"; its partial recording was moved to {moved}" if moved else ""
-            print(f"unfinished test {text} discarded{where}")
-        if args.discard and not args.ids:
-            return 0
-        cleaned = store.clean_in_progress()
-        if cleaned:
-            print(f"removed {len(cleaned)} leftover file(s) already stored in the database")
-        if args.ids:
-            targets = [store.get_pending(_pending_id(text)) for text in args.ids]
-        else:
-            targets = store.pending_tests(include_live=False)
-            if not targets:
-                print("nothing to recover")
-                _list_orphans(store)
-                return 0
-        failed = 0
-        for pending in targets:
-            try:
-                test = store.recover_test(pending.id, by=args.by)
-            except InputError as exc:
-                failed += 1
-                print(
-                    f"nordic-station: error: unfinished test {pending.id}: {exc}", file=sys.stderr
-                )
-                continue
-            print(
-                f"unfinished test {pending.id} recovered as test {test.id} "
-                f"(athlete {test.athlete_id}, {fmt(test.duration_s)} s recorded)"
-            )
-            _warn(test.warnings[1:])
-        _list_orphans(store)
-        return 2 if failed else 0
-
-
-def _list_pending(store: Store) -> int:
-    pending = store.pending_tests()
-    if not pending:
-        print("no unfinished tests")
-    else:
-        print_table(
-            ["id", "athlete", "started (UTC)", "recorded", "state", "file"],
-            (
-                [
-                    p.id,
-                    p.athlete_id,
-                    p.started_at[:19].replace("T", " "),
-                    "missing" if p.size is None else f"{p.size} bytes",
-                    f"recording now (pid {p.pid})" if p.live else "interrupted",
-                    p.path.name,
-                ]
-                for p in pending
-            ),
-        )
-    _list_orphans(store)
-    return 0
-
-
-def _list_orphans(store: Store) -> None:
-    for orphan in store.orphan_files():
-        state = "already stored" if orphan.committed else "not in the database"
-        print(
-            f"note: {orphan.path} ({orphan.size} bytes) belongs to no unfinished test ({state}); "
-            "import it with 'nordic-station test import ATHLETE FILE' if it matters",
-            file=sys.stderr,
-        )
-
-
-# -- recompute ------------------------------------------------------------------------
-_COMPARED = (
-    ("left max force N", ("summary", "left", "max_force_n")),
-    ("left avg force N", ("summary", "left", "avg_force_n")),
-    ("right max force N", ("summary", "right", "max_force_n")),
-    ("right avg force N", ("summary", "right", "avg_force_n")),
-    ("imbalance max %", ("summary", "imbalance_max_pct")),
-    ("imbalance avg %", ("summary", "imbalance_avg_pct")),
-    ("stronger", ("summary", "stronger")),
-    ("reps detected", ("summary", "reps_detected")),
-    ("reps included", ("summary", "reps_included")),
-)
-
-
-def _dig(data: dict[str, Any] | None, path: tuple[str, ...]) -> Any:
-    value: Any = data or {}
-    for key in path:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value
-
-
-def _side_by_side(outcome: Recomputation) -> None:
-    old = outcome.old.metrics if outcome.old else None
-    rows = []
-    for label, path in _COMPARED:
-        a, b = _dig(old, path), _dig(outcome.new_metrics, path)
-        rows.append(
-            [f"  {label}", "" if a is None else a, "" if b is None else b, "*" if a != b else ""]
-        )
-    old_flags = ", ".join((old or {}).get("flags") or []) or "-"
-    new_flags = ", ".join(outcome.new_metrics.get("flags") or []) or "-"
-    rows.append(["  flags", old_flags, new_flags, "*" if old_flags != new_flags else ""])
-    print_table(["  metric", "old", "new", ""], rows)
-
-
-def run_recompute(args: argparse.Namespace) -> int:
-    if not args.tests and not args.all:
-        raise InputError("name the tests to recompute, or pass --all")
-    if args.tests and args.all:
-        raise InputError("pass either test ids or --all, not both")
-    with store_from_args(args) as store:
-        ids = store.test_ids() if args.all else [store.get_test(t).id for t in args.tests]
-        failed = 0
-        for test_id in ids:
-            try:
-                outcome = store.recompute(
-                    test_id, keep_settings=args.keep_settings, dry_run=args.dry_run, by=args.by
-                )
-            except InputError as exc:
-                failed += 1
-                print(f"nordic-station: error: test {test_id}: {exc}", file=sys.stderr)
-                continue
-            _report(outcome, args.dry_run)
-    return 2 if failed else 0
-
-
-def _report(outcome: Recomputation, dry_run: bool) -> None:
-    old_version = outcome.old.analysis_version if outcome.old else "none"
-    head = f"test {outcome.test_id}: {old_version} -> {outcome.new_version}"
-    if not outcome.changed:
-        print(f"{head}: unchanged (nothing stored)")
-        return
-    if outcome.stored and outcome.new is not None:
-        old_run = f"run {outcome.old.id} kept" if outcome.old else "first run"
-        print(f"{head}: stored as run {outcome.new.id}, now current ({old_run})")
-    else:
-        print(f"{head}: differs ({'dry run, ' if dry_run else ''}nothing stored)")
-    _side_by_side(outcome)
-    for note in outcome.notes:
-        print(f"  note: {note}")

@@ -13,6 +13,9 @@ from station.store.errors import ConflictError, DuplicateError, NotFoundError, V
 from station.store.models import Athlete, BodyMass, Injury
 from station.store.parts import StoreParts
 
+ID_PREFIX = "#"  # "#12": the athlete whose id is 12
+EXTERNAL_PREFIX = "ext:"  # "ext:12": the athlete whose external id is "12"
+
 
 class Athletes(StoreParts):
     def add_athlete(
@@ -55,6 +58,11 @@ class Athletes(StoreParts):
         return self.get_athlete(athlete_id)
 
     def _check_external_id(self, external_id: str, athlete_id: int | None) -> None:
+        if external_id.startswith(ID_PREFIX) or external_id.lower().startswith(EXTERNAL_PREFIX):
+            raise ValidationError(
+                f"external id {external_id!r} cannot start with {ID_PREFIX!r} or "
+                f"{EXTERNAL_PREFIX!r} (they pick an athlete by id or by external id)"
+            )
         for other in self.backend.athletes_by_external_id(external_id):
             if other.id != athlete_id:
                 raise DuplicateError(
@@ -69,20 +77,41 @@ class Athletes(StoreParts):
         return athlete
 
     def resolve_athlete(self, ref: Athlete | int | str) -> Athlete:
-        """An athlete by id or external id (as typed on the command line)."""
+        """An athlete by id or external id (as typed on the command line).
+
+        ``#12`` is always the id 12 and ``ext:12`` always the external id "12";
+        a bare ``12`` is whichever exists, and refused (saying how to pick) when
+        it is one athlete's id and another's external id.
+        """
         if isinstance(ref, Athlete):
             return self.get_athlete(ref.id)
         if isinstance(ref, int):
             return self.get_athlete(ref)
         text = str(ref).strip()
+        if validate.has_surrogates(text):
+            raise ValidationError(validate.not_utf8("the athlete"))
         if not text:
             raise ValidationError("no athlete given: pass an athlete id or external id")
-        by_id = self.backend.get_athlete(int(text)) if text.isdigit() and len(text) < 19 else None
+        if text.startswith(ID_PREFIX):
+            number = text[len(ID_PREFIX) :]
+            if not (number.isascii() and number.isdigit() and len(number) < 19):
+                raise ValidationError(f"{text!r} is not an athlete id: use #ID, e.g. #12")
+            return self.get_athlete(int(number))
+        if text.lower().startswith(EXTERNAL_PREFIX):
+            external = text[len(EXTERNAL_PREFIX) :].strip()
+            found = self.backend.athletes_by_external_id(external)
+            if not found:
+                raise NotFoundError(
+                    f"no athlete with external id {external!r}: see 'nordic-station athlete list'"
+                )
+            return found[0]
+        numeric = text.isascii() and text.isdigit() and len(text) < 19
+        by_id = self.backend.get_athlete(int(text)) if numeric else None
         by_external = self.backend.athletes_by_external_id(text)
         if by_id is not None and by_external and by_external[0].id != by_id.id:
             raise ValidationError(
                 f"{text!r} is athlete {by_id.id}'s id and athlete {by_external[0].id}'s external "
-                f"id: use the id of the one you mean"
+                f"id: write #{text} for the id or ext:{text} for the external id"
             )
         if by_id is not None:
             return by_id
@@ -112,6 +141,8 @@ class Athletes(StoreParts):
         limit: int | None = None,
     ) -> list[Athlete]:
         """Athletes sorted by name; ``search`` ignores case and accents (name or external id)."""
+        if search and validate.has_surrogates(search):
+            raise ValidationError(validate.not_utf8("the search"))
         key = validate.search_key(search) if search else None
         return self.backend.list_athletes(key or None, team, include_archived, archived_only, limit)
 

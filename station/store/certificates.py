@@ -9,11 +9,18 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from calibration.certificate import Certificate, load_certificate, parse_certificate
+from calibration.certificate import (
+    Certificate,
+    CertificateError,
+    load_certificate,
+    parse_certificate,
+)
 from station.store import validate
 from station.store.errors import NotFoundError
+from station.store.files import MAX_CERTIFICATE_BYTES, check_regular
 from station.store.models import CertificateRecord, TestRecord, Verification
 from station.store.parts import StoreParts
 
@@ -88,4 +95,10 @@ def as_certificate(value: Certificate | Mapping[str, Any] | str | os.PathLike[st
         return value
     if isinstance(value, Mapping):
         return parse_certificate(dict(value))
-    return load_certificate(value)
+    path = Path(value)
+    try:
+        info = path.stat()
+    except OSError:
+        return load_certificate(path)  # it says what is wrong with the path
+    check_regular(path, info, MAX_CERTIFICATE_BYTES, CertificateError)
+    return load_certificate(path)

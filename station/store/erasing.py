@@ -32,13 +32,12 @@ class Erasing(StoreParts):
         """Erase an athlete's identifying data everywhere the station keeps it.
 
         Irreversible.  A reason is required (kept in the audit, unless it repeats
-        what is erased).  Refused while one of their tests is being recorded.
+        what is erased).  Refused while one of their tests is being recorded.  Running
+        it again on an erased athlete finishes an erasure a full disk interrupted.
         """
         current = self.resolve_athlete(athlete)
         why = validate.text_field(reason, "reason", required=True)
         assert why is not None
-        if current.erased_at is not None:
-            raise ConflictError(f"athlete {current.id} was already erased on {current.erased_at}")
         live = [p for p in self.pending_tests() if p.athlete_id == current.id and p.live]
         if live:
             raise ConflictError(

@@ -29,9 +29,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
-import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -40,116 +40,29 @@ from typing import Any
 import numpy as np
 
 import station
+from station.store.anonymise import anonymous_certificate, anonymous_reps, identifying_values
 from station.store.csv_cells import safe_row
 from station.store.errors import StoreError
-from station.store.redact import scrub, secrets_of
+from station.store.export_columns import DEFINITIONS, describe_column
+from station.store.export_files import (
+    check_dir_target,
+    check_file_target,
+    write_files,
+)
+from station.store.redact import scrub
 from station.store.store import Store
 from station.store.validate import now_utc
 
+log = logging.getLogger(__name__)
+
 SUMMARY_FORMAT = "nordic-station.summary-export/1"
 TEST_FORMAT = "nordic-station.test-export/1"
-
-DEFINITIONS = {
-    "max_force_n": "highest rep peak of the leg in the test (N); peaks are maxima of the "
-    "zero-phase low-pass filtered force within each rep",
-    "avg_force_n": "mean of the included reps' peaks of the leg (N)",
-    "max_rep": "number of the rep with the highest peak",
-    "relative_max_force_n_per_kg": "max force / body mass at the test (N/kg)",
-    "relative_avg_force_n_per_kg": "avg force / body mass at the test (N/kg)",
-    "max_torque_nm": "max force x lever arm (knee joint centre to hook) (N·m)",
-    "avg_torque_nm": "avg force x lever arm (N·m)",
-    "imbalance_max_pct": "100 x (stronger - weaker) / stronger, on the legs' max forces (%)",
-    "imbalance_avg_pct": "100 x (stronger - weaker) / stronger, on the legs' avg forces (%)",
-    "stronger": "the stronger leg on max force",
-    "stronger_max": "the stronger leg on max force",
-    "stronger_avg": "the stronger leg on avg force",
-    "l_r_ratio_max": "left / right, max forces",
-    "l_r_ratio_avg": "left / right, avg forces",
-    "reps_detected": "bilateral repetitions found by the analysis",
-    "reps_included": "repetitions not excluded by the clinician (summaries use only these)",
-}
-
-BASE_COLUMNS: dict[str, tuple[str, str]] = {
-    "test_id": ("", "the test's id in this database"),
-    "athlete_id": ("", "the athlete's id in this database"),
-    "athlete": ("", "pseudonymous athlete id, stable across exports of this database"),
-    "name": ("", "athlete's name"),
-    "external_id": ("", "athlete's external (club or study) id"),
-    "date_of_birth": ("date", "athlete's date of birth"),
-    "age_years": ("years", "age at the test, from the date of birth"),
-    "sex": ("", "female, male or other"),
-    "sport": ("", ""),
-    "team": ("", ""),
-    "dominant_leg": ("", "left or right"),
-    "recorded_at": ("ISO 8601 UTC", "when the test was recorded"),
-    "protocol": ("", "test protocol (nordic_eccentric)"),
-    "rig_serial": ("", "serial number of the rig"),
-    "certificate_id": ("", "calibration certificate used (see the test export for its content)"),
-    "operator": ("", "who ran the test"),
-    "sample_rate_hz": ("Hz", "the rig's sample rate"),
-    "duration_s": ("s", "length of the recording on the device's clock"),
-    "body_mass_kg": ("kg", "body mass used for relative values"),
-    "lever_arm_m": ("m", "lever arm used for torques"),
-    "source": ("", "import, live or recovered"),
-    "recovered": ("", "true if the test was recovered after a crash (may end early)"),
-    "voided": ("", "true if the test was voided (only in exports that include voided tests)"),
-    "void_reason": ("", "why the test was voided"),
-    "result_id": ("", "the analysis run these numbers come from"),
-    "analysis_version": ("", "version of the analysis that computed the numbers"),
-    "analyzed_at": ("ISO 8601 UTC", "when that analysis ran"),
-    "excluded_reps": ("", "rep numbers excluded by the clinician, ';'-separated"),
-    "flags": ("", "data-quality and analysis flags, ';'-separated"),
-    "dropped_samples": ("samples", "samples lost on the link"),
-    "frames_corrupt": ("frames", "frames that failed their checksum"),
-    "saturated_samples_left": ("samples", "samples at the ADC's limit, left"),
-    "saturated_samples_right": ("samples", "samples at the ADC's limit, right"),
-}
-
-_UNITS = {"_n": "N", "_pct": "%", "_n_per_kg": "N/kg", "_nm": "N·m", "_s": "s"}
 
 
 @dataclass(frozen=True)
 class ExportReport:
     files: tuple[Path, ...]
     rows: int
-
-
-# -- paths ------------------------------------------------------------------------------
-def check_file_target(path: Path, force: bool) -> Path:
-    """A file we may write: its folder exists; an existing file only with ``force``."""
-    path = Path(path).expanduser()
-    if path.is_dir():
-        raise StoreError(f"{path} is a folder: give a file name, e.g. {path / 'summary.csv'}")
-    if not path.parent.is_dir():
-        raise StoreError(f"folder {path.parent} does not exist: create it first")
-    if path.exists() and not force:
-        raise StoreError(f"{path} already exists: pass --force to replace it")
-    return path
-
-
-def check_dir_target(folder: Path) -> Path:
-    folder = Path(folder).expanduser()
-    if folder.exists() and not folder.is_dir():
-        raise StoreError(f"{folder} exists and is not a folder")
-    if not folder.exists():
-        if not folder.parent.is_dir():
-            raise StoreError(f"folder {folder.parent} does not exist: create it first")
-        folder.mkdir(mode=0o700)
-    return folder
-
-
-def write_atomic(path: Path, write: Callable[[io.TextIOBase], None]) -> None:
-    """Write via a temporary file in the same folder, then rename over ``path``."""
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            write(handle)  # type: ignore[arg-type]
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 # -- summary ----------------------------------------------------------------------------
@@ -184,6 +97,10 @@ TAIL = (
     "frames_corrupt",
     "saturated_samples_left",
     "saturated_samples_right",
+    "lines_corrupt",
+    "device_restarts",
+    "overrun_events",
+    "segments",
 )
 
 
@@ -268,28 +185,15 @@ def summary_table(
             stream.get("frames_corrupt"),
             saturated.get("left"),
             saturated.get("right"),
+            stream.get("lines_corrupt"),
+            stream.get("device_restarts"),
+            stream.get("overrun_events"),
+            stream.get("segments"),
         ]
         prepared.append((head, metrics, tail))
     keys = list(metric_columns)
     table = [[*head, *[metrics.get(k) for k in keys], *tail] for head, metrics, tail in prepared]
     return [*_head_columns(anonymise), *keys, *TAIL], table
-
-
-def _describe(column: str) -> dict[str, str]:
-    if column in BASE_COLUMNS:
-        unit, text = BASE_COLUMNS[column]
-        return {"unit": unit, "description": text}
-    leg, _, metric = column.partition("_")
-    if leg in ("left", "right") and metric in DEFINITIONS:
-        return {"unit": _unit(metric), "description": f"{leg} leg: {DEFINITIONS[metric]}"}
-    return {"unit": _unit(column), "description": DEFINITIONS.get(column, "")}
-
-
-def _unit(name: str) -> str:
-    for suffix, unit in sorted(_UNITS.items(), key=lambda kv: -len(kv[0])):
-        if name.endswith(suffix):
-            return unit
-    return ""
 
 
 def export_summary(
@@ -340,11 +244,16 @@ def export_summary(
         if anonymise
         else None,
         "missing_values": "empty cell",
-        "columns": {c: _describe(c) for c in columns},
+        "columns": {c: describe_column(c) for c in columns},
         "definitions": "metrics.md; every number comes from the test's current analysis run",
     }
-    write_atomic(target, write_csv)
-    write_atomic(sidecar, lambda h: h.write(json.dumps(meta, indent=2, ensure_ascii=False) + "\n"))
+    write_files(
+        [
+            (target, write_csv),
+            (sidecar, lambda h: h.write(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")),
+        ]
+    )
+    log.info("summary export: %d test(s), anonymised=%s", len(table), anonymise)
     return ExportReport((target, sidecar), len(table))
 
 
@@ -355,60 +264,6 @@ def _athlete_filter(store: Store, athlete: Any, anonymise: bool) -> str | None:
     if anonymise:
         return store.pseudonym(store.resolve_athlete(athlete).id)
     return str(athlete)
-
-
-# -- anonymising ------------------------------------------------------------------------
-CERTIFICATE_FIELDS = ("format", "device_serial", "created", "valid_until", "channels")
-
-
-def anonymous_certificate(data: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """A certificate without who made it or any free text: its numbers, rig and dates."""
-    if data is None:
-        return None
-    out = {key: data[key] for key in CERTIFICATE_FIELDS if key in data}
-    channels = out.get("channels")
-    if isinstance(channels, Mapping):
-        out["channels"] = {
-            str(channel): {
-                key: value
-                for key, value in values.items()
-                if isinstance(value, int | float) and not isinstance(value, bool)
-            }
-            for channel, values in channels.items()
-            if isinstance(values, Mapping)
-        }
-    return out
-
-
-def identifying_values(
-    store: Store, athlete_id: int, tests: Iterable[Any] = (), certificates: Iterable[Any] = ()
-) -> set[str]:
-    """Every text held about an athlete that could identify them or is free text:
-    what an anonymised export must not contain anywhere."""
-    athlete = store.get_athlete(athlete_id)
-    values = {athlete.name, athlete.external_id, athlete.notes}
-    if athlete.date_of_birth is not None:
-        values.add(athlete.date_of_birth.isoformat())
-    values.update(injury.note for injury in store.injuries(athlete.id))
-    for test in tests:
-        values.update((test.operator, test.notes, test.void_reason))
-        _, _, file_name = str(test.source).partition(":")
-        values.add(file_name)
-        for rep in store.reps(test.id):
-            values.update((rep.exclusion_reason, rep.excluded_by))
-    for certificate in certificates:
-        if certificate is not None:
-            values.add(certificate.data.get("operator"))
-    return secrets_of(values)
-
-
-def _anonymous_reps(reps: Any) -> Any:
-    if not isinstance(reps, list):
-        return reps
-    return [
-        {k: v for k, v in rep.items() if k != "exclusion_reason"} if isinstance(rep, dict) else rep
-        for rep in reps
-    ]
 
 
 # -- one test ---------------------------------------------------------------------------
@@ -569,6 +424,9 @@ def export_test(
         ],
         "flags": metrics.get("flags"),
         "flag_descriptions": metrics.get("flag_descriptions"),
+        # The pulls the analysis did not count as reps (the flag pulls_ignored says
+        # "see ignored"): where they are and why.
+        "ignored": metrics.get("ignored") or [],
         "warnings": metrics.get("warnings"),
         "references": metrics.get("references"),
         "stream": metrics.get("stream"),
@@ -577,7 +435,7 @@ def export_test(
 
     if anonymise:
         meta["certificate"] = anonymous_certificate(meta["certificate"])  # type: ignore[arg-type]
-        meta["reps"] = _anonymous_reps(meta["reps"])
+        meta["reps"] = anonymous_reps(meta["reps"])
         secrets = identifying_values(store, athlete.id, [test], [certificate])
         meta = scrub(meta, secrets)
         headers = scrub(headers, secrets)
@@ -589,8 +447,11 @@ def export_test(
         if lines:
             handle.write("\n")
 
-    write_atomic(csv_path, write_csv)
-    write_atomic(
-        json_path, lambda h: h.write(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
+    write_files(
+        [
+            (csv_path, write_csv),
+            (json_path, lambda h: h.write(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")),
+        ]
     )
+    log.info("test %d exported: %d curve rows, anonymised=%s", test.id, len(lines), anonymise)
     return ExportReport((csv_path, json_path), len(lines))

@@ -17,8 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import station
+from firmware_bridge.errors import NordicError, storage_error
 from station.store.errors import NotFoundError, StoreError
-from station.store.export import export_summary, export_test, write_atomic
+from station.store.export import export_summary, export_test
+from station.store.export_files import write_atomic
+from station.store.models import Athlete
 from station.store.store import Store
 from station.store.validate import now_utc
 
@@ -53,6 +56,21 @@ def export_all(
     """Write everything the station holds about ``athlete`` into ``out_dir``."""
     person = store.resolve_athlete(athlete)
     folder = _empty_folder(Path(out_dir), force)
+    try:
+        return _export_all(store, person, folder, force)
+    except OSError as exc:
+        if isinstance(exc, NordicError):
+            raise
+        error = storage_error(exc, f"the files in {folder}")
+        if error is exc:
+            raise
+        raise type(error)(
+            f"{error}: the export is incomplete; delete {folder} and try again "
+            "(nothing in the database changed)"
+        ) from None
+
+
+def _export_all(store: Store, person: Athlete, folder: Path, force: bool) -> AccessReport:
     tests = store.list_tests(person.id, include_voided=True)
     records: list[dict[str, Any]] = []
     audit = list(store.audit_log("athlete", person.id))

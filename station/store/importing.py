@@ -7,6 +7,7 @@ recorded tests through the same path.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -16,12 +17,14 @@ from typing import Any
 from calibration.certificate import Certificate
 from firmware_bridge.capture import Capture, CaptureError, load_capture_bytes
 from firmware_bridge.errors import InputError
-from firmware_bridge.recording import read_file_bytes
 from station.analysis import AnalysisSettings
 from station.store import processing, validate
 from station.store.certificates import as_certificate
+from station.store.files import MAX_CAPTURE_BYTES, read_regular
 from station.store.models import Athlete, NewTest, TestRecord
 from station.store.parts import StoreParts
+
+log = logging.getLogger(__name__)
 
 
 class Importing(StoreParts):
@@ -47,7 +50,9 @@ class Importing(StoreParts):
         protocol = validate.protocol(protocol)
         rate = None if rate_hz is None else validate.sample_rate_hz(rate_hz)
         when = (
-            validate.parse_instant(recorded_at, "recorded at") if recorded_at is not None else None
+            validate.test_time(recorded_at, subject.date_of_birth, "recorded at")
+            if recorded_at is not None
+            else None
         )
         cert = None if certificate is None else as_certificate(certificate)
         blob, capture = read_stable(Path(path), rate)
@@ -62,6 +67,13 @@ class Importing(StoreParts):
                 f"the same capture was imported before as test "
                 f"{', '.join(str(t) for t in earlier)}: stored once, kept as a new test",
             )
+        log.info(
+            "importing a %s capture for athlete %d (%d bytes, %d warning(s))",
+            capture.kind,
+            subject.id,
+            len(blob),
+            len(analysed.warnings),
+        )
         new = analysed_test(
             subject.id,
             when,
@@ -69,7 +81,7 @@ class Importing(StoreParts):
             blob,
             analysed,
             "import",
-            source=f"import:{Path(path).name}",
+            source=f"import:{_printable(Path(path).name)}",
             rig_serial=analysed.rig_serial,
             operator=operator,
             notes=notes_text,
@@ -146,7 +158,7 @@ def read_stable(path: Path, rate_hz: float | None) -> tuple[bytes, Capture]:
         raise CaptureError(f"{path}: no such file") from None
     except OSError as exc:
         raise CaptureError(f"cannot read {path}: {exc.strerror or exc}") from None
-    blob = read_file_bytes(path, CaptureError)
+    blob = read_regular(path, MAX_CAPTURE_BYTES, CaptureError)
     try:
         after = path.stat()
     except OSError as exc:
@@ -158,3 +170,9 @@ def read_stable(path: Path, rate_hz: float | None) -> tuple[bytes, Capture]:
             f"{path} changed while it was being imported: try again once it is complete"
         )
     return blob, load_capture_bytes(blob, str(path), rate_hz)
+
+
+def _printable(file_name: str) -> str:
+    """A file name as text, whatever bytes it was made of (a name in another
+    encoding reaches us with lone surrogates, which the database refuses)."""
+    return file_name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

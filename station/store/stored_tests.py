@@ -5,6 +5,7 @@ Part of :class:`~station.store.Store`.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,8 @@ from station.store.models import (
     TestSummary,
 )
 from station.store.parts import StoreParts
+
+log = logging.getLogger(__name__)
 
 
 class StoredTests(StoreParts):
@@ -70,6 +73,7 @@ class StoredTests(StoreParts):
         if not self.backend.set_voided(test.id, voided, why, self._who(operator)):
             state = f"already voided ({test.void_reason})" if voided else "not voided"
             raise ConflictError(f"test {test.id} is {state}: nothing changed")
+        log.info("test %d %s", test.id, "voided" if voided else "unvoided")
         return self.get_test(test.id)
 
     def reps(self, test_id: int) -> list[Rep]:
@@ -137,10 +141,16 @@ class StoredTests(StoreParts):
             changes["notes"] = validate.notes(notes)
         if operator is not None:
             changes["operator"] = validate.text_field(operator, "operator")
-        if recorded_at is not None:
-            changes["recorded_at"] = validate.parse_instant(recorded_at, "recorded at")
+        owner = self.get_athlete(test.athlete_id) if athlete is None else self._changeable(athlete)
         if athlete is not None:
-            changes["athlete_id"] = self.resolve_athlete(athlete).id
+            changes["athlete_id"] = owner.id
+        if recorded_at is not None or athlete is not None:
+            # A test cannot move before its (new) athlete's birth, nor into the future.
+            changes["recorded_at"] = validate.test_time(
+                test.recorded_at if recorded_at is None else recorded_at,
+                owner.date_of_birth,
+                "recorded at",
+            )
         if not changes:
             raise ValidationError("nothing to change: give at least one field")
         self.backend.update_test(test.id, changes, self._who(by))

@@ -11,19 +11,24 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from station.store.errors import ValidationError
 from station.store.models import INJURY_SIDES, LEGS, PROTOCOLS, SEXES
 
+MIN_BODY_MASS_KG = 10.0
 MAX_BODY_MASS_KG = 400.0
+MIN_LEVER_ARM_M = 0.1
 MAX_LEVER_ARM_M = 1.0
 MAX_TEXT = 200
 MAX_NOTES = 20_000
 EARLIEST_BIRTH = date(1900, 1, 1)
+CLOCK_SLACK = timedelta(minutes=5)  # a rig's or another PC's clock a little ahead
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# What a command line hands over for bytes that are not UTF-8 (surrogateescape).
+_NOT_UTF8 = re.compile(r"[\ud800-\udfff]")
 # Letters NFKD does not split into a base letter and a mark.
 _FOLD = str.maketrans(
     {"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "đ": "d", "ð": "d", "þ": "th", "ł": "l", "ı": "i"}
@@ -60,6 +65,26 @@ def parse_instant(value: str | datetime, what: str = "time") -> str:
     return format_instant(moment)
 
 
+def test_time(value: str | datetime, born: date | None, what: str = "test date") -> str:
+    """When a test was done, as typed: not in the future, not before the athlete's birth."""
+    instant = parse_instant(value, what)
+    moment = datetime.fromisoformat(instant.replace("Z", "+00:00"))
+    now = datetime.now(UTC)
+    earliest = datetime.combine(born or EARLIEST_BIRTH, datetime.min.time()).astimezone(UTC)
+    if moment > now + CLOCK_SLACK:
+        raise ValidationError(
+            f"{what} {value} is in the future: give a time from "
+            f"{earliest.date().isoformat()} to now"
+        )
+    if moment < earliest:
+        since = "the athlete's birth" if born else "1900"
+        raise ValidationError(
+            f"{what} {value} is before {since} ({earliest.date().isoformat()}): give a time "
+            "from then to now"
+        )
+    return instant
+
+
 def search_key(text: str) -> str:
     """Case- and accent-insensitive form of a name: 'Øyvind Åsen' -> 'oyvind asen'."""
     folded = unicodedata.normalize("NFKD", text.casefold().translate(_FOLD))
@@ -75,9 +100,15 @@ def text_field(
             raise ValidationError(f"{what} is required")
         return None
     raw = str(value).replace("\r\n", "\n")
+    if _NOT_UTF8.search(raw):
+        raise ValidationError(not_utf8(what))
     text = " ".join(raw.split()) if limit <= MAX_TEXT else raw.strip()
     if _CONTROL.search(text):
         raise ValidationError(f"{what} contains control characters: remove them")
+    if text and not visible(text):
+        raise ValidationError(
+            f"{what} holds only invisible characters: type it with letters, digits or punctuation"
+        )
     if not text:
         if required:
             raise ValidationError(f"{what} must not be empty")
@@ -87,9 +118,31 @@ def text_field(
     return text
 
 
+def has_surrogates(text: str) -> bool:
+    return _NOT_UTF8.search(text) is not None
+
+
+def not_utf8(what: str) -> str:
+    return (
+        f"{what} holds bytes that are not UTF-8 text: retype it (is the terminal set to "
+        "UTF-8, e.g. LANG=C.UTF-8?)"
+    )
+
+
+def visible(text: str) -> bool:
+    """Whether ``text`` shows anything: not only spaces and format characters
+    (zero-width spaces, direction marks, soft hyphens...)."""
+    return any(
+        not c.isspace() and unicodedata.category(c) not in ("Cf", "Cc", "Zs", "Mn", "Me")
+        for c in text
+    )
+
+
 def name(value: Any) -> str:
     result = text_field(value, "name", required=True)
     assert result is not None
+    if not any(unicodedata.category(c)[0] in "LN" for c in result):
+        raise ValidationError(f"name {result!r} has no letters: give the athlete's name")
     return result
 
 
@@ -111,20 +164,20 @@ def number(value: Any, what: str) -> float:
 
 def body_mass_kg(value: Any) -> float:
     kg = number(value, "body mass")
-    if not 0 < kg <= MAX_BODY_MASS_KG:
+    if not MIN_BODY_MASS_KG <= kg <= MAX_BODY_MASS_KG:
         raise ValidationError(
-            f"body mass {value} kg is impossible: give the mass in kg, above 0 and at most "
-            f"{MAX_BODY_MASS_KG:g}"
+            f"body mass {value} kg is impossible: give the mass in kg, from "
+            f"{MIN_BODY_MASS_KG:g} to at most {MAX_BODY_MASS_KG:g}"
         )
     return kg
 
 
 def lever_arm_m(value: Any) -> float:
     metres = number(value, "lever arm")
-    if not 0 < metres <= MAX_LEVER_ARM_M:
+    if not MIN_LEVER_ARM_M <= metres <= MAX_LEVER_ARM_M:
         raise ValidationError(
             f"lever arm {value} m is impossible: give the knee-to-hook distance in metres, "
-            f"above 0 and at most {MAX_LEVER_ARM_M:g} (e.g. 0.42)"
+            f"from {MIN_LEVER_ARM_M:g} to at most {MAX_LEVER_ARM_M:g} (e.g. 0.42)"
         )
     return metres
 

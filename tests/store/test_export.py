@@ -11,6 +11,7 @@ import pytest
 
 from station.store import Store, StoreError, ValidationError, open_store
 from station.store.export import export_summary, export_test
+from tests.store import synth
 
 
 @pytest.fixture
@@ -184,3 +185,52 @@ def test_test_export_curves_and_sidecar(filled: Store, tmp_path: Path) -> None:
     text = anonymous.files[1].read_text()
     assert "Ada" not in text and "S01" not in text and "tester" not in text
     assert json.loads(text)["athlete"]["athlete"] == filled.pseudonym(1)
+
+
+def test_counters_reach_the_summary_and_the_sidecar_lists_ignored_pulls(
+    store: Store, athlete, tmp_path: Path, cert_file: Path
+) -> None:
+    """Issue 12 §2: restarts, overruns, segments and corrupt lines in the summary CSV;
+    the test sidecar lists the ignored pulls its flag mentions."""
+    from firmware_bridge.virtual_rig import Athlete as Model
+    from firmware_bridge.virtual_rig import NordicModel, VirtualRig
+    from firmware_bridge.virtual_rig.model import Distractor
+
+    model = Model(300, 250, reps=2, rest_s=5.0,
+                  distractors=(Distractor.one_leg_pull(18.5),))  # fmt: skip
+    faulty = VirtualRig(NordicModel(model, seed=3), rate_hz=80.0, serial_number="NR-SIM-0001",
+                        faults=["overrun:10s:5"])  # fmt: skip
+    # A rig that rebooted mid-test sends STARTED again: two segments.
+    path = tmp_path / "restart.bin"
+    path.write_bytes(faulty.capture_bytes(22.0) + synth.capture(seconds=12.0, seed=4))
+    test = store.import_test(athlete.id, path, certificate=cert_file)
+    stream = test.result.metrics["stream"]
+    assert stream["segments"] == 2 and stream["overrun_events"] >= 1
+    report = export_summary(store, tmp_path / "s.csv")
+    with open(report.files[0], newline="") as handle:
+        row = next(csv.DictReader(handle))
+    assert int(row["segments"]) == 2
+    assert int(row["overrun_events"]) == stream["overrun_events"]
+    assert int(row["device_restarts"]) == stream["device_restarts"]
+    assert int(row["lines_corrupt"]) == 0
+    columns = json.loads(report.files[1].read_text())["columns"]
+    assert {"segments", "overrun_events", "device_restarts", "lines_corrupt"} <= set(columns)
+
+    export_test(store, test.id, tmp_path / "t")
+    meta = json.loads((tmp_path / "t" / f"test-{test.id}.json").read_text())
+    assert "pulls_ignored" in meta["flags"]
+    assert meta["ignored"] and meta["ignored"] == test.result.metrics["ignored"]
+    assert meta["ignored"][0]["reason"] == "one_leg"
+
+
+def test_text_captures_count_corrupt_lines_in_the_summary(
+    store: Store, athlete, tmp_path: Path, cert_file: Path
+) -> None:
+    lines = synth.text_capture().decode().splitlines()
+    lines.insert(100, "12,garbage")
+    path = tmp_path / "bad.txt"
+    path.write_text("\n".join(lines) + "\n")
+    store.import_test(athlete.id, path, certificate=cert_file)
+    report = export_summary(store, tmp_path / "s.csv")
+    with open(report.files[0], newline="") as handle:
+        assert next(csv.DictReader(handle))["lines_corrupt"] == "1"

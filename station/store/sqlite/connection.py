@@ -18,10 +18,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from firmware_bridge.errors import DiskFullError
 from station.store import schema
 from station.store.errors import DatabaseFileError, DuplicateError, NotFoundError, StoreError
 from station.store.sqlite import opening
 from station.store.sqlite.checkpoint import Checkpointer
+
+SQLITE_FULL = 13
 
 
 class Connection:
@@ -107,6 +110,11 @@ class Connection:
                 ) from None
             raise StoreError(f"refused by the database: {text}") from None
         except sqlite3.OperationalError as exc:
+            if "full" in str(exc) or getattr(exc, "sqlite_errorcode", None) == SQLITE_FULL:
+                raise DiskFullError(
+                    f"the disk holding {self.path.parent} is full: this change was not saved "
+                    "and the database is kept as it was before it"
+                ) from None
             if "locked" in str(exc) or "busy" in str(exc):
                 raise StoreError(
                     "the database is busy (another Nordic Station is writing): try again"
@@ -127,9 +135,15 @@ class Connection:
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # SQLite ends it itself on some errors (disk full)
+                    conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
+            try:
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
         self._checkpointer.poke()
 
     @contextmanager

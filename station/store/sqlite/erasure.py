@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from firmware_bridge.errors import DiskFullError
 from station.store.redact import ERASED, redact_record, scrub, secrets_of
 from station.store.sqlite.audit import AuditRecord, write_audit
 from station.store.sqlite.connection import Connection
@@ -172,8 +173,9 @@ def erase_rows(conn: sqlite3.Connection, athlete_id: int, erased_at: str) -> Era
         # another athlete's test too: those stay).
         recordings = [row[0] for row in conn.execute(
             f"SELECT DISTINCT recording_id FROM tests WHERE id IN ({marks}) AND recording_id "
-            "NOT IN (SELECT recording_id FROM tests WHERE athlete_id != ?)",
-            [*test_ids, athlete_id],
+            "NOT IN (SELECT recording_id FROM tests WHERE athlete_id != ?) AND recording_id "
+            "NOT IN (SELECT id FROM recordings WHERE sha256 LIKE ?)",
+            [*test_ids, athlete_id, f"{ERASED_PREFIX}%"],
         )]  # fmt: skip
         for recording_id in recordings:
             conn.execute(
@@ -285,8 +287,15 @@ class Erasure(Connection):
                             },
                         ),
                     )
-                with self._errors():
-                    outcome.compacted = compact(self._conn)
+                try:
+                    with self._errors():
+                        outcome.compacted = compact(self._conn)
+                except DiskFullError:
+                    raise DiskFullError(
+                        f"athlete {athlete_id} was erased in the database, but the disk is too "
+                        "full to rewrite the file, so old copies may remain in its free space "
+                        "and in its backups: free some space and run the erase again to finish"
+                    ) from None
             finally:
                 self._conn.execute("PRAGMA secure_delete = OFF")
         for backup in sorted(self.backups.glob("*.sqlite3")) if self.backups.is_dir() else []:

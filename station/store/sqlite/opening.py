@@ -8,6 +8,7 @@ untouched.  An upgrade runs in one transaction after a backup copy is taken.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 from pathlib import Path
@@ -16,6 +17,8 @@ from station.store import schema
 from station.store.errors import DatabaseFileError
 from station.store.sqlite.checkpoint import BUSY_TIMEOUT_MS
 from station.store.validate import now_utc
+
+log = logging.getLogger(__name__)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 MIN_SQLITE = (3, 35, 0)  # ALTER TABLE DROP COLUMN, used by migration 2
@@ -127,6 +130,12 @@ def migrate(conn: sqlite3.Connection, path: Path, backups: Path) -> tuple[int | 
         if version < schema.CURRENT_VERSION:
             if version > 0:
                 backup_path = backup(path, backups, version)
+            log.info(
+                "upgrading the database from schema %d to %d (backup %s)",
+                version,
+                schema.CURRENT_VERSION,
+                None if backup_path is None else backup_path.name,
+            )
             schema.apply(conn, version)
             problems = conn.execute("PRAGMA foreign_key_check").fetchall()
             if problems:
@@ -136,6 +145,8 @@ def migrate(conn: sqlite3.Connection, path: Path, backups: Path) -> tuple[int | 
                 )
             migrated_from = version if version > 0 else None
         conn.execute("COMMIT")
+        if migrated_from is not None:
+            log.info("database upgraded from schema %d", migrated_from)
     except BaseException:
         conn.execute("ROLLBACK")
         raise

@@ -112,7 +112,15 @@ def json_tuple(text: str | None) -> tuple[Any, ...]:
     return tuple(json.loads(text or "[]"))
 
 
-DIGEST_STREAM_KEYS = ("dropped_samples", "frames_corrupt", "saturated_samples")
+DIGEST_STREAM_KEYS = (
+    "dropped_samples",
+    "frames_corrupt",
+    "saturated_samples",
+    "lines_corrupt",
+    "device_restarts",
+    "overrun_events",
+    "segments",
+)
 
 
 def digest(metrics: dict[str, Any]) -> dict[str, Any]:
