@@ -53,7 +53,6 @@ class Runs:
         hard[:1] = False
         return self.starts[hard]
 
-
     def within(self, start: int, stop: int) -> Runs:
         """The runs of samples ``start:stop`` (``start < stop``), as positions from
         ``start``: for filtering a stretch of the samples as if it were the whole."""

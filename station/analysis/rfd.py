@@ -7,8 +7,10 @@ analysis filter would flatten a 50 ms rise; 50 Hz keeps it and still removes
 the load cell's noise.
 
 - onset: the first sample of the leg's window whose force exceeds
-  ``onset_threshold_n`` (20 N); none (flag ``onset_not_found``) when the window
-  already starts above it, so there is no rise to measure.
+  ``onset_threshold_n`` (20 N).  It must be a crossing: when that is the
+  window's first sample, the sample just before it must be there (no gap, not
+  the start of the data) and at or below the threshold; else there is no onset
+  (flag ``onset_not_found``): the rise was not seen.
 - RFD 0–W = (F(onset + W) − F(onset)) ÷ W; impulse 0–W = area under F from the
   onset to onset + W (trapezoids); F(onset + W) is interpolated linearly
   between samples.  W = 50, 100, 150, 200, 250 ms.
@@ -119,9 +121,13 @@ def windowed(
     (its RFD-filtered, tared force; see the module docstring)."""
     threshold = settings.onset_threshold_n
     above = np.flatnonzero(force[start:stop] > threshold)
-    if len(above) == 0 or above[0] == 0:
+    if len(above) == 0:
         return Windowed.none()
     onset = start + int(above[0])
+    if onset == start and not (
+        start > 0 and index[start] - index[start - 1] == 1 and force[start - 1] <= threshold
+    ):
+        return Windowed.none()  # no rise seen: the data before the window is missing or high
     n = len(force)
     f0 = float(force[onset])
     rfd: list[float | None] = []
