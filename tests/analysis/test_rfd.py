@@ -11,9 +11,8 @@ from station.analysis.gaps import find_runs
 from station.analysis.rfd import (
     WINDOW_KEYS,
     design_rfd_filter,
+    leg_windows,
     resolvable,
-    rfd_filtered,
-    rfd_spans,
     windowed,
 )
 from station.analysis.settings import RFD_WINDOWS_MS
@@ -101,25 +100,31 @@ def test_the_rfd_filter_is_50_hz_lowered_to_0_4_of_the_rate() -> None:
     assert design_rfd_filter(50.0, SETTINGS).order == SETTINGS.filter_order
 
 
-def test_filtering_around_the_reps_gives_what_filtering_everything_gives() -> None:
+@pytest.mark.parametrize("rate", [50.0, 400.0])
+def test_filtering_around_each_rise_gives_what_filtering_everything_gives(rate: float) -> None:
     rng = np.random.default_rng(3)
-    rate, n = 200.0, 12000
-    index = np.arange(n)
+    n = int(60 * rate)
+    t = np.arange(n) / rate
+    # Three rises (one far into its window, so the onset search must widen), noise, two gaps.
+    force = 2.0 + 0.3 * rng.standard_normal(n)
+    for onset, slope in ((10.0, 900.0), (25.0, 1500.0), (42.0, 700.0)):
+        force += np.clip((t - onset) * slope, 0.0, 400.0) * (t < onset + 4.0)
     keep = np.ones(n, bool)
-    keep[[3000, 3001, 7000]] = False  # gaps: runs are filtered on their own
-    index = index[keep]
-    x = rng.standard_normal((2, len(index))).cumsum(axis=1)
+    keep[[int(18 * rate), int(18 * rate) + 1, int(33 * rate)]] = False
+    index = np.arange(n)[keep]
+    scaled = force[keep] + 100.0  # around an arbitrary centre, as the pipeline has it
     runs = find_runs(index)
     design = design_rfd_filter(rate, SETTINGS)
-    offset = np.array([1.5, -2.0])
-    windows = [(2800, 3400), (6500, 6900), (6950, 7400)]
-    spans = rfd_spans(windows, len(index), rate, design)
-    assert len(spans) == 2  # the last two overlap once the margins are added
-    partial = rfd_filtered(x, offset, runs, design, spans)
-    whole = filtfilt_runs(x, runs, design) - offset[:, None]
-    for a, b in windows:
-        assert np.max(np.abs(partial[:, a : b + 60] - whole[:, a : b + 60])) < 1e-6
-    assert np.isnan(partial[:, 0]).all()
+    whole = filtfilt_runs(scaled, runs, design) - 100.0
+    ok = resolvable(rate, SETTINGS)
+    windows = [(9.0, 15.0), (24.5, 29.0), (39.0, 46.0)]  # the last starts 3 s before its rise
+    for a_s, b_s in windows:
+        a, b = (int(np.searchsorted(index, x * rate)) for x in (a_s, b_s))
+        part = leg_windows(scaled, 100.0, runs, index, a, b, rate, SETTINGS, design, ok)
+        full = windowed(whole, index, a, b, rate, SETTINGS, ok)
+        assert part.onset_sample == full.onset_sample is not None
+        assert np.allclose(part.rfd_n_per_s, full.rfd_n_per_s, rtol=0, atol=1e-6)
+        assert np.allclose(part.impulse_ns, full.impulse_ns, rtol=0, atol=1e-6)
 
 
 def test_every_rep_leg_carries_onset_and_the_five_windows_in_the_json() -> None:
