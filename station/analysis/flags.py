@@ -72,8 +72,9 @@ DESCRIPTIONS: dict[str, str] = {
     "figures: its forces may be off",
     RFD_WINDOW_UNAVAILABLE: "the sample rate is too low to resolve some RFD and impulse windows "
     "(a window must span at least two sample periods); those windows are null",
-    ONSET_NOT_FOUND: "a leg's force was already above the onset threshold where its rep "
-    "begins, so it has no onset and no RFD or impulse windows",
+    ONSET_NOT_FOUND: "a leg's rise through the onset threshold was not seen (the force was "
+    "already above it where the data begins or resumes after a gap): no onset, RFD or impulse "
+    "windows",
     RFD_WINDOW_CUT: "an RFD or impulse window ran into missing samples or the end of the "
     "recording; that window is null",
     REP_TRUNCATED: "a rep runs into the start or end of the recording (or a device restart): it "

@@ -13,11 +13,12 @@ import numpy as np
 
 from station.analysis import flags as F
 from station.analysis.convert import ChannelCalibration
+from station.analysis.filters import LowpassDesign
 from station.analysis.gaps import Runs
 from station.analysis.metrics import Imbalance, LegMetrics, Rep, leg_metrics
 from station.analysis.reps import Detection, IgnoredPull
 from station.analysis.result import IgnoredPullInfo
-from station.analysis.rfd import Windowed, windowed
+from station.analysis.rfd import Windowed, leg_windows
 from station.analysis.settings import AnalysisSettings
 
 
@@ -33,14 +34,15 @@ def measure_reps(
     calibration: ChannelCalibration,
     body_mass_kg: float | None,
     lever_arm_m: float | None,
-    rfd_force: np.ndarray | None = None,
+    rfd: tuple[np.ndarray, np.ndarray, LowpassDesign] | None = None,
     resolved: Sequence[bool] = (),
 ) -> list[Rep]:
     """Metrics and flags of every detected rep (``filtered`` is tared, (2, n)).
 
     Each leg is measured over its own window (the rep's, for a bilateral rep);
-    onset, RFD and impulse windows come from ``rfd_force`` (the RFD-filtered,
-    tared force, rfd.py) with the windows the rate ``resolved``.
+    onset, RFD and impulse windows come from the RFD filter (rfd.py) when
+    ``rfd`` gives the scaled (2, n) force, the zero's offset per channel and
+    the filter, with the windows the rate ``resolved``.
     """
     n = len(index)
     hard = set(runs.hard_starts(settings.rep_merge_gap_s * rate).tolist())
@@ -69,10 +71,13 @@ def measure_reps(
             )
             timing = (
                 Windowed.none()
-                if rfd_force is None
-                else windowed(rfd_force[ch], index, span[0], span[1], rate, settings, resolved)
-            )
-            if rfd_force is not None and timing.onset_s is None:
+                if rfd is None
+                else leg_windows(
+                    rfd[0][ch], float(rfd[1][ch]), runs, index, span[0], span[1], rate,
+                    settings, rfd[2], resolved,
+                )
+            )  # fmt: skip
+            if rfd is not None and timing.onset_s is None:
                 rep_flags.append(F.ONSET_NOT_FOUND)
             if timing.cut:
                 rep_flags.append(F.RFD_WINDOW_CUT)

@@ -47,13 +47,7 @@ from station.analysis.result import (
     StreamInfo,
     check_exclusions,
 )
-from station.analysis.rfd import (
-    WINDOW_KEYS,
-    design_rfd_filter,
-    resolvable,
-    rfd_filtered,
-    rfd_spans,
-)
+from station.analysis.rfd import WINDOW_KEYS, design_rfd_filter, resolvable
 from station.analysis.saturation import adc_fault_mask, saturation_mask
 from station.analysis.settings import AnalysisSettings
 from station.analysis.summary import summarize
@@ -241,12 +235,9 @@ def _analyze(
     # 5. Reps and legs; onset, RFD and impulse windows on the RFD filter, around the reps only.
     rfd_design = design_rfd_filter(rate, settings)
     resolved = resolvable(rate, settings)
-    leg_spans = [w.leg_window(ch) for w in detection.reps for ch in (0, 1)]
-    spans = rfd_spans([s for s in leg_spans if s is not None], n, rate, rfd_design)
-    rfd_force = rfd_filtered(scaled, offset, runs, rfd_design, spans)
     reps = measure_reps(
         detection, filtered, index, runs, rate, settings, saturated, adc_fault, calibration,
-        body_mass_kg, lever_arm_m, rfd_force, resolved,
+        body_mass_kg, lever_arm_m, (scaled, offset, rfd_design), resolved,
     )  # fmt: skip
     if not all(resolved):
         base_flags.append(F.RFD_WINDOW_UNAVAILABLE)
@@ -324,7 +315,8 @@ def _analyze(
         warnings=tuple(warnings),
         body_mass_kg=body_mass_kg,
         lever_arm_m=lever_arm_m,
-        references=tuple(references),
+        # The published lines are Nordic figures: an isometric test is never compared with them.
+        references=tuple(references) if settings.protocol == "nordic" else (),
         baseline_offset_n=drift,
     )
 

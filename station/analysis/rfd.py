@@ -7,8 +7,10 @@ analysis filter would flatten a 50 ms rise; 50 Hz keeps it and still removes
 the load cell's noise.
 
 - onset: the first sample of the leg's window whose force exceeds
-  ``onset_threshold_n`` (20 N); none (flag ``onset_not_found``) when the window
-  already starts above it, so there is no rise to measure.
+  ``onset_threshold_n`` (20 N).  It must be a crossing: when that is the
+  window's first sample, the sample just before it must be there (no gap, not
+  the start of the data) and at or below the threshold; else there is no onset
+  (flag ``onset_not_found``): the rise was not seen.
 - RFD 0–W = (F(onset + W) − F(onset)) ÷ W; impulse 0–W = area under F from the
   onset to onset + W (trapezoids); F(onset + W) is interpolated linearly
   between samples.  W = 50, 100, 150, 200, 250 ms.
@@ -18,16 +20,16 @@ the load cell's noise.
   ``rfd_window_unavailable``).  A resolved window that runs into missing
   samples or the end of the data is ``None`` too (rep flag ``rfd_window_cut``).
 
-Cost: the RFD filter runs only over the reps' windows plus a settling margin
-(:func:`rfd_spans`), where it gives what filtering the whole run would, to
-far below a millinewton; the tests check that.
+Cost: the RFD filter runs only around each leg's rise (:func:`leg_windows`),
+where it gives what filtering the whole run would, to far below a
+millinewton; the tests check that.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -37,7 +39,7 @@ from station.analysis.settings import RFD_WINDOWS_MS, AnalysisSettings
 
 WINDOW_KEYS = tuple(f"0-{w}ms" for w in RFD_WINDOWS_MS)
 SETTLE_CYCLES = 12.0  # margin in periods of the cut-off: the filter's transient is gone by then
-MIN_SETTLE_S = 0.5
+ONSET_SEARCH_S = 1.0  # the onset is looked for here first (it is near a window's start)
 
 
 @dataclass(frozen=True)
@@ -68,42 +70,39 @@ def design_rfd_filter(rate_hz: float, settings: AnalysisSettings) -> LowpassDesi
     return design_lowpass(rate_hz, settings, settings.rfd_cutoff_hz, ceiling)
 
 
-def rfd_spans(
-    windows: Sequence[tuple[int, int]], n: int, rate_hz: float, design: LowpassDesign
-) -> list[tuple[int, int]]:
-    """Sample stretches to filter: each window, a settling margin before it, and the longest
-    RFD window plus the margin after it; overlapping stretches merged."""
-    settle = max(MIN_SETTLE_S, SETTLE_CYCLES / design.cutoff_hz)
-    before = int(math.ceil(settle * rate_hz))
-    after = before + int(math.ceil(max(RFD_WINDOWS_MS) / 1000.0 * rate_hz)) + 1
-    spans: list[tuple[int, int]] = []
-    for start, stop in sorted(windows):
-        a, b = max(0, start - before), min(n, stop + after)
-        if spans and a <= spans[-1][1]:
-            spans[-1] = (spans[-1][0], max(spans[-1][1], b))
-        else:
-            spans.append((a, b))
-    return spans
-
-
-def rfd_filtered(
+def leg_windows(
     scaled: np.ndarray,
-    offset: np.ndarray,
+    offset: float,
     runs: Runs,
+    index: np.ndarray,
+    start: int,
+    stop: int,
+    rate_hz: float,
+    settings: AnalysisSettings,
     design: LowpassDesign,
-    spans: Sequence[tuple[int, int]],
-) -> np.ndarray:
-    """RFD-filtered, tared force (2, n) over ``spans``, NaN elsewhere.
+    resolved: Sequence[bool],
+) -> Windowed:
+    """:func:`windowed` for one leg over samples ``start:stop``, filtering only around its rise.
 
-    ``scaled`` is the (2, n) force in newtons around an arbitrary centre and
-    ``offset`` what the zero takes off it (filtering is linear, so it is
-    subtracted after); each run is filtered on its own, as for the analysis.
+    ``scaled`` is the leg's force in newtons around an arbitrary centre (all
+    samples) and ``offset`` what the zero takes off it.  The RFD filter runs
+    over the first ``ONSET_SEARCH_S`` of the window, plus the longest window
+    and a settling margin on both sides; only if the onset is not there is the
+    whole window filtered.  Within the margin the filter's start-up transient
+    has died away (below 1e-9 of the signal), so this equals filtering the
+    whole run (the tests check it).
     """
-    out = np.full(scaled.shape, np.nan)
-    for a, b in spans:
-        out[:, a:b] = filtfilt_runs(scaled[:, a:b], runs.within(a, b), design)
-        out[:, a:b] -= offset[:, None]
-    return out
+    n = len(index)
+    settle = int(math.ceil(SETTLE_CYCLES / design.cutoff_hz * rate_hz))
+    after = settle + int(math.ceil(max(RFD_WINDOWS_MS) / 1000.0 * rate_hz)) + 1
+    search = start + int(math.ceil(ONSET_SEARCH_S * rate_hz))
+    for stop_at in dict.fromkeys((min(stop, search), stop)):
+        a, b = max(0, start - settle), min(n, stop_at + after)
+        force = filtfilt_runs(scaled[a:b], runs.within(a, b), design) - offset
+        found = windowed(force, index[a:b], start - a, stop_at - a, rate_hz, settings, resolved)
+        if found.onset_sample is not None:
+            return replace(found, onset_sample=found.onset_sample + a)
+    return found
 
 
 def windowed(
@@ -119,9 +118,13 @@ def windowed(
     (its RFD-filtered, tared force; see the module docstring)."""
     threshold = settings.onset_threshold_n
     above = np.flatnonzero(force[start:stop] > threshold)
-    if len(above) == 0 or above[0] == 0:
+    if len(above) == 0:
         return Windowed.none()
     onset = start + int(above[0])
+    if onset == start and not (
+        start > 0 and index[start] - index[start - 1] == 1 and force[start - 1] <= threshold
+    ):
+        return Windowed.none()  # no rise seen: the data before the window is missing or high
     n = len(force)
     f0 = float(force[onset])
     rfd: list[float | None] = []

@@ -6,6 +6,13 @@ calibration certificate and prints the analysis: JSON
 (``nordic-station.analysis/1``) with ``--json``, else the same content as
 tables, every flag explained in words.  Bad input is one line on stderr and
 exit status 2 (raised as InputError and printed by the dispatcher).
+
+Several PATHs are analysed in this one process, each on its own: with
+``--json`` one JSON object per line, each with ``"path"``; a file that fails
+gives ``{"path", "error"}`` (and its one line on stderr), the others still
+run, and the exit status is 2 at the end.  ``--protocol``, ``--asymmetry``
+and ``--set NAME=VALUE`` choose the analysis settings (checked before any file
+is read); the result's ``settings`` show what was used.
 """
 
 from __future__ import annotations
@@ -28,10 +35,18 @@ from calibration.certificate import (
     utc_now,
 )
 from firmware_bridge.capture import Capture, load_capture
-from firmware_bridge.errors import InputError
-from station.analysis import AnalysisResult, analyze, describe_flag
+from firmware_bridge.errors import InputError, NordicError, describe
+from station.analysis import AnalysisResult, AnalysisSettings, analyze, describe_flag
+from station.analysis.rfd import WINDOW_KEYS
+from station.analysis.settings import ASYMMETRY_FORMULAS, PROTOCOLS
 
 SUBSCRIPT = {"left": "L", "right": "R"}
+# How the report names each asymmetry formula (metrics.md).
+FORMULA_TEXT = {
+    "pct_difference": "100 x (stronger - weaker) / stronger (pct_difference)",
+    "signed_pct": "100 x (L - R) / max(L, R), positive: left stronger (signed_pct)",
+    "symmetry_index": "100 x (L - R) / ((L + R) / 2), positive: left stronger (symmetry_index)",
+}
 
 
 def _positive(unit: str, example: str) -> Callable[[str], float]:
@@ -60,10 +75,16 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
             "Analyse a station recording, a raw binary capture of the serial port or a "
             "text-dialect capture (recognised from the content). Prints each rep's peak force, "
             "time to peak, impulse and mean force per leg, the imbalance, and the session's max "
-            "and average. Exit status 0 on success, 2 for bad input."
+            "and average. Exit status 0 on success, 2 for bad input (with several files: "
+            "after every file was tried)."
         ),
     )
-    parser.add_argument("path", metavar="PATH", help="recording or capture file")
+    parser.add_argument(
+        "path",
+        metavar="PATH",
+        nargs="+",
+        help="recording or capture file(s); several files give JSON Lines with --json",
+    )
     parser.add_argument(
         "--calibration",
         metavar="CAL.json",
@@ -91,7 +112,37 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print JSON (nordic-station.analysis/1)"
     )
+    parser.add_argument(
+        "--protocol",
+        choices=PROTOCOLS,
+        help="nordic (default: bilateral reps) or isometric (each leg's reps on their own; "
+        "add --set knee_angle_deg=30 --set position=prone)",
+    )
+    parser.add_argument(
+        "--asymmetry",
+        choices=ASYMMETRY_FORMULAS,
+        help="formula of every imbalance figure (default pct_difference)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override one analysis setting, e.g. --set cutoff_hz=8 (repeatable; applied "
+        "after --protocol and --asymmetry)",
+    )
     parser.set_defaults(func=run)
+
+
+def settings_from_args(args: argparse.Namespace) -> AnalysisSettings:
+    """The analysis settings the options ask for (a SettingsError names a bad one)."""
+    settings = AnalysisSettings()
+    if args.protocol:
+        settings = settings.with_changes(protocol=args.protocol)
+    if args.asymmetry:
+        settings = settings.with_changes(asymmetry_formula=args.asymmetry)
+    return settings.with_text(args.settings)
 
 
 def _certificate(args: argparse.Namespace, capture: Capture) -> tuple[Certificate, str]:
@@ -119,18 +170,22 @@ def _tested_at(capture: Capture) -> dt.datetime:
     return utc_now()
 
 
-def run(args: argparse.Namespace) -> int:
-    capture = load_capture(args.path, rate_hz=args.rate)
+def analyze_path(
+    path: str, args: argparse.Namespace, settings: AnalysisSettings, prefix: str = ""
+) -> tuple[AnalysisResult, dict[str, Any]]:
+    """Analyse one file; its warnings go to stderr (each after ``prefix``)."""
+    capture = load_capture(path, rate_hz=args.rate)
     certificate, cert_source = _certificate(args, capture)
     result = analyze(
         capture.stream,
         certificate,
+        settings,
         body_mass_kg=args.body_mass,
         lever_arm_m=args.lever_arm,
         tested_at=_tested_at(capture),
     )
     for warning in [*capture.warnings, *result.warnings]:
-        print(f"nordic-station: warning: {warning}", file=sys.stderr)
+        print(f"nordic-station: warning: {prefix}{warning}", file=sys.stderr)
     doc = result.to_dict()
     doc["source"] = {
         "path": capture.path,
@@ -138,17 +193,60 @@ def run(args: argparse.Namespace) -> int:
         "calibration": cert_source,
         "capture_warnings": list(capture.warnings),
     }
-    text = json.dumps(doc, indent=2, allow_nan=False) + "\n" if args.json else None
+    return result, doc
+
+
+def _write(text: str) -> bool:
+    """Write to stdout; False when the reader has gone (e.g. `| head`)."""
     try:
-        sys.stdout.write(text if text is not None else format_report(result, doc))
+        sys.stdout.write(text)
         sys.stdout.flush()
     except BrokenPipeError:
-        # The reader (e.g. `| head`) has what it wanted; say nothing more.
+        # The reader has what it wanted; say nothing more.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return 0
+        return False
+    return True
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    if len(args.path) == 1:
+        result, doc = analyze_path(args.path[0], args, settings)
+        text = json.dumps(doc, indent=2, allow_nan=False) + "\n" if args.json else None
+        _write(text if text is not None else format_report(result, doc))
+        return 0
+    return _run_many(args, settings)
+
+
+def _run_many(args: argparse.Namespace, settings: AnalysisSettings) -> int:
+    """Every file in turn, each on its own (see the module docstring)."""
+    status = 0
+    for path in args.path:
+        try:
+            result, doc = analyze_path(path, args, settings, prefix=f"{path}: ")
+        except (NordicError, OSError) as exc:
+            message = describe(exc, for_cli=True)
+            print(f"nordic-station: error: {message}", file=sys.stderr)
+            status = 2
+            if args.json and not _write(json.dumps({"path": path, "error": message}) + "\n"):
+                return status
+            continue
+        if args.json:
+            text = json.dumps({"path": path, **doc}, allow_nan=False) + "\n"
+        else:
+            text = f"== {path}\n" + format_report(result, doc) + "\n"
+        if not _write(text):
+            return status
+    return status
 
 
 # -- the readable report ----------------------------------------------------------------------
+
+
+def _leg(rep: dict[str, Any], leg: str, name: str) -> float | None:
+    """A leg's value in a rep, None when the leg is not in it (one-leg isometric rep)."""
+    metrics = rep[leg]
+    return None if metrics is None else metrics[name]
 
 
 def _f(value: float | None, digits: int = 1) -> str:
@@ -228,6 +326,22 @@ def format_report(result: AnalysisResult, doc: dict[str, Any]) -> str:
         f"Filter    {filt['order']}th-order Butterworth low-pass, zero-phase, "
         f"{filt['cutoff_hz']:g} Hz cut-off"
     )
+    protocol = doc["protocol"]
+    what = protocol["name"]
+    if protocol["name"] == "isometric":
+        angle = protocol["knee_angle_deg"]
+        what += f", knee angle {'-' if angle is None else f'{angle:g}'} deg"
+        if protocol["position"]:
+            what += f", {protocol['position']}"
+        what += " (each leg's reps found on their own)"
+    else:
+        what += " (bilateral reps)"
+    out.append(f"Protocol  {what}")
+    rfd = doc["rfd_filter"]
+    out.append(
+        f"RFD       onset at {rfd['onset_threshold_n']:g} N; RFD and impulse windows on the "
+        f"same Butterworth at {rfd['cutoff_hz']:g} Hz"
+    )
     out.append("")
     body, lever = result.body_mass_kg is not None, result.lever_arm_m is not None
     if not doc["reps"]:
@@ -238,8 +352,8 @@ def format_report(result: AnalysisResult, doc: dict[str, Any]) -> str:
                 str(r["number"]),
                 _f(r["start_s"], 2),
                 _f(r["end_s"], 2),
-                _f(r["left"]["peak_force_n"]),
-                _f(r["right"]["peak_force_n"]),
+                _f(_leg(r, "left", "peak_force_n")),
+                _f(_leg(r, "right", "peak_force_n")),
                 _f(r["imbalance_pct"]),
                 r["stronger"] or "-",
                 _f(r["l_r_ratio"], 3),
@@ -256,9 +370,12 @@ def format_report(result: AnalysisResult, doc: dict[str, Any]) -> str:
         if lever:
             legs_header.append("Torque N·m")
         leg_rows = []
+        window_rows = []
         for r in doc["reps"]:
             for leg in ("left", "right"):
                 m = r[leg]
+                if m is None:
+                    continue
                 row = [
                     str(r["number"]),
                     leg,
@@ -273,13 +390,23 @@ def format_report(result: AnalysisResult, doc: dict[str, Any]) -> str:
                 if lever:
                     row.append(_f(m["peak_torque_nm"]))
                 leg_rows.append(row)
+                window_rows.append(
+                    [str(r["number"]), leg, _f(m["onset_s"], 3)]
+                    + [
+                        f"{_f(m['rfd_window_n_per_s'][k], 0)} / {_f(m['impulse_window_ns'][k], 2)}"
+                        for k in WINDOW_KEYS
+                    ]
+                )
         out += _table(legs_header, leg_rows)
+        out.append("")
+        out.append("RFD N/s / impulse N·s from the onset over each window (- : not available)")
+        out += _table(["Rep", "Leg", "Onset s", *WINDOW_KEYS], window_rows)
         out.append("")
     summ = doc["summary"]
     out.append(f"Session   {summ['reps_included']} of {summ['reps_detected']} reps included")
     for leg in ("left", "right"):
         m = summ[leg]
-        extra = ""
+        extra = f" over {m['reps']} rep(s)" if doc["protocol"]["name"] == "isometric" else ""
         if body:
             extra += f"; {_f(m['relative_max_force_n_per_kg'], 2)} N/kg max"
         if lever:
@@ -294,7 +421,7 @@ def format_report(result: AnalysisResult, doc: dict[str, Any]) -> str:
         f"stronger); L:R {_f(summ['l_r_ratio_max'], 3)} (max), {_f(summ['l_r_ratio_avg'], 3)} (avg)"
     )
     out.append(
-        "  (imbalance % = 100 x (stronger - weaker) / stronger; max = highest rep peak, "
+        f"  (imbalance % = {FORMULA_TEXT[summ['asymmetry_formula']]}; max = highest rep peak, "
         "avg = mean of the included reps' peaks)"
     )
     if doc["ignored"]:
@@ -310,7 +437,7 @@ def format_report(result: AnalysisResult, doc: dict[str, Any]) -> str:
                 f"  {_f(p['start_s'], 2)}-{_f(p['end_s'], 2)} s: {reason}; peaks left "
                 f"{_f(p['left_peak_n'])} N, right {_f(p['right_peak_n'])} N"
             )
-    if doc["reps"]:
+    if doc["reps"] and doc["references"]:
         out.append("")
         out.append("Reference lines (never a diagnosis)")
         for ref in doc["references"]:
