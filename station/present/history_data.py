@@ -48,6 +48,7 @@ class TrendPoint:
     l_r_ratio_max: float | None
     reps: int
     excluded_reps: int
+    voided: bool = False  # shown only when asked for; never in trends or change judgements
 
     @property
     def timestamp(self) -> float:
@@ -59,7 +60,12 @@ class TrendPoint:
 
 
 def point_from_summary(
-    test_id: int, recorded_at: str, summary: dict[str, Any], reps: int = 0, excluded_reps: int = 0
+    test_id: int,
+    recorded_at: str,
+    summary: dict[str, Any],
+    reps: int = 0,
+    excluded_reps: int = 0,
+    voided: bool = False,
 ) -> TrendPoint:
     """A trend point from a test's summary dict (the analysis JSON's ``summary``)."""
     left = summary.get("left") or {}
@@ -77,13 +83,21 @@ def point_from_summary(
         l_r_ratio_max=_number(summary.get("l_r_ratio_max")),
         reps=int(reps),
         excluded_reps=int(excluded_reps),
+        voided=bool(voided),
     )
 
 
 def trend_points(summaries: Iterable[Any]) -> list[TrendPoint]:
     """Trend points from the store's TestSummary rows, oldest first."""
     points = [
-        point_from_summary(s.id, s.recorded_at, s.summary or {}, s.reps, s.excluded_reps)
+        point_from_summary(
+            s.id,
+            s.recorded_at,
+            s.summary or {},
+            s.reps,
+            s.excluded_reps,
+            bool(getattr(s, "voided", False)),
+        )
         for s in summaries
     ]
     return sorted(points, key=lambda p: (p.when, p.test_id))
@@ -125,13 +139,53 @@ def change_between(
     return out
 
 
+def has_result(point: TrendPoint, measure: str = "max") -> bool:
+    """Whether a test counts in a change judgement: not voided, with a force for both legs
+    (a test without reps has none to compare)."""
+    return not point.voided and all(point.force(leg, measure) is not None for leg in LEGS)
+
+
+def valid_points(points: Sequence[TrendPoint], measure: str = "max") -> list[TrendPoint]:
+    """The tests a change is judged between: those with a result, not voided."""
+    return [p for p in points if has_result(p, measure)]
+
+
+def previous_valid(points: Sequence[TrendPoint], measure: str = "max") -> dict[int, TrendPoint]:
+    """For each test (by id), the latest earlier test with a result: what its change is
+    judged against."""
+    out: dict[int, TrendPoint] = {}
+    last: TrendPoint | None = None
+    for point in points:
+        if last is not None:
+            out[point.test_id] = last
+        if has_result(point, measure):
+            last = point
+    return out
+
+
 def last_change(
     points: Sequence[TrendPoint], mdc_n: float, measure: str = "max"
 ) -> dict[str, Change]:
-    """The change from the second-last to the last test (empty with fewer than two tests)."""
-    if len(points) < 2:
+    """The change from the previous valid test to the last valid one (empty with fewer than
+    two tests that have a result)."""
+    valid = valid_points(points, measure)
+    if len(valid) < 2:
         return {}
-    return change_between(points[-2], points[-1], mdc_n, measure)
+    return change_between(valid[-2], valid[-1], mdc_n, measure)
+
+
+def no_change_text(points: Sequence[TrendPoint], measure: str = "max") -> str:
+    """Why no change can be judged yet, in words ("" when one can)."""
+    valid = len(valid_points(points, measure))
+    if valid >= 2:
+        return ""
+    if not points:
+        return "No test yet."
+    if valid == 0:
+        return "No test with a result yet: a change is judged between two tests with reps."
+    if len(points) == 1:
+        return "One test so far: a change is judged from the second test on."
+    return "Only one test with a result so far: a change is judged from the second one on."
 
 
 def dated_injuries(injuries: Iterable[Any]) -> tuple[list[Any], int]:

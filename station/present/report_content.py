@@ -23,9 +23,13 @@ from station.present.certificate_status import (
 )
 from station.present.history_data import (
     TrendPoint,
+    change_between,
     dated_injuries,
+    has_result,
     last_change,
+    no_change_text,
     parse_instant,
+    previous_valid,
     trend_points,
 )
 from station.present.numbers import format_number
@@ -448,7 +452,7 @@ def history_report_html(
             )
         parts.append("<p>" + "<br>".join(items) + "</p>")
     else:
-        parts.append("<p>Fewer than two tests: no change to judge yet.</p>")
+        parts.append(f"<p>{esc(no_change_text(data.points))}</p>")
     parts.append(
         "<p class='note'>A change is called real only when it is larger than the minimal "
         f"detectable "
@@ -458,11 +462,12 @@ def history_report_html(
     if data.points:
         parts.append(f"<p><img src='{image}' width='{image_width_px}'></p>")
     rows = []
-    previous: TrendPoint | None = None
+    before = previous_valid(data.points)
     for p in data.points:
         delta = ""
+        previous = before.get(p.test_id)
         if previous is not None:
-            changes = last_change([previous, p], data.mdc_n)
+            changes = change_between(previous, p, data.mdc_n)
             delta = "<br>".join(
                 f"{leg[0].upper()} {format_force(c.delta_n, unit, signed=True)}: "
                 + (f"<b>{c.label}</b>" if c.real else c.label)
@@ -478,10 +483,9 @@ def history_report_html(
                 format_value(p.right_avg_n, unit),
                 format_number(p.imbalance_max_pct, 1),
                 esc(p.stronger_max or "–"),
-                delta or "first test",
+                delta or ("first test with a result" if has_result(p) else "no reps"),
             ]
         )
-        previous = p
     parts.append("<h2>Tests</h2>")
     parts.append(
         _grid(

@@ -57,7 +57,11 @@ def messages(monkeypatch: pytest.MonkeyPatch) -> MessageLog:
         monkeypatch.setattr(QMessageBox, kind, staticmethod(recorder(kind)))
 
     def exec_box(box: QMessageBox) -> int:
+        """Record the box and answer with its default button (as Enter would)."""
         log.shown.append(("box", box.windowTitle(), box.text()))
+        default = box.defaultButton()
+        if default is not None:
+            default.click()
         return int(QMessageBox.StandardButton.Ok)
 
     monkeypatch.setattr(QMessageBox, "exec", exec_box)

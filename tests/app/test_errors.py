@@ -13,10 +13,11 @@ import serial
 from PySide6.QtCore import Qt
 
 from station.app.live import test_run as tr
+from station.app.live.test_view import DOUBLE_PRESS_S
 from station.app.rig import acquisition as acq
 from station.app.shell.dialogs import install_excepthook
 from station.store import StoreError
-from tests.app.conftest import FAST_ATHLETE, spin, wait_for
+from tests.app.conftest import FAST_ATHLETE, wait_for
 
 pytestmark = pytest.mark.gui
 
@@ -68,7 +69,8 @@ def test_failed_save_keeps_the_recording_and_can_retry(
     test_screen = window.screens["test"]
     qtbot.keyClick(test_screen, Qt.Key.Key_Space)
     wait_for(qtbot, lambda: test_screen.run.state == tr.RUNNING)
-    spin(qtbot, 0.5)
+    # Past the double-click guard, so the next Space is a Stop.
+    wait_for(qtbot, lambda: test_screen.clock() - test_screen.start_pressed_at > DOUBLE_PRESS_S)
 
     real_finish = store.finish_test
 

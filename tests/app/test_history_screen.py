@@ -92,7 +92,7 @@ def test_trend_shows_tests_lines_injuries_and_the_last_change(history: tuple[Any
     assert f"right {right}: within MDC" in screen.change_label.text()
     # The newest test is the first row, with its change judged in words.
     assert screen.model.index(0, 8).data() == f"L {left} (real change), R {right} (within MDC)"
-    assert screen.model.index(len(ADA_TESTS) - 1, 8).data() == "first test"
+    assert screen.model.index(len(ADA_TESTS) - 1, 8).data() == "first test with a result"
 
 
 def test_display_unit_applies_to_plot_table_and_change(history: tuple[Any, Any]) -> None:

@@ -75,7 +75,7 @@ def test_a_live_test_is_stored_with_the_settings_screens_analysis_rules(
     axis = test_screen.plot.getPlotItem().getAxis("left")
     assert axis.labelUnits == "kgf" and axis.scale == pytest.approx(1 / STANDARD_GRAVITY)
     test_screen._update_numbers()
-    assert test_screen.left_peak.value.text() == in_kgf(test_screen.session.peak_n[0])
+    assert test_screen.left_peak.value.text() == in_kgf(test_screen.test_peaks[0])
     assert messages.shown == []
 
 

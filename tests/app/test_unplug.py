@@ -75,4 +75,5 @@ def test_unplug_and_replug_mid_test_keeps_the_test(
     assert down_s >= UNPLUGGED_S
     assert stream.samples >= RATE * (elapsed - down_s - LOST_AT_UNPLUG_S)
     assert test.result is not None and "device_restart" in test.result.metrics["flags"]
-    assert messages.shown == []
+    # No error dialog; only the keep-or-discard question if the one rep did not finish in time.
+    assert [m for m in messages.shown if m[1] != "Keep this test?"] == []

@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QGridLayout,
@@ -38,7 +39,13 @@ from station.app.shell import dialogs, theme
 from station.app.shell.context import AppContext
 from station.app.shell.screen import StoredDataScreen, register_screen
 from station.app.shell.widgets import Banner, screen_title
-from station.present.history_data import TrendPoint, dated_injuries, last_change, trend_points
+from station.present.history_data import (
+    TrendPoint,
+    dated_injuries,
+    last_change,
+    no_change_text,
+    trend_points,
+)
 from station.present.units import format_force
 
 
@@ -142,7 +149,16 @@ class HistoryScreen(StoredDataScreen):
         table_layout.setContentsMargins(0, 0, 0, 0)
         hint = QLabel("Tests, newest first (select two to compare; double-click opens one)")
         hint.setFont(theme.font(12, bold=True))
-        table_layout.addWidget(hint)
+        self.show_voided = QCheckBox("Show voided tests")
+        self.show_voided.setToolTip(
+            "Voided tests are never in the trend or a change judgement; shown here they can "
+            "be opened in Results and their void undone."
+        )
+        self.show_voided.toggled.connect(lambda _on: self.refresh(force=True))
+        hint_row = QHBoxLayout()
+        hint_row.addWidget(hint, 1)
+        hint_row.addWidget(self.show_voided)
+        table_layout.addLayout(hint_row)
         table_layout.addWidget(self.table, 1)
         table_layout.addLayout(buttons)
 
@@ -228,12 +244,17 @@ class HistoryScreen(StoredDataScreen):
             return
         self.banner.clear_message()
         if self.athlete is None:
-            self.points, self.injuries = [], []
+            self.points, self.injuries, listed = [], [], []
             self.info.setText("No athlete yet: add one on the Athletes screen.")
         else:
             try:
                 self.athlete = self.store.get_athlete(self.athlete.id)
-                self.points = trend_points(self.store.list_tests(self.athlete.id))
+                listed = trend_points(
+                    self.store.list_tests(
+                        self.athlete.id, include_voided=self.show_voided.isChecked()
+                    )
+                )
+                self.points = [p for p in listed if not p.voided]
                 self.injuries = self.store.injuries(self.athlete.id)
             except Exception as exc:  # noqa: BLE001
                 self.banner.show_message(f"Cannot load the history: {exc}", "error")
@@ -248,7 +269,7 @@ class HistoryScreen(StoredDataScreen):
             prefs.mdc_n,
             prefs.display_unit,
         )
-        self.model.set_points(self.points, prefs.display_unit, prefs.mdc_n)
+        self.model.set_points(listed, prefs.display_unit, prefs.mdc_n)
         self.change_label.setText(self._change_text())
         _, undated = dated_injuries(self.injuries)
         if undated:
@@ -272,11 +293,7 @@ class HistoryScreen(StoredDataScreen):
     def _change_text(self) -> str:
         change = last_change(self.points, self.prefs.mdc_n)
         if not change:
-            return (
-                "One test so far: a change is judged from the second test on."
-                if self.points
-                else ""
-            )
+            return no_change_text(self.points) if self.athlete is not None else ""
         parts = []
         for leg, c in change.items():
             colour = theme.LEFT_COLOUR if leg == "left" else theme.RIGHT_COLOUR

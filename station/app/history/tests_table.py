@@ -14,7 +14,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 from station.app.shell import theme
-from station.present.history_data import TrendPoint, change_between
+from station.present.history_data import TrendPoint, change_between, has_result, previous_valid
 from station.present.numbers import format_number
 from station.present.units import force_unit, format_force, format_value
 
@@ -37,7 +37,7 @@ class TestsTableModel(QAbstractTableModel):
     def set_points(self, points: Sequence[TrendPoint], unit: str, mdc_n: float) -> None:
         self.beginResetModel()
         ordered = list(points)
-        self._previous = {p.test_id: ordered[i - 1] for i, p in enumerate(ordered) if i > 0}
+        self._previous = previous_valid(ordered)
         self._rows = list(reversed(ordered))
         self.unit = force_unit(unit).symbol
         self.mdc_n = mdc_n
@@ -54,7 +54,7 @@ class TestsTableModel(QAbstractTableModel):
             f"Right avg\n({u})",
             "Imbalance\nmax (%)",
             "Stronger",
-            "Change in max since the\nprevious test",
+            "Change in max since the\nprevious valid test",
         ]
 
     def point(self, row: int) -> TrendPoint:
@@ -75,9 +75,13 @@ class TestsTableModel(QAbstractTableModel):
 
     def change_text(self, point: TrendPoint) -> tuple[str, bool]:
         """("L +12 N (within MDC), R +71 N (real change)", any real?) against the test before."""
+        if point.voided:
+            return "voided: not in the trend or any change", False
+        if not has_result(point):
+            return "no reps: nothing to compare", False
         before = self._previous.get(point.test_id)
         if before is None:
-            return "first test", False
+            return "first test with a result", False
         changes = change_between(before, point, self.mdc_n)
         if not changes:
             return "–", False
@@ -109,6 +113,8 @@ class TestsTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and 2 <= column <= 6:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole:
+            if p.voided:
+                return QBrush(QColor("#80868B"))
             if column in (2, 4):
                 return QBrush(QColor(theme.LEFT_COLOUR))
             if column in (3, 5):

@@ -46,6 +46,7 @@ class TestRun(QObject):
     state_changed = Signal(str)
     started = Signal()
     saved = Signal(object)  # the stored TestRecord
+    discarded = Signal(object)  # where the discarded recording was moved (a Path, or None)
     failed = Signal(str)  # one line for a dialog
 
     def __init__(
@@ -69,6 +70,8 @@ class TestRun(QObject):
         self.writer: RecordingWriter | None = None
         self.athlete: Any = None
         self.notes = ""
+        self.keep = True  # False: Stop discards the test (asked when it had no reps)
+        self.flag = ""  # why a test kept on purpose is unusual: saved with its notes
 
     @property
     def active(self) -> bool:
@@ -100,6 +103,7 @@ class TestRun(QObject):
             return
         self.athlete = athlete
         self.notes = ""
+        self.keep, self.flag = True, ""
         self._set_state(STARTING)
         certificate = choice.certificate.to_dict()
         serial = acquisition.serial_number
@@ -156,22 +160,47 @@ class TestRun(QObject):
         self.failed.emit(f"The test could not start: {exc}")
 
     # -- stop and save --------------------------------------------------------------
-    def stop(self) -> None:
-        """Stop recording, then analyse and store the test (asynchronously)."""
+    def stop(self, keep: bool = True, flag: str = "") -> None:
+        """Stop recording, then analyse and store the test (asynchronously).
+
+        ``keep=False`` discards it instead (the recording is moved to the discarded
+        folder, never deleted); ``flag`` says why a kept test is unusual and is saved
+        at the head of its notes.
+        """
         if self.state != RUNNING:
             return
+        self.keep, self.flag = keep, flag
         self._set_state(STOPPING)
         self.acquisition.end_recording(self._stopped)
 
     def _stopped(self, writer: RecordingWriter | None) -> None:
         writer = writer or self.writer
         self.writer = writer
-        self._save()
+        if self.keep:
+            self._save()
+        else:
+            self._discard()
+
+    def _discard(self) -> None:
+        self._set_state(SAVING)
+        writer, pending = self.writer, self.pending
+
+        def drop() -> Any:
+            if writer is not None and not writer.closed:
+                writer.close()
+            return self.store.abort_test(pending)
+
+        def done(moved: Any) -> None:
+            self.pending = self.writer = None
+            self._set_state(IDLE)
+            self.discarded.emit(moved)
+
+        self.tasks.submit(drop, done, self._save_failed)
 
     def _save(self) -> None:
         self._set_state(SAVING)
         writer, pending = self.writer, self.pending
-        notes = self.notes or None
+        notes = "\n".join(t for t in (self.flag, self.notes) if t) or None
         settings = self.settings
 
         def commit() -> Any:
@@ -198,7 +227,7 @@ class TestRun(QObject):
 
     def retry_save(self) -> None:
         if self.state == SAVE_FAILED and self.pending is not None:
-            self._save()
+            self._save() if self.keep else self._discard()
 
     def abandon(self) -> None:
         """Give up a failed save: the recording stays for crash recovery."""

@@ -12,6 +12,7 @@ Space always means start/stop on this screen.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -49,6 +50,11 @@ from station.present.units import force_unit, format_value, from_newtons
 
 NUMBERS_INTERVAL_MS = 120
 DEFAULT_PLOT_SECONDS = 12.0
+# A second press within this time of Start is a double-click, not a Stop.
+DOUBLE_PRESS_S = 1.0
+# A test shorter than this, or with no reps, is asked about at Stop: discard or keep?
+SHORT_TEST_S = 5.0
+KEEP, DISCARD = "keep", "discard"
 
 
 @register_screen(order=30)
@@ -74,6 +80,12 @@ class TestScreen(Screen):
         # Paint instrumentation (read by tests and bench/bench_app.py).
         self.frames_drawn = 0
         self.last_batch_arrival = 0.0
+        # The test on screen: its peaks and reps, counted from Start only (a new test
+        # starts from a clean screen).  The clock is injectable for tests.
+        self.clock = time.monotonic
+        self.start_pressed_at = -math.inf
+        self.test_peaks: tuple[float, float] | None = None
+        self.test_reps: list[LiveRep] = []
         self._build()
         self._connect_signals()
         self.apply_preferences()
@@ -217,6 +229,7 @@ class TestScreen(Screen):
         self.run.state_changed.connect(lambda _s: self._update_controls())
         self.run.started.connect(self._on_test_started)
         self.run.saved.connect(self._on_saved)
+        self.run.discarded.connect(self._on_discarded)
         self.run.failed.connect(self._on_failed)
         self.context.athlete_changed.connect(self._on_athlete)
         self.context.preferences_changed.connect(self.apply_preferences)
@@ -280,17 +293,41 @@ class TestScreen(Screen):
 
     def _refill_reps(self) -> None:
         self.reps_table.setRowCount(0)
-        if self.session is not None:
-            for rep in self.session.reps:
-                self._add_rep(rep)
+        for rep in self.test_reps:
+            self._add_rep(rep)
 
     # -- actions -----------------------------------------------------------------------
     def toggle_test(self) -> None:
-        """Space: start when ready, stop when running."""
+        """Space: start when ready, stop when running (a second press within a second of
+        Start is a double-click and is ignored)."""
         if self.run.state == tr.RUNNING:
-            self.run.stop()
+            if self.clock() - self.start_pressed_at < DOUBLE_PRESS_S:
+                self.context.show_status("Started a moment ago: press again to stop", 3000)
+                return
+            self.stop_test()
         elif self.run.state == tr.IDLE:
             self.start_test()
+
+    def stop_test(self) -> None:
+        """Stop; a test with no reps or only a few seconds long is asked about first."""
+        reps = len(self.test_reps)
+        seconds = self.session.elapsed_s if self.session is not None else 0.0
+        if reps and seconds >= SHORT_TEST_S:
+            self.run.stop()
+            return
+        why = "has no reps" if not reps else f"lasted only {format_number(seconds)} s"
+        choice = dialogs.ask_keep_or_discard(
+            self,
+            "Keep this test?",
+            f"This test {why}. Discard it (it is not saved; its recording is set aside), "
+            "or keep it (saved and marked as kept on purpose)?",
+        )
+        if choice is None or self.run.state != tr.RUNNING:
+            return  # cancelled: the test goes on
+        if choice == DISCARD:
+            self.run.stop(keep=False)
+        else:
+            self.run.stop(flag=f"Kept on purpose although it {why}.")
 
     def start_test(self) -> None:
         athlete = self.context.athlete
@@ -305,7 +342,20 @@ class TestScreen(Screen):
             self.context.navigate.emit("connect")
             return
         self.banner.clear_message()
+        self.start_pressed_at = self.clock()
+        self._clear_test_display()
         self.run.start(athlete)
+
+    def _clear_test_display(self) -> None:
+        """A new test starts from a clean screen: no peaks, reps or time of the last one."""
+        self.test_peaks = None
+        self.test_reps = []
+        if self.session is not None:
+            self.session.begin_test()
+        self.reps_table.setRowCount(0)
+        self.imbalance_label.set_imbalance(None)
+        self.elapsed_label.setText("0:00")
+        self._update_numbers()
 
     def tare(self) -> None:
         """T: zero both legs on the last second (the athlete must be still, not pulling)."""
@@ -364,8 +414,10 @@ class TestScreen(Screen):
         self.plot.shown_marker = (self.session.segments, self.session.last_device_index)
         if self.isVisible():
             self.plot.refresh(self.session.buffer)
-        for rep in completed:
-            self._add_rep(rep)
+        if self.run.state in (tr.STARTING, tr.RUNNING):  # reps count from Start only
+            for rep in completed:
+                self.test_reps.append(rep)
+                self._add_rep(rep)
 
     def _painted(self) -> None:
         self.frames_drawn += 1
@@ -389,7 +441,7 @@ class TestScreen(Screen):
             self.reps_table.setItem(row, column, item)
         self.reps_table.scrollToBottom()
         self.imbalance_label.set_imbalance(pct, rep.imbalance.stronger)
-        self.rep_counter.set_value(rep.number)
+        self.rep_counter.set_value(len(self.test_reps))
 
     def _update_numbers(self) -> None:
         session = self.session
@@ -400,22 +452,25 @@ class TestScreen(Screen):
         unit = self.unit
         self.left_now.set_value(from_newtons(session.current_n[0], unit))
         self.right_now.set_value(from_newtons(session.current_n[1], unit))
-        self.left_peak.set_value(from_newtons(session.peak_n[0], unit))
-        self.right_peak.set_value(from_newtons(session.peak_n[1], unit))
-        self.rep_counter.set_value(session.rep_count)
+        if self.run.state == tr.RUNNING:
+            self.test_peaks = session.peak_n  # kept on screen after Stop, until the next Start
+        peaks = self.test_peaks or (math.nan, math.nan)
+        self.left_peak.set_value(from_newtons(peaks[0], unit))
+        self.right_peak.set_value(from_newtons(peaks[1], unit))
+        self.rep_counter.set_value(len(self.test_reps))
         if self.run.state == tr.RUNNING:
             seconds = int(session.elapsed_s)
             self.elapsed_label.setText(f"{seconds // 60}:{seconds % 60:02d}")
 
     # -- test life -----------------------------------------------------------------------
     def _on_stream_restarted(self) -> None:
-        """The test's stream starts at sample 0: time, reps and peaks start afresh."""
+        """The stream starts at sample 0: the live trace starts afresh; a test starting now
+        also clears its time, reps and peaks (after Stop the last test's stay shown)."""
         if self.session is not None:
             self.session.begin_test()
         self.plot.clear_traces()
-        self.reps_table.setRowCount(0)
-        self.imbalance_label.set_imbalance(None)
-        self.elapsed_label.setText("0:00")
+        if self.run.state in (tr.STARTING, tr.RUNNING):
+            self._clear_test_display()
 
     def _on_test_started(self) -> None:
         self.test_started_at = time.monotonic()
@@ -429,6 +484,14 @@ class TestScreen(Screen):
             f"Test saved for {getattr(self.context.athlete, 'name', '')}", 5000
         )
         self.context.navigate.emit("results")
+
+    def _on_discarded(self, moved: Any) -> None:
+        self._clear_test_display()
+        self.context.show_status(
+            "Test discarded: nothing was saved"
+            + (" (its recording is kept in the discarded folder)" if moved else ""),
+            6000,
+        )
 
     def _on_failed(self, message: str) -> None:
         self.retry_button.setVisible(self.run.state == tr.SAVE_FAILED)

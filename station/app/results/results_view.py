@@ -231,6 +231,13 @@ class ResultsScreen(Screen):
         self.new_test_button = QPushButton("New test  →")
         self.new_test_button.setObjectName("primary")
         self.new_test_button.clicked.connect(lambda: self.context.navigate.emit("test"))
+        self.void_button = QPushButton("Void test…")
+        self.void_button.setToolTip(
+            "A test started by mistake or on the wrong athlete: it leaves history, trends, "
+            "the team view and reports; its recording and audit trail are kept."
+        )
+        self.void_button.clicked.connect(self.ask_void)
+        self.void_banner = Banner()
         self.calibration_banner = Banner()
         self.flags_banner = Banner()
 
@@ -357,11 +364,13 @@ class ResultsScreen(Screen):
         titles.addWidget(self.heading)
         titles.addWidget(self.subheading)
         header.addLayout(titles, 1)
+        header.addWidget(self.void_button)
         header.addWidget(self.new_test_button)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.addLayout(header)
+        layout.addWidget(self.void_banner)
         layout.addWidget(self.calibration_banner)
         layout.addWidget(self.flags_banner)
         layout.addLayout(summary)
@@ -453,6 +462,16 @@ class ResultsScreen(Screen):
         self.table.setMinimumHeight(height)
 
     def _fill_banners(self) -> None:
+        voided = bool(getattr(self.test, "voided", False))
+        self.void_button.setText("Undo void…" if voided else "Void test…")
+        if voided:
+            self.void_banner.show_message(
+                f"VOIDED: {self.test.void_reason}. This test is left out of history, trends, "
+                "the team view and reports; its recording is kept.",
+                "error",
+            )
+        else:
+            self.void_banner.clear_message()
         certificate = None
         try:
             certificate = self.store.certificate_of(self.test)
@@ -590,6 +609,41 @@ class ResultsScreen(Screen):
         self.show_test(self.test_id)
         self.select_rep(number)
         self.context.test_changed.emit(self.test_id)
+
+    def ask_void(self) -> None:
+        """Void the test on screen with a reason, or undo its void."""
+        if self.test is None:
+            return
+        if self.test.voided:
+            reason = dialogs.ask_reason(
+                self, "Undo the void", "Why does this test count again? (kept in the audit trail)"
+            )
+        else:
+            reason = dialogs.ask_reason(
+                self,
+                "Void this test",
+                "Why is this test void (started by mistake, wrong athlete…)? It leaves history, "
+                "trends, the team view and reports; its recording and audit trail are kept, "
+                "and the void can be undone.",
+            )
+        if reason:
+            self.set_voided(not self.test.voided, reason)
+
+    def set_voided(self, voided: bool, reason: str) -> bool:
+        """Void (or unvoid) the test on screen; False with a dialog when the store refuses."""
+        assert self.test_id is not None
+        try:
+            if voided:
+                self.store.void_test(self.test_id, reason, self.context.operator or None)
+            else:
+                self.store.unvoid_test(self.test_id, reason, self.context.operator or None)
+        except Exception as exc:  # noqa: BLE001 - a dialog, never a dead screen
+            dialogs.show_error(self, "Results", user_message(exc))
+            return False
+        self.show_test(self.test_id)
+        self.context.test_changed.emit(self.test_id)
+        self.context.show_status("Test voided" if voided else "Void undone: the test counts", 4000)
+        return True
 
     def save_notes(self) -> None:
         if self.test_id is None:

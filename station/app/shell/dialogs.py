@@ -65,6 +65,19 @@ def ask_yes_no(parent: QWidget | None, title: str, question: str) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
+def ask_keep_or_discard(parent: QWidget | None, title: str, question: str) -> str | None:
+    """ "keep", "discard", or None when cancelled (the test goes on).  Keep is the default:
+    Enter never throws a recording away."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, question, parent=parent)
+    keep = box.addButton("Keep", QMessageBox.ButtonRole.AcceptRole)
+    discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton("Go on recording", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(keep)
+    box.exec()
+    clicked = box.clickedButton()
+    return "keep" if clicked is keep else "discard" if clicked is discard else None
+
+
 class ReasonDialog(QDialog):
     """Ask why (excluding a rep must say why: metrics.md keeps who and why)."""
 
@@ -160,6 +173,7 @@ def install_excepthook(parent_widget: Callable[[], QWidget | None]) -> ExceptHoo
 
 __all__ = [
     "ReasonDialog",
+    "ask_keep_or_discard",
     "ask_reason",
     "ask_yes_no",
     "install_excepthook",
