@@ -10,7 +10,7 @@ import pytest
 
 from station.app.shell import dialogs
 from station.present.history_data import last_change, trend_points
-from tests.app.test_part2_support import ADA_TESTS, populated_copy
+from tests.app.stored_athletes import ADA_TESTS, populated_copy
 
 pytestmark = pytest.mark.gui
 
