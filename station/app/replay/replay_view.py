@@ -143,21 +143,21 @@ class ReplayScreen(Screen):
         self.left_peak = QLabel("–")
         self.right_peak = QLabel("–")
         self.reps = QLabel("0")
-        for label, colour in (
+        for big, colour in (
             (self.left_peak, theme.LEFT_COLOUR),
             (self.right_peak, theme.RIGHT_COLOUR),
             (self.reps, "#1F1F1F"),
         ):
-            label.setFont(theme.font(20, bold=True))
-            label.setStyleSheet(f"color: {colour};")
+            big.setFont(theme.font(20, bold=True))
+            big.setStyleSheet(f"color: {colour};")
         self.counter_labels: dict[str, QLabel] = {}
         counters = QFormLayout()
         for key, text in COUNTERS:
-            value = QLabel("–")
-            value.setFont(theme.font(12))
-            value.setAlignment(Qt.AlignmentFlag.AlignRight)
-            self.counter_labels[key] = value
-            counters.addRow(text, value)
+            cell = QLabel("–")
+            cell.setFont(theme.font(12))
+            cell.setAlignment(Qt.AlignmentFlag.AlignRight)
+            self.counter_labels[key] = cell
+            counters.addRow(text, cell)
         self.calibration = QLabel("")
         self.calibration.setWordWrap(True)
         self.calibration.setObjectName("caption")

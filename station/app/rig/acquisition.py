@@ -324,19 +324,19 @@ class Acquisition(QObject):
 
             self.tasks.submit(link.open, opened, failed)
             return
-        link = self._link
-        if link is None:
+        rig_link = self._link
+        if rig_link is None:
             on_error(InputError("no rig is connected: connect one first"))
             return
 
         def restart() -> None:
-            if link.state == LinkState.STREAMING:
-                link.stop()
-            link.attach_recorder(writer)
-            link.start()
+            if rig_link.state == LinkState.STREAMING:
+                rig_link.stop()
+            rig_link.attach_recorder(writer)
+            rig_link.start()
 
         def failed_rig(exc: BaseException) -> None:
-            link.detach_recorder()
+            rig_link.detach_recorder()
             self._recording = False
             self._awaiting_started = False
             on_error(exc)
