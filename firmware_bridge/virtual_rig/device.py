@@ -35,6 +35,7 @@ from 0) use rig time.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections.abc import Iterable
@@ -72,6 +73,8 @@ from firmware_bridge.virtual_rig.faults import (
     FaultSpec,
 )
 from firmware_bridge.virtual_rig.model import Athlete, NordicModel, RepTruth, channel_index
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SERIAL = "NR-SIM-0001"
 FIRMWARE_VERSION = "virtual-rig 1"
@@ -446,6 +449,7 @@ class VirtualRig:
         self._greet()
 
     def _unplug(self, at: float, until: float | None) -> None:
+        log.info("virtual rig %s unplugged at %.3f s", self.serial_number, at)
         self.connected = False
         self.unplugged_at = at
         self._streaming = False
@@ -458,6 +462,7 @@ class VirtualRig:
         self.faults.stats["unplugs"] += 1
 
     def _replug(self, at: float) -> None:
+        log.info("virtual rig %s plugged back in at %.3f s", self.serial_number, at)
         self.connected = True
         self._replug_at = None
         self._boot(at)
