@@ -507,6 +507,7 @@ class Acquisition(QObject):
         self.tasks.shutdown(wait=True)
 
 
+# The screens read the app-level states here (``acq.STREAMING``).
 __all__ = [
     "CONNECTED",
     "CONNECTING",
