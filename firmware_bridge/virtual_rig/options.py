@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from firmware_bridge.errors import InputError
 from firmware_bridge.virtual_rig.counts import LoadCellAdc
@@ -173,7 +175,7 @@ def _pair_int(text: str) -> tuple[int, int]:
     return parts[0], parts[1]
 
 
-QUERY_KEYS = {
+QUERY_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "rate": ("rate_hz", float),
     "seed": ("seed", int),
     "serial": ("serial_number", str),

@@ -111,3 +111,29 @@ def test_a_raw_capture_plays_at_its_sample_rate(qtbot: Any, window: Any, tmp_pat
     screen.play()
     wait_for(qtbot, lambda: screen.finished)
     assert screen.session.rep_count == 3
+
+
+@pytest.mark.gui
+def test_the_replay_screen_opens_its_link_off_the_gui_thread(
+    qtbot: Any, window: Any, recording: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from firmware_bridge.link import Link
+
+    opened_on: list[threading.Thread] = []
+    real_open = Link.open
+
+    def open_and_note(link: Link) -> Any:
+        opened_on.append(threading.current_thread())
+        return real_open(link)
+
+    monkeypatch.setattr(Link, "open", open_and_note)
+    screen = window.screens["replay"]
+    window.show_screen("replay")
+    assert screen.open_file(recording)
+    screen.set_speed(math.inf)
+    screen.play()
+    wait_for(qtbot, lambda: screen.finished)
+    assert opened_on and threading.main_thread() not in opened_on
+    assert screen.session.rep_count == 3

@@ -2,7 +2,7 @@
 
 The file plays through a :class:`~firmware_bridge.link.Link` on its
 ``replay://`` URL, opened and pumped by an
-:class:`~station.app.rig.acquisition.Acquisition` of the screen's own (the
+:class:`~station.app.replay.playback.PlaybackAcquisition` of the screen's own (the
 path a live test reads a rig through, off the GUI thread), into the same
 live analysis and plot the test screen uses, at 1×, 4× or as fast as
 possible, with pause, a position slider, and the decoder's counters.  What
@@ -42,7 +42,8 @@ from firmware_bridge.link import Link
 from firmware_bridge.replay import ControlledReplay, load_replay, playback_opener
 from station.app.live.live_plot import LivePlot
 from station.app.live.live_session import LiveSession
-from station.app.rig.acquisition import Acquisition, BlockBatch
+from station.app.replay.playback import PlaybackAcquisition
+from station.app.rig.acquisition import BlockBatch
 from station.app.settings import preferences
 from station.app.shell import dialogs, theme
 from station.app.shell.context import AppContext
@@ -100,7 +101,7 @@ class ReplayScreen(Screen):
         self.saved_test_id: int | None = None
         self.tasks = TaskRunner("station-replay", self)
         # The screen's own connection: a replay plays while a rig stays connected.
-        self.acquisition = Acquisition(store=None)
+        self.acquisition = PlaybackAcquisition(store=None)
         self.acquisition.samples_arrived.connect(self._samples_arrived)
         self.acquisition.counters_changed.connect(self._counters_arrived)
         self.acquisition.error.connect(self._link_error)
@@ -143,21 +144,21 @@ class ReplayScreen(Screen):
         self.left_peak = QLabel("–")
         self.right_peak = QLabel("–")
         self.reps = QLabel("0")
-        for label, colour in (
+        for big, colour in (
             (self.left_peak, theme.LEFT_COLOUR),
             (self.right_peak, theme.RIGHT_COLOUR),
             (self.reps, "#1F1F1F"),
         ):
-            label.setFont(theme.font(20, bold=True))
-            label.setStyleSheet(f"color: {colour};")
+            big.setFont(theme.font(20, bold=True))
+            big.setStyleSheet(f"color: {colour};")
         self.counter_labels: dict[str, QLabel] = {}
         counters = QFormLayout()
         for key, text in COUNTERS:
-            value = QLabel("–")
-            value.setFont(theme.font(12))
-            value.setAlignment(Qt.AlignmentFlag.AlignRight)
-            self.counter_labels[key] = value
-            counters.addRow(text, value)
+            cell = QLabel("–")
+            cell.setFont(theme.font(12))
+            cell.setAlignment(Qt.AlignmentFlag.AlignRight)
+            self.counter_labels[key] = cell
+            counters.addRow(text, cell)
         self.calibration = QLabel("")
         self.calibration.setWordWrap(True)
         self.calibration.setObjectName("caption")
