@@ -1,8 +1,10 @@
 """Readings from a rig for the calibration procedure: the one module here that does I/O.
 
 It wraps :class:`firmware_bridge.link.Link` (reader thread, INFO handshake,
-reconnects) and turns its sample blocks into what :class:`Procedure.feed`
-takes: device times in seconds and an (n, 2) array of counts.  Times come
+reconnects), pulls its events through the one
+:class:`~firmware_bridge.pump.EventPump` on the caller's thread, and turns
+its sample blocks into what :class:`Procedure.feed` takes: device times in
+seconds and an (n, 2) array of counts.  Times come
 from the rig's sample clock (index / rate), never from the host's clock, and
 stay increasing across a rig restart (a new segment continues where the last
 one ended), so a settle window is never fooled by the host being busy.
@@ -13,19 +15,63 @@ acquisition thread the same way.
 from __future__ import annotations
 
 import contextlib
-import queue
+import logging
 import time
 from collections.abc import Callable
 
 import numpy as np
 
 from firmware_bridge.errors import PortError
-from firmware_bridge.link import Blocks, ErrorReported, Link, LinkState, StateChanged
+from firmware_bridge.link import Blocks, ErrorReported, Link, LinkEvent, LinkState, StateChanged
 from firmware_bridge.messages import Info, SampleBlock
+from firmware_bridge.pump import EventPump, Listener
+from firmware_bridge.segment_clock import SegmentClock
+
+log = logging.getLogger(__name__)
 
 Chunk = tuple[np.ndarray, np.ndarray]  # (t_s (n,), counts (n, 2))
 
 _WORTH_SAYING = {LinkState.DISCONNECTED, LinkState.RECONNECTING, LinkState.SILENT}
+
+
+class _Readings(Listener):
+    """Collects what :meth:`LiveReadings.read` hands out: chunks, notes, a fatal error."""
+
+    def __init__(self, chunk: Callable[[SampleBlock], Chunk]) -> None:
+        self._chunk = chunk
+        self.chunks: list[Chunk] = []
+        self.notes: list[str] = []
+        self.fatal: str | None = None
+        self._was_down = False
+
+    def on_blocks(self, event: Blocks) -> None:
+        self.chunks += [self._chunk(block) for block in event.blocks if len(block)]
+
+    def on_link_error(self, event: ErrorReported) -> None:
+        if event.fatal:
+            self.fatal = event.message
+        else:
+            self.notes.append(event.message)
+
+    def on_state(self, event: StateChanged) -> None:
+        if event.state in _WORTH_SAYING:
+            self._was_down = True
+            self.notes.append(event.detail)
+        elif self._was_down and event.state == LinkState.STREAMING:
+            self._was_down = False
+            self.notes.append(event.detail)
+
+    def failed(self, listener: Listener, event: LinkEvent | None, exc: Exception) -> None:
+        """A reading that could not be made (e.g. no sample rate yet) is a fatal error."""
+        self.fatal = str(exc) or type(exc).__name__
+
+    def take(self) -> tuple[list[Chunk], list[str]]:
+        fatal, self.fatal = self.fatal, None
+        if fatal is not None:
+            raise PortError(fatal)
+        chunks, notes = self.chunks, self.notes
+        self.chunks, self.notes = [], []
+        return chunks, notes
 
 
 class LiveReadings:
@@ -46,10 +92,10 @@ class LiveReadings:
         factory = link_factory or Link
         self.link = factory(port, expected_serial=expected_serial)
         self.info: Info | None = None
-        self._segment: int | None = None
-        self._segment_base = 0.0
-        self._next_t = 0.0
-        self._was_down = False
+        self._clock = SegmentClock()
+        self._readings = _Readings(self._chunk)
+        # Pulled on the caller's thread (read), so no thread of our own to stop.
+        self._pump = EventPump(self.link, [self._readings], on_error=self._readings.failed)
 
     @property
     def serial_number(self) -> str | None:
@@ -70,6 +116,7 @@ class LiveReadings:
     def open(self) -> Info | None:
         """Connect (PortError, one line, if no rig answers) and start streaming."""
         self.info = self.link.open()
+        log.info("reading %s for calibration", self.port)
         try:
             self.link.start()
         except PortError:
@@ -96,41 +143,14 @@ class LiveReadings:
         Notes are one-line link messages worth showing (lost, reconnecting...).
         A fatal link error raises PortError.
         """
-        chunks: list[Chunk] = []
-        notes: list[str] = []
         deadline = time.monotonic() + timeout_s
         while True:
-            wait = deadline - time.monotonic()
-            try:
-                event = (
-                    self.link.events.get(timeout=max(wait, 0.0))
-                    if wait > 0
-                    else (self.link.events.get_nowait())
-                )
-            except queue.Empty:
+            self._pump.pump_once(max(deadline - time.monotonic(), 0.0))
+            if self._readings.fatal is not None or self._readings.chunks:
                 break
-            if isinstance(event, Blocks):
-                chunks += [self._chunk(block) for block in event.blocks if len(block)]
-                if chunks:
-                    deadline = min(deadline, time.monotonic())  # drain, then return
-            elif isinstance(event, ErrorReported):
-                if event.fatal:
-                    raise PortError(event.message)
-                notes.append(event.message)
-            elif isinstance(event, StateChanged):
-                if event.state in _WORTH_SAYING:
-                    self._was_down = True
-                    notes.append(event.detail)
-                elif self._was_down and event.state == LinkState.STREAMING:
-                    self._was_down = False
-                    notes.append(event.detail)
-        return chunks, notes
+            if time.monotonic() >= deadline:
+                break
+        return self._readings.take()
 
     def _chunk(self, block: SampleBlock) -> Chunk:
-        rate = self.sample_rate_hz
-        if block.segment != self._segment:
-            self._segment = block.segment
-            self._segment_base = self._next_t - block.first_index / rate
-        t = self._segment_base + (block.first_index + np.arange(len(block))) / rate
-        self._next_t = float(t[-1]) + 1.0 / rate
-        return t, block.counts.astype(float)
+        return self._clock.chunk(block, self.sample_rate_hz)

@@ -14,18 +14,27 @@ are exactly the bytes recorded; only their timing is chosen:
 Replay ignores commands from the host (it counts their bytes): a replay is a
 passive source, and :class:`~firmware_bridge.link.Link` treats ``replay://``
 ports as such.
+
+:class:`ControlledReplay` adds a transport (pause, speed, seek) for a player
+such as the app's replay screen: the same bytes, through the same Link, only
+polled on a clock that can stand still or jump.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import os
+import threading
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import serial
 
 from firmware_bridge.capture import Capture, load_capture
+from firmware_bridge.device import DeviceSerial
 from firmware_bridge.errors import InputError
 from firmware_bridge.messages import BODY_LENGTH, MAX_SAMPLES_PER_FRAME, MsgType
 
@@ -34,6 +43,9 @@ _SAMPLES_FRAME = 7 + 3  # plus 8 per sample
 _HEARTBEAT_FRAME = BODY_LENGTH[MsgType.HEARTBEAT] + 3
 MAX_BURST = 1 << 16  # bytes per poll: bounded memory and latency at any speed
 IDLE_WAKE_S = 3600.0
+PAUSED_POLL_S = 0.05  # how often a paused ControlledReplay is polled
+
+log = logging.getLogger(__name__)
 
 
 class ReplayError(InputError):
@@ -225,3 +237,155 @@ def parse_replay_url(url: str) -> tuple[str, float, float | None]:
         else:
             raise ReplayError(f"unknown replay option {key!r} (known: speed, rate)")
     return str(Path(path)), speed, rate
+
+
+def load_replay(url: str) -> Capture:
+    """The capture a ``replay://`` URL names (CaptureError/ReplayError, one line, if unusable)."""
+    path, _, rate = parse_replay_url(url)
+    return load_capture(path, rate)
+
+
+# -- a replay with a transport ---------------------------------------------------------------
+class ControlledReplay:
+    """A ByteDevice: a ReplayDevice polled on a clock that can pause, change speed and jump.
+
+    The device is polled in *recording time* (seconds into the recording),
+    which runs at ``speed`` times real time (``inf``: as fast as the reader
+    takes the bytes), stands still while paused and jumps forward on a seek.
+    A seek backwards is a new ControlledReplay from the start, fast-forwarded
+    to the target (``start_s``), so a decoder always sees the stream from its
+    first byte.  ``now`` arguments are ``time.monotonic()`` values.
+    """
+
+    def __init__(
+        self, capture: Capture, *, speed: float = 1.0, start_s: float = 0.0, paused: bool = False
+    ) -> None:
+        self.inner = ReplayDevice(capture, speed=1.0)
+        self.connected = True
+        self._lock = threading.Lock()
+        self._speed = float(speed)
+        self._paused = paused
+        self._anchor_real: float | None = None
+        self._anchor_media = max(0.0, float(start_s))
+
+    # -- the clock ------------------------------------------------------------------------
+    def _media(self, now: float) -> float:
+        if self._anchor_real is None or self._paused:
+            return self._anchor_media
+        if math.isinf(self._speed):
+            return math.inf
+        return self._anchor_media + (now - self._anchor_real) * self._speed
+
+    def _current(self, now: float) -> float:
+        """Where playback stands (s into the recording), never past what was sent at max speed."""
+        media = self._media(now)
+        return self.position_s if math.isinf(media) else min(media, self.duration_s)
+
+    def _reanchor(self, now: float) -> None:
+        self._anchor_media = self._current(now)
+        self._anchor_real = now
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def set_speed(self, speed: float, now: float) -> None:
+        with self._lock:
+            self._reanchor(now)
+            self._speed = float(speed)
+
+    def pause(self, now: float) -> None:
+        with self._lock:
+            self._reanchor(now)
+            self._paused = True
+
+    def resume(self, now: float) -> None:
+        with self._lock:
+            if self._anchor_real is not None:
+                self._anchor_real = now
+            self._paused = False
+
+    def seek_forward(self, media_s: float, now: float) -> None:
+        """Jump ahead: everything recorded before ``media_s`` is sent at once."""
+        log.debug("replay seeks forward to %.2f s", media_s)
+        with self._lock:
+            self._reanchor(now)
+            self._anchor_media = max(self._anchor_media, min(media_s, self.duration_s))
+
+    # -- where it stands ---------------------------------------------------------------------
+    @property
+    def duration_s(self) -> float:
+        """Length of the recording at 1× (its last byte's time)."""
+        times = self.inner.times
+        return float(times[-1]) if len(times) else 0.0
+
+    @property
+    def position_s(self) -> float:
+        """Recording time of the last byte sent."""
+        sent = self.inner.position
+        if sent <= 0:
+            return 0.0
+        ends, times = self.inner.ends, self.inner.times
+        k = min(int(ends.searchsorted(sent, side="left")), len(times) - 1)
+        return float(times[k])
+
+    @property
+    def finished(self) -> bool:
+        return self.inner.finished
+
+    def now_s(self, now: float) -> float:
+        with self._lock:
+            return self._current(now)
+
+    # -- ByteDevice ----------------------------------------------------------------------------
+    def on_open(self, now: float) -> None:
+        self.inner.on_open(0.0)
+        with self._lock:
+            self._anchor_real = now
+
+    def receive(self, data: bytes, now: float) -> None:
+        self.inner.receive(data, now)
+
+    def poll(self, now: float) -> bytes:
+        with self._lock:
+            media = self._media(now)
+        return self.inner.poll(media)
+
+    def next_due(self, now: float) -> float:
+        with self._lock:
+            if self._paused or self._anchor_real is None:
+                return now + PAUSED_POLL_S
+            media = self._media(now)
+            speed = self._speed
+        due = self.inner.next_due(media)
+        if due <= media or math.isinf(speed):
+            return now
+        return now + (due - media) / speed
+
+
+class PlaybackSerial(DeviceSerial):
+    """A pyserial port over a ControlledReplay made beforehand (see :func:`playback_opener`)."""
+
+    playback: ControlledReplay | None = None
+
+    def make_device(self, url: str) -> ControlledReplay:
+        if self.playback is None:
+            raise ValueError(f"no playback prepared for {url}")
+        return self.playback
+
+
+def playback_opener(playback: ControlledReplay) -> Callable[[str, float], serial.SerialBase]:
+    """A Link opener serving ``playback`` (the Link still reads it as ``replay://``)."""
+
+    def open_port(url: str, timeout: float) -> serial.SerialBase:
+        port = PlaybackSerial(None, timeout=timeout)
+        port.playback = playback
+        port.port = url
+        port.open()
+        return port
+
+    return open_port

@@ -26,8 +26,11 @@ Behaviour (protocol.md):
   reboots: power-on rate, not streaming, 0x00 + INFO.  ``boot_count`` tells a
   stale port handle from a fresh one.
 
-All ``now`` values are one monotonic clock (``time.monotonic()`` when served;
-any numbers in offline use: :meth:`VirtualRig.capture_bytes` runs from 0).
+All ``now`` values of the ByteDevice methods are one monotonic clock
+(``time.monotonic()`` when served); the rig's own time runs ``speed`` times
+faster from the first of them (:meth:`VirtualRig.rig_time`).  Operator actions
+(``unplug``, ``replug``) and :meth:`VirtualRig.capture_bytes` (a virtual clock
+from 0) use rig time.
 """
 
 from __future__ import annotations
@@ -92,7 +95,10 @@ class VirtualRig:
     ``model`` defaults to ``NordicModel(Athlete(), seed=seed)``;
     ``block_size`` (1..30 samples per SAMPLES frame) defaults to 50 ms of
     samples and is capped so frames leave at least every 100 ms.  ``faults``
-    are :class:`FaultSpec` or ``--fault`` strings.
+    are :class:`FaultSpec` or ``--fault`` strings.  ``speed``: the rig's
+    time runs that many times faster than the host's (so a GUI test need not
+    wait on a real-time athlete); its bytes are those of a rig at 1×, only
+    sent sooner.
     """
 
     def __init__(
@@ -106,7 +112,10 @@ class VirtualRig:
         adc: LoadCellAdc | None = None,
         faults: Iterable[str | FaultSpec] = (),
         block_size: int | None = None,
+        speed: float = 1.0,
     ) -> None:
+        if isinstance(speed, bool) or not (math.isfinite(speed) and speed > 0):
+            raise InputError(f"speed must be a positive number (1 = real time), not {speed!r}")
         rate_mhz = round(float(rate_hz) * 1000) if math.isfinite(rate_hz) else 0
         if not _rate_ok(rate_mhz):
             raise InputError(
@@ -131,6 +140,8 @@ class VirtualRig:
         self.connected = True
         self.boot_count = 0
         self._t0: float | None = None
+        self.speed = float(speed)
+        self._origin: float | None = None  # host time at which rig time was equal to it
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -145,12 +156,18 @@ class VirtualRig:
         self._next_index = 0
         self._next_heartbeat = math.inf
         self._replug_at: float | None = None
+        self.unplugged_at: float | None = None  # rig time the cable last went
         self._commands = StreamDecoder(accept="host")
         self._command_bytes = bytearray()
         self.frames_sent = 0  # SAMPLES frames put on the wire
         self.samples_sent = 0
 
     # -- what the rig says about itself --------------------------------------------
+    @property
+    def session_started_at(self) -> float:
+        """Rig time of the last START (what a test measures its own timing against)."""
+        return self._start
+
     @property
     def rate_hz(self) -> float:
         return self._rate_mhz / 1000.0
@@ -205,81 +222,113 @@ class VirtualRig:
         """The certificate (calibration.md) with the rig's true gains and offsets."""
         return self.adc.certificate(self.serial_number, created)
 
-    # -- ByteDevice ----------------------------------------------------------------------
+    # -- the clock ---------------------------------------------------------------------
+    def rig_time(self, now: float) -> float:
+        """The rig's time at host time ``now`` (``speed`` times faster than the host's)."""
+        if self.speed == 1.0:
+            return now
+        if self._origin is None:
+            self._origin = now
+        return self._origin + (now - self._origin) * self.speed
+
+    def host_time(self, rig_time: float) -> float:
+        """The host time at which the rig's clock reads ``rig_time``."""
+        if self.speed == 1.0 or self._origin is None:
+            return rig_time
+        return self._origin + (rig_time - self._origin) / self.speed
+
+    # -- ByteDevice (host time) ---------------------------------------------------------
     def on_open(self, now: float) -> None:
         """The host opened the port: 0x00 and INFO (once, if a boot greeting is still unsent)."""
         with self._lock:
-            self.tick(now)
-            if self.connected and not self._greeting_unsent:
-                self._greet()
+            self._open_at(self.rig_time(now))
 
     def receive(self, data: bytes, now: float) -> None:
         with self._lock:
-            self.tick(now)
-            if not self.connected or not data:
-                return
-            self._advance(now)
-            self._command_bytes += data
-            while True:
-                end = self._command_bytes.find(0)
-                if end < 0:
-                    if len(self._command_bytes) > MAX_COMMAND_BYTES:
-                        self._command_bytes.clear()
-                    return
-                frame = bytes(self._command_bytes[: end + 1])
-                del self._command_bytes[: end + 1]
-                self._command_frame(frame, now)
+            self._receive_at(data, self.rig_time(now))
 
     def poll(self, now: float) -> bytes:
         with self._lock:
-            self.tick(now)
-            if not self.connected:
-                return b""
-            self._advance(now)
-            if self.faults.held_until(now) is not None:
-                return b""
-            return self._take()
+            return self._poll_at(self.rig_time(now))
 
     def next_due(self, now: float) -> float:
         with self._lock:
-            times = [now + HEARTBEAT_S]
-            if self._t0 is not None:
-                unplug = self.faults.next_unplug()
-                if unplug is not None:
-                    times.append(self._t0 + unplug)
-            if self._replug_at is not None:
-                times.append(self._replug_at)
-            if not self.connected:
-                return min(times)
-            held = self.faults.held_until(now)
-            if held is not None:
-                return min([*times, held])
-            if self._outbox:
-                return now
-            if self._streaming:
-                frame_end = (self._next_index // self.block_size + 1) * self.block_size
-                times.append(self._start + (frame_end - 1) / self.rate_hz)
-                stall = self.faults.next_stall(now)
-                if stall is not None:
-                    times.append(stall)
-            else:
-                times.append(self._next_heartbeat)
-            return min(times)
+            return self.host_time(self._next_due_at(self.rig_time(now)))
 
     def tick(self, now: float) -> None:
-        """Let time pass to ``now``: power-on, scheduled unplugs and replugs."""
+        """Let time pass to host time ``now``: power-on, scheduled unplugs and replugs."""
         with self._lock:
-            if self._t0 is None:
-                self._t0 = now
-                self._boot(now)
-            self._now = max(self._now, now)
-            for at, duration in self.faults.due_unplugs(now - self._t0):
-                start = self._t0 + at
-                if self.connected:
-                    self._advance(start)
-                    self._unplug(start, start + duration)
-            if not self.connected and self._replug_at is not None and now >= self._replug_at:
-                self._replug(self._replug_at)
+            self._tick(self.rig_time(now))
+
+    # -- the same, in rig time ----------------------------------------------------------
+    def _open_at(self, now: float) -> None:
+        self._tick(now)
+        if self.connected and not self._greeting_unsent:
+            self._greet()
+
+    def _receive_at(self, data: bytes, now: float) -> None:
+        self._tick(now)
+        if not self.connected or not data:
+            return
+        self._advance(now)
+        self._command_bytes += data
+        while True:
+            end = self._command_bytes.find(0)
+            if end < 0:
+                if len(self._command_bytes) > MAX_COMMAND_BYTES:
+                    self._command_bytes.clear()
+                return
+            frame = bytes(self._command_bytes[: end + 1])
+            del self._command_bytes[: end + 1]
+            self._command_frame(frame, now)
+
+    def _poll_at(self, now: float) -> bytes:
+        self._tick(now)
+        if not self.connected:
+            return b""
+        self._advance(now)
+        if self.faults.held_until(now) is not None:
+            return b""
+        return self._take()
+
+    def _next_due_at(self, now: float) -> float:
+        times = [now + HEARTBEAT_S]
+        if self._t0 is not None:
+            unplug = self.faults.next_unplug()
+            if unplug is not None:
+                times.append(self._t0 + unplug)
+        if self._replug_at is not None:
+            times.append(self._replug_at)
+        if not self.connected:
+            return min(times)
+        held = self.faults.held_until(now)
+        if held is not None:
+            return min([*times, held])
+        if self._outbox:
+            return now
+        if self._streaming:
+            frame_end = (self._next_index // self.block_size + 1) * self.block_size
+            times.append(self._start + (frame_end - 1) / self.rate_hz)
+            stall = self.faults.next_stall(now)
+            if stall is not None:
+                times.append(stall)
+        else:
+            times.append(self._next_heartbeat)
+        return min(times)
+
+    def _tick(self, now: float) -> None:
+        """Let rig time pass to ``now``: power-on, scheduled unplugs and replugs."""
+        if self._t0 is None:
+            self._t0 = now
+            self._boot(now)
+        self._now = max(self._now, now)
+        for at, duration in self.faults.due_unplugs(now - self._t0):
+            start = self._t0 + at
+            if self.connected:
+                self._advance(start)
+                self._unplug(start, start + duration)
+        if not self.connected and self._replug_at is not None and now >= self._replug_at:
+            self._replug(self._replug_at)
 
     # -- operator actions -----------------------------------------------------------------
     def set_static_load(
@@ -309,16 +358,16 @@ class VirtualRig:
                 )
 
     def unplug(self, for_s: float | None = None, now: float | None = None) -> None:
-        """Pull the cable at ``now`` (default: the last time the rig saw); replug after
-        ``for_s`` seconds, or at :meth:`replug`."""
+        """Pull the cable at rig time ``now`` (default: the last time the rig saw); replug
+        after ``for_s`` seconds of rig time, or at :meth:`replug`."""
         with self._lock:
             at = self._now if now is None else now
-            self.tick(at)
+            self._tick(at)
             if self.connected:
                 self._unplug(at, None if for_s is None else at + for_s)
 
     def replug(self, now: float | None = None) -> None:
-        """Plug the cable back in: the rig reboots."""
+        """Plug the cable back in at rig time ``now``: the rig reboots."""
         with self._lock:
             at = self._now if now is None else now
             if not self.connected:
@@ -348,8 +397,8 @@ class VirtualRig:
         with self._lock:
             self.power_cycle()
             out = bytearray()
-            self.on_open(0.0)
-            self.receive(encode(Start()), 0.0)
+            self._open_at(0.0)
+            self._receive_at(encode(Start()), 0.0)
             n = max(1, math.ceil(duration_s * self.rate_hz - 1e-9))
             end = (n - 1) / self.rate_hz
             times = set(np.arange(CAPTURE_STEP_S, end, CAPTURE_STEP_S).tolist())
@@ -357,10 +406,10 @@ class VirtualRig:
                 # just before the cable goes, so what was sent by then is kept
                 times.update(t for t in (at - 1e-6, at, at + duration) if 0 < t < end)
             for t in sorted(times):
-                out += self.poll(t)
-            out += self.poll(end)
+                out += self._poll_at(t)
+            out += self._poll_at(end)
             if stop:
-                self.receive(encode(Stop()), end)
+                self._receive_at(encode(Stop()), end)
             if self.connected:
                 out += self._take()
             return bytes(out)
@@ -398,6 +447,7 @@ class VirtualRig:
 
     def _unplug(self, at: float, until: float | None) -> None:
         self.connected = False
+        self.unplugged_at = at
         self._streaming = False
         self.faults.stop_session()
         self._outbox.clear()

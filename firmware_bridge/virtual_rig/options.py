@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from firmware_bridge.errors import InputError
 from firmware_bridge.virtual_rig.counts import LoadCellAdc
@@ -80,6 +82,7 @@ class RigOptions:
     drift_n_per_s: float = 0.0
     gain_n_per_count: tuple[float, float] | None = None
     offset_counts: tuple[int, int] | None = None
+    speed: float = 1.0  # the rig's time runs this many times faster than real time
 
     def build(self) -> VirtualRig:
         """The rig these options describe; InputError (one line) for a bad option."""
@@ -118,6 +121,7 @@ class RigOptions:
             adc=LoadCellAdc(**adc_kwargs),
             faults=faults,
             block_size=self.block_size,
+            speed=self.speed,
         )
 
     @classmethod
@@ -171,7 +175,7 @@ def _pair_int(text: str) -> tuple[int, int]:
     return parts[0], parts[1]
 
 
-QUERY_KEYS = {
+QUERY_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "rate": ("rate_hz", float),
     "seed": ("seed", int),
     "serial": ("serial_number", str),
@@ -193,4 +197,5 @@ QUERY_KEYS = {
     "drift": ("drift_n_per_s", float),
     "gain": ("gain_n_per_count", _pair_float),
     "offset": ("offset_counts", _pair_int),
+    "speed": ("speed", float),
 }

@@ -13,7 +13,6 @@ import argparse
 import contextlib
 import math
 import os
-import queue
 import signal
 import sys
 import time
@@ -33,6 +32,7 @@ from firmware_bridge.link import (
     LinkState,
     StateChanged,
 )
+from firmware_bridge.pump import EventPump, Listener
 from firmware_bridge.recording import RecordingWriter
 
 STATUS_INTERVAL_S = 0.25
@@ -114,7 +114,7 @@ def _set_signals(on_int: Any, on_term: Any) -> tuple[Any, Any]:
     return signal.signal(signal.SIGINT, on_int), signal.signal(signal.SIGTERM, on_term)
 
 
-class _Status:
+class _Status(Listener):
     """The live line on stderr (rewritten in place on a terminal) and the totals."""
 
     def __init__(self, stream: TextIO, link: Link) -> None:
@@ -127,7 +127,7 @@ class _Status:
         self.failed = False  # the recording stopped, or the link gave up
         self._shown = False
 
-    def handle(self, event: object) -> None:
+    def on_event(self, event: object) -> None:
         if isinstance(event, Blocks):
             self.samples += event.samples
         elif isinstance(event, CountersSnapshot):
@@ -234,14 +234,12 @@ def _run_until_done(
 ) -> None:
     deadline = None if duration is None else time.monotonic() + duration
     next_show = 0.0
+    pump = EventPump(link, [status])  # pulled on this thread
     while deadline is None or time.monotonic() < deadline:
         timeout = STATUS_INTERVAL_S
         if deadline is not None:
             timeout = max(0.0, min(timeout, deadline - time.monotonic()))
-        with contextlib.suppress(queue.Empty):
-            status.handle(link.events.get(timeout=timeout))
-        while not link.events.empty():
-            status.handle(link.events.get_nowait())
+        pump.pump_once(timeout)
         if link.state == LinkState.CLOSED:
             status.line(f"the link closed: {link.detail}")
             return
@@ -270,8 +268,7 @@ def _finish(
         except LinkError as exc:
             status.line(f"warning: {exc}")
     link.close()
-    while not link.events.empty():
-        status.handle(link.events.get_nowait())
+    EventPump(link, [status]).pump_once()  # the close's last events
     failed = status.failed
     failure: Exception | None = None
     try:

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from calibration.certificate import Certificate, CertificateError, parse_certificate
+from calibration.certificate import Certificate
+from calibration.choice import RecordedCertificateError, choose_certificate
 from firmware_bridge.capture import Capture
 from station.analysis import AnalysisResult, AnalysisSettings, analyze, settings_from
 from station.store.errors import StoreError
@@ -67,19 +68,25 @@ class Analysed:
 def certificate_for(
     capture: Capture, given: Certificate | Mapping[str, Any] | None, source: str
 ) -> Certificate:
-    """The certificate to convert counts with: the one given, else the recording's own."""
-    if isinstance(given, Certificate):
-        return given
-    if given is not None:
-        return parse_certificate(dict(given), "stored certificate")
-    if capture.calibration is not None:
-        try:
-            return parse_certificate(capture.calibration, f"{source} (its recorded calibration)")
-        except CertificateError as exc:
-            raise StoreError(f"{exc}: pass --calibration CAL.json") from None
-    raise StoreError(
-        f"{source} carries no calibration: pass the rig's certificate with --calibration CAL.json"
-    )
+    """The certificate to convert counts with (calibration.choice: the one given, else the
+    recording's own)."""
+    try:
+        choice = choose_certificate(
+            None,
+            None,
+            given=given,
+            recorded=capture.calibration,
+            recorded_source=f"{source} (its recorded calibration)",
+            strict=True,
+        )
+    except RecordedCertificateError as exc:
+        raise StoreError(f"{exc}: pass --calibration CAL.json") from None
+    if choice is None:
+        raise StoreError(
+            f"{source} carries no calibration: pass the rig's certificate with "
+            "--calibration CAL.json"
+        )
+    return choice.certificate
 
 
 def certificate_warnings(certificate: Certificate, rig_serial: str | None, on: date) -> list[str]:

@@ -15,7 +15,7 @@ from calibration.procedure import Phase
 from calibration.settle import SettleConfig
 from firmware_bridge.messages import SampleBlock
 from firmware_bridge.virtual_rig import NordicModel, VirtualRig, register_device
-from station.app.calibration.calibration_session import BlockClock, Session
+from station.app.calibration.calibration_session import Session
 from station.app.calibration.calibration_wizard import RESULT, SETUP, VERIFIED
 from station.app.calibration.certificate_status import certificate_warning
 from station.app.rig import acquisition as acq
@@ -43,17 +43,6 @@ def test_certificate_warning_names_the_problem() -> None:
     nominal = certificate_warning({**good, "uncalibrated": True}, "NR-1", dt.date(2026, 6, 1))
     assert nominal is not None and nominal.startswith("UNCALIBRATED")
     assert certificate_warning(parse_certificate(good), "NR-1", dt.date(2026, 6, 1)) is None
-
-
-def test_block_clock_keeps_time_running_across_a_restart() -> None:
-    clock = BlockClock(10.0)
-    t1, _ = clock.chunk(SampleBlock(0, np.zeros((5, 2)), segment=0))
-    t2, _ = clock.chunk(SampleBlock(5, np.zeros((5, 2)), segment=0))
-    t3, counts = clock.chunk(SampleBlock(0, np.ones((3, 2)), segment=1))  # the rig restarted
-    times = np.concatenate([t1, t2, t3])
-    assert np.all(np.diff(times) > 0)
-    assert times[-1] == pytest.approx(1.2)
-    assert counts.shape == (3, 2)
 
 
 def test_session_from_synthetic_readings() -> None:

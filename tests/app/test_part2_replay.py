@@ -11,8 +11,6 @@ from typing import Any
 
 import pytest
 
-from firmware_bridge.capture import load_capture
-from station.app.replay.replay_transport import ControlledReplay
 from station.cli import main as cli_main
 from tests.app.conftest import spin, wait_for
 from tests.app.test_part2_support import capture, write_recording
@@ -21,28 +19,6 @@ from tests.app.test_part2_support import capture, write_recording
 @pytest.fixture
 def recording(tmp_path: Path) -> Path:
     return write_recording(tmp_path / "session.nsrec")
-
-
-def test_transport_pauses_changes_speed_and_seeks(recording: Path) -> None:
-    device = ControlledReplay(load_capture(recording), speed=1.0)
-    total = len(device.inner.data)
-    device.on_open(100.0)
-    first = device.poll(101.0)  # one second of the recording
-    assert 0 < len(first) < total
-    assert device.now_s(101.0) == pytest.approx(1.0)
-    device.pause(101.0)
-    assert device.poll(105.0) == b""  # paused: time stands still
-    assert device.now_s(105.0) == pytest.approx(1.0)
-    device.resume(105.0)
-    device.set_speed(4.0, 105.0)
-    assert device.now_s(106.0) == pytest.approx(5.0)  # 4 s of recording in 1 s
-    device.poll(106.0)
-    device.seek_forward(10.0, 106.0)
-    assert device.now_s(106.0) == pytest.approx(10.0)
-    device.set_speed(math.inf, 106.0)
-    while not device.finished:
-        device.poll(106.5)
-    assert device.position_s == pytest.approx(device.duration_s)
 
 
 @pytest.mark.gui
@@ -134,4 +110,30 @@ def test_a_raw_capture_plays_at_its_sample_rate(qtbot: Any, window: Any, tmp_pat
     screen.set_speed(math.inf)
     screen.play()
     wait_for(qtbot, lambda: screen.finished)
+    assert screen.session.rep_count == 3
+
+
+@pytest.mark.gui
+def test_the_replay_screen_opens_its_link_off_the_gui_thread(
+    qtbot: Any, window: Any, recording: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from firmware_bridge.link import Link
+
+    opened_on: list[threading.Thread] = []
+    real_open = Link.open
+
+    def open_and_note(link: Link) -> Any:
+        opened_on.append(threading.current_thread())
+        return real_open(link)
+
+    monkeypatch.setattr(Link, "open", open_and_note)
+    screen = window.screens["replay"]
+    window.show_screen("replay")
+    assert screen.open_file(recording)
+    screen.set_speed(math.inf)
+    screen.play()
+    wait_for(qtbot, lambda: screen.finished)
+    assert opened_on and threading.main_thread() not in opened_on
     assert screen.session.rep_count == 3

@@ -14,7 +14,15 @@ from firmware_bridge.capture import load_capture
 from firmware_bridge.device import PtyServer, open_port
 from firmware_bridge.messages import Info, SampleBlock, encode
 from firmware_bridge.recording import RecordingWriter
-from firmware_bridge.replay import ReplayDevice, ReplayError, parse_replay_url, schedule
+from firmware_bridge.replay import (
+    ControlledReplay,
+    ReplayDevice,
+    ReplayError,
+    load_replay,
+    parse_replay_url,
+    playback_opener,
+    schedule,
+)
 
 INFO = Info(1_000_000, "NR-0001", "1.2.3")
 
@@ -168,3 +176,55 @@ def test_bad_replay_urls(url: str, message: str) -> None:
 def test_a_missing_file_fails_to_open_with_its_reason(tmp_path: Path) -> None:
     with pytest.raises(serial.SerialException, match="no such file"):
         open_port(f"replay://{tmp_path}/missing.nsrec")
+
+
+def test_transport_pauses_changes_speed_and_seeks(tmp_path: Path) -> None:
+    recording = tmp_path / "session.nsrec"
+    make_recording(recording, 12.0, rate=100)
+    device = ControlledReplay(load_capture(recording), speed=1.0)
+    total = len(device.inner.data)
+    device.on_open(100.0)
+    first = device.poll(101.0)  # one second of the recording
+    assert 0 < len(first) < total
+    assert device.now_s(101.0) == pytest.approx(1.0)
+    device.pause(101.0)
+    assert device.poll(105.0) == b""  # paused: time stands still
+    assert device.now_s(105.0) == pytest.approx(1.0)
+    device.resume(105.0)
+    device.set_speed(4.0, 105.0)
+    assert device.now_s(106.0) == pytest.approx(5.0)  # 4 s of recording in 1 s
+    device.poll(106.0)
+    device.seek_forward(10.0, 106.0)
+    assert device.now_s(106.0) == pytest.approx(10.0)
+    device.set_speed(math.inf, 106.0)
+    while not device.finished:
+        device.poll(106.5)
+    assert device.position_s == pytest.approx(device.duration_s)
+
+
+def test_a_controlled_replay_starts_at_its_start_and_waits_while_paused(tmp_path: Path) -> None:
+    recording = tmp_path / "session.nsrec"
+    make_recording(recording, 4.0, rate=100)
+    device = ControlledReplay(load_capture(recording), start_s=2.0, paused=True)
+    device.on_open(50.0)
+    sent = device.poll(60.0)  # everything before 2 s at once, and nothing more while paused
+    assert device.position_s == pytest.approx(2.0, abs=0.25)
+    assert device.poll(70.0) == b"" and 0 < len(sent) < len(device.inner.data)
+    assert device.next_due(70.0) > 70.0
+
+
+def test_a_link_reads_a_controlled_replay_through_its_opener(tmp_path: Path) -> None:
+    from firmware_bridge.link import Link
+
+    recording = tmp_path / "session.nsrec"
+    data = make_recording(recording, 0.5, rate=1000)
+    url = f"replay://{recording}"
+    device = ControlledReplay(load_replay(url), speed=math.inf)
+    link = Link(url, opener=playback_opener(device))
+    link.open()
+    deadline = time.monotonic() + 10.0
+    while not (device.finished and link.counters()["bytes_received"] == len(data)):
+        assert time.monotonic() < deadline, "the replay did not reach the link"
+        time.sleep(0.005)
+    link.close()
+    assert link.counters()["samples"] == 500

@@ -1,175 +1,27 @@
-"""Which calibration turns this rig's counts into newtons, and what the UI must say about it.
+"""The app's name for the certificate-choice policy, which lives in :mod:`calibration.choice`.
 
-Order of choice (the brief and calibration.md):
-
-1. the virtual rig: the newest certificate stored for its serial number that
-   is not a copy of the rig's own (one the user made with the calibration
-   wizard, so calibrating the virtual rig works like calibrating a real one;
-   copies of its own certificate are stored with every test it records),
-   else its own true certificate (it knows its gains);
-2. a replayed station recording: the calibration it recorded;
-3. a real rig: the newest certificate stored for its serial number;
-4. nothing: a *nominal* gain, so the operator still sees a force trace, with
-   the certificate marked ``uncalibrated`` so the screen, the results and the
-   stored test all say that the newtons are not calibrated.
-
-The calibration package's checks (expired, another rig's serial, failed
-acceptance) become warnings shown in the status bar and on the test screen.
+Kept so the screens' imports stay as they are; the policy itself (and its
+tests) are Qt-free, shared with the store.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
-from typing import Any
+from calibration.choice import (
+    NOMINAL_GAIN_N_PER_COUNT,
+    UNCALIBRATED_KEY,
+    CalibrationChoice,
+    choose,
+    from_dict,
+    nominal_certificate,
+    stored_for_serial,
+)
 
-from calibration.certificate import FORMAT, Certificate, parse_certificate
-from calibration.checks import CheckResult, check_certificate
-
-# A typical HX711 + 50 kg load cell: about 0.5 mN per count.  Only used when no
-# certificate exists, and always labelled as uncalibrated.
-NOMINAL_GAIN_N_PER_COUNT = 0.0005
-UNCALIBRATED_KEY = "uncalibrated"
-
-
-@dataclass(frozen=True)
-class CalibrationChoice:
-    """The certificate in use, where it came from, and what to tell the operator."""
-
-    certificate: Certificate
-    source: str  # "virtual", "recording", "store", "nominal"
-    findings: tuple[CheckResult, ...] = field(default_factory=tuple)
-    certificate_id: int | None = None
-
-    @property
-    def uncalibrated(self) -> bool:
-        return bool(self.certificate.data.get(UNCALIBRATED_KEY))
-
-    @property
-    def level(self) -> str:
-        if self.uncalibrated:
-            return "error"
-        return "warning" if self.findings else "info"
-
-    @property
-    def short_text(self) -> str:
-        if self.uncalibrated:
-            return "UNCALIBRATED (nominal gain)"
-        cert = self.certificate
-        until = cert.valid_until
-        where = {"virtual": "virtual rig", "recording": "recorded", "store": "stored"}.get(
-            self.source, self.source
-        )
-        text = f"Calibration: {where}"
-        text += f", valid to {until.isoformat()}" if until else ""
-        if self.findings:
-            text = "⚠ " + text
-        return text
-
-    @property
-    def long_text(self) -> str:
-        if self.uncalibrated:
-            return (
-                "No calibration certificate is known for this rig: forces use a nominal gain and "
-                "are NOT calibrated newtons. Calibrate the rig or import its certificate."
-            )
-        lines = [
-            f"Certificate for rig {self.certificate.device_serial or '(no serial)'}",
-            f"Source: {self.source}",
-        ]
-        created = self.certificate.created
-        if created is not None:
-            lines.append(f"Created {created.date().isoformat()}")
-        lines += [f.message for f in self.findings]
-        return "\n".join(lines)
-
-    def gains(self) -> tuple[float, float]:
-        return (self.certificate.gain("left"), self.certificate.gain("right"))
-
-    def zeros(self) -> tuple[float, float] | None:
-        """The certificate's zero-load counts, if it has both."""
-        left, right = self.certificate.offset("left"), self.certificate.offset("right")
-        return None if left is None or right is None else (left, right)
-
-
-def nominal_certificate(device_serial: str | None) -> Certificate:
-    """A placeholder certificate marked uncalibrated (never mistaken for a real one)."""
-    channel = {"gain_n_per_count": NOMINAL_GAIN_N_PER_COUNT}
-    data: dict[str, Any] = {
-        "format": FORMAT,
-        "device_serial": device_serial,
-        "operator": "none: nominal gain, not calibrated",
-        UNCALIBRATED_KEY: True,
-        "channels": {"left": dict(channel), "right": dict(channel)},
-    }
-    return parse_certificate(data, "nominal (uncalibrated)")
-
-
-def _checked(
-    certificate: Certificate,
-    source: str,
-    serial: str | None,
-    certificate_id: int | None = None,
-    when: dt.date | None = None,
-) -> CalibrationChoice:
-    findings = tuple(check_certificate(certificate, serial, when))
-    return CalibrationChoice(certificate, source, findings, certificate_id)
-
-
-def from_dict(
-    data: dict[str, Any], source: str, serial: str | None, when: dt.date | None = None
-) -> CalibrationChoice:
-    return _checked(parse_certificate(data, source), source, serial, when=when)
-
-
-def _gains_and_offsets(data: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
-    channels = data.get("channels") or {}
-    return {
-        name: (channel.get("gain_n_per_count"), channel.get("offset_counts"))
-        for name, channel in channels.items()
-        if isinstance(channel, dict)
-    }
-
-
-def stored_for_serial(
-    store: Any, serial: str | None, *, except_like: dict[str, Any] | None = None
-) -> CalibrationChoice | None:
-    """The newest certificate stored for ``serial`` (by its creation time), if any;
-    ``except_like``: skip copies of that certificate (the same gains and offsets)."""
-    if not serial:
-        return None
-    records = [r for r in store.list_certificates(serial) if not r.data.get(UNCALIBRATED_KEY)]
-    if except_like is not None:
-        own = _gains_and_offsets(except_like)
-        records = [r for r in records if _gains_and_offsets(r.data) != own]
-    if not records:
-        return None
-    newest = max(records, key=lambda r: (r.created or "", r.imported_at or "", r.id))
-    certificate = parse_certificate(newest.data, f"stored certificate {newest.id}")
-    return _checked(certificate, "store", serial, newest.id)
-
-
-def choose(
-    store: Any,
-    serial: str | None,
-    *,
-    virtual_certificate: dict[str, Any] | None = None,
-    recorded: dict[str, Any] | None = None,
-) -> CalibrationChoice:
-    """The calibration to use (see the module docstring for the order)."""
-    if virtual_certificate is not None:
-        stored = (
-            stored_for_serial(store, serial, except_like=virtual_certificate)
-            if store is not None
-            else None
-        )
-        return stored if stored is not None else from_dict(virtual_certificate, "virtual", serial)
-    if recorded is not None:
-        try:
-            return from_dict(recorded, "recording", serial)
-        except ValueError:
-            pass  # a damaged recorded certificate: fall through to the store
-    stored = stored_for_serial(store, serial) if store is not None else None
-    if stored is not None:
-        return stored
-    return CalibrationChoice(nominal_certificate(serial), "nominal")
+__all__ = [
+    "NOMINAL_GAIN_N_PER_COUNT",
+    "UNCALIBRATED_KEY",
+    "CalibrationChoice",
+    "choose",
+    "from_dict",
+    "nominal_certificate",
+    "stored_for_serial",
+]

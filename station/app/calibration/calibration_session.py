@@ -15,8 +15,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from calibration.acceptance import ChannelAcceptance
 from calibration.certificate import STANDARD_GRAVITY, Certificate
 from calibration.certify import certify
@@ -25,6 +23,7 @@ from calibration.procedure import Phase, Procedure, ProcedureEvent, verification
 from calibration.settle import SettleConfig, Stability
 from calibration.verify import DEFAULT_LIMIT_PCT, verify_reading
 from firmware_bridge.messages import SampleBlock
+from firmware_bridge.segment_clock import SegmentClock
 from station.app.shell.units import format_force
 
 STATUS_WORDS = {
@@ -37,24 +36,6 @@ STATUS_WORDS = {
     Stability.REMOVED_EARLY: "load removed?",
     Stability.NO_CHANGE: "no change yet",
 }
-
-
-class BlockClock:
-    """Sample blocks -> (device time in s, counts (n, 2)); time keeps running across restarts."""
-
-    def __init__(self, rate_hz: float) -> None:
-        self.rate_hz = float(rate_hz)
-        self._segment: int | None = None
-        self._base = 0.0
-        self._next_t = 0.0
-
-    def chunk(self, block: SampleBlock) -> tuple[np.ndarray, np.ndarray]:
-        if block.segment != self._segment:
-            self._segment = block.segment
-            self._base = self._next_t - block.first_index / self.rate_hz
-        t = self._base + (block.first_index + np.arange(len(block))) / self.rate_hz
-        self._next_t = float(t[-1]) + 1.0 / self.rate_hz
-        return t, np.asarray(block.counts, dtype=float)
 
 
 @dataclass
@@ -86,7 +67,7 @@ class Session:
     recent: list[tuple[float, float]] = field(default_factory=list)  # (t, counts) to plot
 
     def __post_init__(self) -> None:
-        self.clock = BlockClock(self.rate_hz)
+        self.clock = SegmentClock()
 
     @classmethod
     def calibration(
@@ -143,7 +124,7 @@ class Session:
         for block in blocks:
             if not len(block) or self.procedure.finished:
                 continue
-            t, counts = self.clock.chunk(block)
+            t, counts = self.clock.chunk(block, self.rate_hz)
             events += self.procedure.feed(t, counts)
             step = self.procedure.step
             if step is not None:

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from firmware_bridge.messages import SampleBlock
+from firmware_bridge.segment_clock import SegmentClock
 from station.analysis import AnalysisSettings, LiveProcessor, LiveRep
 from station.app.live.plot_buffer import PlotBuffer
 
@@ -59,12 +60,9 @@ class LiveSession:
         self.peak_n = (math.nan, math.nan)
         self.reps: list[LiveRep] = []
         self.samples = 0
-        self.segments = 0
-        self._segment: int | None = None
-        self._offset = 0  # display index = device index + offset
-        self.next_display_index = 0
+        # One missing sample between segments, so the trace breaks where the rig restarted.
+        self.clock = SegmentClock(gap=1)
         self.last_device_index: int | None = None
-        self.restarts = 0
         self.gap_samples = 0
 
     def _processor(self, first_counts: np.ndarray) -> LiveProcessor:
@@ -86,6 +84,19 @@ class LiveSession:
     @property
     def rep_count(self) -> int:
         return len(self.reps)
+
+    @property
+    def next_display_index(self) -> int:
+        """The display index after the last sample (time runs on across restarts)."""
+        return self.clock.next_index
+
+    @property
+    def segments(self) -> int:
+        return self.clock.segments
+
+    @property
+    def restarts(self) -> int:
+        return self.clock.restarts
 
     @property
     def elapsed_s(self) -> float:
@@ -135,24 +146,15 @@ class LiveSession:
             n = len(block)
             if n == 0:
                 continue
-            if block.segment != self._segment:
-                if self._segment is not None:
-                    self.restarts += 1
-                    # Leave one missing sample so the trace breaks where the rig restarted.
-                    self._offset = self.next_display_index + 1 - block.first_index
-                else:
-                    self._offset = self.next_display_index - block.first_index
-                self._segment = block.segment
-                self.segments += 1
-            first = block.first_index + self._offset
-            if first > self.next_display_index:
-                self.gap_samples += first - self.next_display_index
+            before = self.clock.next_index
+            first = self.clock.place(block.segment, block.first_index, n)
+            if first > before:
+                self.gap_samples += first - before
             processor = self._processor(block.counts)
             update = processor.process(block.counts, first)
             self.buffer.append(first, update.forces_n)
             completed.extend(update.completed)
             self.samples += n
-            self.next_display_index = first + n
             self.last_device_index = block.end_index - 1
             self._update_numbers(update.forces_n)
         self.reps.extend(completed)

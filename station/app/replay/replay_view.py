@@ -1,7 +1,9 @@
 """Replay: a recording or raw capture played through the live path, with a transport.
 
 The file plays through a :class:`~firmware_bridge.link.Link` on its
-``replay://`` URL (the path a live test reads a rig through) into the same
+``replay://`` URL, opened and pumped by an
+:class:`~station.app.rig.acquisition.Acquisition` of the screen's own (the
+path a live test reads a rig through, off the GUI thread), into the same
 live analysis and plot the test screen uses, at 1×, 4× or as fast as
 possible, with pause, a position slider, and the decoder's counters.  What
 was played can be saved to an athlete as an imported test: the store
@@ -12,8 +14,8 @@ analyses the file itself, so the stored numbers are those of
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
-import queue
 import time
 import urllib.parse
 from pathlib import Path
@@ -34,13 +36,14 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from calibration import choice as calibration_choice
 from firmware_bridge.errors import InputError
-from firmware_bridge.link import Blocks, CountersSnapshot, ErrorReported, Link, StateChanged
-from station.app.calibration import calibration_choice
+from firmware_bridge.link import Link
+from firmware_bridge.replay import ControlledReplay, load_replay, playback_opener
 from station.app.calibration.certificate_status import certificate_warning
 from station.app.live.live_plot import LivePlot
 from station.app.live.live_session import LiveSession
-from station.app.replay.replay_transport import ControlledReplay, load, opener
+from station.app.rig.acquisition import Acquisition, BlockBatch
 from station.app.settings import preferences
 from station.app.shell import dialogs, theme
 from station.app.shell.context import AppContext
@@ -49,6 +52,8 @@ from station.app.shell.screen import Screen, register_screen
 from station.app.shell.tasks import TaskRunner
 from station.app.shell.units import format_force
 from station.app.shell.widgets import Banner, screen_title
+
+log = logging.getLogger(__name__)
 
 SPEEDS = (("1× (as recorded)", 1.0), ("4×", 4.0), ("fastest", math.inf))
 RECORDING_FILTER = "Recordings and captures (*.nsrec *.bin *.raw *.txt *.csv);;All files (*)"
@@ -88,18 +93,24 @@ class ReplayScreen(Screen):
         self.path: Path | None = None
         self.capture: Any = None
         self.choice: calibration_choice.CalibrationChoice | None = None
-        self.link: Link | None = None
         self.device: ControlledReplay | None = None
         self.session: LiveSession | None = None
         self.counters: dict[str, Any] = {}
         self.finished = False
         self.saved_test_id: int | None = None
         self.tasks = TaskRunner("station-replay", self)
+        # The screen's own connection: a replay plays while a rig stays connected.
+        self.acquisition = Acquisition(store=None)
+        self.acquisition.samples_arrived.connect(self._samples_arrived)
+        self.acquisition.counters_changed.connect(self._counters_arrived)
+        self.acquisition.error.connect(self._link_error)
+        self.acquisition.connect_failed.connect(self._open_failed)
+        self.acquisition.source_finished.connect(self._finish)
         self._dragging = False
         self._build()
         self.timer = QTimer(self)
         self.timer.setInterval(FRAME_MS)
-        self.timer.timeout.connect(self.pump)
+        self.timer.timeout.connect(self.refresh)
         context.athletes_changed.connect(self._fill_athletes)
 
     # -- layout -----------------------------------------------------------------------------
@@ -132,21 +143,21 @@ class ReplayScreen(Screen):
         self.left_peak = QLabel("–")
         self.right_peak = QLabel("–")
         self.reps = QLabel("0")
-        for label, colour in (
+        for big, colour in (
             (self.left_peak, theme.LEFT_COLOUR),
             (self.right_peak, theme.RIGHT_COLOUR),
             (self.reps, "#1F1F1F"),
         ):
-            label.setFont(theme.font(20, bold=True))
-            label.setStyleSheet(f"color: {colour};")
+            big.setFont(theme.font(20, bold=True))
+            big.setStyleSheet(f"color: {colour};")
         self.counter_labels: dict[str, QLabel] = {}
         counters = QFormLayout()
         for key, text in COUNTERS:
-            value = QLabel("–")
-            value.setFont(theme.font(12))
-            value.setAlignment(Qt.AlignmentFlag.AlignRight)
-            self.counter_labels[key] = value
-            counters.addRow(text, value)
+            cell = QLabel("–")
+            cell.setFont(theme.font(12))
+            cell.setAlignment(Qt.AlignmentFlag.AlignRight)
+            self.counter_labels[key] = cell
+            counters.addRow(text, cell)
         self.calibration = QLabel("")
         self.calibration.setWordWrap(True)
         self.calibration.setObjectName("caption")
@@ -251,7 +262,7 @@ class ReplayScreen(Screen):
         self.stop_playback()
         url = replay_url(path)
         try:
-            capture = load(url)
+            capture = load_replay(url)
             ControlledReplay(capture)  # can it be paced? (a raw capture needs its rate)
         except InputError as exc:
             dialogs.show_error(self, "Replay", user_message(exc))
@@ -298,25 +309,26 @@ class ReplayScreen(Screen):
         )
         self.finished = False
         self.counters = {}
-        link = Link(self.url, opener=opener(self.device))
-        try:
-            link.open()
-        except InputError as exc:
-            dialogs.show_error(self, "Replay", user_message(exc))
-            self.device = None
-            return
-        self.link = link
+        self.acquisition.play(self.url, playback_opener(self.device))  # opened off the GUI
         duration = self.device.duration_s
         self.slider.setRange(0, max(1, int(math.ceil(duration * SLIDER_STEPS_PER_S))))
         self.timer.start()
         self._enable()
-        self.pump()
+        self.refresh()
+
+    @property
+    def link(self) -> Link | None:
+        return self.acquisition.link
+
+    def _open_failed(self, message: str) -> None:
+        self.timer.stop()
+        self.device = None
+        dialogs.show_error(self, "Replay", message)
+        self._enable()
 
     def stop_playback(self) -> None:
         self.timer.stop()
-        link, self.link = self.link, None
-        if link is not None:
-            link.close()
+        self.acquisition.close()
         self.device = None
 
     def toggle_play(self) -> None:
@@ -360,33 +372,24 @@ class ReplayScreen(Screen):
         self._dragging = False
         self.seek(self.slider.value() / SLIDER_STEPS_PER_S)
 
-    def pump(self) -> None:
-        """Hand the link's events to the live analysis, then redraw (once per frame)."""
-        link, session = self.link, self.session
-        if link is None or session is None:
-            return
-        blocks = []
-        while True:
-            try:
-                event = link.events.get_nowait()
-            except queue.Empty:
-                break
-            if isinstance(event, Blocks):
-                blocks.extend(event.blocks)
-            elif isinstance(event, CountersSnapshot):
-                self.counters = dict(event.counters)
-            elif isinstance(event, ErrorReported):
-                self.banner.show_message(event.message, "error" if event.fatal else "warning")
-            elif isinstance(event, StateChanged):
-                pass
-        if blocks:
-            session.feed(blocks)
+    def _samples_arrived(self, batch: BlockBatch) -> None:
+        """The pump's blocks into the live analysis (drawn on the next frame)."""
+        session = self.session
+        if session is not None and self.device is not None:
+            session.feed(batch.blocks)
             self._auto_tare(session)
-        if not self.finished:
+
+    def _counters_arrived(self, counters: dict[str, Any]) -> None:
+        self.counters = dict(counters)
+
+    def _link_error(self, kind: str, message: str) -> None:
+        self.banner.show_message(message, "error" if kind == "internal" else "warning")
+
+    def refresh(self) -> None:
+        """Redraw (once per frame) with the decoder's counters as they are now."""
+        link = self.link
+        if link is not None and not self.finished:
             self.counters = link.counters()  # the decoder's, now (snapshots lag by 0.5 s)
-        device = self.device
-        if device is not None and device.finished and link.events.empty() and not self.finished:
-            self._finish()
         self._show()
 
     def _auto_tare(self, session: LiveSession) -> None:
@@ -397,24 +400,18 @@ class ReplayScreen(Screen):
 
     def _finish(self) -> None:
         """The last byte was played: close the link (its final counters) and say so."""
-        self.finished = True
-        link = self.link
-        if link is not None:
-            link.close()
-            while True:
-                try:
-                    event = link.events.get_nowait()
-                except queue.Empty:
-                    break
-                if isinstance(event, Blocks) and self.session is not None:
-                    self.session.feed(event.blocks)
-                elif isinstance(event, CountersSnapshot):
-                    self.counters = dict(event.counters)
-        self.timer.stop()
-        self.context.show_status(
-            "Replay finished: save it to an athlete below if you want it kept.", 6000
-        )
-        self._enable()
+
+        def closed() -> None:
+            self.finished = True
+            self.timer.stop()
+            self._show()
+            self.context.show_status(
+                "Replay finished: save it to an athlete below if you want it kept.", 6000
+            )
+            self._enable()
+
+        log.debug("replay finished")
+        self.acquisition.finish_playback(closed)
 
     def _show(self) -> None:
         session, device = self.session, self.device
@@ -489,6 +486,7 @@ class ReplayScreen(Screen):
 
     def shutdown(self) -> None:
         self.stop_playback()
+        self.acquisition.shutdown()
         self.tasks.shutdown(wait=True)
 
 

@@ -1,10 +1,11 @@
 """The bridge from a :class:`~firmware_bridge.link.Link` to Qt.
 
 The Link's reader thread owns the port; this object never touches the port
-itself.  A small waker thread blocks on the Link's event queue, moves what
-arrives into an inbox and wakes the GUI thread with a queued Qt signal, so a
-block reaches the screen as soon as the GUI is free (no polling period to
-wait out, and no wake-ups while nothing arrives).  On the GUI thread the
+itself.  The one :class:`~firmware_bridge.pump.EventPump` drains the Link's
+event queue on its thread into an inbox and wakes the GUI thread with a
+queued Qt signal (once per batch), so a block reaches the screen as soon as
+the GUI is free (no polling period to wait out, and no wake-ups while
+nothing arrives).  On the GUI thread the
 inbox is turned into signals: sample blocks (one batch per wake-up), state
 changes, the rig's INFO, counters and errors.  Anything that may block (opening a
 port, the INFO handshake, START/STOP waiting for an ACK) runs on a
@@ -18,22 +19,25 @@ Sources:
   the rig's own STARTED at sample 0;
 - a recording to replay: checked at connect (a bad file is refused there),
   played from its start when the test starts, with the recorder attached
-  before the first byte, so the test holds the whole stream.
+  before the first byte, so the test holds the whole stream;
+- a replay with a transport (:meth:`Acquisition.play`, the replay screen):
+  its Link is opened on the worker like a rig's and its events come through
+  the same pump; ``source_finished`` follows its last byte.
 """
 
 from __future__ import annotations
 
 import contextlib
-import queue
-import threading
+import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import serial
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
+from calibration import choice as calibration_choice
+from calibration.choice import CalibrationChoice
 from firmware_bridge.device import open_port
 from firmware_bridge.errors import InputError
 from firmware_bridge.link import (
@@ -41,93 +45,37 @@ from firmware_bridge.link import (
     CountersSnapshot,
     ErrorReported,
     Link,
+    LinkEvent,
     LinkState,
+    Opener,
     Received,
     StateChanged,
 )
 from firmware_bridge.messages import Event, EventCode, Info, SampleBlock
+from firmware_bridge.pump import EventPump, Listener
 from firmware_bridge.recording import RecordingWriter
-from station.app.calibration import calibration_choice
-from station.app.calibration.calibration_choice import CalibrationChoice
+from station.app.rig.link_events import (
+    CONNECTED,
+    CONNECTING,
+    DISCONNECTED,
+    FINISHED,
+    LOST,
+    READY,
+    RECONNECTING,
+    SILENT,
+    STREAMING,
+    BlockBatch,
+    GuiInbox,
+    app_state,
+)
 from station.app.rig.ports import kind_of
 from station.app.shell.dialogs import user_message
 from station.app.shell.tasks import TaskRunner
 
+log = logging.getLogger(__name__)
+
 POLL_INTERVAL_MS = 100  # housekeeping only (a replay's end); data arrives by wake-up
 MAX_EVENTS_PER_TICK = 5000  # bounded work per wake-up; the rest is handled on the next one
-WAKER_TIMEOUT_S = 0.1
-
-# App-level connection states shown to the user (status_bar.STATE_STYLE).
-DISCONNECTED = "disconnected"
-CONNECTING = "connecting"
-CONNECTED = "connected"
-STREAMING = "streaming"
-SILENT = "silent"
-RECONNECTING = "reconnecting"
-LOST = "lost"
-READY = "ready"  # a replay that has been checked and waits for a test to play it
-FINISHED = "finished"  # a replay that has played to its end
-
-
-@dataclass(frozen=True)
-class BlockBatch:
-    """Sample blocks drained in one tick; ``arrived`` is the Link's time of the last read."""
-
-    blocks: tuple[SampleBlock, ...]
-    arrived: float
-
-    @property
-    def samples(self) -> int:
-        return sum(len(b) for b in self.blocks)
-
-
-class _Waker(threading.Thread):
-    """Moves a Link's events into an inbox and tells the GUI thread, once per batch.
-
-    ``wake`` is called from this thread (it emits a queued Qt signal); the GUI
-    calls :meth:`woken` before it empties the inbox, so at most one wake-up is
-    pending however fast events come.
-    """
-
-    def __init__(self, link: Link, wake: Callable[[], None]) -> None:
-        super().__init__(name=f"station-waker {link.port}", daemon=True)
-        self.link = link
-        self.inbox: deque[object] = deque()
-        self._wake = wake
-        self._pending = threading.Event()
-        self._stop = threading.Event()
-
-    def run(self) -> None:
-        events = self.link.events
-        while not self._stop.is_set():
-            try:
-                self.inbox.append(events.get(timeout=WAKER_TIMEOUT_S))
-            except queue.Empty:
-                continue
-            with contextlib.suppress(queue.Empty):
-                while True:
-                    self.inbox.append(events.get_nowait())
-            if not self._pending.is_set():
-                self._pending.set()
-                self._wake()
-
-    def woken(self) -> None:
-        self._pending.clear()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-
-def _link_state(state: LinkState, reconnect: bool) -> str:
-    return {
-        LinkState.CONNECTING: CONNECTING,
-        LinkState.IDLE: CONNECTED,
-        LinkState.STREAMING: STREAMING,
-        LinkState.SILENT: SILENT,
-        LinkState.DISCONNECTED: RECONNECTING if reconnect else LOST,
-        LinkState.RECONNECTING: RECONNECTING,
-        LinkState.CLOSED: DISCONNECTED,
-    }[state]
 
 
 class Acquisition(QObject):
@@ -146,7 +94,7 @@ class Acquisition(QObject):
     source_finished = Signal()  # a replay played to its end
     # A test's stream begins: emitted before its first sample block is handed over.
     stream_restarted = Signal()
-    _wake = Signal()  # from the waker thread: events are waiting in the inbox
+    _wake = Signal()  # from the pump's thread: events are waiting in the inbox
 
     def __init__(self, store: Any = None, poll_interval_ms: int = POLL_INTERVAL_MS) -> None:
         super().__init__()
@@ -161,9 +109,12 @@ class Acquisition(QObject):
         self.replay_header: dict[str, Any] | None = None
         self.events_seen = 0
         self._link: Link | None = None
-        self._waker: _Waker | None = None
+        self._pump: EventPump | None = None
+        self._inbox: GuiInbox | None = None
         self._port: serial.SerialBase | None = None
         self._recording = False
+        self._playing = False  # a replay with a transport (play) is running
+        self._failures: deque[str] = deque()  # listener failures, reported on the GUI thread
         self._awaiting_started = False
         self._finished_ticks = 0
         self._attempt = 0  # which connect_to() a late answer belongs to
@@ -205,14 +156,36 @@ class Acquisition(QObject):
         return None
 
     def _use_link(self, link: Link | None) -> None:
-        """Make ``link`` the current one, with a waker thread on its event queue."""
-        if self._waker is not None:
-            self._waker.stop()
-            self._waker = None
+        """Make ``link`` the current one, with the event pump on its queue.
+
+        What the old link still has queued is dropped (see :meth:`_hand_over_rest`
+        for a link whose last events matter).  The GUI does not wait for the old
+        pump's thread: it stops by itself within its wait (0.1 s).
+        """
+        pump = self._pump
+        if pump is not None:
+            pump.stop(flush=False, timeout=0.0)
+        self._pump = self._inbox = None
         self._link = link
         if link is not None:
-            self._waker = _Waker(link, self._wake.emit)
-            self._waker.start()
+            self._inbox = GuiInbox(self._wake.emit)
+            self._pump = EventPump(
+                link,
+                [self._inbox],
+                on_error=self._listener_failed,
+                name=f"station-pump {link.port}",
+            ).start()
+
+    def _hand_over_rest(self, link: Link) -> None:
+        """(worker thread) after ``link.close()``: its last events into the inbox."""
+        pump = self._pump
+        if pump is not None and pump.source is link:
+            pump.stop(flush=True)
+
+    def _listener_failed(self, listener: Listener, event: LinkEvent | None, exc: Exception) -> None:
+        """(pump thread) the inbox could not take an event: the GUI says so on its thread."""
+        self._failures.append(f"an event from the rig was lost: {type(exc).__name__}: {exc}")
+        self._wake.emit()
 
     # -- connecting ----------------------------------------------------------------
     def _open(self, url: str, timeout: float) -> serial.SerialBase:
@@ -249,11 +222,10 @@ class Acquisition(QObject):
 
     def _check_replay(self, url: str) -> dict[str, Any]:
         """Load the recording once (a bad file fails here, at connect, not mid-test)."""
-        from firmware_bridge.capture import load_capture
-        from firmware_bridge.replay import parse_replay_url
+        from firmware_bridge.replay import load_replay, parse_replay_url
 
-        path, _, rate = parse_replay_url(url)
-        capture = load_capture(path, rate)
+        path = parse_replay_url(url)[0]
+        capture = load_replay(url)
         info = capture.info
         header = dict(capture.header or {})
         header["_info"] = info
@@ -352,19 +324,19 @@ class Acquisition(QObject):
 
             self.tasks.submit(link.open, opened, failed)
             return
-        link = self._link
-        if link is None:
+        rig_link = self._link
+        if rig_link is None:
             on_error(InputError("no rig is connected: connect one first"))
             return
 
         def restart() -> None:
-            if link.state == LinkState.STREAMING:
-                link.stop()
-            link.attach_recorder(writer)
-            link.start()
+            if rig_link.state == LinkState.STREAMING:
+                rig_link.stop()
+            rig_link.attach_recorder(writer)
+            rig_link.start()
 
         def failed_rig(exc: BaseException) -> None:
-            link.detach_recorder()
+            rig_link.detach_recorder()
             self._recording = False
             self._awaiting_started = False
             on_error(exc)
@@ -396,6 +368,7 @@ class Acquisition(QObject):
             writer = link.detach_recorder()
             if link.passive:
                 link.close()
+                self._hand_over_rest(link)
             return writer
 
         def done(writer: RecordingWriter | None) -> None:
@@ -411,14 +384,74 @@ class Acquisition(QObject):
 
         self.tasks.submit(stop, done, lambda exc: done(link.detach_recorder()))
 
+    # -- a replay with a transport (the replay screen) -----------------------------------
+    def play(self, url: str, opener: Opener) -> None:
+        """Play ``url`` through ``opener`` (a transport's port), opened on the worker.
+
+        Its events come through the pump like a rig's: ``samples_arrived``,
+        ``counters_changed``, ``error``; ``connected`` or ``connect_failed``
+        follows the open, ``source_finished`` its last byte.
+        """
+        self.close()
+        self.url = url
+        self.kind = "replay"
+        self._set_state(CONNECTING)
+        self._attempt += 1
+        attempt = self._attempt
+
+        def open_port(port_url: str, timeout: float) -> serial.SerialBase:
+            port = opener(port_url, timeout)
+            self._port = port
+            return port
+
+        link = Link(url, opener=open_port)
+        self._use_link(link)
+        self._playing = True
+        self._finished_ticks = 0
+        log.info("playing a replay with a transport")
+        self.tasks.submit(
+            link.open,
+            lambda info: self._playback_opened(link, info, attempt),
+            lambda exc: self._failed(exc, attempt),
+        )
+
+    def _playback_opened(self, link: Link, info: Info | None, attempt: int) -> None:
+        if link is not self._link or attempt != self._attempt:
+            return  # closed or replaced meanwhile
+        self.connected.emit()
+
+    def finish_playback(self, on_done: Callable[[], None]) -> None:
+        """Close a finished playback off the GUI thread; its last blocks and counters
+        are handed over (``samples_arrived``, ``counters_changed``) before ``on_done``."""
+        link = self._link
+        self._playing = False
+        if link is None:
+            on_done()
+            return
+
+        def close() -> None:
+            link.close()
+            self._hand_over_rest(link)
+
+        def done(_: object = None) -> None:
+            if self._link is link:
+                self.drain()
+                self._use_link(None)
+                self._set_state(DISCONNECTED)
+            on_done()
+
+        self.tasks.submit(close, done, lambda exc: done())
+
     # -- the event pump ----------------------------------------------------------------
     def drain(self) -> None:
         """Hand everything the reader thread produced to the GUI (on each wake-up)."""
-        link, waker = self._link, self._waker
-        if link is None or waker is None:
+        while self._failures:
+            self.error.emit("internal", self._failures.popleft())
+        link, events = self._link, self._inbox
+        if link is None or events is None:
             return
-        waker.woken()
-        inbox = waker.inbox
+        events.woken()
+        inbox = events.events
         blocks: list[SampleBlock] = []
         arrived = 0.0
         for _ in range(MAX_EVENTS_PER_TICK):
@@ -441,14 +474,14 @@ class Acquisition(QObject):
             self.samples_arrived.emit(BlockBatch(tuple(blocks), arrived))
         if inbox:
             self._wake.emit()  # more than one batch's worth: continue after a repaint
-        if self.kind == "replay" and self._recording:
+        if self.kind == "replay" and (self._recording or self._playing):
             self._check_replay_end(link)
 
     def _handle(self, link: Link, event: object) -> None:
         if isinstance(event, StateChanged):
             if event.state == LinkState.CLOSED and self._link is not link:
                 return
-            state = _link_state(event.state, link.reconnect)
+            state = app_state(event.state, link.reconnect)
             if self.kind == "replay" and event.state == LinkState.CLOSED:
                 state = READY if self.replay_header is not None else DISCONNECTED
             back = event.previous in (LinkState.DISCONNECTED, LinkState.RECONNECTING)
@@ -479,11 +512,11 @@ class Acquisition(QObject):
 
     def _check_replay_end(self, link: Link) -> None:
         device = self.device()
-        waker = self._waker
+        pump, events = self._pump, self._inbox
         done = (
             bool(getattr(device, "finished", False))
-            and link.events.empty()
-            and (waker is None or not waker.inbox)
+            and (pump is None or pump.idle)
+            and (events is None or not events.events)
         )
         if done and self._port is not None:
             with contextlib.suppress(Exception):
@@ -512,6 +545,7 @@ class Acquisition(QObject):
         link = self._link
         self._use_link(None)
         self._recording = False
+        self._playing = False
         if link is not None:
             writer = link.detach_recorder()
             if writer is not None and not writer.closed:
@@ -529,3 +563,18 @@ class Acquisition(QObject):
         self._timer.stop()
         self.close()
         self.tasks.shutdown(wait=True)
+
+
+__all__ = [
+    "CONNECTED",
+    "CONNECTING",
+    "DISCONNECTED",
+    "FINISHED",
+    "LOST",
+    "READY",
+    "RECONNECTING",
+    "SILENT",
+    "STREAMING",
+    "Acquisition",
+    "BlockBatch",
+]
