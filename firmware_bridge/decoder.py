@@ -32,6 +32,7 @@ from firmware_bridge.messages import (
     SampleFlag,
     parse_body,
 )
+from firmware_bridge.segment_clock import SegmentClock
 
 HALF_RANGE = INDEX_MODULO // 2
 DETECT_BYTES = 64
@@ -784,20 +785,22 @@ class StreamCollector:
 def _place_segments(index: np.ndarray, segment: np.ndarray, bases: dict[int, int]) -> np.ndarray:
     """Lay segments one after another on a single axis, each from its own base.
 
-    Within a segment, time counts from its START (or from the first sample of
-    a capture that began mid-test); a later segment starts where the one
-    before it ended, so the axis never runs backwards.
+    The one :class:`~firmware_bridge.segment_clock.SegmentClock` the live
+    screens use too: within a segment, time counts from its START (or from
+    the first sample of a capture that began mid-test); a later segment
+    starts where the one before it ended, so the axis never runs backwards.
     """
     if len(index) == 0:
         return index
     out = index.copy()
+    clock = SegmentClock()
     boundaries = np.flatnonzero(np.diff(segment)) + 1
     edges = np.concatenate(([0], boundaries, [len(index)]))
-    offset = 0
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
-        base = bases.get(int(segment[lo]), int(index[lo]))
-        out[lo:hi] = index[lo:hi] - base + offset
-        offset = int(out[hi - 1]) + 1
+    for lo, hi in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
+        seg, first = int(segment[lo]), int(index[lo])
+        count = int(index[hi - 1]) - first + 1
+        start = clock.place(seg, first, count, base=bases.get(seg, first))
+        out[lo:hi] = index[lo:hi] - first + start
     return out
 
 

@@ -20,6 +20,7 @@ import termios
 import threading
 import time
 import tty
+from collections.abc import Callable
 from typing import Protocol
 
 import serial
@@ -53,7 +54,11 @@ class DeviceSerial(SerialBase):
     """A pyserial port backed by a :class:`ByteDevice`, driven by the reader's calls.
 
     Subclasses implement ``make_device`` from ``self.portstr`` (the URL).
+    ``clock`` is the monotonic clock the device's time is read from; set it on
+    the instance before ``open`` to run a device on another clock.
     """
+
+    clock: Callable[[], float] = staticmethod(time.monotonic)
 
     def make_device(self, url: str) -> ByteDevice:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -72,7 +77,7 @@ class DeviceSerial(SerialBase):
         if not self.device.connected:
             raise SerialException(f"could not open port {self.portstr}: device not connected")
         self.is_open = True
-        self.device.on_open(time.monotonic())
+        self.device.on_open(self.clock())
 
     def close(self) -> None:
         self.is_open = False
@@ -86,7 +91,7 @@ class DeviceSerial(SerialBase):
     def _pump(self) -> None:
         if not self.device.connected:
             raise SerialException("device disconnected")
-        data = self.device.poll(time.monotonic())
+        data = self.device.poll(self.clock())
         if data:
             self._rx += data
 
@@ -101,7 +106,7 @@ class DeviceSerial(SerialBase):
     def read(self, size: int = 1) -> bytes:
         if not self.is_open:
             raise PortNotOpenError()
-        deadline = None if self._timeout is None else time.monotonic() + self._timeout
+        deadline = None if self._timeout is None else self.clock() + self._timeout
         while True:
             with self._lock:
                 self._pump()
@@ -109,7 +114,7 @@ class DeviceSerial(SerialBase):
                     self._rx and deadline is not None and self._timeout == 0
                 ):
                     break
-                now = time.monotonic()
+                now = self.clock()
                 if deadline is not None and now >= deadline:
                     break
                 wake = self.device.next_due(now)
@@ -127,7 +132,7 @@ class DeviceSerial(SerialBase):
             raise SerialException("device disconnected")
         data = bytes(data)
         with self._lock:
-            self.device.receive(data, time.monotonic())
+            self.device.receive(data, self.clock())
         return len(data)
 
     def reset_input_buffer(self) -> None:
@@ -156,9 +161,15 @@ class PtyServer:
     port vanishing and returning.
     """
 
-    def __init__(self, device: ByteDevice, link_path: str | None = None) -> None:
+    def __init__(
+        self,
+        device: ByteDevice,
+        link_path: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.device = device
         self.link_path = link_path
+        self.clock = clock
         self.dropped_bytes = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -217,7 +228,7 @@ class PtyServer:
             os.close(slave)
             self._slave = -1
         else:
-            self.device.on_open(time.monotonic())
+            self.device.on_open(self.clock())
 
     @property
     def reader_connected(self) -> bool:
@@ -306,7 +317,7 @@ class PtyServer:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            now = time.monotonic()
+            now = self.clock()
             if not self.device.connected:
                 if self._master >= 0:
                     self._close_pty()
@@ -330,7 +341,7 @@ class PtyServer:
                 readable, writable, _ = select.select([self._master], wlist, [], timeout)
             except (OSError, ValueError):
                 continue
-            now = time.monotonic()
+            now = self.clock()
             if readable:
                 try:
                     data = os.read(self._master, 4096)

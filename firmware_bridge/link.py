@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import queue
 import threading
 import time
@@ -72,6 +73,8 @@ from firmware_bridge.messages import (
 )
 from firmware_bridge.recording import RecordingWriter
 
+log = logging.getLogger(__name__)
+
 READ_TIMEOUT_S = 0.02
 SILENCE_S = 2.0
 RETRY_INTERVAL_S = 0.5
@@ -102,13 +105,23 @@ class LinkState(StrEnum):
     CLOSED = "closed"
 
 
+class ErrorKind(StrEnum):
+    """What an :class:`ErrorReported` is about (a ``str``, so ``kind == "recording"`` holds)."""
+
+    PORT = "port"
+    FOREIGN_RIG = "foreign_rig"
+    COMMAND = "command"
+    RECORDING = "recording"
+    INTERNAL = "internal"
+
+
 CONNECTED_STATES = frozenset({LinkState.IDLE, LinkState.STREAMING, LinkState.SILENT})
 
 
 # -- events -------------------------------------------------------------------
 @dataclass(frozen=True)
 class LinkEvent:
-    """Base of everything on :attr:`Link.events`; ``t`` is ``time.monotonic()``."""
+    """Base of everything on :attr:`Link.events`; ``t`` is read from the link's clock."""
 
     t: float
 
@@ -150,7 +163,7 @@ class ErrorReported(LinkEvent):
     recording, internal.  ``fatal`` means the link has stopped for good."""
 
     message: str
-    kind: str
+    kind: ErrorKind
     fatal: bool = False
 
 
@@ -252,7 +265,9 @@ class Link:
     does not wait for ACKs.  ``reconnect`` (default: False for ``replay://``,
     whose reopening would play it again) keeps reopening a lost port.
     ``opener(port, timeout)`` returns an open pyserial port (tests inject
-    their own devices).  The recorder is written to but never closed here.
+    their own devices); ``clock`` is the monotonic clock every time-out,
+    retry and event time is read from (``time.monotonic``; tests may inject
+    their own).  The recorder is written to but never closed here.
     """
 
     def __init__(
@@ -269,7 +284,9 @@ class Link:
         silence_s: float = SILENCE_S,
         retry_interval: float = RETRY_INTERVAL_S,
         read_timeout: float = READ_TIMEOUT_S,
+        foreign_retry_interval: float = FOREIGN_RETRY_INTERVAL_S,
         opener: Opener | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         is_replay = port.startswith("replay://")
         self.port = port
@@ -282,6 +299,8 @@ class Link:
         self.silence_s = silence_s
         self.retry_interval = retry_interval
         self.read_timeout = read_timeout
+        self.foreign_retry_interval = foreign_retry_interval
+        self._clock = clock
         self.events: queue.Queue[LinkEvent] = queue.Queue()
         self._opener = opener or _default_opener
         self._recorder = recorder
@@ -383,7 +402,7 @@ class Link:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5.0)
         self._drop_port()
-        now = time.monotonic()
+        now = self._clock()
         with self._stats_lock:
             tail = self._decoder.finish()
         self._dispatch(tail, now)
@@ -439,7 +458,7 @@ class Link:
             raise LinkError(f"the sample rate must be from {RATE_RANGE}, not {show_rate(rate_hz)}")
         mhz = round(rate_hz * 1000)
         timeout = self.command_timeout if timeout is None else timeout
-        deadline = time.monotonic() + timeout
+        deadline = self._clock() + timeout
         waiter = self._expect_info(lambda info: info.sample_rate_mhz == mhz, deadline)
         try:
             self._command(SetRate(mhz), f"SET_RATE {rate_hz:g} Hz", timeout)
@@ -452,7 +471,7 @@ class Link:
     def get_info(self, timeout: float | None = None) -> Info:
         """Ask the rig for INFO and return it."""
         timeout = self.command_timeout if timeout is None else timeout
-        deadline = time.monotonic() + timeout
+        deadline = self._clock() + timeout
         waiter = self._expect_info(None, deadline)
         try:
             with self._command_lock:
@@ -476,7 +495,7 @@ class Link:
             if self.passive:
                 self._write(ser, encode(message), name)
                 return None
-            waiter = _Waiter(kind, time.monotonic() + timeout)
+            waiter = _Waiter(kind, self._clock() + timeout)
             with self._lock:
                 self._waiters.append(waiter)
             try:
@@ -505,7 +524,7 @@ class Link:
                 ser.write(data)
         except (SerialException, OSError) as exc:
             raise LinkError(f"cannot send {name} to {self.port}: {exc}") from None
-        now = time.monotonic()
+        now = self._clock()
         with self._stats_lock:
             self._stats.bytes_sent += len(data)
             self._stats.commands_sent += 1
@@ -526,11 +545,13 @@ class Link:
             if ack is None:
                 with self._stats_lock:
                     self._stats.command_timeouts += 1
-                self._error("command", f"the rig did not acknowledge {name} {why}")
+                self._error(ErrorKind.COMMAND, f"the rig did not acknowledge {name} {why}")
             elif ack.status != AckStatus.OK:
                 with self._stats_lock:
                     self._stats.commands_refused += 1
-                self._error("command", f"the rig refused {name} {why}: {_status_text(ack.status)}")
+                self._error(
+                    ErrorKind.COMMAND, f"the rig refused {name} {why}: {_status_text(ack.status)}"
+                )
             elif then is not None:
                 then()
                 return
@@ -545,7 +566,7 @@ class Link:
             if then is not None:
                 then()
             return
-        waiter = _Waiter(kind, time.monotonic() + self.command_timeout, callback=answered)
+        waiter = _Waiter(kind, self._clock() + self.command_timeout, callback=answered)
         with self._lock:
             self._waiters.append(waiter)
         self._write(ser, encode(message), name)
@@ -557,7 +578,7 @@ class Link:
         return waiter
 
     def _await_info(self, waiter: _Waiter, deadline: float, what: str) -> Info:
-        if not waiter.event.wait(max(0.0, deadline - time.monotonic())):
+        if not waiter.event.wait(max(0.0, deadline - self._clock())):
             with self._stats_lock:
                 self._stats.command_timeouts += 1
             raise LinkError(f"the rig on {self.port} did not send {what} in time")
@@ -597,16 +618,16 @@ class Link:
             request = encode(GetInfo())
             for _ in range(1 + self.info_retries):
                 ser.write(request)
-                pending.append((time.monotonic(), b""))  # a GET_INFO sent (see _install)
+                pending.append((self._clock(), b""))  # a GET_INFO sent (see _install)
                 with self._stats_lock:
                     self._stats.bytes_sent += len(request)
                     self._stats.commands_sent += 1
-                deadline = time.monotonic() + self.info_timeout
-                while time.monotonic() < deadline and not self._closing.is_set():
+                deadline = self._clock() + self.info_timeout
+                while self._clock() < deadline and not self._closing.is_set():
                     data = ser.read(ser.in_waiting or 1)
                     if not data:
                         continue
-                    pending.append((time.monotonic(), data))
+                    pending.append((self._clock(), data))
                     for message in decoder.feed(data):
                         if isinstance(message, Info):
                             return ser, message, pending
@@ -637,7 +658,7 @@ class Link:
         """Make an opened, verified port the link's port and use its first bytes."""
         self._ser = ser
         self._infos_expected = 0
-        now = time.monotonic()
+        now = self._clock()
         self._last_rx = now
         self._next_counters = now
         if info is not None:
@@ -656,7 +677,7 @@ class Link:
                 self._record(lambda rec, t=t: rec.write_sent(request, t - rec.start_monotonic))
 
     def _reconnect_step(self) -> None:
-        now = time.monotonic()
+        now = self._clock()
         if not self.reconnect:
             self._closing.wait(0.05)
             return
@@ -681,11 +702,11 @@ class Link:
                 ser.close()
             with self._stats_lock:
                 self._stats.bytes_discarded += sum(len(d) for _, d in pending)
-            self._next_attempt = time.monotonic() + FOREIGN_RETRY_INTERVAL_S
+            self._next_attempt = self._clock() + self.foreign_retry_interval
             if self._foreign_serial != info.serial_number:
                 self._foreign_serial = info.serial_number
                 self._error(
-                    "foreign_rig",
+                    ErrorKind.FOREIGN_RIG,
                     f"another rig ({info.serial_number}) is on {self.port}, not {wanted}: its "
                     f"data is not used; plug {wanted} back in, or start a new recording "
                     f"for {info.serial_number}",
@@ -695,6 +716,7 @@ class Link:
         previous = self._info
         with self._stats_lock:
             self._stats.reconnects += 1
+        log.info("link %s: reconnected to %s", self.port, info.serial_number if info else "it")
         if info is not None and self._serial is None:
             self._serial = info.serial_number
         self._install(ser, info, pending)
@@ -736,6 +758,7 @@ class Link:
             return False
         with self._stats_lock:
             self._stats.rig_restarts += 1
+        log.warning("link %s: the rig restarted under a test (%s): START again", self.port, sign)
         self._set_state(LinkState.IDLE, f"the rig restarted ({sign}); sending START again")
 
         def started() -> None:
@@ -762,7 +785,7 @@ class Link:
         with self._stats_lock:
             self._stats.disconnects += 1
         self._fail_waiters()
-        self._next_attempt = time.monotonic() + min(self.retry_interval, 0.1)
+        self._next_attempt = self._clock() + min(self.retry_interval, 0.1)
         self._set_state(LinkState.DISCONNECTED, reason)
 
     # -- the reader thread -------------------------------------------------------
@@ -774,7 +797,7 @@ class Link:
                         self._reconnect_step()
                     else:
                         self._read_step()
-                    self._housekeeping(time.monotonic())
+                    self._housekeeping(self._clock())
                 except (SerialException, OSError) as exc:
                     if self._closing.is_set():
                         break
@@ -789,21 +812,23 @@ class Link:
                     if self._internal_error(exc):
                         return
         except BaseException as exc:  # the last resort: still reported
-            self._error("internal", f"link reader stopped: {type(exc).__name__}: {exc}", True)
+            self._error(
+                ErrorKind.INTERNAL, f"link reader stopped: {type(exc).__name__}: {exc}", True
+            )
             self._drop_port()
             self._set_state(LinkState.CLOSED, f"reader stopped: {exc}")
             raise
 
     def _internal_error(self, exc: Exception) -> bool:
         """Report a bug in the reader and reconnect; True when it keeps recurring."""
-        now = time.monotonic()
+        now = self._clock()
         with self._stats_lock:
             self._stats.reader_errors += 1
         self._internal_errors = [
             t for t in self._internal_errors if now - t < INTERNAL_ERROR_WINDOW_S
         ] + [now]
         fatal = len(self._internal_errors) >= MAX_INTERNAL_ERRORS
-        self._error("internal", f"link reader error: {type(exc).__name__}: {exc}", fatal)
+        self._error(ErrorKind.INTERNAL, f"link reader error: {type(exc).__name__}: {exc}", fatal)
         if fatal:
             self._drop_port()
             self._fail_waiters()
@@ -822,7 +847,7 @@ class Link:
         more = ser.in_waiting
         if more:
             data += ser.read(more)
-        self._accept(data, time.monotonic())
+        self._accept(data, self._clock())
 
     def _accept(self, data: bytes, now: float) -> None:
         """Bytes from the verified rig: record them first, then decode and hand over."""
@@ -897,7 +922,7 @@ class Link:
             self._serial = info.serial_number
         elif info.serial_number != self._serial:
             self._error(
-                "foreign_rig",
+                ErrorKind.FOREIGN_RIG,
                 f"the stream on {self.port} now comes from rig {info.serial_number}, "
                 f"not {self._serial}: its data is from another rig",
             )
@@ -940,7 +965,7 @@ class Link:
         self._recorder = None
         with self._stats_lock:
             self._stats.recording_errors += 1
-        self._error("recording", f"recording stopped: {exc}")
+        self._error(ErrorKind.RECORDING, f"recording stopped: {exc}")
 
     def _housekeeping(self, now: float) -> None:
         state = self._state
@@ -973,8 +998,9 @@ class Link:
     def _emit(self, event: LinkEvent) -> None:
         self.events.put(event)
 
-    def _error(self, kind: str, message: str, fatal: bool = False) -> None:
-        self._emit(ErrorReported(time.monotonic(), message, kind, fatal))
+    def _error(self, kind: ErrorKind, message: str, fatal: bool = False) -> None:
+        log.log(logging.ERROR if fatal else logging.WARNING, "link %s: %s", self.port, message)
+        self._emit(ErrorReported(self._clock(), message, kind, fatal))
         self._record(lambda rec: rec.note("error", kind=kind, message=message))
 
     def _set_state(self, state: LinkState, detail: str) -> None:
@@ -984,7 +1010,8 @@ class Link:
                 return
             self._detail = detail
             self._state = state
-        now = time.monotonic()
+        now = self._clock()
+        log.info("link %s: %s -> %s (%s)", self.port, previous, state, detail)
         self._emit(StateChanged(now, state, previous, detail))
         if state != LinkState.CLOSED:
             self._record(lambda rec: rec.note("state", state=str(state), detail=detail))
@@ -993,7 +1020,7 @@ class Link:
         try:
             fn(*args)
         except Exception as exc:  # a callback's failure is reported, not raised here
-            self._error("internal", f"{type(exc).__name__}: {exc}")
+            self._error(ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}")
 
 
 def _status_text(status: int) -> str:

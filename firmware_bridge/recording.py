@@ -45,11 +45,13 @@ import contextlib
 import datetime as _dt
 import errno
 import json
+import logging
 import os
 import struct
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
@@ -60,6 +62,8 @@ import numpy as np
 import firmware_bridge
 from firmware_bridge.errors import InputError, NordicError, storage_error
 from firmware_bridge.messages import Info
+
+log = logging.getLogger(__name__)
 
 VERSION = 1
 MAGIC = b"NSREC1\n"
@@ -138,10 +142,12 @@ class RecordingWriter:
         station_version: str | None = None,
         overwrite: bool = False,
         flush_interval: float = FLUSH_INTERVAL_S,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.path = Path(path)
         self.flush_interval = flush_interval
-        self.start_monotonic = time.monotonic()
+        self._clock = clock  # the clock of ``t`` (the link's); flushing runs on real time
+        self.start_monotonic = clock()
         self.header: dict[str, Any] = {
             "format": FORMAT,
             "port": port,
@@ -209,7 +215,7 @@ class RecordingWriter:
     def _append(self, kind: int, payload: bytes, t: float | None) -> None:
         now = time.monotonic()
         if t is None:
-            t = now - self.start_monotonic
+            t = self._clock() - self.start_monotonic
         if len(payload) <= MAX_RECORD:
             record = encode_record(kind, payload, t)
         else:
@@ -261,6 +267,7 @@ class RecordingWriter:
             try:
                 _write_all(self._fd, chunk)
             except OSError as exc:
+                log.error("writing recording %s failed: %s", self.path, exc)
                 with self._cond:
                     self._error = exc
 
@@ -413,6 +420,8 @@ def parse_recording(blob: bytes, source: str = "recording") -> Recording:
             raise RecordingError(f"{source} is not a station recording")
         warnings.append("the recording's magic and header are damaged; its fields are lost")
     recording = _parse_records(blob, pos, header, warnings)
+    for warning in recording.warnings:
+        log.warning("%s: %s", source, warning)
     return recording
 
 

@@ -8,6 +8,7 @@ check that every sample arrived, in order.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import queue
 import threading
@@ -166,9 +167,13 @@ class ScriptedRig:
 class Socket:
     """A USB socket: what is plugged in now (None: nothing), opened as pyserial ports."""
 
-    def __init__(self, rig: ScriptedRig | None = None) -> None:
+    def __init__(
+        self, rig: ScriptedRig | None = None, clock: Callable[[], float] | None = None
+    ) -> None:
         self.rig = rig
         self.opens = 0
+        self.attempts = 0  # every try to open, plugged in or not
+        self.clock = clock  # the rig's clock (None: the real one)
 
     def unplug(self) -> None:
         if self.rig is not None:
@@ -179,6 +184,7 @@ class Socket:
         self.rig = rig
 
     def opener(self, port: str, timeout: float) -> DeviceSerial:
+        self.attempts += 1
         rig = self.rig
         if rig is None or not rig.connected:
             raise SerialException(
@@ -187,6 +193,8 @@ class Socket:
         self.opens += 1
         ser = _RigSerial(None, timeout=timeout)
         ser.rig = rig
+        if self.clock is not None:
+            ser.clock = self.clock
         ser.port = port
         ser.open()
         return ser
@@ -233,6 +241,15 @@ class EventLog:
 
     def wait_samples(self, n: int, timeout: float = 3.0) -> None:
         self.wait(lambda e: self.samples() >= n, timeout)
+
+    def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
+        """Pump events until ``condition()`` holds (a condition, never a fixed sleep)."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"{what}: not seen in {timeout} s")
+            with contextlib.suppress(queue.Empty):
+                self.events.append(self.link.events.get(timeout=0.01))
 
     def states(self) -> list[LinkState]:
         return [e.state for e in self.events if isinstance(e, StateChanged)]

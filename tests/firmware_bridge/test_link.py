@@ -24,6 +24,7 @@ from firmware_bridge.link import (
 from firmware_bridge.messages import (
     AckStatus,
     GetInfo,
+    Heartbeat,
     Info,
     MsgType,
     SampleBlock,
@@ -37,6 +38,7 @@ from tests.firmware_bridge.scripted_rig import EventLog, ScriptedRig, Socket
 
 def make_link(socket: Socket, **kwargs: object) -> tuple[Link, EventLog]:
     kwargs.setdefault("retry_interval", 0.1)
+    kwargs.setdefault("foreign_retry_interval", 0.1)
     kwargs.setdefault("info_timeout", 0.2)
     link = Link("rig://test", opener=socket.opener, **kwargs)  # type: ignore[arg-type]
     return link, EventLog(link)
@@ -233,7 +235,8 @@ def test_unplug_and_replug_of_the_same_rig_continues_the_stream(
         log.wait_state(LinkState.DISCONNECTED)
         log.wait_state(LinkState.RECONNECTING)
         before = log.samples()
-        time.sleep(0.3)  # a few failed attempts while nothing is plugged in
+        tried = socket.attempts
+        log.wait_for(lambda: socket.attempts >= tried + 3, "three more attempts to reopen")
         assert link.state == LinkState.RECONNECTING
         second_rig = ScriptedRig(serial="NR-0001")
         socket.plug(second_rig)
@@ -283,8 +286,8 @@ def test_a_rig_that_reboots_under_a_test_is_started_again_once(
         again = log.wait_state(LinkState.STREAMING)
         assert again.detail == "streaming again after the rig restarted"
         before = log.samples()
-        log.wait_samples(before + 300)
-        time.sleep(1.2)  # a heartbeat's worth: nothing more happens
+        # 1.5 s more of the rig's samples (more than a heartbeat's worth): no second START.
+        log.wait_samples(before + 1500, timeout=5.0)
     finally:
         link.close()
         log.pump()
@@ -310,9 +313,11 @@ def test_a_reboot_is_not_restarted_after_stop_or_when_the_rig_was_not_asked(
         link.stop()
         socket.rig.reboot()
         log.wait(lambda e: isinstance(e, Received) and isinstance(e.message, Info))
-        log.pump(1.3)  # the boot INFO and a heartbeat
+        log.wait(lambda e: isinstance(e, Received) and isinstance(e.message, Heartbeat))
         socket.rig.reboot(announce=False)
-        log.pump(0.3)
+        boots = socket.rig.boots
+        log.wait_for(lambda: socket.rig.boots > boots, "the second reboot")
+        log.wait(lambda e: isinstance(e, Received) and isinstance(e.message, Heartbeat))
     finally:
         link.close()
         log.pump()
@@ -328,8 +333,9 @@ def test_info_asked_for_while_streaming_is_not_a_reboot(socket: Socket) -> None:
         link.start()
         log.wait_samples(50)
         assert link.get_info().serial_number == "NR-0001"
-        time.sleep(0.2)
+        log.wait_samples(log.samples() + 200)  # the stream goes on after the answer
         assert link.state == LinkState.STREAMING
+        assert LinkState.IDLE not in log.states()[log.states().index(LinkState.STREAMING) :]
     finally:
         link.close()
     assert sum(isinstance(c, Start) for c in socket.rig.commands) == 1
@@ -348,7 +354,8 @@ def test_a_rig_that_refuses_start_after_a_reboot_is_an_error_not_a_loop(
         socket.rig.reboot()
         error = log.wait(lambda e: isinstance(e, ErrorReported))
         assert "refused START after the rig restarted" in error.message  # type: ignore[attr-defined]
-        log.pump(1.3)  # heartbeats follow: no second START
+        for _ in range(1):  # a heartbeat follows: no second START
+            log.wait(lambda e: isinstance(e, Received) and isinstance(e.message, Heartbeat))
         assert link.state == LinkState.IDLE
     finally:
         link.close()
@@ -370,7 +377,8 @@ def test_another_rig_on_the_port_is_an_error_and_its_data_is_not_used(
         error = log.wait(lambda e: isinstance(e, ErrorReported))
         assert error.kind == "foreign_rig"
         assert "NR-9999" in error.message and "NR-0001" in error.message
-        time.sleep(0.3)
+        tried = socket.attempts
+        log.wait_for(lambda: socket.attempts >= tried + 2, "two more attempts with the stranger")
         assert not link.connected and link.serial_number == "NR-0001"
         assert len(log.errors()) == 1  # said once, not at every attempt
         socket.unplug()
@@ -475,3 +483,51 @@ def test_a_replay_is_a_passive_source_that_needs_no_answers(tmp_path: Path) -> N
     finally:
         link.close()
     assert link.counters()["bytes_received"] == len(bytes(rig.sent))
+
+
+class SteppedClock:
+    """A monotonic clock a test moves forward at will (on top of real time)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+def test_the_links_clock_is_injectable_so_silence_is_found_without_waiting(
+    socket: Socket,
+) -> None:
+    """Issue 10: time-outs read the injected clock, so a test moves time instead of sleeping."""
+    clock = SteppedClock()
+    link, log = make_link(socket, clock=clock, silence_s=60.0)
+    link.open()
+    try:
+        link.start()
+        log.wait_samples(50)
+        socket.rig.silent = True
+        clock.advance(61.0)  # a minute of silence, in no time
+        silent = log.wait_state(LinkState.SILENT)
+        assert "60 s" in silent.detail
+        assert silent.t >= time.monotonic() + 60.0  # events carry the injected clock's time
+    finally:
+        link.close()
+
+
+def test_the_serial_devices_clock_is_injectable(socket: Socket) -> None:
+    """The device behind a pyserial port reads its time from the port's clock."""
+    clock = SteppedClock()
+    socket.clock = clock
+    link, log = make_link(socket)
+    link.open()
+    try:
+        link.start()
+        log.wait_samples(10)
+        before = log.samples()
+        clock.advance(0.5)  # half a second of the rig's time: 500 samples at 1 kHz at once
+        log.wait_samples(before + 500, timeout=1.0)
+    finally:
+        link.close()

@@ -144,12 +144,16 @@ import sys, time
 from firmware_bridge.recording import RecordingWriter
 w = RecordingWriter(sys.argv[1], port="p")
 i = 0
+said = False
 while True:
     w.write(i.to_bytes(4, "little") * 8)
     i += 1
     if i == 20:
         print("running", flush=True)
-    time.sleep(0.002)
+    if not said and time.monotonic() - w.start_monotonic >= 1.6:
+        said = True  # long enough for several flushes: the test may kill it now
+        print("flushed for 1.6 s", flush=True)
+    time.sleep(0.002)  # the writer's pace (a rig's reads), not a wait of the test
 """
 
 
@@ -162,7 +166,7 @@ def test_kill_9_loses_at_most_the_last_half_second(tmp_path: Path) -> None:
     )
     try:
         assert proc.stdout is not None and proc.stdout.readline() == b"running\n"
-        time.sleep(1.6)
+        assert proc.stdout.readline() == b"flushed for 1.6 s\n"
         killed_at = time.monotonic()
         os.kill(proc.pid, signal.SIGKILL)
     finally:

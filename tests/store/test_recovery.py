@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 
 RECORDER = """
-import sys, time
+import sys, threading
 from firmware_bridge.messages import Info
 from firmware_bridge.recording import RecordingWriter
 from station.store import open_store
@@ -41,8 +41,7 @@ for i in range(0, part, 512):
     writer.write(data[i : i + 512])
 writer.flush(sync=True)
 print("READY", pending.id, flush=True)
-while True:
-    time.sleep(0.05)
+threading.Event().wait()  # until the test kills it
 """
 
 COMMITTER = """
