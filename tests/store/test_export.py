@@ -206,6 +206,7 @@ def test_counters_reach_the_summary_and_the_sidecar_lists_ignored_pulls(
     test = store.import_test(athlete.id, path, certificate=cert_file)
     stream = test.result.metrics["stream"]
     assert stream["segments"] == 2 and stream["overrun_events"] >= 1
+    assert stream["device_restarts"] == 1  # STARTED again: the rig rebooted
     report = export_summary(store, tmp_path / "s.csv")
     with open(report.files[0], newline="") as handle:
         row = next(csv.DictReader(handle))
