@@ -30,6 +30,8 @@ from calibration.certificate import (
 from firmware_bridge.capture import Capture, load_capture
 from firmware_bridge.errors import InputError
 from station.analysis import AnalysisResult, analyze, describe_flag
+from station.cli.common import regular_file
+from station.store.files import MAX_CAPTURE_BYTES, MAX_CERTIFICATE_BYTES
 
 SUBSCRIPT = {"left": "L", "right": "R"}
 
@@ -63,10 +65,16 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
             "and average. Exit status 0 on success, 2 for bad input."
         ),
     )
-    parser.add_argument("path", metavar="PATH", help="recording or capture file")
+    parser.add_argument(
+        "path",
+        metavar="PATH",
+        type=regular_file(MAX_CAPTURE_BYTES),
+        help="recording or capture file",
+    )
     parser.add_argument(
         "--calibration",
         metavar="CAL.json",
+        type=regular_file(MAX_CERTIFICATE_BYTES),
         help="calibration certificate (required for a raw capture; a station recording "
         "uses the calibration it recorded)",
     )

@@ -217,3 +217,38 @@ def test_an_export_on_a_full_disk_leaves_no_partial_file(
     code, _, err = run(capsys, "export", "test", "1", "--out", str(out))
     assert_one_line_error(code, err, "nothing was written")
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["certificate", "show", "{dev}"],
+        ["calibrate", "--from-points", "{dev}", "--serial", "X", "--out", "{tmp}/c.json"],
+        [
+            "calibrate",
+            "--base",
+            "{dev}",
+            "--from-points",
+            "{tmp}/p.csv",
+            "--serial",
+            "X",
+            "--out",
+            "{tmp}/c.json",
+        ],  # fmt: skip
+        ["analyze", "{dev}"],
+        ["analyze", "{tmp}/x.bin", "--calibration", "{dev}"],
+        ["verify", "PORT", "--channel", "left", "--mass", "1", "--certificate", "{dev}"],
+    ],
+)
+@pytest.mark.parametrize("device", ["zero", "fifo"])
+def test_every_file_argument_refuses_devices_and_pipes(
+    capsys, tmp_path: Path, argv: list[str], device: str
+) -> None:
+    dev = "/dev/zero"
+    if device == "fifo":
+        dev = str(tmp_path / "pipe")
+        os.mkfifo(dev)
+    args = [a.format(dev=dev, tmp=tmp_path) for a in argv]
+    code, _, err = _run_bounded(capsys, *args)
+    assert code == 2 and "is not a regular file" in err and "MB can be read" in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
