@@ -31,6 +31,7 @@ from firmware_bridge.capture import Capture, load_capture
 from firmware_bridge.errors import InputError
 from station.analysis import AnalysisResult, analyze, describe_flag
 from station.cli.common import regular_file
+from station.store import validate
 from station.store.files import MAX_CAPTURE_BYTES, MAX_CERTIFICATE_BYTES
 
 SUBSCRIPT = {"left": "L", "right": "R"}
@@ -49,6 +50,21 @@ def _positive(unit: str, example: str) -> Callable[[str], float]:
                 f"must be a positive number of {unit}, not {text!r} (e.g. {example})"
             )
         return value
+
+    return parse
+
+
+def _within(check: Callable[[float], float], unit: str, example: str) -> Callable[[str], float]:
+    """A positive number in the same range as an athlete's record (the store's
+    check: body mass 10-400 kg, lever arm 0.1-1 m), the range said in the message."""
+    positive = _positive(unit, example)
+
+    def parse(text: str) -> float:
+        value = positive(text)
+        try:
+            return check(value)
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
 
     return parse
 
@@ -86,13 +102,13 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument(
         "--body-mass",
-        type=_positive("kilograms", "--body-mass 82.5"),
+        type=_within(validate.body_mass_kg, "kilograms", "--body-mass 82.5"),
         metavar="KG",
         help="body mass: adds relative peak force (N/kg)",
     )
     parser.add_argument(
         "--lever-arm",
-        type=_positive("metres", "--lever-arm 0.42"),
+        type=_within(validate.lever_arm_m, "metres", "--lever-arm 0.42"),
         metavar="M",
         help="knee joint centre to hook centre: adds peak torque (N·m)",
     )

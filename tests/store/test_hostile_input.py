@@ -252,3 +252,19 @@ def test_every_file_argument_refuses_devices_and_pipes(
     code, _, err = _run_bounded(capsys, *args)
     assert code == 2 and "is not a regular file" in err and "MB can be read" in err, err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--body-mass", "1e-300", "from 10 to at most 400"),
+        ("--body-mass", "900", "from 10 to at most 400"),
+        ("--lever-arm", "1e-9", "from 0.1 to at most 1"),
+    ],
+)
+def test_analyze_refuses_impossible_body_mass_and_lever_arm(
+    capsys, capture_file: Path, cert_file: Path, option: str, value: str, message: str
+) -> None:
+    code, _, err = run(capsys, "analyze", str(capture_file), "--calibration", str(cert_file),
+                       option, value)  # fmt: skip
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
