@@ -268,3 +268,35 @@ def test_analyze_refuses_impossible_body_mass_and_lever_arm(
     code, _, err = run(capsys, "analyze", str(capture_file), "--calibration", str(cert_file),
                        option, value)  # fmt: skip
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_export_all_and_erase_on_a_full_disk_say_what_was_kept(
+    capsys, store: Store, ada: str, capture_file: Path, cert_file: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    from station.store.sqlite import erasure
+
+    store.import_test(int(ada), capture_file, certificate=cert_file)
+    real_write = Path.write_bytes
+
+    def no_space(self: Path, data: bytes) -> int:
+        if self.suffix == ".bin":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(self, data)
+
+    def vacuum_full(conn: sqlite3.Connection) -> bool:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "write_bytes", no_space)
+        code, _, err = run(capsys, "athlete", "export-all", ada, "--out", str(tmp_path / "all"))
+    assert_one_line_error(code, err, "the disk is full")
+    assert "is incomplete: delete it and try again" in err
+    with monkeypatch.context() as patch:
+        patch.setattr(erasure, "compact", vacuum_full)
+        code, _, err = run(capsys, "athlete", "erase", ada, "--reason", "request")
+    assert_one_line_error(code, err, "was erased in the database, but the disk is too full")
+    assert "run the erase again to finish" in err
+    assert run(capsys, "athlete", "erase", ada, "--reason", "finish")[0] == 0
+    with open_store() as reopened:
+        assert reopened.get_athlete(int(ada)).name == "erased athlete"
