@@ -39,6 +39,9 @@ from firmware_bridge.errors import InputError, NordicError, describe
 from station.analysis import AnalysisResult, AnalysisSettings, analyze, describe_flag
 from station.analysis.rfd import WINDOW_KEYS
 from station.analysis.settings import ASYMMETRY_FORMULAS, PROTOCOLS
+from station.cli.common import regular_file
+from station.store import validate
+from station.store.files import MAX_CERTIFICATE_BYTES
 
 SUBSCRIPT = {"left": "L", "right": "R"}
 # How the report names each asymmetry formula (metrics.md).
@@ -66,6 +69,21 @@ def _positive(unit: str, example: str) -> Callable[[str], float]:
     return parse
 
 
+def _within(check: Callable[[float], float], unit: str, example: str) -> Callable[[str], float]:
+    """A positive number in the same range as an athlete's record (the store's
+    check: body mass 10-400 kg, lever arm 0.1-1 m), the range said in the message."""
+    positive = _positive(unit, example)
+
+    def parse(text: str) -> float:
+        value = positive(text)
+        try:
+            return check(value)
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
+
+
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "analyze",
@@ -88,6 +106,7 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--calibration",
         metavar="CAL.json",
+        type=regular_file(MAX_CERTIFICATE_BYTES),
         help="calibration certificate (required for a raw capture; a station recording "
         "uses the calibration it recorded)",
     )
@@ -99,13 +118,13 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument(
         "--body-mass",
-        type=_positive("kilograms", "--body-mass 82.5"),
+        type=_within(validate.body_mass_kg, "kilograms", "--body-mass 82.5"),
         metavar="KG",
         help="body mass: adds relative peak force (N/kg)",
     )
     parser.add_argument(
         "--lever-arm",
-        type=_positive("metres", "--lever-arm 0.42"),
+        type=_within(validate.lever_arm_m, "metres", "--lever-arm 0.42"),
         metavar="M",
         help="knee joint centre to hook centre: adds peak torque (N·m)",
     )

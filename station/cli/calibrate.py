@@ -31,6 +31,8 @@ from firmware_bridge.errors import InputError
 from station.cli import EXIT_FAILURE, EXIT_OK, CliError
 from station.cli.calibration_console import Console, drive, rig_readings
 from station.cli.calibration_options import add_settle_options, check_positive, settle_config
+from station.cli.common import regular_file
+from station.store.files import MAX_CERTIFICATE_BYTES, MAX_POINTS_BYTES
 
 # The fit's figures judged against a limit, each with its --max-<figure> option.
 LIMIT_FIGURES = ("nonlinearity", "hysteresis", "repeatability")
@@ -57,11 +59,17 @@ def register(
     p.add_argument("--out", metavar="CERT.json", help="where to write the certificate")
     p.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     p.add_argument("--operator", metavar="NAME", help="who calibrated (kept in the certificate)")
-    p.add_argument("--from-points", metavar="FILE.csv", help="fit saved points instead of a rig")
+    p.add_argument(
+        "--from-points",
+        metavar="FILE.csv",
+        type=regular_file(MAX_POINTS_BYTES),
+        help="fit saved points instead of a rig",
+    )
     p.add_argument("--points-out", metavar="FILE.csv", help="also save the measured points")
     p.add_argument(
         "--base",
         metavar="CERT.json",
+        type=regular_file(MAX_CERTIFICATE_BYTES),
         help="take channels not calibrated now from this earlier certificate",
     )
     p.add_argument(

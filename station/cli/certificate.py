@@ -7,6 +7,8 @@ import argparse
 import json
 
 from station.cli import EXIT_OK
+from station.cli.common import regular_file
+from station.store.files import MAX_CERTIFICATE_BYTES
 
 
 def register(
@@ -27,7 +29,7 @@ def register(
         "with their acceptance, the points, warnings (expired, other rig) and the "
         "verifications kept beside it.",
     )
-    show.add_argument("file", metavar="FILE")
+    show.add_argument("file", metavar="FILE", type=regular_file(MAX_CERTIFICATE_BYTES))
     show.add_argument("--serial", help="warn if the certificate is not for this rig")
     show.add_argument("--no-points", action="store_true", help="leave out the point tables")
     show.add_argument("--json", action="store_true", help="print JSON with the checks")

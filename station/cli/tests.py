@@ -15,8 +15,18 @@ from typing import Any
 
 from firmware_bridge import nordbord
 from firmware_bridge.errors import InputError
-from station.cli.common import add_by, fmt, print_json, print_table, store_from_args, usage_of, warn
+from station.cli.common import (
+    add_by,
+    fmt,
+    print_json,
+    print_table,
+    regular_file,
+    store_from_args,
+    usage_of,
+    warn,
+)
 from station.store import Result, TestSummary
+from station.store.files import MAX_CERTIFICATE_BYTES
 
 
 def register(
@@ -38,7 +48,12 @@ def _register_test(
     )
     imp.add_argument("athlete", metavar="ATHLETE", help="athlete id or external id")
     imp.add_argument("file", metavar="FILE", help="station recording, raw binary or text capture")
-    imp.add_argument("--calibration", metavar="CAL", help="calibration certificate (JSON)")
+    imp.add_argument(
+        "--calibration",
+        metavar="CAL",
+        type=regular_file(MAX_CERTIFICATE_BYTES),
+        help="calibration certificate (JSON)",
+    )
     imp.add_argument(
         "--rate", metavar="HZ", type=_rate, help="sample rate, if the capture has none"
     )

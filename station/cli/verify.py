@@ -25,6 +25,8 @@ from calibration.verify import (
 from station.cli import EXIT_FAILURE, EXIT_OK
 from station.cli.calibration_console import Console, drive, rig_readings
 from station.cli.calibration_options import add_settle_options, check_positive, settle_config
+from station.cli.common import regular_file
+from station.store.files import MAX_CERTIFICATE_BYTES
 
 
 def register(
@@ -41,7 +43,12 @@ def register(
     p.add_argument("port", help="the rig: a device path or URL")
     p.add_argument("--channel", required=True, help="left or right")
     p.add_argument("--mass", type=float, required=True, metavar="KG", help="the known mass")
-    p.add_argument("--certificate", required=True, metavar="CERT.json")
+    p.add_argument(
+        "--certificate",
+        required=True,
+        metavar="CERT.json",
+        type=regular_file(MAX_CERTIFICATE_BYTES),
+    )
     p.add_argument(
         "--limit",
         type=float,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import station
-from firmware_bridge.errors import NordicError, storage_error
+from firmware_bridge.errors import StorageError, storage_error
 from station.store.errors import NotFoundError, StoreError
 from station.store.export import export_summary, export_test
 from station.store.export_files import write_atomic
@@ -59,13 +59,11 @@ def export_all(
     try:
         return _export_all(store, person, folder, force)
     except OSError as exc:
-        if isinstance(exc, NordicError):
-            raise
-        error = storage_error(exc, f"the files in {folder}")
-        if error is exc:
+        error = exc if isinstance(exc, StorageError) else storage_error(exc, f"files in {folder}")
+        if not isinstance(error, StorageError):
             raise
         raise type(error)(
-            f"{error}: the export is incomplete; delete {folder} and try again "
+            f"{error}; the export in {folder} is incomplete: delete it and try again "
             "(nothing in the database changed)"
         ) from None
 

@@ -16,6 +16,7 @@ from firmware_bridge.errors import InputError
 
 MAX_CAPTURE_BYTES = 512 << 20  # an hour at 1 kHz is ~90 MB
 MAX_CERTIFICATE_BYTES = 1 << 20
+MAX_POINTS_BYTES = 16 << 20
 
 
 def _mb(size: int) -> str:

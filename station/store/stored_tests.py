@@ -162,7 +162,9 @@ class StoredTests(StoreParts):
         return self.backend.audit_log(entity, entity_id, limit)
 
     def test_ids(self) -> list[int]:
-        """Every test's id, oldest first (for ``recompute --all``)."""
+        """Every test's id, oldest first (for ``recompute --all``); tests whose raw
+        recording was erased with their athlete cannot be analysed again and are
+        left out."""
         return self.backend.test_ids()
 
 

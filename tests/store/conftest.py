@@ -59,8 +59,3 @@ def cert_file(tmp_path: Path) -> Path:
     path = tmp_path / "cal.json"
     path.write_text(json.dumps(synth.certificate()))
     return path
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    # Also registered project-wide (make fuzz); here so tests/store runs alone cleanly.
-    config.addinivalue_line("markers", "fuzz: generated-input tests (longer run: make fuzz)")

@@ -5,7 +5,7 @@ invisible characters, huge and tiny numbers, odd dates, devices and missing
 paths) go through ``main([...])`` against a data folder holding an athlete and
 a test.  Whatever the input, a command returns 0, 1 or 2, raises nothing and
 prints no traceback or internal error.  ``make test`` runs a few examples;
-``NORDIC_FUZZ_EXAMPLES=2000 make fuzz`` runs many.
+``make fuzz`` runs many.
 """
 
 from __future__ import annotations
@@ -24,7 +24,10 @@ from station.cli import main
 from station.store import open_store
 from tests.store import synth
 
-EXAMPLES = int(os.environ.get("NORDIC_FUZZ_EXAMPLES", "25"))
+# `make test` runs a few examples (each is a whole command: ~30 ms); `make fuzz`
+# (HYPOTHESIS_PROFILE=fuzz) runs many; NORDIC_FUZZ_EXAMPLES overrides both.
+FUZZING = os.environ.get("HYPOTHESIS_PROFILE") == "fuzz"
+EXAMPLES = int(os.environ.get("NORDIC_FUZZ_EXAMPLES", "2000" if FUZZING else "25"))
 
 HOSTILE_TEXT = st.one_of(
     st.text(max_size=30),

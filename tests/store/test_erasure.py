@@ -116,6 +116,7 @@ def test_erase_removes_the_athlete_from_database_wal_and_backups(
         assert reopened.curves(first.id) is not None
         with pytest.raises(NotFoundError, match="erased"):
             reopened.recording(first.id)
+        assert reopened.test_ids() == [kept.id]  # recompute --all skips erased recordings
         # The audit keeps that it happened, by whom, when and why.
         entry = reopened.audit_log("athlete", athlete.id)[-1]
         assert (entry.action, entry.actor) == ("erase", "dpo")

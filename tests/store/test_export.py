@@ -200,7 +200,7 @@ def test_counters_reach_the_summary_and_the_sidecar_lists_ignored_pulls(
                   distractors=(Distractor.one_leg_pull(18.5),))  # fmt: skip
     faulty = VirtualRig(NordicModel(model, seed=3), rate_hz=80.0, serial_number="NR-SIM-0001",
                         faults=["overrun:10s:5"])  # fmt: skip
-    # A rig that rebooted mid-test sends STARTED again: two segments.
+    # Stopped and started again within one capture: two segments.
     path = tmp_path / "restart.bin"
     path.write_bytes(faulty.capture_bytes(22.0) + synth.capture(seconds=12.0, seed=4))
     test = store.import_test(athlete.id, path, certificate=cert_file)

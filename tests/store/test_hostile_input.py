@@ -217,3 +217,86 @@ def test_an_export_on_a_full_disk_leaves_no_partial_file(
     code, _, err = run(capsys, "export", "test", "1", "--out", str(out))
     assert_one_line_error(code, err, "nothing was written")
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["certificate", "show", "{dev}"],
+        ["calibrate", "--from-points", "{dev}", "--serial", "X", "--out", "{tmp}/c.json"],
+        [
+            "calibrate",
+            "--base",
+            "{dev}",
+            "--from-points",
+            "{tmp}/p.csv",
+            "--serial",
+            "X",
+            "--out",
+            "{tmp}/c.json",
+        ],  # fmt: skip
+        ["analyze", "{dev}"],
+        ["analyze", "{tmp}/x.bin", "--calibration", "{dev}"],
+        ["verify", "PORT", "--channel", "left", "--mass", "1", "--certificate", "{dev}"],
+    ],
+)
+@pytest.mark.parametrize("device", ["zero", "fifo"])
+def test_every_file_argument_refuses_devices_and_pipes(
+    capsys, tmp_path: Path, argv: list[str], device: str
+) -> None:
+    dev = "/dev/zero"
+    if device == "fifo":
+        dev = str(tmp_path / "pipe")
+        os.mkfifo(dev)
+    args = [a.format(dev=dev, tmp=tmp_path) for a in argv]
+    code, _, err = _run_bounded(capsys, *args)
+    assert code == 2 and "is not a regular file" in err and "MB can be read" in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--body-mass", "1e-300", "from 10 to at most 400"),
+        ("--body-mass", "900", "from 10 to at most 400"),
+        ("--lever-arm", "1e-9", "from 0.1 to at most 1"),
+    ],
+)
+def test_analyze_refuses_impossible_body_mass_and_lever_arm(
+    capsys, capture_file: Path, cert_file: Path, option: str, value: str, message: str
+) -> None:
+    code, _, err = run(capsys, "analyze", str(capture_file), "--calibration", str(cert_file),
+                       option, value)  # fmt: skip
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_export_all_and_erase_on_a_full_disk_say_what_was_kept(
+    capsys, store: Store, ada: str, capture_file: Path, cert_file: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    from station.store.sqlite import erasure
+
+    store.import_test(int(ada), capture_file, certificate=cert_file)
+    real_write = Path.write_bytes
+
+    def no_space(self: Path, data: bytes) -> int:
+        if self.suffix == ".bin":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(self, data)
+
+    def vacuum_full(conn: sqlite3.Connection) -> bool:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "write_bytes", no_space)
+        code, _, err = run(capsys, "athlete", "export-all", ada, "--out", str(tmp_path / "all"))
+    assert_one_line_error(code, err, "the disk is full")
+    assert "is incomplete: delete it and try again" in err
+    with monkeypatch.context() as patch:
+        patch.setattr(erasure, "compact", vacuum_full)
+        code, _, err = run(capsys, "athlete", "erase", ada, "--reason", "request")
+    assert_one_line_error(code, err, "was erased in the database, but the disk is too full")
+    assert "run the erase again to finish" in err
+    assert run(capsys, "athlete", "erase", ada, "--reason", "finish")[0] == 0
+    with open_store() as reopened:
+        assert reopened.get_athlete(int(ada)).name == "erased athlete"

@@ -43,7 +43,8 @@ class Connection:
         self.migrated_from: int | None = None
         self.backup_path: Path | None = None
         try:
-            self._prepare()
+            with self._errors():  # a full disk or a damaged file: one clear error
+                self._prepare()
         except BaseException:
             self._conn.close()
             raise

@@ -306,7 +306,13 @@ class RecordedTests(Results):
         return True
 
     def test_ids(self) -> list[int]:
-        return [row[0] for row in self._all("SELECT id FROM tests ORDER BY id")]
+        """Every test that still has its raw recording (not erased), oldest first."""
+        rows = self._all(
+            "SELECT t.id FROM tests t JOIN recordings r ON r.id = t.recording_id "
+            "WHERE r.sha256 NOT LIKE ? ORDER BY t.id",
+            (f"{ERASED_PREFIX}%",),
+        )
+        return [row[0] for row in rows]
 
     def update_test(self, test_id: int, changes: dict[str, Any], actor: str) -> bool:
         """Change a test's descriptive fields (notes, operator, athlete...), audited."""
