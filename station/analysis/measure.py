@@ -16,7 +16,7 @@ from station.analysis.convert import ChannelCalibration
 from station.analysis.filters import LowpassDesign
 from station.analysis.gaps import Runs
 from station.analysis.metrics import Imbalance, LegMetrics, Rep, leg_metrics
-from station.analysis.reps import Detection, IgnoredPull
+from station.analysis.reps import Detection, IgnoredPull, RepWindow
 from station.analysis.result import IgnoredPullInfo
 from station.analysis.rfd import Windowed, leg_windows
 from station.analysis.settings import AnalysisSettings
@@ -52,6 +52,7 @@ def measure_reps(
         s, e = window.start, window.stop
         legs: list[LegMetrics | None] = []
         rep_flags: list[str] = []
+        timings = _timings(window, rfd, runs, index, rate, settings, resolved)
         for ch in (0, 1):
             span = window.leg_window(ch)
             if span is None:
@@ -69,14 +70,7 @@ def measure_reps(
                 body_mass_kg,
                 lever_arm_m,
             )
-            timing = (
-                Windowed.none()
-                if rfd is None
-                else leg_windows(
-                    rfd[0][ch], float(rfd[1][ch]), runs, index, span[0], span[1], rate,
-                    settings, rfd[2], resolved,
-                )
-            )  # fmt: skip
+            timing = timings[ch]
             if rfd is not None and timing.onset_s is None:
                 rep_flags.append(F.ONSET_NOT_FOUND)
             if timing.cut:
@@ -128,6 +122,34 @@ def measure_reps(
             )
         )
     return reps
+
+
+def _timings(
+    window: RepWindow,
+    rfd: tuple[np.ndarray, np.ndarray, LowpassDesign] | None,
+    runs: Runs,
+    index: np.ndarray,
+    rate: float,
+    settings: AnalysisSettings,
+    resolved: Sequence[bool],
+) -> list[Windowed]:
+    """Onset, RFD and impulse windows of both legs (legs sharing a window filtered together)."""
+    out = [Windowed.none(), Windowed.none()]
+    if rfd is None:
+        return out
+    scaled, offset, design = rfd
+    spans: dict[tuple[int, int], list[int]] = {}
+    for ch in (0, 1):
+        span = window.leg_window(ch)
+        if span is not None:
+            spans.setdefault(span, []).append(ch)
+    for (start, stop), legs in spans.items():
+        found = leg_windows(
+            scaled[legs], offset[legs], runs, index, start, stop, rate, settings, design, resolved
+        )
+        for ch, timing in zip(legs, found, strict=True):
+            out[ch] = timing
+    return out
 
 
 def ignored_info(

@@ -72,7 +72,7 @@ def design_rfd_filter(rate_hz: float, settings: AnalysisSettings) -> LowpassDesi
 
 def leg_windows(
     scaled: np.ndarray,
-    offset: float,
+    offset: np.ndarray,
     runs: Runs,
     index: np.ndarray,
     start: int,
@@ -81,27 +81,38 @@ def leg_windows(
     settings: AnalysisSettings,
     design: LowpassDesign,
     resolved: Sequence[bool],
-) -> Windowed:
-    """:func:`windowed` for one leg over samples ``start:stop``, filtering only around its rise.
+) -> list[Windowed]:
+    """:func:`windowed` for legs measured over the same samples ``start:stop``, filtering
+    only around their rise.
 
-    ``scaled`` is the leg's force in newtons around an arbitrary centre (all
-    samples) and ``offset`` what the zero takes off it.  The RFD filter runs
-    over the first ``ONSET_SEARCH_S`` of the window, plus the longest window
-    and a settling margin on both sides; only if the onset is not there is the
-    whole window filtered.  Within the margin the filter's start-up transient
-    has died away (below 1e-9 of the signal), so this equals filtering the
-    whole run (the tests check it).
+    ``scaled`` (legs, n) is each leg's force in newtons around an arbitrary
+    centre (all samples) and ``offset`` (legs,) what the zero takes off it.  The
+    RFD filter runs over the first ``ONSET_SEARCH_S`` of the window, plus the
+    longest window and a settling margin on both sides; only a leg whose onset
+    is not there gets the whole window filtered.  Within the margin the
+    filter's start-up transient has died away, so this equals filtering the
+    whole run (the tests check it to a micronewton).
     """
     n = len(index)
     settle = int(math.ceil(SETTLE_CYCLES / design.cutoff_hz * rate_hz))
     after = settle + int(math.ceil(max(RFD_WINDOWS_MS) / 1000.0 * rate_hz)) + 1
-    search = start + int(math.ceil(ONSET_SEARCH_S * rate_hz))
-    for stop_at in dict.fromkeys((min(stop, search), stop)):
+    search = min(stop, start + int(math.ceil(ONSET_SEARCH_S * rate_hz)))
+    found: list[Windowed] = [Windowed.none()] * len(scaled)
+    todo = list(range(len(scaled)))
+    for stop_at in dict.fromkeys((search, stop)):
         a, b = max(0, start - settle), min(n, stop_at + after)
-        force = filtfilt_runs(scaled[a:b], runs.within(a, b), design) - offset
-        found = windowed(force, index[a:b], start - a, stop_at - a, rate_hz, settings, resolved)
-        if found.onset_sample is not None:
-            return replace(found, onset_sample=found.onset_sample + a)
+        force = filtfilt_runs(scaled[todo, a:b], runs.within(a, b), design)
+        force -= offset[todo, None]
+        for row, leg in enumerate(todo):
+            w = windowed(
+                force[row], index[a:b], start - a, stop_at - a, rate_hz, settings, resolved
+            )
+            if w.onset_sample is not None:
+                w = replace(w, onset_sample=w.onset_sample + a)
+            found[leg] = w
+        todo = [leg for leg in todo if found[leg].onset_sample is None]
+        if not todo:
+            break
     return found
 
 

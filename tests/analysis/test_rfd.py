@@ -120,7 +120,9 @@ def test_filtering_around_each_rise_gives_what_filtering_everything_gives(rate: 
     windows = [(9.0, 15.0), (24.5, 29.0), (39.0, 46.0)]  # the last starts 3 s before its rise
     for a_s, b_s in windows:
         a, b = (int(np.searchsorted(index, x * rate)) for x in (a_s, b_s))
-        part = leg_windows(scaled, 100.0, runs, index, a, b, rate, SETTINGS, design, ok)
+        (part,) = leg_windows(
+            scaled[None, :], np.array([100.0]), runs, index, a, b, rate, SETTINGS, design, ok
+        )
         full = windowed(whole, index, a, b, rate, SETTINGS, ok)
         assert part.onset_sample == full.onset_sample is not None
         assert np.allclose(part.rfd_n_per_s, full.rfd_n_per_s, rtol=0, atol=1e-6)
