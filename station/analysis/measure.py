@@ -144,8 +144,9 @@ def _timings(
         if span is not None:
             spans.setdefault(span, []).append(ch)
     for (start, stop), legs in spans.items():
+        rows = slice(legs[0], legs[-1] + 1)  # a view: (0, 1), (0,) or (1,), never a copy
         found = leg_windows(
-            scaled[legs], offset[legs], runs, index, start, stop, rate, settings, design, resolved
+            scaled[rows], offset[rows], runs, index, start, stop, rate, settings, design, resolved
         )
         for ch, timing in zip(legs, found, strict=True):
             out[ch] = timing
