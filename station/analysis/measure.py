@@ -16,9 +16,9 @@ from station.analysis.convert import ChannelCalibration
 from station.analysis.filters import LowpassDesign
 from station.analysis.gaps import Runs
 from station.analysis.metrics import Imbalance, LegMetrics, Rep, leg_metrics
-from station.analysis.reps import Detection, IgnoredPull, RepWindow
+from station.analysis.reps import Detection, IgnoredPull
 from station.analysis.result import IgnoredPullInfo
-from station.analysis.rfd import Windowed, leg_windows
+from station.analysis.rfd import Windowed, rise_windows
 from station.analysis.settings import AnalysisSettings
 
 
@@ -48,11 +48,17 @@ def measure_reps(
     hard = set(runs.hard_starts(settings.rep_merge_gap_s * rate).tolist())
     edge = settings.rep_edge_n
     reps: list[Rep] = []
+    timings: dict[tuple[int, int], list[Windowed]] = {}
+    if rfd is not None:
+        spans = [w.leg_window(ch) for w in detection.reps for ch in (0, 1)]
+        timings = rise_windows(
+            rfd[0], rfd[1], runs, index, [s for s in spans if s is not None], rate, settings,
+            rfd[2], resolved,
+        )  # fmt: skip
     for number, window in enumerate(detection.reps, start=1):
         s, e = window.start, window.stop
         legs: list[LegMetrics | None] = []
         rep_flags: list[str] = []
-        timings = _timings(window, rfd, runs, index, rate, settings, resolved)
         for ch in (0, 1):
             span = window.leg_window(ch)
             if span is None:
@@ -70,7 +76,7 @@ def measure_reps(
                 body_mass_kg,
                 lever_arm_m,
             )
-            timing = timings[ch]
+            timing = timings[span][ch] if span in timings else Windowed.none()
             if rfd is not None and timing.onset_s is None:
                 rep_flags.append(F.ONSET_NOT_FOUND)
             if timing.cut:
@@ -122,35 +128,6 @@ def measure_reps(
             )
         )
     return reps
-
-
-def _timings(
-    window: RepWindow,
-    rfd: tuple[np.ndarray, np.ndarray, LowpassDesign] | None,
-    runs: Runs,
-    index: np.ndarray,
-    rate: float,
-    settings: AnalysisSettings,
-    resolved: Sequence[bool],
-) -> list[Windowed]:
-    """Onset, RFD and impulse windows of both legs (legs sharing a window filtered together)."""
-    out = [Windowed.none(), Windowed.none()]
-    if rfd is None:
-        return out
-    scaled, offset, design = rfd
-    spans: dict[tuple[int, int], list[int]] = {}
-    for ch in (0, 1):
-        span = window.leg_window(ch)
-        if span is not None:
-            spans.setdefault(span, []).append(ch)
-    for (start, stop), legs in spans.items():
-        rows = slice(legs[0], legs[-1] + 1)  # a view: (0, 1), (0,) or (1,), never a copy
-        found = leg_windows(
-            scaled[rows], offset[rows], runs, index, start, stop, rate, settings, design, resolved
-        )
-        for ch, timing in zip(legs, found, strict=True):
-            out[ch] = timing
-    return out
 
 
 def ignored_info(

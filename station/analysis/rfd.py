@@ -20,7 +20,7 @@ the load cell's noise.
   ``rfd_window_unavailable``).  A resolved window that runs into missing
   samples or the end of the data is ``None`` too (rep flag ``rfd_window_cut``).
 
-Cost: the RFD filter runs only around each leg's rise (:func:`leg_windows`),
+Cost: the RFD filter runs only around each leg's rise (:func:`rise_windows`),
 where it gives what filtering the whole run would, to far below a
 millinewton; the tests check that.
 """
@@ -70,50 +70,82 @@ def design_rfd_filter(rate_hz: float, settings: AnalysisSettings) -> LowpassDesi
     return design_lowpass(rate_hz, settings, settings.rfd_cutoff_hz, ceiling)
 
 
-def leg_windows(
+def rise_windows(
     scaled: np.ndarray,
     offset: np.ndarray,
     runs: Runs,
     index: np.ndarray,
-    start: int,
-    stop: int,
+    windows: Sequence[tuple[int, int]],
     rate_hz: float,
     settings: AnalysisSettings,
     design: LowpassDesign,
     resolved: Sequence[bool],
-) -> list[Windowed]:
-    """:func:`windowed` for legs measured over the same samples ``start:stop``, filtering
-    only around their rise.
+) -> dict[tuple[int, int], list[Windowed]]:
+    """:func:`windowed` of every channel over each of ``windows`` (``start:stop`` samples),
+    filtering only around the rises.
 
-    ``scaled`` (legs, n) is each leg's force in newtons around an arbitrary
-    centre (all samples) and ``offset`` (legs,) what the zero takes off it.  The
-    RFD filter runs over the first ``ONSET_SEARCH_S`` of the window, plus the
-    longest window and a settling margin on both sides; only a leg whose onset
-    is not there gets the whole window filtered.  Within the margin the
-    filter's start-up transient has died away, so this equals filtering the
-    whole run (the tests check it to a micronewton).
+    ``scaled`` (channels, n) is the force in newtons around an arbitrary
+    centre and ``offset`` (channels,) what the zero takes off it.  The RFD
+    filter runs over the first ``ONSET_SEARCH_S`` of each window, plus the
+    longest RFD window and a settling margin on both sides, all stretches in
+    one batched call; a channel whose onset is not there gets its whole window
+    filtered.  Within the margin the filter's start-up transient has died
+    away, so this equals filtering the whole run (the tests check it to a
+    micronewton).
     """
     n = len(index)
     settle = int(math.ceil(SETTLE_CYCLES / design.cutoff_hz * rate_hz))
     after = settle + int(math.ceil(max(RFD_WINDOWS_MS) / 1000.0 * rate_hz)) + 1
-    search = min(stop, start + int(math.ceil(ONSET_SEARCH_S * rate_hz)))
-    found: list[Windowed] = [Windowed.none()] * len(scaled)
-    todo = list(range(len(scaled)))
-    for stop_at in dict.fromkeys((search, stop)):
-        a, b = max(0, start - settle), min(n, stop_at + after)
-        force = filtfilt_runs(scaled[todo, a:b], runs.within(a, b), design)
-        force -= offset[todo, None]
-        for row, leg in enumerate(todo):
-            w = windowed(
-                force[row], index[a:b], start - a, stop_at - a, rate_hz, settings, resolved
-            )
-            if w.onset_sample is not None:
-                w = replace(w, onset_sample=w.onset_sample + a)
-            found[leg] = w
-        todo = [leg for leg in todo if found[leg].onset_sample is None]
+    search = int(math.ceil(ONSET_SEARCH_S * rate_hz))
+    found: dict[tuple[int, int], list[Windowed]] = {}
+    todo = list(dict.fromkeys(windows))
+    for widen in (False, True):
+        ends = [stop if widen else min(stop, start + search) for start, stop in todo]
+        spans = [
+            (max(0, w[0] - settle), min(n, end + after)) for w, end in zip(todo, ends, strict=True)
+        ]
+        forces = _filter_stretches(scaled, offset, runs, spans, design)
+        retry = []
+        for (start, stop), end, (a, b), force in zip(todo, ends, spans, forces, strict=True):
+            rows = found.setdefault((start, stop), [Windowed.none()] * len(scaled))
+            for ch in range(len(scaled)):
+                if rows[ch].onset_sample is not None:
+                    continue
+                w = windowed(force[ch], index[a:b], start - a, end - a, rate_hz, settings, resolved)
+                rows[ch] = (
+                    w if w.onset_sample is None else replace(w, onset_sample=w.onset_sample + a)
+                )
+            if end < stop and any(w.onset_sample is None for w in rows):
+                retry.append((start, stop))
+        todo = retry
         if not todo:
             break
     return found
+
+
+def _filter_stretches(
+    scaled: np.ndarray,
+    offset: np.ndarray,
+    runs: Runs,
+    spans: Sequence[tuple[int, int]],
+    design: LowpassDesign,
+) -> list[np.ndarray]:
+    """The tared RFD-filtered force over each ``a:b`` of ``spans``, each filtered on its own
+    (and split at its gaps), in one call: the stretches become the runs of one array."""
+    if not spans:
+        return []
+    pieces = [runs.within(a, b) for a, b in spans]
+    lengths = np.array([b - a for a, b in spans])
+    shift = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    joined = Runs(
+        starts=np.concatenate([r.starts + s for r, s in zip(pieces, shift, strict=True)]),
+        stops=np.concatenate([r.stops + s for r, s in zip(pieces, shift, strict=True)]),
+        missing_before=np.concatenate([r.missing_before for r in pieces]),
+        new_segment=np.concatenate([r.new_segment for r in pieces]),
+    )
+    data = np.concatenate([scaled[:, a:b] for a, b in spans], axis=1)
+    force = filtfilt_runs(data, joined, design) - offset[:, None]
+    return [force[:, s : s + k] for s, k in zip(shift.tolist(), lengths.tolist(), strict=True)]
 
 
 def windowed(
