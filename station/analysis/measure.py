@@ -7,7 +7,6 @@ definitions (metrics.py, what each number is), so each can be read alone.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 import numpy as np
 
@@ -64,29 +63,24 @@ def measure_reps(
             if span is None:
                 legs.append(None)
                 continue
-            metrics = leg_metrics(
-                filtered[ch],
-                index,
-                span[0],
-                span[1],
-                rate,
-                settings,
-                saturated[ch],
-                calibration.max_force_n[ch],
-                body_mass_kg,
-                lever_arm_m,
-            )
             timing = timings[span][ch] if span in timings else Windowed.none()
             if rfd is not None and timing.onset_s is None:
                 rep_flags.append(F.ONSET_NOT_FOUND)
             if timing.cut:
                 rep_flags.append(F.RFD_WINDOW_CUT)
             legs.append(
-                replace(
-                    metrics,
-                    onset_s=timing.onset_s,
-                    rfd_window_n_per_s=timing.rfd_n_per_s,
-                    impulse_window_ns=timing.impulse_ns,
+                leg_metrics(
+                    filtered[ch],
+                    index,
+                    span[0],
+                    span[1],
+                    rate,
+                    settings,
+                    saturated[ch],
+                    calibration.max_force_n[ch],
+                    body_mass_kg,
+                    lever_arm_m,
+                    timing,
                 )
             )
         present = [m for m in legs if m is not None]

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -111,9 +111,8 @@ def rise_windows(
             for ch in range(len(scaled)):
                 if rows[ch].onset_sample is not None:
                     continue
-                w = windowed(force[ch], index[a:b], start - a, end - a, rate_hz, settings, resolved)
-                rows[ch] = (
-                    w if w.onset_sample is None else replace(w, onset_sample=w.onset_sample + a)
+                rows[ch] = windowed(
+                    force[ch], index[a:b], start - a, end - a, rate_hz, settings, resolved, a
                 )
             if end < stop and any(w.onset_sample is None for w in rows):
                 retry.append((start, stop))
@@ -156,9 +155,11 @@ def windowed(
     rate_hz: float,
     settings: AnalysisSettings,
     resolved: Sequence[bool],
+    base: int = 0,
 ) -> Windowed:
     """Onset, RFD and impulse windows of one leg over samples ``start:stop`` of ``force``
-    (its RFD-filtered, tared force; see the module docstring)."""
+    (its RFD-filtered, tared force; see the module docstring).  ``base`` is added to the
+    onset's sample position (``force`` may be a stretch starting there)."""
     threshold = settings.onset_threshold_n
     above = np.flatnonzero(force[start:stop] > threshold)
     if len(above) == 0:
@@ -168,8 +169,16 @@ def windowed(
         start > 0 and index[start] - index[start - 1] == 1 and force[start - 1] <= threshold
     ):
         return Windowed.none()  # no rise seen: the data before the window is missing or high
-    n = len(force)
-    f0 = float(force[onset])
+    # The longest window's samples from the onset, as far as they are contiguous; the area
+    # from the onset to each sample (trapezoids), once.
+    longest = int(math.floor(round(max(RFD_WINDOWS_MS) / 1000.0 * rate_hz, 9))) + 2
+    seg_index = index[onset : onset + longest]
+    breaks = np.flatnonzero(np.diff(seg_index) != 1)
+    usable = int(breaks[0]) + 1 if len(breaks) else len(seg_index)
+    seg = force[onset : onset + usable]
+    cum = np.concatenate(([0.0], np.cumsum(seg[1:] + seg[:-1]))) * (0.5 / rate_hz)
+    values, areas = seg.tolist(), cum.tolist()
+    f0 = values[0]
     rfd: list[float | None] = []
     impulse: list[float | None] = []
     cut = False
@@ -178,29 +187,26 @@ def windowed(
         whole = int(math.floor(span))
         frac = span - whole
         reach = whole + (1 if frac > 0 else 0)
-        last = onset + reach
         if not ok:
             rfd.append(None)
             impulse.append(None)
             continue
-        if last >= n or index[last] - index[onset] != reach or not np.isfinite(force[last]):
-            cut = True
+        if reach >= usable or not math.isfinite(values[reach]):
+            cut = True  # missing samples (a gap or the data's end) inside the window
             rfd.append(None)
             impulse.append(None)
             continue
-        part = force[onset : onset + whole + 1]
-        area = float(np.sum(part[1:] + part[:-1])) / 2.0 / rate_hz
-        end = float(force[onset + whole])
+        end = values[whole]
+        area = areas[whole]
         if frac > 0:
-            nxt = float(force[onset + whole + 1])
-            f_end = end + frac * (nxt - end)
+            f_end = end + frac * (values[whole + 1] - end)
             area += frac / rate_hz * (end + f_end) / 2.0
             end = f_end
         rfd.append((end - f0) / (window_ms / 1000.0))
         impulse.append(area)
     return Windowed(
         onset_s=float(index[onset] / rate_hz),
-        onset_sample=onset,
+        onset_sample=onset + base,
         rfd_n_per_s=tuple(rfd),
         impulse_ns=tuple(impulse),
         cut=cut,
