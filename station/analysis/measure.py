@@ -47,13 +47,21 @@ def measure_reps(
     hard = set(runs.hard_starts(settings.rep_merge_gap_s * rate).tolist())
     edge = settings.rep_edge_n
     reps: list[Rep] = []
-    timings: dict[tuple[int, int], list[Windowed]] = {}
+    timings: dict[tuple[int, int, int], Windowed] = {}  # (start, stop, channel)
     if rfd is not None:
-        spans = [w.leg_window(ch) for w in detection.reps for ch in (0, 1)]
-        timings = rise_windows(
-            rfd[0], rfd[1], runs, index, [s for s in spans if s is not None], rate, settings,
-            rfd[2], resolved,
-        )  # fmt: skip
+        # Bilateral reps measure both legs over one window: filter them together; isometric
+        # legs have their own windows: filter each leg's alone.
+        bilateral = all(w.leg_windows is None for w in detection.reps)
+        for chans in ((0, 1),) if bilateral else ((0,), (1,)):
+            rows = slice(chans[0], chans[-1] + 1)
+            spans = [w.leg_window(chans[0]) for w in detection.reps]
+            found = rise_windows(
+                rfd[0][rows], rfd[1][rows], runs, index, [s for s in spans if s is not None],
+                rate, settings, rfd[2], resolved,
+            )  # fmt: skip
+            for (a, b), per_channel in found.items():
+                for ch, timing in zip(chans, per_channel, strict=True):
+                    timings[(a, b, ch)] = timing
     for number, window in enumerate(detection.reps, start=1):
         s, e = window.start, window.stop
         legs: list[LegMetrics | None] = []
@@ -63,7 +71,7 @@ def measure_reps(
             if span is None:
                 legs.append(None)
                 continue
-            timing = timings[span][ch] if span in timings else Windowed.none()
+            timing = timings.get((span[0], span[1], ch), Windowed.none())
             if rfd is not None and timing.onset_s is None:
                 rep_flags.append(F.ONSET_NOT_FOUND)
             if timing.cut:
