@@ -7,7 +7,6 @@ definitions (metrics.py, what each number is), so each can be read alone.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 import numpy as np
 
@@ -18,7 +17,7 @@ from station.analysis.gaps import Runs
 from station.analysis.metrics import Imbalance, LegMetrics, Rep, leg_metrics
 from station.analysis.reps import Detection, IgnoredPull
 from station.analysis.result import IgnoredPullInfo
-from station.analysis.rfd import Windowed, leg_windows
+from station.analysis.rfd import Windowed, rise_windows
 from station.analysis.settings import AnalysisSettings
 
 
@@ -48,6 +47,21 @@ def measure_reps(
     hard = set(runs.hard_starts(settings.rep_merge_gap_s * rate).tolist())
     edge = settings.rep_edge_n
     reps: list[Rep] = []
+    timings: dict[tuple[int, int, int], Windowed] = {}  # (start, stop, channel)
+    if rfd is not None:
+        # Bilateral reps measure both legs over one window: filter them together; isometric
+        # legs have their own windows: filter each leg's alone.
+        bilateral = all(w.leg_windows is None for w in detection.reps)
+        for chans in ((0, 1),) if bilateral else ((0,), (1,)):
+            rows = slice(chans[0], chans[-1] + 1)
+            spans = [w.leg_window(chans[0]) for w in detection.reps]
+            found = rise_windows(
+                rfd[0][rows], rfd[1][rows], runs, index, [s for s in spans if s is not None],
+                rate, settings, rfd[2], resolved,
+            )  # fmt: skip
+            for (a, b), per_channel in found.items():
+                for ch, timing in zip(chans, per_channel, strict=True):
+                    timings[(a, b, ch)] = timing
     for number, window in enumerate(detection.reps, start=1):
         s, e = window.start, window.stop
         legs: list[LegMetrics | None] = []
@@ -57,36 +71,24 @@ def measure_reps(
             if span is None:
                 legs.append(None)
                 continue
-            metrics = leg_metrics(
-                filtered[ch],
-                index,
-                span[0],
-                span[1],
-                rate,
-                settings,
-                saturated[ch],
-                calibration.max_force_n[ch],
-                body_mass_kg,
-                lever_arm_m,
-            )
-            timing = (
-                Windowed.none()
-                if rfd is None
-                else leg_windows(
-                    rfd[0][ch], float(rfd[1][ch]), runs, index, span[0], span[1], rate,
-                    settings, rfd[2], resolved,
-                )
-            )  # fmt: skip
+            timing = timings.get((span[0], span[1], ch), Windowed.none())
             if rfd is not None and timing.onset_s is None:
                 rep_flags.append(F.ONSET_NOT_FOUND)
             if timing.cut:
                 rep_flags.append(F.RFD_WINDOW_CUT)
             legs.append(
-                replace(
-                    metrics,
-                    onset_s=timing.onset_s,
-                    rfd_window_n_per_s=timing.rfd_n_per_s,
-                    impulse_window_ns=timing.impulse_ns,
+                leg_metrics(
+                    filtered[ch],
+                    index,
+                    span[0],
+                    span[1],
+                    rate,
+                    settings,
+                    saturated[ch],
+                    calibration.max_force_n[ch],
+                    body_mass_kg,
+                    lever_arm_m,
+                    timing,
                 )
             )
         present = [m for m in legs if m is not None]

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from station.analysis.rfd import Windowed
 from station.analysis.settings import AnalysisSettings
 
 LEGS = ("left", "right")
@@ -168,8 +169,10 @@ def leg_metrics(
     max_force_n: float | None = None,
     body_mass_kg: float | None = None,
     lever_arm_m: float | None = None,
+    timing: Windowed | None = None,
 ) -> LegMetrics:
-    """Metrics of one leg over samples ``start:stop`` (see the module docstring)."""
+    """Metrics of one leg over samples ``start:stop`` (see the module docstring); ``timing``
+    is its onset, RFD and impulse windows on the RFD filter (rfd.py)."""
     window = force[start:stop]
     peak = start + int(np.argmax(window))
     peak_force = float(force[peak])
@@ -194,4 +197,7 @@ def leg_metrics(
         saturated=bool(np.any(saturated[start:stop])),
         beyond_calibrated_range=bool(max_force_n is not None and peak_force > max_force_n),
         peak_sample=peak,
+        onset_s=None if timing is None else timing.onset_s,
+        rfd_window_n_per_s=() if timing is None else timing.rfd_n_per_s,
+        impulse_window_ns=() if timing is None else timing.impulse_ns,
     )

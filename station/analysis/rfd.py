@@ -20,7 +20,7 @@ the load cell's noise.
   ``rfd_window_unavailable``).  A resolved window that runs into missing
   samples or the end of the data is ``None`` too (rep flag ``rfd_window_cut``).
 
-Cost: the RFD filter runs only around each leg's rise (:func:`leg_windows`),
+Cost: the RFD filter runs only around each leg's rise (:func:`rise_windows`),
 where it gives what filtering the whole run would, to far below a
 millinewton; the tests check that.
 """
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -70,39 +70,81 @@ def design_rfd_filter(rate_hz: float, settings: AnalysisSettings) -> LowpassDesi
     return design_lowpass(rate_hz, settings, settings.rfd_cutoff_hz, ceiling)
 
 
-def leg_windows(
+def rise_windows(
     scaled: np.ndarray,
-    offset: float,
+    offset: np.ndarray,
     runs: Runs,
     index: np.ndarray,
-    start: int,
-    stop: int,
+    windows: Sequence[tuple[int, int]],
     rate_hz: float,
     settings: AnalysisSettings,
     design: LowpassDesign,
     resolved: Sequence[bool],
-) -> Windowed:
-    """:func:`windowed` for one leg over samples ``start:stop``, filtering only around its rise.
+) -> dict[tuple[int, int], list[Windowed]]:
+    """:func:`windowed` of every channel over each of ``windows`` (``start:stop`` samples),
+    filtering only around the rises.
 
-    ``scaled`` is the leg's force in newtons around an arbitrary centre (all
-    samples) and ``offset`` what the zero takes off it.  The RFD filter runs
-    over the first ``ONSET_SEARCH_S`` of the window, plus the longest window
-    and a settling margin on both sides; only if the onset is not there is the
-    whole window filtered.  Within the margin the filter's start-up transient
-    has died away (below 1e-9 of the signal), so this equals filtering the
-    whole run (the tests check it).
+    ``scaled`` (channels, n) is the force in newtons around an arbitrary
+    centre and ``offset`` (channels,) what the zero takes off it.  The RFD
+    filter runs over the first ``ONSET_SEARCH_S`` of each window, plus the
+    longest RFD window and a settling margin on both sides, all stretches in
+    one batched call; a channel whose onset is not there gets its whole window
+    filtered.  Within the margin the filter's start-up transient has died
+    away, so this equals filtering the whole run (the tests check it to a
+    micronewton).
     """
     n = len(index)
     settle = int(math.ceil(SETTLE_CYCLES / design.cutoff_hz * rate_hz))
     after = settle + int(math.ceil(max(RFD_WINDOWS_MS) / 1000.0 * rate_hz)) + 1
-    search = start + int(math.ceil(ONSET_SEARCH_S * rate_hz))
-    for stop_at in dict.fromkeys((min(stop, search), stop)):
-        a, b = max(0, start - settle), min(n, stop_at + after)
-        force = filtfilt_runs(scaled[a:b], runs.within(a, b), design) - offset
-        found = windowed(force, index[a:b], start - a, stop_at - a, rate_hz, settings, resolved)
-        if found.onset_sample is not None:
-            return replace(found, onset_sample=found.onset_sample + a)
+    search = int(math.ceil(ONSET_SEARCH_S * rate_hz))
+    found: dict[tuple[int, int], list[Windowed]] = {}
+    todo = list(dict.fromkeys(windows))
+    for widen in (False, True):
+        ends = [stop if widen else min(stop, start + search) for start, stop in todo]
+        spans = [
+            (max(0, w[0] - settle), min(n, end + after)) for w, end in zip(todo, ends, strict=True)
+        ]
+        forces = _filter_stretches(scaled, offset, runs, spans, design)
+        retry = []
+        for (start, stop), end, (a, b), force in zip(todo, ends, spans, forces, strict=True):
+            rows = found.setdefault((start, stop), [Windowed.none()] * len(scaled))
+            for ch in range(len(scaled)):
+                if rows[ch].onset_sample is not None:
+                    continue
+                rows[ch] = windowed(
+                    force[ch], index[a:b], start - a, end - a, rate_hz, settings, resolved, a
+                )
+            if end < stop and any(w.onset_sample is None for w in rows):
+                retry.append((start, stop))
+        todo = retry
+        if not todo:
+            break
     return found
+
+
+def _filter_stretches(
+    scaled: np.ndarray,
+    offset: np.ndarray,
+    runs: Runs,
+    spans: Sequence[tuple[int, int]],
+    design: LowpassDesign,
+) -> list[np.ndarray]:
+    """The tared RFD-filtered force over each ``a:b`` of ``spans``, each filtered on its own
+    (and split at its gaps), in one call: the stretches become the runs of one array."""
+    if not spans:
+        return []
+    pieces = [runs.within(a, b) for a, b in spans]
+    lengths = np.array([b - a for a, b in spans])
+    shift = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    joined = Runs(
+        starts=np.concatenate([r.starts + s for r, s in zip(pieces, shift, strict=True)]),
+        stops=np.concatenate([r.stops + s for r, s in zip(pieces, shift, strict=True)]),
+        missing_before=np.concatenate([r.missing_before for r in pieces]),
+        new_segment=np.concatenate([r.new_segment for r in pieces]),
+    )
+    data = np.concatenate([scaled[:, a:b] for a, b in spans], axis=1)
+    force = filtfilt_runs(data, joined, design) - offset[:, None]
+    return [force[:, s : s + k] for s, k in zip(shift.tolist(), lengths.tolist(), strict=True)]
 
 
 def windowed(
@@ -113,9 +155,11 @@ def windowed(
     rate_hz: float,
     settings: AnalysisSettings,
     resolved: Sequence[bool],
+    base: int = 0,
 ) -> Windowed:
     """Onset, RFD and impulse windows of one leg over samples ``start:stop`` of ``force``
-    (its RFD-filtered, tared force; see the module docstring)."""
+    (its RFD-filtered, tared force; see the module docstring).  ``base`` is added to the
+    onset's sample position (``force`` may be a stretch starting there)."""
     threshold = settings.onset_threshold_n
     above = np.flatnonzero(force[start:stop] > threshold)
     if len(above) == 0:
@@ -125,8 +169,16 @@ def windowed(
         start > 0 and index[start] - index[start - 1] == 1 and force[start - 1] <= threshold
     ):
         return Windowed.none()  # no rise seen: the data before the window is missing or high
-    n = len(force)
-    f0 = float(force[onset])
+    # The longest window's samples from the onset, as far as they are contiguous; the area
+    # from the onset to each sample (trapezoids), once.
+    longest = int(math.floor(round(max(RFD_WINDOWS_MS) / 1000.0 * rate_hz, 9))) + 2
+    seg_index = index[onset : onset + longest]
+    breaks = np.flatnonzero(np.diff(seg_index) != 1)
+    usable = int(breaks[0]) + 1 if len(breaks) else len(seg_index)
+    seg = force[onset : onset + usable]
+    cum = np.concatenate(([0.0], np.cumsum(seg[1:] + seg[:-1]))) * (0.5 / rate_hz)
+    values, areas = seg.tolist(), cum.tolist()
+    f0 = values[0]
     rfd: list[float | None] = []
     impulse: list[float | None] = []
     cut = False
@@ -135,29 +187,26 @@ def windowed(
         whole = int(math.floor(span))
         frac = span - whole
         reach = whole + (1 if frac > 0 else 0)
-        last = onset + reach
         if not ok:
             rfd.append(None)
             impulse.append(None)
             continue
-        if last >= n or index[last] - index[onset] != reach or not np.isfinite(force[last]):
-            cut = True
+        if reach >= usable or not math.isfinite(values[reach]):
+            cut = True  # missing samples (a gap or the data's end) inside the window
             rfd.append(None)
             impulse.append(None)
             continue
-        part = force[onset : onset + whole + 1]
-        area = float(np.sum(part[1:] + part[:-1])) / 2.0 / rate_hz
-        end = float(force[onset + whole])
+        end = values[whole]
+        area = areas[whole]
         if frac > 0:
-            nxt = float(force[onset + whole + 1])
-            f_end = end + frac * (nxt - end)
+            f_end = end + frac * (values[whole + 1] - end)
             area += frac / rate_hz * (end + f_end) / 2.0
             end = f_end
         rfd.append((end - f0) / (window_ms / 1000.0))
         impulse.append(area)
     return Windowed(
         onset_s=float(index[onset] / rate_hz),
-        onset_sample=onset,
+        onset_sample=onset + base,
         rfd_n_per_s=tuple(rfd),
         impulse_ns=tuple(impulse),
         cut=cut,

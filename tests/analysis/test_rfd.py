@@ -11,8 +11,8 @@ from station.analysis.gaps import find_runs
 from station.analysis.rfd import (
     WINDOW_KEYS,
     design_rfd_filter,
-    leg_windows,
     resolvable,
+    rise_windows,
     windowed,
 )
 from station.analysis.settings import RFD_WINDOWS_MS
@@ -117,10 +117,13 @@ def test_filtering_around_each_rise_gives_what_filtering_everything_gives(rate: 
     design = design_rfd_filter(rate, SETTINGS)
     whole = filtfilt_runs(scaled, runs, design) - 100.0
     ok = resolvable(rate, SETTINGS)
-    windows = [(9.0, 15.0), (24.5, 29.0), (39.0, 46.0)]  # the last starts 3 s before its rise
-    for a_s, b_s in windows:
-        a, b = (int(np.searchsorted(index, x * rate)) for x in (a_s, b_s))
-        part = leg_windows(scaled, 100.0, runs, index, a, b, rate, SETTINGS, design, ok)
+    times = [(9.0, 15.0), (24.5, 29.0), (39.0, 46.0)]  # the last starts 3 s before its rise
+    windows = [tuple(int(np.searchsorted(index, x * rate)) for x in pair) for pair in times]
+    found = rise_windows(
+        scaled[None, :], np.array([100.0]), runs, index, windows, rate, SETTINGS, design, ok
+    )
+    for a, b in windows:
+        (part,) = found[(a, b)]
         full = windowed(whole, index, a, b, rate, SETTINGS, ok)
         assert part.onset_sample == full.onset_sample is not None
         assert np.allclose(part.rfd_n_per_s, full.rfd_n_per_s, rtol=0, atol=1e-6)
