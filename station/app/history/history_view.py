@@ -76,6 +76,11 @@ class HistoryScreen(StoredDataScreen):
     # -- layout ------------------------------------------------------------------------
     def _build(self) -> None:
         self.athlete_box = QComboBox()
+        # A long name is cut short in the box (its list shows it whole): the window never widens.
+        self.athlete_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.athlete_box.setMinimumContentsLength(22)
         self.athlete_box.setMinimumWidth(280)
         self.athlete_box.setFont(theme.font(13))
         self.athlete_box.currentIndexChanged.connect(self._athlete_index_changed)

@@ -41,7 +41,7 @@ from station.app.shell import dialogs, theme
 from station.app.shell.context import AppContext
 from station.app.shell.dialogs import user_message
 from station.app.shell.screen import Screen, register_screen
-from station.app.shell.widgets import BandLabel, Banner, screen_title
+from station.app.shell.widgets import BandLabel, Banner, ElidedLabel, screen_title
 from station.present.numbers import format_number
 from station.present.units import force_unit, format_force, format_value
 
@@ -222,12 +222,11 @@ class ResultsScreen(Screen):
 
     # -- layout ----------------------------------------------------------------------
     def _build(self) -> None:
-        self.heading = QLabel("No test yet")
+        self.heading = ElidedLabel("No test yet")
         self.heading.setFont(theme.font(18, bold=True))
         self.subheading = QLabel("")
         self.subheading.setObjectName("caption")
         self.subheading.setWordWrap(True)
-        self.heading.setWordWrap(True)
         self.new_test_button = QPushButton("New test  →")
         self.new_test_button.setObjectName("primary")
         self.new_test_button.clicked.connect(lambda: self.context.navigate.emit("test"))

@@ -97,10 +97,16 @@ class ReasonDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok_button.setEnabled(False)
-        self.text.textChanged.connect(
-            lambda: self.ok_button.setEnabled(bool(self.reason().strip()))
-        )
+        self.needed = QLabel("A reason is needed: OK is available once one is typed.")
+        self.needed.setStyleSheet("color: #8C1D18;")
+        self.text.textChanged.connect(self._reason_changed)
+        layout.addWidget(self.needed)
         layout.addWidget(buttons)
+
+    def _reason_changed(self) -> None:
+        given = bool(self.reason())
+        self.ok_button.setEnabled(given)
+        self.needed.setVisible(not given)
 
     def reason(self) -> str:
         return self.text.toPlainText().strip()

@@ -216,6 +216,11 @@ class TeamScreen(StoredDataScreen):
     def __init__(self, context: AppContext) -> None:
         super().__init__(context)
         self.team_box = QComboBox()
+        # A long name is cut short in the box (its list shows it whole): the window never widens.
+        self.team_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.team_box.setMinimumContentsLength(22)
         self.team_box.setMinimumWidth(200)
         self.line_box = QComboBox()
         self.line_box.setSizeAdjustPolicy(
