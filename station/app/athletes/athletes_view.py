@@ -33,6 +33,7 @@ from station.app.shell.context import AppContext
 from station.app.shell.dialogs import user_message
 from station.app.shell.screen import Screen, register_screen
 from station.app.shell.widgets import BandLabel, ElidedLabel, screen_title
+from station.present.numbers import count
 from station.present.units import format_force
 
 RECENT_TESTS = 3
@@ -72,7 +73,7 @@ class RecentTest(QFrame):
         band = BandLabel(point_size=14, caption="Imbalance")
         band.set_imbalance(imbalance, data.get("stronger"))
         reps = QLabel(
-            f"{summary.reps} reps"
+            f"{count(summary.reps, 'rep')}"
             + (f", {summary.excluded_reps} excluded" if summary.excluded_reps else "")
         )
         reps.setObjectName("caption")

@@ -26,18 +26,21 @@ from PySide6.QtWidgets import (
 )
 
 from firmware_bridge.errors import describe
+from station.present.words import plain_words
 
 log = logging.getLogger(__name__)
 
 
 def user_message(exc: BaseException) -> str:
-    """What a clinician reads for an error: the problem, then what to do (no option names)."""
-    return describe(exc, for_cli=False)
+    """What a clinician reads for an error: the problem, then what to do (no option names,
+    no protocol terms)."""
+    return plain_words(describe(exc, for_cli=False))
 
 
 def show_error(parent: QWidget | None, title: str, message: str, details: str = "") -> None:
     """A modal error the user must acknowledge (the window stays alive behind it)."""
     log.warning("%s: %s", title, message)
+    message = plain_words(message)
     if details:
         box = QMessageBox(
             QMessageBox.Icon.Critical, title, message, QMessageBox.StandardButton.Ok, parent
@@ -50,7 +53,7 @@ def show_error(parent: QWidget | None, title: str, message: str, details: str = 
 
 def show_warning(parent: QWidget | None, title: str, message: str) -> None:
     log.info("%s: %s", title, message)
-    QMessageBox.warning(parent, title, message)
+    QMessageBox.warning(parent, title, plain_words(message))
 
 
 def ask_yes_no(parent: QWidget | None, title: str, question: str) -> bool:
