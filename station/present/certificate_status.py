@@ -13,6 +13,7 @@ from typing import Any
 
 from calibration.certificate import Certificate, parse_certificate
 from calibration.checks import check_certificate
+from station.present.numbers import count
 
 UNCALIBRATED_KEY = "uncalibrated"  # how calibration_choice marks a nominal gain
 
@@ -56,5 +57,5 @@ def validity_text(certificate: Certificate | None, today: dt.date | None = None)
     today = today or dt.datetime.now(dt.UTC).date()
     days = (certificate.valid_until - today).days
     if days < 0:
-        return f"EXPIRED on {certificate.valid_until.isoformat()} ({-days} days ago)"
-    return f"valid until {certificate.valid_until.isoformat()} ({days} days left)"
+        return f"EXPIRED on {certificate.valid_until.isoformat()} ({count(-days, 'day')} ago)"
+    return f"valid until {certificate.valid_until.isoformat()} ({count(days, 'day')} left)"

@@ -57,3 +57,8 @@ def format_percent(value: float | None, decimals: int = 1, *, signed: bool = Fal
 def parse_number(text: str) -> float:
     """A figure as written by :func:`format_number` back to a float (for tests and exports)."""
     return float(text.strip().replace(MINUS, "-").rstrip("%").strip())
+
+
+def count(n: int, word: str, plural: str | None = None) -> str:
+    """ "1 athlete", "2 athletes", "0 tests": a count with its noun in the right number."""
+    return f"{n} {word if n == 1 else (plural or word + 's')}"

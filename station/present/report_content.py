@@ -32,7 +32,7 @@ from station.present.history_data import (
     previous_valid,
     trend_points,
 )
-from station.present.numbers import format_number
+from station.present.numbers import count, format_number
 from station.present.preferences import Preferences
 from station.present.team_data import short_source
 from station.present.units import force_unit, format_force, format_value
@@ -362,7 +362,7 @@ def analysis_rows(data: ReportData) -> list[tuple[str, str]]:
         ),
         (
             "Data quality",
-            f"{stream.get('dropped_samples', 0)} samples dropped, "
+            f"{count(stream.get('dropped_samples', 0), 'sample')} dropped, "
             f"{stream.get('frames_corrupt', 0)} corrupt frames",
         ),
     ]
@@ -434,7 +434,7 @@ def history_report_html(
     symbol = force_unit(unit).symbol
     parts = [
         "<h1>Nordic hamstring strength: history</h1>",
-        f"<p class='sub'>{esc(data.athlete.name)} · {len(data.points)} tests · forces in "
+        f"<p class='sub'>{esc(data.athlete.name)} · {count(len(data.points), 'test')} · forces in "
         f"{esc(force_unit(unit).name)}</p>",
         _kv(athlete_rows(data.athlete)),
     ]
@@ -522,7 +522,8 @@ def history_report_html(
         parts.append("<ul>" + "".join(f"<li>{t}</li>" for t in items) + "</ul>")
         if undated:
             parts.append(
-                f"<p class='note'>{undated} injury without a date is not marked on the plot.</p>"
+                f"<p class='note'>{count(undated, 'injury', 'injuries')} without a date: "
+                "not marked on the plot.</p>"
             )
     else:
         parts.append("<p>None recorded.</p>")

@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QDate
-from PySide6.QtWidgets import QDialog, QMessageBox
+from PySide6.QtWidgets import QDialog, QLabel, QMessageBox
 
 from firmware_bridge.recording import RecordingWriter
 from firmware_bridge.virtual_rig import Athlete, NordicModel, VirtualRig
@@ -36,9 +35,8 @@ def fill_dialog(monkeypatch: pytest.MonkeyPatch, answers: list[dict[str, Any]]) 
         dialog.name.setText(values.get("name", dialog.name.text()))
         dialog.external_id.setText(values.get("external_id", dialog.external_id.text()))
         if "date_of_birth" in values:
-            born: date = values["date_of_birth"]
-            dialog.dob_known.setChecked(True)
-            dialog.date_of_birth.setDate(QDate(born.year, born.month, born.day))
+            born = values["date_of_birth"]
+            dialog.date_of_birth.setText(born if isinstance(born, str) else born.isoformat())
         if "team" in values:
             dialog.team.setText(values["team"])
         if "body_mass" in values:
@@ -125,7 +123,7 @@ def test_last_results_at_a_glance(qtbot: Any, window: Any, tmp_path: Path) -> No
     texts = [
         label.text()
         for i in range(screen.recent_box.count())
-        for label in screen.recent_box.itemAt(i).widget().findChildren(type(screen.name_label))
+        for label in screen.recent_box.itemAt(i).widget().findChildren(QLabel)
     ]
     # The stored test's own maxima, in the display unit (newtons by default).
     left = f"{summary['left']['max_force_n']:.0f}"

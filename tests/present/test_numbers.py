@@ -48,3 +48,11 @@ def test_percent() -> None:
 def test_the_shown_figure_is_the_value_rounded(value: float, decimals: int) -> None:
     shown = parse_number(format_number(value, decimals))
     assert abs(shown - value) <= 0.5 * 10**-decimals + 1e-9 * max(1.0, abs(value))
+
+
+def test_plurals() -> None:
+    from station.present.numbers import count
+
+    assert count(1, "athlete") == "1 athlete"
+    assert count(0, "test") == "0 tests"
+    assert count(2, "injury", "injuries") == "2 injuries"

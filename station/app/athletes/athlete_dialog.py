@@ -9,17 +9,14 @@ user may change or clear.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
-    QDoubleSpinBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -30,6 +27,8 @@ from PySide6.QtWidgets import (
 
 from station.app.shell.widgets import Banner
 from station.present.numbers import format_number
+from station.store import validate
+from station.store.errors import ValidationError
 
 SEX_CHOICES = (("", "—"), ("female", "Female"), ("male", "Male"), ("other", "Other"))
 LEG_CHOICES = (("", "—"), ("left", "Left"), ("right", "Right"))
@@ -45,6 +44,36 @@ def _combo(choices: tuple[tuple[str, str], ...]) -> QComboBox:
 def _select(box: QComboBox, value: str | None) -> None:
     index = box.findData(value or "")
     box.setCurrentIndex(max(0, index))
+
+
+DAY_FIRST = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-](\d{4})\s*$")
+
+
+class NumberField(QLineEdit):
+    """A number typed as text: nothing is clamped silently, a wrong value is refused with a
+    message when the form is saved."""
+
+    def __init__(self, unit: str, placeholder: str = "not known") -> None:
+        super().__init__()
+        self.unit = unit
+        self.setPlaceholderText(f"{placeholder} ({unit})")
+
+    def setValue(self, value: float | None) -> None:  # noqa: N802 (the spin box's name)
+        self.setText("" if not value else f"{value:g}")
+
+    def value(self) -> float | None:
+        """The number typed (None when empty); ValueError when it is not a number."""
+        text = self.text().strip().replace(",", ".").removesuffix(self.unit).strip()
+        return float(text) if text else None
+
+
+def parse_day(text: str) -> str:
+    """ "2001-05-04" from "2001-05-04", "4.5.2001" or "04/05/2001" (day first)."""
+    match = DAY_FIRST.match(text)
+    if match:
+        day, month, year = (int(g) for g in match.groups())
+        return f"{year:04d}-{month:02d}-{day:02d}"
+    return text.strip()
 
 
 class AthleteDialog(QDialog):
@@ -64,29 +93,14 @@ class AthleteDialog(QDialog):
         self.name.setPlaceholderText("required")
         self.external_id = QLineEdit()
         self.external_id.setPlaceholderText("club or registry id (optional, unique)")
-        self.dob_known = QCheckBox("known")
-        self.date_of_birth = QDateEdit()
-        self.date_of_birth.setDisplayFormat("yyyy-MM-dd")
-        self.date_of_birth.setCalendarPopup(True)
-        self.date_of_birth.setMaximumDate(QDate.currentDate())
-        self.date_of_birth.setDate(QDate(2000, 1, 1))
-        self.date_of_birth.setEnabled(False)
-        self.dob_known.toggled.connect(self.date_of_birth.setEnabled)
+        self.date_of_birth = QLineEdit()
+        self.date_of_birth.setPlaceholderText("YYYY-MM-DD or DD.MM.YYYY (optional)")
         self.sex = _combo(SEX_CHOICES)
         self.sport = QLineEdit()
         self.team = QLineEdit()
         self.dominant_leg = _combo(LEG_CHOICES)
-        self.body_mass = QDoubleSpinBox()
-        self.body_mass.setRange(0.0, 300.0)
-        self.body_mass.setDecimals(1)
-        self.body_mass.setSuffix(" kg")
-        self.body_mass.setSpecialValueText("not known")
-        self.lever_arm = QDoubleSpinBox()
-        self.lever_arm.setRange(0.0, 1.0)
-        self.lever_arm.setDecimals(3)
-        self.lever_arm.setSingleStep(0.01)
-        self.lever_arm.setSuffix(" m")
-        self.lever_arm.setSpecialValueText("not known")
+        self.body_mass = NumberField("kg")
+        self.lever_arm = NumberField("m")
         self.lever_arm.setToolTip("Knee joint centre to the centre of the ankle hook, in metres")
         self.notes = QPlainTextEdit()
         self.notes.setFixedHeight(80)
@@ -94,11 +108,7 @@ class AthleteDialog(QDialog):
         form = QFormLayout()
         form.addRow("Name", self.name)
         form.addRow("External id", self.external_id)
-        dob_row = QWidget()
-        dob_layout = QFormLayout(dob_row)
-        dob_layout.setContentsMargins(0, 0, 0, 0)
-        dob_layout.addRow(self.dob_known, self.date_of_birth)
-        form.addRow("Date of birth", dob_row)
+        form.addRow("Date of birth", self.date_of_birth)
         form.addRow("Sex", self.sex)
         form.addRow("Sport", self.sport)
         form.addRow("Team", self.team)
@@ -134,14 +144,13 @@ class AthleteDialog(QDialog):
         self.external_id.setText(athlete.external_id or "")
         if athlete.date_of_birth is not None:
             dob: date = athlete.date_of_birth
-            self.dob_known.setChecked(True)
-            self.date_of_birth.setDate(QDate(dob.year, dob.month, dob.day))
+            self.date_of_birth.setText(dob.isoformat())
         _select(self.sex, athlete.sex)
         self.sport.setText(athlete.sport or "")
         self.team.setText(athlete.team or "")
         _select(self.dominant_leg, athlete.dominant_leg)
-        self.body_mass.setValue(athlete.body_mass_kg or 0.0)
-        self.lever_arm.setValue(athlete.lever_arm_m or 0.0)
+        self.body_mass.setValue(athlete.body_mass_kg)
+        self.lever_arm.setValue(athlete.lever_arm_m)
         self.notes.setPlainText(athlete.notes or "")
         self._original_mass = athlete.body_mass_kg
 
@@ -150,34 +159,62 @@ class AthleteDialog(QDialog):
             self.show_error("Enter the athlete's name.")
             self.name.setFocus()
             return
+        try:
+            self.values()
+            self.body_mass_kg()
+        except ValidationError as exc:
+            self.show_error(str(exc))
+            return
         self.accept()
 
     def show_error(self, message: str) -> None:
-        self.banner.show_message(message, "error")
+        self.banner.show_message(message[:1].upper() + message[1:], "error")
+
+    def _number(self, field: NumberField, what: str, check: Any) -> float | None:
+        try:
+            value = field.value()
+        except ValueError:
+            field.setFocus()
+            raise ValidationError(
+                f"{what} {field.text().strip()!r} is not a number: type it in {field.unit}, "
+                "e.g. 72.5"
+            ) from None
+        if value is None:
+            return None
+        try:
+            return float(check(value))
+        except ValidationError:
+            field.setFocus()
+            raise
 
     def values(self) -> dict[str, Any]:
-        """The athlete's fields (empty text as None; 0 kg / 0 m as not known)."""
+        """The athlete's fields (empty text as None); ValidationError naming what is wrong
+        (the store's own rules: a 900 kg body mass or a birth date in the future is refused,
+        never silently changed)."""
 
         def text(edit: QLineEdit) -> str | None:
             return edit.text().strip() or None
 
-        dob = self.date_of_birth.date()
+        born = self.date_of_birth.text().strip()
+        try:
+            date_of_birth: date | None = validate.date_of_birth(parse_day(born))
+        except ValidationError:
+            self.date_of_birth.setFocus()
+            raise
         return {
             "name": self.name.text().strip(),
             "external_id": text(self.external_id),
-            "date_of_birth": date(dob.year(), dob.month(), dob.day())
-            if self.dob_known.isChecked()
-            else None,
+            "date_of_birth": date_of_birth,
             "sex": self.sex.currentData() or None,
             "sport": text(self.sport),
             "team": text(self.team),
             "dominant_leg": self.dominant_leg.currentData() or None,
-            "lever_arm_m": self.lever_arm.value() or None,
+            "lever_arm_m": self._number(self.lever_arm, "lever arm", validate.lever_arm_m),
             "notes": self.notes.toPlainText().strip(),
         }
 
     def body_mass_kg(self) -> float | None:
-        return self.body_mass.value() or None
+        return self._number(self.body_mass, "body mass", validate.body_mass_kg)
 
     def body_mass_changed(self) -> bool:
         return self.body_mass_kg() != getattr(self, "_original_mass", None)

@@ -32,7 +32,8 @@ from station.app.shell import settings as keys
 from station.app.shell.context import AppContext
 from station.app.shell.dialogs import user_message
 from station.app.shell.screen import Screen, register_screen
-from station.app.shell.widgets import BandLabel, screen_title
+from station.app.shell.widgets import BandLabel, ElidedLabel, screen_title
+from station.present.numbers import count
 from station.present.units import format_force
 
 RECENT_TESTS = 3
@@ -72,7 +73,7 @@ class RecentTest(QFrame):
         band = BandLabel(point_size=14, caption="Imbalance")
         band.set_imbalance(imbalance, data.get("stronger"))
         reps = QLabel(
-            f"{summary.reps} reps"
+            f"{count(summary.reps, 'rep')}"
             + (f", {summary.excluded_reps} excluded" if summary.excluded_reps else "")
         )
         reps.setObjectName("caption")
@@ -124,9 +125,8 @@ class AthletesScreen(Screen):
         left.addWidget(self.list, 1)
         left.addLayout(buttons)
 
-        self.name_label = QLabel("Choose an athlete")
+        self.name_label = ElidedLabel("Choose an athlete")
         self.name_label.setFont(theme.font(22, bold=True))
-        self.name_label.setWordWrap(True)
         self.details_label = QLabel("")
         self.details_label.setWordWrap(True)
         self.details_label.setTextFormat(Qt.TextFormat.RichText)
@@ -200,6 +200,7 @@ class AthletesScreen(Screen):
         for athlete in athletes:
             item = QListWidgetItem(athlete_line(athlete))
             item.setData(Qt.ItemDataRole.UserRole, athlete.id)
+            item.setToolTip(athlete_line(athlete))
             if athlete.archived:
                 item.setForeground(Qt.GlobalColor.gray)
             self.list.addItem(item)
@@ -294,8 +295,8 @@ class AthletesScreen(Screen):
         default_lever_arm = self.context.preferences().lever_arm_m
         dialog = AthleteDialog(parent=self, default_lever_arm_m=default_lever_arm)
         while dialog.exec():
-            values = dialog.values()
             try:
+                values = dialog.values()
                 athlete = self.store.add_athlete(
                     values.pop("name"), body_mass_kg=dialog.body_mass_kg(), **values
                 )
@@ -315,10 +316,10 @@ class AthletesScreen(Screen):
         athlete = self.store.get_athlete(athlete_id)
         dialog = AthleteDialog(athlete, parent=self)
         while dialog.exec():
-            changes = dialog.values()
-            if dialog.body_mass_changed() and dialog.body_mass_kg() is not None:
-                changes["body_mass_kg"] = dialog.body_mass_kg()
             try:
+                changes = dialog.values()
+                if dialog.body_mass_changed() and dialog.body_mass_kg() is not None:
+                    changes["body_mass_kg"] = dialog.body_mass_kg()
                 updated = self.store.update_athlete(athlete_id, **changes)
             except Exception as exc:  # noqa: BLE001
                 dialog.show_error(user_message(exc))

@@ -49,6 +49,7 @@ from firmware_bridge.errors import InputError
 from station.app.calibration import calibration_choice
 from station.app.calibration.calibration_plots import FitPlots, ReadingPlot
 from station.app.calibration.calibration_session import CalibrationResult, Session
+from station.app.calibration.virtual_bench import bench_url, connected_rig, hang, is_bench
 from station.app.rig import acquisition as acq
 from station.app.settings import preferences
 from station.app.shell import dialogs, theme
@@ -125,6 +126,13 @@ class CalibrationScreen(Screen):
         header.addWidget(screen_title("Calibration"))
         header.addSpacing(24)
         header.addWidget(self.rig_label, 1)
+        self.bench_button = QPushButton("Try it on the virtual bench")
+        self.bench_button.setToolTip(
+            "Connect the virtual rig with nobody pulling on it: the wizard hangs each mass "
+            "for you, so the whole procedure can be tried without a rig"
+        )
+        self.bench_button.clicked.connect(self.use_virtual_bench)
+        header.addWidget(self.bench_button)
         layout.addLayout(header)
         layout.addWidget(self.banner)
         layout.addWidget(self.pages, 1)
@@ -235,6 +243,12 @@ class CalibrationScreen(Screen):
         self.retry_button = QPushButton("Retry")
         self.skip_button = QPushButton("Skip step")
         self.abort_button = QPushButton("Abort")
+        self.hang_button = QPushButton("Hang it (virtual rig)")
+        self.hang_button.setToolTip(
+            "On the virtual rig: put the mass this step asks for on the hook, as you would at "
+            "a real bench"
+        )
+        self.hang_button.clicked.connect(self.hang_on_virtual_rig)
         self.measure_button.clicked.connect(lambda: self.act("accept"))
         self.accept_button.clicked.connect(lambda: self.act("accept"))
         self.retry_button.clicked.connect(lambda: self.act("retry"))
@@ -243,6 +257,7 @@ class CalibrationScreen(Screen):
         self.log = QListWidget()
         self.log.setFont(theme.font(11))
         buttons = QHBoxLayout()
+        buttons.addWidget(self.hang_button)
         buttons.addWidget(self.measure_button)
         buttons.addWidget(self.accept_button)
         buttons.addWidget(self.retry_button)
@@ -337,6 +352,11 @@ class CalibrationScreen(Screen):
         self._certificate_banner()
         self._list_certificates()
         ready = a.is_connected and not a.is_replay and self.session is None
+        self.bench_button.setVisible(
+            self.session is None
+            and (a.kind in (None, "virtual", "replay") or not a.is_connected)
+            and not is_bench(connected_rig(a))
+        )
         self.start_button.setEnabled(ready)
         self.verify_button.setEnabled(ready)
 
@@ -537,6 +557,24 @@ class CalibrationScreen(Screen):
         self.retry_button.setEnabled(phase in (Phase.SETTLING, Phase.PROBLEM))
         self.skip_button.setEnabled(not proc.finished)
         self.abort_button.setEnabled(not proc.finished)
+        self.hang_button.setVisible(is_bench(connected_rig(self.acquisition)))
+        self.hang_button.setEnabled(step is not None and phase is Phase.WAITING)
+
+    def hang_on_virtual_rig(self) -> bool:
+        """Do what the step asks on the virtual bench (False when not connected to one)."""
+        rig = connected_rig(self.acquisition)
+        session = self.session
+        if not is_bench(rig) or session is None or session.procedure.step is None:
+            return False
+        assert rig is not None
+        step = session.procedure.step
+        hang(rig, step.channel, step.mass_kg)
+        self.log.addItem(f"… {format_number(step.mass_kg, 1)} kg on the {step.channel} hook")
+        return True
+
+    def use_virtual_bench(self) -> None:
+        """Connect to the virtual rig with nobody pulling on it (a calibration bench)."""
+        self.acquisition.connect_to(bench_url())
 
     # -- results -----------------------------------------------------------------------------
     def _finish(self) -> None:

@@ -46,6 +46,7 @@ from station.present.history_data import (
     no_change_text,
     trend_points,
 )
+from station.present.numbers import count
 from station.present.units import format_force
 
 
@@ -76,6 +77,11 @@ class HistoryScreen(StoredDataScreen):
     # -- layout ------------------------------------------------------------------------
     def _build(self) -> None:
         self.athlete_box = QComboBox()
+        # A long name is cut short in the box (its list shows it whole): the window never widens.
+        self.athlete_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.athlete_box.setMinimumContentsLength(22)
         self.athlete_box.setMinimumWidth(280)
         self.athlete_box.setFont(theme.font(13))
         self.athlete_box.currentIndexChanged.connect(self._athlete_index_changed)
@@ -274,8 +280,8 @@ class HistoryScreen(StoredDataScreen):
         _, undated = dated_injuries(self.injuries)
         if undated:
             self.banner.show_message(
-                f"{undated} injury without a date is not marked on the plot "
-                "(add its date on the Athletes screen).",
+                f"{count(undated, 'injury', 'injuries')} without a date: not marked on the "
+                "plot (add the date on the Athletes screen).",
                 "info",
             )
         self._fill_compare_choices()
@@ -286,7 +292,7 @@ class HistoryScreen(StoredDataScreen):
         parts = [p for p in (a.team, a.sport) if p]
         if a.body_mass_kg:
             parts.append(f"{a.body_mass_kg:g} kg")
-        parts.append(f"{len(self.points)} tests")
+        parts.append(count(len(self.points), "test"))
         parts.append(f"MDC {format_force(self.prefs.mdc_n, self.prefs.display_unit)}")
         return " · ".join(parts)
 
@@ -454,7 +460,7 @@ class HistoryScreen(StoredDataScreen):
             return
         existing = export_jobs.existing_curve_files(ids, Path(folder))
         if existing and not dialogs.ask_yes_no(
-            self, "Export", f"{len(existing)} files already exist in {folder}. Replace them?"
+            self, "Export", f"{count(len(existing), 'file')} already there in {folder}. Replace?"
         ):
             return
         self.export_curves(ids, Path(folder), force=bool(existing))
@@ -464,12 +470,12 @@ class HistoryScreen(StoredDataScreen):
     ) -> export_jobs.ExportJob:
         """Each test's curves CSV + JSON sidecar into ``folder`` (selected tests, else all)."""
         steps = export_jobs.curves_steps(self.store, test_ids, folder, force=force)
-        return self._run(f"Exporting {len(test_ids)} tests", steps)
+        return self._run(f"Exporting {count(len(test_ids), 'test')}", steps)
 
     def _run(self, title: str, steps: list) -> export_jobs.ExportJob:
         def done(files: list[Path]) -> None:
             self.context.show_status(
-                f"Exported {len(files)} files to {files[0].parent}"
+                f"Exported {count(len(files), 'file')} to {files[0].parent}"
                 if files
                 else "Nothing exported",
                 8000,

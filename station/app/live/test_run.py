@@ -20,6 +20,7 @@ is dropped.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +30,8 @@ from firmware_bridge.recording import RecordingWriter
 from station.analysis import AnalysisSettings
 from station.app.rig.acquisition import Acquisition
 from station.app.shell.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
 
 IDLE = "idle"
 STARTING = "starting"
@@ -235,11 +238,28 @@ class TestRun(QObject):
             self.pending = self.writer = None
             self._set_state(IDLE)
 
-    def shutdown(self) -> None:
-        """The app closes: a test still running is stopped and its file closed (recoverable)."""
-        writer = self.writer
+    def shutdown(self) -> Any:
+        """The app closes: a test still running is stopped, its file closed and, since the
+        user chose to close, saved as a normal test (noted as cut short by the close, never
+        called a crash).  If saving fails it stays for recovery at the next start.  Returns
+        the saved test, or None."""
+        writer, pending = self.writer, self.pending
+        was_running = self.state in (STARTING, RUNNING, STOPPING)
         if writer is not None and not writer.closed:
             with contextlib.suppress(Exception):
                 self.acquisition.close()
                 writer.close()
         self.tasks.shutdown(wait=True)
+        if not was_running or pending is None or self.pending is None:
+            return None
+        note = "The station was closed during this test: it was saved at that moment."
+        try:
+            test = self.store.finish_test(
+                pending, notes="\n".join(t for t in (note, self.notes) if t), settings=self.settings
+            )
+        except Exception:  # noqa: BLE001 - kept in progress: offered for recovery next time
+            log.warning("a test cut short by closing the station could not be saved", exc_info=True)
+            return None
+        self.pending = self.writer = None
+        self._set_state(IDLE)
+        return test

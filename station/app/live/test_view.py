@@ -43,7 +43,7 @@ from station.app.shell import dialogs, theme
 from station.app.shell import settings as keys
 from station.app.shell.context import AppContext
 from station.app.shell.screen import Screen, register_screen
-from station.app.shell.widgets import BandLabel, Banner, BigNumber, screen_title
+from station.app.shell.widgets import BandLabel, Banner, BigNumber, ElidedLabel, screen_title
 from station.present.numbers import format_number
 from station.present.preferences import Preferences
 from station.present.units import force_unit, format_value, from_newtons
@@ -97,7 +97,7 @@ class TestScreen(Screen):
 
     # -- layout --------------------------------------------------------------------
     def _build(self) -> None:
-        self.athlete_label = QLabel("No athlete chosen")
+        self.athlete_label = ElidedLabel("No athlete chosen")
         self.athlete_label.setFont(theme.font(20, bold=True))
         self.source_label = QLabel("")
         self.source_label.setObjectName("caption")
@@ -195,8 +195,7 @@ class TestScreen(Screen):
         title = screen_title("Test")
         header.addWidget(title)
         header.addSpacing(24)
-        header.addWidget(self.athlete_label)
-        header.addStretch(1)
+        header.addWidget(self.athlete_label, 1)
         header.addWidget(self.source_label)
 
         layout = QVBoxLayout(self)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from station.app.shell import dialogs
 from station.app.shell.dialogs import user_message
+from station.present.numbers import count
 from station.store.export import export_summary, export_test
 
 Step = Callable[[], Any]  # returns an ExportReport (its .files)
@@ -136,7 +137,7 @@ def run_with_progress(
 
     def cancelled(files: list[Path]) -> None:
         dialog.close()
-        on_failed(f"export cancelled after {len(files) // 2} of {len(steps)} tests")
+        on_failed(f"export cancelled after {len(files) // 2} of {count(len(steps), 'test')}")
 
     job.progress.connect(progressed)
     job.finished.connect(finished)

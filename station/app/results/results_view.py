@@ -41,8 +41,8 @@ from station.app.shell import dialogs, theme
 from station.app.shell.context import AppContext
 from station.app.shell.dialogs import user_message
 from station.app.shell.screen import Screen, register_screen
-from station.app.shell.widgets import BandLabel, Banner, screen_title
-from station.present.numbers import format_number
+from station.app.shell.widgets import BandLabel, Banner, ElidedLabel, screen_title
+from station.present.numbers import count, format_number
 from station.present.units import force_unit, format_force, format_value
 
 REP_STYLES = (
@@ -222,12 +222,11 @@ class ResultsScreen(Screen):
 
     # -- layout ----------------------------------------------------------------------
     def _build(self) -> None:
-        self.heading = QLabel("No test yet")
+        self.heading = ElidedLabel("No test yet")
         self.heading.setFont(theme.font(18, bold=True))
         self.subheading = QLabel("")
         self.subheading.setObjectName("caption")
         self.subheading.setWordWrap(True)
-        self.heading.setWordWrap(True)
         self.new_test_button = QPushButton("New test  →")
         self.new_test_button.setObjectName("primary")
         self.new_test_button.clicked.connect(lambda: self.context.navigate.emit("test"))
@@ -424,14 +423,14 @@ class ResultsScreen(Screen):
             f"rig {test.rig_serial or '?'}",
             f"{format_number(stream.get('sample_rate_hz'))} Hz",
             f"{format_number(stream.get('duration_s'), 1)} s",
-            f"{len(metrics.get('reps') or [])} reps",
+            count(len(metrics.get("reps") or []), "rep"),
         ]
         if test.body_mass_kg:
             parts.append(f"body mass {test.body_mass_kg:g} kg")
         if test.lever_arm_m:
             parts.append(f"lever arm {test.lever_arm_m:g} m")
         if test.recovered:
-            parts.append("RECOVERED after a crash")
+            parts.append("recovered: the station stopped during this test")
         self.subheading.setText(" · ".join(parts))
         self.notes.setPlainText(test.notes or "")
         self._fill_banners()

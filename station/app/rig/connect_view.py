@@ -145,16 +145,19 @@ class ConnectScreen(Screen):
             self.banner.show_message(f"Cannot list serial ports: {exc}", "warning")
         self.ports.clear()
         last = self.context.settings.get_str(keys.KEY_LAST_PORT)
+        found = any(choice.usb for choice in choices)
         for choice in choices:
-            item = QListWidgetItem(choice.label)
+            label = choice.label if choice.usb else f"{choice.label}  (built-in port, rarely a rig)"
+            item = QListWidgetItem(label)
             item.setData(Qt.ItemDataRole.UserRole, choice.device)
             self.ports.addItem(item)
-            if choice.device == last:
+            # The last port used is chosen again, unless it is a built-in port and a USB one
+            # is there now: a rig is a USB device.
+            if choice.device == last and (choice.usb or not found):
                 self.ports.setCurrentItem(item)
         if self.ports.currentItem() is None and self.ports.count():
             self.ports.setCurrentRow(0)
         # Built-in serial ports (ttyS0, COM1) are listed, but only a USB port is likely a rig.
-        found = any(choice.usb for choice in choices)
         self.ports.setVisible(bool(choices))
         self.no_ports.setVisible(not found)
         self.no_ports.setText(

@@ -26,18 +26,21 @@ from PySide6.QtWidgets import (
 )
 
 from firmware_bridge.errors import describe
+from station.present.words import plain_words
 
 log = logging.getLogger(__name__)
 
 
 def user_message(exc: BaseException) -> str:
-    """What a clinician reads for an error: the problem, then what to do (no option names)."""
-    return describe(exc, for_cli=False)
+    """What a clinician reads for an error: the problem, then what to do (no option names,
+    no protocol terms)."""
+    return plain_words(describe(exc, for_cli=False))
 
 
 def show_error(parent: QWidget | None, title: str, message: str, details: str = "") -> None:
     """A modal error the user must acknowledge (the window stays alive behind it)."""
     log.warning("%s: %s", title, message)
+    message = plain_words(message)
     if details:
         box = QMessageBox(
             QMessageBox.Icon.Critical, title, message, QMessageBox.StandardButton.Ok, parent
@@ -50,7 +53,7 @@ def show_error(parent: QWidget | None, title: str, message: str, details: str = 
 
 def show_warning(parent: QWidget | None, title: str, message: str) -> None:
     log.info("%s: %s", title, message)
-    QMessageBox.warning(parent, title, message)
+    QMessageBox.warning(parent, title, plain_words(message))
 
 
 def ask_yes_no(parent: QWidget | None, title: str, question: str) -> bool:
@@ -97,10 +100,16 @@ class ReasonDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok_button.setEnabled(False)
-        self.text.textChanged.connect(
-            lambda: self.ok_button.setEnabled(bool(self.reason().strip()))
-        )
+        self.needed = QLabel("A reason is needed: OK is available once one is typed.")
+        self.needed.setStyleSheet("color: #8C1D18;")
+        self.text.textChanged.connect(self._reason_changed)
+        layout.addWidget(self.needed)
         layout.addWidget(buttons)
+
+    def _reason_changed(self) -> None:
+        given = bool(self.reason())
+        self.ok_button.setEnabled(given)
+        self.needed.setVisible(not given)
 
     def reason(self) -> str:
         return self.text.toPlainText().strip()

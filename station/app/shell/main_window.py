@@ -157,8 +157,7 @@ class MainWindow(QMainWindow):
             and not dialogs.ask_yes_no(
                 self,
                 "A test is being recorded",
-                "A test is being recorded. Close anyway? Its recording is kept and offered "
-                "for recovery the next time the station starts.",
+                "A test is being recorded. Close anyway? The test stops now and is saved as it is.",
             )
         ):
             event.ignore()

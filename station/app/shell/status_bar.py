@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QStatusBar
 
 from station.app.shell import theme
 from station.app.shell.context import AppContext
+from station.present.words import plain_words
 
 STATE_STYLE = {
     "disconnected": (theme.NEUTRAL, "Not connected"),
@@ -69,6 +70,7 @@ class ConnectionStatusBar(QStatusBar):
 
     def set_detail(self, detail: str) -> None:
         """The link says why its state changed: shown for a while, and kept as a tooltip."""
+        detail = plain_words(detail)
         self.state_label.setToolTip(detail)
         self.showMessage(detail, DETAIL_TIMEOUT_MS)
 

@@ -41,7 +41,7 @@ from station.app.shell import dialogs, theme
 from station.app.shell.context import AppContext
 from station.app.shell.screen import StoredDataScreen, register_screen
 from station.app.shell.widgets import Banner, screen_title
-from station.present.numbers import format_number
+from station.present.numbers import count, format_number
 from station.present.team_data import (
     ALL_TEAMS,
     TeamRow,
@@ -216,6 +216,11 @@ class TeamScreen(StoredDataScreen):
     def __init__(self, context: AppContext) -> None:
         super().__init__(context)
         self.team_box = QComboBox()
+        # A long name is cut short in the box (its list shows it whole): the window never widens.
+        self.team_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.team_box.setMinimumContentsLength(22)
         self.team_box.setMinimumWidth(200)
         self.line_box = QComboBox()
         self.line_box.setSizeAdjustPolicy(
@@ -377,7 +382,8 @@ class TeamScreen(StoredDataScreen):
         line = self.force_line()
         line_text = f", line {format_force(line.value, self.prefs.display_unit)}" if line else ""
         self.summary.setText(
-            f"{len(rows)} athletes, {tested} tested: {flagged} stand out{line_text}"
+            f"{count(len(rows), 'athlete')}, {tested} tested: "
+            f"{flagged} stand{'s' if flagged == 1 else ''} out{line_text}"
         )
 
     def row_texts(self) -> list[list[str]]:
