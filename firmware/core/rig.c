@@ -155,6 +155,20 @@ void rig_sample(int32_t left, int32_t right, uint8_t fault)
     s.head++;
 }
 
+void rig_lost(uint16_t n)
+{
+    if (!s.accepting || n == 0)
+        return;
+    if (!s.gap_open) {
+        s.gap_open = 1;
+        s.open.index = s.next_index;
+        s.open.count = 0;
+    }
+    s.open.count += n;
+    s.next_index += n;
+    s.count.samples_lost += n;
+}
+
 /* Send what is due; flush: also a last short frame and a trailing gap. */
 static void send_samples(uint8_t flush)
 {
