@@ -198,7 +198,10 @@ static void send_samples(uint8_t flush)
         }
         if (avail == 0)
             return;
-        n = avail > MAX_PER_FRAME ? MAX_PER_FRAME : avail;
+        /* 50 ms of samples a frame; up to 30 when catching up on a backlog */
+        n = avail >= 2u * s.frame_n ? MAX_PER_FRAME : s.frame_n;
+        if (n > avail)
+            n = avail;
         if (s.ngaps && (uint16_t)(s.gaps[0].at - s.tail) < n)
             n = (uint16_t)(s.gaps[0].at - s.tail);
         f0 = s.flags[s.tail & (RIG_RING - 1u)];
