@@ -73,8 +73,12 @@ uint16_t hal_tx_free(void) { return (uint16_t)(255u - (uint8_t)(tx_head - tx_tai
 
 void hal_tx_write(const uint8_t *data, uint16_t len)
 {
-    while (len--)
-        tx_buf[tx_head++] = *data++;
+    uint8_t head = tx_head;
+    while (len--) {
+        tx_buf[head] = *data++;
+        head++;
+        tx_head = head; /* published only after its byte is stored: the ISR may be sending */
+    }
     UCSR0B |= _BV(UDRIE0);
 }
 
@@ -107,9 +111,11 @@ static uint8_t adc_dead;    /* no conversion for 3 periods */
 static uint32_t fault_acc;  /* millihertz-milliseconds toward the next flagged sample */
 static uint32_t fault_ms;   /* ms up to which flagged samples were made */
 static int32_t held_left, held_right;
+static uint8_t session_reads; /* conversions read since START (up to 2) */
 
 void hal_stream(uint8_t on)
 {
+    session_reads = 0;
     if (on) {
         last_read = hal_millis();
         fault_ms = last_read;
@@ -139,12 +145,14 @@ static void sample_adc(void)
         hx711_read(&held_left, &held_right);
         if (adc_dead) {
             adc_dead = 0;
-        } else if (rig_streaming() && gap > period_ms + period_ms / 2u + 2u) {
+        } else if (rig_streaming() && session_reads && gap > period_ms + period_ms / 2u + 2u) {
             /* conversions came and went unread: the index must still count them */
             rig_lost((uint16_t)((gap + period_ms / 2u) / period_ms - 1u));
         }
         last_read = now;
         quiet_ms = 3u * period_ms + 2u;
+        if (session_reads < 2u)
+            session_reads++;
         if (rig_streaming())
             rig_sample(held_left, held_right, 0);
         return;

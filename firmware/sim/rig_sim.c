@@ -26,11 +26,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <avr_ioport.h>
-#include <parts/uart_pty.h>
+#include <avr_uart.h>
 #include <sim_avr.h>
 #include <sim_elf.h>
 #include <sim_irq.h>
@@ -145,6 +146,97 @@ static void rate_changed(avr_irq_t *irq, uint32_t value, void *param)
     fast = value != 0;
 }
 
+
+/* -- the UART bridge ----------------------------------------------------------------
+ * Bytes the firmware sends go to the pty; when the reader falls behind, the
+ * simulation waits (simulated time stands still), so no byte is ever dropped
+ * and the firmware's timing is unaffected.  Bytes from the host go in while
+ * the UART's receive FIFO has room (XON). */
+#define OUT_SIZE 65536u
+static uint8_t out_buf[OUT_SIZE];
+static size_t out_len;
+static uint8_t in_buf[4096];
+static size_t in_len, in_pos;
+static int xon = 1, master = -1;
+static char slave_name[128];
+static avr_irq_t *uart_in;
+
+static void uart_out(avr_irq_t *irq, uint32_t value, void *param)
+{
+    (void)irq;
+    (void)param;
+    if (out_len < OUT_SIZE)
+        out_buf[out_len++] = (uint8_t)value;
+}
+
+static void uart_xon(avr_irq_t *irq, uint32_t value, void *param)
+{
+    (void)irq;
+    (void)value;
+    (void)param;
+    xon = 1;
+}
+
+static void uart_xoff(avr_irq_t *irq, uint32_t value, void *param)
+{
+    (void)irq;
+    (void)value;
+    (void)param;
+    xon = 0;
+}
+
+static int bridge_open(void)
+{
+    struct termios tio;
+    int slave;
+    master = posix_openpt(O_RDWR | O_NOCTTY);
+    if (master < 0 || grantpt(master) || unlockpt(master) ||
+        ptsname_r(master, slave_name, sizeof slave_name))
+        return -1;
+    slave = open(slave_name, O_RDWR | O_NOCTTY);
+    if (slave < 0 || tcgetattr(slave, &tio))
+        return -1;
+    cfmakeraw(&tio);
+    tcsetattr(slave, TCSANOW, &tio);
+    /* the slave stays open: no hang-up between programs that open the port */
+    fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+    uart_in = avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_INPUT);
+    avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUTPUT),
+                            uart_out, NULL);
+    avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUT_XON),
+                            uart_xon, NULL);
+    avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUT_XOFF),
+                            uart_xoff, NULL);
+    {
+        uint32_t flags = 0;
+        avr_ioctl(avr, AVR_IOCTL_UART_GET_FLAGS('0'), &flags);
+        flags &= ~(uint32_t)AVR_UART_FLAG_STDIO;
+        avr_ioctl(avr, AVR_IOCTL_UART_SET_FLAGS('0'), &flags);
+    }
+    return 0;
+}
+
+/* Move bytes both ways; 1 when the host has fallen far behind (the caller waits). */
+static int bridge_pump(void)
+{
+    ssize_t n;
+    if (out_len) {
+        n = write(master, out_buf, out_len);
+        if (n > 0) {
+            memmove(out_buf, out_buf + n, out_len - (size_t)n);
+            out_len -= (size_t)n;
+        }
+    }
+    if (in_pos == in_len) {
+        n = read(master, in_buf, sizeof in_buf);
+        in_pos = 0;
+        in_len = n > 0 ? (size_t)n : 0;
+    }
+    while (xon && in_pos < in_len)
+        avr_raise_irq(uart_in, in_buf[in_pos++]);
+    return out_len > OUT_SIZE / 2;
+}
+
 static int load_profile(const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -235,7 +327,6 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
     elf_firmware_t fw;
-    static uart_pty_t pty;
     const char *elf = NULL, *profile_path = NULL;
     double speed = 1.0, lag_us = 300.0, wall0;
     int i, ended = 0;
@@ -291,9 +382,11 @@ int main(int argc, char **argv)
     avr_cycle_timer_register(avr, period_cycles() + avr_usec_to_cycles(avr, (uint32_t)lag_us),
                              convert, &chip[1]);
 
-    uart_pty_init(avr, &pty);
-    uart_pty_connect(&pty, '0');
-    printf("pty %s\n", pty.port[0].slavename);
+    if (bridge_open()) {
+        perror("pty");
+        return 1;
+    }
+    printf("pty %s\n", slave_name);
     fflush(stdout);
 
     signal(SIGINT, on_signal);
@@ -306,7 +399,11 @@ int main(int argc, char **argv)
             fprintf(stderr, "the firmware stopped (state %d)\n", state);
             break;
         }
-        if (++steps % 20000 == 0) {
+        if (++steps % 2000 == 0 && bridge_pump()) {
+            while (bridge_pump() && !quit)
+                usleep(1000); /* the host is behind: simulated time waits for it */
+        }
+        if (steps % 20000 == 0) {
             struct pollfd p = {STDIN_FILENO, POLLIN, 0};
             if (poll(&p, 1, 0) > 0)
                 control(wall0);
@@ -323,6 +420,5 @@ int main(int argc, char **argv)
         }
     }
     print_stats(wall0);
-    /* no uart_pty_stop(): in simavr 1.6 it waits forever for its thread */
     return 0;
 }
