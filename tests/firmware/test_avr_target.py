@@ -120,10 +120,10 @@ def test_record_and_analyze_find_the_profiles_reps(profile: Path, tmp_path: Path
     assert stream["dropped_samples"] == 0
     assert stream["frames_corrupt"] == 0
     assert len(analysis["reps"]) == len(REPS)
-    for rep, (start, _, left, right) in zip(analysis["reps"], REPS, strict=True):
+    for rep, (_, _, left, right) in zip(analysis["reps"], REPS, strict=True):
         assert rep["left"]["peak_force_n"] == pytest.approx(left, rel=0.01)
         assert rep["right"]["peak_force_n"] == pytest.approx(right, rel=0.01)
-        # the record started a few simulated seconds into the run: reps keep their spacing
+    # the recording started some simulated seconds into the run: the reps keep their spacing
     starts = [rep["start_s"] for rep in analysis["reps"]]
     assert np.diff(starts) == pytest.approx(np.diff([r[0] for r in REPS]), abs=0.3)
     errors = [

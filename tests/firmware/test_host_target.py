@@ -7,6 +7,7 @@ simulated clock faster than real time.
 
 from __future__ import annotations
 
+import os
 import random
 import time
 
@@ -28,6 +29,7 @@ from firmware_bridge.messages import (
     SampleFlag,
     encode,
 )
+from station.app.rig.ports import serial_ports
 from tests.firmware.rigs import Seen, drain, host_rig
 
 pytestmark = pytest.mark.pty
@@ -81,6 +83,10 @@ def test_set_rate_accepts_what_the_hardware_does_and_refuses_the_rest() -> None:
             link.set_rate(80)
         link.stop()
         assert link.get_info().sample_rate_mhz == 10_000
+
+
+def heartbeat_in(messages: list) -> bool:
+    return any(isinstance(m, Heartbeat) for m in messages)
 
 
 def exchange(port: serial.Serial, data: bytes, until: type, timeout: float = 5.0) -> list:
@@ -196,10 +202,17 @@ def test_overrun_is_reported_where_samples_were_lost() -> None:
 def test_reopening_the_port_reboots_the_rig_like_an_uno() -> None:
     with host_rig("--time-scale", "5") as rig:
         with Link(rig.port) as link:
-            link.set_rate(10)
+            assert link.set_rate(10).sample_rate_mhz == 10_000
+            link.start()
+        # the rig sees the port closed (the pty hangs up) before it is opened again
+        deadline = time.monotonic() + 5
+        while rig.stats()["connected"] != "0":
+            assert time.monotonic() < deadline, "the rig did not see the port close"
         with Link(rig.port) as link:
+            # power-on rate again, idle (heartbeats), no command from before the reboot
             assert link.info is not None and link.info.sample_rate_mhz == 80_000
-        assert rig.stats()["connected"] == "0" or rig.stats()["connected"] == "1"
+            seen = drain(link, Seen(), lambda s: heartbeat_in(s.messages), timeout=10)
+            assert seen.samples == 0
 
 
 @pytest.mark.slow
@@ -224,3 +237,18 @@ def test_ten_minutes_at_the_top_rate_without_loss() -> None:
         assert counters["overrun_events"] == 0
         assert rig.stats()["lost"] == "0"
         print(f"\n{seen.samples} samples at 1 kHz (x10) in {elapsed:.1f} s real, no loss")
+
+
+@pytest.mark.skipif(
+    not os.access("/dev", os.W_OK), reason="needs write access to /dev (root) for the port link"
+)
+def test_rig_with_a_dev_link_is_in_the_connect_list() -> None:
+    """The app lists what pyserial finds (/dev/ttyACM*, /dev/ttyUSB*, ...), not /dev/pts/N:
+    ``--link /dev/ttyACM-...`` names the pty so the Connect screen shows it."""
+    path = f"/dev/ttyACM-nordic-test{os.getpid()}"
+    with host_rig("--link", path) as rig:
+        assert rig.port == path
+        assert path in [choice.device for choice in serial_ports()]
+        with Link(path) as link:
+            assert link.info is not None and link.info.serial_number == "NR-HOST-0001"
+    assert not os.path.lexists(path)
