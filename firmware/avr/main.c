@@ -32,8 +32,21 @@
 #define BUTTON PD6 /* to ground; internal pull-up */
 #define LED PB5    /* Arduino D13: on while streaming */
 
+/* The serial number belongs to the rig, not to a firmware build: it lives in EEPROM.
+ * A blank EEPROM (the Arduino boot loader cannot write it) gets the build's
+ * SERIAL_NUMBER at first boot; later firmware updates keep it. */
 EEMEM char ee_serial[16] = SERIAL_NUMBER;
+static const char build_serial[16] PROGMEM = SERIAL_NUMBER;
 static const char firmware_version[] PROGMEM = "ref-1.0 avr";
+
+static void serial_to_eeprom(void)
+{
+    char serial[16];
+    if (eeprom_read_byte((const uint8_t *)ee_serial) != 0xFFu)
+        return;
+    memcpy_P(serial, build_serial, sizeof serial);
+    eeprom_update_block(serial, ee_serial, sizeof serial);
+}
 
 static volatile uint32_t ms;
 static volatile uint8_t rx_buf[64], rx_head, rx_tail;
@@ -203,6 +216,7 @@ int main(void)
     TIMSK0 = _BV(OCIE0A);
     DDRB |= _BV(LED);
     PORTD |= _BV(BUTTON);
+    serial_to_eeprom();
     hx711_init();
     hal_set_rate(BOOT_RATE_MHZ);
     sei();
