@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test fuzz lint lint-baseline bench clean
+.PHONY: run test fuzz lint lint-baseline bench clean firmware firmware-deps firmware-host
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/nordic-station gui
 
-test: $(STAMP)
+test: $(STAMP) firmware-host
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 # The fuzz targets (tests marked `fuzz`) with many more examples than `make test` runs.
@@ -34,4 +34,28 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info firmware/build
+
+# Reference rig firmware (firmware/, docs/rig.md).  The host target needs only gcc;
+# the AVR target and its simulation need avr-gcc, avr-libc, simavr (firmware-deps).
+FIRMWARE_APT := gcc-avr avr-libc binutils-avr simavr libsimavr-dev
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+firmware-host:
+	@$(MAKE) --no-print-directory -s -C firmware host fuzz
+
+firmware: firmware-host
+	@if command -v avr-gcc >/dev/null && [ -e /usr/include/simavr/sim_avr.h ]; then \
+	  $(MAKE) --no-print-directory -C firmware avr sim; \
+	else echo "firmware: avr-gcc or simavr missing, AVR target not built (make firmware-deps)"; fi
+
+firmware-deps:
+	@missing=$$(for p in $(FIRMWARE_APT); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+	    $$missing >/dev/null; \
+	fi

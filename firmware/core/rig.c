@@ -155,6 +155,20 @@ void rig_sample(int32_t left, int32_t right, uint8_t fault)
     s.head++;
 }
 
+void rig_lost(uint16_t n)
+{
+    if (!s.accepting || n == 0)
+        return;
+    if (!s.gap_open) {
+        s.gap_open = 1;
+        s.open.index = s.next_index;
+        s.open.count = 0;
+    }
+    s.open.count += n;
+    s.next_index += n;
+    s.count.samples_lost += n;
+}
+
 /* Send what is due; flush: also a last short frame and a trailing gap. */
 static void send_samples(uint8_t flush)
 {
@@ -184,7 +198,10 @@ static void send_samples(uint8_t flush)
         }
         if (avail == 0)
             return;
-        n = avail > MAX_PER_FRAME ? MAX_PER_FRAME : avail;
+        /* 50 ms of samples a frame; up to 30 when catching up on a backlog */
+        n = avail >= 2u * s.frame_n ? MAX_PER_FRAME : s.frame_n;
+        if (n > avail)
+            n = avail;
         if (s.ngaps && (uint16_t)(s.gaps[0].at - s.tail) < n)
             n = (uint16_t)(s.gaps[0].at - s.tail);
         f0 = s.flags[s.tail & (RIG_RING - 1u)];

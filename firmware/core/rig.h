@@ -47,6 +47,9 @@ void rig_init(uint32_t rate_mhz, uint8_t adc_bits);
 void rig_connected(void);
 /* One conversion (raw signed counts); fault: the ADC did not answer (values held). */
 void rig_sample(int32_t left, int32_t right, uint8_t fault);
+/* n conversions were missed (the firmware read the ADC too late): the index skips
+ * them and the host gets EVENT OVERRUN, as for a full ring. */
+void rig_lost(uint16_t n);
 /* The ADC stopped answering while idle (or another fault): EVENT FAULT once. */
 void rig_fault(uint8_t code);
 /* The operator's button: EVENT BUTTON. */
