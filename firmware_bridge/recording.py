@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import errno
 import json
 import logging
 import os
@@ -61,6 +60,7 @@ import numpy as np
 
 import firmware_bridge
 from firmware_bridge.errors import InputError, NordicError, storage_error
+from firmware_bridge.files import MAX_CAPTURE_BYTES, read_regular
 from firmware_bridge.messages import Info
 
 log = logging.getLogger(__name__)
@@ -366,23 +366,9 @@ class Recording:
 
 
 def read_file_bytes(path: str | os.PathLike[str], error: type[InputError]) -> bytes:
-    """A whole file; a missing, unreadable or empty one raises ``error`` in one line."""
-    path = Path(path)
-    try:
-        blob = path.read_bytes()
-    except FileNotFoundError:
-        raise error(f"{path}: no such file (check the path)") from None
-    except IsADirectoryError:
-        raise error(f"{path} is a directory, not a file") from None
-    except PermissionError:
-        raise error(f"cannot read {path}: permission denied") from None
-    except OSError as exc:
-        if exc.errno == errno.EISDIR:
-            raise error(f"{path} is a directory, not a file") from None
-        raise error(f"cannot read {path}: {exc.strerror or exc}") from None
-    if not blob:
-        raise error(f"{path} is empty: it holds no bytes from a rig (was the capture cut short?)")
-    return blob
+    """A whole capture file; a missing, unreadable, empty, oversized or non-regular one
+    (a device such as /dev/zero, a FIFO) raises ``error`` in one line."""
+    return read_regular(path, MAX_CAPTURE_BYTES, error)
 
 
 def is_recording(blob: bytes) -> bool:

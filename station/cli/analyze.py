@@ -36,12 +36,12 @@ from calibration.certificate import (
 )
 from firmware_bridge.capture import Capture, load_capture
 from firmware_bridge.errors import InputError, NordicError, describe
+from firmware_bridge.files import MAX_CERTIFICATE_BYTES
 from station.analysis import AnalysisResult, AnalysisSettings, analyze, describe_flag
 from station.analysis.rfd import WINDOW_KEYS
 from station.analysis.settings import ASYMMETRY_FORMULAS, PROTOCOLS
 from station.cli.common import regular_file
 from station.store import validate
-from station.store.files import MAX_CERTIFICATE_BYTES
 
 SUBSCRIPT = {"left": "L", "right": "R"}
 # How the report names each asymmetry formula (metrics.md).

@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from firmware_bridge.files import MAX_CERTIFICATE_BYTES
 from station.cli import EXIT_OK
 from station.cli.common import regular_file
-from station.store.files import MAX_CERTIFICATE_BYTES
 
 
 def register(

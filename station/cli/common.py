@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from firmware_bridge.errors import InputError
+from firmware_bridge.files import check_regular
 from station.store import Store, open_store
-from station.store.files import check_regular
 
 
 def store_from_args(args: argparse.Namespace, *, notice: bool = True) -> Store:

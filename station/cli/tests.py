@@ -15,6 +15,7 @@ from typing import Any
 
 from firmware_bridge import nordbord
 from firmware_bridge.errors import InputError
+from firmware_bridge.files import MAX_CERTIFICATE_BYTES
 from station.cli.common import (
     add_by,
     fmt,
@@ -26,7 +27,6 @@ from station.cli.common import (
     warn,
 )
 from station.store import Result, TestSummary
-from station.store.files import MAX_CERTIFICATE_BYTES
 
 
 def register(

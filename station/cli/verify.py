@@ -22,11 +22,11 @@ from calibration.verify import (
     verifications_path,
     verify_reading,
 )
+from firmware_bridge.files import MAX_CERTIFICATE_BYTES
 from station.cli import EXIT_FAILURE, EXIT_OK
 from station.cli.calibration_console import Console, drive, rig_readings
 from station.cli.calibration_options import add_settle_options, check_positive, settle_config
 from station.cli.common import regular_file
-from station.store.files import MAX_CERTIFICATE_BYTES
 
 
 def register(

@@ -18,9 +18,9 @@ from calibration.certificate import (
     load_certificate,
     parse_certificate,
 )
+from firmware_bridge.files import MAX_CERTIFICATE_BYTES, check_regular
 from station.store import validate
 from station.store.errors import NotFoundError
-from station.store.files import MAX_CERTIFICATE_BYTES, check_regular
 from station.store.models import CertificateRecord, TestRecord, Verification
 from station.store.parts import StoreParts
 

@@ -17,10 +17,10 @@ from typing import Any
 from calibration.certificate import Certificate
 from firmware_bridge.capture import Capture, CaptureError, load_capture_bytes
 from firmware_bridge.errors import InputError
+from firmware_bridge.files import MAX_CAPTURE_BYTES, read_regular
 from station.analysis import AnalysisSettings
 from station.store import processing, validate
 from station.store.certificates import as_certificate
-from station.store.files import MAX_CAPTURE_BYTES, read_regular
 from station.store.models import Athlete, NewTest, TestRecord
 from station.store.parts import StoreParts
 

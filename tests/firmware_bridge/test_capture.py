@@ -159,3 +159,24 @@ def test_bytes_in_memory_load_exactly_as_the_file(tmp_path: Path) -> None:
         load_capture_bytes(b"", "stored test 8")
     with pytest.raises(CaptureError, match="no samples"):
         load_capture_bytes(bytes(range(1, 200)), "stored test 9")
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "folder"])
+def test_only_regular_files_are_read(tmp_path: Path, kind: str) -> None:
+    """/dev/zero would fill the memory and a FIFO would block forever: refused at once."""
+    import os
+
+    if kind == "device":
+        path = Path("/dev/zero")
+        if not path.exists():
+            pytest.skip("no /dev/zero here")
+    elif kind == "fifo":
+        path = tmp_path / "pipe"
+        os.mkfifo(path)
+    else:
+        path = tmp_path
+    with pytest.raises(
+        CaptureError,
+        match=r"not a regular file \((a device|a pipe|a directory)\): only regular files up to 5",
+    ):
+        load_capture(path)

@@ -1,5 +1,8 @@
 """Reading a file someone named: only a regular file, only up to a size limit.
 
+Every file the station reads on a user's word (captures, recordings, certificates,
+calibration points) goes through :func:`read_regular` or :func:`check_regular`.
+
 ``/dev/zero`` would fill the memory and a FIFO would block forever, so both
 are refused before a byte is read; the file is opened without blocking and
 checked again on the open descriptor (it may have been swapped meanwhile).
@@ -25,9 +28,19 @@ def _mb(size: int) -> str:
 
 def check_regular(path: Path, info: os.stat_result, limit: int, error: type[InputError]) -> None:
     if not stat.S_ISREG(info.st_mode):
+        mode = info.st_mode
+        what = (
+            "a directory"
+            if stat.S_ISDIR(mode)
+            else "a pipe"
+            if stat.S_ISFIFO(mode)
+            else "a device"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket or special file"
+        )
         raise error(
-            f"{path} is not a regular file (a device, pipe or folder): only regular files "
-            f"up to {_mb(limit)} can be read"
+            f"{path} is not a regular file ({what}): only regular files up to {_mb(limit)} "
+            "can be read"
         )
     if info.st_size > limit:
         raise error(
