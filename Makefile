@@ -38,7 +38,7 @@ clean:
 
 # Reference rig firmware (firmware/, docs/rig.md).  The host target needs only gcc;
 # the AVR target and its simulation need avr-gcc, avr-libc, simavr (firmware-deps).
-FIRMWARE_APT := gcc-avr avr-libc binutils-avr simavr libsimavr-dev
+FIRMWARE_APT := gcc libc6-dev make gcc-avr avr-libc binutils-avr simavr libsimavr-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 firmware-host:

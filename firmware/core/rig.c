@@ -285,6 +285,9 @@ static uint8_t command(void)
         if (!drained())
             return 0;
     }
+    /* samples first: a reply waits while a whole frame of them waits for the UART */
+    if (s.accepting && (uint16_t)(s.head - s.tail) >= s.frame_n)
+        return 0;
     if (hal_tx_free() < REPLY_ROOM)
         return 0;
     if (!known) {
@@ -375,6 +378,8 @@ void rig_poll(void)
         send_info();
         s.greet = 0;
     }
+    if (s.streaming)
+        send_samples(!s.accepting);
     receive();
     if (s.cmd_ready && command()) {
         s.cmd_ready = 0;

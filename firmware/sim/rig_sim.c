@@ -161,10 +161,17 @@ static int xon = 1, master = -1;
 static char slave_name[128];
 static avr_irq_t *uart_in;
 
+static unsigned long long tx_bytes;
+static avr_cycle_count_t tx_last, tx_min_gap = (avr_cycle_count_t)-1;
+
 static void uart_out(avr_irq_t *irq, uint32_t value, void *param)
 {
     (void)irq;
     (void)param;
+    if (tx_bytes && avr->cycle - tx_last < tx_min_gap)
+        tx_min_gap = avr->cycle - tx_last;
+    tx_last = avr->cycle;
+    tx_bytes++;
     if (out_len < OUT_SIZE)
         out_buf[out_len++] = (uint8_t)value;
 }
@@ -277,10 +284,12 @@ static double wall(void)
 static void print_stats(double wall0)
 {
     printf("stats sim_s=%.3f wall_s=%.3f conversions=%lu,%lu reads=%lu,%lu missed=%lu,%lu "
-           "long_pulses=%llu stray_pulses=%llu max_high_us=%.2f\n",
+           "long_pulses=%llu stray_pulses=%llu max_high_us=%.2f uart_bytes=%llu "
+           "uart_min_byte_us=%.1f\n",
            sim_seconds(), wall() - wall0, chip[0].conversions, chip[1].conversions, chip[0].reads,
            chip[1].reads, chip[0].missed, chip[1].missed, long_pulses, stray_pulses,
-           (double)max_high_cycles * 1e6 / (double)avr->frequency);
+           (double)max_high_cycles * 1e6 / (double)avr->frequency, tx_bytes,
+           tx_bytes > 1 ? (double)tx_min_gap * 1e6 / (double)avr->frequency : 0.0);
     fflush(stdout);
 }
 
