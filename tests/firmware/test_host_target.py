@@ -217,14 +217,17 @@ def test_reopening_the_port_reboots_the_rig_like_an_uno() -> None:
 
 @pytest.mark.slow
 def test_ten_minutes_at_the_top_rate_without_loss() -> None:
-    """600 000 samples at 1 kHz (10 simulated minutes, about 1 real minute at 10x)."""
+    """600 000 samples at 1 kHz (10 simulated minutes, about 2 real minutes at 5x).
+
+    5x, not more: the pty and this process must keep up with 5,000 samples/s even
+    on a shared, busy machine (at 10x a loaded machine overran the rig's buffer)."""
     total = 600_000
-    with host_rig("--time-scale", "10") as rig, Link(rig.port) as link:
+    with host_rig("--time-scale", "5") as rig, Link(rig.port) as link:
         link.set_rate(1000)
         seen = Seen()
         started = time.monotonic()
         link.start()
-        drain(link, seen, lambda s: s.samples >= total, timeout=300)
+        drain(link, seen, lambda s: s.samples >= total, timeout=600)
         link.stop()
         drain(link, seen, lambda s: bool(s.events(EventCode.STOPPED)), timeout=10)
         elapsed = time.monotonic() - started
@@ -236,7 +239,7 @@ def test_ten_minutes_at_the_top_rate_without_loss() -> None:
         assert counters["frames_corrupt"] == 0
         assert counters["overrun_events"] == 0
         assert rig.stats()["lost"] == "0"
-        print(f"\n{seen.samples} samples at 1 kHz (x10) in {elapsed:.1f} s real, no loss")
+        print(f"\n{seen.samples} samples at 1 kHz (x5) in {elapsed:.1f} s real, no loss")
 
 
 @pytest.mark.skipif(
