@@ -39,7 +39,7 @@ from station.analysis.settings import RFD_WINDOWS_MS, AnalysisSettings
 
 WINDOW_KEYS = tuple(f"0-{w}ms" for w in RFD_WINDOWS_MS)
 SETTLE_CYCLES = 12.0  # margin in periods of the cut-off: the filter's transient is gone by then
-ONSET_SEARCH_S = 1.0  # the onset is looked for here first (it is near a window's start)
+ONSET_SEARCH_S = 0.5  # the onset is looked for here first (it is near a window's start)
 
 
 @dataclass(frozen=True)
