@@ -71,8 +71,7 @@ def design_rfd_filter(rate_hz: float, settings: AnalysisSettings) -> LowpassDesi
 
 
 def rise_windows(
-    scaled: np.ndarray,
-    offset: np.ndarray,
+    tared: np.ndarray,
     runs: Runs,
     index: np.ndarray,
     windows: Sequence[tuple[int, int]],
@@ -84,8 +83,7 @@ def rise_windows(
     """:func:`windowed` of every channel over each of ``windows`` (``start:stop`` samples),
     filtering only around the rises.
 
-    ``scaled`` (channels, n) is the force in newtons around an arbitrary
-    centre and ``offset`` (channels,) what the zero takes off it.  The RFD
+    ``tared`` (channels, n) is the unfiltered, tared force in newtons.  The RFD
     filter runs over the first ``ONSET_SEARCH_S`` of each window, plus the
     longest RFD window and a settling margin on both sides, all stretches in
     one batched call; a channel whose onset is not there gets its whole window
@@ -104,11 +102,11 @@ def rise_windows(
         spans = [
             (max(0, w[0] - settle), min(n, end + after)) for w, end in zip(todo, ends, strict=True)
         ]
-        forces = _filter_stretches(scaled, offset, runs, spans, design)
+        forces = _filter_stretches(tared, runs, spans, design)
         retry = []
         for (start, stop), end, (a, b), force in zip(todo, ends, spans, forces, strict=True):
-            rows = found.setdefault((start, stop), [Windowed.none()] * len(scaled))
-            for ch in range(len(scaled)):
+            rows = found.setdefault((start, stop), [Windowed.none()] * len(tared))
+            for ch in range(len(tared)):
                 if rows[ch].onset_sample is not None:
                     continue
                 rows[ch] = windowed(
@@ -123,13 +121,12 @@ def rise_windows(
 
 
 def _filter_stretches(
-    scaled: np.ndarray,
-    offset: np.ndarray,
+    tared: np.ndarray,
     runs: Runs,
     spans: Sequence[tuple[int, int]],
     design: LowpassDesign,
 ) -> list[np.ndarray]:
-    """The tared RFD-filtered force over each ``a:b`` of ``spans``, in one call.
+    """The RFD-filtered force over each ``a:b`` of ``spans``, in one call.
 
     The stretches are laid end to end and filtered as one signal, split only
     at their own gaps.  A join is a jump, and its transient dies away within
@@ -145,8 +142,8 @@ def _filter_stretches(
     starts = np.concatenate([np.zeros(1, np.int64), *inner]).astype(np.int64)
     stops = np.concatenate((starts[1:], [int(lengths.sum())])).astype(np.int64)
     joined = Runs(starts, stops, np.zeros(len(starts), np.int64), np.zeros(len(starts), bool))
-    data = np.concatenate([scaled[:, a:b] for a, b in spans], axis=1)
-    force = filtfilt_runs(data, joined, design) - offset[:, None]
+    data = np.concatenate([tared[:, a:b] for a, b in spans], axis=1)
+    force = filtfilt_runs(data, joined, design)
     return [force[:, s : s + k] for s, k in zip(shift.tolist(), lengths.tolist(), strict=True)]
 
 
