@@ -11,7 +11,7 @@ from station.analysis.convert import ChannelCalibration, counts_to_newtons
 from station.analysis.flags import DESCRIPTIONS as FLAG_DESCRIPTIONS
 from station.analysis.flags import describe as describe_flag
 from station.analysis.live import LiveProcessor, LiveRep, LiveUpdate
-from station.analysis.metrics import Imbalance, LegMetrics, Rep
+from station.analysis.metrics import Imbalance, LegMetrics, Rep, asymmetry
 from station.analysis.pipeline import AnalysisInput, analyze, analyze_arrays, settings_from
 from station.analysis.references import DEFAULT_REFERENCES, ReferenceLine, evaluate_references
 from station.analysis.result import (
@@ -22,12 +22,23 @@ from station.analysis.result import (
     IgnoredPullInfo,
     StreamInfo,
 )
-from station.analysis.settings import AnalysisSettings, SettingsError
+from station.analysis.rfd import WINDOW_KEYS as RFD_WINDOW_KEYS
+from station.analysis.settings import (
+    ASYMMETRY_FORMULAS,
+    PROTOCOLS,
+    RFD_WINDOWS_MS,
+    AnalysisSettings,
+    SettingsError,
+)
 from station.analysis.summary import LegSummary, Summary, summarize
 from station.analysis.tare import ZeroInfo
 
 __all__ = [
     "ANALYSIS_VERSION",
+    "ASYMMETRY_FORMULAS",
+    "PROTOCOLS",
+    "RFD_WINDOWS_MS",
+    "RFD_WINDOW_KEYS",
     "DEFAULT_REFERENCES",
     "FLAG_DESCRIPTIONS",
     "SCHEMA",
@@ -51,6 +62,7 @@ __all__ = [
     "ZeroInfo",
     "analyze",
     "analyze_arrays",
+    "asymmetry",
     "counts_to_newtons",
     "describe_flag",
     "evaluate_references",

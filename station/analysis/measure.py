@@ -33,15 +33,15 @@ def measure_reps(
     calibration: ChannelCalibration,
     body_mass_kg: float | None,
     lever_arm_m: float | None,
-    rfd: tuple[np.ndarray, np.ndarray, LowpassDesign] | None = None,
+    rfd: tuple[np.ndarray, LowpassDesign] | None = None,
     resolved: Sequence[bool] = (),
 ) -> list[Rep]:
     """Metrics and flags of every detected rep (``filtered`` is tared, (2, n)).
 
     Each leg is measured over its own window (the rep's, for a bilateral rep);
     onset, RFD and impulse windows come from the RFD filter (rfd.py) when
-    ``rfd`` gives the scaled (2, n) force, the zero's offset per channel and
-    the filter, with the windows the rate ``resolved``.
+    ``rfd`` gives the tared, unfiltered (2, n) force and the filter, with the
+    windows the rate ``resolved``.
     """
     n = len(index)
     hard = set(runs.hard_starts(settings.rep_merge_gap_s * rate).tolist())
@@ -56,8 +56,8 @@ def measure_reps(
             rows = slice(chans[0], chans[-1] + 1)
             spans = [w.leg_window(chans[0]) for w in detection.reps]
             found = rise_windows(
-                rfd[0][rows], rfd[1][rows], runs, index, [s for s in spans if s is not None],
-                rate, settings, rfd[2], resolved,
+                rfd[0][rows], runs, index, [s for s in spans if s is not None],
+                rate, settings, rfd[1], resolved,
             )  # fmt: skip
             for (a, b), per_channel in found.items():
                 for ch, timing in zip(chans, per_channel, strict=True):

@@ -237,7 +237,7 @@ def _analyze(
     resolved = resolvable(rate, settings)
     reps = measure_reps(
         detection, filtered, index, runs, rate, settings, saturated, adc_fault, calibration,
-        body_mass_kg, lever_arm_m, (scaled, offset, rfd_design), resolved,
+        body_mass_kg, lever_arm_m, (scaled, rfd_design), resolved,  # scaled is tared by now
     )  # fmt: skip
     if not all(resolved):
         base_flags.append(F.RFD_WINDOW_UNAVAILABLE)

@@ -38,8 +38,8 @@ from station.analysis.gaps import Runs
 from station.analysis.settings import RFD_WINDOWS_MS, AnalysisSettings
 
 WINDOW_KEYS = tuple(f"0-{w}ms" for w in RFD_WINDOWS_MS)
-SETTLE_CYCLES = 12.0  # margin in periods of the cut-off: the filter's transient is gone by then
-ONSET_SEARCH_S = 1.0  # the onset is looked for here first (it is near a window's start)
+SETTLE_CYCLES = 16.0  # margin in periods of the cut-off: the filter's transient is gone by then
+ONSET_SEARCH_S = 0.5  # the onset is looked for here first (it is near a window's start)
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,7 @@ def design_rfd_filter(rate_hz: float, settings: AnalysisSettings) -> LowpassDesi
 
 
 def rise_windows(
-    scaled: np.ndarray,
-    offset: np.ndarray,
+    tared: np.ndarray,
     runs: Runs,
     index: np.ndarray,
     windows: Sequence[tuple[int, int]],
@@ -84,8 +83,7 @@ def rise_windows(
     """:func:`windowed` of every channel over each of ``windows`` (``start:stop`` samples),
     filtering only around the rises.
 
-    ``scaled`` (channels, n) is the force in newtons around an arbitrary
-    centre and ``offset`` (channels,) what the zero takes off it.  The RFD
+    ``tared`` (channels, n) is the unfiltered, tared force in newtons.  The RFD
     filter runs over the first ``ONSET_SEARCH_S`` of each window, plus the
     longest RFD window and a settling margin on both sides, all stretches in
     one batched call; a channel whose onset is not there gets its whole window
@@ -104,11 +102,11 @@ def rise_windows(
         spans = [
             (max(0, w[0] - settle), min(n, end + after)) for w, end in zip(todo, ends, strict=True)
         ]
-        forces = _filter_stretches(scaled, offset, runs, spans, design)
+        forces = _filter_stretches(tared, runs, spans, design)
         retry = []
         for (start, stop), end, (a, b), force in zip(todo, ends, spans, forces, strict=True):
-            rows = found.setdefault((start, stop), [Windowed.none()] * len(scaled))
-            for ch in range(len(scaled)):
+            rows = found.setdefault((start, stop), [Windowed.none()] * len(tared))
+            for ch in range(len(tared)):
                 if rows[ch].onset_sample is not None:
                     continue
                 rows[ch] = windowed(
@@ -123,27 +121,29 @@ def rise_windows(
 
 
 def _filter_stretches(
-    scaled: np.ndarray,
-    offset: np.ndarray,
+    tared: np.ndarray,
     runs: Runs,
     spans: Sequence[tuple[int, int]],
     design: LowpassDesign,
 ) -> list[np.ndarray]:
-    """The tared RFD-filtered force over each ``a:b`` of ``spans``, each filtered on its own
-    (and split at its gaps), in one call: the stretches become the runs of one array."""
+    """The RFD-filtered force over each ``a:b`` of ``spans``, in one call.
+
+    The stretches are laid end to end and filtered as one signal, split only
+    at their own gaps.  A join is a jump, and its transient dies away within
+    the settling margin each stretch carries at both ends, like the filter's
+    start-up at a run's edge: the samples used are as if the run was filtered
+    whole.
+    """
     if not spans:
         return []
-    pieces = [runs.within(a, b) for a, b in spans]
     lengths = np.array([b - a for a, b in spans])
     shift = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    joined = Runs(
-        starts=np.concatenate([r.starts + s for r, s in zip(pieces, shift, strict=True)]),
-        stops=np.concatenate([r.stops + s for r, s in zip(pieces, shift, strict=True)]),
-        missing_before=np.concatenate([r.missing_before for r in pieces]),
-        new_segment=np.concatenate([r.new_segment for r in pieces]),
-    )
-    data = np.concatenate([scaled[:, a:b] for a, b in spans], axis=1)
-    force = filtfilt_runs(data, joined, design) - offset[:, None]
+    inner = [runs.within(a, b).starts[1:] + s for (a, b), s in zip(spans, shift, strict=True)]
+    starts = np.concatenate([np.zeros(1, np.int64), *inner]).astype(np.int64)
+    stops = np.concatenate((starts[1:], [int(lengths.sum())])).astype(np.int64)
+    joined = Runs(starts, stops, np.zeros(len(starts), np.int64), np.zeros(len(starts), bool))
+    data = np.concatenate([tared[:, a:b] for a, b in spans], axis=1)
+    force = filtfilt_runs(data, joined, design)
     return [force[:, s : s + k] for s, k in zip(shift.tolist(), lengths.tolist(), strict=True)]
 
 

@@ -135,3 +135,17 @@ def test_bad_settings_are_a_usage_error_before_any_file(files, capsys, option, w
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert words in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_the_isometric_table_shows_one_leg_reps_and_the_angle(files, capsys) -> None:
+    code, out, _ = _run(
+        capsys, str(files["iso.bin"]), "--calibration", str(files["cal.json"]),
+        "--protocol", "isometric", "--set", "knee_angle_deg=60", "--set", "position=prone",
+    )  # fmt: skip
+    assert code == 0
+    assert "isometric, knee angle 60 deg, prone" in out
+    assert "over 1 rep(s)" in out  # each leg's max and avg over its own reps
+    assert "Reference lines" not in out  # Nordic lines are not applied
+    rep_rows = [line.split() for line in out.splitlines() if line.startswith(("1 ", "2 "))]
+    assert rep_rows[0][3] != "-" and rep_rows[0][4] == "-"  # rep 1: left only
+    assert rep_rows[1][3] == "-" and rep_rows[1][4] != "-"  # rep 2: right only

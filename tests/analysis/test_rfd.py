@@ -119,9 +119,7 @@ def test_filtering_around_each_rise_gives_what_filtering_everything_gives(rate: 
     ok = resolvable(rate, SETTINGS)
     times = [(9.0, 15.0), (24.5, 29.0), (39.0, 46.0)]  # the last starts 3 s before its rise
     windows = [tuple(int(np.searchsorted(index, x * rate)) for x in pair) for pair in times]
-    found = rise_windows(
-        scaled[None, :], np.array([100.0]), runs, index, windows, rate, SETTINGS, design, ok
-    )
+    found = rise_windows(scaled[None, :] - 100.0, runs, index, windows, rate, SETTINGS, design, ok)
     for a, b in windows:
         (part,) = found[(a, b)]
         full = windowed(whole, index, a, b, rate, SETTINGS, ok)
@@ -159,3 +157,31 @@ def test_a_slow_rig_has_null_windows_with_a_flag() -> None:
     assert leg["impulse_window_ns"]["0-50ms"] is None
     assert leg["rfd_window_n_per_s"]["0-100ms"] is not None
     assert "rfd_window_unavailable" not in run(Session(rate=50.0, reps=[(6.0, 300.0, 260.0)])).flags
+
+
+def test_a_gap_after_the_onset_nulls_the_longer_windows_and_flags_the_rep() -> None:
+    session = Session(rate=400.0, reps=[(6.0, 300.0, 260.0), (16.0, 310.0, 250.0)])
+    clean = run(session)
+    onset = clean.reps[0].left.onset_s
+    assert onset is not None
+    gap_at = int(round((onset + 0.12) * session.rate))
+    keep = np.ones(len(session.index), bool)
+    keep[gap_at : gap_at + 4] = False
+    result = run(session, keep=keep)
+    first = result.reps[0]
+    assert "rfd_window_cut" in first.flags and "rfd_window_cut" in result.flags
+    assert "rfd_window_cut" not in result.reps[1].flags
+    # The windows before the gap stay (the run's edge, filtered on its own, moves them a little).
+    before = clean.reps[0].left.rfd_window_n_per_s[:2]
+    assert first.left.rfd_window_n_per_s[:2] == pytest.approx(before, rel=0.01)
+    assert first.left.rfd_window_n_per_s[2:] == (None, None, None)
+
+
+def test_a_rep_already_under_way_when_the_data_begins_has_no_onset() -> None:
+    session = Session(rate=200.0, duration=30.0, reps=[(-1.0, 300.0, 260.0), (12.0, 310.0, 250.0)])
+    result = run(session)
+    first = result.reps[0]
+    assert first.start_s == 0.0
+    assert first.left.onset_s is None and first.left.rfd_window_n_per_s == (None,) * 5
+    assert "onset_not_found" in first.flags and "onset_not_found" in result.flags
+    assert result.reps[1].left.onset_s is not None
