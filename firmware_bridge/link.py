@@ -73,7 +73,6 @@ from firmware_bridge.messages import (
     Message,
     MsgType,
     SampleBlock,
-    Start,
     encode,
 )
 from firmware_bridge.port_errors import LinkError, Opener, default_opener, describe_open_error
@@ -288,35 +287,6 @@ class Link(Commands, Connecting):
     def detach_recorder(self) -> RecordingWriter | None:
         """Stop recording; returns the writer (still open) after its last write."""
         return self._tee.detach()
-
-    def _rig_restarted(self, sign: str) -> bool:
-        """The rig rebooted under a running test: START it again, once, and say so.
-
-        Only when the caller asked for START and we were receiving (``streaming``,
-        or ``silent`` while streaming): after the first sign the link is ``idle``
-        until the ACK, so later signs of the same reboot do nothing.
-        """
-        receiving = self._state == LinkState.STREAMING or (
-            self._state == LinkState.SILENT and self._streaming
-        )
-        if self.passive or not self._start_wanted or not receiving:
-            return False
-        with self._stats_lock:
-            self._stats.rig_restarts += 1
-        log.warning("link %s: the rig restarted under a test (%s): START again", self.port, sign)
-        self._set_state(LinkState.IDLE, f"the rig restarted ({sign}); sending START again")
-
-        def started() -> None:
-            if self.connected:
-                self._streaming = True
-                self._set_state(LinkState.STREAMING, "streaming again after the rig restarted")
-
-        def gave_up() -> None:  # reported as an error; the link stays idle
-            self._streaming = False
-            self._start_wanted = False
-
-        self._send_async(Start(), "START", started, "after the rig restarted", gave_up)
-        return True
 
     def _drop_port(self) -> None:
         ser, self._ser = self._ser, None

@@ -1,4 +1,4 @@
-"""Opening a rig's port, the INFO handshake, and reopening a lost one.
+"""Opening a rig's port, the INFO handshake, reopening a lost one, restarting a rebooted one.
 
 A rig that comes back is accepted only with the serial number it had
 (checked on its INFO before any of its bytes are used), so another rig's
@@ -31,7 +31,8 @@ log = logging.getLogger("firmware_bridge.link")
 
 
 class Connecting:
-    """The handshake on open and the reconnect loop of the reader thread."""
+    """The handshake on open, the reconnect loop of the reader thread, and START again
+    for a rig that rebooted under a test."""
 
     port: str
     passive: bool
@@ -49,6 +50,7 @@ class Connecting:
     _info: Info | None
     _serial: str | None
     _streaming: bool
+    _start_wanted: bool
     _infos_expected: int
     _last_rx: float
     _next_counters: float
@@ -223,3 +225,32 @@ class Connecting:
                 self._set_state(LinkState.STREAMING, "streaming again after reconnecting")
 
         self._send_async(Start(), "START", started)
+
+    def _rig_restarted(self, sign: str) -> bool:
+        """The rig rebooted under a running test: START it again, once, and say so.
+
+        Only when the caller asked for START and we were receiving (``streaming``,
+        or ``silent`` while streaming): after the first sign the link is ``idle``
+        until the ACK, so later signs of the same reboot do nothing.
+        """
+        receiving = self._state == LinkState.STREAMING or (
+            self._state == LinkState.SILENT and self._streaming
+        )
+        if self.passive or not self._start_wanted or not receiving:
+            return False
+        with self._stats_lock:
+            self._stats.rig_restarts += 1
+        log.warning("link %s: the rig restarted under a test (%s): START again", self.port, sign)
+        self._set_state(LinkState.IDLE, f"the rig restarted ({sign}); sending START again")
+
+        def started() -> None:
+            if self.connected:
+                self._streaming = True
+                self._set_state(LinkState.STREAMING, "streaming again after the rig restarted")
+
+        def gave_up() -> None:  # reported as an error; the link stays idle
+            self._streaming = False
+            self._start_wanted = False
+
+        self._send_async(Start(), "START", started, "after the rig restarted", gave_up)
+        return True
