@@ -25,7 +25,6 @@ from firmware_bridge.messages import (
     AckStatus,
     GetInfo,
     Info,
-    Message,
     MsgType,
     SetRate,
     Start,
@@ -38,6 +37,8 @@ from firmware_bridge.port_errors import LinkError
 
 if TYPE_CHECKING:
     from firmware_bridge.recording_tee import RecordingTee
+
+Command = GetInfo | Start | Stop | SetRate  # what the host sends
 
 
 class Waiter:
@@ -149,7 +150,7 @@ class Commands:
             raise LinkError(f"cannot send {name}: the rig is not connected ({self._state})")
         return ser
 
-    def _command(self, message: Message, name: str, timeout: float | None) -> Ack | None:
+    def _command(self, message: Command, name: str, timeout: float | None) -> Ack | None:
         timeout = self.command_timeout if timeout is None else timeout
         kind = message.body()[0]
         with self._command_lock:
@@ -194,7 +195,7 @@ class Commands:
 
     def _send_async(
         self,
-        message: Message,
+        message: Command,
         name: str,
         then: Callable[[], None] | None,
         why: str = "after reconnecting",

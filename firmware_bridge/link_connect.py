@@ -21,10 +21,11 @@ from serial.serialutil import SerialException
 from firmware_bridge.decoder import StreamDecoder
 from firmware_bridge.errors import PortError
 from firmware_bridge.link_events import ErrorKind, LinkCounters, LinkState
-from firmware_bridge.messages import GetInfo, Info, Message, SetRate, Start, encode
+from firmware_bridge.messages import GetInfo, Info, SetRate, Start, encode
 from firmware_bridge.port_errors import Opener, describe_open_error
 
 if TYPE_CHECKING:
+    from firmware_bridge.ack_tracking import Command
     from firmware_bridge.recording_tee import RecordingTee
 
 log = logging.getLogger("firmware_bridge.link")
@@ -74,7 +75,7 @@ class Connecting:
 
         def _send_async(
             self,
-            message: Message,
+            message: Command,
             name: str,
             then: Callable[[], None] | None,
             why: str = "after reconnecting",

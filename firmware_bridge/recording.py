@@ -251,9 +251,10 @@ class RecordingWriter:
             with self._cond:
                 while not self._closing and self._pending_since is None:
                     self._cond.wait()
-                if self._closing:
+                since = self._pending_since
+                if self._closing or since is None:
                     return
-                deadline = self._pending_since + self.flush_interval
+                deadline = since + self.flush_interval
                 while not self._closing and (remaining := deadline - time.monotonic()) > 0:
                     self._cond.wait(remaining)
                 if self._closing:

@@ -87,7 +87,9 @@ class TextDecoding:
 
         def close_run() -> None:
             if values:
-                block = SampleBlock(run_first, np.array(values, dtype=np.int64), None, run_segment)
+                counts = np.array(values, dtype=np.int64)
+                flags = np.zeros(len(values), dtype=np.uint8)  # text lines carry no flags
+                block = SampleBlock(run_first, counts, flags, run_segment)
                 self._count_saturation(block.counts, block.flags)
                 counters.samples += len(block)
                 out.append(block)
