@@ -149,12 +149,15 @@ class EventPump:
     def stop(self, *, flush: bool = True, timeout: float = STOP_TIMEOUT_S) -> None:
         """Stop the thread; ``flush`` hands over what is still queued (on this thread) first.
 
-        Listeners' ``stop`` is called last.  Safe to call more than once.
+        ``timeout``: how long to wait for the thread (0: do not wait; it ends
+        after its current wait of at most 0.1 s, handing over at most the batch
+        it has in hand).  Listeners' ``stop`` is called last.  Safe to call
+        more than once.
         """
         self._stopping.set()
         thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
+        if thread is not None and thread is not threading.current_thread() and timeout > 0:
+            thread.join(timeout)  # timeout 0: the thread ends by itself after its current wait
             if thread.is_alive():
                 log.warning("%s did not stop within %.1f s", self.name, timeout)
         if flush:

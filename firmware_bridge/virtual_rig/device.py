@@ -35,6 +35,7 @@ from 0) use rig time.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections.abc import Iterable
@@ -64,6 +65,7 @@ from firmware_bridge.messages import (
     encode,
     samples_body,
 )
+from firmware_bridge.virtual_rig.clock import RigClock
 from firmware_bridge.virtual_rig.counts import LoadCellAdc
 from firmware_bridge.virtual_rig.faults import (
     ADC_FAULT_CODE,
@@ -72,6 +74,8 @@ from firmware_bridge.virtual_rig.faults import (
     FaultSpec,
 )
 from firmware_bridge.virtual_rig.model import Athlete, NordicModel, RepTruth, channel_index
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SERIAL = "NR-SIM-0001"
 FIRMWARE_VERSION = "virtual-rig 1"
@@ -89,7 +93,7 @@ def _rate_ok(rate_mhz: int) -> bool:
     return round(MIN_RATE_HZ * 1000) <= rate_mhz <= round(MAX_RATE_HZ * 1000)
 
 
-class VirtualRig:
+class VirtualRig(RigClock):
     """A two-channel Nordic rig with a force model, an HX711-like ADC and faults.
 
     ``model`` defaults to ``NordicModel(Athlete(), seed=seed)``;
@@ -114,8 +118,6 @@ class VirtualRig:
         block_size: int | None = None,
         speed: float = 1.0,
     ) -> None:
-        if isinstance(speed, bool) or not (math.isfinite(speed) and speed > 0):
-            raise InputError(f"speed must be a positive number (1 = real time), not {speed!r}")
         rate_mhz = round(float(rate_hz) * 1000) if math.isfinite(rate_hz) else 0
         if not _rate_ok(rate_mhz):
             raise InputError(
@@ -140,8 +142,7 @@ class VirtualRig:
         self.connected = True
         self.boot_count = 0
         self._t0: float | None = None
-        self.speed = float(speed)
-        self._origin: float | None = None  # host time at which rig time was equal to it
+        super().__init__(speed)
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -221,44 +222,6 @@ class VirtualRig:
     def calibration_certificate(self, created: datetime | str | None = None) -> dict[str, Any]:
         """The certificate (calibration.md) with the rig's true gains and offsets."""
         return self.adc.certificate(self.serial_number, created)
-
-    # -- the clock ---------------------------------------------------------------------
-    def rig_time(self, now: float) -> float:
-        """The rig's time at host time ``now`` (``speed`` times faster than the host's)."""
-        if self.speed == 1.0:
-            return now
-        if self._origin is None:
-            self._origin = now
-        return self._origin + (now - self._origin) * self.speed
-
-    def host_time(self, rig_time: float) -> float:
-        """The host time at which the rig's clock reads ``rig_time``."""
-        if self.speed == 1.0 or self._origin is None:
-            return rig_time
-        return self._origin + (rig_time - self._origin) / self.speed
-
-    # -- ByteDevice (host time) ---------------------------------------------------------
-    def on_open(self, now: float) -> None:
-        """The host opened the port: 0x00 and INFO (once, if a boot greeting is still unsent)."""
-        with self._lock:
-            self._open_at(self.rig_time(now))
-
-    def receive(self, data: bytes, now: float) -> None:
-        with self._lock:
-            self._receive_at(data, self.rig_time(now))
-
-    def poll(self, now: float) -> bytes:
-        with self._lock:
-            return self._poll_at(self.rig_time(now))
-
-    def next_due(self, now: float) -> float:
-        with self._lock:
-            return self.host_time(self._next_due_at(self.rig_time(now)))
-
-    def tick(self, now: float) -> None:
-        """Let time pass to host time ``now``: power-on, scheduled unplugs and replugs."""
-        with self._lock:
-            self._tick(self.rig_time(now))
 
     # -- the same, in rig time ----------------------------------------------------------
     def _open_at(self, now: float) -> None:
@@ -446,6 +409,7 @@ class VirtualRig:
         self._greet()
 
     def _unplug(self, at: float, until: float | None) -> None:
+        log.info("virtual rig %s unplugged at %.3f s", self.serial_number, at)
         self.connected = False
         self.unplugged_at = at
         self._streaming = False
@@ -458,6 +422,7 @@ class VirtualRig:
         self.faults.stats["unplugs"] += 1
 
     def _replug(self, at: float) -> None:
+        log.info("virtual rig %s plugged back in at %.3f s", self.serial_number, at)
         self.connected = True
         self._replug_at = None
         self._boot(at)

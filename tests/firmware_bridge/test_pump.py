@@ -200,3 +200,16 @@ def test_a_link_to_the_virtual_rig_through_the_pump() -> None:
         forget_device("pump-test")
     assert "state streaming" in listener.seen
     assert listener.seen[-1] == "state closed"  # the close's events were flushed
+
+
+def test_stop_without_waiting_returns_at_once_and_the_thread_ends(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    pump = EventPump(Source()).start()
+    thread = pump._thread
+    assert thread is not None
+    with caplog.at_level(logging.WARNING, logger="firmware_bridge.pump"):
+        pump.stop(flush=False, timeout=0.0)
+    assert not pump.running and caplog.text == ""
+    thread.join(2.0)
+    assert not thread.is_alive()

@@ -12,6 +12,7 @@ import serial
 
 from firmware_bridge.capture import load_capture
 from firmware_bridge.device import PtyServer, open_port
+from firmware_bridge.errors import describe
 from firmware_bridge.messages import Info, SampleBlock, encode
 from firmware_bridge.recording import RecordingWriter
 from firmware_bridge.replay import (
@@ -110,8 +111,11 @@ def test_schedule_of_a_raw_capture_times_each_frame_by_its_last_sample(tmp_path:
 def test_a_text_capture_needs_a_rate_to_be_paced_but_not_at_max_speed(tmp_path: Path) -> None:
     path = tmp_path / "diy.txt"
     path.write_text("1,2\n3,4\n")
-    with pytest.raises(ReplayError, match="--rate"):
+    with pytest.raises(ReplayError, match="no sample rate") as refused:
         ReplayDevice(path, speed=1)
+    # The command line is told its option; the app, a sentence without one.
+    assert "--rate" in describe(refused.value, for_cli=True)
+    assert "--rate" not in describe(refused.value, for_cli=False)
     assert ReplayDevice(path, speed=1, rate_hz=10).duration_s == pytest.approx(0.2)
     device = ReplayDevice(path, speed="max")
     device.on_open(0.0)

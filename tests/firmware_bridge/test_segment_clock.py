@@ -71,3 +71,33 @@ def test_indices_are_integers_one_per_sample() -> None:
     clock = SegmentClock()
     idx = clock.indices(block(40, 3))
     assert idx.dtype == np.int64 and idx.tolist() == [0, 1, 2]
+
+
+def test_placing_runs_as_the_docstring_says_gives_the_decoders_layout() -> None:
+    """What the decoder should call: the clock gives exactly ``_place_segments``' axis."""
+    from firmware_bridge.decoder import _place_segments
+
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        index_parts, segment_parts, bases = [], [], {}
+        for seg in range(int(rng.integers(1, 5))):
+            start = int(rng.integers(0, 20))
+            first = start + int(rng.integers(0, 5))  # samples lost after START
+            n = int(rng.integers(1, 30))
+            idx = first + np.sort(rng.choice(np.arange(n * 2), n, replace=False))  # with holes
+            if rng.random() < 0.7:
+                bases[seg] = start  # the STARTED event's index; else the first sample seen
+            index_parts.append(idx)
+            segment_parts.append(np.full(n, seg, dtype=np.int32))
+        index = np.concatenate(index_parts).astype(np.int64)
+        segment = np.concatenate(segment_parts)
+        expected = _place_segments(index, segment, bases)
+
+        clock, out = SegmentClock(), index.copy()
+        edges = np.concatenate(([0], np.flatnonzero(np.diff(segment)) + 1, [len(index)]))
+        for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+            seg, first = int(segment[lo]), int(index[lo])
+            count = int(index[hi - 1]) - first + 1
+            placed = clock.place(seg, first, count, base=bases.get(seg, first))
+            out[lo:hi] = index[lo:hi] - first + placed
+        assert out.tolist() == expected.tolist()

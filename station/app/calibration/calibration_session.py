@@ -11,6 +11,7 @@ settle detector.  Fitting, judging and building the certificate is
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,8 @@ from calibration.verify import DEFAULT_LIMIT_PCT, verify_reading
 from firmware_bridge.messages import SampleBlock
 from firmware_bridge.segment_clock import SegmentClock
 from station.app.shell.units import format_force
+
+log = logging.getLogger(__name__)
 
 STATUS_WORDS = {
     Stability.NO_DATA: "waiting for readings",
@@ -195,6 +198,7 @@ class Session:
     ) -> CalibrationResult:
         """Fit, judge and build the certificate (CalibrationError/CertificateError if it cannot)."""
         points = self.procedure.points
+        log.info("certifying rig %s from %d points", self.device_serial, len(points))
         method: dict[str, Any] = {
             "source": "app wizard",
             "masses_kg": self.masses_kg,

@@ -13,6 +13,7 @@ is the offline analysis of the whole recording.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable, Sequence
 
@@ -22,6 +23,8 @@ from firmware_bridge.messages import SampleBlock
 from firmware_bridge.segment_clock import SegmentClock
 from station.analysis import AnalysisSettings, LiveProcessor, LiveRep
 from station.app.live.plot_buffer import PlotBuffer
+
+log = logging.getLogger(__name__)
 
 CURRENT_WINDOW_S = 0.1  # "current force" is the mean of the last 100 ms of filtered force
 TARE_WINDOW_S = 1.0
@@ -136,6 +139,7 @@ class LiveSession:
         delta = (np.asarray(zeros) - before) * np.asarray(self.gains)
         self.buffer.shift(-delta)
         self.tared = True
+        log.info("tared: zero counts %.0f, %.0f", zeros[0], zeros[1])
         self.peak_n = (math.nan, math.nan)
         return zeros
 

@@ -2,7 +2,7 @@
 
 The file plays through a :class:`~firmware_bridge.link.Link` on its
 ``replay://`` URL, opened and pumped by an
-:class:`~station.app.rig.acquisition.Acquisition` of the screen's own (the
+:class:`~station.app.replay.playback.PlaybackAcquisition` of the screen's own (the
 path a live test reads a rig through, off the GUI thread), into the same
 live analysis and plot the test screen uses, at 1×, 4× or as fast as
 possible, with pause, a position slider, and the decoder's counters.  What
@@ -43,7 +43,8 @@ from firmware_bridge.replay import ControlledReplay, load_replay, playback_opene
 from station.app.calibration.certificate_status import certificate_warning
 from station.app.live.live_plot import LivePlot
 from station.app.live.live_session import LiveSession
-from station.app.rig.acquisition import Acquisition, BlockBatch
+from station.app.replay.playback import PlaybackAcquisition
+from station.app.rig.acquisition import BlockBatch
 from station.app.settings import preferences
 from station.app.shell import dialogs, theme
 from station.app.shell.context import AppContext
@@ -100,7 +101,7 @@ class ReplayScreen(Screen):
         self.saved_test_id: int | None = None
         self.tasks = TaskRunner("station-replay", self)
         # The screen's own connection: a replay plays while a rig stays connected.
-        self.acquisition = Acquisition(store=None)
+        self.acquisition = PlaybackAcquisition(store=None)
         self.acquisition.samples_arrived.connect(self._samples_arrived)
         self.acquisition.counters_changed.connect(self._counters_arrived)
         self.acquisition.error.connect(self._link_error)

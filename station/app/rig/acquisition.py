@@ -20,9 +20,10 @@ Sources:
 - a recording to replay: checked at connect (a bad file is refused there),
   played from its start when the test starts, with the recorder attached
   before the first byte, so the test holds the whole stream;
-- a replay with a transport (:meth:`Acquisition.play`, the replay screen):
-  its Link is opened on the worker like a rig's and its events come through
-  the same pump; ``source_finished`` follows its last byte.
+- a replay with a transport (the replay screen's
+  :class:`~station.app.replay.playback.PlaybackAcquisition`): its Link is
+  opened on the worker like a rig's and its events come through the same
+  pump; ``source_finished`` follows its last byte.
 """
 
 from __future__ import annotations
@@ -47,7 +48,6 @@ from firmware_bridge.link import (
     Link,
     LinkEvent,
     LinkState,
-    Opener,
     Received,
     StateChanged,
 )
@@ -113,7 +113,7 @@ class Acquisition(QObject):
         self._inbox: GuiInbox | None = None
         self._port: serial.SerialBase | None = None
         self._recording = False
-        self._playing = False  # a replay with a transport (play) is running
+        self._playing = False  # a replay with a transport is running (PlaybackAcquisition)
         self._failures: deque[str] = deque()  # listener failures, reported on the GUI thread
         self._awaiting_started = False
         self._finished_ticks = 0
@@ -384,64 +384,6 @@ class Acquisition(QObject):
 
         self.tasks.submit(stop, done, lambda exc: done(link.detach_recorder()))
 
-    # -- a replay with a transport (the replay screen) -----------------------------------
-    def play(self, url: str, opener: Opener) -> None:
-        """Play ``url`` through ``opener`` (a transport's port), opened on the worker.
-
-        Its events come through the pump like a rig's: ``samples_arrived``,
-        ``counters_changed``, ``error``; ``connected`` or ``connect_failed``
-        follows the open, ``source_finished`` its last byte.
-        """
-        self.close()
-        self.url = url
-        self.kind = "replay"
-        self._set_state(CONNECTING)
-        self._attempt += 1
-        attempt = self._attempt
-
-        def open_port(port_url: str, timeout: float) -> serial.SerialBase:
-            port = opener(port_url, timeout)
-            self._port = port
-            return port
-
-        link = Link(url, opener=open_port)
-        self._use_link(link)
-        self._playing = True
-        self._finished_ticks = 0
-        log.info("playing a replay with a transport")
-        self.tasks.submit(
-            link.open,
-            lambda info: self._playback_opened(link, info, attempt),
-            lambda exc: self._failed(exc, attempt),
-        )
-
-    def _playback_opened(self, link: Link, info: Info | None, attempt: int) -> None:
-        if link is not self._link or attempt != self._attempt:
-            return  # closed or replaced meanwhile
-        self.connected.emit()
-
-    def finish_playback(self, on_done: Callable[[], None]) -> None:
-        """Close a finished playback off the GUI thread; its last blocks and counters
-        are handed over (``samples_arrived``, ``counters_changed``) before ``on_done``."""
-        link = self._link
-        self._playing = False
-        if link is None:
-            on_done()
-            return
-
-        def close() -> None:
-            link.close()
-            self._hand_over_rest(link)
-
-        def done(_: object = None) -> None:
-            if self._link is link:
-                self.drain()
-                self._use_link(None)
-                self._set_state(DISCONNECTED)
-            on_done()
-
-        self.tasks.submit(close, done, lambda exc: done())
-
     # -- the event pump ----------------------------------------------------------------
     def drain(self) -> None:
         """Hand everything the reader thread produced to the GUI (on each wake-up)."""
@@ -565,6 +507,7 @@ class Acquisition(QObject):
         self.tasks.shutdown(wait=True)
 
 
+# The screens read the app-level states here (``acq.STREAMING``).
 __all__ = [
     "CONNECTED",
     "CONNECTING",

@@ -75,19 +75,3 @@ def app_state(state: LinkState, reconnect: bool) -> str:
         LinkState.RECONNECTING: RECONNECTING,
         LinkState.CLOSED: DISCONNECTED,
     }[state]
-
-
-__all__ = [
-    "CONNECTED",
-    "CONNECTING",
-    "DISCONNECTED",
-    "FINISHED",
-    "LOST",
-    "READY",
-    "RECONNECTING",
-    "SILENT",
-    "STREAMING",
-    "BlockBatch",
-    "GuiInbox",
-    "app_state",
-]
