@@ -17,6 +17,7 @@ from firmware_bridge.decoded_stream import (
     DecodedStream,
     StreamCollector,
 )
+from firmware_bridge.decoded_stream import _place_segments as _place_segments  # for its tests
 from firmware_bridge.framing import decode_frame
 from firmware_bridge.index_tracker import HALF_RANGE, IndexTracker
 from firmware_bridge.messages import (
