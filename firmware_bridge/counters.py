@@ -24,9 +24,11 @@ class Counters:
     samples: int = 0
     # Gaps in the index, including those closed by EVENT STOPPED's index at the end.
     dropped_samples: int = 0
-    # Reboots of the rig during a test: an index going backwards without a
-    # START, or an INFO nobody asked for (or a HEARTBEAT) followed by STARTED.
-    # A START the host sent is a new segment, not a restart.
+    # Tests that restarted without a STOP: the rig rebooted or lost its test.
+    # Seen as an index going backwards without a STARTED, a HEARTBEAT during a
+    # test, or a STARTED while a test ran (no STOPPED before it: after a
+    # reboot the station starts the rig again).  A START after a STOP is a new
+    # segment, not a restart.
     device_restarts: int = 0
     overrun_events: int = 0
     saturated_left: int = 0

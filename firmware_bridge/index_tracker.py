@@ -21,9 +21,10 @@ class IndexTracker:
     ``bases`` holds where each segment's index starts: the STARTED event's
     index, or the first index seen when a stream starts mid-test or restarts.
     ``streaming`` says a test is under way (STARTED or samples seen, no
-    STOPPED since); ``suspect_reboot`` that an INFO nobody asked for arrived
-    during it, which the next STARTED confirms as a reboot of the rig (and
-    continuing samples clear: the host merely reopened the port).
+    STOPPED since): a STARTED then means the test restarted without a STOP
+    (the rig rebooted, or lost its test), which counts as a device restart.
+    ``suspect_reboot`` says an INFO nobody asked for arrived during the test;
+    continuing samples clear it (the host merely reopened the port).
     """
 
     expected: int | None = None  # next raw (wrapped) index
@@ -36,8 +37,10 @@ class IndexTracker:
 
     def new_segment(self, start_index: int, counters: Counters) -> None:
         """A STARTED: samples count from ``start_index``; any lost before the first are a gap."""
-        if self.suspect_reboot:
-            self.reboot(counters)
+        if self.streaming:
+            # A test started again without a STOP: the rig rebooted (the INFO it
+            # sent at boot may be lost with the reopened port) or lost its test.
+            counters.device_restarts += 1
         if self.seen_in_segment:
             self.segment += 1
         self.expected = start_index % INDEX_MODULO
