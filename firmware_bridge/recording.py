@@ -188,6 +188,8 @@ class RecordingWriter:
             _write_all(self._fd, head)
         except OSError as exc:
             os.close(self._fd)
+            with contextlib.suppress(OSError):
+                self.path.unlink()  # a file without its header is no recording: none is left
             raise _write_error(exc, self.path, "cannot write") from None
         self._thread = threading.Thread(target=self._flusher, name="recording-flush", daemon=True)
         self._thread.start()
