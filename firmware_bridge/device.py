@@ -237,21 +237,22 @@ class PtyServer:
 
     def drained(self) -> bool:
         """Everything the device produced has been read by the program on the pty."""
-        if self._out:
-            return False
+        return not self._out and self._queued() == 0
+
+    def _queued(self) -> int:
+        """Bytes in the pty that no program has read yet (they stay when a reader leaves)."""
         if self._master < 0 or not self._slave_name:
-            return True
+            return 0
         try:
             fd = os.open(self._slave_name, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
         except OSError:
-            return True  # the pty is gone: nothing is left in it
+            return 0  # the pty is gone: nothing is left in it
         try:
-            waiting = struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0]
+            return int(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0])
         except OSError:
-            waiting = 0
+            return 0
         finally:
             os.close(fd)
-        return waiting == 0
 
     def _reader_present(self, now: float) -> bool:
         """For ``wait_for_reader`` devices: has a program held the pty open a moment?
@@ -282,13 +283,15 @@ class PtyServer:
     def _reader_left(self, now: float) -> None:
         """The program reading the pty closed it: ready the pty and the device for the next.
 
-        A device that had handed everything over is done (``reader_finished``);
-        otherwise its ``on_close`` rewinds it.  The pty goes back to raw mode
+        A device whose every byte was read is done (``reader_finished``);
+        otherwise its ``on_close`` rewinds it and what the reader left unread
+        in the pty is discarded.  The pty goes back to raw mode
         with blocking reads, as the last program may have left it non-blocking
         (pyserial sets VMIN 0), which would make ``cat`` see an immediate end.
         """
         self._reader_opened = False
-        delivered = not self._out and bool(getattr(self.device, "finished", False))
+        finished = bool(getattr(self.device, "finished", False))
+        delivered = finished and self.drained()
         self._out.clear()
         if delivered:
             self.reader_finished = True
@@ -300,6 +303,8 @@ class PtyServer:
             fd = os.open(self._slave_name, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
             try:
                 tty.setraw(fd)
+                if not delivered:  # what the last reader left unread is not for the next
+                    termios.tcflush(fd, termios.TCIFLUSH)
             finally:
                 os.close(fd)
         log.info(

@@ -36,24 +36,33 @@ Why it is built this way:
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import serial
 from serial.serialutil import SerialException
 
+from firmware_bridge.ack_tracking import Commands, Waiter
 from firmware_bridge.decoder import StreamDecoder
-from firmware_bridge.device import open_port
 from firmware_bridge.errors import PortError
+from firmware_bridge.link_connect import Connecting
+from firmware_bridge.link_events import (
+    CONNECTED_STATES,
+    Blocks,
+    CountersSnapshot,
+    ErrorKind,
+    ErrorReported,
+    LinkCounters,
+    LinkEvent,
+    LinkState,
+    Received,
+    StateChanged,
+)
 from firmware_bridge.messages import (
-    RATE_RANGE,
     Ack,
     AckStatus,
     Event,
@@ -64,14 +73,29 @@ from firmware_bridge.messages import (
     Message,
     MsgType,
     SampleBlock,
-    SetRate,
-    Start,
-    Stop,
     encode,
-    rate_ok,
-    show_rate,
 )
+from firmware_bridge.port_errors import LinkError, Opener, default_opener, describe_open_error
 from firmware_bridge.recording import RecordingWriter
+from firmware_bridge.recording_tee import RecordingTee
+
+# What callers import from here (the parts live in their own modules).
+__all__ = [
+    "CONNECTED_STATES",
+    "Blocks",
+    "CountersSnapshot",
+    "ErrorKind",
+    "ErrorReported",
+    "Link",
+    "LinkCounters",
+    "LinkError",
+    "LinkEvent",
+    "LinkState",
+    "Opener",
+    "Received",
+    "StateChanged",
+    "describe_open_error",
+]
 
 log = logging.getLogger(__name__)
 
@@ -86,170 +110,8 @@ COUNTERS_INTERVAL_S = 0.5
 MAX_INTERNAL_ERRORS = 5  # within INTERNAL_ERROR_WINDOW_S: the reader gives up
 INTERNAL_ERROR_WINDOW_S = 10.0
 
-Opener = Callable[[str, float], serial.SerialBase]
 
-
-class LinkError(PortError):
-    """A command the rig refused or did not answer, or a link that is not connected."""
-
-
-class LinkState(StrEnum):
-    """Where the link stands.  ``idle`` means connected and not streaming."""
-
-    CONNECTING = "connecting"
-    IDLE = "idle"
-    STREAMING = "streaming"
-    SILENT = "silent"
-    DISCONNECTED = "disconnected"
-    RECONNECTING = "reconnecting"
-    CLOSED = "closed"
-
-
-class ErrorKind(StrEnum):
-    """What an :class:`ErrorReported` is about (a ``str``, so ``kind == "recording"`` holds)."""
-
-    PORT = "port"
-    FOREIGN_RIG = "foreign_rig"
-    COMMAND = "command"
-    RECORDING = "recording"
-    INTERNAL = "internal"
-
-
-CONNECTED_STATES = frozenset({LinkState.IDLE, LinkState.STREAMING, LinkState.SILENT})
-
-
-# -- events -------------------------------------------------------------------
-@dataclass(frozen=True)
-class LinkEvent:
-    """Base of everything on :attr:`Link.events`; ``t`` is read from the link's clock."""
-
-    t: float
-
-
-@dataclass(frozen=True)
-class Blocks(LinkEvent):
-    """Sample blocks decoded from one read.
-
-    ``stream_offset`` is the number of stream bytes received up to the end of
-    that read (what a latency measurement lines up with the device's writes).
-    """
-
-    blocks: tuple[SampleBlock, ...]
-    stream_offset: int
-
-    @property
-    def samples(self) -> int:
-        return sum(len(b) for b in self.blocks)
-
-
-@dataclass(frozen=True)
-class Received(LinkEvent):
-    """Any other message from the rig (INFO, EVENT, HEARTBEAT, ACK), in stream order."""
-
-    message: Info | Event | Heartbeat | Ack
-    stream_offset: int
-
-
-@dataclass(frozen=True)
-class StateChanged(LinkEvent):
-    state: LinkState
-    previous: LinkState
-    detail: str
-
-
-@dataclass(frozen=True)
-class ErrorReported(LinkEvent):
-    """Something went wrong; ``kind`` is one of port, foreign_rig, command,
-    recording, internal.  ``fatal`` means the link has stopped for good."""
-
-    message: str
-    kind: ErrorKind
-    fatal: bool = False
-
-
-@dataclass(frozen=True)
-class CountersSnapshot(LinkEvent):
-    """The decoder's counters and the link's own, every 0.5 s and at close."""
-
-    counters: dict[str, Any]
-
-
-@dataclass
-class LinkCounters:
-    """What the link itself counts (the decoder counts the stream)."""
-
-    bytes_received: int = 0
-    bytes_discarded: int = 0  # from another rig on the port, never used
-    bytes_sent: int = 0
-    reads: int = 0
-    disconnects: int = 0
-    reconnects: int = 0
-    rig_restarts: int = 0  # reboots seen with the port open while streaming
-    commands_sent: int = 0
-    commands_refused: int = 0
-    command_timeouts: int = 0
-    reader_errors: int = 0
-    recording_errors: int = 0
-    reader_cpu_s: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-class _Waiter:
-    """A command waiting for its ACK (or a caller waiting for an INFO)."""
-
-    __slots__ = ("kind", "deadline", "event", "result", "callback", "predicate")
-
-    def __init__(
-        self,
-        kind: int,
-        deadline: float,
-        callback: Callable[[Any], None] | None = None,
-        predicate: Callable[[Info], bool] | None = None,
-    ) -> None:
-        self.kind = kind
-        self.deadline = deadline
-        self.event = threading.Event()
-        self.result: Any = None
-        self.callback = callback
-        self.predicate = predicate
-
-    def resolve(self, result: Any) -> None:
-        self.result = result
-        if self.callback is not None:
-            self.callback(result)
-        self.event.set()
-
-
-def describe_open_error(port: str, exc: BaseException) -> str:
-    """One line saying why ``port`` did not open and what to do about it."""
-    code = getattr(exc, "errno", None)
-    text = str(exc)
-    if code == errno.ENOENT or "No such file" in text:
-        return (
-            f"cannot open {port}: no such device — is the rig plugged in? "
-            "(see 'nordic-station simulate' for a virtual rig)"
-        )
-    if code in (errno.EBUSY, errno.EAGAIN, errno.EWOULDBLOCK) or "exclusively lock" in text:
-        return f"cannot open {port}: the port is busy — is another program using it?"
-    if code == errno.EACCES or "Permission denied" in text:
-        return (
-            f"cannot open {port}: permission denied — on Linux add your user to the "
-            "'dialout' group and log in again"
-        )
-    if isinstance(exc, ValueError) and "protocol" in text:
-        return f"cannot open {port}: unknown kind of port ({text})"
-    detail = text.split(": ", 1)[-1] if text.startswith("[Errno") else text
-    return f"cannot open {port}: {detail or type(exc).__name__}"
-
-
-def _default_opener(port: str, timeout: float) -> serial.SerialBase:
-    # exclusive: two programs reading one rig would each get half the bytes.
-    return open_port(port, timeout=timeout, exclusive=True)
-
-
-class Link:
+class Link(Commands, Connecting):
     """A connection to one rig (or replay) with reconnects, commands and recording.
 
     Typical use::
@@ -302,10 +164,8 @@ class Link:
         self.foreign_retry_interval = foreign_retry_interval
         self._clock = clock
         self.events: queue.Queue[LinkEvent] = queue.Queue()
-        self._opener = opener or _default_opener
-        self._recorder = recorder
-        self._recorder_lock = threading.RLock()
-        self._recorded_info: Info | None = None
+        self._opener = opener or default_opener
+        self._tee = RecordingTee(recorder, self._recording_failed)
         self._decoder = StreamDecoder()
         self._stats = LinkCounters()
         self._stats_lock = threading.Lock()  # decoder + stats, for consistent snapshots
@@ -327,8 +187,8 @@ class Link:
         self._next_attempt = 0.0
         self._next_counters = 0.0
         self._foreign_serial: str | None = None
-        self._waiters: list[_Waiter] = []
-        self._info_waiters: list[_Waiter] = []
+        self._waiters: list[Waiter] = []
+        self._info_waiters: list[Waiter] = []
         self._internal_errors: list[float] = []
         self._opened = False
 
@@ -422,356 +282,11 @@ class Link:
     # -- recording ---------------------------------------------------------------
     def attach_recorder(self, recorder: RecordingWriter) -> None:
         """Record every byte from now on (the header gets the rig's INFO if it lacks it)."""
-        with self._recorder_lock:
-            self._recorder = recorder
-            self._recorded_info = None
-            if self._info is not None:
-                self._record_info(self._info)
+        self._tee.attach(recorder, self._info)
 
     def detach_recorder(self) -> RecordingWriter | None:
         """Stop recording; returns the writer (still open) after its last write."""
-        with self._recorder_lock:
-            recorder, self._recorder = self._recorder, None
-            return recorder
-
-    # -- commands ----------------------------------------------------------------
-    def start(self, timeout: float | None = None) -> None:
-        """START streaming; the next samples form a new segment."""
-        self._command(Start(), "START", timeout)
-        self._streaming = True
-        self._start_wanted = True
-        if self.connected:
-            self._set_state(
-                LinkState.STREAMING, "START sent" if self.passive else "START acknowledged"
-            )
-
-    def stop(self, timeout: float | None = None) -> None:
-        self._start_wanted = False  # even if STOP fails: never START again on our own
-        self._command(Stop(), "STOP", timeout)
-        self._streaming = False
-        if self.connected:
-            self._set_state(LinkState.IDLE, "STOP sent" if self.passive else "STOP acknowledged")
-
-    def set_rate(self, rate_hz: float, timeout: float | None = None) -> Info | None:
-        """SET_RATE, then wait for the INFO the rig sends with its new rate."""
-        if not rate_ok(rate_hz):
-            raise LinkError(f"the sample rate must be from {RATE_RANGE}, not {show_rate(rate_hz)}")
-        mhz = round(rate_hz * 1000)
-        timeout = self.command_timeout if timeout is None else timeout
-        deadline = self._clock() + timeout
-        waiter = self._expect_info(lambda info: info.sample_rate_mhz == mhz, deadline)
-        try:
-            self._command(SetRate(mhz), f"SET_RATE {rate_hz:g} Hz", timeout)
-            if self.passive:
-                return None
-            return self._await_info(waiter, deadline, f"the new rate ({rate_hz:g} Hz)")
-        finally:
-            self._forget(self._info_waiters, waiter)
-
-    def get_info(self, timeout: float | None = None) -> Info:
-        """Ask the rig for INFO and return it."""
-        timeout = self.command_timeout if timeout is None else timeout
-        deadline = self._clock() + timeout
-        waiter = self._expect_info(None, deadline)
-        try:
-            with self._command_lock:
-                ser = self._require_connected("GET_INFO")
-                self._write(ser, encode(GetInfo()), "GET_INFO")
-            return self._await_info(waiter, deadline, "INFO")
-        finally:
-            self._forget(self._info_waiters, waiter)
-
-    def _require_connected(self, name: str) -> serial.SerialBase:
-        ser = self._ser
-        if ser is None or not self.connected:
-            raise LinkError(f"cannot send {name}: the rig is not connected ({self._state})")
-        return ser
-
-    def _command(self, message: Message, name: str, timeout: float | None) -> Ack | None:
-        timeout = self.command_timeout if timeout is None else timeout
-        kind = message.body()[0]
-        with self._command_lock:
-            ser = self._require_connected(name)
-            if self.passive:
-                self._write(ser, encode(message), name)
-                return None
-            waiter = _Waiter(kind, self._clock() + timeout)
-            with self._lock:
-                self._waiters.append(waiter)
-            try:
-                self._write(ser, encode(message), name)
-                answered = waiter.event.wait(timeout)
-            finally:
-                self._forget(self._waiters, waiter)
-        if not answered:
-            with self._stats_lock:
-                self._stats.command_timeouts += 1
-            raise LinkError(
-                f"the rig on {self.port} did not acknowledge {name} within {timeout:g} s"
-            )
-        ack = waiter.result
-        if ack is None:
-            raise LinkError(f"the rig on {self.port} was lost before it acknowledged {name}")
-        if ack.status != AckStatus.OK:
-            with self._stats_lock:
-                self._stats.commands_refused += 1
-            raise LinkError(f"the rig on {self.port} refused {name}: {_status_text(ack.status)}")
-        return ack
-
-    def _write(self, ser: serial.SerialBase, data: bytes, name: str) -> None:
-        try:
-            with self._write_lock:
-                ser.write(data)
-        except (SerialException, OSError) as exc:
-            raise LinkError(f"cannot send {name} to {self.port}: {exc}") from None
-        now = self._clock()
-        with self._stats_lock:
-            self._stats.bytes_sent += len(data)
-            self._stats.commands_sent += 1
-        self._record(lambda rec: rec.write_sent(data, now - rec.start_monotonic))
-
-    def _send_async(
-        self,
-        message: Message,
-        name: str,
-        then: Callable[[], None] | None,
-        why: str = "after reconnecting",
-        failed: Callable[[], None] | None = None,
-    ) -> None:
-        """A command from the reader thread itself: the ACK is checked as it arrives."""
-        kind = message.body()[0]
-
-        def answered(ack: Ack | None) -> None:
-            if ack is None:
-                with self._stats_lock:
-                    self._stats.command_timeouts += 1
-                self._error(ErrorKind.COMMAND, f"the rig did not acknowledge {name} {why}")
-            elif ack.status != AckStatus.OK:
-                with self._stats_lock:
-                    self._stats.commands_refused += 1
-                self._error(
-                    ErrorKind.COMMAND, f"the rig refused {name} {why}: {_status_text(ack.status)}"
-                )
-            elif then is not None:
-                then()
-                return
-            if failed is not None:
-                failed()
-
-        ser = self._ser
-        if ser is None:
-            return
-        if self.passive:
-            self._write(ser, encode(message), name)
-            if then is not None:
-                then()
-            return
-        waiter = _Waiter(kind, self._clock() + self.command_timeout, callback=answered)
-        with self._lock:
-            self._waiters.append(waiter)
-        self._write(ser, encode(message), name)
-
-    def _expect_info(self, predicate: Callable[[Info], bool] | None, deadline: float) -> _Waiter:
-        waiter = _Waiter(MsgType.INFO, deadline, predicate=predicate)
-        with self._lock:
-            self._info_waiters.append(waiter)
-        return waiter
-
-    def _await_info(self, waiter: _Waiter, deadline: float, what: str) -> Info:
-        if not waiter.event.wait(max(0.0, deadline - self._clock())):
-            with self._stats_lock:
-                self._stats.command_timeouts += 1
-            raise LinkError(f"the rig on {self.port} did not send {what} in time")
-        if waiter.result is None:
-            raise LinkError(f"the rig on {self.port} was lost before it sent {what}")
-        return waiter.result
-
-    def _forget(self, waiters: list[_Waiter], waiter: _Waiter) -> None:
-        with self._lock, contextlib.suppress(ValueError):
-            waiters.remove(waiter)
-
-    def _fail_waiters(self) -> None:
-        with self._lock:
-            waiters = self._waiters + self._info_waiters
-            self._waiters = []
-            self._info_waiters = []
-        for waiter in waiters:
-            self._safely(waiter.resolve, None)
-
-    # -- connecting --------------------------------------------------------------
-    def _connect(self) -> tuple[serial.SerialBase, Info | None, list[tuple[float, bytes]]]:
-        """Open the port and (unless passive) read until the rig's INFO.
-
-        Bytes read meanwhile are returned with their arrival times, not used:
-        the caller decides whether this rig's data may join the stream.  An
-        empty entry marks when a GET_INFO was sent.
-        """
-        try:
-            ser = self._opener(self.port, self.read_timeout)
-        except (SerialException, OSError, ValueError) as exc:
-            raise PortError(describe_open_error(self.port, exc)) from None
-        if self.passive:
-            return ser, None, []
-        pending: list[tuple[float, bytes]] = []
-        decoder = StreamDecoder()
-        try:
-            request = encode(GetInfo())
-            for _ in range(1 + self.info_retries):
-                ser.write(request)
-                pending.append((self._clock(), b""))  # a GET_INFO sent (see _install)
-                with self._stats_lock:
-                    self._stats.bytes_sent += len(request)
-                    self._stats.commands_sent += 1
-                deadline = self._clock() + self.info_timeout
-                while self._clock() < deadline and not self._closing.is_set():
-                    data = ser.read(ser.in_waiting or 1)
-                    if not data:
-                        continue
-                    pending.append((self._clock(), data))
-                    for message in decoder.feed(data):
-                        if isinstance(message, Info):
-                            return ser, message, pending
-                if self._closing.is_set():
-                    break
-        except (SerialException, OSError) as exc:
-            with contextlib.suppress(Exception):
-                ser.close()
-            raise PortError(f"lost {self.port} during the handshake: {exc}") from None
-        except BaseException:
-            with contextlib.suppress(Exception):
-                ser.close()
-            raise
-        with contextlib.suppress(Exception):
-            ser.close()
-        heard = sum(len(d) for _, d in pending)
-        raise PortError(
-            f"no INFO from {self.port} after {1 + self.info_retries} requests "
-            f"({heard} bytes heard): is it a Nordic rig?",
-            hint="Check that this is the rig's port. A home-built rig that prints text "
-            "lines cannot be controlled: open it as a recording source instead.",
-            cli_hint="check the port; a text-dialect rig needs passive mode (--passive)",
-        )
-
-    def _install(
-        self, ser: serial.SerialBase, info: Info | None, pending: list[tuple[float, bytes]]
-    ) -> None:
-        """Make an opened, verified port the link's port and use its first bytes."""
-        self._ser = ser
-        self._infos_expected = 0
-        now = self._clock()
-        self._last_rx = now
-        self._next_counters = now
-        if info is not None:
-            detail = (
-                f"{info.serial_number} (firmware {info.firmware_version or '?'}, "
-                f"{info.sample_rate_hz:g} Hz)"
-            )
-        else:
-            detail = f"{self.port} (passive)"
-        self._set_state(LinkState.IDLE, f"connected to {detail}")
-        request = encode(GetInfo())
-        for t, data in pending:
-            if data:
-                self._accept(data, t)
-            else:
-                self._record(lambda rec, t=t: rec.write_sent(request, t - rec.start_monotonic))
-
-    def _reconnect_step(self) -> None:
-        now = self._clock()
-        if not self.reconnect:
-            self._closing.wait(0.05)
-            return
-        if now < self._next_attempt:
-            self._closing.wait(min(0.05, self._next_attempt - now))
-            return
-        self._next_attempt = now + self.retry_interval
-        if self._state != LinkState.RECONNECTING:
-            self._set_state(LinkState.RECONNECTING, f"trying to reopen {self.port}")
-        try:
-            ser, info, pending = self._connect()
-        except PortError as exc:
-            self._detail = str(exc)
-            return
-        if self._closing.is_set():
-            with contextlib.suppress(Exception):
-                ser.close()
-            return
-        wanted = self._serial or self.expected_serial
-        if info is not None and wanted is not None and info.serial_number != wanted:
-            with contextlib.suppress(Exception):
-                ser.close()
-            with self._stats_lock:
-                self._stats.bytes_discarded += sum(len(d) for _, d in pending)
-            self._next_attempt = self._clock() + self.foreign_retry_interval
-            if self._foreign_serial != info.serial_number:
-                self._foreign_serial = info.serial_number
-                self._error(
-                    ErrorKind.FOREIGN_RIG,
-                    f"another rig ({info.serial_number}) is on {self.port}, not {wanted}: its "
-                    f"data is not used; plug {wanted} back in, or start a new recording "
-                    f"for {info.serial_number}",
-                )
-            return
-        self._foreign_serial = None
-        previous = self._info
-        with self._stats_lock:
-            self._stats.reconnects += 1
-        log.info("link %s: reconnected to %s", self.port, info.serial_number if info else "it")
-        if info is not None and self._serial is None:
-            self._serial = info.serial_number
-        self._install(ser, info, pending)
-        self._resume(previous, info)
-
-    def _resume(self, previous: Info | None, info: Info | None) -> None:
-        """After a reconnect: same rate as before, and streaming again if it was."""
-        if self.passive:
-            return
-        restart = self._start_again if self._streaming else None
-        if (
-            previous is not None
-            and info is not None
-            and (info.sample_rate_mhz != previous.sample_rate_mhz)
-        ):
-            rate = previous.sample_rate_hz
-            self._send_async(SetRate(previous.sample_rate_mhz), f"SET_RATE {rate:g} Hz", restart)
-        elif restart is not None:
-            restart()
-
-    def _start_again(self) -> None:
-        def started() -> None:
-            if self.connected:
-                self._set_state(LinkState.STREAMING, "streaming again after reconnecting")
-
-        self._send_async(Start(), "START", started)
-
-    def _rig_restarted(self, sign: str) -> bool:
-        """The rig rebooted under a running test: START it again, once, and say so.
-
-        Only when the caller asked for START and we were receiving (``streaming``,
-        or ``silent`` while streaming): after the first sign the link is ``idle``
-        until the ACK, so later signs of the same reboot do nothing.
-        """
-        receiving = self._state == LinkState.STREAMING or (
-            self._state == LinkState.SILENT and self._streaming
-        )
-        if self.passive or not self._start_wanted or not receiving:
-            return False
-        with self._stats_lock:
-            self._stats.rig_restarts += 1
-        log.warning("link %s: the rig restarted under a test (%s): START again", self.port, sign)
-        self._set_state(LinkState.IDLE, f"the rig restarted ({sign}); sending START again")
-
-        def started() -> None:
-            if self.connected:
-                self._streaming = True
-                self._set_state(LinkState.STREAMING, "streaming again after the rig restarted")
-
-        def gave_up() -> None:  # reported as an error; the link stays idle
-            self._streaming = False
-            self._start_wanted = False
-
-        self._send_async(Start(), "START", started, "after the rig restarted", gave_up)
-        return True
+        return self._tee.detach()
 
     def _drop_port(self) -> None:
         ser, self._ser = self._ser, None
@@ -851,7 +366,7 @@ class Link:
 
     def _accept(self, data: bytes, now: float) -> None:
         """Bytes from the verified rig: record them first, then decode and hand over."""
-        self._record(lambda rec: rec.write(data, now - rec.start_monotonic))
+        self._tee.received(data, now)
         with self._stats_lock:
             self._stats.bytes_received += len(data)
             self._stats.reads += 1
@@ -927,8 +442,7 @@ class Link:
                 f"not {self._serial}: its data is from another rig",
             )
         self._info = info
-        with self._recorder_lock:
-            self._record_info(info)
+        self._tee.info(info)
         with self._lock:
             ready = [w for w in self._info_waiters if w.predicate is None or w.predicate(info)]
             for waiter in ready:
@@ -936,33 +450,8 @@ class Link:
         for waiter in ready:
             waiter.resolve(info)
 
-    def _record_info(self, info: Info) -> None:
-        """(under _recorder_lock) put a new INFO in the recording's header."""
-        recorder = self._recorder
-        if recorder is None or info == self._recorded_info:
-            return
-        if self._recorded_info is None and recorder.header.get("info") == info.to_dict():
-            self._recorded_info = info
-            return
-        try:
-            recorder.set_info(info)
-            self._recorded_info = info
-        except Exception as exc:
-            self._recording_failed(exc)
-
-    def _record(self, action: Callable[[RecordingWriter], None]) -> None:
-        with self._recorder_lock:
-            recorder = self._recorder
-            if recorder is None:
-                return
-            try:
-                action(recorder)
-            except Exception as exc:
-                self._recording_failed(exc)
-
     def _recording_failed(self, exc: Exception) -> None:
-        """(under _recorder_lock) stop recording and say so; the link goes on."""
-        self._recorder = None
+        """The tee stopped recording (it says why): count it and report it; the link goes on."""
         with self._stats_lock:
             self._stats.recording_errors += 1
         self._error(ErrorKind.RECORDING, f"recording stopped: {exc}")
@@ -984,16 +473,6 @@ class Link:
                 self._stats.reader_cpu_s = time.thread_time()
             self._emit(CountersSnapshot(now, self.counters()))
 
-    def _expire_waiters(self, now: float) -> None:
-        with self._lock:
-            if not self._waiters:
-                return
-            expired = [w for w in self._waiters if w.callback is not None and w.deadline < now]
-            for waiter in expired:
-                self._waiters.remove(waiter)
-        for waiter in expired:
-            waiter.resolve(None)
-
     # -- events ------------------------------------------------------------------
     def _emit(self, event: LinkEvent) -> None:
         self.events.put(event)
@@ -1001,7 +480,7 @@ class Link:
     def _error(self, kind: ErrorKind, message: str, fatal: bool = False) -> None:
         log.log(logging.ERROR if fatal else logging.WARNING, "link %s: %s", self.port, message)
         self._emit(ErrorReported(self._clock(), message, kind, fatal))
-        self._record(lambda rec: rec.note("error", kind=kind, message=message))
+        self._tee.note("error", kind=str(kind), message=message)
 
     def _set_state(self, state: LinkState, detail: str) -> None:
         with self._lock:
@@ -1014,24 +493,13 @@ class Link:
         log.info("link %s: %s -> %s (%s)", self.port, previous, state, detail)
         self._emit(StateChanged(now, state, previous, detail))
         if state != LinkState.CLOSED:
-            self._record(lambda rec: rec.note("state", state=str(state), detail=detail))
+            self._tee.note("state", state=str(state), detail=detail)
 
     def _safely(self, fn: Callable[..., None], *args: Any) -> None:
         try:
             fn(*args)
         except Exception as exc:  # a callback's failure is reported, not raised here
             self._error(ErrorKind.INTERNAL, f"{type(exc).__name__}: {exc}")
-
-
-def _status_text(status: int) -> str:
-    try:
-        return {
-            AckStatus.UNKNOWN_COMMAND: "unknown command",
-            AckStatus.BAD_ARGUMENT: "bad argument",
-            AckStatus.BUSY: "busy (stop streaming first)",
-        }[AckStatus(status)]
-    except (ValueError, KeyError):
-        return f"status {status}"
 
 
 def _short(exc: BaseException) -> str:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware_bridge.device import ByteDevice, PtyServer
-from firmware_bridge.errors import InputError
+from firmware_bridge.errors import InputError, NordicError, storage_error
 from firmware_bridge.virtual_rig import (
     DEFAULT_SERIAL,
     FAULT_HELP,
@@ -281,9 +281,25 @@ def _write_certificate(rig: VirtualRig, path: str) -> None:
     target = Path(path)
     if target.exists():
         raise InputError(f"{target} already exists: choose another --certificate-out path")
+    text = json.dumps(rig.calibration_certificate(), indent=2) + "\n"
     try:
-        target.write_text(json.dumps(rig.calibration_certificate(), indent=2) + "\n")
+        out = target.open("x")  # never over a file that appeared meanwhile
+    except FileExistsError:
+        raise InputError(
+            f"{target} already exists: choose another --certificate-out path"
+        ) from None
     except OSError as exc:
+        raise InputError(f"cannot write {target}: {exc.strerror or exc}") from None
+    try:
+        with out:
+            out.write(text)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            if target.exists() and target.read_text() != text:
+                target.unlink()  # nothing saved half (a full disk)
+        error = storage_error(exc, str(target))
+        if isinstance(error, NordicError):
+            raise error from None
         raise InputError(f"cannot write {target}: {exc.strerror or exc}") from None
 
 

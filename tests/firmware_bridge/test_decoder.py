@@ -342,7 +342,7 @@ def test_an_unasked_info_then_started_is_a_reboot_even_without_heartbeats() -> N
     assert decode_bytes(wire(messages)).counters.device_restarts == 1
 
 
-def test_info_asked_for_a_reopened_port_and_a_second_start_are_not_restarts() -> None:
+def test_info_asked_for_and_a_reopened_port_are_not_restarts() -> None:
     asked = [
         Event(EventCode.STARTED, 0),
         *sample_frames(0, 3),
@@ -351,10 +351,26 @@ def test_info_asked_for_a_reopened_port_and_a_second_start_are_not_restarts() ->
         *sample_frames(30, 2),
     ]
     reopened = [Event(EventCode.STARTED, 0), *sample_frames(0, 3), INFO, *sample_frames(30, 2)]
-    start_again = [Event(EventCode.STARTED, 0), *sample_frames(0, 3), Event(EventCode.STARTED, 0)]
-    start_again += sample_frames(0, 2)
-    for messages in (asked, reopened, start_again):
+    stopped_then_started = [*session(n_frames=3), *session(n_frames=2)]
+    for messages in (asked, reopened, stopped_then_started):
         assert decode_bytes(wire(messages)).counters.device_restarts == 0
+
+
+def test_a_test_started_again_without_a_stop_is_a_restart() -> None:
+    """After an unplug over a pty the rig's boot INFO is lost with the old port: the
+    stream shows only the asked-for INFO and a new STARTED, with no STOPPED before it."""
+    messages = [
+        INFO,
+        Event(EventCode.STARTED, 0),
+        *sample_frames(0, 3),
+        Ack(MsgType.GET_INFO),
+        INFO,
+        Ack(MsgType.START),
+        Event(EventCode.STARTED, 0),
+        *sample_frames(0, 2),
+    ]
+    stream = decode_bytes(wire(messages))
+    assert stream.counters.device_restarts == 1 and stream.segments == 2
 
 
 # -- one answer whatever the chunking ----------------------------------------------

@@ -193,7 +193,7 @@ def test_capture_starting_mid_stream(stream, skip: int) -> None:
 def test_frame_by_frame_and_bulk_decoding_agree(stream, garbage: bytes, where: int, cuts) -> None:
     """Live reads (a few frames) take a plain-Python path, bulk reads a NumPy one:
     both must give the same blocks and counters for the same bytes."""
-    import firmware_bridge.decoder as decoder_module
+    import firmware_bridge.binary_decoding as decoder_module  # where the path is chosen
 
     frames, _ = stream
     data = b"\x00" + b"".join(frames)
@@ -272,7 +272,7 @@ def binary_session(draw: st.DrawFn) -> bytes:
 
 def _both_ways(data: bytes, cuts: list[int]) -> None:
     """Bulk and chunked decoding, on the NumPy and on the frame-by-frame path, agree."""
-    import firmware_bridge.decoder as decoder_module
+    import firmware_bridge.binary_decoding as decoder_module  # where the path is chosen
 
     whole = decode_bytes(data)
     original = decoder_module.FEW_FRAMES

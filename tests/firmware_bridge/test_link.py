@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from pathlib import Path
@@ -531,3 +532,34 @@ def test_the_serial_devices_clock_is_injectable(socket: Socket) -> None:
         log.wait_samples(before + 500, timeout=1.0)
     finally:
         link.close()
+
+
+def test_state_changes_reconnects_and_recording_problems_are_logged(
+    socket: Socket, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 10 §3: what a support person needs is in the log (never a name)."""
+    caplog.set_level(logging.INFO, logger="firmware_bridge")
+    writer = RecordingWriter(tmp_path / "log.nsrec")
+    link, log = make_link(socket, recorder=writer)
+    link.open()
+    try:
+        link.start()
+        log.wait_samples(20)
+        socket.unplug()
+        log.wait_state(LinkState.RECONNECTING)
+        socket.plug(ScriptedRig(serial="NR-0001"))
+        log.wait_state(LinkState.STREAMING)
+
+        def broken(data: bytes, t: float | None = None) -> None:
+            raise OSError(28, "No space left on device")
+
+        writer.write = broken  # type: ignore[method-assign]
+        log.wait(lambda e: isinstance(e, ErrorReported))
+    finally:
+        link.close()
+        writer.close()
+    text = "\n".join(f"{r.name} {r.levelname} {r.getMessage()}" for r in caplog.records)
+    assert "firmware_bridge.link INFO link rig://test: idle -> streaming" in text
+    assert "-> disconnected" in text and "reconnected to NR-0001" in text
+    assert "firmware_bridge.recording_tee ERROR recording stopped" in text
+    assert "firmware_bridge.link WARNING link rig://test: recording stopped" in text

@@ -325,3 +325,14 @@ def test_a_header_or_note_nested_100000_deep_is_refused_or_skipped(tmp_path: Pat
     result = parse_recording(encode_header({"format": rec.FORMAT}) + data + note)
     assert result.data == b"abc" and result.notes == []
     assert any("not JSON objects" in w for w in result.warnings)
+
+
+def test_a_header_that_does_not_fit_leaves_no_file(tmp_path: Path, monkeypatch) -> None:
+    def full(fd: int, data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(rec, "_write_all", full)
+    path = tmp_path / "a.nsrec"
+    with pytest.raises(DiskFullError, match="disk is full"):
+        RecordingWriter(path)
+    assert not path.exists()

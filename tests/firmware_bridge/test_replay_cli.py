@@ -81,7 +81,7 @@ def test_a_bad_speed_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFi
     assert captured.out == "" and captured.err.count("\n") == 1 and "speed" in captured.err
 
 
-def _source(tmp_path: Path, frames: int = 100) -> tuple[Path, bytes]:
+def _source(tmp_path: Path, frames: int = 100, step_s: float = 0.002) -> tuple[Path, bytes]:
     path = tmp_path / "src.nsrec"
     info = Info(1_000_000, "NR-0001")
     parts = [b"\x00" + encode(info)] + [
@@ -89,7 +89,7 @@ def _source(tmp_path: Path, frames: int = 100) -> tuple[Path, bytes]:
     ]
     with RecordingWriter(path, info=info) as writer:
         for k, part in enumerate(parts):
-            writer.write(part, t=k * 0.002)
+            writer.write(part, t=k * step_s)
     return path, b"".join(parts)
 
 
@@ -146,7 +146,9 @@ def test_record_until_closed_finishes_with_the_whole_replay(tmp_path: Path) -> N
 
 @pytest.mark.pty
 def test_a_reader_that_leaves_early_does_not_eat_the_start_for_the_next(tmp_path: Path) -> None:
-    source, data = _source(tmp_path, frames=300)  # 0.6 s at the recorded pace
+    # 250 kB in 0.5 s at the recorded pace: more than a pty holds, so the first
+    # reader cannot have had it all handed over when it leaves.
+    source, data = _source(tmp_path, frames=1000, step_s=0.0005)
     replay = Replay(str(source))
     first = serial.Serial(replay.port, timeout=0.05)
     got = bytearray()

@@ -253,3 +253,30 @@ def test_two_runs_without_link_each_get_their_own_private_path() -> None:
     assert [code for code, _, _ in results] == [0, 0]
     for path in paths:
         assert not os.path.lexists(os.path.dirname(path))  # cleaned up, folder and all
+
+
+CERT_ON_A_FULL_DISK = """
+import resource, sys
+from station.cli import main
+resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))  # room for 100 bytes, no more
+sys.exit(main(["simulate", "--certificate-out", sys.argv[1], "--duration", "0.1",
+               "--link", sys.argv[2]]))
+"""
+
+
+def test_a_certificate_that_does_not_fit_on_the_disk_is_not_left_half_written(
+    tmp_path: Path,
+) -> None:
+    cert = tmp_path / "cert.json"
+    result = subprocess.run(
+        [sys.executable, "-c", CERT_ON_A_FULL_DISK, str(cert), str(tmp_path / "rig")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "Free some disk space" in result.stderr
+    assert not cert.exists()  # nothing saved half
