@@ -35,6 +35,7 @@ from station.present.history_data import (
 from station.present.numbers import count, format_number
 from station.present.preferences import Preferences
 from station.present.team_data import short_source
+from station.present.times import day_text, when_text
 from station.present.units import force_unit, format_force, format_value
 
 DISCLAIMER = (
@@ -59,11 +60,6 @@ td.key { font-weight: bold; padding-right: 10px; }
 
 def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value))
-
-
-def when_text(instant: str) -> str:
-    """ "2026-05-10 10:00 UTC" from a stored instant."""
-    return parse_instant(instant).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @dataclass(frozen=True)
@@ -98,7 +94,7 @@ def gather_test(store: Any, test_id: int, preferences: Preferences) -> ReportDat
         reps=store.reps(test.id),
         certificate=certificate,
         unit=force_unit(preferences.display_unit).symbol,
-        references=preferences.reference_lines(athlete.sport),
+        references=preferences.lines_for(athlete),
         generated_at=dt.datetime.now(dt.UTC),
     )
 
@@ -392,7 +388,7 @@ def report_html_for_test(
         flags_html(data),
         "<h2>Notes</h2>",
         f"<p>{esc(data.test.notes) or 'No notes.'}</p>",
-        f"<p class='note'>Report made {data.generated_at.strftime('%Y-%m-%d %H:%M UTC')} by Nordic "
+        f"<p class='note'>Report made {when_text(data.generated_at)} by Nordic "
         f"Station from test {data.test.id} "
         f"(analysis run {data.test.result.id if data.test.result else '–'}). "
         "Definitions: peak = highest zero-phase filtered force in a rep; max = highest rep peak; "
@@ -422,7 +418,7 @@ def gather_history(store: Any, athlete_id: int, preferences: Preferences) -> His
         injuries=store.injuries(athlete.id),
         unit=force_unit(preferences.display_unit).symbol,
         mdc_n=preferences.mdc_n,
-        references=preferences.reference_lines(athlete.sport),
+        references=preferences.lines_for(athlete),
         generated_at=dt.datetime.now(dt.UTC),
     )
 
@@ -475,7 +471,7 @@ def history_report_html(
             )
         rows.append(
             [
-                p.when.strftime("%Y-%m-%d"),
+                day_text(p.when),
                 str(p.reps - p.excluded_reps),
                 format_value(p.left_max_n, unit),
                 format_value(p.right_max_n, unit),
@@ -545,8 +541,7 @@ def history_report_html(
         )
     parts.append(f"<p class='note'>{DISCLAIMER}</p>")
     parts.append(
-        f"<p class='note'>Report made {data.generated_at.strftime('%Y-%m-%d %H:%M UTC')} by "
-        f"Nordic Station.</p>"
+        f"<p class='note'>Report made {when_text(data.generated_at)} by Nordic Station.</p>"
     )
     return "\n".join(parts)
 

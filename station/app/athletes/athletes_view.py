@@ -34,6 +34,7 @@ from station.app.shell.dialogs import user_message
 from station.app.shell.screen import Screen, register_screen
 from station.app.shell.widgets import BandLabel, ElidedLabel, screen_title
 from station.present.numbers import count
+from station.present.times import when_text
 from station.present.units import format_force
 
 RECENT_TESTS = 3
@@ -62,7 +63,7 @@ class RecentTest(QFrame):
         left = (data.get("left") or {}).get("max_force_n")
         right = (data.get("right") or {}).get("max_force_n")
         imbalance = data.get("imbalance_max_pct")
-        when = QLabel(summary.recorded_at[:16].replace("T", " ") + " UTC")
+        when = QLabel(when_text(summary.recorded_at))
         when.setFont(theme.font(12, bold=True))
         left_label = QLabel(f"Left max  {format_force(left, unit)}")
         left_label.setStyleSheet(f"color: {theme.LEFT_COLOUR}; font-weight: bold;")
