@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from station.present.numbers import format_number
 from station.present.references import NO_CUT_OFF
 from station.present.times import TZ_ENV, day_text, local, when_text
 from tests.app.test_part2_support import ADA_TESTS, populated_copy
@@ -98,3 +99,30 @@ def test_times_in_the_local_zone(
     assert local(dt.datetime(2026, 1, 12, 9, tzinfo=dt.UTC)).hour == 10
     results.show_test(made.tests[made.ada.id][-1])
     assert results.heading.full_text().endswith("2026-06-15 11:00 CEST")
+
+
+def test_live_screen_shows_n_per_kg_and_the_athletes_own_line(
+    qtbot: Any, window: Any, rig_name: str
+) -> None:
+    from station.app.live import test_run as tr
+    from station.app.rig import acquisition as acq
+    from tests.app.conftest import FAST_ATHLETE, wait_for
+
+    store = window.context.store
+    rower = store.add_athlete("Ro Wer", sport="rowing", sex="female", body_mass_kg=70.0)
+    window.context.set_athlete(rower)
+    screen = window.screens["test"]
+    assert screen.plot.reference_line is None and screen.reference_text == NO_CUT_OFF
+    player = store.add_athlete("Sam Striker", sport="soccer", sex="male", body_mass_kg=80.0)
+    window.context.set_athlete(player)
+    assert screen.plot.reference_line.value() == pytest.approx(337.0)
+    assert "Timmins et al. 2016" in screen.reference_text
+
+    window.screens["connect"].connect_to(f"virtual://{rig_name}?rate=500&{FAST_ATHLETE}")
+    wait_for(qtbot, lambda: window.context.acquisition.state == acq.STREAMING)
+    screen.start_test()
+    wait_for(qtbot, lambda: screen.run.state == tr.RUNNING)
+    wait_for(qtbot, lambda: len(screen.test_reps) >= 1, 20)
+    screen._update_numbers()
+    left = screen.test_peaks[0]
+    assert f"left {format_number(left / 80.0, 2)}" in screen.per_kg_label.text()
