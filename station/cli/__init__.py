@@ -27,6 +27,7 @@ COMMAND_MODULES = {
     "athletes": ("athlete",),
     "tests": ("test", "rep", "recover", "recompute"),
     "export": ("export",),
+    "report": ("report",),
 }
 
 EXIT_OK = 0

@@ -26,6 +26,7 @@ from station.present.references import applicable_references
 from station.present.units import UNITS
 
 PREFIX = "preferences/"
+SETTINGS_FILE = "settings.ini"  # in the data folder: the app's and the command line's
 DEBUG_ENV = "NORDIC_STATION_DEBUG"
 
 # Reference-line choice: lines for the athlete's sport, every line, or one population's.
@@ -104,6 +105,16 @@ PREFERENCES: tuple[Preference, ...] = (
         "NORDIC_STATION_HOME, when given, win over it).",
     ),
     Preference(
+        "clinic_name",
+        "Clinic name",
+        "Printed at the top of every report.",
+    ),
+    Preference(
+        "clinic_logo",
+        "Clinic logo",
+        "An image (PNG or JPEG) printed beside the clinic's name on reports.",
+    ),
+    Preference(
         "show_tester_tools",
         "Show tester tools",
         "A menu to switch on the virtual rig's faults (also shown when NORDIC_STATION_DEBUG=1).",
@@ -132,6 +143,8 @@ class Preferences:
     mdc_n: float = DEFAULT_MDC_N
     certificate_valid_days: int = 180
     data_folder: str = ""
+    clinic_name: str = ""
+    clinic_logo: str = ""
     show_tester_tools: bool = False
 
     def analysis_settings(self, base: AnalysisSettings | None = None) -> AnalysisSettings:
@@ -244,4 +257,7 @@ def validate(preferences: Preferences) -> str | None:
         return str(exc)
     if preferences.data_folder and not Path(preferences.data_folder).expanduser().is_absolute():
         return "the data folder must be an absolute path"
+    logo = preferences.clinic_logo
+    if logo and not Path(logo).expanduser().is_file():
+        return f"the clinic logo {logo} is not a file: choose an image (PNG or JPEG)"
     return None
