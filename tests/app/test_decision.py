@@ -37,6 +37,13 @@ def reference_lines(results: Any) -> list[str]:
     return [box.itemAt(i).widget().text().lstrip("⚠✓ ") for i in range(box.count())]
 
 
+def drawn_lines(results: Any) -> list[float]:
+    import pyqtgraph as pg
+
+    items = results.plot.getPlotItem().items
+    return [item.value() for item in items if isinstance(item, pg.InfiniteLine)]
+
+
 def test_only_lines_for_the_athletes_sport_and_sex(shown: tuple[Any, Any, Any]) -> None:
     window, results, made = shown
     store = window.context.store
@@ -44,10 +51,12 @@ def test_only_lines_for_the_athletes_sport_and_sex(shown: tuple[Any, Any, Any]) 
     results.show_test(made.tests[ada.id][-1])
     lines = reference_lines(results)
     assert len(lines) == 1 and lines[0].startswith("soccer: avg force < 337 N")
+    assert drawn_lines(results) == [337.0]
 
     store.update_athlete(ada.id, sex="female")  # Timmins measured male players
     results.show_test(made.tests[ada.id][-1])
     assert reference_lines(results) == [f"{NO_CUT_OFF} (female soccer athletes)."]
+    assert drawn_lines(results) == []  # nor another group's line on the rep curves
 
     store.update_athlete(ben.id, sex="male")
     results.show_test(made.tests[ben.id][0])
@@ -125,4 +134,4 @@ def test_live_screen_shows_n_per_kg_and_the_athletes_own_line(
     wait_for(qtbot, lambda: len(screen.test_reps) >= 1, 20)
     screen._update_numbers()
     left = screen.test_peaks[0]
-    assert f"left {format_number(left / 80.0, 2)}" in screen.per_kg_label.text()
+    assert f"L {format_number(left / 80.0, 2)}" in screen.per_kg_label.text()

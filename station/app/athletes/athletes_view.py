@@ -106,6 +106,9 @@ class AthletesScreen(Screen):
         self.list.setObjectName("athleteList")
         self.list.setFont(theme.font(13))
         self.list.setAlternatingRowColors(True)
+        # A long name ends in "…" (the whole of it in the tooltip), never a sideways scroll.
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.add_button = QPushButton("Add athlete…")
         self.edit_button = QPushButton("Edit…")
         self.archive_button = QPushButton("Archive")

@@ -165,7 +165,8 @@ class TestScreen(Screen):
         numbers.addWidget(self.rep_counter, 2, 0)
         numbers.addWidget(imbalance_box, 2, 1)
         self.per_kg_label = QLabel("")
-        self.per_kg_label.setFont(theme.font(14, bold=True))
+        self.per_kg_label.setFont(theme.font(13, bold=True))
+        self.per_kg_label.setWordWrap(True)
         self.per_kg_label.setToolTip("Peak force ÷ the athlete's body mass")
         numbers.addWidget(self.per_kg_label, 3, 0, 1, 2)
 
@@ -547,10 +548,10 @@ class TestScreen(Screen):
     def _show_per_kg(self, peaks: tuple[float, float]) -> None:
         mass = getattr(self.context.athlete, "body_mass_kg", None)
         if not mass:
-            self.per_kg_label.setText("N/kg: no body mass recorded for this athlete")
+            self.per_kg_label.setText("N/kg: no body mass recorded")
             return
         left, right = (format_number(p / mass, 2) for p in peaks)
-        self.per_kg_label.setText(f"Peak per body mass: left {left} · right {right} N/kg")
+        self.per_kg_label.setText(f"Peak per body mass  L {left} · R {right} N/kg")
 
     def _show_reference(self, athlete: Any) -> None:
         """The athlete's own force line (their sport and sex) on the live plot."""

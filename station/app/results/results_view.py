@@ -209,7 +209,8 @@ class ResultsScreen(Screen):
             item.getAxis(axis).enableAutoSIPrefix(False)
             item.getAxis(axis).setTickFont(theme.font(10))
         item.setTitle("Each rep's left and right curves, overlaid", size="12pt")
-        self.legend = item.addLegend(offset=(10, 10), labelTextSize="10pt")
+        # One row across the top: the legend never covers the curves in a low window.
+        self.legend = item.addLegend(offset=(10, 2), labelTextSize="9pt", colCount=8)
 
         side = QWidget()
         side_layout = QVBoxLayout(side)
@@ -473,9 +474,13 @@ class ResultsScreen(Screen):
             self.legend.addItem(
                 pg.PlotDataItem(pen=pg.mkPen(colour, width=3)), leg_name(leg, self.unit)
             )
-        for entry in self.metrics.get("references") or []:
-            if entry.get("measure") != "force_n":
-                continue
+        lines = applicable_entries(
+            self.metrics.get("references") or [], self.prefs().lines_for(self._athlete)
+        )
+        forces = sorted(
+            (e for e in lines if e.get("measure") == "force_n"), key=lambda e: float(e["value"])
+        )
+        for i, entry in enumerate(forces):
             _, tooltip, _ = reference_text(entry, self.unit)
             value_n = float(entry["value"])
             shown = format_force(value_n, self.unit)
@@ -484,7 +489,12 @@ class ResultsScreen(Screen):
                 angle=0,
                 pen=pg.mkPen(theme.REFERENCE_COLOUR, width=1, style=Qt.PenStyle.DashLine),
                 label=f"{shown} ({entry.get('source', '').split(' et al')[0]})",
-                labelOpts={"position": 0.85, "color": theme.REFERENCE_COLOUR},
+                # Labels take turns left and right, above and below: they never meet.
+                labelOpts={
+                    "position": 0.05 if i % 2 == 0 else 0.6,
+                    "color": theme.REFERENCE_COLOUR,
+                    "anchors": [(0, 1), (0, 1)] if i % 2 == 0 else [(0, 0), (0, 0)],
+                },
             )
             line.setToolTip(tooltip)
             item.addItem(line)

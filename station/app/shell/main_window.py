@@ -8,7 +8,7 @@ last shown, and closes the rig connection cleanly on exit.
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QListWidget,
@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         geometry = settings.get_bytes(keys.KEY_GEOMETRY)
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(DEFAULT_SIZE)
+        self.fit_to_screen()
         state = settings.get_bytes(keys.KEY_WINDOW_STATE)
         if state is not None:
             self.restoreState(state)
@@ -135,6 +136,24 @@ class MainWindow(QMainWindow):
         self.show_screen(start)
         if self._current is None and self.navigation.count():
             self.navigation.setCurrentRow(0)
+
+    def fit_to_screen(self) -> None:
+        """Never larger than the screen's free area (a 1366×768 laptop, a remembered size
+        from a bigger monitor): the window shrinks to fit and is centred on it."""
+        screen = QWidget.screen(self) or QGuiApplication.primaryScreen()  # self.screen: a page
+        if screen is None:
+            return
+        free = screen.availableGeometry()
+        frame = self.frameGeometry().size() - self.geometry().size()
+        # Before the window is shown its frame is unknown: leave room for a title bar.
+        width = min(self.width(), free.width() - max(frame.width(), 8))
+        height = min(self.height(), free.height() - max(frame.height(), 40))
+        if (width, height) != (self.width(), self.height()):
+            self.resize(max(width, self.minimumSizeHint().width()), max(height, 480))
+            self.move(
+                free.x() + (free.width() - self.frameGeometry().width()) // 2,
+                free.y() + (free.height() - self.frameGeometry().height()) // 2,
+            )
 
     def save_state(self) -> None:
         settings = self.context.settings
