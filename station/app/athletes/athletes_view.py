@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -153,11 +154,17 @@ class AthletesScreen(Screen):
         right.addStretch(1)
         right_widget = QWidget()
         right_widget.setLayout(right)
+        # The details scroll on a low screen: they never make the window taller than it.
+        right_scroll = QScrollArea()
+        right_scroll.setWidgetResizable(True)
+        right_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        right_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        right_scroll.setWidget(right_widget)
 
         columns = QHBoxLayout()
         columns.addLayout(left, 2)
         columns.addSpacing(16)
-        columns.addWidget(right_widget, 3)
+        columns.addWidget(right_scroll, 3)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.addWidget(screen_title("Athletes"))
