@@ -109,10 +109,11 @@ class LivePlot(pg.PlotWidget):
             angle=0,
             pen=pg.mkPen(theme.REFERENCE_COLOUR, width=1.5, style=Qt.PenStyle.DashLine),
             label=label,
+            # Below the line at its right end: inside the plot, clear of the legend.
             labelOpts={
-                "position": 0.02,
+                "position": 0.98,
                 "color": theme.REFERENCE_COLOUR,
-                "anchors": [(0, 1), (0, 1)],
+                "anchors": [(1, 0), (1, 0)],
             },
         )
         item.addItem(self.reference_line)

@@ -128,8 +128,8 @@ class ResultsScreen(Screen):
         formula = QLabel(f"Formula: {FORMULA_SHORT}")
         formula.setObjectName("caption")
         formula.setWordWrap(True)
+        formula.setToolTip(band_help.text())
         imbalance_box.addWidget(formula)
-        imbalance_box.addWidget(band_help)
         imbalance_widget = QWidget()
         imbalance_widget.setLayout(imbalance_box)
         imbalance_widget.setMaximumWidth(360)
@@ -343,8 +343,8 @@ class ResultsScreen(Screen):
         self._selection_changed()
 
     def _fit_table(self) -> None:
-        """Tall enough for every rep of a usual set (up to 6) without scrolling."""
-        rows = min(max(self.model.rowCount(), 3), 6)
+        """Tall enough for a few reps; a longer set scrolls (1366×768 keeps the curves)."""
+        rows = min(max(self.model.rowCount(), 2), 4)  # more rows scroll: the plot keeps room
         header = self.table.horizontalHeader().height() or 52
         height = header + rows * self.table.verticalHeader().defaultSectionSize() + 24
         self.table.setMinimumHeight(height)
@@ -490,10 +490,11 @@ class ResultsScreen(Screen):
                 pen=pg.mkPen(theme.REFERENCE_COLOUR, width=1, style=Qt.PenStyle.DashLine),
                 label=f"{shown} ({entry.get('source', '').split(' et al')[0]})",
                 # Labels take turns left and right, above and below: they never meet.
+                # (right of the legend, which runs along the top left)
                 labelOpts={
-                    "position": 0.05 if i % 2 == 0 else 0.6,
+                    "position": 0.97 if i % 2 == 0 else 0.6,
                     "color": theme.REFERENCE_COLOUR,
-                    "anchors": [(0, 1), (0, 1)] if i % 2 == 0 else [(0, 0), (0, 0)],
+                    "anchors": [(1, 1), (1, 1)] if i % 2 == 0 else [(1, 0), (1, 0)],
                 },
             )
             line.setToolTip(tooltip)

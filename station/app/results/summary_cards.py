@@ -67,7 +67,7 @@ def reference_text(entry: dict[str, Any], unit: str = "N") -> tuple[str, str, bo
     return text, tooltip, crossed_any
 
 
-MAX_POINT_SIZE = 34
+MAX_POINT_SIZE = 30
 REFERENCES_MAX_HEIGHT = 300  # px: the summary row never takes the plot's room
 MAX_WORDS_POINT_SIZE = 20
 
@@ -125,14 +125,14 @@ class LegCard(QFrame):
         self.max_value.setTextFormat(Qt.TextFormat.RichText)
         self.max_text = "–"  # what max_value shows, as plain text
         self.avg_value = QLabel("–")
-        self.avg_value.setFont(theme.font(16, bold=True))
+        self.avg_value.setFont(theme.font(13, bold=True))
         self.avg_value.setStyleSheet(f"color: {colour};")
         self.per_kg = QLabel("")
-        self.per_kg.setFont(theme.font(18, bold=True))
+        self.per_kg.setFont(theme.font(15, bold=True))
         self.per_kg.setStyleSheet(f"color: {colour};")
         self.per_kg.setToolTip("Max force ÷ body mass on the test day")
         self.extra = QLabel("")
-        self.extra.setFont(theme.font(12))
+        self.extra.setFont(theme.font(11))
         self.extra.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
@@ -163,10 +163,11 @@ class LegCard(QFrame):
             extra.append(f"{format_number(data.get('relative_avg_force_n_per_kg'), 2)} N/kg avg")
         if data.get("max_torque_nm") is not None:
             extra.append(
-                f"{format_number(data['max_torque_nm'])} N·m max, "
-                f"{format_number(data.get('avg_torque_nm'))} N·m avg torque"
+                f"torque {format_number(data['max_torque_nm'])} / "
+                f"{format_number(data.get('avg_torque_nm'))} N·m"
             )
-        self.extra.setText("\n".join(extra))
+        self.extra.setText(" · ".join(extra))
+        self.extra.setToolTip("N/kg on avg force; torque on max / avg force")
         self.extra.setVisible(bool(extra))
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QScrollArea,
     QStackedWidget,
     QWidget,
 )
@@ -42,6 +44,7 @@ class MainWindow(QMainWindow):
         self.navigation.setFixedWidth(180)
         self.navigation.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.stack = QStackedWidget()
+        self._pages: dict[str, QScrollArea] = {}
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -75,13 +78,23 @@ class MainWindow(QMainWindow):
         item.setData(Qt.ItemDataRole.UserRole, screen.key)
         item.setSizeHint(QSize(160, 48))
         self.navigation.addItem(item)
-        self.stack.addWidget(screen)
+        # Each screen in a scroll area: on a low screen (1366×768) a screen with more to show
+        # than fits scrolls, instead of making the window taller than the screen (the stack
+        # is as tall as its tallest page).
+        page = QScrollArea()
+        page.setWidgetResizable(True)
+        page.setFrameShape(QFrame.Shape.NoFrame)
+        page.setWidget(screen)
+        self._pages[screen.key] = page
+        self.stack.addWidget(page)
 
     def screen(self, key: str) -> Screen:
         return self.screens[key]
 
     def current_screen(self) -> Screen | None:
         widget = self.stack.currentWidget()
+        if isinstance(widget, QScrollArea):
+            widget = widget.widget()
         return widget if isinstance(widget, Screen) else None
 
     def show_screen(self, key: str) -> None:
@@ -104,12 +117,12 @@ class MainWindow(QMainWindow):
             return
         if previous is not None and not previous.can_leave():
             self.navigation.blockSignals(True)
-            self.navigation.setCurrentRow(self.stack.indexOf(previous))
+            self.navigation.setCurrentRow(self.stack.indexOf(self._pages[previous.key]))
             self.navigation.blockSignals(False)
             return
         if previous is not None:
             previous.deactivated()
-        self.stack.setCurrentWidget(target)
+        self.stack.setCurrentWidget(self._pages[key])
         self._current = target
         target.activated()
 
