@@ -7,12 +7,16 @@ STAMP := $(VENV)/.installed
 .PHONY: run test fuzz lint lint-baseline bench clean firmware firmware-deps firmware-host
 
 $(STAMP): pyproject.toml
+	@echo "First run: creating the virtual environment in $(VENV) (2-3 minutes; pip shows each package)"
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --progress-bar on --upgrade pip
+	$(PY) -m pip install --progress-bar on -e '.[test]'
 	touch $(STAMP)
 
+# Qt's X11 plugin needs system libraries a minimal Debian lacks: install them (apt-get, with
+# sudo when not root) or stop with the one command to run.
 run: $(STAMP)
+	@$(PY) -m station.app.shell.qt_libs --install
 	$(VENV)/bin/nordic-station gui
 
 test: $(STAMP) firmware-host

@@ -32,6 +32,7 @@ COMMAND_MODULES = {
     "tests": ("test", "rep"),
     "recovery": ("recover", "recompute"),
     "export": ("export",),
+    "report": ("report",),
 }
 
 EXIT_OK = 0

@@ -49,6 +49,8 @@ class TrendPoint:
     reps: int
     excluded_reps: int
     voided: bool = False  # shown only when asked for; never in trends or change judgements
+    left_max_n_per_kg: float | None = None
+    right_max_n_per_kg: float | None = None
 
     @property
     def timestamp(self) -> float:
@@ -84,6 +86,8 @@ def point_from_summary(
         reps=int(reps),
         excluded_reps=int(excluded_reps),
         voided=bool(voided),
+        left_max_n_per_kg=_number(left.get("relative_max_force_n_per_kg")),
+        right_max_n_per_kg=_number(right.get("relative_max_force_n_per_kg")),
     )
 
 

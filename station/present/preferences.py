@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from station.analysis import DEFAULT_REFERENCES, AnalysisSettings, ReferenceLine
+from station.present.references import applicable_references
 from station.present.units import UNITS
 
 PREFIX = "preferences/"
+SETTINGS_FILE = "settings.ini"  # in the data folder: the app's and the command line's
 DEBUG_ENV = "NORDIC_STATION_DEBUG"
 
 # Reference-line choice: lines for the athlete's sport, every line, or one population's.
@@ -103,6 +105,16 @@ PREFERENCES: tuple[Preference, ...] = (
         "NORDIC_STATION_HOME, when given, win over it).",
     ),
     Preference(
+        "clinic_name",
+        "Clinic name",
+        "Printed at the top of every report.",
+    ),
+    Preference(
+        "clinic_logo",
+        "Clinic logo",
+        "An image (PNG or JPEG) printed beside the clinic's name on reports.",
+    ),
+    Preference(
         "show_tester_tools",
         "Show tester tools",
         "A menu to switch on the virtual rig's faults (also shown when NORDIC_STATION_DEBUG=1).",
@@ -131,6 +143,8 @@ class Preferences:
     mdc_n: float = DEFAULT_MDC_N
     certificate_valid_days: int = 180
     data_folder: str = ""
+    clinic_name: str = ""
+    clinic_logo: str = ""
     show_tester_tools: bool = False
 
     def analysis_settings(self, base: AnalysisSettings | None = None) -> AnalysisSettings:
@@ -141,9 +155,15 @@ class Preferences:
             rep_threshold_n=float(self.rep_threshold_n),
         )
 
-    def reference_lines(self, sport: str | None = None) -> list[ReferenceLine]:
-        """The reference lines to draw for an athlete of ``sport``."""
-        return select_references(self.references, sport)
+    def reference_lines(
+        self, sport: str | None = None, sex: str | None = None
+    ) -> list[ReferenceLine]:
+        """The reference lines to draw for an athlete of ``sport`` and ``sex``."""
+        return select_references(self.references, sport, sex)
+
+    def lines_for(self, athlete: Any) -> list[ReferenceLine]:
+        """The reference lines to draw for ``athlete`` (their sport and sex)."""
+        return self.reference_lines(getattr(athlete, "sport", None), getattr(athlete, "sex", None))
 
     def tester_tools_visible(self) -> bool:
         return self.show_tester_tools or os.environ.get(DEBUG_ENV, "") not in ("", "0")
@@ -152,31 +172,19 @@ class Preferences:
         return replace(self, **changes)
 
 
-def _matches(population: str, sport: str) -> bool:
-    """Whether a line's population is the athlete's sport ("soccer" also matches "football")."""
-    a, b = population.strip().lower(), sport.strip().lower()
-    if not a or not b:
-        return False
-    synonyms = {
-        "football": "soccer",
-        "association football": "soccer",
-        "afl": "australian football",
-    }
-    a, b = synonyms.get(a, a), synonyms.get(b, b)
-    return a == b or a in b or b in a
-
-
-def select_references(choice: str, sport: str | None = None) -> list[ReferenceLine]:
-    """Lines for a choice: by sport (all lines when the sport has none), all, none, or one
-    population by name."""
+def select_references(
+    choice: str, sport: str | None = None, sex: str | None = None
+) -> list[ReferenceLine]:
+    """Lines for a choice: those that apply to the athlete (their sport and sex; none when
+    no published line covers the group: another group's cut-off is not shown), all, none,
+    or one population by name."""
     lines = list(DEFAULT_REFERENCES)
     if choice == REFERENCES_NONE:
         return []
     if choice == REFERENCES_ALL:
         return lines
     if choice == REFERENCES_BY_SPORT:
-        mine = [line for line in lines if sport and _matches(line.population, sport)]
-        return mine or lines
+        return applicable_references(lines, sport, sex)
     return [line for line in lines if line.population == choice] or lines
 
 
@@ -249,4 +257,7 @@ def validate(preferences: Preferences) -> str | None:
         return str(exc)
     if preferences.data_folder and not Path(preferences.data_folder).expanduser().is_absolute():
         return "the data folder must be an absolute path"
+    logo = preferences.clinic_logo
+    if logo and not Path(logo).expanduser().is_file():
+        return f"the clinic logo {logo} is not a file: choose an image (PNG or JPEG)"
     return None

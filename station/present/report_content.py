@@ -21,6 +21,7 @@ from station.present.certificate_status import (
     certificate_warning,
     validity_text,
 )
+from station.present.decision import ChangeSince, change_for_test
 from station.present.history_data import (
     TrendPoint,
     change_between,
@@ -32,9 +33,11 @@ from station.present.history_data import (
     previous_valid,
     trend_points,
 )
-from station.present.numbers import count, format_number
+from station.present.numbers import count, format_number, format_percent
 from station.present.preferences import Preferences
+from station.present.references import NO_CUT_OFF, applicable_entries, group_text
 from station.present.team_data import short_source
+from station.present.times import day_text, when_text
 from station.present.units import force_unit, format_force, format_value
 
 DISCLAIMER = (
@@ -54,16 +57,13 @@ td.key { font-weight: bold; padding-right: 10px; }
 .bad { color: #B3261E; font-weight: bold; }
 .good { color: #1B7F3B; }
 .note { color: #444444; font-size: 8.5pt; }
+.clinic { font-size: 13pt; font-weight: bold; color: #3C4043; }
+p.headline { font-size: 12pt; font-weight: bold; margin-top: 6px; margin-bottom: 8px; }
 """
 
 
 def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value))
-
-
-def when_text(instant: str) -> str:
-    """ "2026-05-10 10:00 UTC" from a stored instant."""
-    return parse_instant(instant).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,9 @@ class ReportData:
     unit: str
     references: list[ReferenceLine]
     generated_at: dt.datetime
+    change: ChangeSince | None = None
+    clinic_name: str = ""
+    clinic_logo: str = ""
 
 
 def gather_test(store: Any, test_id: int, preferences: Preferences) -> ReportData:
@@ -98,8 +101,11 @@ def gather_test(store: Any, test_id: int, preferences: Preferences) -> ReportDat
         reps=store.reps(test.id),
         certificate=certificate,
         unit=force_unit(preferences.display_unit).symbol,
-        references=preferences.reference_lines(athlete.sport),
+        references=preferences.lines_for(athlete),
         generated_at=dt.datetime.now(dt.UTC),
+        change=change_for_test(store, test, preferences.mdc_n),
+        clinic_name=preferences.clinic_name,
+        clinic_logo=preferences.clinic_logo,
     )
 
 
@@ -368,20 +374,143 @@ def analysis_rows(data: ReportData) -> list[tuple[str, str]]:
     ]
 
 
-def report_html_for_test(
-    data: ReportData, images: Sequence[str] = ("curves", "session"), image_width_px: int = 2000
-) -> str:
-    """The HTML of one test's report; ``images`` are the names of its plot resources."""
+def clinic_header(name: str, logo: bool, image_width_px: int) -> str:
+    """The clinic's logo and name above a report (nothing when neither is set)."""
+    if not name and not logo:
+        return ""
+    cells = ""
+    if logo:
+        cells += f"<td width='{image_width_px // 6}'><img src='logo' height='48'></td>"
+    cells += f"<td valign='middle'><span class='clinic'>{esc(name)}</span></td>"
+    return f"<table cellspacing='0' cellpadding='0'><tr>{cells}</tr></table>"
+
+
+def _leg_words(summary: dict[str, Any], leg: str, unit: str) -> str:
+    s = summary.get(leg) or {}
+    per_kg = s.get("relative_max_force_n_per_kg")
+    text = f"{leg} {format_force(s.get('max_force_n'), unit)}"
+    return text + (f" ({format_number(per_kg, 2)} N/kg)" if per_kg is not None else "")
+
+
+def cut_off_text(data: ReportData) -> tuple[str, bool | None]:
+    """The athlete's applicable cut-offs and where this test stands (or that none applies)."""
+    entries = applicable_entries(data.metrics.get("references") or [], data.references)
+    if not entries:
+        group = group_text(data.athlete.sport, data.athlete.sex)
+        return f"{NO_CUT_OFF} ({group}).", None
+    parts, crossed_any = [], False
+    for entry in entries:
+        result = entry.get("result") or {}
+        if entry.get("measure") == "force_n":
+            below = [leg for leg in ("left", "right") if (result.get(leg) or {}).get("crossed")]
+            crossed_any = crossed_any or bool(below)
+            where = f"{' and '.join(below)} below it" if below else "both legs above it"
+        else:
+            crossed = bool(result.get("crossed"))
+            crossed_any = crossed_any or crossed
+            where = "at or above it" if crossed else "below it"
+        source = esc(str(entry.get("source", "")).split(",")[0])
+        parts.append(
+            f"{source} ({esc(entry.get('population'))}): {esc(line_text(entry, data.unit))}"
+            f" — {where}"
+        )
+    return "; ".join(parts) + ".", crossed_any
+
+
+def plain_summary(data: ReportData) -> str:
+    """One sentence a clinician can read aloud."""
     summary = data.metrics.get("summary") or {}
+    if not summary.get("reps_included"):
+        return "No repetition was found in this test: there is no result to judge."
+    sentence = (
+        f"Max force {_leg_words(summary, 'left', data.unit)}, "
+        f"{_leg_words(summary, 'right', data.unit)}"
+    )
+    pct, side = summary.get("imbalance_max_pct"), summary.get("stronger_max")
+    if pct is not None:
+        sentence += f"; imbalance {format_percent(pct)}"
+        sentence += f" ({side} stronger)" if side in ("left", "right") else ""
+    change = data.change
+    if change is not None and change.changes:
+        real = [leg for leg, c in change.changes.items() if c.real]
+        sentence += (
+            "; a real change since the previous test in the " + " and ".join(real) + " leg"
+            if real
+            else "; no change beyond the MDC since the previous test"
+        )
+    text, crossed = cut_off_text(data)
+    if crossed is True:
+        sentence += "; below the published cut-off for this group"
+    elif crossed is False:
+        sentence += "; above the published cut-off for this group"
+    return sentence + "."
+
+
+def decision_rows(data: ReportData) -> list[tuple[str, str]]:
+    summary = data.metrics.get("summary") or {}
+    pct, side = summary.get("imbalance_max_pct"), summary.get("stronger_max")
+    rows = [
+        (
+            "Imbalance (max)",
+            f"<b>{format_percent(pct)}</b>"
+            + (f" ({esc(side)} stronger)" if side in ("left", "right") else "")
+            + " <span class='note'>= 100 × (stronger − weaker) ÷ stronger</span>",
+        )
+    ]
+    change = data.change
+    if change is not None and change.previous is not None:
+        verdicts = "<br>".join(
+            f"{esc(leg.capitalize())} {format_force(c.delta_n, data.unit, signed=True)}: "
+            + (f"<b>{c.label}</b>" if c.real else c.label)
+            for leg, c in change.changes.items()
+        )
+        rows.append(
+            (
+                f"Change since {day_text(change.previous.when)}",
+                verdicts + f"<br><span class='note'>real only beyond the MDC of "
+                f"{format_force(change.mdc_n, data.unit)}</span>",
+            )
+        )
+    elif change is not None:
+        rows.append(("Change", esc(change.reason)))
+    text, crossed = cut_off_text(data)
+    css = "bad" if crossed else "good" if crossed is False else ""
+    rows.append(("Cut-off for this athlete", f"<span class='{css}'>{text}</span>"))
+    return rows
+
+
+def report_html_for_test(
+    data: ReportData,
+    images: Sequence[str] = ("bars", "curves", "session"),
+    image_width_px: int = 2000,
+) -> str:
+    """The HTML of one test's report: page 1 the decision, page 2 the technical appendix;
+    ``images`` are the names of its plot resources."""
+    summary = data.metrics.get("summary") or {}
+    first = [name for name in ("bars", "curves") if name in images]
+    later = [name for name in images if name not in first and name != "logo"]
     parts = [
+        clinic_header(data.clinic_name, "logo" in images, image_width_px),
         "<h1>Nordic hamstring strength test</h1>",
-        f"<p class='sub'>{esc(data.athlete.name)} · {when_text(data.test.recorded_at)} · forces in "
-        f"{esc(force_unit(data.unit).name)}</p>",
+        f"<p class='sub'>{esc(data.athlete.name)} · {when_text(data.test.recorded_at)}"
+        + (f" · {esc(data.athlete.sport)}" if data.athlete.sport else "")
+        + "</p>",
+        f"<p class='headline'>{esc(plain_summary(data))}</p>",
+    ]
+    if "bars" in first:
+        parts.append(f"<p><img src='bars' width='{image_width_px}'></p>")
+    parts.append(_kv(decision_rows(data)))
+    if "curves" in first:
+        parts.append(f"<p><img src='curves' width='{image_width_px}'></p>")
+    parts += [
+        f"<p class='note'>{DISCLAIMER} Technical details are on the next page.</p>",
+        "<h1 style='page-break-before: always'>Technical appendix</h1>",
+        f"<p class='sub'>Forces in {esc(force_unit(data.unit).name)}</p>",
         _kv(athlete_rows(data.athlete, data.test) + analysis_rows(data) + certificate_rows(data)),
         "<h2>Result</h2>",
         summary_table(summary, data.unit),
     ]
-    for name in images:
+    for name in later:
         parts.append(f"<p><img src='{name}' width='{image_width_px}'></p>")
     parts += [
         "<h2>Repetitions</h2>",
@@ -392,7 +521,7 @@ def report_html_for_test(
         flags_html(data),
         "<h2>Notes</h2>",
         f"<p>{esc(data.test.notes) or 'No notes.'}</p>",
-        f"<p class='note'>Report made {data.generated_at.strftime('%Y-%m-%d %H:%M UTC')} by Nordic "
+        f"<p class='note'>Report made {when_text(data.generated_at)} by Nordic "
         f"Station from test {data.test.id} "
         f"(analysis run {data.test.result.id if data.test.result else '–'}). "
         "Definitions: peak = highest zero-phase filtered force in a rep; max = highest rep peak; "
@@ -412,6 +541,8 @@ class HistoryReportData:
     mdc_n: float
     references: list[ReferenceLine]
     generated_at: dt.datetime
+    clinic_name: str = ""
+    clinic_logo: str = ""
 
 
 def gather_history(store: Any, athlete_id: int, preferences: Preferences) -> HistoryReportData:
@@ -422,17 +553,23 @@ def gather_history(store: Any, athlete_id: int, preferences: Preferences) -> His
         injuries=store.injuries(athlete.id),
         unit=force_unit(preferences.display_unit).symbol,
         mdc_n=preferences.mdc_n,
-        references=preferences.reference_lines(athlete.sport),
+        references=preferences.lines_for(athlete),
         generated_at=dt.datetime.now(dt.UTC),
+        clinic_name=preferences.clinic_name,
+        clinic_logo=preferences.clinic_logo,
     )
 
 
 def history_report_html(
-    data: HistoryReportData, image: str = "trend", image_width_px: int = 2000
+    data: HistoryReportData,
+    image: str = "trend",
+    image_width_px: int = 2000,
+    extra_images: Sequence[str] = (),
 ) -> str:
     unit = data.unit
     symbol = force_unit(unit).symbol
     parts = [
+        clinic_header(data.clinic_name, "logo" in extra_images, image_width_px),
         "<h1>Nordic hamstring strength: history</h1>",
         f"<p class='sub'>{esc(data.athlete.name)} · {count(len(data.points), 'test')} · forces in "
         f"{esc(force_unit(unit).name)}</p>",
@@ -461,6 +598,9 @@ def history_report_html(
     )
     if data.points:
         parts.append(f"<p><img src='{image}' width='{image_width_px}'></p>")
+        for name in extra_images:
+            if name != "logo":
+                parts.append(f"<p><img src='{name}' width='{image_width_px}'></p>")
     rows = []
     before = previous_valid(data.points)
     for p in data.points:
@@ -475,7 +615,7 @@ def history_report_html(
             )
         rows.append(
             [
-                p.when.strftime("%Y-%m-%d"),
+                day_text(p.when),
                 str(p.reps - p.excluded_reps),
                 format_value(p.left_max_n, unit),
                 format_value(p.right_max_n, unit),
@@ -496,12 +636,12 @@ def history_report_html(
                 f"R max ({symbol})",
                 f"L avg ({symbol})",
                 f"R avg ({symbol})",
-                "Imbalance max (%)",
+                "Imbalance<br>(%)",
                 "Stronger",
-                "Change in max",
+                "Change in max since the previous valid test",
             ],
             rows,
-            (12, 7, 9, 9, 9, 9, 12, 11, 22),
+            (12, 7, 8, 8, 8, 8, 13, 11, 25),
         )
         if rows
         else "<p>No tests yet.</p>"
@@ -545,8 +685,7 @@ def history_report_html(
         )
     parts.append(f"<p class='note'>{DISCLAIMER}</p>")
     parts.append(
-        f"<p class='note'>Report made {data.generated_at.strftime('%Y-%m-%d %H:%M UTC')} by "
-        f"Nordic Station.</p>"
+        f"<p class='note'>Report made {when_text(data.generated_at)} by Nordic Station.</p>"
     )
     return "\n".join(parts)
 

@@ -91,7 +91,7 @@ def populate(store: Any, folder: Path) -> Populated:
         lever_arm_m=0.42,
         dominant_leg="right",
         date_of_birth="2001-03-02",
-        sex="female",
+        sex=None,  # not recorded: the (male) soccer line applies, marked as a male cohort
     )
     store.add_injury(ada, "left", "2026-03-30", "hamstring strain, grade 1")
     done = Populated(ada, [])

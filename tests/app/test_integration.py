@@ -22,6 +22,7 @@ from station.app.shell.settings import AppSettings
 from station.present import preferences as present_preferences
 from station.present.numbers import format_number
 from station.present.preferences import Preferences
+from station.present.times import when_text
 from station.present.units import STANDARD_GRAVITY
 from station.store import open_store
 from tests.app.conftest import FAST_ATHLETE, spin, wait_for
@@ -164,7 +165,9 @@ def test_the_default_lever_arm_prefills_a_new_athlete(
 # -- 4. the display unit on part 1's screens -----------------------------------------------
 def test_results_and_athlete_glance_follow_the_display_unit(window: Any, tmp_path: Path) -> None:
     store = window.context.store
-    athlete = store.add_athlete("Kai Units", sport="rugby union", lever_arm_m=0.42)
+    athlete = store.add_athlete(
+        "Kai Units", sport="Australian football", sex="male", lever_arm_m=0.42
+    )
     test = import_session(store, athlete, tmp_path, "2026-06-01T09:00:00Z", 318.0, 276.0)
     summary = test.result.summary
     window.context.current_test_id = test.id
@@ -288,7 +291,8 @@ def test_the_results_title_stays_on_one_line(qtbot: Any, window: Any, tmp_path: 
     window.show_screen("results")
     spin(qtbot, 0.2)
     heading = window.screens["results"].heading
-    assert heading.text() == "Ada Okafor — 2026-11-26 07:45:47 UTC"
+    # Local time (the suite runs in UTC unless NORDIC_STATION_TZ says otherwise).
+    assert heading.text() == f"Ada Okafor — {when_text('2026-11-26T07:45:47Z')}"
     metrics = heading.fontMetrics()
     assert heading.width() >= metrics.horizontalAdvance(heading.text())
     assert heading.height() < 2 * metrics.lineSpacing()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QWidget
 
 from tests.app.conftest import wait_for
+from tests.app.test_part2_support import import_session
 
 pytestmark = pytest.mark.gui
 
@@ -29,7 +31,7 @@ def inside(widget: QWidget, window: QWidget) -> bool:
     )
 
 
-def test_an_80_character_name_at_1366_by_768(make_window: Any, qtbot: Any) -> None:
+def test_an_80_character_name_at_1366_by_768(make_window: Any, qtbot: Any, tmp_path: Path) -> None:
     assert len(LONG_NAME) == 80
     window = make_window(resize=False)
     store = window.context.store
@@ -58,6 +60,15 @@ def test_an_80_character_name_at_1366_by_768(make_window: Any, qtbot: Any) -> No
     assert athletes.select(athlete.id)
     assert athletes.name_label.toolTip() == LONG_NAME
     assert inside(athletes.test_button, window)
+
+    # Three recent results beside the details still fit the laptop's height.
+    for day in ("2026-05-01", "2026-05-08", "2026-05-15"):
+        test = import_session(store, athlete, tmp_path, f"{day}T09:00:00Z", 300.0, 280.0)
+    window.context.test_saved.emit(test.id)  # as after a test: the details show it
+    qtbot.wait(1)
+    assert athletes.recent_box.count() == 3
+    assert window.minimumSizeHint().height() <= LAPTOP[1] - 60
+    assert window.height() <= LAPTOP[1]
 
     # Scales up: at 4K nothing is elided.
     window.resize(3840, 2160)

@@ -76,8 +76,12 @@ def test_reference_lines_follow_the_athletes_sport() -> None:
         "bourne2015_15",
         "bourne2015_20",
     }
-    # A sport without published lines shows them all rather than none.
-    assert len(prefs.reference_lines("rowing")) == 5
+    # A sport without published lines shows none (never another sport's), and so does a
+    # group of the other sex than the line's cohort.
+    assert prefs.reference_lines("rowing") == []
+    assert prefs.reference_lines("soccer", "female") == []
+    assert [line.id for line in prefs.reference_lines("soccer", "male")] == ["timmins2016"]
+    assert len(Preferences(references="all").reference_lines("rowing")) == 5
     assert Preferences(references="none").reference_lines("soccer") == []
     assert len(Preferences(references="Australian football").reference_lines("soccer")) == 2
 

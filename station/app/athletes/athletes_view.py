@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -34,6 +35,7 @@ from station.app.shell.dialogs import user_message
 from station.app.shell.screen import Screen, register_screen
 from station.app.shell.widgets import BandLabel, ElidedLabel, screen_title
 from station.present.numbers import count
+from station.present.times import when_text
 from station.present.units import format_force
 
 RECENT_TESTS = 3
@@ -62,7 +64,7 @@ class RecentTest(QFrame):
         left = (data.get("left") or {}).get("max_force_n")
         right = (data.get("right") or {}).get("max_force_n")
         imbalance = data.get("imbalance_max_pct")
-        when = QLabel(summary.recorded_at[:16].replace("T", " ") + " UTC")
+        when = QLabel(when_text(summary.recorded_at))
         when.setFont(theme.font(12, bold=True))
         left_label = QLabel(f"Left max  {format_force(left, unit)}")
         left_label.setStyleSheet(f"color: {theme.LEFT_COLOUR}; font-weight: bold;")
@@ -105,6 +107,9 @@ class AthletesScreen(Screen):
         self.list.setObjectName("athleteList")
         self.list.setFont(theme.font(13))
         self.list.setAlternatingRowColors(True)
+        # A long name ends in "…" (the whole of it in the tooltip), never a sideways scroll.
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.add_button = QPushButton("Add athlete…")
         self.edit_button = QPushButton("Edit…")
         self.archive_button = QPushButton("Archive")
@@ -149,11 +154,17 @@ class AthletesScreen(Screen):
         right.addStretch(1)
         right_widget = QWidget()
         right_widget.setLayout(right)
+        # The details scroll on a low screen: they never make the window taller than it.
+        right_scroll = QScrollArea()
+        right_scroll.setWidgetResizable(True)
+        right_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        right_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        right_scroll.setWidget(right_widget)
 
         columns = QHBoxLayout()
         columns.addLayout(left, 2)
         columns.addSpacing(16)
-        columns.addWidget(right_widget, 3)
+        columns.addWidget(right_scroll, 3)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.addWidget(screen_title("Athletes"))

@@ -47,6 +47,7 @@ from station.present.history_data import (
     trend_points,
 )
 from station.present.numbers import count
+from station.present.times import time_text
 from station.present.units import format_force
 
 
@@ -267,11 +268,10 @@ class HistoryScreen(StoredDataScreen):
                 return
             self.info.setText(self._athlete_text())
         prefs = self.prefs
-        sport = self.athlete.sport if self.athlete is not None else None
         self.trend.show_history(
             self.points,
             self.injuries,
-            prefs.reference_lines(sport),
+            prefs.lines_for(self.athlete) if self.athlete is not None else [],
             prefs.mdc_n,
             prefs.display_unit,
         )
@@ -345,7 +345,7 @@ class HistoryScreen(StoredDataScreen):
             box.blockSignals(True)
             box.clear()
             for p in reversed(self.points):
-                box.addItem(p.when.strftime("%Y-%m-%d %H:%M"), p.test_id)
+                box.addItem(time_text(p.when), p.test_id)
         if len(self.points) >= 2:
             self.compare_a.setCurrentIndex(1)
             self.compare_b.setCurrentIndex(0)

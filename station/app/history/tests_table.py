@@ -16,6 +16,7 @@ from PySide6.QtGui import QBrush, QColor
 from station.app.shell import theme
 from station.present.history_data import TrendPoint, change_between, has_result, previous_valid
 from station.present.numbers import format_number
+from station.present.times import time_text, zone_name
 from station.present.units import force_unit, format_force, format_value
 
 Index = QModelIndex | QPersistentModelIndex
@@ -46,7 +47,7 @@ class TestsTableModel(QAbstractTableModel):
     def headers(self) -> list[str]:
         u = self.unit
         return [
-            "Date (UTC)",
+            f"Date ({zone_name()})",
             "Reps",
             f"Left max\n({u})",
             f"Right max\n({u})",
@@ -98,7 +99,7 @@ class TestsTableModel(QAbstractTableModel):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             values = [
-                p.when.strftime("%Y-%m-%d %H:%M"),
+                time_text(p.when),
                 f"{p.reps - p.excluded_reps}"
                 + (f" (+{p.excluded_reps} excl.)" if p.excluded_reps else ""),
                 format_value(p.left_max_n, self.unit),

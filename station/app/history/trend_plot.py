@@ -11,6 +11,7 @@ in the legend, so colour is never the only cue.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,6 +32,7 @@ from station.present.history_data import (
     day_timestamp,
 )
 from station.present.team_data import short_source
+from station.present.times import local
 from station.present.units import force_unit, format_force, from_newtons
 
 INJURY_COLOUR = "#7B1FA2"  # purple: apart from the legs' blue and vermillion
@@ -40,6 +42,23 @@ LABEL_STYLE = {"font-size": "12pt"}
 
 def _nan(values: Sequence[float | None]) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+
+class MonthAxis(pg.DateAxisItem):
+    """A date axis whose labels always carry the month and year ("Mar 2026", "12 Mar
+    2026"), never a bare day number or hour, in the clinic's local time zone."""
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
+        day = 86400.0
+        out = []
+        for value in values:
+            try:
+                when = local(dt.datetime.fromtimestamp(value, dt.UTC))
+            except (OverflowError, OSError, ValueError):
+                out.append("")
+                continue
+            out.append(f"{when:%b %Y}" if spacing >= 20 * day else f"{when:%d %b %Y}")
+        return out
 
 
 class TrendPlot(pg.GraphicsLayoutWidget):
@@ -60,10 +79,10 @@ class TrendPlot(pg.GraphicsLayoutWidget):
         # Legends sit in rows of their own above each plot, so they never hide data.
         self.force_legend = scalable_legend(labelTextSize=legend_size, colCount=legend_columns)
         self.addItem(self.force_legend, row=0, col=0)
-        self.force_plot = self.addPlot(row=1, col=0, axisItems={"bottom": pg.DateAxisItem()})
+        self.force_plot = self.addPlot(row=1, col=0, axisItems={"bottom": MonthAxis()})
         self.imbalance_legend = scalable_legend(labelTextSize=legend_size, colCount=2)
         self.addItem(self.imbalance_legend, row=2, col=0)
-        self.imbalance_plot = self.addPlot(row=3, col=0, axisItems={"bottom": pg.DateAxisItem()})
+        self.imbalance_plot = self.addPlot(row=3, col=0, axisItems={"bottom": MonthAxis()})
         self.ci.layout.setRowStretchFactor(1, 3)
         self.ci.layout.setRowStretchFactor(3, 2)
         self.imbalance_plot.setXLink(self.force_plot)

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QWidget
 
@@ -93,6 +94,29 @@ class LivePlot(pg.PlotWidget):
         # paint: how tests and the benchmark see frames reach the screen.
         self.shown_marker: Any = None
         self.paint_listener: Callable[[], None] | None = None
+
+    def set_reference(self, value_n: float | None, label: str = "") -> None:
+        """Draw the athlete's reference line (a force in N; None: none applies)."""
+        item = self.getPlotItem()
+        old = getattr(self, "reference_line", None)
+        if old is not None:
+            item.removeItem(old)
+        self.reference_line = None
+        if value_n is None:
+            return
+        self.reference_line = pg.InfiniteLine(
+            pos=value_n,
+            angle=0,
+            pen=pg.mkPen(theme.REFERENCE_COLOUR, width=1.5, style=Qt.PenStyle.DashLine),
+            label=label,
+            # Below the line at its right end: inside the plot, clear of the legend.
+            labelOpts={
+                "position": 0.98,
+                "color": theme.REFERENCE_COLOUR,
+                "anchors": [(1, 0), (1, 0)],
+            },
+        )
+        item.addItem(self.reference_line)
 
     def set_unit(self, unit: str) -> None:
         """Label the force axis and legend in ``unit`` (the buffer stays in newtons)."""

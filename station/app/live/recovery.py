@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from station.app.shell.context import AppContext
 from station.present.numbers import format_number
+from station.present.times import when_text
 
 RECOVER = QMessageBox.StandardButton.Save
 DISCARD = QMessageBox.StandardButton.Discard
@@ -22,12 +23,12 @@ LATER = QMessageBox.StandardButton.Ignore
 
 
 def describe(pending: Any, athlete_name: str) -> str:
-    when = str(pending.started_at)[:16].replace("T", " ")
+    when = when_text(str(pending.started_at))
     size = (
         f"{format_number(pending.size / 1024)} kB recorded" if pending.size else "nothing recorded"
     )
     return (
-        f"A test for {athlete_name} started {when} UTC was not finished: the station stopped "
+        f"A test for {athlete_name} started {when} was not finished: the station stopped "
         f"during it ({size}).\n\nSave: recover what was recorded and store it as a test "
         "(marked recovered).\nDiscard: move the recording aside (it is not deleted).\n"
         "Ignore: ask again at the next start."

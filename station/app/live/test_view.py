@@ -46,7 +46,9 @@ from station.app.shell.screen import Screen, register_screen
 from station.app.shell.widgets import BandLabel, Banner, BigNumber, ElidedLabel, screen_title
 from station.present.numbers import format_number
 from station.present.preferences import Preferences
-from station.present.units import force_unit, format_value, from_newtons
+from station.present.references import NO_CUT_OFF
+from station.present.team_data import short_source
+from station.present.units import force_unit, format_force, format_value, from_newtons
 
 NUMBERS_INTERVAL_MS = 120
 DEFAULT_PLOT_SECONDS = 12.0
@@ -162,6 +164,11 @@ class TestScreen(Screen):
         numbers.addWidget(self.right_peak, 1, 1)
         numbers.addWidget(self.rep_counter, 2, 0)
         numbers.addWidget(imbalance_box, 2, 1)
+        self.per_kg_label = QLabel("")
+        self.per_kg_label.setFont(theme.font(13, bold=True))
+        self.per_kg_label.setWordWrap(True)
+        self.per_kg_label.setToolTip("Peak force ÷ the athlete's body mass")
+        numbers.addWidget(self.per_kg_label, 3, 0, 1, 2)
 
         self.reps_table = QTableWidget(0, 4)
         self._set_reps_headers()
@@ -275,6 +282,7 @@ class TestScreen(Screen):
             self._set_reps_headers()
             self._refill_reps()
             self._update_numbers()
+        self._show_reference(self.context.athlete)
         if analysis != self.analysis:
             self.analysis = analysis
             session = self.session
@@ -456,6 +464,7 @@ class TestScreen(Screen):
         peaks = self.test_peaks or (math.nan, math.nan)
         self.left_peak.set_value(from_newtons(peaks[0], unit))
         self.right_peak.set_value(from_newtons(peaks[1], unit))
+        self._show_per_kg(peaks)
         self.rep_counter.set_value(len(self.test_reps))
         if self.run.state == tr.RUNNING:
             seconds = int(session.elapsed_s)
@@ -536,7 +545,29 @@ class TestScreen(Screen):
             self.banner.show_message(message, "error")
         self.context.show_status(message, 8000)
 
+    def _show_per_kg(self, peaks: tuple[float, float]) -> None:
+        mass = getattr(self.context.athlete, "body_mass_kg", None)
+        if not mass:
+            self.per_kg_label.setText("N/kg: no body mass recorded")
+            return
+        left, right = (format_number(p / mass, 2) for p in peaks)
+        self.per_kg_label.setText(f"Peak per body mass  L {left} · R {right} N/kg")
+
+    def _show_reference(self, athlete: Any) -> None:
+        """The athlete's own force line (their sport and sex) on the live plot."""
+        lines = [] if athlete is None else self.context.preferences().lines_for(athlete)
+        force = next((line for line in lines if line.measure == "force_n"), None)
+        if force is None:
+            self.plot.set_reference(None)
+            self.reference_text = NO_CUT_OFF if athlete is not None else ""
+            return
+        self.reference_text = (
+            f"{short_source(force)}: {force.compared_with} < {format_force(force.value, self.unit)}"
+        )
+        self.plot.set_reference(force.value, self.reference_text)
+
     def _on_athlete(self, athlete: Any) -> None:
+        self._show_reference(athlete)
         if athlete is None:
             self.athlete_label.setText("No athlete chosen")
             return

@@ -18,7 +18,8 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QGraphicsItem
 
 from station.app.shell import theme
-from station.present.units import force_unit, from_newtons
+from station.present.numbers import format_number
+from station.present.units import force_unit, format_force, from_newtons
 
 PRINT_PEN = 2.0  # pens are in device pixels: the page image is drawn at 3x, so thicken them
 
@@ -130,6 +131,7 @@ def session_image(
     """The whole recording, both legs, each rep shaded and numbered."""
     plot, item, legend = _plot("The whole test", unit, "Time since start (s)")
     symbol = force_unit(unit).symbol
+    top = 0.0
     if curves and "time_s" in curves:
         x = np.asarray(curves["time_s"], dtype=np.float64)
         for leg, colour in (("left", theme.LEFT_COLOUR), ("right", theme.RIGHT_COLOUR)):
@@ -153,22 +155,103 @@ def session_image(
             peak = max((rep.get(leg) or {}).get("peak_force_n") or 0.0 for leg in ("left", "right"))
             tag.setPos((rep["start_s"] + rep["end_s"]) / 2, (from_newtons(peak, unit) or 0) * 1.12)
             item.addItem(tag)
+            top = max(top, (from_newtons(peak, unit) or 0.0) * 1.3)
+        if top > 0:
+            item.setYRange(min(0.0, item.viewRange()[1][0]), top, padding=0)  # tags never clipped
     return render(plot, *size)
 
 
 def _force_lines(item: pg.PlotItem, lines: Sequence[tuple[float, str]], unit: str) -> None:
-    for value_n, text in lines:
+    """Dashed lines with their labels placed so no two labels meet: labels take turns
+    between the left and the middle of the plot, above and below their lines (the legend
+    has its own row above the plot, so no label can cover it)."""
+    for i, (value_n, text) in enumerate(sorted(lines)):
+        above = i % 2 == 0
         line = pg.InfiniteLine(
             pos=from_newtons(value_n, unit),
             angle=0,
             pen=pg.mkPen(theme.REFERENCE_COLOUR, width=PRINT_PEN, style=Qt.PenStyle.DashLine),
             label=text,
             labelOpts={
-                "position": 0.03,
+                "position": 0.02 if i % 4 < 2 else 0.5,
                 "color": theme.REFERENCE_COLOUR,
                 "fill": pg.mkBrush(255, 255, 255, 200),
-                "anchors": [(0, 1), (0, 1)],
+                "anchors": [(0, 1), (0, 1)] if above else [(0, 0), (0, 0)],
             },
         )
         line.label.setFont(theme.font(8))
         item.addItem(line)
+
+
+def bars_image(
+    legs: Sequence[tuple[str, float | None, float | None]],
+    unit: str,
+    size: tuple[int, int] = (700, 190),
+) -> QImage:
+    """The headline: a horizontal bar per leg (max force), labelled in the unit and N/kg.
+
+    ``legs``: (leg, max force in N, N/kg or None)."""
+    view = pg.GraphicsLayoutWidget()
+    view.setBackground("w")
+    item = view.addPlot(row=0, col=0)
+    item.hideButtons()
+    item.setMouseEnabled(False, False)
+    symbol = force_unit(unit).symbol
+    top = max([from_newtons(n, unit) or 0.0 for _, n, _ in legs] + [1.0])
+    for row, (leg, force_n, per_kg) in enumerate(legs):
+        value = from_newtons(force_n, unit) or 0.0
+        colour = theme.LEFT_COLOUR if leg == "left" else theme.RIGHT_COLOUR
+        bar = pg.BarGraphItem(
+            x0=[0], y=[row], height=0.6, width=[value], brush=pg.mkBrush(colour), pen=None
+        )
+        item.addItem(bar)
+        words = f"{leg.capitalize()}  {format_force(force_n, unit)}"
+        if per_kg is not None:
+            words += f"  ·  {format_number(per_kg, 2)} N/kg"
+        tag = pg.TextItem(words, color="#1F1F1F", anchor=(0, 0.5))
+        tag.setFont(theme.font(12, bold=True))
+        tag.setPos(value + top * 0.02, row)
+        item.addItem(tag)
+    item.setYRange(-0.6, len(legs) - 0.4, padding=0)
+    item.setXRange(0, top * 1.6, padding=0)
+    item.invertY(True)
+    item.hideAxis("left")
+    item.setLabel("bottom", f"Max force ({symbol})", **{"font-size": "10pt"})
+    item.getAxis("bottom").setTickFont(theme.font(9))
+    return render(view, *size)
+
+
+def per_kg_trend_image(points: Sequence[Any], size: tuple[int, int] = (700, 230)) -> QImage:
+    """Max force per body mass (N/kg) per leg over the test dates."""
+    from station.app.history.trend_plot import MonthAxis
+
+    view = pg.GraphicsLayoutWidget()
+    view.setBackground("w")
+    view.ci.addLabel("Max force per body mass", row=0, col=0, size="11pt")
+    legend = scalable_legend(colCount=2, labelTextSize="10pt")
+    view.addItem(legend, row=1, col=0)
+    item = view.addPlot(row=2, col=0, axisItems={"bottom": MonthAxis()})
+    item.hideButtons()
+    item.showGrid(x=True, y=True, alpha=0.25)
+    item.setLabel("left", "N/kg", **{"font-size": "10pt"})
+    for axis in ("left", "bottom"):
+        item.getAxis(axis).setTickFont(theme.font(9))
+    for leg, colour in (("left", theme.LEFT_COLOUR), ("right", theme.RIGHT_COLOUR)):
+        pairs = [
+            (p.timestamp, getattr(p, f"{leg}_max_n_per_kg"))
+            for p in points
+            if getattr(p, f"{leg}_max_n_per_kg") is not None
+        ]
+        if pairs:
+            x, y = zip(*pairs, strict=True)
+            curve = item.plot(
+                list(x),
+                list(y),
+                pen=pg.mkPen(colour, width=1.5 * PRINT_PEN),
+                symbol="o",
+                symbolBrush=colour,
+                symbolPen=None,
+                symbolSize=8,
+            )
+            legend.addItem(curve, f"{leg.capitalize()} leg (N/kg)")
+    return render(view, *size)

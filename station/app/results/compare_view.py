@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 from station.app.shell import theme
-from station.present.history_data import REAL_CHANGE, Change, parse_instant
+from station.present.history_data import REAL_CHANGE, Change
 from station.present.numbers import format_number
+from station.present.times import when_text
 from station.present.units import force_unit, format_force, format_value, from_newtons
 
 
@@ -42,7 +43,7 @@ class LoadedTest:
 
     @property
     def label(self) -> str:
-        return parse_instant(self.record.recorded_at).strftime("%Y-%m-%d %H:%M")
+        return when_text(self.record.recorded_at)
 
 
 def load_test(store: Any, test_id: int) -> LoadedTest:

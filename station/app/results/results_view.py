@@ -15,21 +15,18 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QScrollArea,
-    QSizePolicy,
     QSplitter,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -37,13 +34,26 @@ from PySide6.QtWidgets import (
 from station.app.calibration.calibration_choice import UNCALIBRATED_KEY
 from station.app.live.live_plot import leg_name, set_force_axis
 from station.app.results.results_table import RepsTableModel
+from station.app.results.summary_cards import (
+    REFERENCES_MAX_HEIGHT,
+    FittingScroll,
+    LegCard,
+    reference_text,
+    technical_details,
+)
 from station.app.shell import dialogs, theme
 from station.app.shell.context import AppContext
 from station.app.shell.dialogs import user_message
 from station.app.shell.screen import Screen, register_screen
 from station.app.shell.widgets import BandLabel, Banner, ElidedLabel, screen_title
+from station.present.decision import change_for_test
 from station.present.numbers import count, format_number
-from station.present.units import force_unit, format_force, format_value
+from station.present.references import NO_CUT_OFF, applicable_entries, group_text
+from station.present.times import when_text
+from station.present.units import format_force
+
+FORMULA = "Imbalance = 100 × (stronger − weaker) ÷ stronger (metrics.md)"
+FORMULA_SHORT = "100 × (stronger − weaker) ÷ stronger"
 
 REP_STYLES = (
     Qt.PenStyle.SolidLine,
@@ -52,152 +62,6 @@ REP_STYLES = (
     Qt.PenStyle.DashDotLine,
     Qt.PenStyle.DashDotDotLine,
 )
-
-
-def force_line_value(value_n: float, unit: str, published: bool = False) -> str:
-    """A reference line's force in ``unit`` ("34.4 kgf"); with ``published``, the newtons
-    the paper gives beside it ("34.4 kgf (337 N)").  In newtons just "337 N"."""
-    if force_unit(unit).symbol == "N":
-        return f"{value_n:g} N"
-    shown = format_force(value_n, unit)
-    return f"{shown} ({value_n:g} N)" if published else shown
-
-
-def reference_text(entry: dict[str, Any], unit: str = "N") -> tuple[str, str, bool | None]:
-    """(one line, tooltip, crossed?) for an evaluated reference line (analysis JSON);
-    forces in the display ``unit``."""
-    measure = entry.get("measure")
-    comparison = "<" if entry.get("comparison") == "below" else "≥"
-    basis = "avg" if entry.get("compared_with", "avg") == "avg" else "max"
-    who = entry.get("source", "")
-    population = entry.get("population", "")
-    context = f", {entry['context']}" if entry.get("context") else ""
-    value = float(entry.get("value") or 0.0)
-    if measure == "force_n":
-        line = f"{comparison} {force_line_value(value, unit)}"
-        published = f"{comparison} {force_line_value(value, unit, published=True)}"
-    else:
-        line = published = f"{comparison} {value:g} %"
-    result = entry.get("result") or {}
-    if measure == "force_n":
-        parts = []
-        crossed_any: bool | None = None
-        for leg in ("left", "right"):
-            leg_result = result.get(leg) or {}
-            crossed = leg_result.get("crossed")
-            if crossed is not None:
-                crossed_any = bool(crossed_any) or bool(crossed)
-            mark = "below the line" if crossed else ("above" if crossed is False else "–")
-            parts.append(f"{leg} {format_force(leg_result.get('value'), unit)} {mark}")
-        text = f"{population}{context}: {basis} force {line} — " + "; ".join(parts)
-    else:
-        crossed_any = result.get("crossed")
-        mark = "at or above the line" if crossed_any else ("below" if crossed_any is False else "–")
-        value = format_number(result.get("value"), 1)
-        text = f"{population}: imbalance ({basis}) {line} — {value} % {mark}"
-    risk = entry.get("relative_risk")
-    tooltip = f"{who}\nPopulation: {population}{context}\nLine: {published}"
-    if risk:
-        tooltip += f"\nRelative risk of hamstring injury beyond the line: {risk:g}"
-    tooltip += "\nA reference line, never a diagnosis."
-    return text, tooltip, crossed_any
-
-
-MAX_POINT_SIZE = 34
-REFERENCES_MAX_HEIGHT = 300  # px: the summary row never takes the plot's room
-MAX_WORDS_POINT_SIZE = 20
-
-
-class FittingScroll(QScrollArea):
-    """A vertical scroll area as tall as its wrapped content at its current width, up
-    to ``max_height``: every line shows when there is room, and none ever overlaps."""
-
-    def __init__(self, max_height: int) -> None:
-        super().__init__()
-        self.max_height = max_height
-        self._width = -1
-        self.setWidgetResizable(True)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.viewport().setAutoFillBackground(False)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
-        hint = super().sizeHint()
-        content = self.widget()
-        layout = content.layout() if content is not None else None
-        if layout is None:
-            return hint
-        width = self.viewport().width() if self._width > 0 else hint.width()
-        height = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else -1
-        if height <= 0:
-            height = content.sizeHint().height()
-        return QSize(hint.width(), min(self.max_height, height + 2))
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
-        super().resizeEvent(event)
-        if event.size().width() != self._width:
-            self._width = event.size().width()
-            self.updateGeometry()  # a new width wraps the lines anew: ask for a new height
-
-    def content_changed(self) -> None:
-        self.updateGeometry()
-
-
-class LegCard(QFrame):
-    """A leg's session max and avg, with N/kg and torque when known."""
-
-    def __init__(self, leg: str, colour: str) -> None:
-        super().__init__()
-        self.setStyleSheet(
-            f"LegCard {{ border: 2px solid {colour}; border-radius: 8px; background: white; }}"
-        )
-        self.title = QLabel(f"{leg.capitalize()} leg")
-        self.title.setFont(theme.font(14, bold=True))
-        self.title.setStyleSheet(f"color: {colour};")
-        self.max_value = QLabel("–")
-        self.max_value.setFont(theme.font(MAX_POINT_SIZE, bold=True))
-        self.max_value.setStyleSheet(f"color: {colour};")
-        self.max_value.setTextFormat(Qt.TextFormat.RichText)
-        self.max_text = "–"  # what max_value shows, as plain text
-        self.avg_value = QLabel("–")
-        self.avg_value.setFont(theme.font(16, bold=True))
-        self.avg_value.setStyleSheet(f"color: {colour};")
-        self.extra = QLabel("")
-        self.extra.setFont(theme.font(12))
-        self.extra.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.title)
-        layout.addWidget(self.max_value)
-        layout.addWidget(self.avg_value)
-        layout.addWidget(self.extra)
-
-    def set_summary(self, data: dict[str, Any], unit: str = "N") -> None:
-        """The leg's session figures (newtons in ``data``), forces shown in ``unit``.
-
-        The max figure is large and its words ("max", the unit) smaller, so "max 32.4 kgf"
-        takes no more room than "max 318 N" and the card keeps its width in every unit.
-        """
-        max_n = data.get("max_force_n")
-        self.max_text = f"max {format_force(max_n, unit)}"
-        small = f"<span style='font-size:{MAX_WORDS_POINT_SIZE}pt'>"
-        self.max_value.setText(
-            f"{small}max</span> {format_value(max_n, unit)} {small}{force_unit(unit).symbol}</span>"
-        )
-        self.avg_value.setText(f"avg {format_force(data.get('avg_force_n'), unit)}")
-        extra = []
-        if data.get("relative_max_force_n_per_kg") is not None:
-            extra.append(
-                f"{format_number(data['relative_max_force_n_per_kg'], 2)} N/kg max, "
-                f"{format_number(data.get('relative_avg_force_n_per_kg'), 2)} N/kg avg"
-            )
-        if data.get("max_torque_nm") is not None:
-            extra.append(
-                f"{format_number(data['max_torque_nm'])} N·m max, "
-                f"{format_number(data.get('avg_torque_nm'))} N·m avg torque"
-            )
-        self.extra.setText("\n".join(extra))
-        self.extra.setVisible(bool(extra))
 
 
 @register_screen(order=40)
@@ -253,6 +117,7 @@ class ResultsScreen(Screen):
         self.ratio_label.setWordWrap(True)
         imbalance_box = QVBoxLayout()
         caption = QLabel("Imbalance on max force")
+        caption.setToolTip(FORMULA)
         caption.setFont(theme.font(12, bold=True))
         imbalance_box.addWidget(caption)
         imbalance_box.addWidget(self.imbalance_max)
@@ -260,14 +125,24 @@ class ResultsScreen(Screen):
         caption_avg.setFont(theme.font(12, bold=True))
         imbalance_box.addWidget(caption_avg)
         imbalance_box.addWidget(self.imbalance_avg)
-        imbalance_box.addWidget(self.ratio_label)
-        imbalance_box.addWidget(band_help)
+        formula = QLabel(f"Formula: {FORMULA_SHORT}")
+        formula.setObjectName("caption")
+        formula.setWordWrap(True)
+        formula.setToolTip(band_help.text())
+        imbalance_box.addWidget(formula)
         imbalance_widget = QWidget()
         imbalance_widget.setLayout(imbalance_box)
         imbalance_widget.setMaximumWidth(360)
 
         self.references_box = QVBoxLayout()
-        references_title = QLabel("Reference lines")
+        self.change_title = QLabel("Change since the previous valid test")
+        self.change_title.setFont(theme.font(12, bold=True))
+        self.change_title.setWordWrap(True)
+        self.change_text = QLabel("")
+        self.change_text.setFont(theme.font(14, bold=True))
+        self.change_text.setTextFormat(Qt.TextFormat.RichText)
+        self.change_text.setWordWrap(True)
+        references_title = QLabel("Reference lines for this athlete")
         references_title.setToolTip("Hover over a line for its source and relative risk")
         references_title.setFont(theme.font(12, bold=True))
         references_list = QWidget()
@@ -285,6 +160,8 @@ class ResultsScreen(Screen):
         references_widget = QWidget()
         references_layout = QVBoxLayout(references_widget)
         references_layout.setContentsMargins(0, 0, 0, 0)
+        references_layout.addWidget(self.change_title)
+        references_layout.addWidget(self.change_text)
         references_layout.addWidget(references_title)
         references_layout.addWidget(self.references_scroll, 1)
 
@@ -332,11 +209,25 @@ class ResultsScreen(Screen):
             item.getAxis(axis).enableAutoSIPrefix(False)
             item.getAxis(axis).setTickFont(theme.font(10))
         item.setTitle("Each rep's left and right curves, overlaid", size="12pt")
-        self.legend = item.addLegend(offset=(10, 10), labelTextSize="10pt")
+        # One row across the top: the legend never covers the curves in a low window.
+        self.legend = item.addLegend(offset=(10, 2), labelTextSize="9pt", colCount=8)
 
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
+        self.details_button = QToolButton()
+        self.details_button.setText("Technical details")
+        self.details_button.setCheckable(True)
+        self.details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.details_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.details = QLabel("")
+        self.details.setObjectName("caption")
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details.hide()
+        self.details_button.toggled.connect(self._toggle_details)
+        side_layout.addWidget(self.details_button)
+        side_layout.addWidget(self.details)
         side_layout.addLayout(table_buttons)
         notes_caption = QLabel("Notes")
         notes_caption.setFont(theme.font(12, bold=True))
@@ -416,15 +307,8 @@ class ResultsScreen(Screen):
 
     def _fill(self, athlete: Any) -> None:
         test, metrics = self.test, self.metrics
-        when = test.recorded_at[:19].replace("T", " ")
-        self.heading.setText(f"{athlete.name} — {when} UTC")
-        stream = metrics.get("stream") or {}
-        parts = [
-            f"rig {test.rig_serial or '?'}",
-            f"{format_number(stream.get('sample_rate_hz'))} Hz",
-            f"{format_number(stream.get('duration_s'), 1)} s",
-            count(len(metrics.get("reps") or []), "rep"),
-        ]
+        self.heading.setText(f"{athlete.name} — {when_text(test.recorded_at)}")
+        parts = [count(len(metrics.get("reps") or []), "rep")]
         if test.body_mass_kg:
             parts.append(f"body mass {test.body_mass_kg:g} kg")
         if test.lever_arm_m:
@@ -447,15 +331,20 @@ class ResultsScreen(Screen):
             f"L:R ratio {format_number(summary.get('l_r_ratio_max'), 2)} (max), "
             f"{format_number(summary.get('l_r_ratio_avg'), 2)} (avg)"
         )
-        self._fill_references(metrics.get("references") or [])
+        self._fill_change()
+        self.details.setText(technical_details(self.store, test, metrics))
+        self._fill_references(
+            applicable_entries(metrics.get("references") or [], self.prefs().lines_for(athlete)),
+            group_text(athlete.sport, athlete.sex),
+        )
         self.model.set_reps(metrics.get("reps") or [], self.unit)
         self._fit_table()
         self._plot_curves()
         self._selection_changed()
 
     def _fit_table(self) -> None:
-        """Tall enough for every rep of a usual set (up to 6) without scrolling."""
-        rows = min(max(self.model.rowCount(), 3), 6)
+        """Tall enough for a few reps; a longer set scrolls (1366×768 keeps the curves)."""
+        rows = min(max(self.model.rowCount(), 2), 4)  # more rows scroll: the plot keeps room
         header = self.table.horizontalHeader().height() or 52
         height = header + rows * self.table.verticalHeader().defaultSectionSize() + 24
         self.table.setMinimumHeight(height)
@@ -496,11 +385,54 @@ class ResultsScreen(Screen):
         else:
             self.flags_banner.clear_message()
 
-    def _fill_references(self, references: list[dict[str, Any]]) -> None:
+    def prefs(self) -> Any:
+        return self.context.preferences()
+
+    def _toggle_details(self, shown: bool) -> None:
+        self.details.setVisible(shown)
+        self.details_button.setArrowType(
+            Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
+        )
+
+    def _fill_change(self) -> None:
+        """The change since the previous valid test, with its MDC verdict."""
+        mdc = self.prefs().mdc_n
+        try:
+            change = change_for_test(self.store, self.test, mdc)
+        except Exception as exc:  # noqa: BLE001 - the rest of the result still shows
+            self.change_title.setText("Change since the previous valid test")
+            self.change_text.setText(f"Cannot read the earlier tests: {user_message(exc)}")
+            return
+        self.change_title.setText(change.heading() if change.previous else "Change")
+        if change.previous is None:
+            self.change_text.setText(change.reason)
+            return
+        parts = []
+        for leg, c in change.changes.items():
+            colour = theme.LEFT_COLOUR if leg == "left" else theme.RIGHT_COLOUR
+            verdict = c.label.upper() if c.real else c.label
+            parts.append(
+                f"<span style='color:{colour}'>{leg.capitalize()} "
+                f"{format_force(c.delta_n, self.unit, signed=True)}: {verdict}</span>"
+            )
+        self.change_text.setText(
+            "<br>".join(parts) + "<br><span style='font-weight:normal; font-size:11pt'>"
+            f"a change is real beyond the MDC of {format_force(mdc, self.unit)}</span>"
+        )
+
+    def _fill_references(self, references: list[dict[str, Any]], group: str = "") -> None:
         while self.references_box.count():
             widget = self.references_box.takeAt(0).widget()
             if widget is not None:
                 widget.deleteLater()
+        if not references:
+            label = QLabel(f"{NO_CUT_OFF} ({group}).")
+            label.setWordWrap(True)
+            label.setToolTip(
+                "Published cut-offs apply to the sport and sex they were measured in; "
+                "another group's line is not shown."
+            )
+            self.references_box.addWidget(label)
         for entry in references:
             text, tooltip, crossed = reference_text(entry, self.unit)
             label = QLabel(("⚠ " if crossed else "✓ ") + text)
@@ -542,9 +474,13 @@ class ResultsScreen(Screen):
             self.legend.addItem(
                 pg.PlotDataItem(pen=pg.mkPen(colour, width=3)), leg_name(leg, self.unit)
             )
-        for entry in self.metrics.get("references") or []:
-            if entry.get("measure") != "force_n":
-                continue
+        lines = applicable_entries(
+            self.metrics.get("references") or [], self.prefs().lines_for(self._athlete)
+        )
+        forces = sorted(
+            (e for e in lines if e.get("measure") == "force_n"), key=lambda e: float(e["value"])
+        )
+        for i, entry in enumerate(forces):
             _, tooltip, _ = reference_text(entry, self.unit)
             value_n = float(entry["value"])
             shown = format_force(value_n, self.unit)
@@ -553,7 +489,13 @@ class ResultsScreen(Screen):
                 angle=0,
                 pen=pg.mkPen(theme.REFERENCE_COLOUR, width=1, style=Qt.PenStyle.DashLine),
                 label=f"{shown} ({entry.get('source', '').split(' et al')[0]})",
-                labelOpts={"position": 0.85, "color": theme.REFERENCE_COLOUR},
+                # Labels take turns left and right, above and below: they never meet.
+                # (right of the legend, which runs along the top left)
+                labelOpts={
+                    "position": 0.97 if i % 2 == 0 else 0.6,
+                    "color": theme.REFERENCE_COLOUR,
+                    "anchors": [(1, 1), (1, 1)] if i % 2 == 0 else [(1, 0), (1, 0)],
+                },
             )
             line.setToolTip(tooltip)
             item.addItem(line)

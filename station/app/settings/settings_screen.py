@@ -81,6 +81,17 @@ class SettingsScreen(Screen):
         self.valid_days.setRange(1, 3650)
         self.valid_days.setSuffix(" days")
         self.valid_days.setMinimumWidth(160)
+        self.clinic_name = QLineEdit()
+        self.clinic_name.setPlaceholderText("e.g. Northside Sports Clinic")
+        self.clinic_logo = QLineEdit()
+        self.clinic_logo.setPlaceholderText("no logo")
+        logo_button = QPushButton("Choose…")
+        logo_button.clicked.connect(self._choose_logo)
+        logo_row = QWidget()
+        logo_layout = QHBoxLayout(logo_row)
+        logo_layout.setContentsMargins(0, 0, 0, 0)
+        logo_layout.addWidget(self.clinic_logo, 1)
+        logo_layout.addWidget(logo_button)
         self.data_folder = QLineEdit()
         self.data_folder.setPlaceholderText(f"default: {context.data_dir}")
         browse = QPushButton("Choose…")
@@ -101,6 +112,8 @@ class SettingsScreen(Screen):
             "mdc_n": self.mdc,
             "certificate_valid_days": self.valid_days,
             "data_folder": folder_row,
+            "clinic_name": self.clinic_name,
+            "clinic_logo": logo_row,
             "show_tester_tools": self.tester_tools,
         }
         grid = QGridLayout()
@@ -111,6 +124,7 @@ class SettingsScreen(Screen):
             "cutoff_hz": "Analysis (stored with every new result)",
             "mdc_n": "History and calibration",
             "data_folder": "Station",
+            "clinic_name": "Reports",
         }
         row = 0
         for preference in present_preferences.PREFERENCES:
@@ -175,6 +189,8 @@ class SettingsScreen(Screen):
         self.mdc.setValue(prefs.mdc_n)
         self.valid_days.setValue(prefs.certificate_valid_days)
         self.data_folder.setText(prefs.data_folder)
+        self.clinic_name.setText(prefs.clinic_name)
+        self.clinic_logo.setText(prefs.clinic_logo)
         self.tester_tools.setChecked(prefs.show_tester_tools)
 
     def edited(self) -> Preferences:
@@ -189,6 +205,8 @@ class SettingsScreen(Screen):
             mdc_n=self.mdc.value(),
             certificate_valid_days=self.valid_days.value(),
             data_folder=self.data_folder.text().strip(),
+            clinic_name=self.clinic_name.text().strip(),
+            clinic_logo=self.clinic_logo.text().strip(),
             show_tester_tools=self.tester_tools.isChecked(),
         )
 
@@ -218,6 +236,13 @@ class SettingsScreen(Screen):
         folder = QFileDialog.getExistingDirectory(self, "Data folder", str(self.context.data_dir))
         if folder:
             self.data_folder.setText(folder)
+
+    def _choose_logo(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Clinic logo", str(Path.home()), "Images (*.png *.jpg *.jpeg)"
+        )
+        if path:
+            self.clinic_logo.setText(path)
 
     def activated(self) -> None:
         self.load()

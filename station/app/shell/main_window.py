@@ -8,12 +8,14 @@ last shown, and closes the rig connection cleanly on exit.
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QScrollArea,
     QStackedWidget,
     QWidget,
 )
@@ -42,6 +44,7 @@ class MainWindow(QMainWindow):
         self.navigation.setFixedWidth(180)
         self.navigation.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.stack = QStackedWidget()
+        self._pages: dict[str, QScrollArea] = {}
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -75,13 +78,23 @@ class MainWindow(QMainWindow):
         item.setData(Qt.ItemDataRole.UserRole, screen.key)
         item.setSizeHint(QSize(160, 48))
         self.navigation.addItem(item)
-        self.stack.addWidget(screen)
+        # Each screen in a scroll area: on a low screen (1366×768) a screen with more to show
+        # than fits scrolls, instead of making the window taller than the screen (the stack
+        # is as tall as its tallest page).
+        page = QScrollArea()
+        page.setWidgetResizable(True)
+        page.setFrameShape(QFrame.Shape.NoFrame)
+        page.setWidget(screen)
+        self._pages[screen.key] = page
+        self.stack.addWidget(page)
 
     def screen(self, key: str) -> Screen:
         return self.screens[key]
 
     def current_screen(self) -> Screen | None:
         widget = self.stack.currentWidget()
+        if isinstance(widget, QScrollArea):
+            widget = widget.widget()
         return widget if isinstance(widget, Screen) else None
 
     def show_screen(self, key: str) -> None:
@@ -104,12 +117,12 @@ class MainWindow(QMainWindow):
             return
         if previous is not None and not previous.can_leave():
             self.navigation.blockSignals(True)
-            self.navigation.setCurrentRow(self.stack.indexOf(previous))
+            self.navigation.setCurrentRow(self.stack.indexOf(self._pages[previous.key]))
             self.navigation.blockSignals(False)
             return
         if previous is not None:
             previous.deactivated()
-        self.stack.setCurrentWidget(target)
+        self.stack.setCurrentWidget(self._pages[key])
         self._current = target
         target.activated()
 
@@ -125,6 +138,7 @@ class MainWindow(QMainWindow):
         geometry = settings.get_bytes(keys.KEY_GEOMETRY)
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(DEFAULT_SIZE)
+        self.fit_to_screen()
         state = settings.get_bytes(keys.KEY_WINDOW_STATE)
         if state is not None:
             self.restoreState(state)
@@ -135,6 +149,24 @@ class MainWindow(QMainWindow):
         self.show_screen(start)
         if self._current is None and self.navigation.count():
             self.navigation.setCurrentRow(0)
+
+    def fit_to_screen(self) -> None:
+        """Never larger than the screen's free area (a 1366×768 laptop, a remembered size
+        from a bigger monitor): the window shrinks to fit and is centred on it."""
+        screen = QWidget.screen(self) or QGuiApplication.primaryScreen()  # self.screen: a page
+        if screen is None:
+            return
+        free = screen.availableGeometry()
+        frame = self.frameGeometry().size() - self.geometry().size()
+        # Before the window is shown its frame is unknown: leave room for a title bar.
+        width = min(self.width(), free.width() - max(frame.width(), 8))
+        height = min(self.height(), free.height() - max(frame.height(), 40))
+        if (width, height) != (self.width(), self.height()):
+            self.resize(max(width, self.minimumSizeHint().width()), max(height, 480))
+            self.move(
+                free.x() + (free.width() - self.frameGeometry().width()) // 2,
+                free.y() + (free.height() - self.frameGeometry().height()) // 2,
+            )
 
     def save_state(self) -> None:
         settings = self.context.settings

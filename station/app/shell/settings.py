@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
-SETTINGS_FILE = "settings.ini"
+from station.present.preferences import SETTINGS_FILE
 
 KEY_GEOMETRY = "window/geometry"
 KEY_WINDOW_STATE = "window/state"

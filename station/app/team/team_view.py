@@ -50,6 +50,7 @@ from station.present.team_data import (
     short_source,
     teams,
 )
+from station.present.times import day_text
 from station.present.units import force_unit, format_force, format_value
 
 Index = QModelIndex | QPersistentModelIndex
@@ -156,7 +157,7 @@ class TeamTableModel(QAbstractTableModel):
         flagged = bool(self.reasons[row])
         if role == Qt.ItemDataRole.DisplayRole:
             if column == LAST_TEST:
-                return value.strftime("%Y-%m-%d") if value is not None else "–"
+                return day_text(value) if value is not None else "–"
             if column in FORCE_COLUMNS:
                 return format_value(value, self.unit)
             if column == IMBALANCE:
