@@ -27,7 +27,6 @@ whole or absent; an existing file is never replaced unless ``force``.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import logging
 import os
@@ -35,7 +34,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -220,7 +219,7 @@ def export_summary(
     columns, table = summary_table(store, rows, anonymise)
     versions = sorted({str(r[columns.index("analysis_version")]) for r in table})
 
-    def write_csv(handle: io.TextIOBase) -> None:
+    def write_csv(handle: TextIO) -> None:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(safe_row(columns))
         writer.writerows(safe_row(row) for row in table)
@@ -440,7 +439,7 @@ def export_test(
         meta = scrub(meta, secrets)
         headers = scrub(headers, secrets)
 
-    def write_csv(handle: io.TextIOBase) -> None:
+    def write_csv(handle: TextIO) -> None:
         # The curve lines are numbers formatted here; only the header is text.
         csv.writer(handle, lineterminator="\n").writerow(safe_row(headers))
         handle.write("\n".join(lines))

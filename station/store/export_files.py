@@ -7,11 +7,11 @@ written.
 
 from __future__ import annotations
 
-import io
 import os
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TextIO
 
 from firmware_bridge.errors import NordicError, storage_error
 from station.store.errors import StoreError
@@ -40,12 +40,12 @@ def check_dir_target(folder: Path) -> Path:
     return folder
 
 
-def write_atomic(path: Path, write: Callable[[io.TextIOBase], None]) -> None:
+def write_atomic(path: Path, write: Callable[[TextIO], object]) -> None:
     """Write via a temporary file in the same folder, then rename over ``path``."""
     write_files([(path, write)])
 
 
-def write_files(files: Sequence[tuple[Path, Callable[[io.TextIOBase], None]]]) -> None:
+def write_files(files: Sequence[tuple[Path, Callable[[TextIO], object]]]) -> None:
     """Write several files whole or not at all: each goes to a temporary file in
     its folder first, and they are renamed into place only once all are written.
     A full disk says so, and that nothing was written."""
@@ -55,7 +55,7 @@ def write_files(files: Sequence[tuple[Path, Callable[[io.TextIOBase], None]]]) -
             fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
             temps.append((temp, path))
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                write(handle)  # type: ignore[arg-type]
+                write(handle)
                 handle.flush()
                 os.fsync(handle.fileno())
         for temp, path in temps:
