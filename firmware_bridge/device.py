@@ -180,6 +180,7 @@ class PtyServer:
         self._reader_since: float | None = None
         self._reader_opened = False
         self.reader_finished = False  # a reader took everything and left
+        self.rewinds = 0  # readers that left before the end (the device was rewound)
 
     @property
     def path(self) -> str:
@@ -293,9 +294,7 @@ class PtyServer:
         finished = bool(getattr(self.device, "finished", False))
         delivered = finished and self.drained()
         self._out.clear()
-        if delivered:
-            self.reader_finished = True
-        else:
+        if not delivered:
             on_close = getattr(self.device, "on_close", None)
             if on_close is not None:
                 on_close(now)
@@ -307,6 +306,11 @@ class PtyServer:
                     termios.tcflush(fd, termios.TCIFLUSH)
             finally:
                 os.close(fd)
+        # Said only now, with the pty ready for the next reader.
+        if delivered:
+            self.reader_finished = True
+        else:
+            self.rewinds += 1
         log.info(
             "the program reading %s closed it (%s)",
             self.path,

@@ -245,8 +245,27 @@ class _Records:
 
 
 def _find_record(blob: bytes, start: int, limit: int | None = None) -> int:
-    """Offset of the first intact record at or after ``start`` (within ``limit`` bytes)."""
-    return _Records(blob).find(start, limit)
+    """Offset of the first intact record at or after ``start`` (within ``limit`` bytes).
+
+    With a ``limit`` (recognising a file) only that window is searched, and
+    without indexing the whole file, so a large raw capture is told apart fast.
+    """
+    if limit is None:
+        return _Records(blob).find(start)
+    stop = min(len(blob), start + limit)
+    budget = 8 * limit + (1 << 20)  # bytes checksummed, as in _Records
+    view = memoryview(blob)
+    pos = blob.find(SYNC, start, stop)
+    while pos >= 0 and budget > 0:
+        if len(blob) - pos >= RECORD_OVERHEAD:
+            (length,) = HEADER_LENGTH.unpack_from(blob, pos + 4)
+            end = pos + RECORD_HEAD.size + length
+            if length <= MAX_RECORD and end + CRC.size <= len(blob):
+                budget -= end - pos
+                if zlib.crc32(view[pos + 2 : end]) == CRC.unpack_from(blob, end)[0]:
+                    return pos
+        pos = blob.find(SYNC, pos + 1, stop)
+    return -1
 
 
 def _scan(blob: bytes, pos: int) -> tuple[list[int], int]:

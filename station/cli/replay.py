@@ -70,11 +70,19 @@ def run(args: argparse.Namespace) -> int:
         # The end: once the reader has taken every byte, the port closes, so a
         # program reading it (cat, record --until-closed) sees the end.  A reader
         # that leaves early rewinds the replay for the next one.
+        rewinds = 0
         while not (
             device.finished
             and (server.reader_finished or (server.reader_connected and server.drained()))
         ):
             time.sleep(POLL_S)
+            if server.rewinds > rewinds:
+                rewinds = server.rewinds
+                print(
+                    "the reader left before the end: the replay starts again for the next one",
+                    file=sys.stderr,
+                    flush=True,
+                )
         print(f"replay finished: {device.position} bytes sent", file=sys.stderr, flush=True)
     except KeyboardInterrupt:
         pass

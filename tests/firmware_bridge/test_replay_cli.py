@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import select
 import signal
 import subprocess
 import sys
@@ -104,6 +106,20 @@ class Replay:
         )
         assert self.proc.stdout is not None
         self.port = self.proc.stdout.readline().strip()
+        self.err = b""
+
+    def wait_for(self, needle: str, timeout: float = 10.0) -> None:
+        """Read stderr until ``needle`` appears (a condition, not a sleep)."""
+        assert self.proc.stderr is not None
+        fd = self.proc.stderr.fileno()
+        deadline = time.monotonic() + timeout
+        while needle.encode() not in self.err:
+            left = deadline - time.monotonic()
+            assert left > 0, f"replay never said {needle!r}: {self.err!r}"
+            if select.select([fd], [], [], left)[0]:
+                chunk = os.read(fd, 4096)
+                assert chunk, f"replay ended: {self.err!r}"
+                self.err += chunk
 
     def end(self, timeout: float = 20.0) -> tuple[int, str]:
         try:
@@ -111,7 +127,7 @@ class Replay:
         finally:
             if self.proc.poll() is None:
                 self.proc.kill()
-        return self.proc.returncode, stderr
+        return self.proc.returncode, self.err.decode() + stderr
 
 
 @pytest.mark.pty
@@ -157,6 +173,7 @@ def test_a_reader_that_leaves_early_does_not_eat_the_start_for_the_next(tmp_path
         got += first.read(first.in_waiting or 1)
     first.close()  # a reader that failed after the first bytes
     assert 100 <= len(got) < len(data)
+    replay.wait_for("the replay starts again for the next one")
     cat = subprocess.run(["cat", replay.port], capture_output=True, timeout=30, check=False)
     assert cat.stdout == data  # the next reader gets the replay from its very start
     assert replay.end()[0] == 0
