@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from station.store.models import (
     Athlete,
+    AthleteWrite,
     AuditEntry,
     BodyMass,
     CertificateRecord,
@@ -67,6 +68,7 @@ class Backend(Protocol):
         action: str = "update",
         body_mass: BodyMass | None = None,
     ) -> bool: ...
+    def import_athletes(self, rows: Sequence[AthleteWrite], actor: str) -> list[int]: ...
     def body_mass_history(self, athlete_id: int) -> list[BodyMass]: ...
     def add_injury(
         self, athlete_id: int, side: str, occurred_on: date | None, note: str, actor: str

@@ -13,7 +13,8 @@ all the SQL.  Rules it keeps:
   a recompute or an exclusion adds an analysis run, it never replaces one;
 - every change to an athlete, a test or a rep is in the audit log, with who.
 
-Its methods live in one module per job (:mod:`.athletes`, :mod:`.certificates`,
+Its methods live in one module per job (:mod:`.athletes`, :mod:`.athlete_import`,
+:mod:`.certificates`,
 :mod:`.importing`, :mod:`.live`, :mod:`.stored_tests`, :mod:`.recompute`,
 :mod:`.export_rows`, :mod:`.erasing`); this module assembles them and opens the data folder.
 """
@@ -25,6 +26,7 @@ import os
 from pathlib import Path
 
 from station import paths
+from station.store.athlete_import import AthleteImporting
 from station.store.athletes import Athletes
 from station.store.backend import Backend
 from station.store.certificates import Certificates
@@ -55,7 +57,15 @@ def open_store(
 
 
 class Store(
-    Athletes, Certificates, Importing, LiveTests, StoredTests, Recomputing, ExportRows, Erasing
+    Athletes,
+    AthleteImporting,
+    Certificates,
+    Importing,
+    LiveTests,
+    StoredTests,
+    Recomputing,
+    ExportRows,
+    Erasing,
 ):
     """Athletes, tests, reps, certificates and the audit trail of one data folder."""
 
