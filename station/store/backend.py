@@ -155,4 +155,5 @@ class Backend(Protocol):
         since: str | None = None,
         until: str | None = None,
         include_voided: bool = False,
+        changed_since: str | None = None,
     ) -> Iterator[dict[str, Any]]: ...
