@@ -30,7 +30,7 @@ from station.store.models import (
     TestSummary,
     Verification,
 )
-from station.store.sqlite import AuditRecord, Erased
+from station.store.sqlite import AuditRecord, Erased, NewRun, RecomputeInput
 
 
 class Backend(Protocol):
@@ -119,6 +119,11 @@ class Backend(Protocol):
         actor: str,
         audit: Sequence[AuditRecord] = (),
     ) -> int: ...
+
+    # bulk recompute (station.store.recompute_all)
+    def current_runs(self) -> list[tuple[int, str | None, str | None]]: ...
+    def recompute_inputs(self, test_ids: Sequence[int]) -> list[RecomputeInput]: ...
+    def add_runs(self, runs: Sequence[NewRun], actor: str) -> list[int | None]: ...
 
     # tests in progress
     def insert_pending(

@@ -14,9 +14,9 @@ all the SQL.  Rules it keeps:
 - every change to an athlete, a test or a rep is in the audit log, with who.
 
 Its methods live in one module per job (:mod:`.athletes`, :mod:`.athlete_import`,
-:mod:`.certificates`,
-:mod:`.importing`, :mod:`.live`, :mod:`.stored_tests`, :mod:`.recompute`,
-:mod:`.export_rows`, :mod:`.erasing`); this module assembles them and opens the data folder.
+:mod:`.certificates`, :mod:`.importing`, :mod:`.live`, :mod:`.stored_tests`,
+:mod:`.recompute`, :mod:`.recompute_all`, :mod:`.export_rows`, :mod:`.erasing`);
+this module assembles them and opens the data folder.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from station.store.importing import Importing
 from station.store.live import LiveTests
 from station.store.locks import FileLock
 from station.store.recompute import Recomputing
+from station.store.recompute_all import RecomputingAll
 from station.store.sqlite import SqliteStore
 from station.store.stored_tests import StoredTests
 
@@ -64,6 +65,7 @@ class Store(
     LiveTests,
     StoredTests,
     Recomputing,
+    RecomputingAll,
     ExportRows,
     Erasing,
 ):
