@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import signal
 import sqlite3
@@ -60,8 +61,9 @@ def stale_tests(
 
 
 def test_every_stale_test_gets_one_new_run_and_keeps_the_old(
-    store: Store, capture_bytes: bytes
+    store: Store, capture_bytes: bytes, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="station")
     ids = stale_tests(store, capture_bytes, synth.certificate(), 5)
     seen: list[int] = []
     state = store.recompute_all(workers=2, by="kim", progress=lambda s: seen.append(s.done))
@@ -75,6 +77,10 @@ def test_every_stale_test_gets_one_new_run_and_keeps_the_old(
         assert store.curves(test_id)["left_n"].size > 0  # the new run has its curves
     actions = [e.action for e in store.audit_log("test", ids[0])]
     assert actions == ["bulk", "result:recompute"]
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "recompute of 5 test(s) (0 up to date) with 2 process(es)" in logged
+    assert "recompute done: 5 stored, 0 unchanged, 0 failed" in logged
+    assert "Ada" not in logged
     # Everything is up to date now: nothing to do, nothing written.
     again = store.recompute_all(workers=2)
     assert (again.total, again.up_to_date, again.stored) == (0, 5, 0)
@@ -114,7 +120,7 @@ def test_with_keep_settings_each_test_keeps_its_own(store: Store, capture_bytes:
 def test_a_test_that_cannot_be_analysed_is_reported_and_the_rest_go_on(
     store: Store, capture_bytes: bytes
 ) -> None:
-    ids = stale_tests(store, capture_bytes, synth.certificate(), 3)
+    stale_tests(store, capture_bytes, synth.certificate(), 3)
     bad = NewTest(
         athlete_id=1,
         recorded_at="2024-01-02T10:00:00.000Z",
@@ -182,9 +188,7 @@ def _recompute_runs(db: Path) -> int:
         return conn.execute("SELECT count(*) FROM results WHERE reason = 'recompute'").fetchone()[0]
 
 
-def test_a_run_killed_with_sigkill_resumes_without_duplicating(
-    home: Path, tmp_path: Path
-) -> None:
+def test_a_run_killed_with_sigkill_resumes_without_duplicating(home: Path, tmp_path: Path) -> None:
     """A real ``nordic-station recompute --all`` is killed (SIGKILL to it and its
     workers) after its first batch is committed; the next run does the rest."""
     data = synth.capture(seconds=60.0, rate_hz=1000.0)  # slow enough to be caught mid-run
