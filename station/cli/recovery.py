@@ -215,7 +215,7 @@ class Progress:
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = sys.stderr if stream is None else stream
         self.tty = self.stream.isatty()
-        self.last = 0.0
+        self.last = time.monotonic()  # the first line once the rate means something
         self.finished = False
 
     def __call__(self, state: RecomputeProgress) -> None:

@@ -20,6 +20,7 @@ import json
 import logging
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -132,6 +133,12 @@ def _analyse_many(jobs: Sequence[RecomputeInput], mode: str) -> list[Outcome]:
     return [analyse(job, mode) for job in jobs]
 
 
+def _worker_started() -> None:
+    """Ctrl-C reaches the whole process group: only the parent acts on it (it
+    stops handing out work), so workers do not each print a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @contextmanager
 def _one_thread_each() -> Iterator[None]:
     """Workers start with one BLAS/OpenMP thread each (unless the user chose):
@@ -242,7 +249,9 @@ class RecomputingAll(StoreParts):
         context = multiprocessing.get_context("spawn")  # no inherited connection or threads
         with (
             _one_thread_each(),
-            ProcessPoolExecutor(max_workers=count, mp_context=context) as pool,
+            ProcessPoolExecutor(
+                max_workers=count, mp_context=context, initializer=_worker_started
+            ) as pool,
         ):
             chunks = self._inputs(targets)
             running: set[Future[list[Outcome]]] = set()
