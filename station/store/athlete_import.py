@@ -18,7 +18,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from firmware_bridge.files import read_regular
 from station.store import validate
@@ -160,6 +160,11 @@ def _cell(value: str, key: str) -> str | None:
 
 
 class AthleteImporting(StoreParts):
+    if TYPE_CHECKING:  # from :class:`~station.store.athletes.Athletes`, beside it in Store
+
+        def _changeable(self, ref: Athlete | int | str) -> Athlete: ...
+        def _check_external_id(self, external_id: str, athlete_id: int | None) -> None: ...
+
     def plan_athlete_import(self, path: str | os.PathLike[str]) -> AthleteImport:
         """Read and check a CSV of athletes; nothing is written (see :meth:`apply_athlete_import`).
 
