@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from station.store import DuplicateError, Store, ValidationError
 from station.store.athlete_import import MAX_IMPORT_BYTES
@@ -228,3 +230,40 @@ def test_import_is_logged_without_names(
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "athlete import applied: 1 athlete(s) written" in text
     assert "Hermione" not in text and "1987" not in text
+
+
+CELLS = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(["", "=1+1", "-1", "@x", "62,5", "2005-03-02", "f", "left", "S1", "#1",
+                     "ext:1", "\u200b", "\x00", "\r", '"', "x" * 300, "nan", "1e400"]),
+)  # fmt: skip
+
+
+@pytest.mark.fuzz
+@settings(max_examples=int(os.environ.get("NORDIC_FUZZ_EXAMPLES", "60")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(
+    header=st.lists(st.sampled_from(HEADER.strip().split(",") + ["bogus"]), min_size=1,
+                    max_size=9),
+    rows=st.lists(st.lists(CELLS, max_size=9), max_size=6),
+    encoding=st.sampled_from(["utf-8", "latin-1", "utf-16"]),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+)  # fmt: skip
+def test_any_file_is_a_plan_or_one_clear_error_and_never_half_imported(
+    store: Store, tmp_path: Path, header, rows, encoding: str, delimiter: str
+) -> None:
+    text = "\n".join(delimiter.join(cells) for cells in [header, *rows]) + "\n"
+    path = write(tmp_path, text.encode(encoding, "replace"), "fuzz.csv")
+    before = len(store.backend.audit_log())
+    try:
+        plan = store.plan_athlete_import(path)
+    except ValidationError as exc:
+        assert "\n" not in str(exc) and str(exc)
+        return
+    assert [line.line for line in plan.lines] == sorted({line.line for line in plan.lines})
+    assert all(line.detail and "\n" not in line.detail for line in plan.lines)
+    assert len(store.backend.audit_log()) == before  # a plan writes nothing
+    try:
+        store.apply_athlete_import(plan)
+    except (ValidationError, DuplicateError):
+        assert len(store.backend.audit_log()) == before  # all or nothing
