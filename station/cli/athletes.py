@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from firmware_bridge.errors import InputError
 from station.cli.common import add_by, fmt, print_json, print_table, store_from_args, usage_of
 from station.store import Athlete
 
@@ -90,6 +91,22 @@ def register(
     injury.add_argument("--note", default="", help="what happened")
     add_by(injury)
     injury.set_defaults(func=run_injury)
+
+    bulk = commands.add_parser(
+        "import",
+        parents=parents,
+        help="add or change many athletes from a CSV file (a dry run unless --apply)",
+        description="Columns (header row, any case, spaces optional, any order; only name is "
+        "required): name, external id, date of birth (YYYY-MM-DD), sex, sport, team, "
+        "dominant leg, body mass (kg). A row whose external id is stored changes that athlete "
+        "(an empty cell keeps the stored value); any other row adds one. Without --apply, "
+        "lists per line what would be added, changed or refused and why; with --apply, "
+        "imports every row in one transaction, or nothing if any row is refused.",
+    )
+    bulk.add_argument("file", metavar="FILE.csv", help="UTF-8 CSV, comma, semicolon or tab")
+    bulk.add_argument("--apply", action="store_true", help="do the import (default: dry run)")
+    add_by(bulk)
+    bulk.set_defaults(func=run_import)
 
     erase = commands.add_parser(
         "erase",
@@ -296,4 +313,25 @@ def run_export_all(args: argparse.Namespace) -> int:
     with store_from_args(args) as store:
         report = export_all(store, args.athlete, args.out, force=args.force)
     print(f"{report.tests} test(s) and {len(report.files)} file(s) written to {report.folder}")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    with store_from_args(args) as store:
+        plan = store.plan_athlete_import(args.file)
+        for line in plan.lines:
+            print(line)
+        counts = (
+            f"{plan.count('add')} to add, {plan.count('change')} to change, "
+            f"{plan.count('same')} unchanged, {len(plan.refused)} refused"
+        )
+        if plan.refused:
+            raise InputError(
+                f"{counts}: nothing imported; fix or remove the refused lines and run again"
+            )
+        if not args.apply:
+            print(f"dry run: {counts}; run again with --apply to import", file=sys.stderr)
+            return 0
+        store.apply_athlete_import(plan, by=args.by)
+    print(f"imported: {counts} (one transaction)", file=sys.stderr)
     return 0

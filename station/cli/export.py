@@ -33,6 +33,13 @@ def register(
     summary.add_argument("--since", metavar="DATE", help="tests on or after this day (YYYY-MM-DD)")
     summary.add_argument("--until", metavar="DATE", help="tests on or before this day")
     summary.add_argument(
+        "--changed-since",
+        metavar="TIME",
+        help="only tests added or changed (analysis run, exclusion, void, edit) at or after "
+        "TIME (YYYY-MM-DDTHH:MM[:SS][Z], local time unless it ends in Z or +HH:MM); voided "
+        "ones included; the sidecar's next_changed_since is what to pass next time",
+    )
+    summary.add_argument(
         "--anonymise",
         "--anonymize",
         action="store_true",
@@ -68,6 +75,7 @@ def run_summary(args: argparse.Namespace) -> int:
             anonymise=args.anonymise,
             force=args.force,
             include_voided=args.include_voided,
+            changed_since=args.changed_since,
         )
     print(
         f"{report.rows} test(s) written to {report.files[0]} (columns described in "

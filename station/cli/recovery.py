@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+import time
+from typing import Any, TextIO
 
 from firmware_bridge.errors import InputError
 from station.cli.common import add_by, fmt, print_table, store_from_args, warn
 from station.store import Recomputation, Store
+from station.store.recompute_all import RecomputeProgress
 
 
 def register(
@@ -39,7 +41,19 @@ def register(
         "analysis; shows old and new side by side, keeps both, marks the new one current.",
     )
     recompute.add_argument("tests", metavar="TEST", nargs="*", help="test ids")
-    recompute.add_argument("--all", action="store_true", help="every stored test")
+    recompute.add_argument(
+        "--all",
+        action="store_true",
+        help="every stored test not yet analysed with today's definitions, in parallel; "
+        "resumable: run it again after an interruption and it goes on where it stopped",
+    )
+    recompute.add_argument(
+        "--jobs",
+        metavar="N",
+        type=int,
+        default=None,
+        help="processes analysing with --all (default: one per core; 1: this process only)",
+    )
     recompute.add_argument("--dry-run", action="store_true", help="show, store nothing")
     recompute.add_argument(
         "--keep-settings",
@@ -172,6 +186,10 @@ def run_recompute(args: argparse.Namespace) -> int:
         raise InputError("name the tests to recompute, or pass --all")
     if args.tests and args.all:
         raise InputError("pass either test ids or --all, not both")
+    if args.jobs is not None and not 1 <= args.jobs <= 64:
+        raise InputError(f"--jobs {args.jobs}: give 1 to 64 processes")
+    if args.all and not args.dry_run:
+        return _recompute_all(args)
     with store_from_args(args) as store:
         ids = store.test_ids() if args.all else [store.get_test(t).id for t in args.tests]
         failed = 0
@@ -186,6 +204,59 @@ def run_recompute(args: argparse.Namespace) -> int:
                 continue
             _report(outcome, args.dry_run)
     return 2 if failed else 0
+
+
+class Progress:
+    """A progress bar on stderr: one rewritten line on a terminal, a plain line
+    every few seconds otherwise (a log file, a CI job)."""
+
+    EVERY_S = 5.0
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = sys.stderr if stream is None else stream
+        self.tty = self.stream.isatty()
+        self.last = time.monotonic()  # the first line once the rate means something
+        self.finished = False
+
+    def __call__(self, state: RecomputeProgress) -> None:
+        now = time.monotonic()
+        finished = state.done >= state.total
+        if self.finished or (
+            not finished and now - self.last < (0.2 if self.tty else self.EVERY_S)
+        ):
+            return
+        self.finished = finished
+        self.last = now
+        share = state.done / state.total if state.total else 1.0
+        left = (state.total - state.done) / state.rate if state.rate > 0 else 0.0
+        text = (
+            f"{state.done}/{state.total} tests ({share:.0%}), {state.rate:.1f} tests/s, "
+            f"{int(left // 60)}:{int(left % 60):02d} left, {len(state.failed)} failed"
+        )
+        if self.tty:
+            bar = "#" * int(share * 20)
+            self.stream.write(f"\rrecompute [{bar:<20}] {text}\x1b[K")
+            if finished:
+                self.stream.write("\n")
+        else:
+            self.stream.write(f"recompute: {text}\n")
+        self.stream.flush()
+
+
+def _recompute_all(args: argparse.Namespace) -> int:
+    with store_from_args(args) as store:
+        state = store.recompute_all(
+            keep_settings=args.keep_settings, workers=args.jobs, by=args.by, progress=Progress()
+        )
+    for test_id, message in state.failed:
+        print(f"nordic-station: error: test {test_id}: {message}", file=sys.stderr)
+    print(
+        f"{state.done} test(s) analysed in {state.seconds:.1f} s ({state.rate:.1f} tests/s): "
+        f"{state.stored} stored as new runs (old runs kept), {state.unchanged} unchanged, "
+        f"{len(state.failed)} failed; {state.up_to_date} already up to date"
+        + (f"; {state.conflicts} changed meanwhile, run again" if state.conflicts else "")
+    )
+    return 2 if state.failed or state.conflicts else 0
 
 
 def _report(outcome: Recomputation, dry_run: bool) -> None:

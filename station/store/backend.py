@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from station.store.models import (
     Athlete,
+    AthleteWrite,
     AuditEntry,
     BodyMass,
     CertificateRecord,
@@ -29,7 +30,7 @@ from station.store.models import (
     TestSummary,
     Verification,
 )
-from station.store.sqlite import AuditRecord, Erased
+from station.store.sqlite import AuditRecord, Erased, NewRun, RecomputeInput
 
 
 class Backend(Protocol):
@@ -67,6 +68,7 @@ class Backend(Protocol):
         action: str = "update",
         body_mass: BodyMass | None = None,
     ) -> bool: ...
+    def import_athletes(self, rows: Sequence[AthleteWrite], actor: str) -> list[int]: ...
     def body_mass_history(self, athlete_id: int) -> list[BodyMass]: ...
     def add_injury(
         self, athlete_id: int, side: str, occurred_on: date | None, note: str, actor: str
@@ -118,6 +120,11 @@ class Backend(Protocol):
         audit: Sequence[AuditRecord] = (),
     ) -> int: ...
 
+    # bulk recompute (station.store.recompute_all)
+    def current_runs(self) -> list[tuple[int, str | None, str | None]]: ...
+    def recompute_inputs(self, test_ids: Sequence[int]) -> list[RecomputeInput]: ...
+    def add_runs(self, runs: Sequence[NewRun], actor: str) -> list[int | None]: ...
+
     # tests in progress
     def insert_pending(
         self,
@@ -153,4 +160,5 @@ class Backend(Protocol):
         since: str | None = None,
         until: str | None = None,
         include_voided: bool = False,
+        changed_since: str | None = None,
     ) -> Iterator[dict[str, Any]]: ...

@@ -20,6 +20,7 @@ from __future__ import annotations
 import struct
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +36,10 @@ class Encoded:
     length: int
     param: float | None
     data: bytes | memoryview  # a view where no copy is needed (SQLite binds either)
+
+    def __reduce__(self) -> tuple[type[Encoded], tuple[Any, ...]]:
+        """Pickled as bytes (a view cannot be): a recompute worker sends runs back."""
+        return (Encoded, (self.name, self.codec, self.length, self.param, bytes(self.data)))
 
 
 def is_time_axis(name: str) -> bool:

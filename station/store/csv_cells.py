@@ -20,12 +20,17 @@ FORMULA_STARTS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
+def looks_like_formula(value: str) -> bool:
+    """Text a spreadsheet would run as a formula (a number such as ``-12.5`` is not)."""
+    head = value.lstrip(" ")[:1]
+    return head in FORMULA_STARTS and not _NUMBER.fullmatch(value)
+
+
 def safe_cell(value: Any) -> Any:
     """``value`` unless it is text a spreadsheet would run as a formula."""
     if value.__class__ is not str or not value:
         return value
-    head = value.lstrip(" ")[:1]
-    if head in FORMULA_STARTS and not _NUMBER.fullmatch(value):
+    if looks_like_formula(value):
         return "'" + value
     return value
 

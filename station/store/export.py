@@ -32,7 +32,7 @@ import logging
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -50,11 +50,12 @@ from station.store.export_files import (
 )
 from station.store.redact import scrub
 from station.store.store import Store
-from station.store.validate import now_utc
+from station.store.validate import format_instant, now_utc, parse_instant
 
 log = logging.getLogger(__name__)
 
 SUMMARY_FORMAT = "nordic-station.summary-export/1"
+CHANGE_OVERLAP = timedelta(minutes=1)
 TEST_FORMAT = "nordic-station.test-export/1"
 
 
@@ -206,15 +207,24 @@ def export_summary(
     anonymise: bool = False,
     force: bool = False,
     include_voided: bool = False,
+    changed_since: str | datetime | None = None,
 ) -> ExportReport:
     """One row per test, every metric; a sidecar ``<name>.json`` describes the columns.
-    Voided tests are left out unless ``include_voided``."""
+    Voided tests are left out unless ``include_voided``; ``changed_since`` keeps
+    the tests added or changed since then (voided ones too), and the sidecar
+    says what to pass next time."""
     target = check_file_target(Path(out), force)
     sidecar = check_file_target(target.with_suffix(".json"), force)
     if sidecar == target:
         raise StoreError(f"{target}: name the summary file with a .csv suffix")
+    started = datetime.now(UTC)
     rows = store.summary_rows(
-        athlete=athlete, team=team, since=since, until=until, include_voided=include_voided
+        athlete=athlete,
+        team=team,
+        since=since,
+        until=until,
+        include_voided=include_voided,
+        changed_since=changed_since,
     )
     columns, table = summary_table(store, rows, anonymise)
     versions = sorted({str(r[columns.index("analysis_version")]) for r in table})
@@ -236,8 +246,15 @@ def export_summary(
             "team": team,
             "since": None if since is None else str(since),
             "until": None if until is None else str(until),
-            "include_voided": include_voided,
+            "include_voided": include_voided or changed_since is not None,
+            "changed_since": None
+            if changed_since is None
+            else parse_instant(changed_since, "--changed-since"),
         },
+        # Pass this as --changed-since next time: it overlaps this export by a
+        # minute so a change saved while it ran is not missed (rows are keyed by
+        # test_id: a row read twice replaces itself).
+        "next_changed_since": format_instant(started - CHANGE_OVERLAP),
         "anonymised": anonymise,
         "pseudonyms": "HMAC-SHA256 of the athlete id with this database's secret"
         if anonymise

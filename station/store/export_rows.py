@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from station.store import validate
@@ -27,9 +27,12 @@ class ExportRows(StoreParts):
         since: str | date | None = None,
         until: str | date | None = None,
         include_voided: bool = False,
+        changed_since: str | datetime | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Rows for the summary export; ``since``/``until`` are local dates, both inclusive;
-        voided tests only with ``include_voided``."""
+        voided tests only with ``include_voided``.  ``changed_since`` (a date or
+        time, local unless it names a zone) keeps only tests added or changed
+        since then, voided ones included (see ``sqlite.summary.CHANGED_SINCE``)."""
         athlete_id = None if athlete is None else self.resolve_athlete(athlete).id
         first = None if since is None else validate.a_date(since, "--since")
         last = None if until is None else validate.a_date(until, "--until")
@@ -39,8 +42,13 @@ class ExportRows(StoreParts):
         end = (
             None if last is None else validate.parse_instant((last + timedelta(days=1)).isoformat())
         )
+        changed = (
+            None
+            if changed_since is None
+            else validate.parse_instant(changed_since, "--changed-since")
+        )
         return self.backend.summary_rows(
-            athlete_id, validate.text_field(team, "team"), start, end, include_voided
+            athlete_id, validate.text_field(team, "team"), start, end, include_voided, changed
         )
 
     def pseudonym(self, athlete_id: int) -> str:

@@ -256,6 +256,17 @@ class OrphanFile(_ToDict):
 # --- payloads handed to a backend ------------------------------------------------
 
 
+@dataclass(frozen=True)
+class AthleteWrite:
+    """One athlete to add (``athlete_id`` None) or change, already validated
+    (a row of a bulk import)."""
+
+    athlete_id: int | None
+    values: dict[str, Any]
+    name_key: str | None
+    body_mass: BodyMass | None = None
+
+
 @dataclass
 class NewResult:
     """An analysis run to store.  ``curves`` None with ``curves_result_id`` set means

@@ -128,8 +128,16 @@ def run_analysis(
     return Analysed(capture, certificate, result, warnings)
 
 
-def new_result(result: AnalysisResult, reason: str, *, with_curves: bool = True) -> NewResult:
-    metrics = result.to_dict()
+def new_result(
+    result: AnalysisResult,
+    reason: str,
+    *,
+    with_curves: bool = True,
+    metrics: dict[str, Any] | None = None,
+) -> NewResult:
+    """What the store keeps of an analysis; ``metrics`` is ``result.to_dict()``
+    when the caller has it already (it is not cheap)."""
+    metrics = result.to_dict() if metrics is None else metrics
     curves = None
     if with_curves:
         arrays = result.curves.to_arrays()

@@ -13,9 +13,10 @@ all the SQL.  Rules it keeps:
   a recompute or an exclusion adds an analysis run, it never replaces one;
 - every change to an athlete, a test or a rep is in the audit log, with who.
 
-Its methods live in one module per job (:mod:`.athletes`, :mod:`.certificates`,
-:mod:`.importing`, :mod:`.live`, :mod:`.stored_tests`, :mod:`.recompute`,
-:mod:`.export_rows`, :mod:`.erasing`); this module assembles them and opens the data folder.
+Its methods live in one module per job (:mod:`.athletes`, :mod:`.athlete_import`,
+:mod:`.certificates`, :mod:`.importing`, :mod:`.live`, :mod:`.stored_tests`,
+:mod:`.recompute`, :mod:`.recompute_all`, :mod:`.export_rows`, :mod:`.erasing`);
+this module assembles them and opens the data folder.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import os
 from pathlib import Path
 
 from station import paths
+from station.store.athlete_import import AthleteImporting
 from station.store.athletes import Athletes
 from station.store.backend import Backend
 from station.store.certificates import Certificates
@@ -35,6 +37,7 @@ from station.store.importing import Importing
 from station.store.live import LiveTests
 from station.store.locks import FileLock
 from station.store.recompute import Recomputing
+from station.store.recompute_all import RecomputingAll
 from station.store.sqlite import SqliteStore
 from station.store.stored_tests import StoredTests
 
@@ -55,7 +58,16 @@ def open_store(
 
 
 class Store(
-    Athletes, Certificates, Importing, LiveTests, StoredTests, Recomputing, ExportRows, Erasing
+    Athletes,
+    AthleteImporting,
+    Certificates,
+    Importing,
+    LiveTests,
+    StoredTests,
+    Recomputing,
+    RecomputingAll,
+    ExportRows,
+    Erasing,
 ):
     """Athletes, tests, reps, certificates and the audit trail of one data folder."""
 

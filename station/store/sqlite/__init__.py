@@ -8,7 +8,8 @@ is assembled from one class per concern, each in its own module:
   the connection and its transactions (each public method is one, so a
   failure leaves nothing half-written);
 - :mod:`.athletes`, :mod:`.certificates`, :mod:`.recorded_tests`,
-  :mod:`.results` (runs, curves, reps), :mod:`.pending`, :mod:`.audit`,
+  :mod:`.results` (runs, curves, reps), :mod:`.recompute` (runs in batches),
+  :mod:`.pending`, :mod:`.audit`,
   :mod:`.summary` (export rows), :mod:`.bulk` and :mod:`.erasure` (an athlete
   erased on request) hold the statements;
 - :mod:`.rows` maps rows to dataclasses and holds the helpers they share.
@@ -27,13 +28,22 @@ from station.store.sqlite.checkpoint import BUSY_TIMEOUT_MS, CHECKPOINT_AFTER_BY
 from station.store.sqlite.erasure import Erased, Erasure
 from station.store.sqlite.opening import MIN_SQLITE, SQLITE_HEADER
 from station.store.sqlite.pending import PendingTests
+from station.store.sqlite.recompute import NewRun, RecomputeInput, RecomputeRuns
 from station.store.sqlite.recorded_tests import TEST_COLUMNS, RecordedTests
 from station.store.sqlite.rows import DIGEST_STREAM_KEYS, canonical_json, digest, sha256
 from station.store.sqlite.summary import SummaryRows
 
 
 class SqliteStore(
-    Athletes, Certificates, RecordedTests, BulkLoad, PendingTests, AuditLog, SummaryRows, Erasure
+    Athletes,
+    Certificates,
+    RecordedTests,
+    RecomputeRuns,
+    BulkLoad,
+    PendingTests,
+    AuditLog,
+    SummaryRows,
+    Erasure,
 ):
     """Persistence for athletes, tests, analysis runs, certificates and the audit log.
 
@@ -51,6 +61,8 @@ __all__ = [
     "CHECKPOINT_AFTER_BYTES",
     "DIGEST_STREAM_KEYS",
     "Erased",
+    "NewRun",
+    "RecomputeInput",
     "MIN_SQLITE",
     "SQLITE_HEADER",
     "TEST_COLUMNS",

@@ -7,10 +7,11 @@ Column names of an update are interpolated into SQL, so only those in
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from station.store.models import Athlete, BodyMass, Injury
+from station.store.models import Athlete, AthleteWrite, BodyMass, Injury
 from station.store.sqlite.audit import AuditRecord, write_audit
 from station.store.sqlite.connection import Connection
 from station.store.sqlite.rows import Shape, iso, only, select, to_date
@@ -71,21 +72,53 @@ class Athletes(Connection):
         """A new athlete (and its first body mass) in one transaction; returns its id."""
         only(values, ATHLETE_COLUMNS, "athlete")
         at = now_utc()
+        with self._write() as conn:
+            return self._insert(conn, values, name_key, body_mass, actor, at)
+
+    def import_athletes(self, rows: Sequence[AthleteWrite], actor: str) -> list[int]:
+        """Add and change many athletes in ONE transaction (all or nothing), each
+        audited as a single add or edit would be; returns the ids, in order."""
+        for row in rows:
+            if row.values:
+                only(row.values, ATHLETE_COLUMNS, "athlete")
+        at = now_utc()
+        ids: list[int] = []
+        with self._write() as conn:
+            for row in rows:
+                if row.athlete_id is None:
+                    ids.append(
+                        self._insert(conn, row.values, row.name_key or "", row.body_mass, actor, at)
+                    )
+                else:
+                    self._update(
+                        conn, row.athlete_id, row.values, row.name_key, actor, "update",
+                        row.body_mass, at,
+                    )  # fmt: skip
+                    ids.append(row.athlete_id)
+        return ids
+
+    def _insert(
+        self,
+        conn: sqlite3.Connection,
+        values: dict[str, Any],
+        name_key: str,
+        body_mass: BodyMass | None,
+        actor: str,
+        at: str,
+    ) -> int:
         columns = _athlete_columns(values)
         columns.update(name_key=name_key, created_at=at, updated_at=at)
         names = list(columns)
-        with self._write() as conn:
-            cursor = conn.execute(
-                f"INSERT INTO athletes ({', '.join(names)}) "
-                f"VALUES ({', '.join('?' for _ in names)})",
-                [columns[name] for name in names],
-            )
-            athlete_id = int(cursor.lastrowid)
-            after = {k: v for k, v in columns.items() if k != "name_key"}
-            if body_mass is not None:
-                self._insert_body_mass(conn, athlete_id, body_mass, actor, at)
-                after["body_mass"] = body_mass.to_dict()
-            write_audit(conn, actor, at, AuditRecord("athlete", athlete_id, "create", None, after))
+        cursor = conn.execute(
+            f"INSERT INTO athletes ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+            [columns[name] for name in names],
+        )
+        athlete_id = int(cursor.lastrowid or 0)
+        after = {k: v for k, v in columns.items() if k != "name_key"}
+        if body_mass is not None:
+            self._insert_body_mass(conn, athlete_id, body_mass, actor, at)
+            after["body_mass"] = body_mass.to_dict()
+        write_audit(conn, actor, at, AuditRecord("athlete", athlete_id, "create", None, after))
         return athlete_id
 
     def get_athlete(self, athlete_id: int) -> Athlete | None:
@@ -139,44 +172,55 @@ class Athletes(Connection):
         if changes:
             only(changes, ATHLETE_COLUMNS, "athlete")
         at = now_utc()
-        columns = _athlete_columns(changes)
         with self._write() as conn:
-            self._require(conn, "athletes", athlete_id, "athlete")
-            if body_mass is not None:
-                self._insert_body_mass(conn, athlete_id, body_mass, actor, at)
-                self._touch(conn, athlete_id, at)
-                write_audit(
-                    conn,
-                    actor,
-                    at,
-                    AuditRecord("athlete", athlete_id, "body_mass", None, body_mass.to_dict()),
-                )
-            if not columns:
-                return body_mass is not None
-            before_row = conn.execute(
-                f"SELECT {', '.join(columns)} FROM athletes WHERE id = ?",
-                (athlete_id,),
-            ).fetchone()
-            before = dict(zip(columns, before_row, strict=True))
-            changed = {k: v for k, v in columns.items() if before[k] != v}
-            if not changed:
-                return body_mass is not None
-            sets = dict(changed)
-            if name_key is not None and "name" in changed:
-                sets["name_key"] = name_key
-            sets["updated_at"] = at
-            conn.execute(
-                f"UPDATE athletes SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
-                [*sets.values(), athlete_id],
-            )
+            return self._update(conn, athlete_id, changes, name_key, actor, action, body_mass, at)
+
+    def _update(
+        self,
+        conn: sqlite3.Connection,
+        athlete_id: int,
+        changes: dict[str, Any],
+        name_key: str | None,
+        actor: str,
+        action: str,
+        body_mass: BodyMass | None,
+        at: str,
+    ) -> bool:
+        columns = _athlete_columns(changes)
+        self._require(conn, "athletes", athlete_id, "athlete")
+        if body_mass is not None:
+            self._insert_body_mass(conn, athlete_id, body_mass, actor, at)
+            self._touch(conn, athlete_id, at)
             write_audit(
                 conn,
                 actor,
                 at,
-                AuditRecord(
-                    "athlete", athlete_id, action, {k: before[k] for k in changed}, changed
-                ),
+                AuditRecord("athlete", athlete_id, "body_mass", None, body_mass.to_dict()),
             )
+        if not columns:
+            return body_mass is not None
+        before_row = conn.execute(
+            f"SELECT {', '.join(columns)} FROM athletes WHERE id = ?",
+            (athlete_id,),
+        ).fetchone()
+        before = dict(zip(columns, before_row, strict=True))
+        changed = {k: v for k, v in columns.items() if before[k] != v}
+        if not changed:
+            return body_mass is not None
+        sets = dict(changed)
+        if name_key is not None and "name" in changed:
+            sets["name_key"] = name_key
+        sets["updated_at"] = at
+        conn.execute(
+            f"UPDATE athletes SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
+            [*sets.values(), athlete_id],
+        )
+        write_audit(
+            conn,
+            actor,
+            at,
+            AuditRecord("athlete", athlete_id, action, {k: before[k] for k in changed}, changed),
+        )
         return True
 
     @staticmethod

@@ -53,6 +53,20 @@ SUMMARY_SQL = (
 )
 
 
+# A test "changed" when anything written about it is in the audit log at or
+# after the instant: its creation (record, import, recovery, bulk load), a new
+# analysis run (recompute, rep exclusion; entity "test", action "result:*"),
+# an exclusion or inclusion of a rep (entity "rep", keyed by the test's id),
+# a void or unvoid, an edit of its fields; or an edit or erasure of its
+# athlete's descriptors, which every row of theirs carries.  Every one of
+# those writes its audit entry in the same transaction as the change.
+CHANGED_SINCE = (
+    "(t.id IN (SELECT entity_id FROM audit_log WHERE entity IN ('test', 'rep') AND at >= ?) "
+    "OR t.athlete_id IN (SELECT entity_id FROM audit_log WHERE entity = 'athlete' "
+    "AND action IN ('update', 'erase') AND at >= ?))"
+)
+
+
 class SummaryRows(Connection):
     SUMMARY_COLUMNS = SUMMARY_COLUMNS
 
@@ -63,6 +77,7 @@ class SummaryRows(Connection):
         since: str | None = None,
         until: str | None = None,
         include_voided: bool = False,
+        changed_since: str | None = None,
     ) -> Iterator[dict[str, Any]]:
         """One row per test with its current result's digest, oldest first
         (voided tests only with ``include_voided``).
@@ -70,6 +85,10 @@ class SummaryRows(Connection):
         ``since``/``until`` are stored instants (inclusive, exclusive).  Rows
         are read inside one snapshot, so an export is consistent even while
         the app keeps recording.
+
+        ``changed_since`` (a stored instant) keeps only tests with an audit
+        entry at or after it (see :data:`CHANGED_SINCE`), voided ones included,
+        so an incremental reader learns of voids too.
         """
         sql, params = select(
             SUMMARY_SQL,
@@ -78,7 +97,8 @@ class SummaryRows(Connection):
                 None if team is None else ("a.team = ? COLLATE NOCASE", (team,)),
                 None if since is None else ("t.recorded_at >= ?", (since,)),
                 None if until is None else ("t.recorded_at < ?", (until,)),
-                None if include_voided else ("t.voided = 0", ()),
+                None if changed_since is None else (CHANGED_SINCE, (changed_since,) * 2),
+                None if include_voided or changed_since else ("t.voided = 0", ()),
             ],
             "t.recorded_at, t.id",
         )
