@@ -27,6 +27,7 @@ from station.present.history_data import (
     change_between,
     dated_injuries,
     has_result,
+    injury_text,
     last_change,
     no_change_text,
     parse_instant,
@@ -650,12 +651,13 @@ def history_report_html(
     parts.append("<h2>Injuries</h2>")
     if data.injuries:
         items = [
-            f"{i.occurred_on.isoformat()}: {esc(i.side)} leg"
+            f"{i.occurred_on.isoformat()}: {esc(injury_text(i, with_date=False))}"
             + (f" — {esc(i.note)}" if i.note else "")
             for i in dated
         ]
         items += [
-            f"date unknown: {esc(i.side)} leg" + (f" — {esc(i.note)}" if i.note else "")
+            f"date unknown: {esc(injury_text(i, with_date=False))}"
+            + (f" — {esc(i.note)}" if i.note else "")
             for i in data.injuries
             if i.occurred_on is None
         ]
