@@ -20,7 +20,7 @@ xdotool key ctrl+1; sleep 1
 click 400 293; shot athletes-long-name              # the 80-character name (6th row)
 click 300 133; shot athletes                        # Ada, with her last results
 xdotool key ctrl+2; sleep 1
-VIRTUAL_Y=$(( W > 1366 ? 772 : 452 ))               # "Use the virtual rig"
+VIRTUAL_Y=452                                        # "Use the virtual rig"
 click $((W / 2)) $VIRTUAL_Y 3
 xdotool key t; sleep 1.5; xdotool key space; sleep 16; shot live-test
 sleep 14; xdotool key space; sleep 3; shot results

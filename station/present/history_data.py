@@ -202,3 +202,21 @@ def dated_injuries(injuries: Iterable[Any]) -> tuple[list[Any], int]:
 def day_timestamp(day: dt.date) -> float:
     """Midday UTC of a date, in epoch seconds (an injury's place on the date axis)."""
     return dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC).timestamp()
+
+
+def injury_text(injury: Any, with_date: bool = True) -> str:
+    """ "left biceps femoris (long head), grade 2b, 2026-03-30, back 2026-05-04": an injury
+    record in words (side, region, grade, dates; the note is not part of it)."""
+    side = {"both": "both legs"}.get(injury.side, f"{injury.side} leg")
+    region = getattr(injury, "region", "") or ""
+    parts = [f"{injury.side} {region}" if region else side]
+    grade = getattr(injury, "grade", None)
+    if grade:
+        parts.append(f"grade {grade}")
+    if with_date:
+        day = getattr(injury, "occurred_on", None)
+        parts.append(day.isoformat() if day is not None else "date unknown")
+    back = getattr(injury, "return_to_play", None)
+    if back is not None:
+        parts.append(f"back to play {back.isoformat()}")
+    return ", ".join(parts)

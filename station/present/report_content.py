@@ -23,15 +23,7 @@ from station.present.certificate_status import (
 )
 from station.present.decision import ChangeSince, change_for_test
 from station.present.history_data import (
-    TrendPoint,
-    change_between,
-    dated_injuries,
-    has_result,
-    last_change,
-    no_change_text,
     parse_instant,
-    previous_valid,
-    trend_points,
 )
 from station.present.numbers import count, format_number, format_percent
 from station.present.preferences import Preferences
@@ -109,12 +101,12 @@ def gather_test(store: Any, test_id: int, preferences: Preferences) -> ReportDat
     )
 
 
-def _kv(rows: Sequence[tuple[str, str]]) -> str:
+def kv(rows: Sequence[tuple[str, str]]) -> str:
     cells = "".join(f"<tr><td class='key'>{esc(k)}</td><td>{v}</td></tr>" for k, v in rows)
     return f"<table cellspacing='0' cellpadding='2'>{cells}</table>"
 
 
-def _grid(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int] = ()) -> str:
+def grid(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int] = ()) -> str:
     """A bordered table; ``widths`` (percent per column) share the page out; the first
     column (a date or a name) never wraps."""
 
@@ -198,7 +190,7 @@ def summary_table(summary: dict[str, Any], unit: str) -> str:
                 ", ".join(extra) or "–",
             ]
         )
-    table = _grid(
+    table = grid(
         ["Leg", f"Max ({symbol})", f"Avg ({symbol})", "Max in rep", "Relative / torque (max)"], rows
     )
     lines = []
@@ -248,7 +240,7 @@ def reps_table(data: ReportData) -> str:
         )
     if not rows:
         return "<p>No repetitions were found in this recording.</p>"
-    return _grid(
+    return grid(
         [
             "Rep",
             f"Left peak ({symbol})",
@@ -317,7 +309,7 @@ def references_html(
     if not rows:
         return f"<p>No reference lines chosen in the settings.</p><p class='note'>{DISCLAIMER}</p>"
     return (
-        _grid(["Source", "Population", "Line", "This test"], rows)
+        grid(["Source", "Population", "Line", "This test"], rows)
         + f"<p class='note'>{DISCLAIMER}</p>"
     )
 
@@ -499,14 +491,14 @@ def report_html_for_test(
     ]
     if "bars" in first:
         parts.append(f"<p><img src='bars' width='{image_width_px}'></p>")
-    parts.append(_kv(decision_rows(data)))
+    parts.append(kv(decision_rows(data)))
     if "curves" in first:
         parts.append(f"<p><img src='curves' width='{image_width_px}'></p>")
     parts += [
         f"<p class='note'>{DISCLAIMER} Technical details are on the next page.</p>",
         "<h1 style='page-break-before: always'>Technical appendix</h1>",
         f"<p class='sub'>Forces in {esc(force_unit(data.unit).name)}</p>",
-        _kv(athlete_rows(data.athlete, data.test) + analysis_rows(data) + certificate_rows(data)),
+        kv(athlete_rows(data.athlete, data.test) + analysis_rows(data) + certificate_rows(data)),
         "<h2>Result</h2>",
         summary_table(summary, data.unit),
     ]
@@ -528,165 +520,6 @@ def report_html_for_test(
         "avg = mean of the included reps' peaks; "
         "imbalance = 100 × (stronger − weaker) ÷ stronger.</p>",
     ]
-    return "\n".join(parts)
-
-
-# -- history ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class HistoryReportData:
-    athlete: Any
-    points: list[TrendPoint]
-    injuries: list[Any]
-    unit: str
-    mdc_n: float
-    references: list[ReferenceLine]
-    generated_at: dt.datetime
-    clinic_name: str = ""
-    clinic_logo: str = ""
-
-
-def gather_history(store: Any, athlete_id: int, preferences: Preferences) -> HistoryReportData:
-    athlete = store.get_athlete(athlete_id)
-    return HistoryReportData(
-        athlete=athlete,
-        points=trend_points(store.list_tests(athlete.id)),
-        injuries=store.injuries(athlete.id),
-        unit=force_unit(preferences.display_unit).symbol,
-        mdc_n=preferences.mdc_n,
-        references=preferences.lines_for(athlete),
-        generated_at=dt.datetime.now(dt.UTC),
-        clinic_name=preferences.clinic_name,
-        clinic_logo=preferences.clinic_logo,
-    )
-
-
-def history_report_html(
-    data: HistoryReportData,
-    image: str = "trend",
-    image_width_px: int = 2000,
-    extra_images: Sequence[str] = (),
-) -> str:
-    unit = data.unit
-    symbol = force_unit(unit).symbol
-    parts = [
-        clinic_header(data.clinic_name, "logo" in extra_images, image_width_px),
-        "<h1>Nordic hamstring strength: history</h1>",
-        f"<p class='sub'>{esc(data.athlete.name)} · {count(len(data.points), 'test')} · forces in "
-        f"{esc(force_unit(unit).name)}</p>",
-        _kv(athlete_rows(data.athlete)),
-    ]
-    change = last_change(data.points, data.mdc_n)
-    parts.append("<h2>Last change (max force)</h2>")
-    if change:
-        items = []
-        for leg, c in change.items():
-            css = "bad" if c.real and c.delta_n < 0 else "good" if c.real else ""
-            items.append(
-                f"<span class='{leg}'><b>{leg.capitalize()}</b></span> "
-                f"{format_force(c.before_n, unit)} → {format_force(c.after_n, unit)}: "
-                f"{format_force(c.delta_n, unit, signed=True)}, "
-                f"<span class='{css}'>{c.label}</span>"
-            )
-        parts.append("<p>" + "<br>".join(items) + "</p>")
-    else:
-        parts.append(f"<p>{esc(no_change_text(data.points))}</p>")
-    parts.append(
-        "<p class='note'>A change is called real only when it is larger than the minimal "
-        f"detectable "
-        f"change in use, {format_force(data.mdc_n, unit)} (Opar et al. 2013, JOSPT: MDC95 of "
-        f"bilateral Nordic peak force 60.1–76.2 N).</p>"
-    )
-    if data.points:
-        parts.append(f"<p><img src='{image}' width='{image_width_px}'></p>")
-        for name in extra_images:
-            if name != "logo":
-                parts.append(f"<p><img src='{name}' width='{image_width_px}'></p>")
-    rows = []
-    before = previous_valid(data.points)
-    for p in data.points:
-        delta = ""
-        previous = before.get(p.test_id)
-        if previous is not None:
-            changes = change_between(previous, p, data.mdc_n)
-            delta = "<br>".join(
-                f"{leg[0].upper()} {format_force(c.delta_n, unit, signed=True)}: "
-                + (f"<b>{c.label}</b>" if c.real else c.label)
-                for leg, c in changes.items()
-            )
-        rows.append(
-            [
-                day_text(p.when),
-                str(p.reps - p.excluded_reps),
-                format_value(p.left_max_n, unit),
-                format_value(p.right_max_n, unit),
-                format_value(p.left_avg_n, unit),
-                format_value(p.right_avg_n, unit),
-                format_number(p.imbalance_max_pct, 1),
-                esc(p.stronger_max or "–"),
-                delta or ("first test with a result" if has_result(p) else "no reps"),
-            ]
-        )
-    parts.append("<h2>Tests</h2>")
-    parts.append(
-        _grid(
-            [
-                "Date",
-                "Reps",
-                f"L max ({symbol})",
-                f"R max ({symbol})",
-                f"L avg ({symbol})",
-                f"R avg ({symbol})",
-                "Imbalance<br>(%)",
-                "Stronger",
-                "Change in max since the previous valid test",
-            ],
-            rows,
-            (12, 7, 8, 8, 8, 8, 13, 11, 25),
-        )
-        if rows
-        else "<p>No tests yet.</p>"
-    )
-    dated, undated = dated_injuries(data.injuries)
-    parts.append("<h2>Injuries</h2>")
-    if data.injuries:
-        items = [
-            f"{i.occurred_on.isoformat()}: {esc(i.side)} leg"
-            + (f" — {esc(i.note)}" if i.note else "")
-            for i in dated
-        ]
-        items += [
-            f"date unknown: {esc(i.side)} leg" + (f" — {esc(i.note)}" if i.note else "")
-            for i in data.injuries
-            if i.occurred_on is None
-        ]
-        parts.append("<ul>" + "".join(f"<li>{t}</li>" for t in items) + "</ul>")
-        if undated:
-            parts.append(
-                f"<p class='note'>{count(undated, 'injury', 'injuries')} without a date: "
-                "not marked on the plot.</p>"
-            )
-    else:
-        parts.append("<p>None recorded.</p>")
-    parts.append("<h2>Reference lines drawn</h2>")
-    if data.references:
-        parts.append(
-            _grid(
-                ["Source", "Population", "Line", "Relative risk"],
-                [
-                    [
-                        esc(line.source),
-                        esc(line.population) + (f", {esc(line.context)}" if line.context else ""),
-                        esc(line_text(line, unit)),
-                        f"{line.relative_risk:g}" if line.relative_risk else "–",
-                    ]
-                    for line in data.references
-                ],
-            )
-        )
-    parts.append(f"<p class='note'>{DISCLAIMER}</p>")
-    parts.append(
-        f"<p class='note'>Report made {when_text(data.generated_at)} by Nordic Station.</p>"
-    )
     return "\n".join(parts)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from station.store import validate
+from station.store import injury_records, validate
 from station.store.errors import ConflictError, DuplicateError, NotFoundError, ValidationError
 from station.store.models import Athlete, BodyMass, Injury
 from station.store.parts import StoreParts
@@ -214,11 +214,22 @@ class Athletes(StoreParts):
         note: str | None = None,
         *,
         by: str | None = None,
+        region: str | None = None,
+        grade: str | None = None,
+        return_to_play: date | str | None = None,
     ) -> list[Injury]:
+        """Record an injury (structured: see :mod:`station.store.injury_records`)."""
         current = self._changeable(athlete)
         day = validate.past_date(on, "injury date") if on is not None else None
         self.backend.add_injury(
-            current.id, validate.injury_side(side), day, validate.notes(note), self._who(by)
+            current.id,
+            validate.injury_side(side),
+            day,
+            validate.notes(note),
+            self._who(by),
+            injury_records.region(region),
+            injury_records.grade(grade),
+            injury_records.return_to_play(return_to_play, day),
         )
         return self.backend.injuries(current.id)
 

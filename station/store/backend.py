@@ -71,7 +71,15 @@ class Backend(Protocol):
     def import_athletes(self, rows: Sequence[AthleteWrite], actor: str) -> list[int]: ...
     def body_mass_history(self, athlete_id: int) -> list[BodyMass]: ...
     def add_injury(
-        self, athlete_id: int, side: str, occurred_on: date | None, note: str, actor: str
+        self,
+        athlete_id: int,
+        side: str,
+        occurred_on: date | None,
+        note: str,
+        actor: str,
+        region: str = "",
+        grade: str | None = None,
+        return_to_play: date | None = None,
     ) -> int: ...
     def injuries(self, athlete_id: int) -> list[Injury]: ...
 

@@ -55,6 +55,9 @@ class Injury(_ToDict):
     side: str
     occurred_on: date | None
     note: str
+    region: str = ""
+    grade: str | None = None
+    return_to_play: date | None = None
 
 
 @dataclass(frozen=True)

@@ -288,12 +288,21 @@ V5 = (
     "ALTER TABLE athletes ADD COLUMN erased_at TEXT",
 )
 
+V6 = (
+    # Injuries as structured records (issue 11 §2): muscle or region, grade, return to play.
+    "ALTER TABLE injuries ADD COLUMN region TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE injuries ADD COLUMN grade TEXT",
+    "ALTER TABLE injuries ADD COLUMN return_to_play TEXT "
+    "CHECK (return_to_play IS NULL OR date(return_to_play) IS return_to_play)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "athletes, tests, reps, certificates, recordings, audit log", V1),
     Migration(2, "analysis runs kept as a history; curves stored per run", V2),
     Migration(3, "tests in progress (crash recovery); recovered flag; import warnings", V3),
     Migration(4, "tests can be voided with a reason (and the void undone)", V4),
     Migration(5, "athletes can be erased on request", V5),
+    Migration(6, "injuries with region, grade and return to play", V6),
 )
 
 CURRENT_VERSION = MIGRATIONS[-1].version

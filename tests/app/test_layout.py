@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QWidget
 
 from tests.app.conftest import wait_for
@@ -69,6 +69,16 @@ def test_an_80_character_name_at_1366_by_768(make_window: Any, qtbot: Any, tmp_p
     assert athletes.recent_box.count() == 3
     assert window.minimumSizeHint().height() <= LAPTOP[1] - 60
     assert window.height() <= LAPTOP[1]
+
+    # The team table keeps its figures in view: the name column does not grow with a name.
+    from station.app.team.team_view import ATHLETE, ATHLETE_WIDTH
+
+    team = window.screens["team"]
+    window.show_screen("team")
+    team.refresh(force=True)
+    assert team.table.horizontalHeader().sectionSize(ATHLETE) == ATHLETE_WIDTH
+    row = next(i for i, r in enumerate(team.model.rows) if r.athlete.id == athlete.id)
+    assert team.model.index(row, ATHLETE).data(Qt.ItemDataRole.ToolTipRole).startswith(LONG_NAME)
 
     # Scales up: at 4K nothing is elided.
     window.resize(3840, 2160)

@@ -28,12 +28,14 @@ from PySide6.QtWidgets import (
 )
 
 from station.app.athletes.athlete_dialog import AthleteDialog
+from station.app.athletes.injury_dialog import InjuryDialog
 from station.app.shell import dialogs, theme
 from station.app.shell import settings as keys
 from station.app.shell.context import AppContext
 from station.app.shell.dialogs import user_message
 from station.app.shell.screen import Screen, register_screen
 from station.app.shell.widgets import BandLabel, ElidedLabel, screen_title
+from station.present.history_data import injury_text
 from station.present.numbers import count
 from station.present.times import when_text
 from station.present.units import format_force
@@ -138,6 +140,12 @@ class AthletesScreen(Screen):
         self.details_label.setFont(theme.font(12))
         self.test_button = QPushButton("Test this athlete  →")
         self.test_button.setObjectName("primary")
+        self.injuries_title = QLabel("Injuries")
+        self.injuries_title.setFont(theme.font(15, bold=True))
+        self.injuries_label = QLabel("")
+        self.injuries_label.setWordWrap(True)
+        self.injury_button = QPushButton("Add injury…")
+        self.injury_button.clicked.connect(self.add_injury)
         self.recent_title = QLabel("Last results")
         self.recent_title.setFont(theme.font(15, bold=True))
         self.recent_box = QVBoxLayout()
@@ -148,6 +156,13 @@ class AthletesScreen(Screen):
         right.addWidget(self.name_label)
         right.addWidget(self.details_label)
         right.addWidget(self.test_button, 0, Qt.AlignmentFlag.AlignLeft)
+        right.addSpacing(12)
+        injuries_row = QHBoxLayout()
+        injuries_row.addWidget(self.injuries_title)
+        injuries_row.addStretch(1)
+        injuries_row.addWidget(self.injury_button)
+        right.addLayout(injuries_row)
+        right.addWidget(self.injuries_label)
         right.addSpacing(12)
         right.addWidget(self.recent_title)
         right.addLayout(self.recent_box)
@@ -287,6 +302,7 @@ class AthletesScreen(Screen):
             )
             + "</table>"
         )
+        self._show_injuries(athlete)
         try:
             tests = self.store.list_tests(athlete.id, limit=RECENT_TESTS)
         except Exception as exc:  # noqa: BLE001
@@ -300,6 +316,33 @@ class AthletesScreen(Screen):
         unit = self._shown_unit = self.context.display_unit()
         for summary in tests:
             self.recent_box.addWidget(RecentTest(summary, unit))
+
+    def _show_injuries(self, athlete: Any) -> None:
+        try:
+            injuries = self.store.injuries(athlete.id)
+        except Exception as exc:  # noqa: BLE001 - the rest of the details still show
+            self.injuries_label.setText(f"Cannot read injuries: {user_message(exc)}")
+            return
+        self.injuries_label.setText(
+            "\n".join("• " + injury_text(i) + (f" — {i.note}" if i.note else "") for i in injuries)
+            or "None recorded."
+        )
+
+    def add_injury(self) -> None:
+        """Record an injury of the athlete shown (the form stays open on a refusal)."""
+        athlete = self.context.athlete
+        if athlete is None:
+            return
+        dialog = InjuryDialog(self)
+        while dialog.exec():
+            try:
+                self.store.add_injury(athlete.id, **dialog.values())
+            except Exception as exc:  # noqa: BLE001 - shown in the form, which stays open
+                dialog.show_error(user_message(exc))
+                continue
+            self._show_details(athlete)
+            self.context.athletes_changed.emit()
+            return
 
     # -- actions --------------------------------------------------------------------
     def add_athlete(self) -> None:

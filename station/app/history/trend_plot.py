@@ -30,6 +30,7 @@ from station.present.history_data import (
     change_between,
     dated_injuries,
     day_timestamp,
+    injury_text,
 )
 from station.present.team_data import short_source
 from station.present.times import local
@@ -284,7 +285,8 @@ class TrendPlot(pg.GraphicsLayoutWidget):
         dated, _ = dated_injuries(injuries)
         for injury in dated:
             side = {"both": "both legs"}.get(injury.side, f"{injury.side} leg")
-            text = f"Injury, {side} ({injury.occurred_on.isoformat()})"
+            what = injury_text(injury, with_date=False).split(", back to play")[0]
+            text = f"Injury, {what if injury.region else side} ({injury.occurred_on.isoformat()})"
             for item, with_label in ((self.force_plot, True), (self.imbalance_plot, False)):
                 mark = pg.InfiniteLine(
                     pos=day_timestamp(injury.occurred_on),

@@ -20,13 +20,15 @@ from station.app.reports.pdf_writer import build_document, text_width_px, write_
 from station.present.preferences import Preferences
 from station.present.report_content import (
     CSS,
-    HistoryReportData,
     ReportData,
-    gather_history,
     gather_test,
-    history_report_html,
     report_html_for_test,
     short_line_label,
+)
+from station.present.report_history import (
+    HistoryReportData,
+    gather_history,
+    history_report_html,
 )
 from station.present.times import when_text
 

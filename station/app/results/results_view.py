@@ -494,7 +494,7 @@ class ResultsScreen(Screen):
                 labelOpts={
                     "position": 0.97 if i % 2 == 0 else 0.6,
                     "color": theme.REFERENCE_COLOUR,
-                    "anchors": [(1, 1), (1, 1)] if i % 2 == 0 else [(1, 0), (1, 0)],
+                    "anchors": [(1, 0), (1, 0)] if i % 2 == 0 else [(1, 1), (1, 1)],
                 },
             )
             line.setToolTip(tooltip)

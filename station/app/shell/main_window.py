@@ -7,8 +7,8 @@ last shown, and closes the rig connection cleanly on exit.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -30,6 +30,40 @@ from station.app.shell.status_bar import ConnectionStatusBar
 DEFAULT_SIZE = QSize(1440, 900)
 
 
+class ScreenPage(QScrollArea):
+    """A screen filling the page, scrolling only below the screen's minimum size.
+
+    (QScrollArea's own resizing asks word-wrapped labels for their preferred height, so a
+    screen would scroll even where it fits: this one gives the screen the whole viewport,
+    never less than its minimum.)"""
+
+    def __init__(self, screen: QWidget) -> None:
+        super().__init__()
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidgetResizable(False)
+        self.setWidget(screen)
+        screen.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.fit()
+        return False
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        self.fit()
+
+    def fit(self) -> None:
+        screen = self.widget()
+        if screen is None:
+            return
+        least = screen.minimumSizeHint().expandedTo(screen.minimumSize())
+        size = self.viewport().size()
+        wanted = QSize(max(size.width(), least.width()), max(size.height(), least.height()))
+        if screen.size() != wanted:
+            screen.resize(wanted)
+
+
 class MainWindow(QMainWindow):
     """Navigation + screens + connection status."""
 
@@ -44,7 +78,7 @@ class MainWindow(QMainWindow):
         self.navigation.setFixedWidth(180)
         self.navigation.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.stack = QStackedWidget()
-        self._pages: dict[str, QScrollArea] = {}
+        self._pages: dict[str, ScreenPage] = {}
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -81,10 +115,7 @@ class MainWindow(QMainWindow):
         # Each screen in a scroll area: on a low screen (1366×768) a screen with more to show
         # than fits scrolls, instead of making the window taller than the screen (the stack
         # is as tall as its tallest page).
-        page = QScrollArea()
-        page.setWidgetResizable(True)
-        page.setFrameShape(QFrame.Shape.NoFrame)
-        page.setWidget(screen)
+        page = ScreenPage(screen)
         self._pages[screen.key] = page
         self.stack.addWidget(page)
 

@@ -55,6 +55,7 @@ from station.present.units import force_unit, format_force, format_value
 
 Index = QModelIndex | QPersistentModelIndex
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+ATHLETE_WIDTH = 240  # px: the athlete column, whatever the length of a name
 DEFAULT_IMBALANCE_PCT = 15.0  # Bourne et al. 2015
 
 
@@ -189,7 +190,8 @@ class TeamTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and LEFT_MAX <= column <= IMBALANCE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole and column in (ATHLETE, STATUS):
-            return self.status_text(row) + self.line_note
+            name = f"{self.rows[row].athlete.name}\n" if column == ATHLETE else ""
+            return name + self.status_text(row) + self.line_note
         return None
 
 
@@ -264,10 +266,14 @@ class TeamScreen(StoredDataScreen):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(34)
-        self.table.setWordWrap(True)
+        self.table.setWordWrap(False)  # one line a row: long names and reasons end in "…"
         self.table.verticalHeader().setMinimumSectionSize(34)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # A long name ends in "…" (whole in the tooltip): the figures stay in view.
+        header.setSectionResizeMode(ATHLETE, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(ATHLETE, ATHLETE_WIDTH)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         header.setStretchLastSection(True)
         header.setMinimumHeight(48)
         self.table.doubleClicked.connect(self.open_history)

@@ -46,7 +46,12 @@ ATHLETE = Shape(
     ],
     {"date_of_birth": to_date, "archived": bool},
 )
-INJURY = Shape(Injury, "injuries", ["id", "side", "occurred_on", "note"], {"occurred_on": to_date})
+INJURY = Shape(
+    Injury,
+    "injuries",
+    ["id", "side", "occurred_on", "note", "region", "grade", "return_to_play"],
+    {"occurred_on": to_date, "return_to_play": to_date},
+)
 BODY_MASS = Shape(BodyMass, "body_mass", ["measured_on", "kg"], {"measured_on": date.fromisoformat})
 
 
@@ -245,20 +250,37 @@ class Athletes(Connection):
         )
 
     def add_injury(
-        self, athlete_id: int, side: str, occurred_on: date | None, note: str, actor: str
+        self,
+        athlete_id: int,
+        side: str,
+        occurred_on: date | None,
+        note: str,
+        actor: str,
+        region: str = "",
+        grade: str | None = None,
+        return_to_play: date | None = None,
     ) -> int:
         at = now_utc()
         day = iso(occurred_on)
+        back = iso(return_to_play)
         with self._write() as conn:
             self._require(conn, "athletes", athlete_id, "athlete")
             cursor = conn.execute(
                 "INSERT INTO injuries (athlete_id, side, occurred_on, note, recorded_at, "
-                "recorded_by) VALUES (?, ?, ?, ?, ?, ?)",
-                (athlete_id, side, day, note, at, actor),
+                "recorded_by, region, grade, return_to_play) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (athlete_id, side, day, note, at, actor, region, grade, back),
             )
             injury_id = int(cursor.lastrowid)
             self._touch(conn, athlete_id, at)
-            after = {"injury_id": injury_id, "side": side, "occurred_on": day, "note": note}
+            after = {
+                "injury_id": injury_id,
+                "side": side,
+                "occurred_on": day,
+                "note": note,
+                "region": region,
+                "grade": grade,
+                "return_to_play": back,
+            }
             write_audit(conn, actor, at, AuditRecord("athlete", athlete_id, "injury", None, after))
         return injury_id
 

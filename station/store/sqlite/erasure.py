@@ -134,7 +134,10 @@ def erase_rows(conn: sqlite3.Connection, athlete_id: int, erased_at: str) -> Era
         sets += ", erased_at = ?"
         params.append(erased_at)
     conn.execute(f"UPDATE athletes SET {sets} WHERE id = ?", [*params, athlete_id])
-    conn.execute("UPDATE injuries SET note = '' WHERE athlete_id = ?", (athlete_id,))
+    injury_sets = "note = ''"
+    if "region" in _columns(conn, "injuries"):  # schema 6: structured injuries
+        injury_sets += ", region = '', grade = NULL"
+    conn.execute(f"UPDATE injuries SET {injury_sets} WHERE athlete_id = ?", (athlete_id,))
     outcome.tests = len(test_ids)
     if test_ids:
         marks = _marks(len(test_ids))
