@@ -13,7 +13,7 @@ import pytest
 from station.present.numbers import format_number
 from station.present.references import NO_CUT_OFF
 from station.present.times import TZ_ENV, day_text, local, when_text
-from tests.app.test_part2_support import ADA_TESTS, populated_copy
+from tests.app.stored_athletes import ADA_TESTS, populated_copy
 
 pytestmark = pytest.mark.gui
 

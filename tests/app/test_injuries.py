@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDialog
 from station.app.athletes.injury_dialog import InjuryDialog
 from station.app.reports.report_pdf import history_report_document
 from station.present.preferences import Preferences
-from tests.app.test_part2_support import import_session
+from tests.app.stored_athletes import import_session
 
 pytestmark = pytest.mark.gui
 

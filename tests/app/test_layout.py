@@ -10,7 +10,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QWidget
 
 from tests.app.conftest import wait_for
-from tests.app.test_part2_support import import_session
+from tests.app.stored_athletes import import_session
 
 pytestmark = pytest.mark.gui
 

@@ -12,7 +12,7 @@ import pytest
 
 from station.cli import main as cli_main
 from station.present.preferences import SETTINGS_FILE
-from tests.app.test_part2_support import populated_copy
+from tests.app.stored_athletes import populated_copy
 
 pytestmark = pytest.mark.gui
 

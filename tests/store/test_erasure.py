@@ -30,6 +30,7 @@ SECRETS = [
     "started by Zebedee's brother",
     "zebedee-session",
     "Quantum Fox",  # an old name, changed later: still in the audit before erasure
+    "left calf near the old scar",  # an injury's free-text region
 ]
 
 
@@ -58,6 +59,9 @@ def subject(store: Store, tmp_path: Path, cert_file: Path, home: Path):
     )
     store.update_athlete(athlete.id, name=NAME)
     store.add_injury(athlete.id, "left", "2022-05-01", "torn at Anfield")
+    store.add_injury(
+        athlete.id, "right", "2023-02-01", None, region="left calf near the old scar", grade="2b"
+    )
     capture = synth.write_capture(tmp_path / "zebedee-session.bin", seed=7)
     first = store.import_test(
         athlete.id, capture, certificate=cert_file, notes="wobbly ankle today"
@@ -167,7 +171,8 @@ def test_export_all_gives_everything_held(capsys, store: Store, subject, tmp_pat
     assert code == 0, err
     data = json.loads((out / "athlete.json").read_text())
     assert data["athlete"]["name"] == NAME and data["athlete"]["date_of_birth"] == "1999-12-31"
-    assert [i["note"] for i in data["injuries"]] == ["torn at Anfield"]
+    assert [i["note"] for i in data["injuries"]] == ["torn at Anfield", ""]
+    assert data["injuries"][1]["region"] == "left calf near the old scar"
     assert [m["kg"] for m in data["body_mass_history"]] == [80.0]
     assert sorted(t["id"] for t in data["tests"]) == [first.id, second.id]
     voided = next(t for t in data["tests"] if t["id"] == second.id)
