@@ -120,7 +120,11 @@ def test_a_short_test_with_reps_is_asked_about_too(
     wait_for(qtbot, lambda: screen.run.state == tr.RUNNING)
     wait_for(qtbot, lambda: len(screen.test_reps) >= 1, 20)
     screen.clock.now += 2 * DOUBLE_PRESS_S
-    assert screen.session.elapsed_s < SHORT_TEST_S  # the premise: reps, but a short test
+    # The premise, reps but a short test, must not hang on how fast this machine
+    # delivered the first rep: the threshold is set well above the time so far.
+    monkeypatch.setattr(
+        "station.app.live.test_view.SHORT_TEST_S", screen.session.elapsed_s + SHORT_TEST_S
+    )
     screen.toggle_test()
     assert asked and "lasted only" in asked[0]
     assert screen.run.state == tr.RUNNING
