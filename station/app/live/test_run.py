@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -33,12 +34,24 @@ from station.app.shell.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
-IDLE = "idle"
-STARTING = "starting"
-RUNNING = "running"
-STOPPING = "stopping"
-SAVING = "saving"
-SAVE_FAILED = "save_failed"
+
+class RunState(StrEnum):
+    """Where one test is between Start and a stored result."""
+
+    IDLE = "idle"
+    STARTING = "starting"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    SAVING = "saving"
+    SAVE_FAILED = "save_failed"
+
+
+IDLE = RunState.IDLE
+STARTING = RunState.STARTING
+RUNNING = RunState.RUNNING
+STOPPING = RunState.STOPPING
+SAVING = RunState.SAVING
+SAVE_FAILED = RunState.SAVE_FAILED
 
 
 class TestRun(QObject):
@@ -81,7 +94,7 @@ class TestRun(QObject):
         """A test is being recorded or saved (leaving the screen or the app would cut it)."""
         return self.state in (STARTING, RUNNING, STOPPING, SAVING)
 
-    def _set_state(self, state: str) -> None:
+    def _set_state(self, state: RunState) -> None:
         if state != self.state:
             self.state = state
             self.state_changed.emit(state)

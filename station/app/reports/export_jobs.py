@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 from station.app.shell import dialogs
 from station.app.shell.dialogs import user_message
 from station.present.numbers import count
+from station.store import Store
 from station.store.export import export_summary, export_test
 
 Step = Callable[[], Any]  # returns an ExportReport (its .files)
@@ -67,7 +68,7 @@ class ExportJob(QObject):
 
 
 def summary_steps(
-    store: Any, path: Path, *, athlete: Any = None, team: str | None = None, force: bool = False
+    store: Store, path: Path, *, athlete: Any = None, team: str | None = None, force: bool = False
 ) -> list[tuple[str, Step]]:
     """One step: the summary CSV (and sidecar) of an athlete's or a team's tests."""
     return [
@@ -76,7 +77,7 @@ def summary_steps(
 
 
 def curves_steps(
-    store: Any, test_ids: Sequence[int], folder: Path, *, force: bool = False
+    store: Store, test_ids: Sequence[int], folder: Path, *, force: bool = False
 ) -> list[tuple[str, Step]]:
     """One step per test: ``test-<id>.csv`` and ``test-<id>.json`` in ``folder``."""
     return [

@@ -31,6 +31,7 @@ from station.present.history_data import REAL_CHANGE, Change
 from station.present.numbers import format_number
 from station.present.times import when_text
 from station.present.units import force_unit, format_force, format_value, from_newtons
+from station.store import Store
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class LoadedTest:
         return when_text(self.record.recorded_at)
 
 
-def load_test(store: Any, test_id: int) -> LoadedTest:
+def load_test(store: Store, test_id: int) -> LoadedTest:
     """Read a test, its current metrics and curves from the store."""
     record = store.get_test(test_id)
     metrics = dict(record.result.metrics) if record.result is not None else {}

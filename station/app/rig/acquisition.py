@@ -65,12 +65,14 @@ from station.app.rig.link_events import (
     SILENT,
     STREAMING,
     BlockBatch,
+    ConnectionState,
     GuiInbox,
     app_state,
 )
 from station.app.rig.ports import kind_of
 from station.app.shell.dialogs import user_message
 from station.app.shell.tasks import TaskRunner
+from station.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +98,9 @@ class Acquisition(QObject):
     stream_restarted = Signal()
     _wake = Signal()  # from the pump's thread: events are waiting in the inbox
 
-    def __init__(self, store: Any = None, poll_interval_ms: int = POLL_INTERVAL_MS) -> None:
+    def __init__(
+        self, store: Store | None = None, poll_interval_ms: int = POLL_INTERVAL_MS
+    ) -> None:
         super().__init__()
         self.store = store
         self.tasks = TaskRunner("station-link", self)
@@ -468,7 +472,7 @@ class Acquisition(QObject):
             self.source_finished.emit()
 
     # -- state ---------------------------------------------------------------------
-    def _set_state(self, state: str) -> None:
+    def _set_state(self, state: ConnectionState) -> None:
         if state != self.state:
             self.state = state
             self.state_changed.emit(state)

@@ -11,21 +11,37 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from firmware_bridge.link import LinkEvent, LinkState
 from firmware_bridge.messages import SampleBlock
 from firmware_bridge.pump import Listener
 
-# App-level connection states shown to the user (status_bar.STATE_STYLE).
-DISCONNECTED = "disconnected"
-CONNECTING = "connecting"
-CONNECTED = "connected"
-STREAMING = "streaming"
-SILENT = "silent"
-RECONNECTING = "reconnecting"
-LOST = "lost"
-READY = "ready"  # a replay that has been checked and waits for a test to play it
-FINISHED = "finished"  # a replay that has played to its end
+
+class ConnectionState(StrEnum):
+    """App-level connection states shown to the user (status_bar.STATE_STYLE)."""
+
+    DISCONNECTED = "disconnected"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    STREAMING = "streaming"
+    SILENT = "silent"
+    RECONNECTING = "reconnecting"
+    LOST = "lost"
+    READY = "ready"  # a replay that has been checked and waits for a test to play it
+    FINISHED = "finished"  # a replay that has played to its end
+
+
+# The screens name the states as module constants.
+DISCONNECTED = ConnectionState.DISCONNECTED
+CONNECTING = ConnectionState.CONNECTING
+CONNECTED = ConnectionState.CONNECTED
+STREAMING = ConnectionState.STREAMING
+SILENT = ConnectionState.SILENT
+RECONNECTING = ConnectionState.RECONNECTING
+LOST = ConnectionState.LOST
+READY = ConnectionState.READY
+FINISHED = ConnectionState.FINISHED
 
 
 @dataclass(frozen=True)
@@ -65,7 +81,7 @@ class GuiInbox(Listener):
         self._pending.clear()
 
 
-def app_state(state: LinkState, reconnect: bool) -> str:
+def app_state(state: LinkState, reconnect: bool) -> ConnectionState:
     return {
         LinkState.CONNECTING: CONNECTING,
         LinkState.IDLE: CONNECTED,

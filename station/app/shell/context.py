@@ -16,6 +16,7 @@ from station.analysis import AnalysisSettings
 from station.app.settings import preferences
 from station.app.shell.settings import AppSettings
 from station.present.preferences import Preferences
+from station.store import Store
 
 if TYPE_CHECKING:
     from station.app.live.test_run import TestRun
@@ -45,7 +46,7 @@ class AppContext(QObject):
         self,
         data_dir: Path,
         settings: AppSettings,
-        store: Any,
+        store: Store,
         acquisition: Acquisition,
         operator: str = "",
     ) -> None:
