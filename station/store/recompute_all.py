@@ -21,6 +21,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -139,6 +140,25 @@ def _worker_started() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _ready() -> None:
+    """A task that only makes sure a worker process exists."""
+
+
+def _start_ignoring_ctrl_c(pool: ProcessPoolExecutor, count: int) -> None:
+    """Start every worker now with Ctrl-C ignored from birth (an ignored signal stays
+    ignored across exec, and Python then leaves it so): a Ctrl-C while a worker is
+    still importing would otherwise print its traceback and break the pool.  Only
+    the main thread may change signal handlers; elsewhere the initializer does it."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        for _ in range(count):  # each submit starts one more worker, up to ``count``
+            pool.submit(_ready)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @contextmanager
 def _one_thread_each() -> Iterator[None]:
     """Workers start with one BLAS/OpenMP thread each (unless the user chose):
@@ -253,6 +273,7 @@ class RecomputingAll(StoreParts):
                 max_workers=count, mp_context=context, initializer=_worker_started
             ) as pool,
         ):
+            _start_ignoring_ctrl_c(pool, count)
             chunks = self._inputs(targets)
             running: set[Future[list[Outcome]]] = set()
             try:

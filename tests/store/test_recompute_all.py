@@ -188,11 +188,11 @@ def _recompute_runs(db: Path) -> int:
         return conn.execute("SELECT count(*) FROM results WHERE reason = 'recompute'").fetchone()[0]
 
 
-def test_a_run_killed_with_sigkill_resumes_without_duplicating(home: Path, tmp_path: Path) -> None:
-    """A real ``nordic-station recompute --all`` is killed (SIGKILL to it and its
-    workers) after its first batch is committed; the next run does the rest."""
+def _interrupted_run(home: Path, count: int, how: signal.Signals) -> tuple[list[int], int, str]:
+    """A real ``nordic-station recompute --all`` on ``count`` stale tests, sent ``how``
+    (to it and its workers: its process group) once its first batch is committed.
+    Returns the test ids, the runs stored by then and what it wrote on stderr."""
     data = synth.capture(seconds=60.0, rate_hz=1000.0)  # slow enough to be caught mid-run
-    count = 60
     with Store.open(actor="tester") as store:
         ids = stale_tests(store, data, synth.certificate(), count)
     db = paths.database_path(home)
@@ -201,28 +201,42 @@ def test_a_run_killed_with_sigkill_resumes_without_duplicating(home: Path, tmp_p
         [sys.executable, "-m", "station", "recompute", "--all", "--jobs", "2"],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group: the workers die with it
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group: the workers get it too
     )
     try:
         deadline = time.monotonic() + 120
         while _recompute_runs(db) == 0:
-            assert process.poll() is None, "the recompute ended before it could be killed"
+            assert process.poll() is None, "the recompute ended before it could be stopped"
             assert time.monotonic() < deadline, "no batch was committed in 120 s"
             time.sleep(0.01)  # polling the condition, not waiting for time to pass
     finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
-    assert process.returncode == -signal.SIGKILL
+        os.killpg(process.pid, how)
+        _, err = process.communicate(timeout=60)
+    if how == signal.SIGKILL:
+        assert process.returncode == -signal.SIGKILL
+    else:
+        assert process.returncode == 130, err  # Ctrl-C: stopped, as the CLI says
+        assert "Traceback" not in err and "internal error" not in err, err
     done = _recompute_runs(db)
-    assert 0 < done < count, f"{done} of {count} done when killed: not mid-run"
+    assert 0 < done < count, f"{done} of {count} done when stopped: not mid-run"
+    return ids, done, err
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["kill-9", "ctrl-c"])
+def test_a_stopped_run_resumes_without_duplicating(home: Path, how: signal.Signals) -> None:
+    """Killed (``kill -9``) or interrupted (Ctrl-C) after its first batch, the next
+    run does exactly the rest: every test ends with its old run and one new one."""
+    count = 60
+    ids, done, _ = _interrupted_run(home, count, how)
     with Store.open(actor="tester") as store:
         state = store.recompute_all(workers=2)
         assert (state.up_to_date, state.total, state.stored) == (done, count - done, count - done)
         for test_id in ids:
             assert [r.analysis_version for r in store.results(test_id)] == [OLD, ANALYSIS_VERSION]
         assert store.backend.integrity_check() == []
-    assert _recompute_runs(db) == count
+    assert _recompute_runs(paths.database_path(home)) == count
 
 
 @pytest.mark.parametrize("workers", [1, 2])
