@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from station.store.models import NewRep, Rep
-from station.store.sqlite.audit import AuditRecord, write_audit
+from station.store.sqlite.audit import AuditRecord
 from station.store.sqlite.recorded_tests import ERASED_PREFIX
-from station.store.sqlite.results import REP, Prepared, Results, insert_result
+from station.store.sqlite.results import REP, Prepared, Results
 from station.store.validate import now_utc
 
 
@@ -117,29 +117,15 @@ class RecomputeRuns(Results):
                 if (row[0] if row else None) != run.current_id:
                     ids.append(None)
                     continue
-                conn.execute(
-                    "UPDATE results SET is_current = 0 WHERE test_id = ? AND is_current = 1",
-                    (run.test_id,),
-                )
-                result_id = insert_result(conn, run.test_id, run.prepared, actor, at)
-                conn.execute("DELETE FROM reps WHERE test_id = ?", (run.test_id,))
-                self._insert_reps(conn, run.test_id, run.reps)
-                for record in run.audit:
-                    write_audit(conn, actor, at, record)
-                write_audit(
+                result_id = self._make_current(
                     conn,
+                    run.test_id,
+                    run.prepared,
+                    run.reps,
+                    run.audit,
+                    run.current_id,
                     actor,
                     at,
-                    AuditRecord(
-                        "test",
-                        run.test_id,
-                        f"result:{run.prepared.result.reason}",
-                        None if run.current_id is None else {"result_id": run.current_id},
-                        {
-                            "result_id": result_id,
-                            "analysis_version": run.prepared.result.analysis_version,
-                        },
-                    ),
                 )
                 ids.append(result_id)
         return ids

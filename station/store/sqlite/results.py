@@ -178,6 +178,41 @@ class Results(Connection):
     def reps(self, test_id: int) -> list[Rep]:
         return REP.many(self._all(REP.sql + "WHERE test_id = ? ORDER BY number", (test_id,)))
 
+    def _make_current(
+        self,
+        conn: sqlite3.Connection,
+        test_id: int,
+        prepared: Prepared,
+        reps: Sequence[NewRep],
+        audit: Sequence[AuditRecord],
+        previous_id: int | None,
+        actor: str,
+        at: str,
+    ) -> int:
+        """(in ``conn``'s transaction) a new run becomes the test's current one, with its
+        reps and audit entries; the previous run stays in the history."""
+        conn.execute(
+            "UPDATE results SET is_current = 0 WHERE test_id = ? AND is_current = 1", (test_id,)
+        )
+        result_id = insert_result(conn, test_id, prepared, actor, at)
+        conn.execute("DELETE FROM reps WHERE test_id = ?", (test_id,))
+        self._insert_reps(conn, test_id, reps)
+        for record in audit:
+            write_audit(conn, actor, at, record)
+        write_audit(
+            conn,
+            actor,
+            at,
+            AuditRecord(
+                "test",
+                test_id,
+                f"result:{prepared.result.reason}",
+                None if previous_id is None else {"result_id": previous_id},
+                {"result_id": result_id, "analysis_version": prepared.result.analysis_version},
+            ),
+        )
+        return result_id
+
     def add_result(
         self,
         test_id: int,
@@ -203,24 +238,7 @@ class Results(Connection):
             ).fetchone()
             if (current[0] if current else None) != expected_current_id:
                 raise ConflictError(f"test {test_id} was changed meanwhile: run the command again")
-            conn.execute(
-                "UPDATE results SET is_current = 0 WHERE test_id = ? AND is_current = 1", (test_id,)
-            )
-            result_id = insert_result(conn, test_id, prepared, actor, at)
-            conn.execute("DELETE FROM reps WHERE test_id = ?", (test_id,))
-            self._insert_reps(conn, test_id, reps)
-            for record in audit:
-                write_audit(conn, actor, at, record)
-            write_audit(
-                conn,
-                actor,
-                at,
-                AuditRecord(
-                    "test",
-                    test_id,
-                    f"result:{result.reason}",
-                    None if current is None else {"result_id": current[0]},
-                    {"result_id": result_id, "analysis_version": result.analysis_version},
-                ),
+            result_id = self._make_current(
+                conn, test_id, prepared, reps, audit, current[0] if current else None, actor, at
             )
         return result_id
