@@ -383,7 +383,7 @@ class CalibrationScreen(Screen):
         try:
             records = self.store.list_certificates(serial)
         except Exception as exc:  # noqa: BLE001
-            self.certificates.addItem(f"cannot list certificates: {exc}")
+            self.certificates.addItem(f"cannot list certificates: {user_message(exc)}")
             return
         in_use = (
             self.acquisition.calibration.certificate_id if self.acquisition.calibration else None
@@ -611,7 +611,7 @@ class CalibrationScreen(Screen):
             )
         except InputError as exc:
             self.pages.setCurrentIndex(SETUP)
-            dialogs.show_error(self, "Calibration", f"No certificate: {exc}")
+            dialogs.show_error(self, "Calibration", f"No certificate: {user_message(exc)}")
             return
         self.saved_path = None
         self._show_result(self.result)
@@ -721,7 +721,9 @@ class CalibrationScreen(Screen):
             path = folder / f"{cert.device_serial or 'rig'}-{created}.json"
             save_certificate(cert, path)
         except (InputError, OSError) as exc:
-            dialogs.show_error(self, "Calibration", f"The certificate was not saved: {exc}")
+            dialogs.show_error(
+                self, "Calibration", f"The certificate was not saved: {user_message(exc)}"
+            )
             return None
         self.saved_path = path
         self._use_stored(record.id)
@@ -745,7 +747,7 @@ class CalibrationScreen(Screen):
             try:
                 save_certificate(cert, path)
             except OSError as exc:
-                dialogs.show_error(self, "Calibration", f"Not saved: {exc}")
+                dialogs.show_error(self, "Calibration", f"Not saved: {user_message(exc)}")
 
     def _finish_verification(self, session: Session) -> None:
         choice = self.acquisition.calibration
@@ -769,7 +771,7 @@ class CalibrationScreen(Screen):
             )
             kept = f"Kept with certificate #{stored.id}."
         except (InputError, OSError) as exc:
-            kept = f"NOT kept in the database: {exc}"
+            kept = f"NOT kept in the database: {user_message(exc)}"
         self.record = record
         unit = self.prefs.display_unit
         verdict = "✓ PASS" if record["passed"] else "⚠ FAIL"

@@ -291,7 +291,7 @@ class ResultsScreen(Screen):
             curves = self.store.curves(test_id)
             athlete = self.store.get_athlete(test.athlete_id)
         except Exception as exc:  # noqa: BLE001 - a dialog, never a dead screen
-            dialogs.show_error(self, "Results", f"Cannot load test {test_id}: {exc}")
+            dialogs.show_error(self, "Results", f"Cannot load test {test_id}: {user_message(exc)}")
             return
         self.test_id = int(test_id)
         self.context.current_test_id = self.test_id
@@ -592,7 +592,7 @@ class ResultsScreen(Screen):
         try:
             self.store.update_test(self.test_id, notes=self.notes.toPlainText().strip())
         except Exception as exc:  # noqa: BLE001
-            dialogs.show_error(self, "Results", f"The notes were not saved: {exc}")
+            dialogs.show_error(self, "Results", f"The notes were not saved: {user_message(exc)}")
             return
         self.context.show_status("Notes saved", 3000)
         self.context.test_changed.emit(self.test_id)
