@@ -219,7 +219,7 @@ class AthletesScreen(Screen):
                 self.search.text().strip() or None, include_archived=self.show_archived.isChecked()
             )
         except Exception as exc:  # noqa: BLE001 - a store failure is a dialog, never a crash
-            dialogs.show_error(self, "Athletes", f"Cannot list athletes: {exc}")
+            dialogs.show_error(self, "Athletes", f"Cannot list athletes: {user_message(exc)}")
             return
         self.list.blockSignals(True)
         self.list.clear()
@@ -306,7 +306,7 @@ class AthletesScreen(Screen):
         try:
             tests = self.store.list_tests(athlete.id, limit=RECENT_TESTS)
         except Exception as exc:  # noqa: BLE001
-            self.context.show_status(f"Cannot read tests: {exc}")
+            self.context.show_status(f"Cannot read tests: {user_message(exc)}")
             tests = []
         if not tests:
             self.recent_box.addWidget(self.empty_recent)

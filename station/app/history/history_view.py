@@ -37,6 +37,7 @@ from station.app.reports import export_jobs, report_pdf
 from station.app.results.compare_view import CompareView, load_test
 from station.app.shell import dialogs, theme
 from station.app.shell.context import AppContext
+from station.app.shell.dialogs import user_message
 from station.app.shell.screen import StoredDataScreen, register_screen
 from station.app.shell.widgets import Banner, screen_title
 from station.present.history_data import (
@@ -200,7 +201,7 @@ class HistoryScreen(StoredDataScreen):
         try:
             athletes = self.store.list_athletes()
         except Exception as exc:  # noqa: BLE001 - a banner, never a dead screen
-            self.banner.show_message(f"Cannot list athletes: {exc}", "error")
+            self.banner.show_message(f"Cannot list athletes: {user_message(exc)}", "error")
             return
         self.athlete_box.blockSignals(True)
         self.athlete_box.clear()
@@ -236,7 +237,9 @@ class HistoryScreen(StoredDataScreen):
         try:
             self.athlete = self.store.get_athlete(athlete_id)
         except Exception as exc:  # noqa: BLE001
-            self.banner.show_message(f"Cannot load athlete {athlete_id}: {exc}", "error")
+            self.banner.show_message(
+                f"Cannot load athlete {athlete_id}: {user_message(exc)}", "error"
+            )
             return
         self.refresh()
 
@@ -264,7 +267,7 @@ class HistoryScreen(StoredDataScreen):
                 self.points = [p for p in listed if not p.voided]
                 self.injuries = self.store.injuries(self.athlete.id)
             except Exception as exc:  # noqa: BLE001
-                self.banner.show_message(f"Cannot load the history: {exc}", "error")
+                self.banner.show_message(f"Cannot load the history: {user_message(exc)}", "error")
                 return
             self.info.setText(self._athlete_text())
         prefs = self.prefs
@@ -383,7 +386,7 @@ class HistoryScreen(StoredDataScreen):
                 self.prefs.mdc_n,
             )
         except Exception as exc:  # noqa: BLE001
-            self.banner.show_message(f"Cannot compare these tests: {exc}", "error")
+            self.banner.show_message(f"Cannot compare these tests: {user_message(exc)}", "error")
 
     def open_selected(self) -> None:
         ids = self.selected_ids()
@@ -411,7 +414,7 @@ class HistoryScreen(StoredDataScreen):
         try:
             pages = report_pdf.write_test_report(self.store, test_id, path, self.prefs)
         except Exception as exc:  # noqa: BLE001
-            dialogs.show_error(self, "Report", f"The report was not written: {exc}")
+            dialogs.show_error(self, "Report", f"The report was not written: {user_message(exc)}")
             return False
         self.context.show_status(f"Report saved: {path} ({pages} pages)", 6000)
         return True
@@ -429,7 +432,7 @@ class HistoryScreen(StoredDataScreen):
         try:
             pages = report_pdf.write_history_report(self.store, self.athlete.id, path, self.prefs)
         except Exception as exc:  # noqa: BLE001
-            dialogs.show_error(self, "Report", f"The report was not written: {exc}")
+            dialogs.show_error(self, "Report", f"The report was not written: {user_message(exc)}")
             return False
         self.context.show_status(f"History report saved: {path} ({pages} pages)", 6000)
         return True

@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from station.app.shell.context import AppContext
+from station.app.shell.dialogs import user_message
 from station.present.numbers import format_number
 from station.present.times import when_text
 
@@ -49,7 +50,7 @@ def offer_recovery(parent: QWidget | None, context: AppContext) -> list[int]:
     try:
         unfinished = store.pending_tests(include_live=False)
     except Exception as exc:  # noqa: BLE001 - a start-up check must never stop the app
-        context.show_status(f"Cannot look for unfinished tests: {exc}", 10000)
+        context.show_status(f"Cannot look for unfinished tests: {user_message(exc)}", 10000)
         return []
     recovered: list[int] = []
     for pending in unfinished:
@@ -72,5 +73,7 @@ def offer_recovery(parent: QWidget | None, context: AppContext) -> list[int]:
             elif answer == DISCARD:
                 store.discard_pending(pending.id)
         except Exception as exc:  # noqa: BLE001 - one bad file must not hide the others
-            QMessageBox.warning(parent, "Unfinished test", f"That test could not be handled: {exc}")
+            QMessageBox.warning(
+                parent, "Unfinished test", f"That test could not be handled: {user_message(exc)}"
+            )
     return recovered

@@ -30,6 +30,7 @@ from PySide6.QtCore import QObject, Signal
 from firmware_bridge.recording import RecordingWriter
 from station.analysis import AnalysisSettings
 from station.app.rig.acquisition import Acquisition
+from station.app.shell.dialogs import user_message
 from station.app.shell.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -113,8 +114,8 @@ class TestRun(QObject):
             self.settings = None if self.analysis_settings is None else self.analysis_settings()
         except ValueError as exc:
             self.failed.emit(
-                f"The analysis settings cannot be used ({exc}): correct them on the Settings "
-                "screen, then start again."
+                f"The analysis settings cannot be used ({user_message(exc)}): correct them on "
+                "the Settings screen, then start again."
             )
             return
         self.athlete = athlete
@@ -173,7 +174,7 @@ class TestRun(QObject):
 
         self.tasks.submit(clean)
         self._set_state(IDLE)
-        self.failed.emit(f"The test could not start: {exc}")
+        self.failed.emit(f"The test could not start: {user_message(exc)}")
 
     # -- stop and save --------------------------------------------------------------
     def stop(self, keep: bool = True, flag: str = "") -> None:
@@ -236,7 +237,7 @@ class TestRun(QObject):
         self._set_state(SAVE_FAILED)
         where = getattr(self.pending, "path", None)
         self.failed.emit(
-            f"The test could not be saved: {exc}. The recording is kept"
+            f"The test could not be saved: {user_message(exc)}. The recording is kept"
             + (f" ({where})" if where else "")
             + "; try saving again, or it will be offered for recovery at the next start."
         )

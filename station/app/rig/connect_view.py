@@ -26,6 +26,7 @@ from station.app.rig.ports import PortChoice, describe_source, replay_url, seria
 from station.app.shell import dialogs, theme
 from station.app.shell import settings as keys
 from station.app.shell.context import AppContext
+from station.app.shell.dialogs import user_message
 from station.app.shell.screen import Screen, register_screen
 from station.app.shell.widgets import Banner, screen_title
 
@@ -142,7 +143,7 @@ class ConnectScreen(Screen):
             choices = serial_ports()
         except Exception as exc:  # noqa: BLE001 - listing must never take the screen down
             choices = []
-            self.banner.show_message(f"Cannot list serial ports: {exc}", "warning")
+            self.banner.show_message(f"Cannot list serial ports: {user_message(exc)}", "warning")
         self.ports.clear()
         last = self.context.settings.get_str(keys.KEY_LAST_PORT)
         found = any(choice.usb for choice in choices)

@@ -34,6 +34,7 @@ from station.app.rig import tester_tools
 from station.app.settings import preferences
 from station.app.shell import theme
 from station.app.shell.context import AppContext
+from station.app.shell.dialogs import user_message
 from station.app.shell.screen import Screen, register_screen
 from station.app.shell.widgets import Banner, screen_title
 from station.present import preferences as present_preferences
@@ -215,7 +216,7 @@ class SettingsScreen(Screen):
         try:
             preferences.save(self.context.settings, prefs)
         except ValueError as exc:
-            self.banner.show_message(f"Not saved: {exc}", "error")
+            self.banner.show_message(f"Not saved: {user_message(exc)}", "error")
             return False
         note = ""
         if prefs.data_folder and Path(prefs.data_folder).expanduser() != Path(

@@ -39,6 +39,7 @@ from station.analysis import DEFAULT_REFERENCES, ReferenceLine
 from station.app.reports import export_jobs
 from station.app.shell import dialogs, theme
 from station.app.shell.context import AppContext
+from station.app.shell.dialogs import user_message
 from station.app.shell.screen import StoredDataScreen, register_screen
 from station.app.shell.widgets import Banner, screen_title
 from station.present.numbers import count, format_number
@@ -336,7 +337,7 @@ class TeamScreen(StoredDataScreen):
             for name in teams(self.store):
                 self.team_box.addItem(name, name)
         except Exception as exc:  # noqa: BLE001
-            self.banner.show_message(f"Cannot list teams: {exc}", "error")
+            self.banner.show_message(f"Cannot list teams: {user_message(exc)}", "error")
         self.team_box.setCurrentIndex(max(0, self.team_box.findData(keep)))
         self.team_box.blockSignals(False)
         self._default_line()
@@ -379,7 +380,7 @@ class TeamScreen(StoredDataScreen):
         try:
             rows = latest_results(self.store, self.team())
         except Exception as exc:  # noqa: BLE001
-            self.banner.show_message(f"Cannot load the team: {exc}", "error")
+            self.banner.show_message(f"Cannot load the team: {user_message(exc)}", "error")
             return
         self.banner.clear_message()
         self.model.set_rows(rows, self.force_line(), self.imbalance_pct(), self.prefs.display_unit)
