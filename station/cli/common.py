@@ -12,6 +12,7 @@ from typing import Any
 
 from firmware_bridge.errors import InputError
 from firmware_bridge.files import check_regular
+from station.present.numbers import MINUS, format_number
 from station.store import Store, open_store
 
 
@@ -77,7 +78,11 @@ def add_by(parser: argparse.ArgumentParser) -> None:
 
 
 def fmt(value: float | None, digits: int = 1) -> str:
-    return "" if value is None else f"{value:.{digits}f}"
+    """A figure for a table: the app's rounding (``format_number``), a plain hyphen-minus
+    so scripts that read the table still parse it, and an empty cell when missing."""
+    if value is None:
+        return ""
+    return format_number(value, digits).replace(MINUS, "-")
 
 
 def usage_of(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
