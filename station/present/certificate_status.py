@@ -13,9 +13,8 @@ from typing import Any
 
 from calibration.certificate import Certificate, parse_certificate
 from calibration.checks import check_certificate
+from calibration.choice import UNCALIBRATED_KEY  # how a nominal gain is marked
 from station.present.numbers import count
-
-UNCALIBRATED_KEY = "uncalibrated"  # how calibration_choice marks a nominal gain
 
 
 def as_certificate(value: Certificate | dict[str, Any] | None) -> Certificate | None:

@@ -153,6 +153,8 @@ def certificate_rows(data: ReportData) -> list[tuple[str, str]]:
     if record is None:
         return [("Calibration", "<span class='bad'>no certificate linked to this test</span>")]
     cert = as_certificate(record.data)
+    if cert is None:
+        return [("Calibration", "<span class='bad'>the linked certificate cannot be read</span>")]
     day = parse_instant(data.test.recorded_at).date()
     passed = {True: "passed", False: "FAILED", None: "not stated"}[cert.passed]
     rows = [
@@ -260,12 +262,13 @@ def line_text(line: ReferenceLine | dict[str, Any], unit: str) -> str:
     get = line.get if isinstance(line, dict) else lambda k, d=None: getattr(line, k, d)
     comparison = "<" if get("comparison") == "below" else "≥"
     basis = get("compared_with", "avg")
+    value = float(get("value") or 0.0)
     if get("measure") == "force_n":
-        shown = format_force(float(get("value")), unit)
+        shown = format_force(value, unit)
         if force_unit(unit).symbol != "N":
-            shown += f" ({float(get('value')):g} N)"
+            shown += f" ({value:g} N)"
         return f"{basis} force {comparison} {shown}"
-    return f"imbalance ({basis}) {comparison} {float(get('value')):g} %"
+    return f"imbalance ({basis}) {comparison} {value:g} %"
 
 
 def references_html(

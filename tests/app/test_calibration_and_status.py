@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from calibration import choice as cc
 from firmware_bridge.virtual_rig import VirtualRig
-from station.app.calibration import calibration_choice as cc
 from station.app.rig import acquisition as acq
 from station.app.rig.ports import describe_source, kind_of, replay_url, virtual_url
 from station.store import open_store

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QDialog
 
+from calibration import choice as cc
 from firmware_bridge.virtual_rig import NordicModel, VirtualRig, register_device
 from station import paths
 from station.app.athletes.athlete_dialog import AthleteDialog
 from station.app.athletes.athletes_view import RecentTest
-from station.app.calibration import calibration_choice as cc
 from station.app.rig import acquisition as acq
 from station.app.settings import preferences
 from station.app.shell.app import build_window, start_folders

@@ -24,12 +24,12 @@ from PySide6.QtWidgets import (
     QTableWidgetItem,
 )
 
+from calibration import choice as calibration_choice
 from calibration.acceptance import FIGURES
 from calibration.certificate import save_certificate
 from calibration.procedure import Phase
 from calibration.settle import SettleConfig
 from firmware_bridge.errors import InputError
-from station.app.calibration import calibration_choice
 from station.app.calibration.calibration_layout import CalibrationLayout
 from station.app.calibration.calibration_session import CalibrationResult, Session
 from station.app.calibration.virtual_bench import bench_url, connected_rig, hang, is_bench

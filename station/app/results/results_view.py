@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
 )
 
-from station.app.calibration.calibration_choice import UNCALIBRATED_KEY
+from calibration.choice import UNCALIBRATED_KEY
 from station.app.live.live_plot import leg_name, set_force_axis
 from station.app.results.results_layout import ResultsLayout
 from station.app.results.summary_cards import (

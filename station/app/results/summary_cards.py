@@ -57,8 +57,8 @@ def reference_text(entry: dict[str, Any], unit: str = "N") -> tuple[str, str, bo
     else:
         crossed_any = result.get("crossed")
         mark = "at or above the line" if crossed_any else ("below" if crossed_any is False else "–")
-        value = format_number(result.get("value"), 1)
-        text = f"{population}: imbalance ({basis}) {line} — {value} % {mark}"
+        shown = format_number(result.get("value"), 1)
+        text = f"{population}: imbalance ({basis}) {line} — {shown} % {mark}"
     risk = entry.get("relative_risk")
     tooltip = f"{who}\nPopulation: {population}{context}\nLine: {published}"
     if risk:
@@ -95,7 +95,7 @@ class FittingScroll(QScrollArea):
         width = self.viewport().width() if self._width > 0 else hint.width()
         height = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else -1
         if height <= 0:
-            height = content.sizeHint().height()
+            height = content.sizeHint().height() if content is not None else hint.height()
         return QSize(hint.width(), min(self.max_height, height + 2))
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
