@@ -107,7 +107,7 @@ class Connecting:
                     self._stats.commands_sent += 1
                 deadline = self._clock() + self.info_timeout
                 while self._clock() < deadline and not self._closing.is_set():
-                    data = ser.read(ser.in_waiting or 1)
+                    data = ser.read(getattr(ser, "in_waiting", 0) or 1)
                     if not data:
                         continue
                     pending.append((self._clock(), data))

@@ -241,7 +241,7 @@ class ConnectScreen(Screen):
         dialogs.show_error(self, "Cannot connect", message)
 
     def _on_state(self, state: str) -> None:
-        text = {
+        words: dict[str, str] = {
             acq.DISCONNECTED: "Not connected.",
             acq.CONNECTING: "Connecting…",
             acq.CONNECTED: "Connected.",
@@ -250,7 +250,8 @@ class ConnectScreen(Screen):
             acq.RECONNECTING: "The rig is unplugged: reconnecting…",
             acq.LOST: "The rig was lost.",
             acq.READY: "Recording loaded: press Start on the Test screen to play it.",
-        }.get(state, state)
+        }
+        text = words.get(state, state)
         if self.acquisition.url and state != acq.DISCONNECTED:
             text += f"   ({describe_source(self.acquisition.url)})"
         self.state_label.setText(text)
