@@ -33,6 +33,8 @@ from typing import Any, Protocol
 
 from calibration.certificate import FORMAT, Certificate, CertificateError, parse_certificate
 from calibration.checks import CheckResult, check_certificate
+from firmware_bridge import nordbord
+from firmware_bridge.capture import Capture
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,31 @@ log = logging.getLogger(__name__)
 # certificate exists, and always labelled as uncalibrated.
 NOMINAL_GAIN_N_PER_COUNT = 0.0005
 UNCALIBRATED_KEY = "uncalibrated"
+
+
+def imported_trace_certificate(kind: str) -> dict[str, Any] | None:
+    """The certificate that reads a force trace exported by another system, or None.
+
+    A NordBord trace holds newtons; :mod:`firmware_bridge.nordbord` keeps them as
+    integer counts of a thousandth, so 0.001 N per count and no offset read
+    them back.  It is the trace's own calibration, as a recording's is its own.
+    """
+    if kind != nordbord.KIND:
+        return None
+    channel = {"gain_n_per_count": 1.0 / nordbord.COUNTS_PER_UNIT, "offset_counts": 0}
+    return {
+        "format": FORMAT,
+        "device_serial": nordbord.SERIAL,
+        "created": "1970-01-01T00:00:00Z",
+        "operator": nordbord.ORIGIN,
+        "imported_newtons": True,
+        "channels": {"left": dict(channel), "right": dict(channel)},
+    }
+
+
+def carried_calibration(capture: Capture) -> dict[str, Any] | None:
+    """The calibration a capture carries: a recording's own, or an imported trace's."""
+    return capture.calibration or imported_trace_certificate(capture.kind)
 
 
 class StoredCertificate(Protocol):

@@ -127,8 +127,7 @@ def load_capture_bytes(
         )
     calibration = recording.calibration if recording is not None else None
     if imported == nordbord.KIND:
-        calibration = nordbord.certificate()
-        warnings.append(f"{nordbord.ORIGIN}: forces in newtons as exported, 0.001 N resolution")
+        warnings.append(f"{nordbord.ORIGIN}: forces as exported, 3 decimals kept")
     return Capture(
         path=source,
         kind=kind,

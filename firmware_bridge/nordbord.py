@@ -1,13 +1,14 @@
 """Force traces exported by the commercial NordBord rig, read as a capture.
 
 Clinics switching systems bring years of history as NordBord CSV trace
-exports: a time column and the left and right force in newtons (headers seen
-as ``Time,Left Force,Right Force`` and ``Time,LeftForce,RightForce``).  The
+exports: a time column and the left and right force (headers seen as
+``Time,Left Force,Right Force`` and ``Time,LeftForce,RightForce``).  The
 trace is turned into the text dialect of protocol.md, ``index,left,right``
-in millinewtons with a ``# rate=`` line, so the one decoder and the one
-analysis read it like any other capture; a nominal certificate of
-0.001 N per count turns the millinewtons back into newtons.  The file itself
-is what the store keeps, byte for byte.
+with each value as an integer count of 1/1000 of its unit and a ``# rate=``
+line, so the one decoder and the one analysis read it like any other
+capture.  What a count means in newtons is calibration's business
+(:func:`calibration.choice.imported_trace_certificate`).  The file itself is
+what the store keeps, byte for byte.
 
 Rules (each broken one is refused with the line that breaks it):
 - headers are matched case-, space- and underscore-insensitively, with any
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
 
 import numpy as np
 
@@ -32,7 +32,7 @@ from firmware_bridge.errors import InputError
 
 KIND = "nordbord"
 ORIGIN = "imported NordBord trace"
-COUNTS_PER_NEWTON = 1000  # millinewtons: 0.001 N resolution, ±2,147 kN range
+COUNTS_PER_UNIT = 1000  # three decimals kept: 0.001 resolution, ±2,147,483 range
 MIN_RATE_HZ, MAX_RATE_HZ = 1.0, 100_000.0
 GRID_TOLERANCE = 0.25  # of a sample period
 SERIAL = "NordBord"
@@ -90,19 +90,6 @@ def is_trace(blob: bytes) -> bool:
     return _header(text) is not None
 
 
-def certificate() -> dict[str, Any]:
-    """The nominal certificate that turns the trace's millinewtons back into newtons."""
-    channel = {"gain_n_per_count": 1.0 / COUNTS_PER_NEWTON, "offset_counts": 0}
-    return {
-        "format": "nordic-station.calibration/1",
-        "device_serial": SERIAL,
-        "created": "1970-01-01T00:00:00Z",
-        "operator": ORIGIN,
-        "imported_newtons": True,
-        "channels": {"left": dict(channel), "right": dict(channel)},
-    }
-
-
 def _number(cell: str, what: str, line: int, source: str) -> float:
     try:
         value = float(cell)
@@ -117,7 +104,8 @@ def _number(cell: str, what: str, line: int, source: str) -> float:
 
 
 def to_text_dialect(blob: bytes, source: str) -> tuple[bytes, float]:
-    """The trace as protocol.md's text dialect (``index,left,right`` in mN) and its rate."""
+    """The trace as protocol.md's text dialect (``index,left,right`` in thousandths) and its
+    rate."""
     try:
         text = blob.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -180,10 +168,10 @@ def to_text_dialect(blob: bytes, source: str) -> tuple[bytes, float]:
             f"{source}: line {lines[where]}: time {times[where]:g} s is off the "
             f"{rate:.6g} Hz grid of the rest of the trace"
         )
-    mn = np.rint(np.asarray(forces) * COUNTS_PER_NEWTON).astype(np.int64)
-    if np.abs(mn).max() >= 2**31:
-        where = int(np.argmax(np.abs(mn).max(axis=1) >= 2**31))
-        raise NordBordError(f"{source}: line {lines[where]}: a force beyond ±2,147,483 N")
+    counts = np.rint(np.asarray(forces) * COUNTS_PER_UNIT).astype(np.int64)
+    if np.abs(counts).max() >= 2**31:
+        where = int(np.argmax(np.abs(counts).max(axis=1) >= 2**31))
+        raise NordBordError(f"{source}: line {lines[where]}: a force beyond ±2,147,483")
     out = [f"# rate={rate!r}", f"# serial={SERIAL}"]
-    out += [f"{i},{a},{b}" for i, (a, b) in zip(index.tolist(), mn.tolist(), strict=True)]
+    out += [f"{i},{a},{b}" for i, (a, b) in zip(index.tolist(), counts.tolist(), strict=True)]
     return ("\n".join(out) + "\n").encode("ascii"), rate

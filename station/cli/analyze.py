@@ -34,6 +34,7 @@ from calibration.certificate import (
     parse_timestamp,
     utc_now,
 )
+from calibration.choice import carried_calibration
 from firmware_bridge.capture import Capture, load_capture
 from firmware_bridge.errors import InputError, NordicError, describe
 from firmware_bridge.files import MAX_CERTIFICATE_BYTES
@@ -168,9 +169,10 @@ def _certificate(args: argparse.Namespace, capture: Capture) -> tuple[Certificat
     """The certificate to use and where it came from."""
     if args.calibration:
         return load_certificate(args.calibration), args.calibration
-    if capture.calibration is not None:
+    carried = carried_calibration(capture)
+    if carried is not None:
         where = f"{capture.path} (calibration recorded with it)"
-        return parse_certificate(capture.calibration, where), where
+        return parse_certificate(carried, where), where
     if capture.kind == "recording":
         raise InputError(
             f"{capture.path}: the recording holds no calibration: pass --calibration CAL.json"

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from calibration.certificate import Certificate
-from calibration.choice import RecordedCertificateError, choose_certificate
+from calibration.choice import RecordedCertificateError, carried_calibration, choose_certificate
 from firmware_bridge.capture import Capture
 from station.analysis import AnalysisResult, AnalysisSettings, analyze, settings_from
 from station.store.errors import StoreError
@@ -75,7 +75,7 @@ def certificate_for(
             None,
             None,
             given=given,
-            recorded=capture.calibration,
+            recorded=carried_calibration(capture),
             recorded_source=f"{source} (its recorded calibration)",
             strict=True,
         )

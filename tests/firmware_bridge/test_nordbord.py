@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from calibration.choice import imported_trace_certificate
 from firmware_bridge.decoder import decode_bytes
 from firmware_bridge.nordbord import (
-    COUNTS_PER_NEWTON,
+    COUNTS_PER_UNIT,
     NordBordError,
-    certificate,
     is_trace,
     to_text_dialect,
 )
@@ -52,7 +52,7 @@ def test_both_header_styles_read_the_same(header: str) -> None:
     stream, rate = decoded(trace(header))
     assert rate == 50.0
     assert stream.samples == 100 and stream.sample_rate_hz == 50.0
-    newtons = stream.counts / COUNTS_PER_NEWTON
+    newtons = stream.counts / COUNTS_PER_UNIT
     np.testing.assert_allclose(newtons[:, 0], 100 + np.arange(100) * 0.5)
     np.testing.assert_allclose(newtons[:, 1], -1.25 + np.arange(100))
     assert is_trace(trace(header))
@@ -70,8 +70,10 @@ def test_a_missing_sample_is_counted_as_dropped_not_smeared() -> None:
 
 
 def test_the_certificate_turns_millinewtons_into_newtons() -> None:
-    channel = certificate()["channels"]["left"]
-    assert channel["gain_n_per_count"] * COUNTS_PER_NEWTON == pytest.approx(1.0)
+    certificate = imported_trace_certificate("nordbord")
+    assert certificate is not None and imported_trace_certificate("binary") is None
+    channel = certificate["channels"]["left"]
+    assert channel["gain_n_per_count"] * COUNTS_PER_UNIT == pytest.approx(1.0)
     assert channel["offset_counts"] == 0
 
 

@@ -273,7 +273,9 @@ class ReplayScreen(Screen):
         self.saved_test_id = None
         info = capture.info
         serial = info.serial_number if info is not None else None
-        self.choice = calibration_choice.choose(self.store, serial, recorded=capture.calibration)
+        self.choice = calibration_choice.choose(
+            self.store, serial, recorded=calibration_choice.carried_calibration(capture)
+        )
         rate = capture.stream.sample_rate_hz
         duration = capture.stream.duration_s()
         self.file_label.setText(
@@ -454,7 +456,11 @@ class ReplayScreen(Screen):
         if self.path is None or athlete_id is None or self.choice is None:
             return
         path, notes = self.path, self.notes.text().strip()
-        certificate = None if self.capture.calibration is not None else self.choice.certificate
+        certificate = (
+            None
+            if calibration_choice.carried_calibration(self.capture) is not None
+            else self.choice.certificate
+        )
         settings = self.prefs.analysis_settings()
         operator = self.context.operator
         self.save_button.setEnabled(False)

@@ -233,7 +233,7 @@ class Acquisition(QObject):
         info = capture.info
         header = dict(capture.header or {})
         header["_info"] = info
-        header["_calibration"] = capture.calibration
+        header["_calibration"] = calibration_choice.carried_calibration(capture)
         header["_path"] = path
         return header
 
