@@ -29,12 +29,14 @@ import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from calibration.certificate import FORMAT, Certificate, CertificateError, parse_certificate
 from calibration.checks import CheckResult, check_certificate
 from firmware_bridge import nordbord
-from firmware_bridge.capture import Capture
+
+if TYPE_CHECKING:
+    from firmware_bridge.capture import Capture
 
 log = logging.getLogger(__name__)
 

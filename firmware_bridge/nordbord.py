@@ -29,11 +29,11 @@ import re
 import numpy as np
 
 from firmware_bridge.errors import InputError
+from firmware_bridge.messages import RATE_RANGE, rate_ok
 
 KIND = "nordbord"
 ORIGIN = "imported NordBord trace"
 COUNTS_PER_UNIT = 1000  # three decimals kept: 0.001 resolution, ±2,147,483 range
-MIN_RATE_HZ, MAX_RATE_HZ = 1.0, 100_000.0
 GRID_TOLERANCE = 0.25  # of a sample period
 SERIAL = "NordBord"
 
@@ -153,10 +153,9 @@ def to_text_dialect(blob: bytes, source: str) -> tuple[bytes, float]:
     stamps = np.asarray(times)
     period = float(np.median(np.diff(stamps)))
     rate = float(f"{1.0 / period:.6g}")  # 50 Hz, not 49.99999999999996
-    if not MIN_RATE_HZ <= rate <= MAX_RATE_HZ:
+    if not rate_ok(rate):
         raise NordBordError(
-            f"{source}: the time column gives {rate:.6g} Hz; allowed is "
-            f"{MIN_RATE_HZ:g} Hz to {MAX_RATE_HZ:g} Hz",
+            f"{source}: the time column gives {rate:.6g} Hz; allowed is {RATE_RANGE}",
             hint="Check that the time column is in seconds (or says (ms)).",
         )
     position = (stamps - stamps[0]) / period

@@ -125,6 +125,22 @@ class LiveProcessor:
         self._next_index: int | None = None
         self._reset_detector(0)
 
+    @classmethod
+    def starting_with(
+        cls,
+        rate_hz: float,
+        gains: Sequence[float],
+        zeros: Sequence[float] | None,
+        first_counts: np.ndarray,
+        settings: AnalysisSettings | None = None,
+    ) -> LiveProcessor:
+        """A processor for a stream whose first block is ``first_counts``: with no
+        certificate zero, the mean of those first samples stands in until a tare."""
+        if zeros is None:
+            mean = np.asarray(first_counts, np.float64).reshape(-1, 2).mean(axis=0)
+            zeros = (float(mean[0]), float(mean[1]))
+        return cls(rate_hz, gains, zeros, settings)
+
     # -- public ----------------------------------------------------------------
     @property
     def rep_count(self) -> int:

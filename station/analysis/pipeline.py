@@ -246,7 +246,7 @@ def _analyze(
             f"RFD and impulse windows {missing} not available: at {rate:g} Hz a window must "
             f"span at least {settings.rfd_min_samples_per_window:g} sample periods"
         )
-    if settings.protocol == "isometric" and settings.knee_angle_deg is None:
+    if settings.is_isometric and settings.knee_angle_deg is None:
         warnings.append(
             "isometric test without a knee angle: results of different angles must not be "
             "compared (set knee_angle_deg)"

@@ -181,7 +181,7 @@ def detect_reps(
     # First sample of each stretch between hard breaks, with the ends as sentinels.
     bounds = np.concatenate(([0], runs.hard_starts(merge_gap), [n]))
     cuts = runs.starts[1:]
-    if settings.protocol == "isometric":
+    if settings.is_isometric:
         return _unilateral(lhit, rhit, lact, ract, index, cuts, bounds, rate_hz, settings)
     both = lhit & rhit
     active = _Active(*_true_runs(lact | ract, np.empty(0, np.int64)))

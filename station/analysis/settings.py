@@ -135,6 +135,7 @@ class AnalysisSettings:
 
     @property
     def is_isometric(self) -> bool:
+        """Reps are found per leg (metrics.md, Protocols)."""
         return self.protocol == "isometric"
 
 

@@ -41,8 +41,7 @@ from firmware_bridge.files import MAX_CERTIFICATE_BYTES
 from station.analysis import AnalysisResult, AnalysisSettings, analyze, describe_flag
 from station.analysis.rfd import WINDOW_KEYS
 from station.analysis.settings import ASYMMETRY_FORMULAS, PROTOCOLS
-from station.cli.common import regular_file
-from station.store import validate
+from station.cli.argtypes import regular_file
 
 SUBSCRIPT = {"left": "L", "right": "R"}
 # How the report names each asymmetry formula (metrics.md).
@@ -70,15 +69,18 @@ def _positive(unit: str, example: str) -> Callable[[str], float]:
     return parse
 
 
-def _within(check: Callable[[float], float], unit: str, example: str) -> Callable[[str], float]:
+def _within(check: str, unit: str, example: str) -> Callable[[str], float]:
     """A positive number in the same range as an athlete's record (the store's
-    check: body mass 10-400 kg, lever arm 0.1-1 m), the range said in the message."""
+    check ``validate.<check>``: body mass 10-400 kg, lever arm 0.1-1 m), the range
+    said in the message.  The store is imported only when the option is given."""
     positive = _positive(unit, example)
 
     def parse(text: str) -> float:
         value = positive(text)
+        from station.store import validate
+
         try:
-            return check(value)
+            return float(getattr(validate, check)(value))
         except InputError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -119,13 +121,13 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument(
         "--body-mass",
-        type=_within(validate.body_mass_kg, "kilograms", "--body-mass 82.5"),
+        type=_within("body_mass_kg", "kilograms", "--body-mass 82.5"),
         metavar="KG",
         help="body mass: adds relative peak force (N/kg)",
     )
     parser.add_argument(
         "--lever-arm",
-        type=_within(validate.lever_arm_m, "metres", "--lever-arm 0.42"),
+        type=_within("lever_arm_m", "metres", "--lever-arm 0.42"),
         metavar="M",
         help="knee joint centre to hook centre: adds peak torque (N·m)",
     )

@@ -30,9 +30,9 @@ from calibration.summary import summarize_certificate
 from firmware_bridge.errors import InputError
 from firmware_bridge.files import MAX_CERTIFICATE_BYTES, MAX_POINTS_BYTES
 from station.cli import EXIT_FAILURE, EXIT_OK, CliError
+from station.cli.argtypes import regular_file
 from station.cli.calibration_console import Console, drive, rig_readings
 from station.cli.calibration_options import add_settle_options, check_positive, settle_config
-from station.cli.common import regular_file
 
 # The fit's figures judged against a limit, each with its --max-<figure> option.
 LIMIT_FIGURES = ("nonlinearity", "hysteresis", "repeatability")

@@ -8,7 +8,7 @@ import json
 
 from firmware_bridge.files import MAX_CERTIFICATE_BYTES
 from station.cli import EXIT_OK
-from station.cli.common import regular_file
+from station.cli.argtypes import regular_file
 
 
 def register(

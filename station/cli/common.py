@@ -7,11 +7,8 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
-from firmware_bridge.errors import InputError
-from firmware_bridge.files import check_regular
 from station.present.numbers import MINUS, format_number
 from station.store import Store, open_store
 
@@ -34,26 +31,6 @@ def store_from_args(args: argparse.Namespace, *, notice: bool = True) -> Store:
                 file=sys.stderr,
             )
     return store
-
-
-def regular_file(limit: int) -> Callable[[str], str]:
-    """An argparse ``type`` for a file to read: a device (``/dev/zero``) or a pipe
-    would fill the memory or block forever, so only regular files up to ``limit``
-    bytes get through.  A missing file is left for the reader to report."""
-
-    def check(text: str) -> str:
-        path = Path(text)
-        try:
-            info = path.stat()
-        except (OSError, ValueError):
-            return text
-        try:
-            check_regular(path, info, limit, InputError)
-        except InputError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-        return text
-
-    return check
 
 
 def print_json(value: Any) -> None:

@@ -13,11 +13,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sys
 from pathlib import Path
 
 from station.cli import CliError
 from station.cli.common import store_from_args
+from station.cli.gui import has_display
 from station.present.numbers import count
 from station.present.preferences import SETTINGS_FILE, read_settings_file
 
@@ -68,9 +68,7 @@ def _check(args: argparse.Namespace) -> Path:
 
 def _qt() -> None:
     """A QApplication to draw with; offscreen when there is no display (never a crash)."""
-    if sys.platform.startswith("linux") and not any(
-        os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
-    ):
+    if not has_display():
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from station.app.shell.app import application
 

@@ -25,7 +25,7 @@ from firmware_bridge.errors import InputError
 from firmware_bridge.link import ErrorReported, Link, LinkState, StateChanged
 from firmware_bridge.pump import EventPump, Listener
 from firmware_bridge.recording import RecordingWriter
-from station.streaming.lsl import CHANNELS, DEFAULT_NAME, LslListener, LslPublisher
+from station.streaming.lsl import DEFAULT_NAME, LslListener, LslPublisher
 
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -88,16 +88,13 @@ def run(args: argparse.Namespace) -> int:
     if args.duration is not None and not (math.isfinite(args.duration) and args.duration > 0):
         raise InputError("--duration must be a positive number of seconds")
     certificate = load_certificate(args.calibration)
-    gains = [certificate.gain(name) for name in CHANNELS]
-    offsets = [certificate.offset(name) for name in CHANNELS]
-    zeros = None if None in offsets else [float(z) for z in offsets if z is not None]
     writer = _writer(args.record, args.port, certificate.to_dict())
     link = Link(args.port, recorder=writer)
     try:
         info = link.open()
         if info is None:
             raise InputError(f"{args.port} sent no INFO: streaming needs the rig's sample rate")
-        publisher = LslPublisher(info, gains, zeros, certificate=certificate, name=args.name)
+        publisher = LslPublisher(info, certificate=certificate, name=args.name)
         print(
             f"streaming '{args.name} force' and '{args.name} events' from "
             f"{info.serial_number} at {info.sample_rate_hz:g} Hz; Ctrl-C stops",

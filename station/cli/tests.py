@@ -16,12 +16,12 @@ from typing import Any
 from firmware_bridge import nordbord
 from firmware_bridge.errors import InputError
 from firmware_bridge.files import MAX_CERTIFICATE_BYTES
+from station.cli.argtypes import regular_file
 from station.cli.common import (
     add_by,
     fmt,
     print_json,
     print_table,
-    regular_file,
     store_from_args,
     usage_of,
     warn,

@@ -24,9 +24,9 @@ from calibration.verify import (
 )
 from firmware_bridge.files import MAX_CERTIFICATE_BYTES
 from station.cli import EXIT_FAILURE, EXIT_OK
+from station.cli.argtypes import regular_file
 from station.cli.calibration_console import Console, drive, rig_readings
 from station.cli.calibration_options import add_settle_options, check_positive, settle_config
-from station.cli.common import regular_file
 
 
 def register(

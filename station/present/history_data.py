@@ -204,7 +204,7 @@ def day_timestamp(day: dt.date) -> float:
     return dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC).timestamp()
 
 
-def injury_text(injury: Any, with_date: bool = True) -> str:
+def injury_text(injury: Any, with_date: bool = True, with_return: bool = True) -> str:
     """ "left biceps femoris (long head), grade 2b, 2026-03-30, back 2026-05-04": an injury
     record in words (side, region, grade, dates; the note is not part of it)."""
     side = {"both": "both legs"}.get(injury.side, f"{injury.side} leg")
@@ -217,6 +217,6 @@ def injury_text(injury: Any, with_date: bool = True) -> str:
         day = getattr(injury, "occurred_on", None)
         parts.append(day.isoformat() if day is not None else "date unknown")
     back = getattr(injury, "return_to_play", None)
-    if back is not None:
+    if back is not None and with_return:
         parts.append(f"back to play {back.isoformat()}")
     return ", ".join(parts)

@@ -82,9 +82,3 @@ def group_text(sport: str | None, sex: str | None) -> str:
     if sport:
         return f"{who}{sport} athletes"
     return f"{who}athletes with no sport recorded"
-
-
-def cohort_note(line: ReferenceLine) -> str:
-    """ "(male cohort)" for a line measured in one sex, else ""."""
-    sex = COHORT_SEX.get(line.id)
-    return f" ({sex} cohort)" if sex else ""

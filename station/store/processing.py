@@ -241,6 +241,26 @@ def carry_exclusions(
     return carried, unmatched
 
 
+def reanalyse(
+    capture: Capture,
+    certificate: Certificate,
+    reps: Sequence[Rep],
+    *,
+    settings: AnalysisSettings | Mapping[str, Any] | None,
+    body_mass_kg: float | None,
+    lever_arm_m: float | None,
+) -> tuple[Analysed, dict[int, Exclusion], list[Rep]]:
+    """Analyse a stored test again, carrying its rep exclusions over (one test's
+    recompute and ``recompute --all`` both go through here)."""
+    analysed = run_analysis(
+        capture, certificate, settings=settings, body_mass_kg=body_mass_kg, lever_arm_m=lever_arm_m
+    )
+    carried, unmatched = carry_exclusions(reps, analysed.metrics.get("reps") or [])
+    if carried:
+        analysed.result = analysed.result.with_exclusions({n: e.reason for n, e in carried.items()})
+    return analysed, carried, unmatched
+
+
 def file_time(path: str | os.PathLike[str]) -> str:
     """A capture made elsewhere has no start time of its own: its file's modification time."""
     return format_instant(datetime.fromtimestamp(os.stat(path).st_mtime, UTC))

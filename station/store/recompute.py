@@ -104,19 +104,14 @@ class Recomputing(StoreParts):
         certificate = self.certificate_of(test)
         if certificate is None:
             certificate = processing.certificate_for(capture, None, f"test {test.id}")
-        analysed = processing.run_analysis(
+        return processing.reanalyse(
             capture,
             certificate,
+            reps,
             settings=settings,
             body_mass_kg=test.body_mass_kg,
             lever_arm_m=test.lever_arm_m,
         )
-        carried, unmatched = processing.carry_exclusions(reps, analysed.metrics.get("reps") or [])
-        if carried:
-            analysed.result = analysed.result.with_exclusions(
-                {n: e.reason for n, e in carried.items()}
-            )
-        return analysed, carried, unmatched
 
     def recompute(
         self,

@@ -98,19 +98,16 @@ def analyse(job: RecomputeInput, mode: str) -> Outcome:
         settings = None
         if mode == "keep" and job.current_settings is not None:
             settings = json.loads(job.current_settings)
-        analysed = processing.run_analysis(
+        analysed, carried, unmatched = processing.reanalyse(
             capture,
             certificate,
+            job.reps,
             settings=settings,
             body_mass_kg=job.body_mass_kg,
             lever_arm_m=job.lever_arm_m,
         )
         result = analysed.result
-        metrics = result.to_dict()
-        carried, unmatched = processing.carry_exclusions(job.reps, metrics.get("reps") or [])
-        if carried:
-            result = result.with_exclusions({n: e.reason for n, e in carried.items()})
-            metrics = result.to_dict()
+        metrics = analysed.metrics
         if (
             job.current_metrics is not None
             and job.current_version == result.analysis_version

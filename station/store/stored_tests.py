@@ -22,6 +22,7 @@ from station.store.models import (
     TestSummary,
 )
 from station.store.parts import StoreParts
+from station.store.sqlite.recorded_tests import ERASED_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +171,7 @@ class StoredTests(StoreParts):
 
 def _erased(test: TestRecord) -> bool:
     """Its raw recording was erased with its athlete's data (only curves are left)."""
-    return test.recording_size == 0 and test.recording_sha256.startswith("erased-")
+    return test.recording_size == 0 and test.recording_sha256.startswith(ERASED_PREFIX)
 
 
 def _test_number(value: int | str) -> int:

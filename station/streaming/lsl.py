@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 
 CHANNELS = ("left", "right")
 DEFAULT_NAME = "Nordic Station"
+MARKERS_KEPT = 64
 
 
 class StreamingError(NordicError):
@@ -143,13 +145,14 @@ class LslPublisher:
     and :meth:`event` with the rig's EVENT messages.  It converts counts to
     newtons with the certificate's gains and the station's zero (the
     certificate's offset, else the first samples), and finds reps with the
-    live detector for the event stream.
+    live detector for the event stream.  Gains and zeros come from the certificate
+    unless given (a test, or a rig read without one).
     """
 
     def __init__(
         self,
         info: Info,
-        gains: Sequence[float],
+        gains: Sequence[float] | None = None,
         zeros: Sequence[float] | None = None,
         *,
         certificate: Certificate | None = None,
@@ -162,13 +165,20 @@ class LslPublisher:
         lsl = pylsl or load_pylsl()
         self.info = info
         self.rate_hz = info.sample_rate_hz
+        if gains is None:
+            if certificate is None:
+                raise StreamingError("streaming newtons needs the rig's calibration certificate")
+            gains = [certificate.gain(name) for name in CHANNELS]
+            offsets = [certificate.offset(name) for name in CHANNELS]
+            if zeros is None and None not in offsets:
+                zeros = [float(z) for z in offsets if z is not None]
         self.gains = (float(gains[0]), float(gains[1]))
         self._zeros = None if zeros is None else (float(zeros[0]), float(zeros[1]))
         self._settings = settings or AnalysisSettings()
         self._processor: LiveProcessor | None = None
         self.clock = DeviceClock(self.rate_hz, lsl.local_clock)
         self.samples = 0
-        self.markers: list[Marker] = []
+        self.markers: deque[Marker] = deque(maxlen=MARKERS_KEPT)  # the latest, for a status line
         source = f"nordic-station-{info.serial_number or 'rig'}"
         force_info = lsl.StreamInfo(f"{name} force", "Force", 2, self.rate_hz, "float32", source)
         desc = force_info.desc()
@@ -188,11 +198,9 @@ class LslPublisher:
 
     def _processor_for(self, counts: np.ndarray) -> LiveProcessor:
         if self._processor is None:
-            zeros = self._zeros
-            if zeros is None:
-                mean = counts.astype(np.float64).mean(axis=0)
-                zeros = (float(mean[0]), float(mean[1]))
-            self._processor = LiveProcessor(self.rate_hz, self.gains, zeros, self._settings)
+            self._processor = LiveProcessor.starting_with(
+                self.rate_hz, self.gains, self._zeros, counts, self._settings
+            )
         return self._processor
 
     def blocks(self, blocks: Sequence[SampleBlock]) -> None:
@@ -206,7 +214,7 @@ class LslPublisher:
                 self.clock.anchor(block.segment, block.first_index + len(block) - 1)
             update = self._processor_for(block.counts).process(block.counts, block.first_index)
             last_stamp = self.clock.time_of(block.first_index + len(block) - 1)
-            self._force.push_chunk(update.raw_n.astype(np.float32).tolist(), last_stamp)
+            self._force.push_chunk(np.ascontiguousarray(update.raw_n, np.float32), last_stamp)
             self.samples += len(block)
             for rep in update.completed:
                 self._rep(rep)

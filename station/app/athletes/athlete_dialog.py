@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from station.app.shell.dialogs import user_message
 from station.app.shell.widgets import Banner
 from station.present.numbers import format_number
 from station.store import validate
@@ -163,7 +164,7 @@ class AthleteDialog(QDialog):
             self.values()
             self.body_mass_kg()
         except ValidationError as exc:
-            self.show_error(str(exc))
+            self.show_error(user_message(exc))
             return
         self.accept()
 

@@ -284,9 +284,8 @@ class TrendPlot(pg.GraphicsLayoutWidget):
     def _injuries(self, injuries: Sequence[Any]) -> None:
         dated, _ = dated_injuries(injuries)
         for injury in dated:
-            side = {"both": "both legs"}.get(injury.side, f"{injury.side} leg")
-            what = injury_text(injury, with_date=False).split(", back to play")[0]
-            text = f"Injury, {what if injury.region else side} ({injury.occurred_on.isoformat()})"
+            what = injury_text(injury, with_date=False, with_return=False)
+            text = f"Injury, {what} ({injury.occurred_on.isoformat()})"
             for item, with_label in ((self.force_plot, True), (self.imbalance_plot, False)):
                 mark = pg.InfiniteLine(
                     pos=day_timestamp(injury.occurred_on),

@@ -70,11 +70,9 @@ class LiveSession:
 
     def _processor(self, first_counts: np.ndarray) -> LiveProcessor:
         if self.processor is None:
-            zeros = self._initial_zeros
-            if zeros is None:  # no certificate zero: the first samples stand in until a tare
-                mean = np.asarray(first_counts, np.float64).reshape(-1, 2).mean(axis=0)
-                zeros = (float(mean[0]), float(mean[1]))
-            self.processor = LiveProcessor(self.rate_hz, self.gains, zeros, self.settings)
+            self.processor = LiveProcessor.starting_with(
+                self.rate_hz, self.gains, self._initial_zeros, first_counts, self.settings
+            )
         return self.processor
 
     @property

@@ -45,7 +45,7 @@ DEFAULT_PLOT_SECONDS = 12.0
 DOUBLE_PRESS_S = 1.0
 # A test shorter than this, or with no reps, is asked about at Stop: discard or keep?
 SHORT_TEST_S = 5.0
-KEEP, DISCARD = "keep", "discard"
+DISCARD = "discard"  # what dialogs.ask_keep_or_discard answers for discard
 
 
 @register_screen(order=30)
@@ -404,9 +404,11 @@ class TestScreen(TestScreenLayout, Screen):
         if getattr(self.banner, "level", "") == "info":
             self.banner.clear_message()
 
-    def _on_link_error(self, kind: str, message: str) -> None:
-        if kind in ("recording", "foreign_rig", "internal") or (
-            kind == "command" and self.run.active
+    def _on_link_error(self, kind: str, message: str, fatal: bool = False) -> None:
+        if (
+            fatal
+            or kind in ("recording", "foreign_rig", "internal")
+            or (kind == "command" and self.run.active)
         ):
             self.banner.show_message(message, "error")
         self.context.show_status(message, 8000)

@@ -385,8 +385,8 @@ class ReplayScreen(Screen):
     def _counters_arrived(self, counters: dict[str, Any]) -> None:
         self.counters = dict(counters)
 
-    def _link_error(self, kind: str, message: str) -> None:
-        self.banner.show_message(message, "error" if kind == "internal" else "warning")
+    def _link_error(self, kind: str, message: str, fatal: bool) -> None:
+        self.banner.show_message(message, "error" if fatal or kind == "internal" else "warning")
 
     def refresh(self) -> None:
         """Redraw (once per frame) with the decoder's counters as they are now."""

@@ -90,7 +90,7 @@ class Acquisition(QObject):
     calibration_changed = Signal(object)  # CalibrationChoice
     samples_arrived = Signal(object)  # BlockBatch
     rig_event = Signal(object)  # firmware_bridge.messages.Event (BUTTON, OVERRUN, FAULT...)
-    error = Signal(str, str)  # kind, one-line message
+    error = Signal(str, str, bool)  # kind, one-line message, fatal (the link gave up)
     connected = Signal()  # a connect_to() succeeded
     connect_failed = Signal(str)
     source_finished = Signal()  # a replay played to its end
@@ -188,7 +188,8 @@ class Acquisition(QObject):
 
     def _listener_failed(self, listener: Listener, event: LinkEvent | None, exc: Exception) -> None:
         """(pump thread) the inbox could not take an event: the GUI says so on its thread."""
-        self._failures.append(f"an event from the rig was lost: {type(exc).__name__}: {exc}")
+        log.warning("a listener failed on %r", event, exc_info=exc)
+        self._failures.append(f"an event from the rig was lost: {user_message(exc)}")
         self._wake.emit()
 
     # -- connecting ----------------------------------------------------------------
@@ -260,7 +261,7 @@ class Acquisition(QObject):
             return  # a source the user has already left
         message = user_message(exc)
         if not isinstance(exc, InputError | OSError):
-            message = f"{type(exc).__name__}: {message}"
+            log.warning("connecting failed", exc_info=exc)
         link = self._link
         self._use_link(None)
         if link is not None:
@@ -279,7 +280,7 @@ class Acquisition(QObject):
                 self.store, self.serial_number, virtual_certificate=virtual, recorded=recorded
             )
         except InputError as exc:  # a stored certificate that cannot be read
-            self.error.emit("calibration", user_message(exc))
+            self.error.emit("calibration", user_message(exc), False)
             choice = calibration_choice.choose(
                 None, self.serial_number, virtual_certificate=virtual, recorded=recorded
             )
@@ -300,7 +301,7 @@ class Acquisition(QObject):
         self.tasks.submit(link.start, None, lambda exc: self._command_failed("START", exc))
 
     def _command_failed(self, name: str, exc: BaseException) -> None:
-        self.error.emit("command", user_message(exc))
+        self.error.emit("command", user_message(exc), False)
 
     def begin_recording(
         self,
@@ -392,7 +393,7 @@ class Acquisition(QObject):
     def drain(self) -> None:
         """Hand everything the reader thread produced to the GUI (on each wake-up)."""
         while self._failures:
-            self.error.emit("internal", self._failures.popleft())
+            self.error.emit("internal", self._failures.popleft(), False)
         link, events = self._link, self._inbox
         if link is None or events is None:
             return
@@ -454,7 +455,7 @@ class Acquisition(QObject):
             self.counters = dict(event.counters)
             self.counters_changed.emit(self.counters)
         elif isinstance(event, ErrorReported):
-            self.error.emit(event.kind, event.message)
+            self.error.emit(event.kind, event.message, event.fatal)
 
     def _check_replay_end(self, link: Link) -> None:
         device = self.device()

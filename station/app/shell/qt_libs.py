@@ -113,9 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Install them with this one command, then run 'make run' again:\n  {shown}")
         return 2
     print(f"Installing them now: {shown}", flush=True)
-    if command[0] == "sudo" or os.geteuid() == 0:
-        update = ([command[0]] if command[0] == "sudo" else []) + ["apt-get", "update"]
-        subprocess.run(update, check=False)
+    update = (["sudo"] if command[0] == "sudo" else []) + ["apt-get", "update"]
+    subprocess.run(update, check=False)
     if subprocess.run(command, check=False).returncode != 0 or check():
         print(f"The installation did not finish. Run this, then 'make run' again:\n  {shown}")
         return 2
