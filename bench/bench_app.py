@@ -135,7 +135,7 @@ def live_run(seconds: float, run: int) -> dict[str, float]:
         window.resize(1600, 1000)
         window.show()
         context = window.context
-        context.set_athlete(context.store.add_athlete("Bench Athlete"))
+        context.set_athlete(context.store.athletes.add("Bench Athlete"))
         screen = window.screens["test"]
         paints: list[tuple[float, int]] = []
         measuring = [False]
@@ -173,7 +173,7 @@ def live_run(seconds: float, run: int) -> dict[str, float]:
         )
         screen.run.stop()
         assert pump(app, 60, lambda: context.current_test_id is not None), "not saved"
-        recording = parse_recording(context.store.recording(context.current_test_id))
+        recording = parse_recording(context.store.tests.recording(context.current_test_id))
         stream = decode_stream(recording.data)
         lat = latencies_ms(emitted, [p for p in paints if p[0] >= started])
         result = {
@@ -231,7 +231,7 @@ def long_run(minutes: float) -> dict[str, float]:
         window.resize(1600, 1000)
         window.show()
         context = window.context
-        context.set_athlete(context.store.add_athlete("Long Run"))
+        context.set_athlete(context.store.athletes.add("Long Run"))
         screen = window.screens["test"]
         window.screens["connect"].replay(str(source), "max")
         assert pump(app, 60, lambda: context.acquisition.state == acq.READY), "replay not ready"
@@ -256,7 +256,7 @@ def long_run(minutes: float) -> dict[str, float]:
         assert pump(app, 1800, lambda: context.current_test_id is not None), "not saved"
         saved_s = time.perf_counter() - t1 - streamed_s
         stream = decode_stream(
-            parse_recording(context.store.recording(context.current_test_id)).data
+            parse_recording(context.store.tests.recording(context.current_test_id)).data
         )
         buffer = screen.session.buffer
         result = {

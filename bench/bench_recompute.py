@@ -37,7 +37,7 @@ TARGET = 50.0  # tests per second
 def load(folder: Path, count: int) -> None:
     data, cert = session(80.0, 60.0)
     with Store.open(folder, actor="bench") as store:
-        athlete = store.add_athlete("Bench Athlete", body_mass_kg=75)
+        athlete = store.athletes.add("Bench Athlete", body_mass_kg=75)
         base = payload(data, cert, athlete.id, curves=False)
         old = replace(base.result, analysis_version="0.0-bench")
         tests = [
@@ -59,7 +59,7 @@ def one_run(fresh: Path, work: Path, workers: int) -> float:
     shutil.copytree(fresh, work)
     with Store.open(work, actor="bench") as store:
         start = time.perf_counter()
-        state = store.recompute_all(workers=workers)
+        state = store.runs.recompute_all(workers=workers)
         seconds = time.perf_counter() - start
         if state.failed or state.stored != state.total:
             raise SystemExit(f"bench: {len(state.failed)} failed, {state.stored} stored")

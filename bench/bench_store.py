@@ -82,7 +82,7 @@ def payload(data: bytes, cert: dict, athlete_id: int, *, curves: bool) -> NewTes
 def bench_save(folder: Path) -> bool:
     data, cert = session(1000.0, 600.0)
     with Store.open(folder / "save", actor="bench") as store:
-        athlete = store.add_athlete("Bench Athlete")
+        athlete = store.athletes.add("Bench Athlete")
         base = payload(data, cert, athlete.id, curves=True)
         curve_bytes = sum(np.asarray(v).nbytes for v in base.result.curves.values())
         # A distinct recording every run (the same bytes would be stored once).
@@ -112,7 +112,7 @@ def bench_save(folder: Path) -> bool:
         cert_path = folder / "cal.json"
         cert_path.write_text(__import__("json").dumps(cert))
         full, ftimes = median_ms(
-            lambda: store.import_test(athlete.id, path, certificate=cert_path), 3
+            lambda: store.new_tests.import_file(athlete.id, path, certificate=cert_path), 3
         )
         print(
             f"{'  (whole import: read, decode, analyse, save; for information)':58} "
@@ -124,7 +124,7 @@ def bench_save(folder: Path) -> bool:
 def bench_list(folder: Path) -> bool:
     data, cert = session(80.0, 60.0)
     with Store.open(folder / "list", actor="bench") as store:
-        athlete = store.add_athlete("Many Tests")
+        athlete = store.athletes.add("Many Tests")
         base = payload(data, cert, athlete.id, curves=False)
         tests = [
             replace(
@@ -133,8 +133,8 @@ def bench_list(folder: Path) -> bool:
             for i in range(200)
         ]
         store.backend.bulk_load([], tests, "bench")
-        assert len(store.list_tests(athlete.id)) == 200
-        value, times = median_ms(lambda: store.list_tests(athlete.id), 9)
+        assert len(store.tests.of_athlete(athlete.id)) == 200
+        value, times = median_ms(lambda: store.tests.of_athlete(athlete.id), 9)
         return report("list an athlete's 200 tests", value, 50, times)
 
 
@@ -224,7 +224,7 @@ def bench_big(folder: Path) -> bool:
             ]
             * 3
         )
-        value, times = median_ms(lambda: store.list_athletes(next(searches)), 9)
+        value, times = median_ms(lambda: store.athletes.find(next(searches)), 9)
         ok = report("search 2,000 athletes by name", value, 50, times)
         out = folder / "summary.csv"
         value, times = median_ms(lambda: export_summary(store, out, force=True), 3)

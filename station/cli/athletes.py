@@ -159,7 +159,7 @@ def _given_fields(args: argparse.Namespace) -> dict[str, Any]:
 def run_add(args: argparse.Namespace) -> int:
     fields = _given_fields(args)
     with store_from_args(args, notice=False) as store:
-        athlete = store.add_athlete(
+        athlete = store.athletes.add(
             fields.pop("name"), body_mass_kg=args.body_mass, by=args.by, **fields
         )
     print(athlete.id)
@@ -181,7 +181,7 @@ def _row(a: Athlete) -> list[Any]:
 
 def run_list(args: argparse.Namespace) -> int:
     with store_from_args(args) as store:
-        athletes = store.list_athletes(args.search, team=args.team, include_archived=args.archived)
+        athletes = store.athletes.find(args.search, team=args.team, include_archived=args.archived)
     if args.json:
         print_json([a.to_dict() for a in athletes])
         return 0
@@ -197,10 +197,10 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     with store_from_args(args) as store:
-        athlete = store.resolve_athlete(args.athlete)
-        masses = store.body_mass_history(athlete.id)
-        injuries = store.injuries(athlete.id)
-        tests = store.list_tests(athlete.id)
+        athlete = store.athletes.resolve(args.athlete)
+        masses = store.athletes.body_mass_history(athlete.id)
+        injuries = store.athletes.injuries(athlete.id)
+        tests = store.tests.of_athlete(athlete.id)
         history = store.audit_log("athlete", athlete.id) if args.history else []
     if args.json:
         out = athlete.to_dict()
@@ -255,34 +255,34 @@ def run_edit(args: argparse.Namespace) -> int:
     if args.body_mass is not None:
         fields["body_mass_kg"] = args.body_mass
     with store_from_args(args) as store:
-        athlete = store.update_athlete(args.athlete, by=args.by, **fields)
+        athlete = store.athletes.update(args.athlete, by=args.by, **fields)
     print(f"athlete {athlete.id} updated", file=sys.stderr)
     return 0
 
 
 def run_archive(args: argparse.Namespace) -> int:
     with store_from_args(args) as store:
-        athlete = store.archive_athlete(args.athlete, archived=not args.undo, by=args.by)
+        athlete = store.athletes.archive(args.athlete, archived=not args.undo, by=args.by)
     print(f"athlete {athlete.id} {'archived' if athlete.archived else 'restored'}", file=sys.stderr)
     return 0
 
 
 def run_mass(args: argparse.Namespace) -> int:
     with store_from_args(args) as store:
-        history = store.add_body_mass(args.athlete, args.kg, args.date, by=args.by)
+        history = store.athletes.add_body_mass(args.athlete, args.kg, args.date, by=args.by)
     print(", ".join(f"{m.kg:g} kg ({m.measured_on})" for m in history))
     return 0
 
 
 def run_injury(args: argparse.Namespace) -> int:
     with store_from_args(args) as store:
-        store.add_injury(args.athlete, args.side, args.date, args.note, by=args.by)
+        store.athletes.add_injury(args.athlete, args.side, args.date, args.note, by=args.by)
     return 0
 
 
 def run_erase(args: argparse.Namespace) -> int:
     with store_from_args(args) as store:
-        athlete = store.resolve_athlete(args.athlete)
+        athlete = store.athletes.resolve(args.athlete)
         if not args.yes and sys.stdin.isatty():
             answer = input(
                 f"Erase athlete {athlete.id} ({athlete.name}) for good? "
@@ -291,7 +291,7 @@ def run_erase(args: argparse.Namespace) -> int:
             if answer.strip() != str(athlete.id):
                 print("nothing erased", file=sys.stderr)
                 return 1
-        outcome = store.erase_athlete(athlete.id, args.reason, by=args.by)
+        outcome = store.erasure.erase(athlete.id, args.reason, by=args.by)
     print(
         f"athlete {outcome.athlete_id} erased: {outcome.tests} test(s) kept as numbers only, "
         f"{outcome.recordings} raw recording(s) removed, {outcome.audit_entries} audit "
@@ -318,7 +318,7 @@ def run_export_all(args: argparse.Namespace) -> int:
 
 def run_import(args: argparse.Namespace) -> int:
     with store_from_args(args) as store:
-        plan = store.plan_athlete_import(args.file)
+        plan = store.athlete_import.plan(args.file)
         for line in plan.lines:
             print(line)
         counts = (
@@ -332,6 +332,6 @@ def run_import(args: argparse.Namespace) -> int:
         if not args.apply:
             print(f"dry run: {counts}; run again with --apply to import", file=sys.stderr)
             return 0
-        store.apply_athlete_import(plan, by=args.by)
+        store.athlete_import.apply(plan, by=args.by)
     print(f"imported: {counts} (one transaction)", file=sys.stderr)
     return 0

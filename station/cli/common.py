@@ -16,14 +16,15 @@ from station.store import Store, open_store
 def store_from_args(args: argparse.Namespace, *, notice: bool = True) -> Store:
     """Open the data folder's store; mention tests left unfinished by a crash."""
     store = open_store(getattr(args, "data_dir", None), actor=getattr(args, "by", None) or None)
-    if store.backend.migrated_from is not None:
+    upgrade = store.upgrade
+    if upgrade is not None:
         print(
-            f"note: database upgraded from schema {store.backend.migrated_from}; "
-            f"the old file was copied to {store.backend.backup_path}",
+            f"note: database upgraded from schema {upgrade.from_version}; "
+            f"the old file was copied to {upgrade.backup}",
             file=sys.stderr,
         )
     if notice:
-        crashed = store.pending_tests(include_live=False)
+        crashed = store.recovery.pending(include_live=False)
         if crashed:
             print(
                 f"note: {len(crashed)} unfinished test(s) from an interrupted recording: "

@@ -78,18 +78,18 @@ def run_recover(args: argparse.Namespace) -> int:
         if args.list:
             return _list_pending(store)
         for text in args.discard:
-            moved = store.discard_pending(_pending_id(text), by=args.by)
+            moved = store.recovery.discard(_pending_id(text), by=args.by)
             where = f"; its partial recording was moved to {moved}" if moved else ""
             print(f"unfinished test {text} discarded{where}")
         if args.discard and not args.ids:
             return 0
-        cleaned = store.clean_in_progress()
+        cleaned = store.recovery.clean()
         if cleaned:
             print(f"removed {len(cleaned)} leftover file(s) already stored in the database")
         if args.ids:
-            targets = [store.get_pending(_pending_id(text)) for text in args.ids]
+            targets = [store.recovery.get(_pending_id(text)) for text in args.ids]
         else:
-            targets = store.pending_tests(include_live=False)
+            targets = store.recovery.pending(include_live=False)
             if not targets:
                 print("nothing to recover")
                 _list_orphans(store)
@@ -97,7 +97,7 @@ def run_recover(args: argparse.Namespace) -> int:
         failed = 0
         for pending in targets:
             try:
-                test = store.recover_test(pending.id, by=args.by)
+                test = store.recovery.recover(pending.id, by=args.by)
             except InputError as exc:
                 failed += 1
                 print(
@@ -114,7 +114,7 @@ def run_recover(args: argparse.Namespace) -> int:
 
 
 def _list_pending(store: Store) -> int:
-    pending = store.pending_tests()
+    pending = store.recovery.pending()
     if not pending:
         print("no unfinished tests")
     else:
@@ -137,7 +137,7 @@ def _list_pending(store: Store) -> int:
 
 
 def _list_orphans(store: Store) -> None:
-    for orphan in store.orphan_files():
+    for orphan in store.recovery.orphan_files():
         state = "already stored" if orphan.committed else "not in the database"
         print(
             f"note: {orphan.path} ({orphan.size} bytes) belongs to no unfinished test ({state}); "
@@ -191,11 +191,11 @@ def run_recompute(args: argparse.Namespace) -> int:
     if args.all and not args.dry_run:
         return _recompute_all(args)
     with store_from_args(args) as store:
-        ids = store.test_ids() if args.all else [store.get_test(t).id for t in args.tests]
+        ids = store.tests.ids() if args.all else [store.tests.get(t).id for t in args.tests]
         failed = 0
         for test_id in ids:
             try:
-                outcome = store.recompute(
+                outcome = store.runs.recompute(
                     test_id, keep_settings=args.keep_settings, dry_run=args.dry_run, by=args.by
                 )
             except InputError as exc:
@@ -245,7 +245,7 @@ class Progress:
 
 def _recompute_all(args: argparse.Namespace) -> int:
     with store_from_args(args) as store:
-        state = store.recompute_all(
+        state = store.runs.recompute_all(
             keep_settings=args.keep_settings, workers=args.jobs, by=args.by, progress=Progress()
         )
     for test_id, message in state.failed:

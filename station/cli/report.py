@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         from station.app.reports.report_pdf import write_history_report, write_test_report
 
         if args.test is not None:
-            test = store.get_test(int(args.test))
+            test = store.tests.get(int(args.test))
             if getattr(test, "voided", False):
                 raise CliError(
                     f"test {test.id} is voided ({test.void_reason}): it is left out of reports; "
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
                 )
             pages = write_test_report(store, test.id, out, preferences)
         else:
-            athlete = store.resolve_athlete(args.athlete)
+            athlete = store.athletes.resolve(args.athlete)
             pages = write_history_report(store, athlete.id, out, preferences)
     log.info("report written to %s (%d pages)", out, pages)
     print(f"wrote {out} ({count(pages, 'page')})")

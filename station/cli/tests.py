@@ -159,7 +159,7 @@ def _rate(text: str) -> float:
 # -- test -----------------------------------------------------------------------------
 def run_import(args: argparse.Namespace) -> int:
     with store_from_args(args) as store:
-        test = store.import_test(
+        test = store.new_tests.import_file(
             args.athlete,
             args.file,
             certificate=args.calibration,
@@ -188,8 +188,8 @@ def run_import_nordbord(args: argparse.Namespace) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     with store_from_args(args) as store:
-        athlete = store.resolve_athlete(args.athlete)
-        tests = store.list_tests(athlete.id, include_voided=args.all)
+        athlete = store.athletes.resolve(args.athlete)
+        tests = store.tests.of_athlete(athlete.id, include_voided=args.all)
     if args.json:
         print_json([t.to_dict() for t in tests])
         return 0
@@ -227,7 +227,7 @@ def _marks(test: TestSummary) -> str:
 
 def run_void(args: argparse.Namespace) -> int:
     with store_from_args(args) as store:
-        test = store.void_test(args.test, args.reason, operator=args.by)
+        test = store.tests.void(args.test, args.reason, operator=args.by)
     print(
         f"test {test.id} voided: it is kept (with its recording) but left out of history, "
         f"trends and exports; undo with 'nordic-station test unvoid {test.id} --reason TEXT'",
@@ -238,7 +238,7 @@ def run_void(args: argparse.Namespace) -> int:
 
 def run_unvoid(args: argparse.Namespace) -> int:
     with store_from_args(args) as store:
-        test = store.unvoid_test(args.test, args.reason, operator=args.by)
+        test = store.tests.unvoid(args.test, args.reason, operator=args.by)
     print(f"test {test.id} is valid again", file=sys.stderr)
     return 0
 
@@ -256,10 +256,10 @@ def _summary_line(summary: dict[str, Any]) -> str:
 
 def run_show(args: argparse.Namespace) -> int:
     with store_from_args(args) as store:
-        test = store.get_test(args.test)
-        athlete = store.get_athlete(test.athlete_id)
-        reps = store.reps(test.id)
-        runs = store.results(test.id)
+        test = store.tests.get(args.test)
+        athlete = store.athletes.get(test.athlete_id)
+        reps = store.tests.reps(test.id)
+        runs = store.tests.results(test.id)
         history = (
             store.audit_log("test", test.id) + store.audit_log("rep", test.id)
             if args.history
@@ -359,7 +359,7 @@ def _run_brief(run: Result) -> dict[str, Any]:
 
 def run_edit(args: argparse.Namespace) -> int:
     with store_from_args(args) as store:
-        test = store.update_test(
+        test = store.tests.update(
             args.test,
             by=args.by,
             notes=args.notes,
@@ -374,13 +374,13 @@ def run_edit(args: argparse.Namespace) -> int:
 # -- rep ------------------------------------------------------------------------------
 def run_exclude(args: argparse.Namespace) -> int:
     with store_from_args(args) as store:
-        result = store.exclude_rep(args.test, args.rep, args.reason, by=args.by)
+        result = store.runs.exclude_rep(args.test, args.rep, args.reason, by=args.by)
     print(f"rep {args.rep} of test {result.test_id} excluded; {_summary_line(result.summary)}")
     return 0
 
 
 def run_include(args: argparse.Namespace) -> int:
     with store_from_args(args) as store:
-        result = store.include_rep(args.test, args.rep, by=args.by)
+        result = store.runs.include_rep(args.test, args.rep, by=args.by)
     print(f"rep {args.rep} of test {result.test_id} included; {_summary_line(result.summary)}")
     return 0

@@ -63,4 +63,6 @@ def change_since_previous(points: Sequence[TrendPoint], test_id: int, mdc_n: flo
 
 def change_for_test(store: Any, test: Any, mdc_n: float) -> ChangeSince:
     """:func:`change_since_previous` read from the store (voided tests are left out)."""
-    return change_since_previous(trend_points(store.list_tests(test.athlete_id)), test.id, mdc_n)
+    return change_since_previous(
+        trend_points(store.tests.of_athlete(test.athlete_id)), test.id, mdc_n
+    )

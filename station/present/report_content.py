@@ -80,17 +80,17 @@ class ReportData:
 
 def gather_test(store: Any, test_id: int, preferences: Preferences) -> ReportData:
     """Read what a test report needs from the store."""
-    test = store.get_test(test_id)
-    athlete = store.get_athlete(test.athlete_id)
+    test = store.tests.get(test_id)
+    athlete = store.athletes.get(test.athlete_id)
     certificate = (
-        None if test.certificate_id is None else store.get_certificate(test.certificate_id)
+        None if test.certificate_id is None else store.certificates.get(test.certificate_id)
     )
     return ReportData(
         athlete=athlete,
         test=test,
         metrics=dict(test.result.metrics) if test.result is not None else {},
-        curves=store.curves(test.id),
-        reps=store.reps(test.id),
+        curves=store.tests.curves(test.id),
+        reps=store.tests.reps(test.id),
         certificate=certificate,
         unit=force_unit(preferences.display_unit).symbol,
         references=preferences.lines_for(athlete),

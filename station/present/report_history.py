@@ -52,11 +52,11 @@ class HistoryReportData:
 
 
 def gather_history(store: Any, athlete_id: int, preferences: Preferences) -> HistoryReportData:
-    athlete = store.get_athlete(athlete_id)
+    athlete = store.athletes.get(athlete_id)
     return HistoryReportData(
         athlete=athlete,
-        points=trend_points(store.list_tests(athlete.id)),
-        injuries=store.injuries(athlete.id),
+        points=trend_points(store.tests.of_athlete(athlete.id)),
+        injuries=store.athletes.injuries(athlete.id),
         unit=force_unit(preferences.display_unit).symbol,
         mdc_n=preferences.mdc_n,
         references=preferences.lines_for(athlete),

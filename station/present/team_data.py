@@ -27,15 +27,15 @@ class TeamRow:
 
 def teams(store: Any) -> list[str]:
     """The team names in use, sorted (case-insensitively)."""
-    names = {a.team.strip() for a in store.list_athletes() if a.team and a.team.strip()}
+    names = {a.team.strip() for a in store.athletes.find() if a.team and a.team.strip()}
     return sorted(names, key=str.lower)
 
 
 def latest_results(store: Any, team: str | None) -> list[TeamRow]:
     """Every athlete (not archived) of ``team``, or of all teams for ALL_TEAMS, with their
     latest test."""
-    athletes = store.list_athletes(team=team or None)
-    newest = store.latest_tests(team or None)
+    athletes = store.athletes.find(team=team or None)
+    newest = store.tests.latest(team or None)
     rows = []
     for athlete in athletes:
         t = newest.get(athlete.id)

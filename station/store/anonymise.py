@@ -41,16 +41,16 @@ def identifying_values(
 ) -> set[str]:
     """Every text held about an athlete that could identify them or is free text:
     what an anonymised export must not contain anywhere."""
-    athlete = store.get_athlete(athlete_id)
+    athlete = store.athletes.get(athlete_id)
     values = {athlete.name, athlete.external_id, athlete.notes}
     if athlete.date_of_birth is not None:
         values.add(athlete.date_of_birth.isoformat())
-    values.update(injury.note for injury in store.injuries(athlete.id))
+    values.update(injury.note for injury in store.athletes.injuries(athlete.id))
     for test in tests:
         values.update((test.operator, test.notes, test.void_reason))
         _, _, file_name = str(test.source).partition(":")
         values.add(file_name)
-        for rep in store.reps(test.id):
+        for rep in store.tests.reps(test.id):
             values.update((rep.exclusion_reason, rep.excluded_by))
     for certificate in certificates:
         if certificate is not None:

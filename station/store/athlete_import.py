@@ -6,7 +6,8 @@ Every cell is untrusted: the file is read through
 not UTF-8 and cells a spreadsheet would run as a formula are refused by line
 and column, and every value goes through the same checks (:mod:`.validate`)
 as ``athlete add``.  Rows are matched to stored athletes by external id only;
-an empty cell leaves a stored value as it is.  Part of :class:`~station.store.Store`.
+an empty cell leaves a stored value as it is.  ``store.athlete_import`` of a
+:class:`~station.store.Store`.
 """
 
 from __future__ import annotations
@@ -18,14 +19,16 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from firmware_bridge.files import read_regular
 from station.store import validate
+from station.store.athletes import Athletes
+from station.store.backend import Backend
 from station.store.csv_cells import looks_like_formula
 from station.store.errors import StoreError, ValidationError
 from station.store.models import Athlete, AthleteWrite, BodyMass
-from station.store.parts import StoreParts
+from station.store.parts import Service
 
 log = logging.getLogger(__name__)
 
@@ -159,14 +162,15 @@ def _cell(value: str, key: str) -> str | None:
     return text or None
 
 
-class AthleteImporting(StoreParts):
-    if TYPE_CHECKING:  # from :class:`~station.store.athletes.Athletes`, beside it in Store
+class AthleteImporter(Service):
+    """Athletes from a CSV file: :meth:`plan` checks it, :meth:`apply` writes it."""
 
-        def _changeable(self, ref: Athlete | int | str) -> Athlete: ...
-        def _check_external_id(self, external_id: str, athlete_id: int | None) -> None: ...
+    def __init__(self, backend: Backend, actor: str, athletes: Athletes) -> None:
+        super().__init__(backend, actor)
+        self.athletes = athletes
 
-    def plan_athlete_import(self, path: str | os.PathLike[str]) -> AthleteImport:
-        """Read and check a CSV of athletes; nothing is written (see :meth:`apply_athlete_import`).
+    def plan(self, path: str | os.PathLike[str]) -> AthleteImport:
+        """Read and check a CSV of athletes; nothing is written (see :meth:`apply`).
 
         A file that cannot be read as CSV raises :class:`ValidationError`; a bad
         row is "refused" in the plan with its line number and the reason.
@@ -195,7 +199,7 @@ class AthleteImporting(StoreParts):
         )
         return plan
 
-    def apply_athlete_import(self, plan: AthleteImport, *, by: str | None = None) -> list[int]:
+    def apply(self, plan: AthleteImport, *, by: str | None = None) -> list[int]:
         """Write a plan in one transaction; refused unless every row was accepted."""
         if plan.refused:
             raise ValidationError(
@@ -235,7 +239,7 @@ class AthleteImporting(StoreParts):
             kg = None if mass is None else validate.body_mass_kg(_number(mass))
             found = self.backend.athletes_by_external_id(external) if external else []
             if found:
-                outcome, write = self._change(line, self._changeable(found[0]), typed, kg)
+                outcome, write = self._change(line, self.athletes.changeable(found[0]), typed, kg)
             else:
                 outcome, write = self._add(line, typed, kg, external)
         except (_Refused, StoreError) as exc:
@@ -251,7 +255,7 @@ class AthleteImporting(StoreParts):
             raise _Refused("name is empty: a new athlete needs a name")
         values = validate.athlete_changes(typed)
         if external is not None:
-            self._check_external_id(external, None)
+            self.athletes.check_external_id(external, None)
         mass = None if kg is None else BodyMass(date.today(), kg)
         write = AthleteWrite(None, values, validate.search_key(values["name"]), mass)
         which = (

@@ -1,6 +1,6 @@
 """Athletes as people type them: checked, resolved by id or external id, audited.
 
-Part of :class:`~station.store.Store`; the SQL is in :mod:`station.store.sqlite.athletes`.
+``store.athletes`` of a :class:`~station.store.Store`; the SQL is in the backend.
 """
 
 from __future__ import annotations
@@ -11,14 +11,16 @@ from typing import Any
 from station.store import injury_records, validate
 from station.store.errors import ConflictError, DuplicateError, NotFoundError, ValidationError
 from station.store.models import Athlete, BodyMass, Injury
-from station.store.parts import StoreParts
+from station.store.parts import Service
 
 ID_PREFIX = "#"  # "#12": the athlete whose id is 12
 EXTERNAL_PREFIX = "ext:"  # "ext:12": the athlete whose external id is "12"
 
 
-class Athletes(StoreParts):
-    def add_athlete(
+class Athletes(Service):
+    """Register, find, change and archive athletes; their body mass and injuries."""
+
+    def add(
         self,
         name: str,
         *,
@@ -51,13 +53,13 @@ class Athletes(StoreParts):
         if body_mass_kg is not None:
             mass = BodyMass(date.today(), validate.body_mass_kg(body_mass_kg))
         if values["external_id"] is not None:
-            self._check_external_id(values["external_id"], None)
+            self.check_external_id(values["external_id"], None)
         athlete_id = self.backend.insert_athlete(
             values, validate.search_key(values["name"]), mass, self._who(by)
         )
-        return self.get_athlete(athlete_id)
+        return self.get(athlete_id)
 
-    def _check_external_id(self, external_id: str, athlete_id: int | None) -> None:
+    def check_external_id(self, external_id: str, athlete_id: int | None) -> None:
         if external_id.startswith(ID_PREFIX) or external_id.lower().startswith(EXTERNAL_PREFIX):
             raise ValidationError(
                 f"external id {external_id!r} cannot start with {ID_PREFIX!r} or "
@@ -70,13 +72,13 @@ class Athletes(StoreParts):
                     f"({other.name}): use another one"
                 )
 
-    def get_athlete(self, athlete_id: int) -> Athlete:
+    def get(self, athlete_id: int) -> Athlete:
         athlete = self.backend.get_athlete(int(athlete_id))
         if athlete is None:
             raise NotFoundError(f"no athlete {athlete_id}: see 'nordic-station athlete list'")
         return athlete
 
-    def resolve_athlete(self, ref: Athlete | int | str) -> Athlete:
+    def resolve(self, ref: Athlete | int | str) -> Athlete:
         """An athlete by id or external id (as typed on the command line).
 
         ``#12`` is always the id 12 and ``ext:12`` always the external id "12";
@@ -84,9 +86,9 @@ class Athletes(StoreParts):
         it is one athlete's id and another's external id.
         """
         if isinstance(ref, Athlete):
-            return self.get_athlete(ref.id)
+            return self.get(ref.id)
         if isinstance(ref, int):
-            return self.get_athlete(ref)
+            return self.get(ref)
         text = str(ref).strip()
         if validate.has_surrogates(text):
             raise ValidationError(validate.not_utf8("the athlete"))
@@ -96,7 +98,7 @@ class Athletes(StoreParts):
             number = text[len(ID_PREFIX) :]
             if not (number.isascii() and number.isdigit() and len(number) < 19):
                 raise ValidationError(f"{text!r} is not an athlete id: use #ID, e.g. #12")
-            return self.get_athlete(int(number))
+            return self.get(int(number))
         if text.lower().startswith(EXTERNAL_PREFIX):
             external = text[len(EXTERNAL_PREFIX) :].strip()
             found = self.backend.athletes_by_external_id(external)
@@ -121,9 +123,9 @@ class Athletes(StoreParts):
             f"no athlete with id or external id {text!r}: see 'nordic-station athlete list'"
         )
 
-    def _changeable(self, ref: Athlete | int | str) -> Athlete:
+    def changeable(self, ref: Athlete | int | str) -> Athlete:
         """An athlete whose data may still change (an erased one may not)."""
-        current = self.resolve_athlete(ref)
+        current = self.resolve(ref)
         if current.erased_at is not None:
             raise ConflictError(
                 f"athlete {current.id} was erased on {current.erased_at[:10]}: "
@@ -131,7 +133,7 @@ class Athletes(StoreParts):
             )
         return current
 
-    def list_athletes(
+    def find(
         self,
         search: str | None = None,
         *,
@@ -146,11 +148,11 @@ class Athletes(StoreParts):
         key = validate.search_key(search) if search else None
         return self.backend.list_athletes(key or None, team, include_archived, archived_only, limit)
 
-    def update_athlete(
+    def update(
         self, athlete: Athlete | int | str, *, by: str | None = None, **changes: Any
     ) -> Athlete:
         """Change athlete fields; ``body_mass_kg`` adds a dated entry to the history."""
-        current = self._changeable(athlete)
+        current = self.changeable(athlete)
         mass = None
         if "body_mass_kg" in changes:
             kg = changes.pop("body_mass_kg")
@@ -160,18 +162,18 @@ class Athletes(StoreParts):
             del changes["name"]
         values = validate.athlete_changes(changes)
         if values.get("external_id") is not None:
-            self._check_external_id(values["external_id"], current.id)
+            self.check_external_id(values["external_id"], current.id)
         name_key = validate.search_key(values["name"]) if "name" in values else None
         if not values and mass is None:
             raise ValidationError("nothing to change: give at least one field")
         self.backend.update_athlete(current.id, values, name_key, self._who(by), body_mass=mass)
-        return self.get_athlete(current.id)
+        return self.get(current.id)
 
-    def archive_athlete(
+    def archive(
         self, athlete: Athlete | int | str, archived: bool = True, *, by: str | None = None
     ) -> Athlete:
         """Hide an athlete from lists; archived athletes keep all their tests."""
-        current = self.resolve_athlete(athlete)
+        current = self.resolve(athlete)
         self.backend.update_athlete(
             current.id,
             {"archived": int(archived)},
@@ -179,7 +181,7 @@ class Athletes(StoreParts):
             self._who(by),
             action="archive" if archived else "unarchive",
         )
-        return self.get_athlete(current.id)
+        return self.get(current.id)
 
     def add_body_mass(
         self,
@@ -189,14 +191,14 @@ class Athletes(StoreParts):
         *,
         by: str | None = None,
     ) -> list[BodyMass]:
-        current = self._changeable(athlete)
+        current = self.changeable(athlete)
         day = validate.past_date(on, "weighing date") if on is not None else date.today()
         entry = BodyMass(day, validate.body_mass_kg(kg))
         self.backend.update_athlete(current.id, {}, None, self._who(by), body_mass=entry)
         return self.backend.body_mass_history(current.id)
 
     def body_mass_history(self, athlete: Athlete | int | str) -> list[BodyMass]:
-        return self.backend.body_mass_history(self.resolve_athlete(athlete).id)
+        return self.backend.body_mass_history(self.resolve(athlete).id)
 
     def body_mass_on(self, athlete_id: int, day: date) -> float | None:
         """Body mass for a test on ``day``: the latest weighing on or before it, else the first."""
@@ -219,7 +221,7 @@ class Athletes(StoreParts):
         return_to_play: date | str | None = None,
     ) -> list[Injury]:
         """Record an injury (structured: see :mod:`station.store.injury_records`)."""
-        current = self._changeable(athlete)
+        current = self.changeable(athlete)
         day = validate.past_date(on, "injury date") if on is not None else None
         self.backend.add_injury(
             current.id,
@@ -234,4 +236,4 @@ class Athletes(StoreParts):
         return self.backend.injuries(current.id)
 
     def injuries(self, athlete: Athlete | int | str) -> list[Injury]:
-        return self.backend.injuries(self.resolve_athlete(athlete).id)
+        return self.backend.injuries(self.resolve(athlete).id)

@@ -1,7 +1,6 @@
 """Calibration certificates and verifications as the app and the CLI hand them in.
 
-Part of :class:`~station.store.Store`; the SQL is in
-:mod:`station.store.sqlite.certificates`.
+``store.certificates`` of a :class:`~station.store.Store`; the SQL is in the backend.
 """
 
 from __future__ import annotations
@@ -22,11 +21,13 @@ from firmware_bridge.files import MAX_CERTIFICATE_BYTES, check_regular
 from station.store import validate
 from station.store.errors import NotFoundError
 from station.store.models import CertificateRecord, TestRecord, Verification
-from station.store.parts import StoreParts
+from station.store.parts import Service
 
 
-class Certificates(StoreParts):
-    def add_certificate(
+class Certificates(Service):
+    """Certificates kept whole, and the one-mass verifications made with them."""
+
+    def add(
         self,
         certificate: Certificate | Mapping[str, Any] | str | os.PathLike[str],
         *,
@@ -40,14 +41,17 @@ class Certificates(StoreParts):
         assert record is not None
         return record
 
-    def get_certificate(self, certificate_id: int) -> CertificateRecord:
+    def get(self, certificate_id: int) -> CertificateRecord:
         record = self.backend.get_certificate(int(certificate_id))
         if record is None:
             raise NotFoundError(f"no calibration certificate {certificate_id}")
         return record
 
-    def list_certificates(self, device_serial: str | None = None) -> list[CertificateRecord]:
+    def find(self, device_serial: str | None = None) -> list[CertificateRecord]:
         return self.backend.list_certificates(device_serial)
+
+    # The name calibration.choice's CertificateStore asks for: ``choose(store.certificates, ...)``.
+    list_certificates = find
 
     def add_verification(
         self,
@@ -82,11 +86,11 @@ class Certificates(StoreParts):
     def verifications(self, certificate_id: int | None = None) -> list[Verification]:
         return self.backend.verifications(certificate_id)
 
-    def certificate_of(self, test: TestRecord) -> Certificate | None:
+    def of_test(self, test: TestRecord) -> Certificate | None:
         if test.certificate_id is None:
             return None
         return parse_certificate(
-            self.get_certificate(test.certificate_id).data, f"certificate {test.certificate_id}"
+            self.get(test.certificate_id).data, f"certificate {test.certificate_id}"
         )
 
 

@@ -140,7 +140,7 @@ def summary_table(
         if anonymise:
             athlete_id = row["athlete_id"]
             if athlete_id not in pseudonyms:
-                pseudonyms[athlete_id] = store.pseudonym(athlete_id)
+                pseudonyms[athlete_id] = store.exports.pseudonym(athlete_id)
             who = [pseudonyms[athlete_id]]
         else:
             who = [row["athlete_id"], row["name"], row["external_id"], row["date_of_birth"]]
@@ -218,7 +218,7 @@ def export_summary(
     if sidecar == target:
         raise StoreError(f"{target}: name the summary file with a .csv suffix")
     started = datetime.now(UTC)
-    rows = store.summary_rows(
+    rows = store.exports.summary_rows(
         athlete=athlete,
         team=team,
         since=since,
@@ -278,7 +278,7 @@ def _athlete_filter(store: Store, athlete: Any, anonymise: bool) -> str | None:
     if athlete is None:
         return None
     if anonymise:
-        return store.pseudonym(store.resolve_athlete(athlete).id)
+        return store.exports.pseudonym(store.athletes.resolve(athlete).id)
     return str(athlete)
 
 
@@ -332,7 +332,7 @@ def export_test(
     force: bool = False,
 ) -> ExportReport:
     """``test-<id>.csv`` (curves) and ``test-<id>.json`` (metadata, definitions) in ``out_dir``."""
-    test = store.get_test(test_id)
+    test = store.tests.get(test_id)
     if test.result is None:
         raise StoreError(
             f"test {test.id} has no analysis: run 'nordic-station recompute {test.id}'"
@@ -340,21 +340,21 @@ def export_test(
     folder = check_dir_target(Path(out_dir))
     csv_path = check_file_target(folder / f"test-{test.id}.csv", force)
     json_path = check_file_target(folder / f"test-{test.id}.json", force)
-    curves = store.curves(test.id)
+    curves = store.tests.curves(test.id)
     if curves is None:
         raise StoreError(
             f"test {test.id} has no stored curves: run 'nordic-station recompute {test.id}' first"
         )
-    athlete = store.get_athlete(test.athlete_id)
+    athlete = store.athletes.get(test.athlete_id)
     metrics = test.result.metrics
     headers, lines = _curve_lines(curves, metrics.get("reps") or [])
-    reps = store.reps(test.id)
+    reps = store.tests.reps(test.id)
     certificate = (
-        None if test.certificate_id is None else store.get_certificate(test.certificate_id)
+        None if test.certificate_id is None else store.certificates.get(test.certificate_id)
     )
     who: dict[str, Any]
     if anonymise:
-        who = {"athlete": store.pseudonym(athlete.id)}
+        who = {"athlete": store.exports.pseudonym(athlete.id)}
     else:
         who = {
             "athlete_id": athlete.id,

@@ -54,7 +54,7 @@ def export_all(
     store: Store, athlete: Any, out_dir: str | os.PathLike[str], *, force: bool = False
 ) -> AccessReport:
     """Write everything the station holds about ``athlete`` into ``out_dir``."""
-    person = store.resolve_athlete(athlete)
+    person = store.athletes.resolve(athlete)
     folder = _empty_folder(Path(out_dir), force)
     try:
         return _export_all(store, person, folder, force)
@@ -69,7 +69,7 @@ def export_all(
 
 
 def _export_all(store: Store, person: Athlete, folder: Path, force: bool) -> AccessReport:
-    tests = store.list_tests(person.id, include_voided=True)
+    tests = store.tests.of_athlete(person.id, include_voided=True)
     records: list[dict[str, Any]] = []
     audit = list(store.audit_log("athlete", person.id))
     certificates: dict[int, Any] = {}
@@ -77,21 +77,21 @@ def _export_all(store: Store, person: Athlete, folder: Path, force: bool) -> Acc
     (folder / "tests").mkdir(mode=0o700, exist_ok=True)
     (folder / "recordings").mkdir(mode=0o700, exist_ok=True)
     for summary in sorted(tests, key=lambda t: t.id):
-        test = store.get_test(summary.id)
+        test = store.tests.get(summary.id)
         record = test.to_dict()
-        record["runs"] = [run.to_dict() for run in store.results(test.id)]
-        record["reps"] = [rep.to_dict() for rep in store.reps(test.id)]
+        record["runs"] = [run.to_dict() for run in store.tests.results(test.id)]
+        record["reps"] = [rep.to_dict() for rep in store.tests.reps(test.id)]
         records.append(record)
         audit += store.audit_log("test", test.id) + store.audit_log("rep", test.id)
         if test.certificate_id is not None:
-            certificates[test.certificate_id] = store.get_certificate(test.certificate_id)
+            certificates[test.certificate_id] = store.certificates.get(test.certificate_id)
         if test.result is not None:
             try:
                 files += export_test(store, test.id, folder / "tests", force=force).files
             except StoreError as exc:  # no stored curves: the JSON above still has it all
                 log.info("test %d: no curves exported (%s)", test.id, exc)
         try:
-            raw = store.recording(test.id)
+            raw = store.tests.recording(test.id)
         except NotFoundError:  # erased with the athlete's data
             continue
         suffix = SUFFIXES.get(test.recording_kind or "", ".bin")
@@ -103,8 +103,8 @@ def _export_all(store: Store, person: Athlete, folder: Path, force: bool) -> Acc
         "exported_at": now_utc(),
         "station_version": station.__version__,
         "athlete": person.to_dict(),
-        "body_mass_history": [m.to_dict() for m in store.body_mass_history(person.id)],
-        "injuries": [i.to_dict() for i in store.injuries(person.id)],
+        "body_mass_history": [m.to_dict() for m in store.athletes.body_mass_history(person.id)],
+        "injuries": [i.to_dict() for i in store.athletes.injuries(person.id)],
         "tests": records,
         "certificates": [c.to_dict() for c in certificates.values() if c is not None],
         "audit": [entry.to_dict() for entry in sorted(audit, key=lambda e: e.id)],

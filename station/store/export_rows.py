@@ -1,6 +1,6 @@
 """What exports read from the store: summary rows and stable pseudonyms.
 
-Part of :class:`~station.store.Store`; the files are written by
+``store.exports`` of a :class:`~station.store.Store`; the files are written by
 :mod:`station.store.export`.
 """
 
@@ -13,12 +13,21 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from station.store import validate
+from station.store.athletes import Athletes
+from station.store.backend import Backend
 from station.store.errors import ValidationError
 from station.store.models import Athlete
-from station.store.parts import StoreParts
+from station.store.parts import Service
 
 
-class ExportRows(StoreParts):
+class Exports(Service):
+    """What exports read: summary rows, and the pseudonyms that stand for athletes."""
+
+    def __init__(self, backend: Backend, actor: str, athletes: Athletes) -> None:
+        super().__init__(backend, actor)
+        self.athletes = athletes
+        self._secret_cache: bytes | None = None
+
     def summary_rows(
         self,
         *,
@@ -33,7 +42,7 @@ class ExportRows(StoreParts):
         voided tests only with ``include_voided``.  ``changed_since`` (a date or
         time, local unless it names a zone) keeps only tests added or changed
         since then, voided ones included (see ``sqlite.summary.CHANGED_SINCE``)."""
-        athlete_id = None if athlete is None else self.resolve_athlete(athlete).id
+        athlete_id = None if athlete is None else self.athletes.resolve(athlete).id
         first = None if since is None else validate.a_date(since, "--since")
         last = None if until is None else validate.a_date(until, "--until")
         if first is not None and last is not None and first > last:
@@ -62,6 +71,6 @@ class ExportRows(StoreParts):
         return "P-" + mac[:12]
 
     def _secret(self) -> bytes:
-        if not hasattr(self, "_secret_cache"):
+        if self._secret_cache is None:
             self._secret_cache = self.backend.pseudonym_secret()
         return self._secret_cache

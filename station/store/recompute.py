@@ -1,25 +1,41 @@
 """New analysis runs for stored tests: rep exclusions and recomputes.
 
 A run is only ever added (and made current), never replaced, so the history
-of a test's results stays whole.  Part of :class:`~station.store.Store`.
+of a test's results stays whole.  ``store.runs`` of a :class:`~station.store.Store`;
+the analysis is :meth:`station.store.new_tests.TestCreation.reanalyse`, every
+test at once is :mod:`station.store.recompute_all`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
 from station.analysis import AnalysisSettings
-from station.store import processing, validate
+from station.store import processing, recompute_all, validate
+from station.store.backend import Backend
 from station.store.errors import NotFoundError, StoreError, ValidationError
-from station.store.models import Recomputation, Rep, Result, TestRecord
-from station.store.parts import StoreParts
+from station.store.models import Recomputation, Result
+from station.store.new_tests import TestCreation
+from station.store.parts import Service
+from station.store.recompute_all import RecomputeProgress
+from station.store.recompute_audit import unmatched_audit
 from station.store.sqlite.audit import AuditRecord
 from station.store.sqlite.rows import canonical_json
+from station.store.stored_tests import StoredTests
 
 
-class Recomputing(StoreParts):
+class Runs(Service):
+    """Analysis runs added to stored tests: rep exclusions, one test's recompute, every test's."""
+
+    def __init__(
+        self, backend: Backend, actor: str, tests: StoredTests, new_tests: TestCreation
+    ) -> None:
+        super().__init__(backend, actor)
+        self.tests = tests
+        self.new_tests = new_tests
+
     def exclude_rep(self, test_id: int, rep: int, reason: str, *, by: str | None = None) -> Result:
         """Leave a rep out of the summaries (a poor attempt); who and why are kept."""
         reason_text = validate.text_field(reason, "reason", required=True, limit=500)
@@ -34,7 +50,7 @@ class Recomputing(StoreParts):
     def _set_exclusion(
         self, test_id: int, number: int, exclusion: tuple[str, str] | None, who: str
     ) -> Result:
-        test = self.get_test(test_id)
+        test = self.tests.get(test_id)
         if test.result is None:
             raise StoreError(
                 f"test {test.id} has no analysis: run 'nordic-station recompute {test.id}'"
@@ -66,7 +82,7 @@ class Recomputing(StoreParts):
             for r in reps
         ]
         current = test.result
-        analysed, carried, unmatched = self._reanalyse(test, marked, current.settings)
+        analysed, carried, unmatched = self.new_tests.reanalyse(test, marked, current.settings)
         new = processing.new_result(analysed.result, "exclusion", with_curves=False)
         same_rules = (
             new.analysis_version == current.analysis_version and new.settings == current.settings
@@ -85,33 +101,13 @@ class Recomputing(StoreParts):
             "reason": exclusion[0] if exclusion else None,
         }
         audit = [AuditRecord("rep", test.id, "exclude" if exclusion else "include", before, after)]
-        audit += _unmatched_audit(test.id, unmatched)
+        audit += unmatched_audit(test.id, unmatched)
         result_id = self.backend.add_result(
             test.id, new, processing.new_reps(new.metrics, carried), current.id, who, audit
         )
         result = self.backend.get_result(result_id)
         assert result is not None
         return result
-
-    def _reanalyse(
-        self,
-        test: TestRecord,
-        reps: list[Rep],
-        settings: AnalysisSettings | Mapping[str, Any] | None,
-    ) -> tuple[processing.Analysed, dict[int, processing.Exclusion], list[Rep]]:
-        """Analyse a stored test again from its raw bytes, carrying exclusions over."""
-        capture = self._stored_capture(test)
-        certificate = self.certificate_of(test)
-        if certificate is None:
-            certificate = processing.certificate_for(capture, None, f"test {test.id}")
-        return processing.reanalyse(
-            capture,
-            certificate,
-            reps,
-            settings=settings,
-            body_mass_kg=test.body_mass_kg,
-            lever_arm_m=test.lever_arm_m,
-        )
 
     def recompute(
         self,
@@ -129,12 +125,12 @@ class Recomputing(StoreParts):
         current) only when something differs; the old run stays in the history.
         """
         who = self._who(by)
-        test = self.get_test(test_id)
+        test = self.tests.get(test_id)
         old = test.result
         if settings is None and keep_settings and old is not None:
             settings = old.settings
         reps = self.backend.reps(test.id)
-        analysed, carried, unmatched = self._reanalyse(test, reps, settings)
+        analysed, carried, unmatched = self.new_tests.reanalyse(test, reps, settings)
         new = processing.new_result(analysed.result, "recompute")
         notes = [
             f"exclusion of rep {r.number} ({r.exclusion_reason!r}) matches no rep of the new "
@@ -156,7 +152,7 @@ class Recomputing(StoreParts):
             processing.new_reps(new.metrics, carried),
             None if old is None else old.id,
             who,
-            _unmatched_audit(test.id, unmatched),
+            unmatched_audit(test.id, unmatched),
         )
         return Recomputation(
             test.id,
@@ -169,19 +165,27 @@ class Recomputing(StoreParts):
             tuple(notes),
         )
 
+    def recompute_targets(self, *, keep_settings: bool = False) -> tuple[list[int], int]:
+        """The tests :meth:`recompute_all` would analyse, and how many are up to date."""
+        return recompute_all.recompute_targets(self.backend, keep_settings=keep_settings)
 
-def _unmatched_audit(test_id: int, unmatched: list[Rep]) -> list[AuditRecord]:
-    """Exclusions the new analysis could not carry over (no rep matches any more)."""
-    return [
-        AuditRecord(
-            "rep",
-            test_id,
-            "exclusion_unmatched",
-            {"rep": r.number, "reason": r.exclusion_reason},
-            None,
+    def recompute_all(
+        self,
+        *,
+        keep_settings: bool = False,
+        workers: int | None = None,
+        by: str | None = None,
+        progress: Callable[[RecomputeProgress], None] | None = None,
+    ) -> RecomputeProgress:
+        """Analyse again every test not yet analysed with today's definitions
+        (see :mod:`station.store.recompute_all`)."""
+        return recompute_all.recompute_all(
+            self.backend,
+            self._who(by),
+            keep_settings=keep_settings,
+            workers=workers,
+            progress=progress,
         )
-        for r in unmatched
-    ]
 
 
 def _rep_number(value: int | str) -> int:

@@ -11,7 +11,7 @@ run killed at any moment (even ``kill -9``) is started again and goes on
 where it stopped; the batch in flight when it died was rolled back whole and
 is simply analysed again.  A test is never given two runs by one recompute:
 each write checks that the test's current run is still the one analysed.
-Part of :class:`~station.store.Store`.
+``store.runs.recompute_all`` (:class:`station.store.recompute.Runs`) calls it.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from firmware_bridge.capture import load_capture_bytes
 from firmware_bridge.errors import NordicError
 from station.analysis import ANALYSIS_VERSION, AnalysisSettings
 from station.store import processing
-from station.store.parts import StoreParts
-from station.store.recompute import _unmatched_audit
+from station.store.backend import Backend
+from station.store.recompute_audit import unmatched_audit
 from station.store.sqlite import NewRun, RecomputeInput
 from station.store.sqlite.results import Prepared
 from station.store.sqlite.rows import canonical_json, sha256
@@ -120,7 +120,7 @@ def analyse(job: RecomputeInput, mode: str) -> Outcome:
             job.current_id,
             Prepared.of(new, job.sample_rate_hz),
             tuple(processing.new_reps(metrics, carried)),
-            tuple(_unmatched_audit(job.test_id, unmatched)),
+            tuple(unmatched_audit(job.test_id, unmatched)),
         )
         return Outcome(job.test_id, run)
     except NordicError as exc:
@@ -171,119 +171,122 @@ def _one_thread_each() -> Iterator[None]:
             os.environ.pop(name, None)
 
 
-class RecomputingAll(StoreParts):
-    def recompute_targets(self, *, keep_settings: bool = False) -> tuple[list[int], int]:
-        """The tests a bulk recompute would analyse, and how many are already up to date."""
-        today = AnalysisSettings().to_dict()
-        targets, fresh = [], 0
-        for test_id, version, settings in self.backend.current_runs():
-            current = (
-                version == ANALYSIS_VERSION
-                and settings is not None
-                and (keep_settings or json.loads(settings) == today)
-            )
-            if current:
-                fresh += 1
-            else:
-                targets.append(test_id)
-        return targets, fresh
-
-    def recompute_all(
-        self,
-        *,
-        keep_settings: bool = False,
-        workers: int | None = None,
-        by: str | None = None,
-        progress: Callable[[RecomputeProgress], None] | None = None,
-    ) -> RecomputeProgress:
-        """Analyse again every test not yet analysed with today's definitions.
-
-        ``workers`` processes analyse (default: one per core; 1 analyses in
-        this process); ``progress`` is called after every test.
-        """
-        who = self._who(by)
-        targets, fresh = self.recompute_targets(keep_settings=keep_settings)
-        state = RecomputeProgress(len(targets), fresh)
-        count = max(1, workers or os.cpu_count() or 1)
-        mode = "keep" if keep_settings else "today"
-        log.info(
-            "recompute of %d test(s) (%d up to date) with %d process(es)",
-            len(targets),
-            fresh,
-            count,
+def recompute_targets(backend: Backend, *, keep_settings: bool = False) -> tuple[list[int], int]:
+    """The tests a bulk recompute would analyse, and how many are already up to date."""
+    today = AnalysisSettings().to_dict()
+    targets, fresh = [], 0
+    for test_id, version, settings in backend.current_runs():
+        current = (
+            version == ANALYSIS_VERSION
+            and settings is not None
+            and (keep_settings or json.loads(settings) == today)
         )
-        outcomes = (
-            self._serial(targets, mode)
-            if count == 1 or len(targets) < 2
-            else self._pooled(targets, mode, count)
-        )
-        batch: list[NewRun] = []
-        last_write = time.monotonic()
-        for outcome in outcomes:
-            state.done += 1
-            if outcome.error is not None:
-                state.failed.append((outcome.test_id, outcome.error))
-            elif outcome.run is None:
-                state.unchanged += 1
-            else:
-                batch.append(outcome.run)
-            if len(batch) >= BATCH or (batch and time.monotonic() - last_write > BATCH_SECONDS):
-                self._write_batch(batch, who, state)
-                batch, last_write = [], time.monotonic()
-            if progress is not None:
-                progress(state)
-        if batch:
-            self._write_batch(batch, who, state)
-            if progress is not None:
-                progress(state)
-        log.info(
-            "recompute done: %d stored, %d unchanged, %d failed in %.1f s (%.1f tests/s)",
-            state.stored,
-            state.unchanged,
-            len(state.failed),
-            state.seconds,
-            state.rate,
-        )
-        return state
+        if current:
+            fresh += 1
+        else:
+            targets.append(test_id)
+    return targets, fresh
 
-    def _write_batch(self, batch: list[NewRun], who: str, state: RecomputeProgress) -> None:
-        ids = self.backend.add_runs(batch, who)
-        written = sum(1 for result_id in ids if result_id is not None)
-        state.stored += written
-        state.conflicts += len(ids) - written
 
-    def _inputs(self, targets: list[int]) -> Iterator[list[RecomputeInput]]:
-        for start in range(0, len(targets), READ_AHEAD):
-            yield self.backend.recompute_inputs(targets[start : start + READ_AHEAD])
+def recompute_all(
+    backend: Backend,
+    who: str,
+    *,
+    keep_settings: bool = False,
+    workers: int | None = None,
+    progress: Callable[[RecomputeProgress], None] | None = None,
+) -> RecomputeProgress:
+    """Analyse again every test not yet analysed with today's definitions.
 
-    def _serial(self, targets: list[int], mode: str) -> Iterator[Outcome]:
-        for chunk in self._inputs(targets):
-            yield from _analyse_many(chunk, mode)
+    ``workers`` processes analyse (default: one per core; 1 analyses in
+    this process); ``progress`` is called after every test.
+    """
+    targets, fresh = recompute_targets(backend, keep_settings=keep_settings)
+    state = RecomputeProgress(len(targets), fresh)
+    count = max(1, workers or os.cpu_count() or 1)
+    mode = "keep" if keep_settings else "today"
+    log.info(
+        "recompute of %d test(s) (%d up to date) with %d process(es)",
+        len(targets),
+        fresh,
+        count,
+    )
+    outcomes = (
+        _serial(backend, targets, mode)
+        if count == 1 or len(targets) < 2
+        else _pooled(backend, targets, mode, count)
+    )
+    batch: list[NewRun] = []
+    last_write = time.monotonic()
+    for outcome in outcomes:
+        state.done += 1
+        if outcome.error is not None:
+            state.failed.append((outcome.test_id, outcome.error))
+        elif outcome.run is None:
+            state.unchanged += 1
+        else:
+            batch.append(outcome.run)
+        if len(batch) >= BATCH or (batch and time.monotonic() - last_write > BATCH_SECONDS):
+            _write_batch(backend, batch, who, state)
+            batch, last_write = [], time.monotonic()
+        if progress is not None:
+            progress(state)
+    if batch:
+        _write_batch(backend, batch, who, state)
+        if progress is not None:
+            progress(state)
+    log.info(
+        "recompute done: %d stored, %d unchanged, %d failed in %.1f s (%.1f tests/s)",
+        state.stored,
+        state.unchanged,
+        len(state.failed),
+        state.seconds,
+        state.rate,
+    )
+    return state
 
-    def _pooled(self, targets: list[int], mode: str, count: int) -> Iterator[Outcome]:
-        """Outcomes as workers finish them; at most a few chunks per worker in flight,
-        so memory stays small however many tests there are."""
-        context = multiprocessing.get_context("spawn")  # no inherited connection or threads
-        with (
-            _one_thread_each(),
-            ProcessPoolExecutor(
-                max_workers=count, mp_context=context, initializer=_worker_started
-            ) as pool,
-        ):
-            _start_ignoring_ctrl_c(pool, count)
-            chunks = self._inputs(targets)
-            running: set[Future[list[Outcome]]] = set()
-            try:
-                for chunk in chunks:
-                    running.add(pool.submit(_analyse_many, chunk, mode))
-                    if len(running) < 2 * count:
-                        continue
-                    done, running = wait(running, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        yield from future.result()
-                for future in list(running):
+
+def _write_batch(backend: Backend, batch: list[NewRun], who: str, state: RecomputeProgress) -> None:
+    ids = backend.add_runs(batch, who)
+    written = sum(1 for result_id in ids if result_id is not None)
+    state.stored += written
+    state.conflicts += len(ids) - written
+
+
+def _inputs(backend: Backend, targets: list[int]) -> Iterator[list[RecomputeInput]]:
+    for start in range(0, len(targets), READ_AHEAD):
+        yield backend.recompute_inputs(targets[start : start + READ_AHEAD])
+
+
+def _serial(backend: Backend, targets: list[int], mode: str) -> Iterator[Outcome]:
+    for chunk in _inputs(backend, targets):
+        yield from _analyse_many(chunk, mode)
+
+
+def _pooled(backend: Backend, targets: list[int], mode: str, count: int) -> Iterator[Outcome]:
+    """Outcomes as workers finish them; at most a few chunks per worker in flight,
+    so memory stays small however many tests there are."""
+    context = multiprocessing.get_context("spawn")  # no inherited connection or threads
+    with (
+        _one_thread_each(),
+        ProcessPoolExecutor(
+            max_workers=count, mp_context=context, initializer=_worker_started
+        ) as pool,
+    ):
+        _start_ignoring_ctrl_c(pool, count)
+        chunks = _inputs(backend, targets)
+        running: set[Future[list[Outcome]]] = set()
+        try:
+            for chunk in chunks:
+                running.add(pool.submit(_analyse_many, chunk, mode))
+                if len(running) < 2 * count:
+                    continue
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
                     yield from future.result()
-                running = set()
-            finally:
-                for future in running:
-                    future.cancel()
+            for future in list(running):
+                yield from future.result()
+            running = set()
+        finally:
+            for future in running:
+                future.cancel()

@@ -1,9 +1,22 @@
-"""The store as the app and the CLI use it.
+"""The store as the app and the CLI use it: services over one backend.
 
-:class:`Store` checks every value a person typed, runs the analysis on a
-capture's bytes, keeps the files of tests in progress, and hands finished
-records to a backend (:class:`~station.store.sqlite.SqliteStore`) that holds
-all the SQL.  Rules it keeps:
+:class:`Store` is assembled from one small service per job, each holding the
+backend and the other services it needs:
+
+- ``store.athletes`` (:mod:`.athletes`): register, find, change, archive;
+  body mass and injuries; ``store.athlete_import`` (:mod:`.athlete_import`):
+  many athletes from a CSV file;
+- ``store.certificates`` (:mod:`.certificates`): certificates and verifications;
+- ``store.tests`` (:mod:`.stored_tests`): stored tests read back and corrected;
+- ``store.new_tests`` (:mod:`.new_tests`): capture -> analysis -> a new test,
+  the one path for an imported file, a live test and a recovered one;
+- ``store.live`` (:mod:`.live`) and ``store.recovery`` (:mod:`.recovery`):
+  tests being recorded, and those a crash left unfinished;
+- ``store.runs`` (:mod:`.recompute`): rep exclusions and recomputes;
+- ``store.exports`` (:mod:`.export_rows`): summary rows and pseudonyms;
+- ``store.erasure`` (:mod:`.erasing`): the right to erasure.
+
+Rules every service keeps:
 
 - nothing half-written: every change is one backend transaction, and every
   value is checked before the transaction starts;
@@ -13,33 +26,41 @@ all the SQL.  Rules it keeps:
   a recompute or an exclusion adds an analysis run, it never replaces one;
 - every change to an athlete, a test or a rep is in the audit log, with who.
 
-Its methods live in one module per job (:mod:`.athletes`, :mod:`.athlete_import`,
-:mod:`.certificates`, :mod:`.importing`, :mod:`.live`, :mod:`.stored_tests`,
-:mod:`.recompute`, :mod:`.recompute_all`, :mod:`.export_rows`, :mod:`.erasing`);
-this module assembles them and opens the data folder.
+Which backend holds the data (SQLite in a folder or file, or PostgreSQL) is
+chosen by :meth:`Store.open`'s ``database`` (see :mod:`.database_choice`);
+nothing outside ``station.store`` knows which one it has.
 """
 
 from __future__ import annotations
 
 import getpass
+import importlib
+import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
+from firmware_bridge.errors import NordicError
 from station import paths
-from station.store.athlete_import import AthleteImporting
+from station.store import database_choice
+from station.store.athlete_import import AthleteImporter
 from station.store.athletes import Athletes
 from station.store.backend import Backend
 from station.store.certificates import Certificates
-from station.store.erasing import Erasing
+from station.store.erasing import Erasure
 from station.store.errors import ConflictError
-from station.store.export_rows import ExportRows
-from station.store.importing import Importing
+from station.store.export_rows import Exports
+from station.store.in_progress import InProgress
 from station.store.live import LiveTests
-from station.store.locks import FileLock
-from station.store.recompute import Recomputing
-from station.store.recompute_all import RecomputingAll
+from station.store.models import AuditEntry
+from station.store.new_tests import TestCreation
+from station.store.recompute import Runs
+from station.store.recovery import Recovery
 from station.store.sqlite import SqliteStore
 from station.store.stored_tests import StoredTests
+
+log = logging.getLogger(__name__)
 
 
 def default_actor() -> str:
@@ -51,45 +72,70 @@ def default_actor() -> str:
 
 
 def open_store(
-    data_dir: str | os.PathLike[str] | None = None, *, actor: str | None = None
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    database: str | None = None,
+    actor: str | None = None,
 ) -> Store:
-    """Open (creating if needed) the store in the data folder (see station.paths)."""
-    return Store.open(data_dir, actor=actor)
+    """Open (creating if needed) the store of the data folder (see station.paths),
+    or the database ``database`` names (see :mod:`station.store.database_choice`)."""
+    return Store.open(data_dir, database=database, actor=actor)
 
 
-class Store(
-    Athletes,
-    AthleteImporting,
-    Certificates,
-    Importing,
-    LiveTests,
-    StoredTests,
-    Recomputing,
-    RecomputingAll,
-    ExportRows,
-    Erasing,
-):
-    """Athletes, tests, reps, certificates and the audit trail of one data folder."""
+@dataclass(frozen=True)
+class Upgrade:
+    """The database was upgraded when opened: from which schema, and where the copy is."""
 
-    def __init__(self, folder: Path, backend: Backend, actor: str | None = None) -> None:
+    from_version: int
+    backup: Path | None
+
+
+class Store:
+    """Athletes, tests, reps, certificates and the audit trail of one store."""
+
+    def __init__(
+        self,
+        folder: Path,
+        backend: Backend,
+        actor: str | None = None,
+        location: str | None = None,
+    ) -> None:
         self.folder = folder
-        self.backend = backend
+        self._backend = backend
         self.actor = actor or default_actor()
-        self._locks: dict[int, FileLock] = {}
+        self._location = location
+        who = self.actor
+        self.athletes = Athletes(backend, who)
+        self.athlete_import = AthleteImporter(backend, who, self.athletes)
+        self.certificates = Certificates(backend, who)
+        self.tests = StoredTests(backend, who, self.athletes)
+        self.new_tests = TestCreation(backend, who, self.athletes, self.certificates, self.tests)
+        self._in_progress = InProgress(backend, who, folder, self.new_tests)
+        self.live = LiveTests(self._in_progress, self.athletes)
+        self.recovery = Recovery(self._in_progress)
+        self.runs = Runs(backend, who, self.tests, self.new_tests)
+        self.exports = Exports(backend, who, self.athletes)
+        self.erasure = Erasure(self.athletes, self._in_progress)
 
     @classmethod
     def open(
-        cls, data_dir: str | os.PathLike[str] | None = None, *, actor: str | None = None
+        cls,
+        data_dir: str | os.PathLike[str] | None = None,
+        *,
+        database: str | None = None,
+        actor: str | None = None,
     ) -> Store:
+        """The store of the data folder, or of ``database`` (a folder, ``sqlite:///FILE``
+        or ``postgresql://...``); the data folder keeps tests in progress either way."""
         folder = paths.ensure_data_dir(data_dir)
-        backend = SqliteStore(paths.database_path(folder), paths.backups_dir(folder))
-        return cls(folder, backend, actor)
+        backend = _open_backend(database, folder)
+        if database is not None:
+            log.info("store opened: %s", database_choice.masked(database))
+        return cls(folder, backend, actor, database)
 
     def close(self) -> None:
-        for lock in self._locks.values():
-            lock.release()
-        self._locks.clear()
-        self.backend.close()
+        self._in_progress.release_all()
+        self._backend.close()
 
     def __enter__(self) -> Store:
         return self
@@ -99,7 +145,82 @@ class Store(
 
     @property
     def path(self) -> Path:
-        return self.backend.path
+        """The database file of an embedded store (what a backup copies)."""
+        return self._backend.path
+
+    @property
+    def backend(self) -> Backend:
+        """The backend, for the store's own tests and benchmarks only: the app and
+        the CLI never use it (tests/test_architecture.py checks)."""
+        return self._backend
+
+    @property
+    def location(self) -> str:
+        """Where the data is, as it may be shown (a folder, a file, or a URL without
+        its password)."""
+        if self._location is None:
+            return str(self.folder)
+        return database_choice.masked(self._location)
+
+    @property
+    def upgrade(self) -> Upgrade | None:
+        """The schema upgrade made when this store was opened, if one was."""
+        version = self._backend.migrated_from
+        if version is None:
+            return None
+        return Upgrade(version, self._backend.backup_path)
+
+    def audit_log(
+        self, entity: str | None = None, entity_id: int | None = None, limit: int | None = None
+    ) -> list[AuditEntry]:
+        """Every change, oldest first: to ``entity`` ("athlete", "test", "rep"...) and
+        ``entity_id`` when given."""
+        return self._backend.audit_log(entity, entity_id, limit)
 
 
-__all__ = ["ConflictError", "Store", "default_actor", "open_store"]
+def _open_backend(database: str | None, folder: Path) -> Backend:
+    """The backend for a location (None: the data folder's own SQLite database)."""
+    if database is None:
+        return SqliteStore(paths.database_path(folder), paths.backups_dir(folder))
+    chosen = database_choice.parse(database)
+    try:
+        # station.store.locations (the PostgreSQL build) opens every kind when present.
+        locations = importlib.import_module("station.store.locations")
+    except ModuleNotFoundError as exc:
+        if exc.name != "station.store.locations":
+            raise
+        locations = None
+    if locations is not None:
+        try:
+            backend: Backend = locations.open_backend(database, folder)
+        except (NordicError, OSError) as exc:
+            _scrub(exc, database)
+            raise
+        return backend
+    if chosen.kind == "postgresql":
+        raise database_choice.LocationError(
+            f"cannot open {chosen.shown}: PostgreSQL support is not installed in this build "
+            "(use a folder or sqlite:///FILE)"
+        )
+    assert chosen.path is not None
+    if chosen.kind == "folder":
+        store_folder = paths.ensure_data_dir(chosen.path)
+        return SqliteStore(paths.database_path(store_folder), paths.backups_dir(store_folder))
+    return SqliteStore(chosen.path, chosen.path.parent / paths.BACKUPS)
+
+
+def _scrub(exc: BaseException, database: str) -> None:
+    """Raise a copy of ``exc`` without the location's password when its message holds it."""
+    password = database_choice.password_of(database)
+    if not password:
+        return
+    text = str(exc)
+    secrets = {password, unquote(password)}
+    if not any(secret in text for secret in secrets):
+        return
+    for secret in secrets:
+        text = text.replace(secret, database_choice.MASK)
+    raise database_choice.LocationError(text) from None
+
+
+__all__ = ["ConflictError", "Store", "Upgrade", "default_actor", "open_store"]

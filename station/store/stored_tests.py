@@ -1,6 +1,7 @@
 """Reading stored tests back (runs, reps, curves, raw bytes) and correcting them.
 
-Part of :class:`~station.store.Store`.
+``store.tests`` of a :class:`~station.store.Store`; new tests are made by
+:mod:`station.store.new_tests`.
 """
 
 from __future__ import annotations
@@ -11,30 +12,37 @@ from typing import Any
 
 from firmware_bridge.capture import Capture, CaptureError, load_capture_bytes
 from station.store import processing, validate
+from station.store.athletes import Athletes
+from station.store.backend import Backend
 from station.store.errors import ConflictError, NotFoundError, StoreError, ValidationError
 from station.store.models import (
     Athlete,
-    AuditEntry,
     Curves,
     Rep,
     Result,
     TestRecord,
     TestSummary,
 )
-from station.store.parts import StoreParts
+from station.store.parts import Service
 from station.store.sqlite.recorded_tests import ERASED_PREFIX
 
 log = logging.getLogger(__name__)
 
 
-class StoredTests(StoreParts):
-    def get_test(self, test_id: int) -> TestRecord:
+class StoredTests(Service):
+    """Stored tests: read back, described again, voided; their runs, reps and curves."""
+
+    def __init__(self, backend: Backend, actor: str, athletes: Athletes) -> None:
+        super().__init__(backend, actor)
+        self.athletes = athletes
+
+    def get(self, test_id: int) -> TestRecord:
         test = self.backend.get_test(_test_number(test_id))
         if test is None:
             raise NotFoundError(f"no test {test_id}: see 'nordic-station test list ATHLETE'")
         return test
 
-    def list_tests(
+    def of_athlete(
         self,
         athlete: Athlete | int | str,
         limit: int | None = None,
@@ -44,9 +52,9 @@ class StoredTests(StoreParts):
         """An athlete's tests, newest first; voided tests only with ``include_voided``
         (history, trends and change judgements use this list, so a voided test
         leaves them all)."""
-        return self.backend.list_tests(self.resolve_athlete(athlete).id, limit, include_voided)
+        return self.backend.list_tests(self.athletes.resolve(athlete).id, limit, include_voided)
 
-    def latest_tests(
+    def latest(
         self, team: str | None = None, *, include_voided: bool = False
     ) -> dict[int, TestSummary]:
         """The newest test of every athlete (not archived) of ``team``, or of all teams,
@@ -55,34 +63,34 @@ class StoredTests(StoreParts):
         (the newest valid one is given) unless ``include_voided``."""
         return self.backend.latest_tests(team or None, include_voided)
 
-    def void_test(self, test_id: int, reason: str, operator: str | None = None) -> TestRecord:
+    def void(self, test_id: int, reason: str, operator: str | None = None) -> TestRecord:
         """Void a saved test (started by mistake, wrong athlete...): it leaves history,
         trends, change judgements, the team view, reports and exports, but keeps its
-        raw recording and audit trail.  A reason is required; undo with :meth:`unvoid_test`."""
+        raw recording and audit trail.  A reason is required; undo with :meth:`unvoid`."""
         return self._set_voided(test_id, True, reason, operator)
 
-    def unvoid_test(self, test_id: int, reason: str, operator: str | None = None) -> TestRecord:
+    def unvoid(self, test_id: int, reason: str, operator: str | None = None) -> TestRecord:
         """Undo a void (a reason is required: it goes to the audit trail)."""
         return self._set_voided(test_id, False, reason, operator)
 
     def _set_voided(
         self, test_id: int, voided: bool, reason: str, operator: str | None
     ) -> TestRecord:
-        test = self.get_test(test_id)
+        test = self.get(test_id)
         why = validate.text_field(reason, "reason", required=True)
         assert why is not None
         if not self.backend.set_voided(test.id, voided, why, self._who(operator)):
             state = f"already voided ({test.void_reason})" if voided else "not voided"
             raise ConflictError(f"test {test.id} is {state}: nothing changed")
         log.info("test %d %s", test.id, "voided" if voided else "unvoided")
-        return self.get_test(test.id)
+        return self.get(test.id)
 
     def reps(self, test_id: int) -> list[Rep]:
-        return self.backend.reps(self.get_test(test_id).id)
+        return self.backend.reps(self.get(test_id).id)
 
     def results(self, test_id: int) -> list[Result]:
         """Every analysis run of the test, oldest first (one is current)."""
-        return self.backend.results(self.get_test(test_id).id)
+        return self.backend.results(self.get(test_id).id)
 
     def curves(
         self, test_id: int, result_id: int | None = None, *, raw: bool = True
@@ -93,7 +101,7 @@ class StoredTests(StoreParts):
         decode of the kept bytes: leave it off when only the filtered forces
         are plotted).
         """
-        test = self.get_test(test_id)
+        test = self.get(test_id)
         if result_id is None:
             run = test.result
         else:
@@ -110,11 +118,10 @@ class StoredTests(StoreParts):
             if run.curves_result_id in (None, run.id)
             else self.backend.get_result(run.curves_result_id)
         )
-        return processing.with_raw_forces(
-            stored, self._stored_capture(test), (owner or run).metrics
-        )
+        return processing.with_raw_forces(stored, self.stored_capture(test), (owner or run).metrics)
 
-    def _stored_capture(self, test: TestRecord) -> Capture:
+    def stored_capture(self, test: TestRecord) -> Capture:
+        """The test's raw recording, decoded (to analyse it again or rebuild raw forces)."""
         blob = self.backend.recording(test.id)[0]
         try:
             return load_capture_bytes(blob, f"test-{test.id}", test.sample_rate_hz)
@@ -123,9 +130,9 @@ class StoredTests(StoreParts):
 
     def recording(self, test_id: int) -> bytes:
         """The raw recording exactly as captured (checked against its hash)."""
-        return self.backend.recording(self.get_test(test_id).id)[0]
+        return self.backend.recording(self.get(test_id).id)[0]
 
-    def update_test(
+    def update(
         self,
         test_id: int,
         *,
@@ -136,13 +143,17 @@ class StoredTests(StoreParts):
         athlete: Athlete | int | str | None = None,
     ) -> TestRecord:
         """Correct a test's description (who, when, notes, whose); audited."""
-        test = self.get_test(test_id)
+        test = self.get(test_id)
         changes: dict[str, Any] = {}
         if notes is not None:
             changes["notes"] = validate.notes(notes)
         if operator is not None:
             changes["operator"] = validate.text_field(operator, "operator")
-        owner = self.get_athlete(test.athlete_id) if athlete is None else self._changeable(athlete)
+        owner = (
+            self.athletes.get(test.athlete_id)
+            if athlete is None
+            else self.athletes.changeable(athlete)
+        )
         if athlete is not None:
             changes["athlete_id"] = owner.id
         if recorded_at is not None or athlete is not None:
@@ -155,14 +166,9 @@ class StoredTests(StoreParts):
         if not changes:
             raise ValidationError("nothing to change: give at least one field")
         self.backend.update_test(test.id, changes, self._who(by))
-        return self.get_test(test.id)
+        return self.get(test.id)
 
-    def audit_log(
-        self, entity: str | None = None, entity_id: int | None = None, limit: int | None = None
-    ) -> list[AuditEntry]:
-        return self.backend.audit_log(entity, entity_id, limit)
-
-    def test_ids(self) -> list[int]:
+    def ids(self) -> list[int]:
         """Every test's id, oldest first (for ``recompute --all``); tests whose raw
         recording was erased with their athlete cannot be analysed again and are
         left out."""

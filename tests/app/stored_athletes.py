@@ -1,7 +1,7 @@
 """Data for the screen tests: a store filled through its API from virtual-rig captures.
 
 Every test is a real capture (``VirtualRig.capture_bytes``) with the rig's
-own certificate, imported with ``store.import_test``: the history, team and
+own certificate, imported with ``store.new_tests.import_file``: the history, team and
 report screens read exactly what a clinic's database would hold.  Captures
 are short (three quick reps, ~12 s of device time) and cached, so a store of
 a dozen tests takes a fraction of a second.
@@ -65,7 +65,7 @@ def import_session(
     """Import one virtual session for ``athlete`` recorded at ``when``."""
     path = folder / f"capture-{athlete.id}-{when[:10]}.bin"
     path.write_bytes(capture(left, right, seed))
-    return store.import_test(
+    return store.new_tests.import_file(
         athlete, path, certificate=certificate(), recorded_at=when, operator="tester"
     )
 
@@ -82,7 +82,7 @@ class Populated:
 def populate(store: Any, folder: Path) -> Populated:
     """Ada (soccer, six tests, an injury) plus a rugby squad, all in team TEAM."""
     folder.mkdir(parents=True, exist_ok=True)
-    ada = store.add_athlete(
+    ada = store.athletes.add(
         "Ada Lovelace",
         external_id="S01",
         sport="soccer",
@@ -93,21 +93,21 @@ def populate(store: Any, folder: Path) -> Populated:
         date_of_birth="2001-03-02",
         sex=None,  # not recorded: the (male) soccer line applies, marked as a male cohort
     )
-    store.add_injury(ada, "left", "2026-03-30", "hamstring strain, grade 1")
+    store.athletes.add_injury(ada, "left", "2026-03-30", "hamstring strain, grade 1")
     done = Populated(ada, [])
     done.tests[ada.id] = [
         import_session(store, ada, folder, when, left, right, seed=i + 1).id
         for i, (when, left, right) in enumerate(ADA_TESTS)
     ]
     for i, (name, sport, left, right) in enumerate(SQUAD):
-        athlete = store.add_athlete(name, sport=sport, team=TEAM, body_mass_kg=90.0 + i)
+        athlete = store.athletes.add(name, sport=sport, team=TEAM, body_mass_kg=90.0 + i)
         done.squad.append(athlete)
         done.tests[athlete.id] = [
             import_session(
                 store, athlete, folder, "2026-06-10T10:00:00Z", left, right, seed=20 + i
             ).id
         ]
-    done.squad.append(store.add_athlete("Eli Ford", sport="rugby union", team=TEAM))
+    done.squad.append(store.athletes.add("Eli Ford", sport="rugby union", team=TEAM))
     return done
 
 

@@ -58,7 +58,7 @@ def test_add_edit_search_and_archive(
 ) -> None:
     screen = window.screens["athletes"]
     store = window.context.store
-    store.add_athlete("Zoe Other", external_id="Z-1")
+    store.athletes.add("Zoe Other", external_id="Z-1")
     screen.refresh()
     # The second answer reuses Z-1: the store refuses it and the form stays open to fix it.
     errors = fill_dialog(
@@ -95,8 +95,8 @@ def test_add_edit_search_and_archive(
     screen.select(chosen.id)
     fill_dialog(monkeypatch, [{"body_mass": 83.0, "team": "Firsts"}])
     screen.edit_athlete()
-    assert store.get_athlete(chosen.id).body_mass_kg == 83.0
-    assert len(store.body_mass_history(chosen.id)) == 2  # the mass is a dated history
+    assert store.athletes.get(chosen.id).body_mass_kg == 83.0
+    assert len(store.athletes.body_mass_history(chosen.id)) == 2  # the mass is a dated history
     assert "Firsts" in screen.list.currentItem().text()
 
     screen.archive_button.click()  # confirmed (the recorder answers Yes)
@@ -109,13 +109,15 @@ def test_add_edit_search_and_archive(
 
 def test_last_results_at_a_glance(qtbot: Any, window: Any, tmp_path: Path) -> None:
     store = window.context.store
-    athlete = store.add_athlete("Flo Tested")
+    athlete = store.athletes.add("Flo Tested")
     rig = VirtualRig(
         NordicModel(Athlete(rest_s=2.0, quiet_start_s=1.5), seed=2, rate_hz=100), rate_hz=100
     )
     capture = tmp_path / "capture.bin"
     capture.write_bytes(rig.capture_bytes(1.5 + 3 * Athlete(rest_s=2.0).slot_s))
-    test = store.import_test(athlete.id, capture, certificate=rig.calibration_certificate())
+    test = store.new_tests.import_file(
+        athlete.id, capture, certificate=rig.calibration_certificate()
+    )
     summary = test.result.summary
     screen = window.screens["athletes"]
     screen.refresh()
@@ -165,7 +167,7 @@ def test_window_state_and_last_port_are_remembered(
     from station.app.rig.ports import PortChoice
 
     first = make_window()
-    athlete = first.context.store.add_athlete("Gus Remembered")
+    athlete = first.context.store.athletes.add("Gus Remembered")
     first.screens["athletes"].refresh()
     first.screens["athletes"].select(athlete.id)
     first.resize(1300, 820)
@@ -197,16 +199,16 @@ def test_unfinished_test_is_offered_for_recovery(
     qtbot: Any, window: Any, messages: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = window.context.store
-    athlete = store.add_athlete("Hal Crashed")
+    athlete = store.athletes.add("Hal Crashed")
     rig = VirtualRig(
         NordicModel(Athlete(rest_s=2.0, quiet_start_s=1.5), seed=4, rate_hz=100), rate_hz=100
     )
     certificate = rig.calibration_certificate()
-    pending = store.begin_test(athlete.id, certificate=certificate, rig_serial=rig.serial_number)
+    pending = store.live.begin(athlete.id, certificate=certificate, rig_serial=rig.serial_number)
     with RecordingWriter(pending.path, info=rig.info, calibration=certificate) as writer:
         writer.write(rig.capture_bytes(10.0, stop=False))
     # The station "crashed": another process's store sees the test as not live.
-    store._locks.pop(pending.id).release()
+    store.live.in_progress.locks.pop(pending.id).release()
 
     # Recovered tests are analysed with the clinic's rules, as live ones are.
     preferences.save(window.context.settings, Preferences(cutoff_hz=8.5))
@@ -216,7 +218,7 @@ def test_unfinished_test_is_offered_for_recovery(
     recovered = offer_recovery(window, window.context)
     assert messages.kinds() == ["question"] and "Hal Crashed" in messages.shown[0][2]
     assert recovered == saved and len(recovered) == 1
-    test = store.get_test(recovered[0])
+    test = store.tests.get(recovered[0])
     assert test.recovered and test.athlete_id == athlete.id
     assert test.result.settings["cutoff_hz"] == 8.5
-    assert store.pending_tests() == []
+    assert store.recovery.pending() == []

@@ -33,23 +33,29 @@ def test_choice_order_virtual_recorded_stored_then_nominal(tmp_path: Path) -> No
     store = open_store(tmp_path / "data")
     try:
         rig = VirtualRig(serial_number="NR-V")
-        virtual = cc.choose(store, "NR-V", virtual_certificate=rig.calibration_certificate())
+        virtual = cc.choose(
+            store.certificates, "NR-V", virtual_certificate=rig.calibration_certificate()
+        )
         assert virtual.source == "virtual" and not virtual.uncalibrated and virtual.level == "info"
 
         later = date.today() + timedelta(days=90)
-        recorded = cc.choose(store, "NR-1", recorded=certificate("NR-1", later, 0.0004))
+        recorded = cc.choose(
+            store.certificates, "NR-1", recorded=certificate("NR-1", later, 0.0004)
+        )
         assert recorded.source == "recording" and recorded.gains() == (0.0004, 0.0004)
 
-        nothing = cc.choose(store, "NR-1")
+        nothing = cc.choose(store.certificates, "NR-1")
         assert nothing.source == "nominal" and nothing.uncalibrated and nothing.level == "error"
         assert "UNCALIBRATED" in nothing.short_text and "NOT calibrated" in nothing.long_text
 
-        store.add_certificate(certificate("NR-1", date.today() - timedelta(days=3), 0.0003))
-        stored = cc.choose(store, "NR-1")
+        store.certificates.add(certificate("NR-1", date.today() - timedelta(days=3), 0.0003))
+        stored = cc.choose(store.certificates, "NR-1")
         assert stored.source == "store" and stored.gains() == (0.0003, 0.0003)
         assert stored.level == "warning" and "expired" in stored.long_text
         assert stored.short_text.startswith("⚠")
-        assert cc.choose(store, "NR-2").uncalibrated  # another rig's certificate is not used
+        assert cc.choose(
+            store.certificates, "NR-2"
+        ).uncalibrated  # another rig's certificate is not used
     finally:
         store.close()
 

@@ -124,7 +124,7 @@ def test_calibrate_one_hook_save_and_use(
     assert "Non-linearity" in table and "Hysteresis" in table
     record_id = screen.save_and_use()
     context = window.context
-    stored = context.store.get_certificate(record_id)
+    stored = context.store.certificates.get(record_id)
     assert stored.device_serial == "NR-CAL"
     assert stored.data["channels"]["left"]["acceptance"]["passed"] is True
     # The right hook comes from the certificate in use (the virtual rig's own).
@@ -150,7 +150,7 @@ def test_quick_verification_is_kept_with_its_certificate(
     operate(qtbot, screen, bench)
     assert screen.pages.currentIndex() == VERIFIED
     assert screen.verified_text.text().startswith("✓ PASS: right hook, 15 kg")
-    kept = window.context.store.verifications()
+    kept = window.context.store.certificates.verifications()
     assert len(kept) == 1 and kept[0].passed and kept[0].device_serial == "NR-CAL"
     assert abs(kept[0].data["error_pct"]) < 0.5
 
@@ -170,7 +170,7 @@ def test_abort_and_bad_input(
     screen.act("abort")
     assert screen.pages.currentIndex() == SETUP and screen.session is None
     assert "Aborted: nothing was saved" in screen.banner.text()
-    assert window.context.store.list_certificates() == []
+    assert window.context.store.certificates.find() == []
 
 
 @pytest.mark.gui

@@ -44,7 +44,7 @@ def test_a_deliberate_close_saves_the_test_and_is_not_a_crash(
 ) -> None:
     window = make_window()
     store = window.context.store
-    athlete = store.add_athlete("Cy Closing")
+    athlete = store.athletes.add("Cy Closing")
     window.context.set_athlete(athlete)
     window.screens["connect"].connect_to(f"virtual://{rig_name}?rate=200&quiet=600&reps=0")
     wait_for(qtbot, lambda: window.context.acquisition.state == acq.STREAMING)
@@ -55,9 +55,9 @@ def test_a_deliberate_close_saves_the_test_and_is_not_a_crash(
     window.close()  # the fixture answers Yes to "Close anyway?"
     assert messages.kinds() == ["question"] and "saved" in messages.shown[0][2]
     assert "recovery" not in messages.shown[0][2]
-    assert store.pending_tests() == []
-    (summary,) = store.list_tests(athlete.id)
-    test = store.get_test(summary.id)
+    assert store.recovery.pending() == []
+    (summary,) = store.tests.of_athlete(athlete.id)
+    test = store.tests.get(summary.id)
     assert not test.recovered and "closed during this test" in test.notes
     assert "crash" not in test.notes
 

@@ -53,17 +53,17 @@ def test_only_lines_for_the_athletes_sport_and_sex(shown: tuple[Any, Any, Any]) 
     assert len(lines) == 1 and lines[0].startswith("soccer: avg force < 337 N")
     assert drawn_lines(results) == [337.0]
 
-    store.update_athlete(ada.id, sex="female")  # Timmins measured male players
+    store.athletes.update(ada.id, sex="female")  # Timmins measured male players
     results.show_test(made.tests[ada.id][-1])
     assert reference_lines(results) == [f"{NO_CUT_OFF} (female soccer athletes)."]
     assert drawn_lines(results) == []  # nor another group's line on the rep curves
 
-    store.update_athlete(ben.id, sex="male")
+    store.athletes.update(ben.id, sex="male")
     results.show_test(made.tests[ben.id][0])
     lines = reference_lines(results)
     assert len(lines) == 2 and all(line.startswith("rugby union: imbalance") for line in lines)
 
-    store.update_athlete(ben.id, sport="rowing")  # no published line for rowers
+    store.athletes.update(ben.id, sport="rowing")  # no published line for rowers
     results.show_test(made.tests[ben.id][0])
     assert reference_lines(results) == [f"{NO_CUT_OFF} (male rowing athletes)."]
 
@@ -79,7 +79,7 @@ def test_change_since_the_previous_valid_test(shown: tuple[Any, Any, Any]) -> No
     text = results.change_text.text()
     assert "Left +6" in text and "REAL CHANGE" in text and "within MDC" in text
     # The test before is voided: the change is judged against the one before that.
-    store.void_test(ids[-2], "wrong athlete")
+    store.tests.void(ids[-2], "wrong athlete")
     results.show_test(ids[-1])
     assert day_text(ADA_TESTS[-3][0]) in results.change_title.text()
     results.show_test(ids[0])
@@ -118,11 +118,11 @@ def test_live_screen_shows_n_per_kg_and_the_athletes_own_line(
     from tests.app.conftest import FAST_ATHLETE, wait_for
 
     store = window.context.store
-    rower = store.add_athlete("Ro Wer", sport="rowing", sex="female", body_mass_kg=70.0)
+    rower = store.athletes.add("Ro Wer", sport="rowing", sex="female", body_mass_kg=70.0)
     window.context.set_athlete(rower)
     screen = window.screens["test"]
     assert screen.plot.reference_line is None and screen.reference_text == NO_CUT_OFF
-    player = store.add_athlete("Sam Striker", sport="soccer", sex="male", body_mass_kg=80.0)
+    player = store.athletes.add("Sam Striker", sport="soccer", sex="male", body_mass_kg=80.0)
     window.context.set_athlete(player)
     assert screen.plot.reference_line.value() == pytest.approx(337.0)
     assert "Timmins et al. 2016" in screen.reference_text

@@ -63,7 +63,7 @@ def test_failed_save_keeps_the_recording_and_can_retry(
 ) -> None:
     context = window.context
     store = context.store
-    context.set_athlete(store.add_athlete("Di Diskfull"))
+    context.set_athlete(store.athletes.add("Di Diskfull"))
     window.screens["connect"].connect_to(f"virtual://{rig_name}?rate=200&{FAST_ATHLETE}")
     wait_for(qtbot, lambda: context.acquisition.state == acq.STREAMING)
     test_screen = window.screens["test"]
@@ -72,25 +72,25 @@ def test_failed_save_keeps_the_recording_and_can_retry(
     # Past the double-click guard, so the next Space is a Stop.
     wait_for(qtbot, lambda: test_screen.clock() - test_screen.start_pressed_at > DOUBLE_PRESS_S)
 
-    real_finish = store.finish_test
+    real_finish = store.live.finish
 
     def disk_full(*args: Any, **kwargs: Any) -> Any:
         raise StoreError("database or disk is full")
 
-    monkeypatch.setattr(store, "finish_test", disk_full)
+    monkeypatch.setattr(store.live, "finish", disk_full)
     qtbot.keyClick(test_screen, Qt.Key.Key_Space)
     wait_for(qtbot, lambda: test_screen.run.state == tr.SAVE_FAILED)
     assert "disk is full" in messages.texts() and "recording is kept" in messages.texts()
     assert test_screen.retry_button.isVisible()
-    pending = store.pending_tests()
+    pending = store.recovery.pending()
     assert len(pending) == 1 and pending[0].size and pending[0].size > 0
     assert context.current_test_id is None
 
-    monkeypatch.setattr(store, "finish_test", real_finish)
+    monkeypatch.setattr(store.live, "finish", real_finish)
     qtbot.mouseClick(test_screen.retry_button, Qt.MouseButton.LeftButton)
     wait_for(qtbot, lambda: context.current_test_id is not None, 20)
-    assert store.pending_tests() == []
-    assert store.get_test(context.current_test_id).athlete_id == context.athlete.id
+    assert store.recovery.pending() == []
+    assert store.tests.get(context.current_test_id).athlete_id == context.athlete.id
 
 
 def test_start_without_athlete_or_rig_explains(qtbot: Any, window: Any, messages: Any) -> None:
@@ -99,7 +99,7 @@ def test_start_without_athlete_or_rig_explains(qtbot: Any, window: Any, messages
     test_screen.start_test()
     assert messages.shown[-1][1] == "Choose an athlete"
     assert window.current_screen().key == "athletes"
-    window.context.set_athlete(window.context.store.add_athlete("Ed Early"))
+    window.context.set_athlete(window.context.store.athletes.add("Ed Early"))
     test_screen.start_test()
     assert messages.shown[-1][1] == "No rig"
     assert window.current_screen().key == "connect"

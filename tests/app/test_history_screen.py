@@ -76,7 +76,7 @@ def test_trend_shows_tests_lines_injuries_and_the_last_change(history: tuple[Any
     screen, made = history
     store = screen.store
     assert screen.model.rowCount() == len(ADA_TESTS)
-    expected = trend_points(store.list_tests(made.ada.id))
+    expected = trend_points(store.tests.of_athlete(made.ada.id))
     assert [p.test_id for p in screen.trend.points] == [p.test_id for p in expected]
     labels = "\n".join(screen.trend.labels)
     # Ada plays soccer: Timmins' line with its source, her dated injury, the MDC band.
@@ -108,7 +108,7 @@ def test_display_unit_applies_to_plot_table_and_change(history: tuple[Any, Any])
 
 def test_undated_injury_is_listed_not_plotted(history: tuple[Any, Any]) -> None:
     screen, made = history
-    screen.store.add_injury(made.ada, "right", None, "old tear, date unknown")
+    screen.store.athletes.add_injury(made.ada, "right", None, "old tear, date unknown")
     screen.refresh()
     assert "1 injury without a date" in screen.banner.text()
     assert sum("Injury" in label for label in screen.trend.labels) == 1
@@ -122,8 +122,8 @@ def test_compare_two_selected_tests(history: tuple[Any, Any]) -> None:
     screen.compare_selected()
     assert screen.tabs.currentIndex() == 1
     rows = {row[0]: row for row in screen.compare.rows}
-    a = screen.store.get_test(first).result.summary
-    b = screen.store.get_test(last).result.summary
+    a = screen.store.tests.get(first).result.summary
+    b = screen.store.tests.get(last).result.summary
     assert rows["Left max force (N)"][1] == f"{a['left']['max_force_n']:.0f}"
     assert rows["Left max force (N)"][2] == f"{b['left']['max_force_n']:.0f}"
     assert rows["Left max force (N)"][4] == "real change"

@@ -21,7 +21,7 @@ def test_add_a_structured_injury(
     window: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     store = window.context.store
-    ada = store.add_athlete("Ada Injured", sport="soccer")
+    ada = store.athletes.add("Ada Injured", sport="soccer")
     import_session(store, ada, tmp_path, "2026-03-01T09:00:00Z", 300.0, 280.0)
     import_session(store, ada, tmp_path, "2026-05-10T09:00:00Z", 310.0, 290.0)
     athletes = window.screens["athletes"]
@@ -51,7 +51,7 @@ def test_add_a_structured_injury(
     monkeypatch.setattr(InjuryDialog, "exec", fill)
     athletes.add_injury()
     assert errors and "before the injury" in errors[0]
-    (injury,) = store.injuries(ada)
+    (injury,) = store.athletes.injuries(ada)
     assert (injury.region, injury.grade, str(injury.return_to_play)) == (
         "biceps femoris (long head)",
         "2b",

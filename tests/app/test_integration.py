@@ -57,12 +57,12 @@ def test_a_live_test_is_stored_with_the_settings_screens_analysis_rules(
 ) -> None:
     save_in_settings_screen(window, cutoff_hz=7.5, rep_threshold_n=35.0, display_unit="kgf")
     store = window.context.store
-    athlete = store.add_athlete("Ola Settings")
+    athlete = store.athletes.add("Ola Settings")
     window.context.set_athlete(athlete)
 
     test = run_test(qtbot, window, f"virtual://{rig_name}?rate=500&{FAST_ATHLETE}")
 
-    stored = store.get_test(test.id).result.settings
+    stored = store.tests.get(test.id).result.settings
     assert stored["cutoff_hz"] == 7.5 and stored["rep_threshold_n"] == 35.0
     # The live view counted reps with the same rules the stored result was computed with.
     test_screen = window.screens["test"]
@@ -85,13 +85,13 @@ def test_unusable_analysis_settings_refuse_the_start_with_the_reason(
 ) -> None:
     # A hand-edited settings file: the rep threshold below the rep edge (10 N).
     window.context.settings.set("preferences/rep_threshold_n", "5")
-    window.context.set_athlete(window.context.store.add_athlete("Ola Broken"))
+    window.context.set_athlete(window.context.store.athletes.add("Ola Broken"))
     window.screens["connect"].connect_to(f"virtual://{rig_name}?rate=200")
     wait_for(qtbot, lambda: window.context.acquisition.state == acq.STREAMING)
     window.screens["test"].start_test()
     assert window.context.test_run.state == "idle"
     assert "Settings screen" in messages.texts() and "rep_edge_n" in messages.texts()
-    assert window.context.store.pending_tests() == []
+    assert window.context.store.recovery.pending() == []
 
 
 # -- 2. the data folder: --data-dir, NORDIC_STATION_HOME, the setting, the default ---------
@@ -150,11 +150,11 @@ def test_the_default_lever_arm_prefills_a_new_athlete(
     screen = window.screens["athletes"]
     screen.add_athlete()
     assert seen == [pytest.approx(0.45)]
-    added = window.context.store.list_athletes("Noor")[0]
+    added = window.context.store.athletes.find("Noor")[0]
     assert added.lever_arm_m == pytest.approx(0.45)
 
     # Editing an athlete shows their own value (none), never the default.
-    bare = window.context.store.add_athlete("Ivo Without")
+    bare = window.context.store.athletes.add("Ivo Without")
     screen.refresh()
     screen.select(bare.id)
     monkeypatch.setattr(AthleteDialog, "exec", lambda d: seen.append(d.lever_arm.value()) or 0)
@@ -165,7 +165,7 @@ def test_the_default_lever_arm_prefills_a_new_athlete(
 # -- 4. the display unit on part 1's screens -----------------------------------------------
 def test_results_and_athlete_glance_follow_the_display_unit(window: Any, tmp_path: Path) -> None:
     store = window.context.store
-    athlete = store.add_athlete(
+    athlete = store.athletes.add(
         "Kai Units", sport="Australian football", sex="male", lever_arm_m=0.42
     )
     test = import_session(store, athlete, tmp_path, "2026-06-01T09:00:00Z", 318.0, 276.0)
@@ -195,7 +195,7 @@ def test_results_and_athlete_glance_follow_the_display_unit(window: Any, tmp_pat
     axis = results.plot.getPlotItem().getAxis("left")
     assert axis.labelUnits == "kgf" and axis.scale == pytest.approx(1 / STANDARD_GRAVITY)
     # What is stored does not change: newtons.
-    assert store.get_test(test.id).result.summary["left"]["max_force_n"] == left["max_force_n"]
+    assert store.tests.get(test.id).result.summary["left"]["max_force_n"] == left["max_force_n"]
 
     athletes = window.screens["athletes"]
     athletes.refresh()
@@ -241,17 +241,17 @@ def scaled_certificate(serial: str, created: str, factor: float) -> dict[str, An
 def test_the_newest_stored_certificate_beats_the_virtual_rigs_own(tmp_path: Path) -> None:
     with open_store(tmp_path / "data") as store:
         own = VirtualRig(serial_number="NR-V").calibration_certificate()
-        assert cc.choose(store, "NR-V", virtual_certificate=own).source == "virtual"
+        assert cc.choose(store.certificates, "NR-V", virtual_certificate=own).source == "virtual"
         # Every test the virtual rig records stores a copy of its own certificate: a copy
         # is not a calibration the user made, so the rig's own stays in use.
-        store.add_certificate(
+        store.certificates.add(
             VirtualRig(serial_number="NR-V").calibration_certificate("2026-01-01T08:00:00Z")
         )
-        assert cc.choose(store, "NR-V", virtual_certificate=own).source == "virtual"
-        store.add_certificate(scaled_certificate("NR-V", "2026-03-01T08:00:00Z", 1.02))
-        newer = store.add_certificate(scaled_certificate("NR-V", "2026-05-01T08:00:00Z", 1.01))
-        store.add_certificate(scaled_certificate("NR-OTHER", "2026-06-01T08:00:00Z", 1.5))
-        choice = cc.choose(store, "NR-V", virtual_certificate=own)
+        assert cc.choose(store.certificates, "NR-V", virtual_certificate=own).source == "virtual"
+        store.certificates.add(scaled_certificate("NR-V", "2026-03-01T08:00:00Z", 1.02))
+        newer = store.certificates.add(scaled_certificate("NR-V", "2026-05-01T08:00:00Z", 1.01))
+        store.certificates.add(scaled_certificate("NR-OTHER", "2026-06-01T08:00:00Z", 1.5))
+        choice = cc.choose(store.certificates, "NR-V", virtual_certificate=own)
         assert choice.source == "store" and choice.certificate_id == newer.id
         gain = own["channels"]["left"]["gain_n_per_count"]
         assert choice.gains()[0] == pytest.approx(gain * 1.01)
@@ -268,7 +268,7 @@ def test_connecting_the_virtual_rig_uses_its_saved_certificate(
     context.acquisition.disconnect_rig()
 
     # As the calibration wizard's "Save and use" keeps it: in the store, for this serial.
-    saved = context.store.add_certificate(
+    saved = context.store.certificates.add(
         scaled_certificate(rig.serial_number, "2026-05-01T08:00:00Z", 1.01)
     )
     context.acquisition.connect_to(f"virtual://{rig_name}")
@@ -284,7 +284,7 @@ def test_connecting_the_virtual_rig_uses_its_saved_certificate(
 # -- 7. the results title uses the width there is -------------------------------------------
 def test_the_results_title_stays_on_one_line(qtbot: Any, window: Any, tmp_path: Path) -> None:
     store = window.context.store
-    athlete = store.add_athlete("Ada Okafor")
+    athlete = store.athletes.add("Ada Okafor")
     test = import_session(store, athlete, tmp_path, "2026-11-26T07:45:47Z", 318.0, 276.0)
     window.resize(1440, 900)
     window.context.test_saved.emit(test.id)  # loaded while the screen is hidden, as after a test

@@ -35,7 +35,7 @@ def test_an_80_character_name_at_1366_by_768(make_window: Any, qtbot: Any, tmp_p
     assert len(LONG_NAME) == 80
     window = make_window(resize=False)
     store = window.context.store
-    athlete = store.add_athlete(LONG_NAME, team="A team with a long name too", sport="soccer")
+    athlete = store.athletes.add(LONG_NAME, team="A team with a long name too", sport="soccer")
     window.resize(*LAPTOP)
     window.context.athletes_changed.emit()
     window.context.set_athlete(athlete)

@@ -32,7 +32,7 @@ class FakeClock:
 
 
 def connected_screen(qtbot: Any, window: Any, url: str, name: str = "Ada Lifecycle") -> Any:
-    window.context.set_athlete(window.context.store.add_athlete(name))
+    window.context.set_athlete(window.context.store.athletes.add(name))
     window.screens["connect"].connect_to(url)
     wait_for(qtbot, lambda: window.context.acquisition.state == acq.STREAMING)
     screen = window.screens["test"]
@@ -96,8 +96,8 @@ def test_stop_on_an_empty_test_asks_discard_or_keep(
     answer(monkeypatch, "discard")
     screen.toggle_test()
     wait_for(qtbot, lambda: screen.run.state == tr.IDLE)
-    assert store.list_tests(athlete.id, include_voided=True) == []
-    assert store.pending_tests() == []
+    assert store.tests.of_athlete(athlete.id, include_voided=True) == []
+    assert store.recovery.pending() == []
     assert list(paths.discarded_dir(data_dir).iterdir())
     assert window.current_screen().key == "test"
 
@@ -106,7 +106,7 @@ def test_stop_on_an_empty_test_asks_discard_or_keep(
     start()
     screen.toggle_test()
     wait_for(qtbot, lambda: window.context.current_test_id is not None)
-    test = store.get_test(window.context.current_test_id)
+    test = store.tests.get(window.context.current_test_id)
     assert test.notes.startswith("Kept on purpose although it has no reps")
 
 
@@ -134,7 +134,7 @@ def test_reps_count_from_start_and_a_new_test_starts_clean(
     qtbot: Any, window: Any, rig_name: str, messages: Any
 ) -> None:
     url = f"virtual://{rig_name}?rate=500&{FAST_ATHLETE}"
-    window.context.set_athlete(window.context.store.add_athlete("Ada Clean"))
+    window.context.set_athlete(window.context.store.athletes.add("Ada Clean"))
     first = run_test(qtbot, window, url)
     assert first.result.metrics["summary"]["reps_included"] >= 3
     window.show_screen("test")

@@ -47,7 +47,7 @@ def test_replay_gives_the_numbers_of_analyze(
     assert len(expected["reps"]) == 3
 
     context = window.context
-    context.set_athlete(context.store.add_athlete("Cy Replayed"))
+    context.set_athlete(context.store.athletes.add("Cy Replayed"))
     window.screens["connect"].replay(str(source), "max")
     wait_for(qtbot, lambda: context.acquisition.state == acq.READY)
     assert window.current_screen().key == "test"
@@ -62,7 +62,7 @@ def test_replay_gives_the_numbers_of_analyze(
     assert context.acquisition.state == acq.READY  # it can be played again
 
     results = window.screens["results"]
-    stored = context.store.get_test(context.current_test_id).result.metrics
+    stored = context.store.tests.get(context.current_test_id).result.metrics
     assert stored["reps"] == expected["reps"]
     assert stored["summary"] == expected["summary"]
     for row, rep in enumerate(expected["reps"]):

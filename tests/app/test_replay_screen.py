@@ -28,7 +28,7 @@ def test_replay_counts_and_saves_the_numbers_of_analyze(
     assert cli_main(["analyze", str(recording), "--json"]) == 0
     expected = json.loads(capsys.readouterr().out)
     context = window.context
-    athlete = context.store.add_athlete("Rae Replay")
+    athlete = context.store.athletes.add("Rae Replay")
     context.athletes_changed.emit()
     screen = window.screens["replay"]
     window.show_screen("replay")
@@ -47,7 +47,7 @@ def test_replay_counts_and_saves_the_numbers_of_analyze(
     screen.athlete_box.setCurrentIndex(screen.athlete_box.findData(athlete.id))
     screen.save_to_athlete()
     wait_for(qtbot, lambda: screen.saved_test_id is not None)
-    stored = context.store.get_test(screen.saved_test_id)
+    stored = context.store.tests.get(screen.saved_test_id)
     assert stored.source == "import:session.nsrec"
     assert stored.result.metrics["summary"] == expected["summary"]
     assert [r["left"]["peak_force_n"] for r in stored.result.metrics["reps"]] == [

@@ -93,7 +93,7 @@ def test_history_report_and_refusals(
 
     voided = done.tests[done.ada.id][0]
     with open_store(folder, actor="tester") as store:
-        store.void_test(voided, "wrong athlete")
+        store.tests.void(voided, "wrong athlete")
     assert cli_main([*base, str(voided), "--out", str(tmp_path / "v.pdf")]) == 2
     assert "voided" in capsys.readouterr().err
     assert not (tmp_path / "v.pdf").exists()

@@ -49,9 +49,9 @@ def pdf_text(path: Path) -> str:
 def test_test_report_says_everything_a_clinician_needs(filled: Any, tmp_path: Path) -> None:
     store, made = filled
     test_id = made.tests[made.ada.id][-1]
-    store.exclude_rep(test_id, 2, "heel lifted off the pad")
-    store.update_test(test_id, notes="Felt a twinge on the left at rep 3.")
-    test = store.get_test(test_id)
+    store.runs.exclude_rep(test_id, 2, "heel lifted off the pad")
+    store.tests.update(test_id, notes="Felt a twinge on the left at rep 3.")
+    test = store.tests.get(test_id)
     summary = test.result.summary
     text = report_document_for_test(store, test_id, Preferences()).toPlainText()
     for expected in (
@@ -83,7 +83,7 @@ def test_test_report_says_everything_a_clinician_needs(filled: Any, tmp_path: Pa
 def test_report_in_kilograms_force(filled: Any) -> None:
     store, made = filled
     test_id = made.tests[made.ada.id][0]
-    left = store.get_test(test_id).result.summary["left"]["max_force_n"]
+    left = store.tests.get(test_id).result.summary["left"]["max_force_n"]
     text = report_document_for_test(store, test_id, Preferences(display_unit="kgf")).toPlainText()
     assert "kilograms-force (kgf)" in text and "Max (kgf)" in text
     assert f"{left / 9.80665:.1f}" in text

@@ -126,7 +126,7 @@ def test_analysis_settings_are_stored_with_a_saved_replay(
 ) -> None:
     context = window.context
     preferences.save(context.settings, Preferences(cutoff_hz=7.0, impulse_threshold_n=25.0))
-    athlete = context.store.add_athlete("Sam Settings")
+    athlete = context.store.athletes.add("Sam Settings")
     context.athletes_changed.emit()
     replay = window.screens["replay"]
     window.show_screen("replay")
@@ -134,7 +134,7 @@ def test_analysis_settings_are_stored_with_a_saved_replay(
     replay.athlete_box.setCurrentIndex(replay.athlete_box.findData(athlete.id))
     replay.save_to_athlete()
     wait_for(qtbot, lambda: replay.saved_test_id is not None)
-    stored = context.store.get_test(replay.saved_test_id).result.settings
+    stored = context.store.tests.get(replay.saved_test_id).result.settings
     assert stored["cutoff_hz"] == 7.0 and stored["impulse_threshold_n"] == 25.0
 
 
@@ -144,7 +144,7 @@ def test_populate_helper_builds_the_squad(tmp_path: Path) -> None:
     with open_store(tmp_path / "data", actor="tester") as store:
         made = populate(store, tmp_path / "caps")
         assert len(made.tests[made.ada.id]) == 6
-        assert len(store.list_athletes(team="First XV")) == 5
+        assert len(store.athletes.find(team="First XV")) == 5
 
 
 def test_a_chosen_data_folder_is_offered_to_the_start_up(tmp_path: Path) -> None:

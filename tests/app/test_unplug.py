@@ -28,7 +28,7 @@ def test_unplug_and_replug_mid_test_keeps_the_test(
     qtbot: Any, window: Any, rig_name: str, messages: Any
 ) -> None:
     context = window.context
-    athlete = context.store.add_athlete("Bo Unplugged")
+    athlete = context.store.athletes.add("Bo Unplugged")
     context.set_athlete(athlete)
     states: list[str] = []
     context.acquisition.state_changed.connect(states.append)
@@ -65,8 +65,8 @@ def test_unplug_and_replug_mid_test_keeps_the_test(
     wait_for(qtbot, lambda: context.current_test_id is not None, 20)
 
     assert acq.RECONNECTING in states and states[-1] == acq.STREAMING
-    test = context.store.get_test(context.current_test_id)
-    stream = decode_stream(parse_recording(context.store.recording(test.id)).data)
+    test = context.store.tests.get(context.current_test_id)
+    stream = decode_stream(parse_recording(context.store.tests.recording(test.id)).data)
     # Every sample shown live is in the stored recording, in two segments, with no gap inside.
     assert shown and stream.samples >= shown[0] > RATE
     assert stream.counters.dropped_samples == 0

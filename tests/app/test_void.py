@@ -40,11 +40,11 @@ def test_void_and_undo_from_results(
     # Cancelled reason: nothing happens.
     monkeypatch.setattr(dialogs, "ask_reason", lambda *a, **k: None)
     results.ask_void()
-    assert not store.get_test(newest).voided
+    assert not store.tests.get(newest).voided
     monkeypatch.setattr(dialogs, "ask_reason", lambda *a, **k: "wrong athlete on the rig")
     results.ask_void()
-    assert store.get_test(newest).voided
-    assert store.get_test(newest).void_reason == "wrong athlete on the rig"
+    assert store.tests.get(newest).voided
+    assert store.tests.get(newest).void_reason == "wrong athlete on the rig"
     assert results.void_banner.isVisible() and "VOIDED" in results.void_banner.text()
     assert results.void_button.text() == "Undo void…"
 
@@ -53,7 +53,7 @@ def test_void_and_undo_from_results(
     history.refresh(force=True)
     assert history.model.rowCount() == len(ADA_TESTS) - 1
     assert newest not in [p.test_id for p in history.trend.points]
-    valid = trend_points(store.list_tests(ada.id))
+    valid = trend_points(store.tests.of_athlete(ada.id))
     change = last_change(valid, history.prefs.mdc_n)
     assert change and history.change_label.text() != before
     assert [p.test_id for p in valid][-1] == made.tests[ada.id][-2]
@@ -76,7 +76,7 @@ def test_void_and_undo_from_results(
     results.show_test(newest)
     monkeypatch.setattr(dialogs, "ask_reason", lambda *a, **k: "it was Ada after all")
     results.ask_void()
-    assert not store.get_test(newest).voided
+    assert not store.tests.get(newest).voided
     assert not results.void_banner.isVisible()
     window.show_screen("history")
     history.refresh(force=True)

@@ -53,7 +53,7 @@ def run_test(qtbot: Any, window: Any, url: str, reps: int = 3) -> Any:
     qtbot.keyClick(test_screen, Qt.Key.Key_Space)
     wait_for(qtbot, lambda: test_screen.run.state == tr.IDLE and context.current_test_id, 20)
     wait_for(qtbot, lambda: window.current_screen().key == "results", 5)
-    return context.store.get_test(context.current_test_id)
+    return context.store.tests.get(context.current_test_id)
 
 
 def test_test_an_athlete_live_and_exclude_a_rep(
@@ -65,7 +65,7 @@ def test_test_an_athlete_live_and_exclude_a_rep(
     messages: Any,
 ) -> None:
     store = window.context.store
-    athlete = store.add_athlete("Ada Example", team="Firsts", body_mass_kg=82.0, lever_arm_m=0.42)
+    athlete = store.athletes.add("Ada Example", team="Firsts", body_mass_kg=82.0, lever_arm_m=0.42)
     athletes = window.screens["athletes"]
     athletes.refresh()
     assert athletes.select(athlete.id)
@@ -77,7 +77,7 @@ def test_test_an_athlete_live_and_exclude_a_rep(
 
     # The results table shows exactly what `nordic-station analyze` prints for the recording.
     recording = tmp_path / "test.nsrec"
-    recording.write_bytes(store.recording(test.id))
+    recording.write_bytes(store.tests.recording(test.id))
     expected = analyze_json(recording, capsys, "--body-mass", "82", "--lever-arm", "0.42")
     results = window.screens["results"]
     assert len(expected["reps"]) == 3
@@ -115,13 +115,13 @@ def test_test_an_athlete_live_and_exclude_a_rep(
 
     results.notes.setPlainText("Felt tightness in the left hamstring after rep 2.")
     results.save_notes()
-    assert store.get_test(test.id).notes == "Felt tightness in the left hamstring after rep 2."
+    assert store.tests.get(test.id).notes == "Felt tightness in the left hamstring after rep 2."
 
     # The test is in the store, with the exclusion, who and why.
-    tests = store.list_tests(athlete.id)
+    tests = store.tests.of_athlete(athlete.id)
     assert [t.id for t in tests] == [test.id]
     assert tests[0].excluded_reps == 1
-    rep2 = next(r for r in store.reps(test.id) if r.number == 2)
+    rep2 = next(r for r in store.tests.reps(test.id) if r.number == 2)
     assert rep2.excluded and rep2.exclusion_reason == "athlete slipped"
     assert rep2.excluded_by == window.context.operator
     assert messages.shown == []

@@ -29,7 +29,7 @@ def store(home: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def athlete(store: Store) -> Athlete:
-    return store.add_athlete(
+    return store.athletes.add(
         "Ada Lovelace",
         external_id="S01",
         body_mass_kg=62.5,

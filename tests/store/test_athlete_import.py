@@ -28,7 +28,7 @@ def write(tmp_path: Path, text: str | bytes, name: str = "athletes.csv") -> Path
 
 
 def actions(store: Store, path: Path) -> list[tuple[int, str]]:
-    return [(line.line, line.action) for line in store.plan_athlete_import(path).lines]
+    return [(line.line, line.action) for line in store.athlete_import.plan(path).lines]
 
 
 def test_dry_run_lists_every_row_and_writes_nothing(store: Store, tmp_path: Path) -> None:
@@ -39,21 +39,21 @@ def test_dry_run_lists_every_row_and_writes_nothing(store: Store, tmp_path: Path
         ",,,,,,,\n"
         "Cy,S03,2030-01-01,,,,,\n",
     )
-    plan = store.plan_athlete_import(path)
+    plan = store.athlete_import.plan(path)
     assert [(x.line, x.action) for x in plan.lines] == [
         (2, "add"), (3, "add"), (4, "empty"), (5, "refused"),
     ]  # fmt: skip
     assert "date of birth 2030-01-01 is in the future" in plan.lines[3].detail
     assert "importing this file again would add them again" in plan.lines[1].detail
-    assert store.list_athletes(include_archived=True) == []
+    assert store.athletes.find(include_archived=True) == []
     assert store.backend.audit_log() == []
     with pytest.raises(ValidationError, match="1 row.* refused: nothing imported"):
-        store.apply_athlete_import(plan)
-    assert store.list_athletes(include_archived=True) == []
+        store.athlete_import.apply(plan)
+    assert store.athletes.find(include_archived=True) == []
 
 
 def test_apply_adds_and_changes_matched_by_external_id(store: Store, tmp_path: Path) -> None:
-    kept = store.add_athlete("Ada Lovelace", external_id="S01", team="U19", body_mass_kg=60)
+    kept = store.athletes.add("Ada Lovelace", external_id="S01", team="U19", body_mass_kg=60)
     path = write(
         tmp_path,
         "team; EXTERNAL_id ;name;body mass (kg)\n"  # any order, case, spacing; semicolons
@@ -61,14 +61,14 @@ def test_apply_adds_and_changes_matched_by_external_id(store: Store, tmp_path: P
         "U19;S02;Bo Berg;80\n"
         "U21;S01x;Cy;\n",
     )
-    plan = store.plan_athlete_import(path)
+    plan = store.athlete_import.plan(path)
     assert [x.action for x in plan.lines] == ["change", "add", "add"]
     assert plan.lines[0].detail.endswith("team U19 -> U21, body mass 60 -> 62.5 kg")
-    ids = store.apply_athlete_import(plan, by="importer")
+    ids = store.athlete_import.apply(plan, by="importer")
     assert ids[0] == kept.id and len(set(ids)) == 3
-    ada = store.get_athlete(kept.id)
+    ada = store.athletes.get(kept.id)
     assert (ada.name, ada.team, ada.body_mass_kg) == ("Ada Lovelace", "U21", 62.5)
-    bo = store.resolve_athlete("ext:S02")
+    bo = store.athletes.resolve("ext:S02")
     assert (bo.name, bo.team, bo.body_mass_kg) == ("Bo Berg", "U19", 80.0)
     audit = [
         (e.entity_id, e.action, e.actor) for e in store.backend.audit_log() if e.actor == "importer"
@@ -80,13 +80,13 @@ def test_apply_adds_and_changes_matched_by_external_id(store: Store, tmp_path: P
         (ids[2], "create", "importer"),
     ]
     # The same file again: everything is already so.
-    assert [x.action for x in store.plan_athlete_import(path).lines] == ["same"] * 3
+    assert [x.action for x in store.athlete_import.plan(path).lines] == ["same"] * 3
 
 
 def test_private_values_are_named_not_shown_in_a_change(store: Store, tmp_path: Path) -> None:
-    store.add_athlete("Ada Lovelace", external_id="S01", date_of_birth="2005-03-02")
+    store.athletes.add("Ada Lovelace", external_id="S01", date_of_birth="2005-03-02")
     path = write(tmp_path, "name,external id,date of birth\nAda King,S01,2004-12-10\n")
-    (line,) = store.plan_athlete_import(path).lines
+    (line,) = store.athlete_import.plan(path).lines
     assert line.action == "change" and "name changed, date of birth changed" in line.detail
     assert "King" not in line.detail and "2004" not in line.detail
 
@@ -122,21 +122,21 @@ def test_bad_rows_are_refused_naming_line_and_problem(
     if "cells but" not in reason:
         row += "," * (7 - row.count(","))  # the other cells empty
     path = write(tmp_path, HEADER + "Bo,S1,,,,,,\n" + row + "\n")
-    plan = store.plan_athlete_import(path)
+    plan = store.athlete_import.plan(path)
     assert [x.action for x in plan.lines] == ["add", "refused"]
     assert plan.lines[1].line == 3 and reason in plan.lines[1].detail, plan.lines[1].detail
 
 
 def test_bytes_that_are_not_utf8_refuse_the_row_by_line(store: Store, tmp_path: Path) -> None:
     path = write(tmp_path, b"\xef\xbb\xbfname,team\nAda,U19\nJos\xe9,U19\n")  # BOM, then Latin-1
-    plan = store.plan_athlete_import(path)
+    plan = store.athlete_import.plan(path)
     assert [(x.line, x.action) for x in plan.lines] == [(2, "add"), (3, "refused")]
     assert "name is not UTF-8 text: save the file as 'CSV UTF-8'" in plan.lines[1].detail
 
 
 def test_a_multiline_cell_keeps_the_line_numbers_right(store: Store, tmp_path: Path) -> None:
     path = write(tmp_path, 'name,team\n"Ada","U\n19"\nBo,=1+1\n')
-    lines = store.plan_athlete_import(path).lines
+    lines = store.athlete_import.plan(path).lines
     assert [(x.line, x.action) for x in lines] == [(2, "add"), (4, "refused")]
 
 
@@ -158,7 +158,7 @@ def test_bad_files_are_one_clear_error(
 ) -> None:
     path = write(tmp_path, content)
     with pytest.raises(ValidationError, match=".*".join(map(_escape, message.split("'")))):
-        store.plan_athlete_import(path)
+        store.athlete_import.plan(path)
 
 
 def _escape(text: str) -> str:
@@ -171,31 +171,31 @@ def test_devices_fifos_and_huge_files_are_refused_before_reading(
     store: Store, tmp_path: Path
 ) -> None:
     with pytest.raises(ValidationError, match="not a regular file"):
-        store.plan_athlete_import("/dev/zero")
+        store.athlete_import.plan("/dev/zero")
     fifo = tmp_path / "pipe.csv"
     os.mkfifo(fifo)
     with pytest.raises(ValidationError, match="not a regular file"):
-        store.plan_athlete_import(fifo)
+        store.athlete_import.plan(fifo)
     huge = tmp_path / "huge.csv"
     with open(huge, "wb") as handle:
         handle.truncate(MAX_IMPORT_BYTES + 1)  # sparse: no disk used
     with pytest.raises(ValidationError, match="files over 16 MB are refused"):
-        store.plan_athlete_import(huge)
+        store.athlete_import.plan(huge)
     with pytest.raises(ValidationError, match="no such file"):
-        store.plan_athlete_import(tmp_path / "missing.csv")
+        store.athlete_import.plan(tmp_path / "missing.csv")
 
 
 def test_the_import_is_all_or_nothing_in_the_database(store: Store, tmp_path: Path) -> None:
     """Another writer takes an external id between the dry run and the write: the
     whole import is rolled back, not just that row."""
     path = write(tmp_path, "name,external id\nAda,S01\nBo,S02\nCy,S03\n")
-    plan = store.plan_athlete_import(path)
+    plan = store.athlete_import.plan(path)
     assert [x.action for x in plan.lines] == ["add", "add", "add"]
-    store.add_athlete("Someone Else", external_id="S03")
+    store.athletes.add("Someone Else", external_id="S03")
     before = len(store.backend.audit_log())
     with pytest.raises(DuplicateError):
-        store.apply_athlete_import(plan)
-    assert [a.name for a in store.list_athletes()] == ["Someone Else"]
+        store.athlete_import.apply(plan)
+    assert [a.name for a in store.athletes.find()] == ["Someone Else"]
     assert len(store.backend.audit_log()) == before
 
 
@@ -226,7 +226,7 @@ def test_import_is_logged_without_names(
 ) -> None:
     caplog.set_level(logging.INFO, logger="station")
     path = write(tmp_path, "name,date of birth\nHermione Secretname,1987-06-05\n")
-    store.apply_athlete_import(store.plan_athlete_import(path))
+    store.athlete_import.apply(store.athlete_import.plan(path))
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "athlete import applied: 1 athlete(s) written" in text
     assert "Hermione" not in text and "1987" not in text
@@ -256,7 +256,7 @@ def test_any_file_is_a_plan_or_one_clear_error_and_never_half_imported(
     path = write(tmp_path, text.encode(encoding, "replace"), "fuzz.csv")
     before = len(store.backend.audit_log())
     try:
-        plan = store.plan_athlete_import(path)
+        plan = store.athlete_import.plan(path)
     except ValidationError as exc:
         assert "\n" not in str(exc) and str(exc)
         return
@@ -264,6 +264,6 @@ def test_any_file_is_a_plan_or_one_clear_error_and_never_half_imported(
     assert all(line.detail and "\n" not in line.detail for line in plan.lines)
     assert len(store.backend.audit_log()) == before  # a plan writes nothing
     try:
-        store.apply_athlete_import(plan)
+        store.athlete_import.apply(plan)
     except (ValidationError, DuplicateError):
         assert len(store.backend.audit_log()) == before  # all or nothing

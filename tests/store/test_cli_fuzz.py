@@ -195,8 +195,8 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     cert.write_text(json.dumps(synth.certificate()))
     with open_store(folder / "home", actor="fuzz") as store:
-        athlete = store.add_athlete("Ada", external_id="S01", body_mass_kg=60)
-        store.import_test(athlete.id, capture, certificate=cert)
+        athlete = store.athletes.add("Ada", external_id="S01", body_mass_kg=60)
+        store.new_tests.import_file(athlete.id, capture, certificate=cert)
     return folder
 
 

@@ -24,7 +24,7 @@ def _digest(path: Path) -> str:
 
 def test_new_database_is_owner_only_with_wal_and_foreign_keys(home: Path) -> None:
     with open_store() as store:
-        store.add_athlete("A")
+        store.athletes.add("A")
         db = paths.database_path(home)
         assert stat.S_IMODE(db.stat().st_mode) == 0o600
         wal = db.with_name(db.name + "-wal")
@@ -88,7 +88,7 @@ def test_an_empty_file_becomes_a_new_database(home: Path) -> None:
     home.mkdir(parents=True)
     paths.database_path(home).touch()
     with open_store() as store:
-        assert store.add_athlete("A").id == 1
+        assert store.athletes.add("A").id == 1
 
 
 def test_the_shipped_first_migration_is_never_edited() -> None:
@@ -182,7 +182,7 @@ def test_a_version_1_database_opens_with_its_data_kept(home: Path, capture_bytes
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
         conn.close()
 
-        athlete = store.resolve_athlete("OLD-7")
+        athlete = store.athletes.resolve("OLD-7")
         assert (athlete.id, athlete.name, athlete.team, athlete.lever_arm_m) == (
             7,
             "Old Timer",
@@ -191,18 +191,18 @@ def test_a_version_1_database_opens_with_its_data_kept(home: Path, capture_bytes
         )
         assert athlete.body_mass_kg == 91.5 and athlete.notes == "kept since v1"
         assert athlete.erased_at is None  # schema 5
-        assert [i.note for i in store.injuries(7)] == ["hamstring strain"]
+        assert [i.note for i in store.athletes.injuries(7)] == ["hamstring strain"]
 
-        test = store.get_test(11)
+        test = store.tests.get(11)
         assert test.recording_sha256 == hashlib.sha256(capture_bytes).hexdigest()
-        assert store.recording(11) == capture_bytes
+        assert store.tests.recording(11) == capture_bytes
         assert test.recovered is False and test.warnings == ()
         assert (test.voided, test.void_reason) == (False, None)  # schema 4: valid by default
         assert test.result is not None and test.result.reason == "migrated"
         assert test.result.analysis_version == "analysis 0.9"
         assert test.result.metrics["flags"] == ["old_flag"]
         assert test.result.excluded == (2,)
-        reps = store.reps(11)
+        reps = store.tests.reps(11)
         assert [(r.number, r.excluded, r.exclusion_reason) for r in reps] == [
             (1, False, None),
             (2, True, "heel lifted"),
@@ -210,18 +210,18 @@ def test_a_version_1_database_opens_with_its_data_kept(home: Path, capture_bytes
         assert [e.action for e in store.audit_log("athlete", 7)] == ["create"]
 
         # The old test can be analysed again with today's analysis; both runs are kept.
-        outcome = store.recompute(11)
+        outcome = store.runs.recompute(11)
         assert outcome.stored and outcome.old is not None and outcome.old.reason == "migrated"
-        runs = store.results(11)
+        runs = store.tests.results(11)
         assert [r.reason for r in runs] == ["migrated", "recompute"]
         assert [r.is_current for r in runs] == [False, True]
-        assert store.reps(11)[1].excluded  # the exclusion carried over by time overlap
+        assert store.tests.reps(11)[1].excluded  # the exclusion carried over by time overlap
         # And new work goes on in the upgraded file.
-        store.add_athlete("New One")
+        store.athletes.add("New One")
 
     with open_store() as store:  # opening again does not migrate or back up again
         assert store.backend.migrated_from is None
-        assert len(store.list_athletes()) == 2
+        assert len(store.athletes.find()) == 2
 
 
 def test_a_failed_upgrade_changes_nothing(home: Path, capture_bytes: bytes, monkeypatch) -> None:
@@ -267,7 +267,7 @@ def test_a_failed_upgrade_changes_nothing(home: Path, capture_bytes: bytes, monk
 def test_triggers_keep_history_whatever_code_writes(
     store: Store, athlete, capture_file: Path, cert_file: Path, statement: str, reason: str
 ) -> None:
-    test = store.import_test(athlete.id, capture_file, certificate=cert_file)
+    test = store.new_tests.import_file(athlete.id, capture_file, certificate=cert_file)
     before = _counts(store)
     other = sqlite3.connect(store.path)  # any other writer, not the store's own code
     # The trigger's own message: not some other constraint that happened to fail.
@@ -276,29 +276,29 @@ def test_triggers_keep_history_whatever_code_writes(
     other.close()
     assert store.backend.integrity_check() == []
     assert _counts(store) == before
-    assert store.recording(test.id) == capture_file.read_bytes()
-    assert store.get_test(test.id).result == test.result
+    assert store.tests.recording(test.id) == capture_file.read_bytes()
+    assert store.tests.get(test.id).result == test.result
 
 
 def test_the_current_mark_is_the_one_thing_a_run_may_change(
     store: Store, athlete, capture_file, cert_file
 ) -> None:
-    test = store.import_test(athlete.id, capture_file, certificate=cert_file)
+    test = store.new_tests.import_file(athlete.id, capture_file, certificate=cert_file)
     conn = sqlite3.connect(store.path)
     conn.execute("UPDATE results SET is_current = 0 WHERE test_id = ?", (test.id,))
     conn.commit()
     conn.close()
-    assert store.get_test(test.id).result is None
+    assert store.tests.get(test.id).result is None
 
 
 def test_sql_is_parameterised(store: Store) -> None:
     name = "Robert'); DROP TABLE athletes;--"
-    created = store.add_athlete(name, external_id="x' OR '1'='1", team="%_\\")
-    assert store.get_athlete(created.id).name == name
-    assert [a.id for a in store.list_athletes("drop table")] == [created.id]
-    assert [a.id for a in store.list_athletes("%")] == []  # LIKE wildcards are escaped
-    assert store.resolve_athlete("x' OR '1'='1").id == created.id
-    assert [a.id for a in store.list_athletes(team="%_\\")] == [created.id]
+    created = store.athletes.add(name, external_id="x' OR '1'='1", team="%_\\")
+    assert store.athletes.get(created.id).name == name
+    assert [a.id for a in store.athletes.find("drop table")] == [created.id]
+    assert [a.id for a in store.athletes.find("%")] == []  # LIKE wildcards are escaped
+    assert store.athletes.resolve("x' OR '1'='1").id == created.id
+    assert [a.id for a in store.athletes.find(team="%_\\")] == [created.id]
 
 
 def test_a_failure_inside_a_transaction_leaves_nothing_half_written(
@@ -310,13 +310,13 @@ def test_a_failure_inside_a_transaction_leaves_nothing_half_written(
     monkeypatch.setattr(SqliteStore, "_insert_reps", staticmethod(fail))
     counts_before = _counts(store)
     with pytest.raises(OSError, match="disk full"):
-        store.import_test(athlete.id, capture_file, certificate=cert_file)
+        store.new_tests.import_file(athlete.id, capture_file, certificate=cert_file)
     assert _counts(store) == counts_before
 
     monkeypatch.setattr(SqliteStore, "_insert_body_mass", staticmethod(fail))
     with pytest.raises(OSError):
-        store.add_athlete("Half Written", body_mass_kg=70)
-    assert [a.name for a in store.list_athletes()] == ["Ada Lovelace"]
+        store.athletes.add("Half Written", body_mass_kg=70)
+    assert [a.name for a in store.athletes.find()] == ["Ada Lovelace"]
     assert _counts(store) == counts_before
 
 
@@ -338,7 +338,7 @@ def _counts(store: Store) -> dict[str, int]:
 def test_damage_found_later_is_a_clear_error(
     store: Store, athlete, capture_file, cert_file
 ) -> None:
-    test = store.import_test(athlete.id, capture_file, certificate=cert_file)
+    test = store.new_tests.import_file(athlete.id, capture_file, certificate=cert_file)
     # Flip the stored bytes behind the store's back (triggers off for this forgery).
     conn = sqlite3.connect(store.path)
     conn.execute("DROP TRIGGER recordings_no_update")
@@ -346,7 +346,7 @@ def test_damage_found_later_is_a_clear_error(
     conn.commit()
     conn.close()
     with pytest.raises(DatabaseFileError, match="does not match its checksum"):
-        store.recording(test.id)
+        store.tests.recording(test.id)
 
 
 def test_the_data_folder_must_be_a_folder(tmp_path: Path) -> None:

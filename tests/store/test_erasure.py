@@ -49,7 +49,7 @@ def _leaks(folder: Path, needles: list[bytes]) -> list[tuple[str, bytes]]:
 
 @pytest.fixture
 def subject(store: Store, tmp_path: Path, cert_file: Path, home: Path):
-    athlete = store.add_athlete(
+    athlete = store.athletes.add(
         "Quantum Fox",
         external_id="ZQF-4242",
         date_of_birth="1999-12-31",
@@ -57,27 +57,27 @@ def subject(store: Store, tmp_path: Path, cert_file: Path, home: Path):
         team="Reds",
         body_mass_kg=80,
     )
-    store.update_athlete(athlete.id, name=NAME)
-    store.add_injury(athlete.id, "left", "2022-05-01", "torn at Anfield")
-    store.add_injury(
+    store.athletes.update(athlete.id, name=NAME)
+    store.athletes.add_injury(athlete.id, "left", "2022-05-01", "torn at Anfield")
+    store.athletes.add_injury(
         athlete.id, "right", "2023-02-01", None, region="left calf near the old scar", grade="2b"
     )
     capture = synth.write_capture(tmp_path / "zebedee-session.bin", seed=7)
-    first = store.import_test(
+    first = store.new_tests.import_file(
         athlete.id, capture, certificate=cert_file, notes="wobbly ankle today"
     )
-    store.exclude_rep(first.id, 1, "slipped on wet floor")
-    second = store.import_test(
+    store.runs.exclude_rep(first.id, 1, "slipped on wet floor")
+    second = store.new_tests.import_file(
         athlete.id, synth.write_capture(tmp_path / "zebedee-session-2.bin", seed=8),
         certificate=cert_file,
     )  # fmt: skip
-    store.void_test(second.id, "started by Zebedee's brother")
-    pending = store.begin_test(athlete.id, certificate=cert_file, notes="wobbly ankle today")
+    store.tests.void(second.id, "started by Zebedee's brother")
+    pending = store.live.begin(athlete.id, certificate=cert_file, notes="wobbly ankle today")
     pending.path.write_bytes(synth.capture(seed=9))
-    store.abort_test(pending)  # the partial recording goes to discarded/
-    other = store.add_athlete("Another Person", external_id="AP-1", notes="keep me")
-    kept = store.import_test(other.id, synth.write_capture(tmp_path / "other.bin", seed=11),
-                             certificate=cert_file)  # fmt: skip
+    store.live.abort(pending)  # the partial recording goes to discarded/
+    other = store.athletes.add("Another Person", external_id="AP-1", notes="keep me")
+    other_capture = synth.write_capture(tmp_path / "other.bin", seed=11)
+    kept = store.new_tests.import_file(other.id, other_capture, certificate=cert_file)
     store.backend.checkpoint()
     # A backup copy, as an upgrade would leave it (a plain SQLite copy of the file).
     backups = paths.backups_dir(home)
@@ -87,7 +87,7 @@ def subject(store: Store, tmp_path: Path, cert_file: Path, home: Path):
     source.backup(target)
     source.close()
     target.close()
-    raw = [store.recording(first.id), store.recording(second.id)]
+    raw = [store.tests.recording(first.id), store.tests.recording(second.id)]
     return athlete, first, second, other, kept, raw
 
 
@@ -98,8 +98,8 @@ def test_erase_removes_the_athlete_from_database_wal_and_backups(
     discarded = synth.capture(seed=9)[1000:1064]  # the aborted test's partial recording
     needles = [s.encode() for s in SECRETS] + [blob[1000:1064] for blob in raw] + [discarded]
     assert {needle for _, needle in _leaks(home, needles)} == set(needles)  # there before
-    kept_raw = store.recording(kept.id)
-    summary = store.get_test(first.id).result.summary
+    kept_raw = store.tests.recording(kept.id)
+    summary = store.tests.get(first.id).result.summary
 
     code, _, err = run(capsys, "athlete", "erase", str(athlete.id), "--reason", "request 17",
                        "--by", "dpo")  # fmt: skip
@@ -108,26 +108,26 @@ def test_erase_removes_the_athlete_from_database_wal_and_backups(
     assert _leaks(home, needles) == []  # database, WAL, backups, discarded/: nothing left
 
     with open_store() as reopened:
-        erased = reopened.get_athlete(athlete.id)
+        erased = reopened.athletes.get(athlete.id)
         assert erased.name == "erased athlete" and erased.erased_at is not None
         assert (erased.external_id, erased.date_of_birth, erased.notes) == (None, None, "")
         assert erased.archived
         # Numbers stay: the tests, their forces, body mass; the raw bytes are gone.
-        test = reopened.get_test(first.id)
+        test = reopened.tests.get(first.id)
         assert test.result is not None
         assert test.result.summary == summary
-        assert reopened.reps(first.id)[0].exclusion_reason == "[erased]"
-        assert reopened.curves(first.id) is not None
+        assert reopened.tests.reps(first.id)[0].exclusion_reason == "[erased]"
+        assert reopened.tests.curves(first.id) is not None
         with pytest.raises(NotFoundError, match="erased"):
-            reopened.recording(first.id)
-        assert reopened.test_ids() == [kept.id]  # recompute --all skips erased recordings
+            reopened.tests.recording(first.id)
+        assert reopened.tests.ids() == [kept.id]  # recompute --all skips erased recordings
         # The audit keeps that it happened, by whom, when and why.
         entry = reopened.audit_log("athlete", athlete.id)[-1]
         assert (entry.action, entry.actor) == ("erase", "dpo")
         assert entry.after["reason"] == "request 17" and entry.after["tests"] == 2
         # Nobody else was touched.
-        assert reopened.get_athlete(other.id).notes == "keep me"
-        assert reopened.recording(kept.id) == kept_raw
+        assert reopened.athletes.get(other.id).notes == "keep me"
+        assert reopened.tests.recording(kept.id) == kept_raw
         assert reopened.backend.integrity_check() == []
         # The guards are back: the audit is append-only again.
         conn = sqlite3.connect(reopened.path)
@@ -135,8 +135,8 @@ def test_erase_removes_the_athlete_from_database_wal_and_backups(
             conn.execute("UPDATE audit_log SET actor = 'x'")
         conn.close()
         with pytest.raises(ConflictError, match="erased"):
-            reopened.update_athlete(athlete.id, notes="again")
-        again = reopened.erase_athlete(athlete.id, "finish")  # idempotent: finishes a cut one
+            reopened.athletes.update(athlete.id, notes="again")
+        again = reopened.erasure.erase(athlete.id, "finish")  # idempotent: finishes a cut one
         assert (again.recordings, again.compacted) == (0, True)
     backup = next(paths.backups_dir(home).iterdir())
     conn = sqlite3.connect(backup)
@@ -151,7 +151,7 @@ def test_erase_removes_the_athlete_from_database_wal_and_backups(
 
 def test_a_reason_that_names_the_athlete_is_not_kept(store: Store, subject) -> None:
     athlete = subject[0]
-    store.erase_athlete(athlete.id, f"{NAME} asked by email")
+    store.erasure.erase(athlete.id, f"{NAME} asked by email")
     assert store.audit_log("athlete", athlete.id)[-1].after["reason"] == "[erased]"
 
 
@@ -161,7 +161,7 @@ def test_erase_needs_a_reason(capsys, store: Store, subject) -> None:
     assert code == 2 and "--reason" in err
     assert_one_line_error(*run(capsys, "athlete", "erase", str(athlete.id), "--reason", " ")[::2],
                           "reason must not be empty")  # fmt: skip
-    assert store.get_athlete(athlete.id).name == NAME
+    assert store.athletes.get(athlete.id).name == NAME
 
 
 def test_export_all_gives_everything_held(capsys, store: Store, subject, tmp_path: Path) -> None:

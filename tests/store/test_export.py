@@ -18,14 +18,16 @@ from tests.store import synth
 def filled(store: Store, athlete, capture_file: Path, cert_file: Path) -> Store:
     """Three tests of Ada (U19) on three days, one of Bo (Senior); one rep excluded."""
     for day in ("2024-01-10", "2024-02-10", "2024-03-10"):
-        store.import_test(
+        store.new_tests.import_file(
             athlete.id, capture_file, certificate=cert_file, recorded_at=f"{day}T10:00"
         )
-    bo = store.add_athlete(
+    bo = store.athletes.add(
         "Bo Berg", external_id="S02", team="Senior", date_of_birth="1999-12-31", body_mass_kg=80
     )
-    store.import_test(bo.id, capture_file, certificate=cert_file, recorded_at="2024-02-15T10:00")
-    store.exclude_rep(2, 1, "slipped")
+    store.new_tests.import_file(
+        bo.id, capture_file, certificate=cert_file, recorded_at="2024-02-15T10:00"
+    )
+    store.runs.exclude_rep(2, 1, "slipped")
     return store
 
 
@@ -40,7 +42,7 @@ def test_summary_has_one_row_per_test_and_every_metric(filled: Store, tmp_path: 
     assert report.rows == 4 and report.files == (out, tmp_path / "summary.json")
     rows = _read(out)
     assert [r["test_id"] for r in rows] == ["1", "2", "4", "3"]  # by time
-    test = filled.get_test(2)
+    test = filled.tests.get(2)
     row = rows[1]
     summary = test.result.summary
     assert float(row["left_max_force_n"]) == summary["left"]["max_force_n"]
@@ -111,11 +113,11 @@ def test_anonymised_summary_has_stable_pseudonyms_and_no_identifiers(
 def test_pseudonyms_depend_on_the_database_secret(
     filled: Store, tmp_path: Path, monkeypatch
 ) -> None:
-    ours = filled.pseudonym(1)
+    ours = filled.exports.pseudonym(1)
     monkeypatch.setenv("NORDIC_STATION_HOME", str(tmp_path / "other"))
     with open_store() as other:
-        other.add_athlete("Someone")
-        assert other.pseudonym(1) != ours
+        other.athletes.add("Someone")
+        assert other.exports.pseudonym(1) != ours
     assert ours.startswith("P-") and len(ours) == 14
 
 
@@ -151,7 +153,7 @@ def test_test_export_curves_and_sidecar(filled: Store, tmp_path: Path) -> None:
     csv_path, json_path = report.files
     assert (csv_path.name, json_path.name) == ("test-2.csv", "test-2.json")
     rows = _read(csv_path)
-    curves = filled.curves(2)
+    curves = filled.tests.curves(2)
     assert report.rows == len(rows) == len(curves["time_s"])
     assert list(rows[0]) == [
         "time_s",
@@ -169,11 +171,11 @@ def test_test_export_curves_and_sidecar(filled: Store, tmp_path: Path) -> None:
     assert rows[i]["rep"] != ""
     assert {r["rep"] for r in rows} == {"", "1", "2", "3"}
     meta = json.loads(json_path.read_text())
-    test = filled.get_test(2)
+    test = filled.tests.get(2)
     assert meta["analysis"]["analysis_version"] == test.result.analysis_version
     assert meta["analysis"]["settings"] == test.result.settings
     assert meta["analysis"]["filter"]["cutoff_hz"] == test.result.metrics["filter"]["cutoff_hz"]
-    assert meta["certificate"] == filled.get_certificate(test.certificate_id).data
+    assert meta["certificate"] == filled.certificates.get(test.certificate_id).data
     assert meta["columns"]["left_force_n"]["unit"] == "N"
     assert meta["exclusions"] == [
         {"rep": 1, "reason": "slipped", "by": "tester", "at": meta["exclusions"][0]["at"]}
@@ -184,7 +186,7 @@ def test_test_export_curves_and_sidecar(filled: Store, tmp_path: Path) -> None:
     anonymous = export_test(filled, 2, tmp_path / "anon", anonymise=True)
     text = anonymous.files[1].read_text()
     assert "Ada" not in text and "S01" not in text and "tester" not in text
-    assert json.loads(text)["athlete"]["athlete"] == filled.pseudonym(1)
+    assert json.loads(text)["athlete"]["athlete"] == filled.exports.pseudonym(1)
 
 
 def test_counters_reach_the_summary_and_the_sidecar_lists_ignored_pulls(
@@ -203,7 +205,7 @@ def test_counters_reach_the_summary_and_the_sidecar_lists_ignored_pulls(
     # Stopped and started again within one capture: two segments.
     path = tmp_path / "restart.bin"
     path.write_bytes(faulty.capture_bytes(22.0) + synth.capture(seconds=12.0, seed=4))
-    test = store.import_test(athlete.id, path, certificate=cert_file)
+    test = store.new_tests.import_file(athlete.id, path, certificate=cert_file)
     stream = test.result.metrics["stream"]
     assert stream["segments"] == 2 and stream["overrun_events"] >= 1
     report = export_summary(store, tmp_path / "s.csv")
@@ -230,7 +232,7 @@ def test_text_captures_count_corrupt_lines_in_the_summary(
     lines.insert(100, "12,garbage")
     path = tmp_path / "bad.txt"
     path.write_text("\n".join(lines) + "\n")
-    store.import_test(athlete.id, path, certificate=cert_file)
+    store.new_tests.import_file(athlete.id, path, certificate=cert_file)
     report = export_summary(store, tmp_path / "s.csv")
     with open(report.files[0], newline="") as handle:
         assert next(csv.DictReader(handle))["lines_corrupt"] == "1"

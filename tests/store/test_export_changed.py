@@ -26,33 +26,35 @@ def later_than(instant: str) -> str:
 
 @pytest.fixture
 def tests_of_two(store: Store, athlete, capture_file: Path, cert_file: Path, tmp_path: Path):
-    other = store.add_athlete("Bo Berg", external_id="S02", team="U21")
+    other = store.athletes.add("Bo Berg", external_id="S02", team="U21")
     made = []
     for n, who in enumerate((athlete.id, athlete.id, other.id)):
         path = tmp_path / f"t{n}.bin"
         path.write_bytes(capture_file.read_bytes() + b"\x00" * n)  # distinct recordings
         made.append(
-            store.import_test(who, path, certificate=cert_file, recorded_at=f"2024-0{n + 1}-01")
+            store.new_tests.import_file(
+                who, path, certificate=cert_file, recorded_at=f"2024-0{n + 1}-01"
+            )
         )
     return made
 
 
 def changed_ids(store: Store, since: str, **filters) -> list[int]:
-    return [row["test_id"] for row in store.summary_rows(changed_since=since, **filters)]
+    return [row["test_id"] for row in store.exports.summary_rows(changed_since=since, **filters)]
 
 
 def _reanalysed(store: Store, test_id: int) -> None:
-    outcome = store.recompute(test_id, settings={"cutoff_hz": 6.0})
+    outcome = store.runs.recompute(test_id, settings={"cutoff_hz": 6.0})
     assert outcome.stored  # a new run, with other settings
 
 
 CHANGES: dict[str, Callable[[Store, list], list[int]]] = {
     "new analysis run": lambda s, t: [_reanalysed(s, t[0].id), t[0].id][1:],
-    "rep excluded": lambda s, t: [s.exclude_rep(t[1].id, 1, "slipped"), t[1].id][1:],
-    "voided": lambda s, t: [s.void_test(t[2].id, "double start"), t[2].id][1:],
-    "edited": lambda s, t: [s.update_test(t[0].id, notes="shoe came off"), t[0].id][1:],
+    "rep excluded": lambda s, t: [s.runs.exclude_rep(t[1].id, 1, "slipped"), t[1].id][1:],
+    "voided": lambda s, t: [s.tests.void(t[2].id, "double start"), t[2].id][1:],
+    "edited": lambda s, t: [s.tests.update(t[0].id, notes="shoe came off"), t[0].id][1:],
     "athlete edited": lambda s, t: [
-        s.update_athlete(t[2].athlete_id, team="U23"),
+        s.athletes.update(t[2].athlete_id, team="U23"),
         t[2].id,
     ][1:],
 }
@@ -70,12 +72,12 @@ def test_each_kind_of_change_is_found_and_nothing_else(
 
 def test_undoing_is_a_change_too(store: Store, tests_of_two) -> None:
     first, second, _ = tests_of_two
-    store.void_test(first.id, "double start")
-    store.exclude_rep(second.id, 1, "slipped")
+    store.tests.void(first.id, "double start")
+    store.runs.exclude_rep(second.id, 1, "slipped")
     since = later_than(store.audit_log()[-1].at)
-    store.unvoid_test(first.id, "was fine")
+    store.tests.unvoid(first.id, "was fine")
     assert changed_ids(store, since) == [first.id]
-    store.include_rep(second.id, 1)
+    store.runs.include_rep(second.id, 1)
     assert changed_ids(store, since) == [first.id, second.id]
 
 
@@ -85,7 +87,7 @@ def test_a_new_test_is_found_and_filters_still_apply(
     since = later_than(store.audit_log()[-1].at)
     path = tmp_path / "new.bin"
     path.write_bytes(capture_file.read_bytes() + b"\x00" * 9)
-    new = store.import_test("S02", path, certificate=cert_file, recorded_at="2023-05-01")
+    new = store.new_tests.import_file("S02", path, certificate=cert_file, recorded_at="2023-05-01")
     assert changed_ids(store, since) == [new.id]  # recorded long ago, added now
     assert changed_ids(store, since, team="U19") == []
     assert changed_ids(store, since, until="2023-12-31") == [new.id]
@@ -96,11 +98,11 @@ def test_a_change_that_is_not_in_the_summary_row_is_not_a_change(
 ) -> None:
     since = later_than(store.audit_log()[-1].at)
     athlete_id = tests_of_two[0].athlete_id
-    store.add_body_mass(athlete_id, 70)  # each test keeps its own body mass
-    store.add_injury(athlete_id, "left", note="strain")
-    store.archive_athlete(athlete_id)
+    store.athletes.add_body_mass(athlete_id, 70)  # each test keeps its own body mass
+    store.athletes.add_injury(athlete_id, "left", note="strain")
+    store.athletes.archive(athlete_id)
     assert changed_ids(store, since) == []
-    outcome = store.recompute(tests_of_two[0].id)  # same definitions: nothing stored
+    outcome = store.runs.recompute(tests_of_two[0].id)  # same definitions: nothing stored
     assert not outcome.stored and changed_ids(store, since) == []
 
 
@@ -116,16 +118,16 @@ def test_a_date_means_local_midnight_and_a_future_time_finds_nothing(
 @pytest.mark.parametrize("bad", ["yesterday", "", "2024-13-01", "12:00", "2024-01-01T25:00"])
 def test_a_time_that_is_not_one_is_refused(store: Store, bad: str) -> None:
     with pytest.raises(ValidationError, match="--changed-since .* is not a date or time"):
-        list(store.summary_rows(changed_since=bad))
+        list(store.exports.summary_rows(changed_since=bad))
 
 
 def test_voided_tests_come_with_the_changes_marked(
     store: Store, tests_of_two, tmp_path: Path
 ) -> None:
     first, _, third = tests_of_two
-    store.void_test(first.id, "double start")  # before: stays out, as without --changed-since
+    store.tests.void(first.id, "double start")  # before: stays out, as without --changed-since
     since = later_than(store.audit_log()[-1].at)
-    store.void_test(third.id, "wrong athlete")
+    store.tests.void(third.id, "wrong athlete")
     report = export_summary(store, tmp_path / "delta.csv", changed_since=since)
     with open(report.files[0], newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
@@ -141,13 +143,13 @@ def test_cli_incremental_round(capsys, store: Store, tests_of_two, tmp_path: Pat
     code, out, _ = run(capsys, "export", "summary", "--out", str(first))
     assert code == 0 and out.startswith("3 test(s)")
     since = json.loads(first.with_suffix(".json").read_text())["next_changed_since"]
-    store.exclude_rep(tests_of_two[1].id, 1, "slipped")
+    store.runs.exclude_rep(tests_of_two[1].id, 1, "slipped")
     code, out, _ = run(
         capsys, "export", "summary", "--out", str(tmp_path / "d.csv"), "--changed-since", since
     )
     assert code == 0 and out.startswith("3 test(s)")  # within the minute of overlap: all again
     later = later_than(store.audit_log()[-1].at)
-    store.void_test(tests_of_two[0].id, "double start")
+    store.tests.void(tests_of_two[0].id, "double start")
     code, out, _ = run(
         capsys, "export", "summary", "--out", str(tmp_path / "e.csv"), "--changed-since", later
     )

@@ -70,7 +70,7 @@ def test_only_regular_files_of_a_sane_size_are_imported(
     )
     assert_one_line_error(code, err, "not a regular file")
     with open_store() as store:
-        assert store.list_tests(int(ada), include_voided=True) == []
+        assert store.tests.of_athlete(int(ada), include_voided=True) == []
 
 
 NOT_UTF8 = os.fsdecode(b"Jos\xe9")  # what Python makes of $'Jos\xe9' in argv
@@ -99,7 +99,7 @@ def test_bytes_that_are_not_utf8_get_one_line(capsys, ada: str, argv: list[str])
         assert_one_line_error(code, err, "")
         assert "UTF-8" in err or "not a test id" in err
     with open_store() as store:
-        assert store.get_athlete(int(ada)).name == "Ada"  # nothing half-saved
+        assert store.athletes.get(int(ada)).name == "Ada"  # nothing half-saved
 
 
 def test_a_file_name_that_is_not_utf8_is_imported(
@@ -110,7 +110,7 @@ def test_a_file_name_that_is_not_utf8_is_imported(
     code, out, err = run(capsys, "test", "import", ada, str(path), "--calibration", str(cert_file))
     assert code == 0, err
     with open_store() as store:
-        assert store.get_test(int(out)).source == "import:Jos\ufffd.bin"
+        assert store.tests.get(int(out)).source == "import:Jos\ufffd.bin"
 
 
 @pytest.mark.parametrize(
@@ -153,7 +153,7 @@ def test_test_dates_in_the_future_or_before_birth_are_refused(
     assert_one_line_error(*run(capsys, "test", "edit", test_id, "--athlete", "2")[::2],
                           "before the athlete's birth")  # fmt: skip
     with open_store() as store:
-        test = store.get_test(int(test_id))
+        test = store.tests.get(int(test_id))
         assert (test.athlete_id, test.recorded_at[:10]) == (int(ada), "2024-05-01")
 
 
@@ -194,15 +194,15 @@ def test_a_full_disk_says_so_and_that_nothing_was_saved(
     assert_one_line_error(*run(capsys, "athlete", "add", "--name", "New", "--notes",
                                "x" * 5000)[::2], "is full")  # fmt: skip
     with open_store() as store:
-        assert store.list_tests(int(ada)) == []
-        assert [a.name for a in store.list_athletes()] == ["Ada"]
+        assert store.tests.of_athlete(int(ada)) == []
+        assert [a.name for a in store.athletes.find()] == ["Ada"]
 
 
 def test_an_export_on_a_full_disk_leaves_no_partial_file(
     capsys, store: Store, ada: str, capture_file: Path, cert_file: Path, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    store.import_test(int(ada), capture_file, certificate=cert_file)
+    store.new_tests.import_file(int(ada), capture_file, certificate=cert_file)
     from station.store import export
 
     def no_space(fd: int) -> None:
@@ -276,7 +276,7 @@ def test_export_all_and_erase_on_a_full_disk_say_what_was_kept(
 ) -> None:  # fmt: skip
     from station.store.sqlite import erasure
 
-    store.import_test(int(ada), capture_file, certificate=cert_file)
+    store.new_tests.import_file(int(ada), capture_file, certificate=cert_file)
     real_write = Path.write_bytes
 
     def no_space(self: Path, data: bytes) -> int:
@@ -299,4 +299,4 @@ def test_export_all_and_erase_on_a_full_disk_say_what_was_kept(
     assert "run the erase again to finish" in err
     assert run(capsys, "athlete", "erase", ada, "--reason", "finish")[0] == 0
     with open_store() as reopened:
-        assert reopened.get_athlete(int(ada)).name == "erased athlete"
+        assert reopened.athletes.get(int(ada)).name == "erased athlete"

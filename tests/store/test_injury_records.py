@@ -13,8 +13,8 @@ from station.store.errors import ValidationError
 
 def test_an_injury_keeps_region_grade_and_return_to_play(tmp_path: Path) -> None:
     with open_store(tmp_path, actor="tester") as store:
-        ada = store.add_athlete("Ada Injured")
-        (injury,) = store.add_injury(
+        ada = store.athletes.add("Ada Injured")
+        (injury,) = store.athletes.add_injury(
             ada,
             "left",
             "2026-03-30",
@@ -29,8 +29,8 @@ def test_an_injury_keeps_region_grade_and_return_to_play(tmp_path: Path) -> None
         audit = store.audit_log()
         assert any((a.after or {}).get("region") == "biceps femoris (long head)" for a in audit)
         # An injury with only a side still works (older callers, or little known).
-        store.add_injury(ada, "right")
-        (bare,) = [i for i in store.injuries(ada) if i.side == "right"]
+        store.athletes.add_injury(ada, "right")
+        (bare,) = [i for i in store.athletes.injuries(ada) if i.side == "right"]
         assert bare.region == "" and bare.grade is None and bare.return_to_play is None
     assert schema.CURRENT_VERSION >= 5
 
@@ -47,7 +47,7 @@ def test_impossible_injury_values_are_refused(
     tmp_path: Path, changes: dict[str, str], message: str
 ) -> None:
     with open_store(tmp_path, actor="tester") as store:
-        ada = store.add_athlete("Ada Checked")
+        ada = store.athletes.add("Ada Checked")
         with pytest.raises(ValidationError, match=message):
-            store.add_injury(ada, "left", "2026-03-30", **changes)
-        assert store.injuries(ada) == []
+            store.athletes.add_injury(ada, "left", "2026-03-30", **changes)
+        assert store.athletes.injuries(ada) == []

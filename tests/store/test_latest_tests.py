@@ -18,10 +18,10 @@ def squad(store: Store, athlete: Any, capture_file: Path, cert_file: Path) -> di
     Eve (U19, archived: one)."""
     people = {
         "ada": athlete,
-        "ben": store.add_athlete("Ben Carter", team="u19"),
-        "cy": store.add_athlete("Cy Dunn", team="Seniors"),
-        "di": store.add_athlete("Di Evans", team="U19"),
-        "eve": store.add_athlete("Eve Ford", team="U19"),
+        "ben": store.athletes.add("Ben Carter", team="u19"),
+        "cy": store.athletes.add("Cy Dunn", team="Seniors"),
+        "di": store.athletes.add("Di Evans", team="U19"),
+        "eve": store.athletes.add("Eve Ford", team="U19"),
     }
     tests = {}
     for key, who, when in [
@@ -31,10 +31,10 @@ def squad(store: Store, athlete: Any, capture_file: Path, cert_file: Path) -> di
         ("cy_test", "cy", "2024-02-01T09:00"),
         ("eve_test", "eve", "2024-03-01T09:00"),
     ]:
-        tests[key] = store.import_test(
+        tests[key] = store.new_tests.import_file(
             people[who].id, capture_file, certificate=cert_file, recorded_at=when
         )
-    store.archive_athlete(people["eve"].id)
+    store.athletes.archive(people["eve"].id)
     return {**people, **tests}
 
 
@@ -50,30 +50,30 @@ def counted_selects(store: Store) -> Iterator[list[str]]:
 
 
 def test_latest_tests_of_a_team_are_each_athletes_newest(store: Store, squad: dict) -> None:
-    latest = store.latest_tests("U19")
+    latest = store.tests.latest("U19")
     # Team names ignore case; Di has no test; Eve is archived; Cy is in another team.
     assert set(latest) == {squad["ada"].id, squad["ben"].id}
     assert latest[squad["ada"].id].id == squad["ada_new"].id
     assert latest[squad["ben"].id].id == squad["ben_test"].id
     for athlete_id, summary in latest.items():
-        assert summary == store.list_tests(athlete_id, limit=1)[0]  # the same as one by one
+        assert summary == store.tests.of_athlete(athlete_id, limit=1)[0]  # the same as one by one
 
 
 def test_all_teams_and_an_unknown_team(store: Store, squad: dict) -> None:
-    everyone = store.latest_tests()
+    everyone = store.tests.latest()
     assert set(everyone) == {squad["ada"].id, squad["ben"].id, squad["cy"].id}
-    assert store.latest_tests("") == everyone  # the app's "all teams"
-    assert store.latest_tests("Nobody") == {}
+    assert store.tests.latest("") == everyone  # the app's "all teams"
+    assert store.tests.latest("Nobody") == {}
 
 
 def test_latest_tests_carry_the_current_result_after_an_exclusion(
     store: Store, squad: dict
 ) -> None:
     newest = squad["ada_new"]
-    before = store.latest_tests("U19")[squad["ada"].id]
+    before = store.tests.latest("U19")[squad["ada"].id]
     assert before.summary == newest.result.summary and before.excluded_reps == 0
-    result = store.exclude_rep(newest.id, 1, "slipped")
-    after = store.latest_tests("U19")[squad["ada"].id]
+    result = store.runs.exclude_rep(newest.id, 1, "slipped")
+    after = store.tests.latest("U19")[squad["ada"].id]
     assert after.id == newest.id and after.excluded_reps == 1
     assert after.summary == result.summary != before.summary
 
@@ -82,19 +82,19 @@ def test_a_tie_in_time_goes_to_the_later_test(
     store: Store, athlete: Any, capture_file: Path, cert_file: Path
 ) -> None:
     ids = [
-        store.import_test(
+        store.new_tests.import_file(
             athlete.id, capture_file, certificate=cert_file, recorded_at="2024-01-01T09:00"
         ).id
         for _ in range(2)
     ]
-    assert store.latest_tests()[athlete.id].id == max(ids)
+    assert store.tests.latest()[athlete.id].id == max(ids)
 
 
 def test_one_query_whatever_the_squad_size(store: Store, squad: dict) -> None:
     with counted_selects(store) as statements:
-        store.latest_tests("U19")
+        store.tests.latest("U19")
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
 
 
 def test_an_empty_store_has_no_latest_tests(store: Store) -> None:
-    assert store.latest_tests() == {}
+    assert store.tests.latest() == {}

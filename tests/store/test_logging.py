@@ -26,16 +26,18 @@ def test_store_actions_are_logged_without_personal_data(
     _make_v1_database(paths.database_path(home), capture_bytes)
     caplog.set_level(logging.INFO, logger="station")
     with open_store(actor="tester") as store:
-        athlete = store.add_athlete("Hermione Secretname", date_of_birth="1987-06-05",
+        athlete = store.athletes.add("Hermione Secretname", date_of_birth="1987-06-05",
                                     notes="her private note", body_mass_kg=60)  # fmt: skip
         capture = tmp_path / "hermione.bin"
         capture.write_bytes(capture_bytes)
-        test = store.import_test(athlete.id, capture, certificate=cert_file, notes="baseline")
-        store.void_test(test.id, "double start")
+        test = store.new_tests.import_file(
+            athlete.id, capture, certificate=cert_file, notes="baseline"
+        )
+        store.tests.void(test.id, "double start")
         export_summary(store, tmp_path / "hermione-summary.csv", include_voided=True)
         export_test(store, test.id, tmp_path / "t")
         export_all(store, athlete.id, tmp_path / "all")
-        store.erase_athlete(athlete.id, "request")
+        store.erasure.erase(athlete.id, "request")
     text = "\n".join(record.getMessage() for record in caplog.records)
     for expected in (
         "upgrading the database from schema 1",

@@ -50,7 +50,7 @@ def _assert_no_formula(rows: list[list[str]]) -> None:
 
 @pytest.fixture
 def hostile(store: Store, tmp_path: Path, cert_file: Path):
-    athlete = store.add_athlete(
+    athlete = store.athletes.add(
         '=HYPERLINK("http://x","Ada")',
         external_id="@ext",
         team="+team",
@@ -59,7 +59,9 @@ def hostile(store: Store, tmp_path: Path, cert_file: Path):
         body_mass_kg=70,
     )
     path = synth.write_capture(tmp_path / "=file.bin")
-    test = store.import_test(athlete.id, path, certificate=cert_file, operator="@op", notes="=n")
+    test = store.new_tests.import_file(
+        athlete.id, path, certificate=cert_file, operator="@op", notes="=n"
+    )
     return athlete, test
 
 
@@ -92,7 +94,7 @@ def test_safe_row_keeps_types() -> None:
 
 # -- anonymised exports -----------------------------------------------------------------
 def test_anonymised_exports_hold_nothing_identifying(store: Store, tmp_path: Path) -> None:
-    athlete = store.add_athlete(
+    athlete = store.athletes.add(
         "Zelda Quixotic-Marrow",
         external_id="EXT-98765",
         date_of_birth="2001-07-19",
@@ -102,21 +104,21 @@ def test_anonymised_exports_hold_nothing_identifying(store: Store, tmp_path: Pat
         sex="female",
         body_mass_kg=61,
     )
-    store.add_injury(athlete.id, "left", "2023-01-02", "hamstring strain at Wembley")
+    store.athletes.add_injury(athlete.id, "left", "2023-01-02", "hamstring strain at Wembley")
     cert = synth.certificate()
     cert["operator"] = "Technician Bartholomew"
     cert["notes"] = "calibrated in Oslo lab by Bartholomew"
     cert_path = tmp_path / "cal.json"
     cert_path.write_text(json.dumps(cert))
     capture = synth.write_capture(tmp_path / "zelda-quixotic-session.bin")
-    test = store.import_test(
+    test = store.new_tests.import_file(
         athlete.id,
         capture,
         certificate=cert_path,
         operator="Dr Ophelia Nightingale",
         notes="felt a twinge, said Zelda",
     )
-    store.exclude_rep(test.id, 2, "heel lifted, Zelda distracted by phone", by="Dr Ophelia")
+    store.runs.exclude_rep(test.id, 2, "heel lifted, Zelda distracted by phone", by="Dr Ophelia")
     identifying = [
         "Zelda",
         "Quixotic",
@@ -154,7 +156,7 @@ def test_anonymised_exports_hold_nothing_identifying(store: Store, tmp_path: Pat
         assert not re.search(r"\b2001-07-19\b", text)
     meta = json.loads((out / f"test-{test.id}.json").read_text())
     # Still useful: pseudonym, age, the certificate's numbers, the exclusion itself.
-    assert meta["athlete"]["athlete"] == store.pseudonym(athlete.id)
+    assert meta["athlete"]["athlete"] == store.exports.pseudonym(athlete.id)
     assert meta["athlete"]["age_years"] > 20
     assert meta["certificate"]["channels"]["left"]["gain_n_per_count"] == pytest.approx(
         cert["channels"]["left"]["gain_n_per_count"]

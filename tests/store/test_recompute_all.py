@@ -37,7 +37,7 @@ def stale_tests(
 ) -> list[int]:
     """``count`` tests (distinct recordings) whose current run was made by an older
     analysis version, loaded in one transaction like a migration would."""
-    athlete = store.add_athlete("Ada Lovelace", body_mass_kg=62.5, lever_arm_m=0.42)
+    athlete = store.athletes.add("Ada Lovelace", body_mass_kg=62.5, lever_arm_m=0.42)
     result = analyze(decode_stream(data), parse_certificate(cert), body_mass_kg=62.5)
     run = new_result(result, "import", with_curves=False)
     run = replace(run, analysis_version=OLD)
@@ -57,7 +57,7 @@ def stale_tests(
     )
     tests = [replace(base, recording=data + bytes([0] * i)) for i in range(count)]
     store.backend.bulk_load([], tests, "migration")
-    return store.test_ids()
+    return store.tests.ids()
 
 
 def test_every_stale_test_gets_one_new_run_and_keeps_the_old(
@@ -66,15 +66,15 @@ def test_every_stale_test_gets_one_new_run_and_keeps_the_old(
     caplog.set_level(logging.INFO, logger="station")
     ids = stale_tests(store, capture_bytes, synth.certificate(), 5)
     seen: list[int] = []
-    state = store.recompute_all(workers=2, by="kim", progress=lambda s: seen.append(s.done))
+    state = store.runs.recompute_all(workers=2, by="kim", progress=lambda s: seen.append(s.done))
     assert (state.total, state.up_to_date, state.stored, state.failed) == (5, 0, 5, [])
     assert seen[-1] == 5 and seen == sorted(seen)
     for test_id in ids:
-        runs = store.results(test_id)
+        runs = store.tests.results(test_id)
         assert [r.analysis_version for r in runs] == [OLD, ANALYSIS_VERSION]
         assert [r.is_current for r in runs] == [False, True]
         assert runs[1].reason == "recompute" and runs[1].created_by == "kim"
-        assert store.curves(test_id)["left_n"].size > 0  # the new run has its curves
+        assert store.tests.curves(test_id)["left_n"].size > 0  # the new run has its curves
     actions = [e.action for e in store.audit_log("test", ids[0])]
     assert actions == ["bulk", "result:recompute"]
     logged = "\n".join(r.getMessage() for r in caplog.records)
@@ -82,25 +82,25 @@ def test_every_stale_test_gets_one_new_run_and_keeps_the_old(
     assert "recompute done: 5 stored, 0 unchanged, 0 failed" in logged
     assert "Ada" not in logged
     # Everything is up to date now: nothing to do, nothing written.
-    again = store.recompute_all(workers=2)
+    again = store.runs.recompute_all(workers=2)
     assert (again.total, again.up_to_date, again.stored) == (0, 5, 0)
-    assert all(len(store.results(t)) == 2 for t in ids)
+    assert all(len(store.tests.results(t)) == 2 for t in ids)
 
 
 def test_the_pool_stores_what_one_test_recomputed_alone_stores(
     store: Store, capture_bytes: bytes
 ) -> None:
     ids = stale_tests(store, capture_bytes, synth.certificate(), 3, exclude_first_rep=True)
-    alone = store.recompute(ids[0], dry_run=True)
-    store.recompute_all(workers=2)
+    alone = store.runs.recompute(ids[0], dry_run=True)
+    store.runs.recompute_all(workers=2)
     for test_id in ids:
-        current = store.get_test(test_id).result
+        current = store.tests.get(test_id).result
         assert current is not None
         expected = json.loads(json.dumps(alone.new_metrics))
         if test_id == ids[0]:  # the same bytes: the very same analysis
             assert current.metrics == expected
         assert current.metrics["summary"] == expected["summary"]
-        reps = store.reps(test_id)
+        reps = store.tests.reps(test_id)
         assert [r.excluded for r in reps] == [True, False, False]  # exclusion carried over
         assert reps[0].exclusion_reason == "slipped" and reps[0].excluded_by == "kim"
         assert current.metrics["summary"]["reps_included"] == 2
@@ -108,13 +108,13 @@ def test_the_pool_stores_what_one_test_recomputed_alone_stores(
 
 def test_with_keep_settings_each_test_keeps_its_own(store: Store, capture_bytes: bytes) -> None:
     ids = stale_tests(store, capture_bytes, synth.certificate(), 2)
-    store.recompute(ids[0], settings={"cutoff_hz": 6.0})  # today's version, own settings
-    targets, fresh = store.recompute_targets(keep_settings=True)
+    store.runs.recompute(ids[0], settings={"cutoff_hz": 6.0})  # today's version, own settings
+    targets, fresh = store.runs.recompute_targets(keep_settings=True)
     assert (targets, fresh) == ([ids[1]], 1)
-    assert store.recompute_targets()[0] == ids  # with today's defaults, both again
-    store.recompute_all(workers=1, keep_settings=True)
-    assert store.get_test(ids[0]).result.settings["cutoff_hz"] == 6.0
-    assert store.get_test(ids[1]).result.settings["cutoff_hz"] == 10.0
+    assert store.runs.recompute_targets()[0] == ids  # with today's defaults, both again
+    store.runs.recompute_all(workers=1, keep_settings=True)
+    assert store.tests.get(ids[0]).result.settings["cutoff_hz"] == 6.0
+    assert store.tests.get(ids[1]).result.settings["cutoff_hz"] == 10.0
 
 
 def test_a_test_that_cannot_be_analysed_is_reported_and_the_rest_go_on(
@@ -131,11 +131,11 @@ def test_a_test_that_cannot_be_analysed_is_reported_and_the_rest_go_on(
         certificate=synth.certificate(),
     )  # fmt: skip
     store.backend.bulk_load([], [bad], "migration")
-    bad_id = store.test_ids()[-1]
-    state = store.recompute_all(workers=2)
+    bad_id = store.tests.ids()[-1]
+    state = store.runs.recompute_all(workers=2)
     assert state.stored == 3 and [t for t, _ in state.failed] == [bad_id]
     assert "frame" in state.failed[0][1] or "sample" in state.failed[0][1], state.failed
-    again = store.recompute_all(workers=2)  # only the broken one is tried again
+    again = store.runs.recompute_all(workers=2)  # only the broken one is tried again
     assert (again.total, again.up_to_date, len(again.failed)) == (1, 3, 1)
 
 
@@ -145,8 +145,8 @@ def analyze_bytes(data: bytes):
 
 def test_erased_recordings_are_skipped(store: Store, capture_bytes: bytes) -> None:
     ids = stale_tests(store, capture_bytes, synth.certificate(), 2)
-    store.erase_athlete(store.get_test(ids[0]).athlete_id, "request")
-    targets, fresh = store.recompute_targets()
+    store.erasure.erase(store.tests.get(ids[0]).athlete_id, "request")
+    targets, fresh = store.runs.recompute_targets()
     assert (targets, fresh) == ([], 0)
 
 
@@ -231,15 +231,18 @@ def test_a_stopped_run_resumes_without_duplicating(home: Path, how: signal.Signa
     count = 60
     ids, done, _ = _interrupted_run(home, count, how)
     with Store.open(actor="tester") as store:
-        state = store.recompute_all(workers=2)
+        state = store.runs.recompute_all(workers=2)
         assert (state.up_to_date, state.total, state.stored) == (done, count - done, count - done)
         for test_id in ids:
-            assert [r.analysis_version for r in store.results(test_id)] == [OLD, ANALYSIS_VERSION]
+            assert [r.analysis_version for r in store.tests.results(test_id)] == [
+                OLD,
+                ANALYSIS_VERSION,
+            ]
         assert store.backend.integrity_check() == []
     assert _recompute_runs(paths.database_path(home)) == count
 
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_an_empty_store_has_nothing_to_do(store: Store, workers: int) -> None:
-    state = store.recompute_all(workers=workers)
+    state = store.runs.recompute_all(workers=workers)
     assert (state.total, state.done, state.stored, state.failed) == (0, 0, 0, [])

@@ -32,7 +32,7 @@ from station.store import open_store
 from tests.store import synth
 
 store = open_store(actor="app")
-pending = store.begin_test(int(sys.argv[1]), certificate=synth.certificate(), operator="Kim")
+pending = store.live.begin(int(sys.argv[1]), certificate=synth.certificate(), operator="Kim")
 data = synth.capture()
 cert = synth.certificate()
 writer = RecordingWriter(pending.path, info=Info(80000, "NR-SIM-0001"), calibration=cert)
@@ -50,7 +50,9 @@ from station.store import open_store
 
 store = open_store(actor="loop")
 for i in range(10_000):
-    test = store.import_test(int(sys.argv[1]), sys.argv[2], certificate=sys.argv[3], notes=f"n{i}")
+    test = store.new_tests.import_file(
+        int(sys.argv[1]), sys.argv[2], certificate=sys.argv[3], notes=f"n{i}"
+    )
     print("COMMITTED", test.id, test.recording_sha256, flush=True)
 """
 
@@ -97,24 +99,24 @@ class _Child:
 
 def test_a_test_killed_while_recording_is_found_and_recovered(home: Path, capsys) -> None:
     with open_store() as store:
-        athlete = store.add_athlete("Ada", external_id="S01")
+        athlete = store.athletes.add("Ada", external_id="S01")
     child = _Child(RECORDER, str(athlete.id))
     try:
         pending_id = int(child.line("READY")[1])
         with open_store() as store:  # a second station while the first still records
-            (live,) = store.pending_tests()
+            (live,) = store.recovery.pending()
             assert live.id == pending_id and live.live and live.size > 0
-            assert store.pending_tests(include_live=False) == []
+            assert store.recovery.pending(include_live=False) == []
             with pytest.raises(StoreError, match="still being recorded"):
-                store.recover_test(pending_id)
+                store.recovery.recover(pending_id)
             with pytest.raises(StoreError, match="still being recorded"):
-                store.discard_pending(pending_id)
+                store.recovery.discard(pending_id)
     finally:
         child.kill_9()
 
     # The next start: the test is unfinished, no longer live, and recoverable.
     with open_store() as store:
-        (crashed,) = store.pending_tests(include_live=False)
+        (crashed,) = store.recovery.pending(include_live=False)
         assert crashed.id == pending_id and not crashed.live
         partial = crashed.path.read_bytes()
         assert main(["recover", "--list"]) == 0
@@ -123,13 +125,13 @@ def test_a_test_killed_while_recording_is_found_and_recovered(home: Path, capsys
         out = capsys.readouterr().out
         assert f"unfinished test {pending_id} recovered as test" in out
         test_id = int(out.split("recovered as test ")[1].split()[0])
-        test = store.get_test(test_id)
+        test = store.tests.get(test_id)
         assert test.recovered and test.source == "recovered" and test.operator == "Kim"
         assert test.warnings[0].startswith("recovered after the station stopped")
-        assert store.recording(test_id) == partial
-        assert len(store.reps(test_id)) >= 1  # what was recorded before the kill is there
-        assert store.pending_tests() == []
-        assert [p.name for p in store.in_progress.iterdir()] == []
+        assert store.tests.recording(test_id) == partial
+        assert len(store.tests.reps(test_id)) >= 1  # what was recorded before the kill is there
+        assert store.recovery.pending() == []
+        assert [p.name for p in store.recovery.folder.iterdir()] == []
         assert [e.action for e in store.audit_log("test", test_id)] == ["recover"]
 
 
@@ -139,7 +141,7 @@ def test_committed_tests_survive_kill_9(home: Path, tmp_path: Path) -> None:
     cert.write_text(__import__("json").dumps(synth.certificate()))
     samples = decode_bytes(capture.read_bytes()).samples
     with open_store() as store:
-        athlete = store.add_athlete("Ada")
+        athlete = store.athletes.add("Ada")
     child = _Child(COMMITTER, str(athlete.id), str(capture), str(cert))
     committed = []
     try:
@@ -149,22 +151,22 @@ def test_committed_tests_survive_kill_9(home: Path, tmp_path: Path) -> None:
         child.kill_9()  # mid-way through the next import
     with open_store() as store:
         assert store.backend.integrity_check() == []
-        stored = {t.id for t in store.list_tests(athlete.id)}
+        stored = {t.id for t in store.tests.of_athlete(athlete.id)}
         for _, test_id, sha in committed:
-            test = store.get_test(int(test_id))
+            test = store.tests.get(int(test_id))
             assert test.recording_sha256 == sha
-            assert store.recording(test.id) == capture.read_bytes()
+            assert store.tests.recording(test.id) == capture.read_bytes()
             # Curves for every sample of the capture (it has no gaps).
-            assert len(store.curves(test.id)["time_s"]) == samples
+            assert len(store.tests.curves(test.id)["time_s"]) == samples
             assert int(test_id) in stored
         # Whatever else is stored is whole: every test has its run and reps.
         for test_id in stored:
-            test = store.get_test(test_id)
-            assert test.result is not None and len(store.reps(test_id)) == 3
+            test = store.tests.get(test_id)
+            assert test.result is not None and len(store.tests.reps(test_id)) == 3
 
 
 def _record(store: Store, athlete_id: int, data: bytes | None = None) -> object:
-    pending = store.begin_test(
+    pending = store.live.begin(
         athlete_id, certificate=synth.certificate(), operator="Kim", notes="live"
     )
     assert pending.live and not pending.path.exists()
@@ -178,19 +180,19 @@ def _record(store: Store, athlete_id: int, data: bytes | None = None) -> object:
 def test_begin_and_finish_a_live_test(store: Store, athlete) -> None:
     pending = _record(store, athlete.id)
     raw = pending.path.read_bytes()
-    test = store.finish_test(pending, notes="good session")
+    test = store.live.finish(pending, notes="good session")
     assert (test.source, test.recovered, test.notes) == ("live", False, "live\ngood session")
-    assert store.recording(test.id) == raw and len(store.reps(test.id)) == 3
-    assert store.pending_tests() == [] and list(store.in_progress.iterdir()) == []
+    assert store.tests.recording(test.id) == raw and len(store.tests.reps(test.id)) == 3
+    assert store.recovery.pending() == [] and list(store.recovery.folder.iterdir()) == []
     with pytest.raises(NotFoundError):
-        store.finish_test(pending)
+        store.live.finish(pending)
 
 
 def test_abort_moves_the_partial_recording_aside(store: Store, athlete, home: Path) -> None:
     pending = _record(store, athlete.id)
-    moved = store.abort_test(pending, by="Kim")
+    moved = store.live.abort(pending, by="Kim")
     assert moved == paths.discarded_dir(home) / pending.path.name and moved.stat().st_size > 0
-    assert store.pending_tests() == [] and not pending.path.exists()
+    assert store.recovery.pending() == [] and not pending.path.exists()
     entry = store.audit_log("pending", pending.id)[0]
     assert entry.action == "abort" and entry.before["moved_to"] == str(moved)
 
@@ -199,29 +201,29 @@ def test_an_unfinished_test_that_recorded_nothing_can_only_be_discarded(
     home: Path, athlete
 ) -> None:
     with open_store() as first:
-        pending = first.begin_test(athlete.id)
+        pending = first.live.begin(athlete.id)
         first.backend.close()  # the station dies without finishing (its locks go with it)
-        for lock in first._locks.values():
+        for lock in first.live.in_progress.locks.values():
             lock.release()
     with open_store() as store:
-        (crashed,) = store.pending_tests()
+        (crashed,) = store.recovery.pending()
         assert crashed.size is None and not crashed.live
         with pytest.raises(StoreError, match=f"recorded nothing.*--discard {pending.id}"):
-            store.recover_test(pending.id)
+            store.recovery.recover(pending.id)
         assert main(["recover", "--discard", str(pending.id)]) == 0
-        assert store.pending_tests() == []
+        assert store.recovery.pending() == []
 
 
 def test_files_left_between_commit_and_clean_up(
     store: Store, athlete, capture_file, cert_file
 ) -> None:
-    test = store.import_test(athlete.id, capture_file, certificate=cert_file)
-    store.in_progress.mkdir(parents=True, exist_ok=True)
-    stored = store.in_progress / "test-leftover.nsrec"
-    stored.write_bytes(store.recording(test.id))  # as if the clean-up never ran
-    unknown = store.in_progress / "test-unknown.nsrec"
+    test = store.new_tests.import_file(athlete.id, capture_file, certificate=cert_file)
+    store.recovery.folder.mkdir(parents=True, exist_ok=True)
+    stored = store.recovery.folder / "test-leftover.nsrec"
+    stored.write_bytes(store.tests.recording(test.id))  # as if the clean-up never ran
+    unknown = store.recovery.folder / "test-unknown.nsrec"
     unknown.write_bytes(b"never stored")
-    orphans = {o.path.name: o.committed for o in store.orphan_files()}
+    orphans = {o.path.name: o.committed for o in store.recovery.orphan_files()}
     assert orphans == {"test-leftover.nsrec": True, "test-unknown.nsrec": False}
-    assert store.clean_in_progress() == [stored]
+    assert store.recovery.clean() == [stored]
     assert unknown.exists()  # not stored: kept for the user

@@ -27,11 +27,11 @@ def _analysis_of(path: Path, cert: dict, **kw) -> dict:
 def test_import_keeps_the_exact_bytes_and_the_same_numbers_as_analyze(
     store: Store, athlete, capture_file: Path, cert_file: Path
 ) -> None:
-    test = store.import_test(
+    test = store.new_tests.import_file(
         athlete.id, capture_file, certificate=cert_file, operator="Kim", notes="baseline"
     )
     raw = capture_file.read_bytes()
-    assert store.recording(test.id) == raw
+    assert store.tests.recording(test.id) == raw
     assert test.recording_sha256 == hashlib.sha256(raw).hexdigest()
     assert (test.recording_size, test.recording_kind, test.source) == (
         len(raw),
@@ -46,14 +46,14 @@ def test_import_keeps_the_exact_bytes_and_the_same_numbers_as_analyze(
     )
     assert (test.body_mass_kg, test.lever_arm_m) == (62.5, 0.42)
     assert test.certificate_id is not None
-    assert store.get_certificate(test.certificate_id).data == synth.certificate()
+    assert store.certificates.get(test.certificate_id).data == synth.certificate()
     expected = _analysis_of(capture_file, synth.certificate(), body_mass_kg=62.5, lever_arm_m=0.42)
     assert test.result is not None and test.result.metrics == expected
     assert test.result.analysis_version == expected["analysis_version"]
     assert test.result.settings == expected["settings"]
     # And the model's truth: three reps, peaks within a few percent.
     truth = synth.rig().rep_windows()
-    reps = store.reps(test.id)
+    reps = store.tests.reps(test.id)
     assert len(reps) == len(truth) == 3
     for rep, known in zip(reps, truth, strict=True):
         assert rep.left_peak_n == pytest.approx(known.peak_n[0], rel=0.05)
@@ -66,26 +66,28 @@ def test_import_a_text_capture_and_a_station_recording(
 ) -> None:
     text = tmp_path / "diy.txt"
     text.write_bytes(synth.text_capture())
-    from_text = store.import_test("S01", text, certificate=cert_file)
-    assert from_text.recording_kind == "text" and len(store.reps(from_text.id)) == 3
+    from_text = store.new_tests.import_file("S01", text, certificate=cert_file)
+    assert from_text.recording_kind == "text" and len(store.tests.reps(from_text.id)) == 3
 
     recording = synth.write_recording(tmp_path / "rec.nsrec")
-    from_recording = store.import_test("S01", recording)  # its header carries the certificate
+    from_recording = store.new_tests.import_file(
+        "S01", recording
+    )  # its header carries the certificate
     assert from_recording.recording_kind == "recording"
-    assert store.recording(from_recording.id) == recording.read_bytes()
+    assert store.tests.recording(from_recording.id) == recording.read_bytes()
     header_start = load_capture(recording).header["started_utc"]
     assert from_recording.recorded_at[:19] == header_start[:19]
     # Same certificate content is stored once.
     assert from_recording.certificate_id == from_text.certificate_id
-    assert len(store.list_certificates()) == 1
+    assert len(store.certificates.find()) == 1
 
 
 def test_a_capture_without_calibration_is_refused_and_nothing_is_stored(
     store: Store, athlete, capture_file: Path
 ) -> None:
     with pytest.raises(StoreError, match="carries no calibration: pass .* --calibration"):
-        store.import_test(athlete.id, capture_file)
-    assert store.list_tests(athlete.id) == []
+        store.new_tests.import_file(athlete.id, capture_file)
+    assert store.tests.of_athlete(athlete.id) == []
 
 
 def test_a_capture_without_a_rate_needs_one(
@@ -95,12 +97,12 @@ def test_a_capture_without_a_rate_needs_one(
     path = tmp_path / "norate.txt"
     path.write_text("\n".join(line for line in lines if not line.startswith("# rate")) + "\n")
     with pytest.raises(InputError, match="no sample rate") as caught:
-        store.import_test(athlete.id, path, certificate=cert_file)
+        store.new_tests.import_file(athlete.id, path, certificate=cert_file)
     assert "--rate" in describe(caught.value, for_cli=True)  # the option is in the CLI's hint
-    test = store.import_test(athlete.id, path, certificate=cert_file, rate_hz=80)
+    test = store.new_tests.import_file(athlete.id, path, certificate=cert_file, rate_hz=80)
     assert test.sample_rate_hz == 80.0
     # A recompute decodes the stored bytes with the rate given at import.
-    assert store.recompute(test.id).changed is False
+    assert store.runs.recompute(test.id).changed is False
 
 
 @pytest.mark.parametrize("kind", ["missing", "folder", "empty", "garbage"])
@@ -115,8 +117,8 @@ def test_unreadable_files_are_clear_errors(
     elif kind == "garbage":
         path.write_bytes(bytes(range(256)) * 4)
     with pytest.raises(InputError, match="x.bin"):
-        store.import_test(athlete.id, path, certificate=cert_file)
-    assert store.list_tests(athlete.id) == []
+        store.new_tests.import_file(athlete.id, path, certificate=cert_file)
+    assert store.tests.of_athlete(athlete.id) == []
 
 
 def test_certificate_problems_become_warnings(
@@ -126,17 +128,17 @@ def test_certificate_problems_become_warnings(
     other["valid_until"] = "2020-01-01"
     path = tmp_path / "old.json"
     path.write_text(json.dumps(other))
-    test = store.import_test(athlete.id, capture_file, certificate=path)
+    test = store.new_tests.import_file(athlete.id, capture_file, certificate=path)
     assert any("expired on 2020-01-01" in w for w in test.warnings)
     assert any("NR-OTHER" in w for w in test.warnings)
-    assert store.get_test(test.id).warnings == test.warnings
+    assert store.tests.get(test.id).warnings == test.warnings
 
 
 def test_the_body_mass_of_the_test_day_is_used(
     store: Store, athlete, capture_file, cert_file
 ) -> None:
-    store.add_body_mass(athlete.id, 70.0, "2024-01-01")
-    test = store.import_test(
+    store.athletes.add_body_mass(athlete.id, 70.0, "2024-01-01")
+    test = store.new_tests.import_file(
         athlete.id, capture_file, certificate=cert_file, recorded_at="2024-02-01T10:00"
     )
     assert test.body_mass_kg == 70.0
@@ -149,13 +151,13 @@ def test_the_body_mass_of_the_test_day_is_used(
 def test_list_tests_newest_first_with_summaries(
     store: Store, athlete, capture_file, cert_file
 ) -> None:
-    first = store.import_test(
+    first = store.new_tests.import_file(
         athlete.id, capture_file, certificate=cert_file, recorded_at="2024-01-01T09:00"
     )
-    second = store.import_test(
+    second = store.new_tests.import_file(
         athlete.id, capture_file, certificate=cert_file, recorded_at="2024-05-01T09:00"
     )
-    listed = store.list_tests("S01")
+    listed = store.tests.of_athlete("S01")
     assert [t.id for t in listed] == [second.id, first.id]
     assert listed[0].summary == second.result.summary
     assert (listed[0].reps, listed[0].excluded_reps) == (3, 0)
@@ -169,14 +171,14 @@ def test_list_tests_newest_first_with_summaries(
 
 
 def test_curves_are_stored_and_read_back(store: Store, athlete, capture_file, cert_file) -> None:
-    test = store.import_test(athlete.id, capture_file, certificate=cert_file)
+    test = store.new_tests.import_file(athlete.id, capture_file, certificate=cert_file)
     certificate = parse_certificate(synth.certificate())
     fresh = analyze(
         load_capture(capture_file).stream, certificate, body_mass_kg=62.5, lever_arm_m=0.42
     )
     expected = fresh.curves.to_arrays()
     # Stored: the processed (filtered) forces as float32, the time axis, the sample map.
-    stored = store.curves(test.id, raw=False)
+    stored = store.tests.curves(test.id, raw=False)
     assert set(stored) == {"time_s", "left_n", "right_n", "sample", "saturated"}
     np.testing.assert_array_equal(stored["time_s"], expected["time_s"])
     for name in ("left_n", "right_n"):
@@ -185,7 +187,7 @@ def test_curves_are_stored_and_read_back(store: Store, athlete, capture_file, ce
     np.testing.assert_array_equal(stored["sample"], expected["sample"])
     np.testing.assert_array_equal(stored["saturated"], expected["saturated"])
     # The unfiltered forces are rebuilt from the kept raw bytes, equal to float32 rounding.
-    curves = store.curves(test.id)
+    curves = store.tests.curves(test.id)
     for name in ("left_raw_n", "right_raw_n"):
         np.testing.assert_array_equal(np.isnan(curves[name]), np.isnan(expected[name]))
         np.testing.assert_allclose(curves[name], expected[name], rtol=1e-6, atol=1e-4)
@@ -194,9 +196,9 @@ def test_curves_are_stored_and_read_back(store: Store, athlete, capture_file, ce
 
 
 def test_exclude_and_include_a_rep(store: Store, athlete, capture_file, cert_file) -> None:
-    test = store.import_test(athlete.id, capture_file, certificate=cert_file)
+    test = store.new_tests.import_file(athlete.id, capture_file, certificate=cert_file)
     first_run = test.result
-    run = store.exclude_rep(test.id, 2, "heel lifted", by="Kim")
+    run = store.runs.exclude_rep(test.id, 2, "heel lifted", by="Kim")
     assert run.reason == "exclusion" and run.is_current and run.excluded == (2,)
     assert run.summary["reps_included"] == 2
     assert run.curves_result_id == first_run.id  # same curves, not stored twice
@@ -209,24 +211,24 @@ def test_exclude_and_include_a_rep(store: Store, athlete, capture_file, cert_fil
         excluded={2: "heel lifted"},
     )
     assert run.summary == expected["summary"]
-    rep = store.reps(test.id)[1]
+    rep = store.tests.reps(test.id)[1]
     assert (rep.excluded, rep.exclusion_reason, rep.excluded_by) == (True, "heel lifted", "Kim")
     assert rep.excluded_at is not None
     # The first run is kept, unchanged.
-    runs = store.results(test.id)
+    runs = store.tests.results(test.id)
     assert [(r.id, r.is_current) for r in runs] == [(first_run.id, False), (run.id, True)]
     assert runs[0].metrics == first_run.metrics
     np.testing.assert_array_equal(
-        store.curves(test.id)["left_n"], store.curves(test.id, first_run.id)["left_n"]
+        store.tests.curves(test.id)["left_n"], store.tests.curves(test.id, first_run.id)["left_n"]
     )
 
     with pytest.raises(StoreError, match="already excluded"):
-        store.exclude_rep(test.id, 2, "again")
-    back = store.include_rep(test.id, 2, by="Kim")
+        store.runs.exclude_rep(test.id, 2, "again")
+    back = store.runs.include_rep(test.id, 2, by="Kim")
     assert back.summary == first_run.summary and back.excluded == ()
-    assert not store.reps(test.id)[1].excluded
+    assert not store.tests.reps(test.id)[1].excluded
     with pytest.raises(StoreError, match="not excluded"):
-        store.include_rep(test.id, 2)
+        store.runs.include_rep(test.id, 2)
     actions = [(e.action, e.before, e.after) for e in store.audit_log("rep", test.id)]
     assert actions == [
         (
@@ -243,60 +245,60 @@ def test_exclude_and_include_a_rep(store: Store, athlete, capture_file, cert_fil
 
 
 def test_bad_exclusions_are_refused(store: Store, athlete, capture_file, cert_file) -> None:
-    test = store.import_test(athlete.id, capture_file, certificate=cert_file)
+    test = store.new_tests.import_file(athlete.id, capture_file, certificate=cert_file)
     with pytest.raises(NotFoundError, match=r"no rep 7 \(reps: 1, 2, 3\)"):
-        store.exclude_rep(test.id, 7, "x")
+        store.runs.exclude_rep(test.id, 7, "x")
     with pytest.raises(ValidationError, match="reason must not be empty"):
-        store.exclude_rep(test.id, 1, "  ")
+        store.runs.exclude_rep(test.id, 1, "  ")
     with pytest.raises(ValidationError, match="not a rep number"):
-        store.exclude_rep(test.id, "two", "x")
+        store.runs.exclude_rep(test.id, "two", "x")
     with pytest.raises(NotFoundError, match="no test 99"):
-        store.exclude_rep(99, 1, "x")
-    assert len(store.results(test.id)) == 1
+        store.runs.exclude_rep(99, 1, "x")
+    assert len(store.tests.results(test.id)) == 1
 
 
 def test_recompute_unchanged_stores_nothing(store: Store, athlete, capture_file, cert_file) -> None:
-    test = store.import_test(athlete.id, capture_file, certificate=cert_file)
-    outcome = store.recompute(test.id)
+    test = store.new_tests.import_file(athlete.id, capture_file, certificate=cert_file)
+    outcome = store.runs.recompute(test.id)
     assert (outcome.changed, outcome.stored, outcome.new) == (False, False, None)
     assert outcome.new_metrics == test.result.metrics
-    assert len(store.results(test.id)) == 1
+    assert len(store.tests.results(test.id)) == 1
 
 
 def test_recompute_with_other_settings_keeps_both_runs(
     store: Store, athlete, capture_file, cert_file
 ) -> None:
-    test = store.import_test(athlete.id, capture_file, certificate=cert_file)
-    store.exclude_rep(test.id, 3, "cramp")
+    test = store.new_tests.import_file(athlete.id, capture_file, certificate=cert_file)
+    store.runs.exclude_rep(test.id, 3, "cramp")
     settings = AnalysisSettings(cutoff_hz=4.0)
-    dry = store.recompute(test.id, settings=settings, dry_run=True)
-    assert dry.changed and not dry.stored and len(store.results(test.id)) == 2
-    outcome = store.recompute(test.id, settings=settings, by="researcher")
+    dry = store.runs.recompute(test.id, settings=settings, dry_run=True)
+    assert dry.changed and not dry.stored and len(store.tests.results(test.id)) == 2
+    outcome = store.runs.recompute(test.id, settings=settings, by="researcher")
     assert outcome.stored and outcome.new is not None and outcome.new.is_current
     assert outcome.new.settings["cutoff_hz"] == 4.0
     assert outcome.old.metrics["summary"] != outcome.new.metrics["summary"]
-    runs = store.results(test.id)
+    runs = store.tests.results(test.id)
     assert [r.reason for r in runs] == ["import", "exclusion", "recompute"]
     assert [r.is_current for r in runs] == [False, False, True]
     assert outcome.new.curves_result_id == outcome.new.id  # new curves, stored with the run
     # The exclusion survives the recompute (matched by time).
-    rep = store.reps(test.id)[2]
+    rep = store.tests.reps(test.id)[2]
     assert (rep.excluded, rep.exclusion_reason) == (True, "cramp")
     assert outcome.new.excluded == (3,)
     # Old curves still readable; the new ones differ (different filter).
     assert not np.array_equal(
-        store.curves(test.id)["left_n"], store.curves(test.id, runs[0].id)["left_n"]
+        store.tests.curves(test.id)["left_n"], store.tests.curves(test.id, runs[0].id)["left_n"]
     )
     # With the test's own settings nothing changes.
-    assert store.recompute(test.id, keep_settings=True).changed is False
+    assert store.runs.recompute(test.id, keep_settings=True).changed is False
 
 
 def test_a_concurrent_change_is_detected_not_overwritten(
     store: Store, athlete, capture_file, cert_file
 ) -> None:
-    test = store.import_test(athlete.id, capture_file, certificate=cert_file)
+    test = store.new_tests.import_file(athlete.id, capture_file, certificate=cert_file)
     stale = test.result.id
-    store.exclude_rep(test.id, 1, "first writer")
+    store.runs.exclude_rep(test.id, 1, "first writer")
     from firmware_bridge.capture import load_capture as load
     from station.analysis import analyze as run
 
@@ -306,38 +308,38 @@ def test_a_concurrent_change_is_detected_not_overwritten(
         store.backend.add_result(
             test.id, payload, new_reps(payload.metrics, {}), stale, "second writer"
         )
-    assert len(store.results(test.id)) == 2
-    assert store.reps(test.id)[0].excluded
+    assert len(store.tests.results(test.id)) == 2
+    assert store.tests.reps(test.id)[0].excluded
 
 
 def test_edit_a_test(store: Store, athlete, capture_file, cert_file) -> None:
-    test = store.import_test(athlete.id, capture_file, certificate=cert_file)
-    other = store.add_athlete("Right Person")
-    store.update_test(
+    test = store.new_tests.import_file(athlete.id, capture_file, certificate=cert_file)
+    other = store.athletes.add("Right Person")
+    store.tests.update(
         test.id, notes="wrong athlete picked", athlete=other.id, operator="Lee", by="admin"
     )
-    moved = store.get_test(test.id)
+    moved = store.tests.get(test.id)
     assert (moved.athlete_id, moved.notes, moved.operator) == (
         other.id,
         "wrong athlete picked",
         "Lee",
     )
-    assert [t.id for t in store.list_tests(other.id)] == [test.id]
+    assert [t.id for t in store.tests.of_athlete(other.id)] == [test.id]
     entry = store.audit_log("test", test.id)[-1]
     assert entry.before["athlete_id"] == athlete.id and entry.after["athlete_id"] == other.id
     with pytest.raises(ValidationError, match="nothing to change"):
-        store.update_test(test.id)
+        store.tests.update(test.id)
     with pytest.raises(NotFoundError):
-        store.update_test(test.id, athlete="nobody")
+        store.tests.update(test.id, athlete="nobody")
 
 
 def test_certificates_and_verifications(store: Store) -> None:
-    first = store.add_certificate(synth.certificate())
-    again = store.add_certificate(synth.certificate())
+    first = store.certificates.add(synth.certificate())
+    again = store.certificates.add(synth.certificate())
     assert first.id == again.id and first.data == synth.certificate()
-    other = store.add_certificate(synth.certificate("NR-0002"))
-    assert [c.id for c in store.list_certificates("NR-0002")] == [other.id]
-    check = store.add_verification(
+    other = store.certificates.add(synth.certificate("NR-0002"))
+    assert [c.id for c in store.certificates.find("NR-0002")] == [other.id]
+    check = store.certificates.add_verification(
         {"mass_kg": 20.0, "expected_n": 196.13, "measured_n": {"left": 196.0, "right": 196.4}},
         certificate_id=first.id,
         device_serial="NR-SIM-0001",
@@ -345,6 +347,6 @@ def test_certificates_and_verifications(store: Store) -> None:
         operator="Kim",
     )
     assert check.passed is True and check.data["mass_kg"] == 20.0
-    assert store.verifications(first.id) == [check]
+    assert store.certificates.verifications(first.id) == [check]
     with pytest.raises(InputError, match="gain_n_per_count"):
-        store.add_certificate({"format": "nordic-station.calibration/1", "channels": {}})
+        store.certificates.add({"format": "nordic-station.calibration/1", "channels": {}})

@@ -16,12 +16,12 @@ from tests.store.test_cli import assert_one_line_error, run
 
 @pytest.fixture
 def two_tests(store: Store, athlete, capture_file: Path, cert_file: Path, tmp_path: Path):
-    first = store.import_test(
+    first = store.new_tests.import_file(
         athlete.id, capture_file, certificate=cert_file, recorded_at="2024-01-01T10:00"
     )
     other = tmp_path / "second.bin"
     other.write_bytes(capture_file.read_bytes() + b"\x00")
-    second = store.import_test(
+    second = store.new_tests.import_file(
         athlete.id, other, certificate=cert_file, recorded_at="2024-02-01T10:00"
     )
     return first, second
@@ -29,23 +29,26 @@ def two_tests(store: Store, athlete, capture_file: Path, cert_file: Path, tmp_pa
 
 def test_a_voided_test_leaves_lists_but_keeps_recording_and_audit(store: Store, two_tests) -> None:
     first, second = two_tests
-    raw = store.recording(second.id)
-    voided = store.void_test(second.id, "double start", operator="Dr Who")
+    raw = store.tests.recording(second.id)
+    voided = store.tests.void(second.id, "double start", operator="Dr Who")
     assert (voided.voided, voided.void_reason) == (True, "double start")
-    assert [t.id for t in store.list_tests(first.athlete_id)] == [first.id]
-    listed = store.list_tests(first.athlete_id, include_voided=True)
+    assert [t.id for t in store.tests.of_athlete(first.athlete_id)] == [first.id]
+    listed = store.tests.of_athlete(first.athlete_id, include_voided=True)
     assert [(t.id, t.voided, t.void_reason) for t in listed] == [
         (second.id, True, "double start"),
         (first.id, False, None),
     ]
     # The team view shows the newest *valid* test ("previous valid test").
-    assert store.latest_tests()[first.athlete_id].id == first.id
-    assert store.latest_tests(include_voided=True)[first.athlete_id].id == second.id
-    assert [r["test_id"] for r in store.summary_rows()] == [first.id]
-    assert [r["test_id"] for r in store.summary_rows(include_voided=True)] == [first.id, second.id]
+    assert store.tests.latest()[first.athlete_id].id == first.id
+    assert store.tests.latest(include_voided=True)[first.athlete_id].id == second.id
+    assert [r["test_id"] for r in store.exports.summary_rows()] == [first.id]
+    assert [r["test_id"] for r in store.exports.summary_rows(include_voided=True)] == [
+        first.id,
+        second.id,
+    ]
     # Kept whole: the raw bytes, the test itself, and who voided it, when and why.
-    assert store.recording(second.id) == raw
-    assert store.get_test(second.id).result == second.result
+    assert store.tests.recording(second.id) == raw
+    assert store.tests.get(second.id).result == second.result
     entry = store.audit_log("test", second.id)[-1]
     assert (entry.action, entry.actor, entry.after) == (
         "void",
@@ -53,10 +56,10 @@ def test_a_voided_test_leaves_lists_but_keeps_recording_and_audit(store: Store, 
         {"voided": True, "reason": "double start"},
     )
 
-    back = store.unvoid_test(second.id, "was a real test")
+    back = store.tests.unvoid(second.id, "was a real test")
     assert (back.voided, back.void_reason) == (False, None)
-    assert [t.id for t in store.list_tests(first.athlete_id)] == [second.id, first.id]
-    assert store.latest_tests()[first.athlete_id].id == second.id
+    assert [t.id for t in store.tests.of_athlete(first.athlete_id)] == [second.id, first.id]
+    assert store.tests.latest()[first.athlete_id].id == second.id
     entry = store.audit_log("test", second.id)[-1]
     assert (entry.action, entry.actor, entry.before["void_reason"]) == (
         "unvoid",
@@ -67,27 +70,27 @@ def test_a_voided_test_leaves_lists_but_keeps_recording_and_audit(store: Store, 
 
 def test_an_athlete_whose_only_test_is_voided_leaves_the_team_view(store: Store, two_tests):
     first, second = two_tests
-    store.void_test(first.id, "wrong athlete")
-    store.void_test(second.id, "wrong athlete")
-    assert store.latest_tests() == {}
-    assert store.list_tests(first.athlete_id) == []
+    store.tests.void(first.id, "wrong athlete")
+    store.tests.void(second.id, "wrong athlete")
+    assert store.tests.latest() == {}
+    assert store.tests.of_athlete(first.athlete_id) == []
 
 
 @pytest.mark.parametrize("reason", ["", "   ", None])
 def test_a_void_needs_a_reason(store: Store, two_tests, reason) -> None:
     with pytest.raises(ValidationError, match="reason"):
-        store.void_test(two_tests[0].id, reason)  # type: ignore[arg-type]
-    assert store.get_test(two_tests[0].id).voided is False
+        store.tests.void(two_tests[0].id, reason)  # type: ignore[arg-type]
+    assert store.tests.get(two_tests[0].id).voided is False
     assert [e.action for e in store.audit_log("test", two_tests[0].id)] == ["create"]
 
 
 def test_voiding_twice_or_unvoiding_a_valid_test_is_refused(store: Store, two_tests) -> None:
     test = two_tests[0]
     with pytest.raises(ConflictError, match="not voided"):
-        store.unvoid_test(test.id, "oops")
-    store.void_test(test.id, "mistake")
+        store.tests.unvoid(test.id, "oops")
+    store.tests.void(test.id, "mistake")
     with pytest.raises(ConflictError, match=r"already voided \(mistake\)"):
-        store.void_test(test.id, "again")
+        store.tests.void(test.id, "again")
     assert [e.action for e in store.audit_log("test", test.id)] == ["create", "void"]
 
 
@@ -95,7 +98,7 @@ def test_exports_leave_voided_tests_out_unless_asked(
     store: Store, two_tests, tmp_path: Path
 ) -> None:
     first, second = two_tests
-    store.void_test(second.id, "double start")
+    store.tests.void(second.id, "double start")
     export_summary(store, tmp_path / "s.csv")
     with open(tmp_path / "s.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))

@@ -215,7 +215,7 @@ class AthletesScreen(Screen):
         """Reload the list, keeping the selection when it is still listed."""
         current = self.selected_id()
         try:
-            athletes = self.store.list_athletes(
+            athletes = self.store.athletes.find(
                 self.search.text().strip() or None, include_archived=self.show_archived.isChecked()
             )
         except Exception as exc:  # noqa: BLE001 - a store failure is a dialog, never a crash
@@ -256,7 +256,7 @@ class AthletesScreen(Screen):
         if current is None:
             return
         try:
-            athlete = self.store.get_athlete(int(current.data(Qt.ItemDataRole.UserRole)))
+            athlete = self.store.athletes.get(int(current.data(Qt.ItemDataRole.UserRole)))
         except Exception as exc:  # noqa: BLE001
             dialogs.show_error(self, "Athletes", user_message(exc))
             return
@@ -304,7 +304,7 @@ class AthletesScreen(Screen):
         )
         self._show_injuries(athlete)
         try:
-            tests = self.store.list_tests(athlete.id, limit=RECENT_TESTS)
+            tests = self.store.tests.of_athlete(athlete.id, limit=RECENT_TESTS)
         except Exception as exc:  # noqa: BLE001
             self.context.show_status(f"Cannot read tests: {user_message(exc)}")
             tests = []
@@ -319,7 +319,7 @@ class AthletesScreen(Screen):
 
     def _show_injuries(self, athlete: Any) -> None:
         try:
-            injuries = self.store.injuries(athlete.id)
+            injuries = self.store.athletes.injuries(athlete.id)
         except Exception as exc:  # noqa: BLE001 - the rest of the details still show
             self.injuries_label.setText(f"Cannot read injuries: {user_message(exc)}")
             return
@@ -336,7 +336,7 @@ class AthletesScreen(Screen):
         dialog = InjuryDialog(self)
         while dialog.exec():
             try:
-                self.store.add_injury(athlete.id, **dialog.values())
+                self.store.athletes.add_injury(athlete.id, **dialog.values())
             except Exception as exc:  # noqa: BLE001 - shown in the form, which stays open
                 dialog.show_error(user_message(exc))
                 continue
@@ -351,7 +351,7 @@ class AthletesScreen(Screen):
         while dialog.exec():
             try:
                 values = dialog.values()
-                athlete = self.store.add_athlete(
+                athlete = self.store.athletes.add(
                     values.pop("name"), body_mass_kg=dialog.body_mass_kg(), **values
                 )
             except Exception as exc:  # noqa: BLE001 - shown in the form, which stays open
@@ -367,14 +367,14 @@ class AthletesScreen(Screen):
         athlete_id = self.selected_id()
         if athlete_id is None:
             return
-        athlete = self.store.get_athlete(athlete_id)
+        athlete = self.store.athletes.get(athlete_id)
         dialog = AthleteDialog(athlete, parent=self)
         while dialog.exec():
             try:
                 changes = dialog.values()
                 if dialog.body_mass_changed() and dialog.body_mass_kg() is not None:
                     changes["body_mass_kg"] = dialog.body_mass_kg()
-                updated = self.store.update_athlete(athlete_id, **changes)
+                updated = self.store.athletes.update(athlete_id, **changes)
             except Exception as exc:  # noqa: BLE001
                 dialog.show_error(user_message(exc))
                 continue
@@ -388,7 +388,7 @@ class AthletesScreen(Screen):
         athlete_id = self.selected_id()
         if athlete_id is None:
             return
-        athlete = self.store.get_athlete(athlete_id)
+        athlete = self.store.athletes.get(athlete_id)
         archive = not athlete.archived
         if archive and not dialogs.ask_yes_no(
             self,
@@ -398,7 +398,7 @@ class AthletesScreen(Screen):
         ):
             return
         try:
-            self.store.archive_athlete(athlete_id, archive)
+            self.store.athletes.archive(athlete_id, archive)
         except Exception as exc:  # noqa: BLE001
             dialogs.show_error(self, "Athletes", user_message(exc))
             return

@@ -131,7 +131,7 @@ class CalibrationScreen(CalibrationLayout, Screen):
         if not serial:
             return
         try:
-            records = self.store.list_certificates(serial)
+            records = self.store.certificates.find(serial)
         except Exception as exc:  # noqa: BLE001
             self.certificates.addItem(f"cannot list certificates: {user_message(exc)}")
             return
@@ -163,7 +163,7 @@ class CalibrationScreen(CalibrationLayout, Screen):
         self._use_stored(int(record_id))
 
     def _use_stored(self, record_id: int) -> None:
-        record = self.store.get_certificate(record_id)
+        record = self.store.certificates.get(record_id)
         choice = calibration_choice.from_dict(record.data, "store", self.acquisition.serial_number)
         choice = calibration_choice.CalibrationChoice(
             choice.certificate, "store", choice.findings, record.id
@@ -464,7 +464,7 @@ class CalibrationScreen(CalibrationLayout, Screen):
             return None
         cert = result.certificate
         try:
-            record = self.store.add_certificate(cert)
+            record = self.store.certificates.add(cert)
             folder = self.certificates_folder()
             folder.mkdir(parents=True, exist_ok=True)
             created = (cert.created or dt.datetime.now(dt.UTC)).strftime("%Y%m%d-%H%M%S")
@@ -511,8 +511,8 @@ class CalibrationScreen(CalibrationLayout, Screen):
             )
             return
         try:
-            stored = self.store.add_certificate(choice.certificate)
-            self.store.add_verification(
+            stored = self.store.certificates.add(choice.certificate)
+            self.store.certificates.add_verification(
                 record,
                 certificate_id=stored.id,
                 device_serial=session.device_serial,

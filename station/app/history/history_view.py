@@ -199,7 +199,7 @@ class HistoryScreen(StoredDataScreen):
         if keep is None and self.context.athlete is not None:
             keep = self.context.athlete.id
         try:
-            athletes = self.store.list_athletes()
+            athletes = self.store.athletes.find()
         except Exception as exc:  # noqa: BLE001 - a banner, never a dead screen
             self.banner.show_message(f"Cannot list athletes: {user_message(exc)}", "error")
             return
@@ -235,7 +235,7 @@ class HistoryScreen(StoredDataScreen):
             self.athlete_box.setCurrentIndex(index)  # comes back here through the signal
             return
         try:
-            self.athlete = self.store.get_athlete(athlete_id)
+            self.athlete = self.store.athletes.get(athlete_id)
         except Exception as exc:  # noqa: BLE001
             self.banner.show_message(
                 f"Cannot load athlete {athlete_id}: {user_message(exc)}", "error"
@@ -258,14 +258,14 @@ class HistoryScreen(StoredDataScreen):
             self.info.setText("No athlete yet: add one on the Athletes screen.")
         else:
             try:
-                self.athlete = self.store.get_athlete(self.athlete.id)
+                self.athlete = self.store.athletes.get(self.athlete.id)
                 listed = trend_points(
-                    self.store.list_tests(
+                    self.store.tests.of_athlete(
                         self.athlete.id, include_voided=self.show_voided.isChecked()
                     )
                 )
                 self.points = [p for p in listed if not p.voided]
-                self.injuries = self.store.injuries(self.athlete.id)
+                self.injuries = self.store.athletes.injuries(self.athlete.id)
             except Exception as exc:  # noqa: BLE001
                 self.banner.show_message(f"Cannot load the history: {user_message(exc)}", "error")
                 return

@@ -48,14 +48,14 @@ def offer_recovery(parent: QWidget | None, context: AppContext) -> list[int]:
     """Ask about each unfinished test; returns the ids of the tests recovered."""
     store = context.store
     try:
-        unfinished = store.pending_tests(include_live=False)
+        unfinished = store.recovery.pending(include_live=False)
     except Exception as exc:  # noqa: BLE001 - a start-up check must never stop the app
         context.show_status(f"Cannot look for unfinished tests: {user_message(exc)}", 10000)
         return []
     recovered: list[int] = []
     for pending in unfinished:
         try:
-            name = store.get_athlete(pending.athlete_id).name
+            name = store.athletes.get(pending.athlete_id).name
         except Exception:  # noqa: BLE001
             name = f"athlete {pending.athlete_id}"
         answer = QMessageBox.question(
@@ -67,11 +67,11 @@ def offer_recovery(parent: QWidget | None, context: AppContext) -> list[int]:
         )
         try:
             if answer == RECOVER:
-                test = store.recover_test(pending.id, settings=_analysis_settings(context))
+                test = store.recovery.recover(pending.id, settings=_analysis_settings(context))
                 recovered.append(int(test.id))
                 context.test_saved.emit(int(test.id))
             elif answer == DISCARD:
-                store.discard_pending(pending.id)
+                store.recovery.discard(pending.id)
         except Exception as exc:  # noqa: BLE001 - one bad file must not hide the others
             QMessageBox.warning(
                 parent, "Unfinished test", f"That test could not be handled: {user_message(exc)}"

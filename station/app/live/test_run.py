@@ -2,12 +2,12 @@
 
 Why a separate object: the order matters and every step can fail.
 
-1. ``store.begin_test`` registers the test and names its in-progress file;
+1. ``store.live.begin`` registers the test and names its in-progress file;
    the recording is created there before the rig is asked to stream, so a
    crash at any later moment leaves a file the store recovers on next start.
 2. The acquisition attaches the writer and restarts the stream; every byte
    from the rig is written (and flushed every 0.5 s) from the reader thread.
-3. On Stop the writer is detached and closed, then ``store.finish_test``
+3. On Stop the writer is detached and closed, then ``store.live.finish``
    analyses the whole recording with the clinic's analysis settings (read
    from the Settings screen's preferences at Start) and commits it, on a
    worker thread.
@@ -133,7 +133,7 @@ class TestRun(QObject):
         }
 
         def prepare() -> tuple[Any, RecordingWriter]:
-            pending = self.store.begin_test(
+            pending = self.store.live.begin(
                 athlete.id, certificate=certificate, rig_serial=serial, operator=self.operator
             )
             try:
@@ -146,7 +146,7 @@ class TestRun(QObject):
                 )
             except BaseException:
                 with contextlib.suppress(Exception):
-                    self.store.abort_test(pending)
+                    self.store.live.abort(pending)
                 raise
             return pending, writer
 
@@ -170,7 +170,7 @@ class TestRun(QObject):
                     writer.close()
             if pending is not None:
                 with contextlib.suppress(Exception):
-                    self.store.abort_test(pending)
+                    self.store.live.abort(pending)
 
         self.tasks.submit(clean)
         self._set_state(IDLE)
@@ -205,7 +205,7 @@ class TestRun(QObject):
         def drop() -> Any:
             if writer is not None and not writer.closed:
                 writer.close()
-            return self.store.abort_test(pending)
+            return self.store.live.abort(pending)
 
         def done(moved: Any) -> None:
             self.pending = self.writer = None
@@ -223,7 +223,7 @@ class TestRun(QObject):
         def commit() -> Any:
             if writer is not None and not writer.closed:
                 writer.close()
-            return self.store.finish_test(pending, notes=notes, settings=settings)
+            return self.store.live.finish(pending, notes=notes, settings=settings)
 
         self.tasks.submit(commit, self._committed, self._save_failed)
 
@@ -268,7 +268,7 @@ class TestRun(QObject):
             return None
         note = "The station was closed during this test: it was saved at that moment."
         try:
-            test = self.store.finish_test(
+            test = self.store.live.finish(
                 pending, notes="\n".join(t for t in (note, self.notes) if t), settings=self.settings
             )
         except Exception:  # noqa: BLE001 - kept in progress: offered for recovery next time

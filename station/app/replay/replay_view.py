@@ -223,7 +223,7 @@ class ReplayScreen(Screen):
             keep = self.context.athlete.id
         self.athlete_box.clear()
         with contextlib.suppress(Exception):
-            for athlete in self.store.list_athletes():
+            for athlete in self.store.athletes.find():
                 self.athlete_box.addItem(athlete.name, athlete.id)
         index = self.athlete_box.findData(keep)
         if index >= 0:
@@ -274,7 +274,9 @@ class ReplayScreen(Screen):
         info = capture.info
         serial = info.serial_number if info is not None else None
         self.choice = calibration_choice.choose(
-            self.store, serial, recorded=calibration_choice.carried_calibration(capture)
+            self.store.certificates,
+            serial,
+            recorded=calibration_choice.carried_calibration(capture),
         )
         rate = capture.stream.sample_rate_hz
         duration = capture.stream.duration_s()
@@ -466,7 +468,7 @@ class ReplayScreen(Screen):
         self.save_button.setEnabled(False)
 
         def work() -> Any:
-            return self.store.import_test(
+            return self.store.new_tests.import_file(
                 int(athlete_id),
                 path,
                 certificate=certificate,

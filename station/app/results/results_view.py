@@ -2,7 +2,7 @@
 
 Everything shown comes from the store: the current analysis run's metrics
 (the ``nordic-station analyze`` JSON) and its curves.  Excluding a rep goes
-through ``store.exclude_rep`` (kept with who and why), which adds a new
+through ``store.runs.exclude_rep`` (kept with who and why), which adds a new
 analysis run; the screen then reloads, so every figure is recomputed without
 the rep.  Any stored test can be shown: history (part 2) calls
 :meth:`ResultsScreen.show_test` or sets ``context.current_test_id``.  Forces
@@ -86,9 +86,9 @@ class ResultsScreen(ResultsLayout, Screen):
     def show_test(self, test_id: int) -> None:
         """Load a stored test and show its current result."""
         try:
-            test = self.store.get_test(test_id)
-            curves = self.store.curves(test_id)
-            athlete = self.store.get_athlete(test.athlete_id)
+            test = self.store.tests.get(test_id)
+            curves = self.store.tests.curves(test_id)
+            athlete = self.store.athletes.get(test.athlete_id)
         except Exception as exc:  # noqa: BLE001 - a dialog, never a dead screen
             dialogs.show_error(self, "Results", f"Cannot load test {test_id}: {user_message(exc)}")
             return
@@ -161,7 +161,7 @@ class ResultsScreen(ResultsLayout, Screen):
             self.void_banner.clear_message()
         certificate = None
         try:
-            certificate = self.store.certificate_of(self.test)
+            certificate = self.store.certificates.of_test(self.test)
         except Exception:  # noqa: BLE001 - a missing certificate is said below
             certificate = None
         if certificate is not None and certificate.data.get(UNCALIBRATED_KEY):
@@ -331,13 +331,13 @@ class ResultsScreen(ResultsLayout, Screen):
 
     def exclude_rep(self, number: int, reason: str) -> None:
         """Exclude a rep with a reason; every figure is recomputed without it."""
-        self._change_rep(lambda: self.store.exclude_rep(self.test_id, number, reason), number)
+        self._change_rep(lambda: self.store.runs.exclude_rep(self.test_id, number, reason), number)
 
     def include_selected(self) -> None:
         rep = self.selected_rep()
         if rep is not None and self.test_id is not None:
             number = int(rep["number"])
-            self._change_rep(lambda: self.store.include_rep(self.test_id, number), number)
+            self._change_rep(lambda: self.store.runs.include_rep(self.test_id, number), number)
 
     def _change_rep(self, action: Any, number: int) -> None:
         try:
@@ -374,9 +374,9 @@ class ResultsScreen(ResultsLayout, Screen):
         assert self.test_id is not None
         try:
             if voided:
-                self.store.void_test(self.test_id, reason, self.context.operator or None)
+                self.store.tests.void(self.test_id, reason, self.context.operator or None)
             else:
-                self.store.unvoid_test(self.test_id, reason, self.context.operator or None)
+                self.store.tests.unvoid(self.test_id, reason, self.context.operator or None)
         except Exception as exc:  # noqa: BLE001 - a dialog, never a dead screen
             dialogs.show_error(self, "Results", user_message(exc))
             return False
@@ -389,7 +389,7 @@ class ResultsScreen(ResultsLayout, Screen):
         if self.test_id is None:
             return
         try:
-            self.store.update_test(self.test_id, notes=self.notes.toPlainText().strip())
+            self.store.tests.update(self.test_id, notes=self.notes.toPlainText().strip())
         except Exception as exc:  # noqa: BLE001
             dialogs.show_error(self, "Results", f"The notes were not saved: {user_message(exc)}")
             return

@@ -188,7 +188,7 @@ def technical_details(store: Any, test: Any, metrics: dict[str, Any]) -> str:
         f"{count(int(stream.get('frames_corrupt') or 0), 'corrupt frame')}",
     ]
     try:
-        record = store.certificate_of(test)
+        record = store.certificates.of_test(test)
     except Exception:  # noqa: BLE001 - a missing certificate is said below
         record = None
     cert = as_certificate(record) if record is not None else None

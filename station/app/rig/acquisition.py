@@ -277,7 +277,10 @@ class Acquisition(QObject):
             virtual = device.calibration_certificate()
         try:
             choice = calibration_choice.choose(
-                self.store, self.serial_number, virtual_certificate=virtual, recorded=recorded
+                None if self.store is None else self.store.certificates,
+                self.serial_number,
+                virtual_certificate=virtual,
+                recorded=recorded,
             )
         except InputError as exc:  # a stored certificate that cannot be read
             self.error.emit("calibration", user_message(exc), False)

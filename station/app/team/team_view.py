@@ -348,7 +348,7 @@ class TeamScreen(StoredDataScreen):
         wanted = self.context.settings.get_str("team/line", "")
         if not wanted:
             sports = [
-                a.sport for a in self.store.list_athletes(team=self.team() or None) if a.sport
+                a.sport for a in self.store.athletes.find(team=self.team() or None) if a.sport
             ]
             sport = max(set(sports), key=sports.count) if sports else None
             lines = [x for x in self.prefs.reference_lines(sport) if x.measure == "force_n"]
