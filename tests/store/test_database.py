@@ -15,6 +15,7 @@ import pytest
 from firmware_bridge.errors import InputError
 from station import paths
 from station.store import DatabaseFileError, SqliteStore, Store, open_store, schema
+from station.store.store import Upgrade
 from tests.store import schema_v1, synth
 
 
@@ -177,6 +178,7 @@ def test_a_version_1_database_opens_with_its_data_kept(home: Path, capture_bytes
         # A backup of the v1 file was taken first, and it is still a v1 database.
         backup = store.backend.backup_path
         assert backup is not None and backup.parent == paths.backups_dir(home)
+        assert store.upgrade == Upgrade(1, backup)  # what the CLI's note says
         assert stat.S_IMODE(backup.stat().st_mode) == 0o600
         conn = sqlite3.connect(backup)
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
@@ -220,7 +222,7 @@ def test_a_version_1_database_opens_with_its_data_kept(home: Path, capture_bytes
         store.athletes.add("New One")
 
     with open_store() as store:  # opening again does not migrate or back up again
-        assert store.backend.migrated_from is None
+        assert store.backend.migrated_from is None and store.upgrade is None
         assert len(store.athletes.find()) == 2
 
 
