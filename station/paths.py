@@ -8,6 +8,12 @@ clinic backs up one folder.  Resolution order, first match wins:
 2. the ``NORDIC_STATION_HOME`` environment variable (tests set it to a
    temporary folder so they never touch the real one),
 3. the platform's user data folder, ``platformdirs.user_data_dir("nordic-station")``.
+
+The database is the data folder's own SQLite file unless another is chosen
+(:func:`database_location`): ``--database LOCATION``, then the
+``NORDIC_STATION_DATABASE`` environment variable (a folder, ``sqlite:///FILE``
+or ``postgresql://USER@HOST:PORT/DB``; see ``station.store.database_choice``).
+The data folder still holds the logs, settings and tests in progress.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from firmware_bridge.errors import InputError
 
 APP_NAME = "nordic-station"
 ENV_VAR = "NORDIC_STATION_HOME"
+DATABASE_ENV_VAR = "NORDIC_STATION_DATABASE"
 DATABASE_NAME = "nordic-station.sqlite3"
 IN_PROGRESS = "in-progress"
 DISCARDED = "discarded"
@@ -35,6 +42,15 @@ def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     if env:
         return Path(env).expanduser()
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def database_location(option: str | None = None) -> str | None:
+    """The database chosen: ``--database`` (``option``, even when empty: it is then
+    refused as such), else ``NORDIC_STATION_DATABASE``, else None (the data folder's)."""
+    if option is not None:
+        return option
+    env = os.environ.get(DATABASE_ENV_VAR)
+    return env if env and env.strip() else None
 
 
 def ensure_data_dir(path: str | os.PathLike[str] | None = None) -> Path:

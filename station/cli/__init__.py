@@ -93,6 +93,14 @@ def build_parser(modules: Sequence[str] | None = None) -> argparse.ArgumentParse
         help="data folder (default: $NORDIC_STATION_HOME or the user's data folder)",
     )
     common.add_argument(
+        "--database",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="the store to use: a folder, sqlite:///FILE or postgresql://USER@HOST:PORT/DB "
+        "(default: $NORDIC_STATION_DATABASE, else the data folder's own); a password "
+        "comes from PGPASSWORD or ~/.pgpass and is never shown or saved",
+    )
+    common.add_argument(
         "-v",
         "--verbose",
         action="store_true",
@@ -145,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.parse_args([args.command, "--help"])
     if not hasattr(args, "data_dir"):
         args.data_dir = None
+    if not hasattr(args, "database"):
+        args.database = None
     args.verbose = getattr(args, "verbose", False)
     configure_logging(args.data_dir, verbose=args.verbose)
     try:

@@ -1,5 +1,7 @@
 """Small helpers the store's commands share: opening the store from
-``--data-dir``, ``--by``, tables, JSON output and a bare command's usage."""
+``--data-dir`` and ``--database`` (both on every command: see
+``station.cli.build_parser``), ``--by``, tables, JSON output and a bare
+command's usage."""
 
 from __future__ import annotations
 
@@ -9,13 +11,19 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from station import paths
 from station.present.numbers import MINUS, format_number
 from station.store import Store, open_store
 
 
 def store_from_args(args: argparse.Namespace, *, notice: bool = True) -> Store:
-    """Open the data folder's store; mention tests left unfinished by a crash."""
-    store = open_store(getattr(args, "data_dir", None), actor=getattr(args, "by", None) or None)
+    """Open the store (``--database``, else ``NORDIC_STATION_DATABASE``, else the data
+    folder's own); mention tests left unfinished by a crash."""
+    store = open_store(
+        getattr(args, "data_dir", None),
+        database=paths.database_location(getattr(args, "database", None)),
+        actor=getattr(args, "by", None) or None,
+    )
     upgrade = store.upgrade
     if upgrade is not None:
         print(
