@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from station.store.errors import StoreError
 
@@ -117,6 +117,16 @@ def without_password(text: str) -> str:
         [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "password"]
     )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def scrub(message: str, location: str) -> str:
+    """``message`` without the password written in ``location`` (as typed or decoded)."""
+    password = password_of(location)
+    if not password:
+        return message
+    for secret in {password, unquote(password)}:
+        message = message.replace(secret, MASK)
+    return message
 
 
 def password_of(text: str) -> str | None:

@@ -39,7 +39,6 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote
 
 from firmware_bridge.errors import NordicError
 from station import paths
@@ -128,7 +127,7 @@ class Store:
         """The store of the data folder, or of ``database`` (a folder, ``sqlite:///FILE``
         or ``postgresql://...``); the data folder keeps tests in progress either way."""
         folder = paths.ensure_data_dir(data_dir)
-        backend = _open_backend(database, folder)
+        backend = open_backend_at(database, folder)
         if database is not None:
             log.info("store opened: %s", database_choice.masked(database))
         return cls(folder, backend, actor, database)
@@ -178,7 +177,7 @@ class Store:
         return self._backend.audit_log(entity, entity_id, limit)
 
 
-def _open_backend(database: str | None, folder: Path) -> Backend:
+def open_backend_at(database: str | None, folder: Path) -> Backend:
     """The backend for a location (None: the data folder's own SQLite database)."""
     if database is None:
         return SqliteStore(paths.database_path(folder), paths.backups_dir(folder))
@@ -211,16 +210,10 @@ def _open_backend(database: str | None, folder: Path) -> Backend:
 
 def _scrub(exc: BaseException, database: str) -> None:
     """Raise a copy of ``exc`` without the location's password when its message holds it."""
-    password = database_choice.password_of(database)
-    if not password:
-        return
     text = str(exc)
-    secrets = {password, unquote(password)}
-    if not any(secret in text for secret in secrets):
-        return
-    for secret in secrets:
-        text = text.replace(secret, database_choice.MASK)
-    raise database_choice.LocationError(text) from None
+    clean = database_choice.scrub(text, database)
+    if clean != text:
+        raise database_choice.LocationError(clean) from None
 
 
 __all__ = ["ConflictError", "Store", "Upgrade", "default_actor", "open_store"]

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from station.app.rig import tester_tools
 from station.app.settings import preferences
+from station.app.settings.database_section import DatabaseSection
 from station.app.shell import theme
 from station.app.shell.context import AppContext
 from station.app.shell.dialogs import user_message
@@ -145,8 +146,13 @@ class SettingsScreen(Screen):
             row += 1
         grid.setColumnStretch(2, 1)
         grid.setColumnMinimumWidth(1, 260)
+        self.database = DatabaseSection(context)
         form = QWidget()
-        form.setLayout(grid)
+        form_layout = QVBoxLayout(form)
+        form_layout.setContentsMargins(0, 0, 0, 0)
+        form_layout.addLayout(grid)
+        form_layout.addWidget(self.database)
+        form_layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(form)
@@ -177,6 +183,7 @@ class SettingsScreen(Screen):
     def load(self) -> None:
         """Show the saved preferences."""
         self.show_preferences(preferences.load(self.context.settings))
+        self.database.load()
         self.banner.clear_message()
 
     def show_preferences(self, prefs: Preferences) -> None:
@@ -214,15 +221,18 @@ class SettingsScreen(Screen):
     def save(self) -> bool:
         prefs = self.edited()
         try:
+            problem = self.database.problem()
+            if problem:
+                raise ValueError(problem)
             preferences.save(self.context.settings, prefs)
+            note = self.database.save()
         except ValueError as exc:
             self.banner.show_message(f"Not saved: {user_message(exc)}", "error")
             return False
-        note = ""
         if prefs.data_folder and Path(prefs.data_folder).expanduser() != Path(
             self.context.data_dir
         ):
-            note = " The new data folder is used from the next start."
+            note += " The new data folder is used from the next start."
         self.banner.show_message(
             "Saved. New results use the analysis settings shown." + note, "info"
         )

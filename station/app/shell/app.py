@@ -11,6 +11,12 @@ settings file stays in the folder where the preferences were read, so a
 chosen data folder keeps the clinic's preferences with it; a chosen folder
 that cannot be used falls back to the default one with a warning, so the
 app always starts and the setting can be corrected.
+
+Which database (first match wins): ``--database``, then
+``NORDIC_STATION_DATABASE`` (both as :func:`station.paths.database_location`),
+then the one chosen in Settings' "Database" section, then the data folder's
+own.  A database chosen in Settings that cannot be opened falls back to the
+data folder's own with a warning, as a chosen folder does.
 """
 
 from __future__ import annotations
@@ -24,18 +30,19 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from firmware_bridge.errors import InputError
+from firmware_bridge.errors import InputError, NordicError
 from station import paths
 from station.app.live.recovery import offer_recovery
 from station.app.live.test_run import TestRun
 from station.app.rig.acquisition import Acquisition
 from station.app.settings import preferences
+from station.app.settings.database_section import preferred_database
 from station.app.shell import theme
 from station.app.shell.context import AppContext
 from station.app.shell.dialogs import install_excepthook, show_error, show_warning, user_message
 from station.app.shell.main_window import MainWindow
 from station.app.shell.settings import AppSettings
-from station.store import open_store
+from station.store import Store, open_store
 
 APPLICATION_NAME = "Nordic Station"
 ORGANISATION_NAME = "Nordic Station"
@@ -87,10 +94,31 @@ def start_folders(
         )
 
 
+def open_chosen_store(
+    folder: Path, settings: AppSettings, database: str | None, operator: str
+) -> tuple[Store, str | None]:
+    """The store (see the module docstring for the order), and a warning to show, if any."""
+    explicit = paths.database_location(database)
+    if explicit is not None:
+        return open_store(folder, database=explicit, actor=operator), None
+    chosen = preferred_database(settings)
+    if chosen is None:
+        return open_store(folder, actor=operator), None
+    try:
+        return open_store(folder, database=chosen, actor=operator), None
+    except (NordicError, OSError) as exc:
+        return (
+            open_store(folder, actor=operator),
+            f"The database chosen in Settings cannot be used ({user_message(exc)}); "
+            f"using the one in {folder} for now.",
+        )
+
+
 def build_window(
     data_dir: str | os.PathLike[str] | None = None,
     settings_path: str | os.PathLike[str] | None = None,
     *,
+    database: str | None = None,
     install_hook: bool = True,
 ) -> MainWindow:
     """The main window over the data folder (created if missing) and its settings.
@@ -101,7 +129,8 @@ def build_window(
     application()
     folder, settings, warning = start_folders(data_dir, settings_path)
     operator = _operator()
-    store = open_store(folder, actor=operator)
+    store, store_warning = open_chosen_store(folder, settings, database, operator)
+    warning = " ".join(w for w in (warning, store_warning) if w) or None
     acquisition = Acquisition(store)
     context = AppContext(folder, settings, store, acquisition, operator=operator)
     context.test_run = TestRun(store, acquisition, operator, context.analysis_settings)
@@ -114,11 +143,11 @@ def build_window(
     return window
 
 
-def run(data_dir: str | os.PathLike[str] | None = None) -> int:
+def run(data_dir: str | os.PathLike[str] | None = None, database: str | None = None) -> int:
     """Run the app until its window closes; the exit status."""
     app = application()
     try:
-        window = build_window(data_dir)
+        window = build_window(data_dir, database=database)
     except Exception as exc:  # noqa: BLE001 - one dialog, never a traceback at start-up
         show_error(None, "Nordic Station cannot start", user_message(exc))
         return 2
