@@ -1,7 +1,7 @@
 """The latest result of every athlete in a team, and which of them stand out.
 
-Two store queries whatever the squad's size: ``list_athletes(team=...)`` for
-the roster (with those who never tested) and ``latest_tests(team)`` for every
+Two store queries whatever the squad's size: ``store.athletes.find(team=...)`` for
+the roster (with those who never tested) and ``store.tests.latest(team)`` for every
 athlete's newest test.  No Qt and no SQL here.
 """
 

@@ -1,4 +1,4 @@
-"""One test from Start to a stored result: the store's begin_test → RecordingWriter path.
+"""One test from Start to a stored result: the store's live.begin → RecordingWriter path.
 
 Why a separate object: the order matters and every step can fail.
 
