@@ -64,4 +64,4 @@ def run(args: argparse.Namespace) -> int:
         return simulate_instead()
     from station.app.shell.app import run as run_app
 
-    return run_app(getattr(args, "data_dir", None), getattr(args, "database", None))
+    return run_app(getattr(args, "data_dir", None), database=getattr(args, "database", None))

@@ -82,11 +82,16 @@ def test_gui_command_opens_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
     from station.cli import gui as gui_command
 
     seen: list[Any] = []
-    monkeypatch.setattr(app_module, "run", lambda data_dir=None: seen.append(data_dir) or 0)
-    args = build_parser().parse_args(["--data-dir", "/tmp/x", "gui"])
+    monkeypatch.setattr(
+        app_module,
+        "run",
+        lambda data_dir=None, database=None: seen.append((data_dir, database)) or 0,
+    )
+    args = build_parser().parse_args(["--data-dir", "/tmp/x", "gui", "--database", "/srv/ns"])
     assert args.func is gui_command.run
+    assert gui_command.run(args) == 0
     assert gui_command.run(argparse.Namespace(data_dir="/tmp/x")) == 0
-    assert seen == ["/tmp/x"]
+    assert seen == [("/tmp/x", "/srv/ns"), ("/tmp/x", None)]
 
 
 @pytest.mark.gui

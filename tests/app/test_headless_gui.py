@@ -128,7 +128,10 @@ def test_with_a_display_the_desktop_app_starts(
     monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.setenv("DISPLAY", ":0")
     started: list[Any] = []
-    monkeypatch.setattr("station.app.shell.app.run", lambda data_dir: started.append(data_dir) or 0)
+    monkeypatch.setattr(
+        "station.app.shell.app.run",
+        lambda data_dir, database=None: started.append(data_dir) or 0,
+    )
     monkeypatch.setattr(simulate, "run", lambda _a: pytest.fail("no fallback with a display"))
     assert cli_main(["gui", "--data-dir", str(tmp_path)]) == 0
     assert started == [str(tmp_path)]
