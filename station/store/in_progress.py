@@ -17,6 +17,7 @@ from firmware_bridge.capture import CaptureError
 from station import paths
 from station.analysis import AnalysisSettings
 from station.store.backend import Backend
+from station.store.certificates import Certificates
 from station.store.errors import NotFoundError, StoreError
 from station.store.importing import read_stable
 from station.store.locks import FileLock, is_locked
@@ -32,10 +33,16 @@ class InProgress(Service):
     """The in-progress folder of one data folder, and the locks this process holds in it."""
 
     def __init__(
-        self, backend: Backend, actor: str, data_folder: Path, new_tests: TestCreation
+        self,
+        backend: Backend,
+        actor: str,
+        data_folder: Path,
+        certificates: Certificates,
+        new_tests: TestCreation,
     ) -> None:
         super().__init__(backend, actor)
         self.data_folder = data_folder
+        self.certificates = certificates
         self.new_tests = new_tests
         self.locks: dict[int, FileLock] = {}
 
@@ -97,7 +104,7 @@ class InProgress(Service):
         stored_cert = (
             None
             if state.certificate_id is None
-            else self.new_tests.certificates.get(state.certificate_id).data
+            else self.certificates.get(state.certificate_id).data
         )
         text = state.notes if notes is None else "\n".join(t for t in (state.notes, notes) if t)
         source = "recovered" if recovered else "live"

@@ -109,7 +109,7 @@ class Store:
         self.certificates = Certificates(backend, who)
         self.tests = StoredTests(backend, who, self.athletes)
         self.new_tests = TestCreation(backend, who, self.athletes, self.certificates, self.tests)
-        self._in_progress = InProgress(backend, who, folder, self.new_tests)
+        self._in_progress = InProgress(backend, who, folder, self.certificates, self.new_tests)
         self.live = LiveTests(self._in_progress, self.athletes)
         self.recovery = Recovery(self._in_progress)
         self.runs = Runs(backend, who, self.tests, self.new_tests)
