@@ -119,13 +119,19 @@ class LiveTests(StoreParts):
         notes: str | None = None,
         settings: AnalysisSettings | Mapping[str, Any] | None = None,
         by: str | None = None,
+        training: Mapping[str, Any] | None = None,
     ) -> TestRecord:
-        """Commit a recorded test (the recording must be closed); removes the in-progress file."""
+        """Commit a recorded test (the recording must be closed); removes the in-progress file.
+
+        ``training``: a training session's live zone figures, kept in its first result's
+        metrics under ``"training"`` (they come from the live view, not the analysis)."""
         state = self.get_pending(pending.id if isinstance(pending, PendingTest) else pending)
         if state.id not in self._locks and state.live:
             raise StoreError(f"test {state.id} is being recorded by another process")
         extra = validate.notes(notes) if notes is not None else None
-        return self._commit_pending(state, recovered=False, notes=extra, settings=settings, by=by)
+        return self._commit_pending(
+            state, recovered=False, notes=extra, settings=settings, by=by, training=training
+        )
 
     def recover_test(
         self,
@@ -151,6 +157,7 @@ class LiveTests(StoreParts):
         notes: str | None,
         settings: AnalysisSettings | Mapping[str, Any] | None,
         by: str | None,
+        training: Mapping[str, Any] | None = None,
     ) -> TestRecord:
         who = self._who(by)
         if state.size is None or state.size == 0:
@@ -201,6 +208,8 @@ class LiveTests(StoreParts):
             pending_id=state.id,
             warnings=warnings,
         )
+        if training is not None:
+            new.result.metrics = {**new.result.metrics, "training": dict(training)}
         test_id = self.backend.save_test(new, who)
         # Committed: the bytes are in the database, so the in-progress file can go.
         state.path.unlink(missing_ok=True)

@@ -12,13 +12,13 @@ frame: most frames only redraw the two traces.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPaintEvent
+from PySide6.QtGui import QColor, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 from station.app.live.plot_buffer import PlotBuffer
@@ -89,6 +89,9 @@ class LivePlot(pg.PlotWidget):
         item.hideButtons()
         item.enableAutoRange(enable=False)
         self.frames = 0
+        self.bands: list[pg.LinearRegionItem] = []
+        self.leg_colours: list[str] = [theme.LEFT_COLOUR, theme.RIGHT_COLOUR]
+        self._band_top = 0.0  # the force axis always shows the highest band
         self.clear_traces()
         # What the last refresh showed (set by the owner), and a hook called after each
         # paint: how tests and the benchmark see frames reach the screen.
@@ -118,6 +121,46 @@ class LivePlot(pg.PlotWidget):
         )
         item.addItem(self.reference_line)
 
+    def set_bands(self, bands: Sequence[tuple[float, float, str]]) -> None:
+        """Shade force bands behind the traces, each ``(low N, high N, colour)`` (a training
+        zone, one per leg when they differ); an empty list removes them.  The force axis
+        grows to show the highest band whole."""
+        item = self.getPlotItem()
+        for band in self.bands:
+            item.removeItem(band)
+        self.bands = []
+        for low, high, colour in bands:
+            fill = QColor(colour)
+            fill.setAlpha(45)
+            edge = QColor(colour)
+            edge.setAlpha(160)
+            band = pg.LinearRegionItem(
+                values=(low, high),
+                orientation="horizontal",
+                movable=False,
+                brush=fill,
+                pen=pg.mkPen(edge, width=1.5, style=Qt.PenStyle.DashLine),
+            )
+            band.setZValue(-10)  # behind the traces
+            item.addItem(band)
+            self.bands.append(band)
+        self._band_top = max((high for _, high, _ in bands), default=0.0)
+        top = max(self._y_top, self._min_top())
+        if top != self._y_top:
+            self._y_top = top
+            self.setYRange(self._y_bottom, self._y_top, padding=0)
+
+    def set_leg_colour(self, leg: int, colour: str | None = None) -> None:
+        """Draw one leg's trace (0 left, 1 right) in ``colour``; None gives it its own colour
+        back.  Meant for a change of state (a leg entering a zone), not for every frame."""
+        own = (theme.LEFT_COLOUR, theme.RIGHT_COLOUR)[leg]
+        chosen = colour or own
+        if self.leg_colours[leg] == chosen:
+            return
+        self.leg_colours[leg] = chosen
+        curve = (self.left_curve, self.right_curve)[leg]
+        curve.setPen(pg.mkPen(chosen, width=4.0 if colour else 2.5))
+
     def set_unit(self, unit: str) -> None:
         """Label the force axis and legend in ``unit`` (the buffer stays in newtons)."""
         item = self.getPlotItem()
@@ -132,7 +175,7 @@ class LivePlot(pg.PlotWidget):
         """Empty traces and the starting axes (a new test)."""
         self.left_curve.setData([], [])
         self.right_curve.setData([], [])
-        self._y_top = MIN_Y_SPAN_N
+        self._y_top = self._min_top()
         self._y_bottom = -FLOOR_STEP_N
         self._shrink_votes = 0
         self._x_start = 0.0
@@ -160,7 +203,7 @@ class LivePlot(pg.PlotWidget):
             finite = np.isfinite(y).any()
             top = float(np.nanmax(y)) if finite else 0.0
             bottom = float(np.nanmin(y)) if finite else 0.0
-        top = max(MIN_Y_SPAN_N, math.ceil(top * Y_HEADROOM / FORCE_STEP_N) * FORCE_STEP_N)
+        top = max(self._min_top(), math.ceil(top * Y_HEADROOM / FORCE_STEP_N) * FORCE_STEP_N)
         bottom = min(-FLOOR_STEP_N, math.floor(bottom * Y_HEADROOM / FLOOR_STEP_N) * FLOOR_STEP_N)
         # Grow at once; shrink only when the trace has stayed well inside for a while.
         if top > self._y_top or bottom < self._y_bottom:
@@ -176,6 +219,11 @@ class LivePlot(pg.PlotWidget):
         else:
             self._shrink_votes = 0
         self.frames += 1
+
+    def _min_top(self) -> float:
+        """The lowest top of the force axis: a sensible scale, and any band whole."""
+        band = math.ceil(self._band_top * Y_HEADROOM / FORCE_STEP_N) * FORCE_STEP_N
+        return max(MIN_Y_SPAN_N, band)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
         super().paintEvent(event)

@@ -13,6 +13,7 @@ SCREEN_MODULES = (
     "station.app.athletes.athletes_view",
     "station.app.rig.connect_view",
     "station.app.live.test_view",
+    "station.app.training.training_view",
     "station.app.results.results_view",
     # part 2
     "station.app.history.history_view",
