@@ -59,7 +59,8 @@ class TargetZone:
     ) -> TargetZone:
         """The same band for both legs, checked (:class:`ZoneError` says what is wrong)."""
         _check_band(low_n, high_n, "N", settings)
-        return cls((float(low_n),) * 2, (float(high_n),) * 2, float(hysteresis_n))  # type: ignore[arg-type]
+        low, high = float(low_n), float(high_n)
+        return cls((low, low), (high, high), float(hysteresis_n))
 
     @classmethod
     def in_percent(
@@ -83,13 +84,13 @@ class TargetZone:
                 f"the zone's low edge ({low_pct:g} %) must be below its high edge ({high_pct:g} %)",
                 hint="enter a lower low edge or a higher high edge",
             )
-        lows = tuple(m * low_pct / 100.0 for m in last_max_n)
-        highs = tuple(m * high_pct / 100.0 for m in last_max_n)
+        lows = (last_max_n[0] * low_pct / 100.0, last_max_n[1] * low_pct / 100.0)
+        highs = (last_max_n[0] * high_pct / 100.0, last_max_n[1] * high_pct / 100.0)
         for lo, hi in zip(lows, highs, strict=True):
             _check_band(lo, hi, "N", settings)
         return cls(
-            lows,  # type: ignore[arg-type]
-            highs,  # type: ignore[arg-type]
+            lows,
+            highs,
             float(hysteresis_n),
             "%",
             (float(low_pct), float(high_pct)),

@@ -92,6 +92,7 @@ class LivePlot(pg.PlotWidget):
         self.bands: list[pg.LinearRegionItem] = []
         self.leg_colours: list[str] = [theme.LEFT_COLOUR, theme.RIGHT_COLOUR]
         self._band_top = 0.0  # the force axis always shows the highest band
+        self._y_top = self._y_bottom = 0.0  # set by clear_traces
         self.clear_traces()
         # What the last refresh showed (set by the owner), and a hook called after each
         # paint: how tests and the benchmark see frames reach the screen.
