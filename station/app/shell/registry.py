@@ -13,7 +13,6 @@ SCREEN_MODULES = (
     "station.app.athletes.athletes_view",
     "station.app.rig.connect_view",
     "station.app.live.test_view",
-    "station.app.training.training_view",
     "station.app.results.results_view",
     # part 2
     "station.app.history.history_view",
@@ -21,6 +20,7 @@ SCREEN_MODULES = (
     "station.app.calibration.calibration_wizard",
     "station.app.replay.replay_view",
     "station.app.settings.settings_screen",
+    "station.app.training.training_view",
 )
 
 

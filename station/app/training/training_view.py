@@ -58,7 +58,7 @@ def leg_text(figures: dict[str, Any]) -> str:
     )
 
 
-@register_screen(order=35)
+@register_screen(order=95)  # last: Ctrl+1..9 of the other screens stay as they were
 class TrainingScreen(TrainingLayout, Screen):
     """Live training against a target zone: set the zone, tare, start, stop."""
 
