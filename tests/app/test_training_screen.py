@@ -6,12 +6,12 @@ import builtins
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
 from station.app.live import test_run as tr
 from station.app.rig import acquisition as acq
-from station.app.shell import theme
 from station.app.training import sessions, sound
 from station.app.training.training_layout import MODE_NEWTONS, MODE_PERCENT
 from tests.app.conftest import FAST_ATHLETE, wait_for
@@ -90,14 +90,15 @@ def test_train_in_a_zone_save_and_list(
     assert tuple(round(v) for v in screen.plot.bands[0].getRegion()) == (100, 400)
     assert screen.plot.viewRange()[1][1] >= 400  # the whole band is in view
 
-    colours: list[tuple[int, str | None]] = []
-    original = screen.plot.set_leg_colour
-
-    def recorder(leg: int, colour: str | None = None) -> None:
-        colours.append((leg, colour))
-        original(leg, colour)
-
-    monkeypatch.setattr(screen.plot, "set_leg_colour", recorder)
+    states: list[tuple[str, bool | None]] = []
+    for name, panel in (("left", screen.left_panel), ("right", screen.right_panel)):
+        original = panel.set_state
+        monkeypatch.setattr(
+            panel,
+            "set_state",
+            lambda on, name=name, original=original: (states.append((name, on)), original(on)),
+        )
+    assert screen.plot.highlight is screen.zone_buffer
     qtbot.keyClick(screen, Qt.Key.Key_T)
     assert screen.session.tared
     qtbot.keyClick(screen, Qt.Key.Key_Space)
@@ -108,8 +109,16 @@ def test_train_in_a_zone_save_and_list(
         lambda: min(f.reps_in_zone for f in screen.tracker.figures) >= 2,
         20,
     )
-    assert (0, theme.GOOD) in colours and (1, theme.GOOD) in colours  # entered: green
-    assert (0, None) in colours  # left the zone: its own colour again
+    # Each leg entered and left the zone (the badge follows), and only in-zone samples are
+    # in the plot's green halo: they lie within the zone's edges (and its hysteresis).
+    for leg in ("left", "right"):
+        assert (leg, True) in states and (leg, False) in states
+    _, halo = screen.zone_buffer.view()
+    for leg in range(2):
+        shown = halo[leg][np.isfinite(halo[leg])]
+        assert len(shown) > 50
+        assert shown.min() >= 100 - 3.01 and shown.max() <= 400 + 3.01
+    assert screen.plot.highlight_curves[0].getData()[0] is not None
     assert "enter" in " ".join(FakeEffect.played) and "leave" in " ".join(FakeEffect.played)
     qtbot.wait(2 * 120)  # the counters refresh on their timer
     left = screen.tracker.figures[0]
@@ -159,7 +168,7 @@ def test_training_works_silently_without_qtmultimedia(
     choose_athlete(window)
     screen = open_training(qtbot, window, f"virtual://{rig_name}?rate=200&{FAST_ATHLETE}")
     assert screen.sound is not None and not screen.sound.available
-    assert not screen.sound_box.isEnabled() and "silently" in screen.sound_box.text()
+    assert not screen.sound_box.isEnabled() and "silent" in screen.sound_box.text()
     assert "libpulse" in screen.sound_box.toolTip()
     assert set_zone(screen, 100, 400)
     qtbot.keyClick(screen, Qt.Key.Key_Space)

@@ -90,7 +90,8 @@ class LivePlot(pg.PlotWidget):
         item.enableAutoRange(enable=False)
         self.frames = 0
         self.bands: list[pg.LinearRegionItem] = []
-        self.leg_colours: list[str] = [theme.LEFT_COLOUR, theme.RIGHT_COLOUR]
+        self.highlight: PlotBuffer | None = None
+        self.highlight_curves: list[pg.PlotDataItem] = []
         self._band_top = 0.0  # the force axis always shows the highest band
         self._y_top = self._y_bottom = 0.0  # set by clear_traces
         self.clear_traces()
@@ -151,16 +152,24 @@ class LivePlot(pg.PlotWidget):
             self._y_top = top
             self.setYRange(self._y_bottom, self._y_top, padding=0)
 
-    def set_leg_colour(self, leg: int, colour: str | None = None) -> None:
-        """Draw one leg's trace (0 left, 1 right) in ``colour``; None gives it its own colour
-        back.  Meant for a change of state (a leg entering a zone), not for every frame."""
-        own = (theme.LEFT_COLOUR, theme.RIGHT_COLOUR)[leg]
-        chosen = colour or own
-        if self.leg_colours[leg] == chosen:
+    def set_highlight(self, buffer: PlotBuffer | None, colour: str = theme.GOOD) -> None:
+        """Draw ``buffer``'s samples as a wide halo in ``colour`` behind the traces (NaN where
+        nothing is highlighted: e.g. a leg's force only while it is in a training zone, the
+        trace keeping its leg's colour on top).  None removes the halo."""
+        item = self.getPlotItem()
+        for curve in self.highlight_curves:
+            item.removeItem(curve)
+        self.highlight_curves = []
+        self.highlight = buffer
+        if buffer is None:
             return
-        self.leg_colours[leg] = chosen
-        curve = (self.left_curve, self.right_curve)[leg]
-        curve.setPen(pg.mkPen(chosen, width=4.0 if colour else 2.5))
+        for _ in range(buffer.channels):
+            curve = pg.PlotDataItem(pen=pg.mkPen(colour, width=9), connect="finite")
+            curve.setClipToView(True)
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setZValue(-5)  # behind the traces, in front of any band
+            item.addItem(curve)
+            self.highlight_curves.append(curve)
 
     def set_unit(self, unit: str) -> None:
         """Label the force axis and legend in ``unit`` (the buffer stays in newtons)."""
@@ -176,6 +185,8 @@ class LivePlot(pg.PlotWidget):
         """Empty traces and the starting axes (a new test)."""
         self.left_curve.setData([], [])
         self.right_curve.setData([], [])
+        for curve in self.highlight_curves:
+            curve.setData([], [])
         self._y_top = self._min_top()
         self._y_bottom = -FLOOR_STEP_N
         self._shrink_votes = 0
@@ -191,6 +202,10 @@ class LivePlot(pg.PlotWidget):
             return
         self.left_curve.setData(x, y[0])
         self.right_curve.setData(x, y[1])
+        if self.highlight is not None:
+            hx, hy = self.highlight.view(n)
+            for channel, curve in enumerate(self.highlight_curves):
+                curve.setData(hx, hy[channel])
         end = float(x[-1])
         # Page the time axis a whole step at a time: the newest sample stays in view with
         # between one and two steps of room on its right.

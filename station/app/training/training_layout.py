@@ -28,8 +28,8 @@ from station.app.shell.widgets import Banner, ElidedLabel, screen_title
 
 MODE_NEWTONS = "N"
 MODE_PERCENT = "%"
-SIDE_WIDTH = 430
-SESSION_COLUMNS = ["Date", "Zone", "Left in zone", "Right in zone"]
+SIDE_WIDTH = 400
+SESSION_COLUMNS = ["Date", "Zone", "Left leg", "Right leg"]
 
 
 class LegPanel(QFrame):
@@ -143,7 +143,7 @@ class TrainingLayout:
         self.tare_button = QPushButton("Tare  (T)")
         self.tare_button.setObjectName("primary")
         self.tare_button.setStyleSheet("background: #5F6368;")
-        self.start_button = QPushButton("Start training  (Space)")
+        self.start_button = QPushButton("Start  (Space)")
         self.start_button.setObjectName("primary")
         for button in (self.tare_button, self.start_button):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -151,7 +151,8 @@ class TrainingLayout:
         self.retry_button = QPushButton("Try saving again")
         self.retry_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.retry_button.hide()
-        self.sound_box = QCheckBox("Sound on entering and leaving")
+        self.sound_box = QCheckBox("Sound")
+        self.sound_box.setToolTip("A high tone on entering the zone, a low one on leaving it")
         self.sound_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.state_label = QLabel("")
         self.state_label.setFont(theme.font(13, bold=True))
@@ -189,8 +190,7 @@ class TrainingLayout:
         self.sessions_table.setWordWrap(True)
         self.sessions_table.setFont(theme.font(11))
         header = self.sessions_table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
 
         side = QVBoxLayout()
         side.setContentsMargins(0, 0, 0, 0)

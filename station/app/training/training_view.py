@@ -2,9 +2,10 @@
 training session (a test with protocol ``training``, kept out of history and trends).
 
 The zone is set in N, or as % of each leg's max in the athlete's latest Nordic
-test.  It is drawn as a band on the live plot; a leg's trace turns green while
-the leg is in the zone (its pen changes when the state changes, never per
-sample), and an optional tone marks entering and leaving it.  The figures come
+test.  It is drawn as a band on the live plot; a leg's trace glows green where
+the leg is in the zone (a halo behind the trace, which keeps its leg's colour;
+drawn from a second plot buffer once per frame, never per sample), and an
+optional tone marks entering and leaving it.  The figures come
 from :class:`~station.analysis.training.ZoneTracker` on the live view's
 filtered force; definitions in docs/analysis.md (Training).
 
@@ -17,6 +18,7 @@ import logging
 import time
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QTableWidgetItem
@@ -25,6 +27,7 @@ from station.analysis import AnalysisSettings, LiveUpdate
 from station.analysis.training import TargetZone, ZoneError, ZoneTracker
 from station.app.live import test_run as tr
 from station.app.live.live_session import LiveSession, NotStill
+from station.app.live.plot_buffer import PlotBuffer
 from station.app.rig import acquisition as acq
 from station.app.rig.acquisition import BlockBatch
 from station.app.shell import dialogs, theme
@@ -70,6 +73,8 @@ class TrainingScreen(TrainingLayout, Screen):
         self.acquisition = context.acquisition
         self.plot_seconds = context.settings.get_float(keys.KEY_PLOT_SECONDS, DEFAULT_PLOT_SECONDS)
         self.session: LiveSession | None = None
+        # Each leg's force while in the zone (NaN elsewhere): the plot's green halo.
+        self.zone_buffer: PlotBuffer | None = None
         self.zone: TargetZone | None = None
         self.tracker: ZoneTracker | None = None
         self.last_max: sessions.LastMax | None = None
@@ -141,7 +146,7 @@ class TrainingScreen(TrainingLayout, Screen):
         if not self.sound.available:
             self.sound_box.setChecked(False)
             self.sound_box.setEnabled(False)
-            self.sound_box.setText("No sound (training works silently)")
+            self.sound_box.setText("No sound (silent)")
             self.sound_box.setToolTip(self.sound.reason)
 
     def _on_sound_box(self, on: bool) -> None:
@@ -197,8 +202,6 @@ class TrainingScreen(TrainingLayout, Screen):
 
     def _show_zone(self) -> None:
         zone = self.zone
-        for leg in range(2):
-            self.plot.set_leg_colour(leg, None)
         if zone is None:
             self.plot.set_bands([])
             self.zone_text.setText("Set a target zone to start training.")
@@ -259,8 +262,8 @@ class TrainingScreen(TrainingLayout, Screen):
         for row, item in enumerate(self.listed):
             table.insertRow(row)
             values = [
-                time_text(item.when),
-                item.zone,
+                time_text(item.when).replace(" ", "\n"),
+                item.zone.replace(" (", "\n(").replace(" · ", "\n"),
                 leg_text(item.figures.get("left") or {}),
                 leg_text(item.figures.get("right") or {}),
             ]
@@ -300,6 +303,7 @@ class TrainingScreen(TrainingLayout, Screen):
             self.session.begin_test()
         if self.tracker is not None:
             self.tracker.reset()
+        self._clear_highlight()
         self.plot.clear_traces()
         self._show_zone()
         self._update_numbers()
@@ -316,6 +320,7 @@ class TrainingScreen(TrainingLayout, Screen):
         except NotStill as exc:
             self.banner.show_message(f"Not tared: {exc}.", "warning")
             return
+        self._clear_highlight()
         self.context.show_status("Tared: both legs read zero now", 3000)
         self.plot.refresh(self.session.buffer)
 
@@ -337,6 +342,9 @@ class TrainingScreen(TrainingLayout, Screen):
             settings=self._analysis(),
         )
         self.session.block_listener = self._on_block
+        self.zone_buffer = PlotBuffer(self.session.buffer.capacity)
+        self.zone_buffer.set_sample_rate(rate)
+        self.plot.set_highlight(self.zone_buffer, IN_ZONE_COLOUR)
         self.tracker = None
         self._ensure_tracker()
         self.plot.clear_traces()
@@ -361,16 +369,24 @@ class TrainingScreen(TrainingLayout, Screen):
         if tracker is None:
             return
         before = tracker.state
-        after = tracker.process(update.forces_n, update.first_index).state
+        zone = tracker.process(update.forces_n, update.first_index)
+        if self.zone_buffer is not None:
+            self.zone_buffer.append(
+                update.first_index, np.where(zone.in_zone, update.forces_n, np.nan)
+            )
+        after = zone.state
         if after == before:
             return
         for leg in range(2):
             if after[leg] != before[leg]:
-                self.plot.set_leg_colour(leg, IN_ZONE_COLOUR if after[leg] else None)
                 (self.left_panel, self.right_panel)[leg].set_state(after[leg])
         if self.sound is not None:
             entered = any(a and not b for a, b in zip(after, before, strict=True))
             self.sound.play("enter" if entered else "leave")
+
+    def _clear_highlight(self) -> None:
+        if self.zone_buffer is not None:
+            self.zone_buffer.clear()
 
     def _figures(self) -> dict[str, Any]:
         """What is saved with the session (read at Stop)."""
@@ -400,6 +416,7 @@ class TrainingScreen(TrainingLayout, Screen):
             self._begin_counting()
         elif self.session is not None:
             self.session.begin_test()
+            self._clear_highlight()
             self.plot.clear_traces()
 
     def _on_saved(self, test: Any) -> None:
@@ -434,7 +451,7 @@ class TrainingScreen(TrainingLayout, Screen):
         state = self.run.state
         connected = self.acquisition.is_connected
         running = state == tr.RUNNING
-        self.start_button.setText("Stop  (Space)" if running else "Start training  (Space)")
+        self.start_button.setText("Stop  (Space)" if running else "Start  (Space)")
         self.start_button.setObjectName("danger" if running else "primary")
         self.start_button.style().unpolish(self.start_button)
         self.start_button.style().polish(self.start_button)
@@ -445,7 +462,7 @@ class TrainingScreen(TrainingLayout, Screen):
         self.retry_button.setVisible(state == tr.SAVE_FAILED)
         self.state_label.setText(
             {
-                tr.IDLE: "Ready: set the zone, tare, start" if connected else "Connect a rig",
+                tr.IDLE: "Ready: set zone, tare, start" if connected else "Connect a rig",
                 tr.STARTING: "Starting…",
                 tr.RUNNING: "● Training",
                 tr.STOPPING: "Stopping…",
