@@ -152,12 +152,16 @@ class LivePlot(pg.PlotWidget):
             self._y_top = top
             self.setYRange(self._y_bottom, self._y_top, padding=0)
 
-    def set_highlight(self, buffer: PlotBuffer | None, colour: str = theme.GOOD) -> None:
+    def set_highlight(
+        self, buffer: PlotBuffer | None, colour: str = theme.GOOD, label: str = ""
+    ) -> None:
         """Draw ``buffer``'s samples as a wide halo in ``colour`` behind the traces (NaN where
         nothing is highlighted: e.g. a leg's force only while it is in a training zone, the
-        trace keeping its leg's colour on top).  None removes the halo."""
+        trace keeping its leg's colour on top), named ``label`` in the legend.  None
+        removes the halo."""
         item = self.getPlotItem()
         for curve in self.highlight_curves:
+            self.legend.removeItem(curve)
             item.removeItem(curve)
         self.highlight_curves = []
         self.highlight = buffer
@@ -170,6 +174,8 @@ class LivePlot(pg.PlotWidget):
             curve.setZValue(-5)  # behind the traces, in front of any band
             item.addItem(curve)
             self.highlight_curves.append(curve)
+        if label:
+            self.legend.addItem(self.highlight_curves[0], label)
 
     def set_unit(self, unit: str) -> None:
         """Label the force axis and legend in ``unit`` (the buffer stays in newtons)."""

@@ -344,7 +344,7 @@ class TrainingScreen(TrainingLayout, Screen):
         self.session.block_listener = self._on_block
         self.zone_buffer = PlotBuffer(self.session.buffer.capacity)
         self.zone_buffer.set_sample_rate(rate)
-        self.plot.set_highlight(self.zone_buffer, IN_ZONE_COLOUR)
+        self.plot.set_highlight(self.zone_buffer, IN_ZONE_COLOUR, "In the zone")
         self.tracker = None
         self._ensure_tracker()
         self.plot.clear_traces()
