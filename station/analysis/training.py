@@ -198,10 +198,14 @@ class _LegState:
 
 
 class ZoneTracker:
-    """Zone state, leg reps and in-zone figures for both legs of one training session."""
+    """Zone state, leg reps and in-zone figures for both legs of one training session.
+
+    With ``zone=None`` it only finds each leg's reps (live per-leg detection, e.g. for
+    an isometric test): nothing is ever in a zone.
+    """
 
     def __init__(
-        self, zone: TargetZone, rate_hz: float, settings: AnalysisSettings | None = None
+        self, zone: TargetZone | None, rate_hz: float, settings: AnalysisSettings | None = None
     ) -> None:
         if not rate_hz or rate_hz <= 0:
             raise ValueError("training needs a positive sample rate")
@@ -228,7 +232,7 @@ class ZoneTracker:
     def summary(self) -> dict[str, Any]:
         """The zone and the per-leg figures, as stored with a training session."""
         return {
-            "zone": self.zone.to_dict(),
+            "zone": None if self.zone is None else self.zone.to_dict(),
             "left": self._legs[0].figures.to_dict(),
             "right": self._legs[1].figures.to_dict(),
         }
@@ -274,10 +278,14 @@ class ZoneTracker:
     ) -> tuple[np.ndarray, int]:
         st = self._legs[leg]
         z = self.zone
-        lo, hi, h = z.low_n[leg], z.high_n[leg], z.hysteresis_n
         finite = np.isfinite(f)
         g = np.where(finite, f, -np.inf)
-        in_zone = hold((g >= lo) & (g <= hi), ~finite | (g < lo - h) | (g > hi + h), st.in_zone)
+        if z is None:
+            in_zone = np.zeros(len(g), bool)
+        else:
+            lo, hi, h = z.low_n[leg], z.high_n[leg], z.hysteresis_n
+            on, off = (g >= lo) & (g <= hi), ~finite | (g < lo - h) | (g > hi + h)
+            in_zone = hold(on, off, st.in_zone)
         before = np.concatenate(([st.in_zone], in_zone[:-1]))
         entries = np.flatnonzero(in_zone & ~before)
         # Episodes between still samples: the first zone entry in each is a rep in zone.

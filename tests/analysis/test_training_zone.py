@@ -200,3 +200,25 @@ def test_percent_zone_needs_a_previous_max_and_is_per_leg() -> None:
     assert zone.describe() == "60–80 % of last max (L 180–240 N · R 150–200 N)"
     assert zone.to_dict()["last_max_n"] == [300.0, 250.0]
     assert TargetZone.in_newtons(150, 200).describe() == "150–200 N"
+
+
+def test_without_a_zone_it_finds_each_legs_reps_only() -> None:
+    """Per-leg live detection on its own (an isometric test's live view needs it)."""
+    rate = 200.0
+    t = np.arange(0, 12, 1 / rate)
+    left = trapezoid(t, 1, 0.2, 1, 0.2, 400) + trapezoid(t, 7, 0.2, 1, 0.2, 350)
+    right = trapezoid(t, 4, 0.2, 1, 0.2, 300)
+    tracker = ZoneTracker(None, rate)
+    ups = feed(tracker, np.stack([left, right], 1), 40)
+    assert [(r.leg, r.number, round(r.peak_n)) for r in tracker.reps] == [
+        (0, 1, 400),
+        (1, 1, 300),
+        (0, 2, 350),
+    ]
+    assert not any(u.in_zone.any() for u in ups)
+    assert tracker.summary()["zone"] is None
+    assert tracker.figures[0].reps == 2 and tracker.figures[0].reps_in_zone == 0
+    # Each rep is reported when its leg is still again (below 10 N), not at its peak.
+    first = tracker.reps[0]
+    assert first.start_s == pytest.approx(1 + 0.2 * 30 / 400, abs=1 / rate)
+    assert first.end_s == pytest.approx(2.2 + 0.2 * (1 - 10 / 400), abs=1 / rate)

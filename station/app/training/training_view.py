@@ -164,9 +164,9 @@ class TrainingScreen(TrainingLayout, Screen):
         percent = self.mode.currentData() == MODE_PERCENT
         for box in (self.low, self.high):
             box.setRange(0.0, 200.0 if percent else 5000.0)
-        if percent:
-            self.low.setValue(60.0)
-            self.high.setValue(80.0)
+        low, high = (60.0, 80.0) if percent else (150.0, 200.0)
+        self.low.setValue(low)
+        self.high.setValue(high)
         self._show_last_max()
 
     def set_zone(self) -> bool:
