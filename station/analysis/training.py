@@ -13,9 +13,9 @@ causal filter), :class:`ZoneTracker` keeps, per leg:
 - reps in zone, time in zone and impulse in zone (definitions: docs/analysis.md,
   Training).
 
-Per block the work is NumPy on each leg's column (a forward fill for the
-hysteresis, a cumulative sum for the "still" episodes, ``reduceat`` for rep
-peaks): no per-sample Python.  Figures are provisional live numbers, like all
+Per block the work is NumPy on both legs at once (a forward fill for each
+two-threshold state, a cumulative sum for the "still" episodes) plus a Python
+step per leg rep boundary: never per sample.  Figures are provisional live numbers, like all
 of the live view's.
 """
 
@@ -174,15 +174,17 @@ class ZoneUpdate:
     figures: tuple[LegFigures, LegFigures]
 
 
-def hold(on: np.ndarray, off: np.ndarray, carry: bool) -> np.ndarray:
-    """A two-threshold state: True from an ``on`` sample, False from an ``off`` one, and
-    otherwise what it was (``carry`` before the first decisive sample).  Vectorised
-    forward fill; ``on`` wins where both are set."""
+def hold(on: np.ndarray, off: np.ndarray, carry: bool | np.ndarray) -> np.ndarray:
+    """A two-threshold state along axis 0: True from an ``on`` sample, False from an
+    ``off`` one, otherwise what it was (``carry``, one per column, before the first
+    decisive sample).  Vectorised forward fill; ``on`` wins where both are set."""
     n = len(on)
     code = np.where(on, 1, np.where(off, 0, -1))
-    last = np.where(code >= 0, np.arange(n), -1)
-    np.maximum.accumulate(last, out=last)
-    return np.where(last >= 0, code[np.maximum(last, 0)] == 1, carry)
+    rows = np.arange(n).reshape((n,) + (1,) * (code.ndim - 1))
+    last = np.where(code >= 0, rows, -1)
+    np.maximum.accumulate(last, axis=0, out=last)
+    picked = np.take_along_axis(code, np.maximum(last, 0), axis=0)
+    return np.where(last >= 0, picked == 1, carry)
 
 
 @dataclass
@@ -244,17 +246,55 @@ class ZoneTracker:
         if self._next_index is not None and first_index != self._next_index:
             self._gap(self._next_index - 1)
         self._next_index = first_index + len(forces)
-        zones = np.zeros(forces.shape, bool)
-        entered = [0, 0]
+        if len(forces) == 0:
+            return ZoneUpdate(np.zeros((0, 2), bool), self.state, (0, 0), (), self.figures)
+        legs = self._legs
+        finite = np.isfinite(forces)
+        g = np.where(finite, forces, -np.inf)
+        was_in = np.array([st.in_zone for st in legs])
+        in_zone = self._in_zone(g, finite, was_in)
+        entries = in_zone & ~np.vstack((was_in, in_zone[:-1]))
+        # Episodes between still samples: the first zone entry in each is a rep in zone.
+        # ``seen`` is the episode of the latest entry so far (0 is the episode carried on
+        # from the last block, -1 none), so an entry is the first of its episode when the
+        # latest one before it is of an earlier episode.
+        still = g < self._edge
+        episode = np.cumsum(still, axis=0)
+        carried = np.array([0 if st.counted else -1 for st in legs])
+        seen = np.maximum(np.where(entries, episode, -1), carried)
+        np.maximum.accumulate(seen, axis=0, out=seen)
+        first_seen = np.vstack((carried, seen[:-1]))
+        new = (entries & (first_seen < episode)).sum(axis=0)
+        time = in_zone.sum(axis=0) / self.rate_hz
+        impulse = np.where(in_zone, g, 0.0).sum(axis=0) / self.rate_hz
+        was_active = np.array([st.active for st in legs])
+        active = hold(g >= self._thr, still, was_active)
         completed: list[LegRep] = []
-        for leg in range(2):
-            if len(forces):
-                zones[:, leg], entered[leg] = self._leg(leg, forces[:, leg], first_index, completed)
+        for leg, st in enumerate(legs):
+            fig = st.figures
+            fig.reps_in_zone += int(new[leg])
+            fig.time_in_zone_s += float(time[leg])
+            fig.impulse_in_zone_ns += float(impulse[leg])
+            st.in_zone = bool(in_zone[-1, leg])
+            st.counted = bool(seen[-1, leg] == episode[-1, leg])
+            self._leg_reps(
+                leg, st, g[:, leg], in_zone[:, leg], active[:, leg], first_index, completed
+            )
         completed.sort(key=lambda r: r.end_s)
         self.reps.extend(completed)
+        counts = entries.sum(axis=0)
         return ZoneUpdate(
-            zones, self.state, (entered[0], entered[1]), tuple(completed), self.figures
+            in_zone, self.state, (int(counts[0]), int(counts[1])), tuple(completed), self.figures
         )
+
+    def _in_zone(self, g: np.ndarray, finite: np.ndarray, was_in: np.ndarray) -> np.ndarray:
+        z = self.zone
+        if z is None:
+            return np.zeros(g.shape, bool)
+        lo, hi, h = np.asarray(z.low_n), np.asarray(z.high_n), z.hysteresis_n
+        on = (g >= lo) & (g <= hi)
+        off = ~finite | (g < lo - h) | (g > hi + h)
+        return hold(on, off, was_in)
 
     def _gap(self, last: int) -> None:
         """Missing samples or a restart: a rep running is ended at the last sample seen."""
@@ -273,47 +313,23 @@ class ZoneTracker:
         st.active, st.rep_peak, st.rep_zone = False, -math.inf, False
         return rep
 
-    def _leg(
-        self, leg: int, f: np.ndarray, first: int, completed: list[LegRep]
-    ) -> tuple[np.ndarray, int]:
-        st = self._legs[leg]
-        z = self.zone
-        finite = np.isfinite(f)
-        g = np.where(finite, f, -np.inf)
-        if z is None:
-            in_zone = np.zeros(len(g), bool)
-        else:
-            lo, hi, h = z.low_n[leg], z.high_n[leg], z.hysteresis_n
-            on, off = (g >= lo) & (g <= hi), ~finite | (g < lo - h) | (g > hi + h)
-            in_zone = hold(on, off, st.in_zone)
-        before = np.concatenate(([st.in_zone], in_zone[:-1]))
-        entries = np.flatnonzero(in_zone & ~before)
-        # Episodes between still samples: the first zone entry in each is a rep in zone.
-        still = g < self._edge
-        episode = np.cumsum(still)
-        hit = np.unique(episode[entries])
-        new = len(hit) - int(len(hit) > 0 and hit[0] == 0 and st.counted)
-        last_ep = int(episode[-1])
-        st.counted = bool(np.any(hit == last_ep)) or (last_ep == 0 and st.counted)
-        fig = st.figures
-        fig.reps_in_zone += new
-        fig.time_in_zone_s += int(in_zone.sum()) / self.rate_hz
-        fig.impulse_in_zone_ns += float(g[in_zone].sum()) / self.rate_hz
-        st.in_zone = bool(in_zone[-1])
-        self._leg_reps(leg, st, g, in_zone, still, first, completed)
-        return in_zone, len(entries)
-
     def _leg_reps(
         self,
         leg: int,
         st: _LegState,
         g: np.ndarray,
         in_zone: np.ndarray,
-        still: np.ndarray,
+        active: np.ndarray,
         first: int,
         completed: list[LegRep],
     ) -> None:
-        active = hold(g >= self._thr, still, st.active)
+        """Start, grow and end one leg's reps: a Python step per rep boundary only."""
+        if not st.active and not active.any():
+            return  # still, or below the threshold, all block long
+        if st.active and active.all():  # a rep going on
+            st.rep_peak = max(st.rep_peak, float(g.max()))
+            st.rep_zone = st.rep_zone or bool(in_zone.any())
+            return
         before = np.concatenate(([st.active], active[:-1]))
         starts = np.flatnonzero(active & ~before)
         stops = np.flatnonzero(~active & before)
