@@ -251,14 +251,18 @@ class ZoneTracker:
         legs = self._legs
         finite = np.isfinite(forces)
         g = np.where(finite, forces, -np.inf)
-        was_in = np.array([st.in_zone for st in legs])
-        in_zone = self._in_zone(g, finite, was_in)
-        entries = in_zone & ~np.vstack((was_in, in_zone[:-1]))
+        still = g < self._edge
+        # Zone and leg-rep states of both legs in one forward fill (columns: zone L, R;
+        # active L, R).
+        was = np.array([st.in_zone for st in legs] + [st.active for st in legs])
+        on, off = self._zone_edges(g, finite)
+        state = hold(np.hstack((on, g >= self._thr)), np.hstack((off, still)), was)
+        in_zone, active = state[:, :2], state[:, 2:]
+        entries = in_zone & ~np.vstack((was[:2], in_zone[:-1]))
         # Episodes between still samples: the first zone entry in each is a rep in zone.
         # ``seen`` is the episode of the latest entry so far (0 is the episode carried on
         # from the last block, -1 none), so an entry is the first of its episode when the
         # latest one before it is of an earlier episode.
-        still = g < self._edge
         episode = np.cumsum(still, axis=0)
         carried = np.array([0 if st.counted else -1 for st in legs])
         seen = np.maximum(np.where(entries, episode, -1), carried)
@@ -267,8 +271,6 @@ class ZoneTracker:
         new = (entries & (first_seen < episode)).sum(axis=0)
         time = in_zone.sum(axis=0) / self.rate_hz
         impulse = np.where(in_zone, g, 0.0).sum(axis=0) / self.rate_hz
-        was_active = np.array([st.active for st in legs])
-        active = hold(g >= self._thr, still, was_active)
         completed: list[LegRep] = []
         for leg, st in enumerate(legs):
             fig = st.figures
@@ -287,14 +289,13 @@ class ZoneTracker:
             in_zone, self.state, (int(counts[0]), int(counts[1])), tuple(completed), self.figures
         )
 
-    def _in_zone(self, g: np.ndarray, finite: np.ndarray, was_in: np.ndarray) -> np.ndarray:
+    def _zone_edges(self, g: np.ndarray, finite: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where each leg is surely in its zone, and surely out of it (with the hysteresis)."""
         z = self.zone
         if z is None:
-            return np.zeros(g.shape, bool)
+            return np.zeros(g.shape, bool), np.ones(g.shape, bool)
         lo, hi, h = np.asarray(z.low_n), np.asarray(z.high_n), z.hysteresis_n
-        on = (g >= lo) & (g <= hi)
-        off = ~finite | (g < lo - h) | (g > hi + h)
-        return hold(on, off, was_in)
+        return (g >= lo) & (g <= hi), ~finite | (g < lo - h) | (g > hi + h)
 
     def _gap(self, last: int) -> None:
         """Missing samples or a restart: a rep running is ended at the last sample seen."""
