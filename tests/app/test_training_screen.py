@@ -133,6 +133,12 @@ def test_train_in_a_zone_save_and_list(
     tests = store.list_tests(athlete.id)
     assert [t.protocol for t in tests] == ["training"]
     saved = sessions.training_figures(store, tests[0].id)
+    # What is saved is what the session had at Stop (the live tracker counts on after it),
+    # and the panels keep showing it until the next Start.
+    assert saved == screen.session_figures
+    qtbot.wait(2 * 120)
+    left_saved = saved["left"]
+    assert screen.left_panel.reps.text() == f"{left_saved['reps_in_zone']} of {left_saved['reps']}"
     assert saved["zone"]["low_n"] == [100.0, 100.0]
     assert saved["left"]["reps_in_zone"] >= 2 and saved["right"]["time_in_zone_s"] > 0
     assert screen.sessions_table.rowCount() == 1

@@ -191,6 +191,8 @@ class TrainingLayout:
         self.sessions_table.setFont(theme.font(11))
         header = self.sessions_table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        for column in (0, 1):  # date and zone: as wide as their lines
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
 
         side = QVBoxLayout()
         side.setContentsMargins(0, 0, 0, 0)

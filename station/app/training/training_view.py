@@ -80,6 +80,7 @@ class TrainingScreen(TrainingLayout, Screen):
         self.last_max: sessions.LastMax | None = None
         self.sound: sound.ZoneSound | None = None
         self.listed: list[sessions.TrainingSession] = []
+        self.session_figures: dict[str, Any] | None = None  # frozen at Stop
         self.clock = time.monotonic
         self.start_pressed_at = -1e9
         self.run = training_run(
@@ -136,6 +137,8 @@ class TrainingScreen(TrainingLayout, Screen):
 
     def shutdown(self) -> None:
         self._numbers_timer.stop()
+        if self.run.state == tr.RUNNING and self.tracker is not None:
+            self.session_figures = self.tracker.summary()
         self.run.shutdown()
 
     def _ensure_sound(self) -> None:
@@ -217,7 +220,7 @@ class TrainingScreen(TrainingLayout, Screen):
                     (zone.low_n[1], zone.high_n[1], theme.RIGHT_COLOUR),
                 ]
             )
-        self.zone_text.setText(f"Zone: {zone.describe()}")
+        self.zone_text.setText("Zone: " + zone.describe().replace(" (", "\n(", 1))
         for panel in (self.left_panel, self.right_panel):
             panel.set_state(False)
 
@@ -263,7 +266,7 @@ class TrainingScreen(TrainingLayout, Screen):
             table.insertRow(row)
             values = [
                 time_text(item.when).replace(" ", "\n"),
-                item.zone.replace(" (", "\n(").replace(" · ", "\n"),
+                item.zone.replace(" (", "\n").replace(")", "").replace(" · ", "\n"),
                 leg_text(item.figures.get("left") or {}),
                 leg_text(item.figures.get("right") or {}),
             ]
@@ -280,7 +283,7 @@ class TrainingScreen(TrainingLayout, Screen):
         if self.run.state == tr.RUNNING:
             if self.clock() - self.start_pressed_at < DOUBLE_PRESS_S:
                 return
-            self.run.stop()
+            self.stop_session()
         elif self.run.state == tr.IDLE:
             self.start_session()
 
@@ -295,6 +298,7 @@ class TrainingScreen(TrainingLayout, Screen):
         if self.zone is None and not self.set_zone():
             return
         self.start_pressed_at = self.clock()
+        self.session_figures = None
         self._begin_counting()
         self.run.start(athlete)
 
@@ -389,23 +393,35 @@ class TrainingScreen(TrainingLayout, Screen):
             self.zone_buffer.clear()
 
     def _figures(self) -> dict[str, Any]:
-        """What is saved with the session (read at Stop)."""
-        if self.tracker is None:
-            return {}
-        return self.tracker.summary()
+        """What is saved with the session: the figures frozen at Stop (the store reads them
+        on its worker thread, while the live tracker goes on counting in this one)."""
+        if self.session_figures is not None:
+            return self.session_figures
+        return {} if self.tracker is None else self.tracker.summary()
+
+    def stop_session(self) -> None:
+        """Stop and save; the session's figures are the ones at this moment."""
+        if self.run.state != tr.RUNNING:
+            return
+        self.session_figures = {} if self.tracker is None else self.tracker.summary()
+        self.run.stop()
 
     def _update_numbers(self) -> None:
-        tracker = self.tracker
-        for leg, panel in enumerate((self.left_panel, self.right_panel)):
-            if tracker is None:
+        """The running session's figures live; after Stop, the saved session's."""
+        if self.run.state == tr.RUNNING and self.tracker is not None:
+            shown = [f.to_dict() for f in self.tracker.figures]
+        else:
+            saved = self.session_figures or {}
+            shown = [saved.get(leg) or {} for leg in LEGS]
+        for figures, panel in zip(shown, (self.left_panel, self.right_panel), strict=True):
+            if not figures:
                 panel.reps.setText("–")
                 panel.time.setText("–")
                 panel.impulse.setText("–")
                 continue
-            fig = tracker.figures[leg]
-            panel.reps.setText(f"{fig.reps_in_zone} of {fig.reps}")
-            panel.time.setText(f"{format_number(fig.time_in_zone_s, 1)} s")
-            panel.impulse.setText(f"{format_number(fig.impulse_in_zone_ns, 0)} N·s")
+            panel.reps.setText(f"{figures['reps_in_zone']} of {figures['reps']}")
+            panel.time.setText(f"{format_number(figures['time_in_zone_s'], 1)} s")
+            panel.impulse.setText(f"{format_number(figures['impulse_in_zone_ns'], 0)} N·s")
         if self.run.state == tr.RUNNING and self.session is not None:
             seconds = int(self.session.elapsed_s)
             self.elapsed_label.setText(f"{seconds // 60}:{seconds % 60:02d}")
@@ -421,8 +437,8 @@ class TrainingScreen(TrainingLayout, Screen):
 
     def _on_saved(self, test: Any) -> None:
         self.retry_button.hide()
-        figures = self._figures()
-        self.context.show_status("Training session saved (not a test: kept out of history)", 6000)
+        figures = self.session_figures or {}
+        self.context.show_status("Training session saved", 6000)
         self.banner.show_message(
             "Saved: left "
             + leg_text(figures.get("left") or {})
@@ -439,13 +455,12 @@ class TrainingScreen(TrainingLayout, Screen):
         dialogs.show_error(self, "Training", message)
 
     def _on_source_finished(self) -> None:
-        if self.run.state == tr.RUNNING:
-            self.run.stop()
+        self.stop_session()
 
     def _on_link_state(self, state: str) -> None:
         if state == acq.LOST and self.run.state == tr.RUNNING:
             self.banner.show_message("The rig was lost: the session is saved.", "error")
-            self.run.stop()
+            self.stop_session()
 
     def _update_controls(self) -> None:
         state = self.run.state
