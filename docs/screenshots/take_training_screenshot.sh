@@ -25,3 +25,4 @@ for _ in $(seq 1 80); do                                 # both legs' badges gre
   [ "$(badge 1273 229)" = 1B7F3B ] && [ "$(badge 1273 378)" = 1B7F3B ] && break; sleep 0.25
 done
 sleep 0.3; import -window root "$OUT/training-1366.png"
+sleep 1; xdotool key space; sleep 4                       # stop: the session is saved
