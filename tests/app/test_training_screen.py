@@ -197,6 +197,9 @@ def test_zone_needs_the_previous_max_for_percent_and_is_per_leg(
     assert screen.zone.low_n == (180.0, 150.0)
     assert len(screen.plot.bands) == 2  # one band per leg, in the legs' colours
     assert "60–80 %" in screen.zone_text.text()
+    assert set_zone(screen, 150, 200)  # back to one band for both legs
+    assert len(screen.plot.bands) == 1 and screen.zone.low_n == (150.0, 150.0)
+    assert screen.zone_text.text() == "Zone: 150–200 N"
 
 
 def test_last_max_reads_the_latest_nordic_test_only() -> None:
