@@ -220,6 +220,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 def _marks(test: TestSummary) -> str:
     marks = ["recovered"] if test.recovered else []
+    if test.protocol == "training":
+        marks.append("training session (not a test)")
     if test.voided:
         marks.append(f"VOIDED: {test.void_reason}")
     return "; ".join(marks)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 LEGS = ("left", "right")
@@ -51,6 +51,7 @@ class TrendPoint:
     voided: bool = False  # shown only when asked for; never in trends or change judgements
     left_max_n_per_kg: float | None = None
     right_max_n_per_kg: float | None = None
+    training: bool = False  # a training session: listed only when asked for, never in trends
 
     @property
     def timestamp(self) -> float:
@@ -91,18 +92,32 @@ def point_from_summary(
     )
 
 
-def trend_points(summaries: Iterable[Any]) -> list[TrendPoint]:
-    """Trend points from the store's TestSummary rows, oldest first."""
+TRAINING = "training"  # the protocol of a training session (metrics.md: not a test)
+
+
+def is_training(summary: Any) -> bool:
+    """A training session, not a test: left out of history, trends and change judgements."""
+    return getattr(summary, "protocol", None) == TRAINING
+
+
+def trend_points(summaries: Iterable[Any], include_training: bool = False) -> list[TrendPoint]:
+    """Trend points from the store's TestSummary rows, oldest first; training sessions
+    only with ``include_training`` (history, trends, reports and change judgements all
+    read tests through here)."""
     points = [
-        point_from_summary(
-            s.id,
-            s.recorded_at,
-            s.summary or {},
-            s.reps,
-            s.excluded_reps,
-            bool(getattr(s, "voided", False)),
+        replace(
+            point_from_summary(
+                s.id,
+                s.recorded_at,
+                s.summary or {},
+                s.reps,
+                s.excluded_reps,
+                bool(getattr(s, "voided", False)),
+            ),
+            training=is_training(s),
         )
         for s in summaries
+        if include_training or not is_training(s)
     ]
     return sorted(points, key=lambda p: (p.when, p.test_id))
 
@@ -144,9 +159,11 @@ def change_between(
 
 
 def has_result(point: TrendPoint, measure: str = "max") -> bool:
-    """Whether a test counts in a change judgement: not voided, with a force for both legs
-    (a test without reps has none to compare)."""
-    return not point.voided and all(point.force(leg, measure) is not None for leg in LEGS)
+    """Whether a test counts in a change judgement: not voided, not a training session,
+    with a force for both legs (a test without reps has none to compare)."""
+    if point.voided or point.training:
+        return False
+    return all(point.force(leg, measure) is not None for leg in LEGS)
 
 
 def valid_points(points: Sequence[TrendPoint], measure: str = "max") -> list[TrendPoint]:

@@ -81,6 +81,7 @@ class InProgress(Service):
         notes: str | None,
         settings: AnalysisSettings | Mapping[str, Any] | None,
         by: str | None,
+        training: Mapping[str, Any] | None = None,
     ) -> TestRecord:
         """Save what a pending test recorded as a test, then remove its file and lock."""
         who = self._who(by)
@@ -123,6 +124,7 @@ class InProgress(Service):
             recovered=recovered,
             pending_id=state.id,
             warnings=first,
+            training=None if training is None else dict(training),
         )
         test = self.new_tests.save_capture(
             state.athlete_id,

@@ -92,12 +92,16 @@ class LiveTests(Service):
         notes: str | None = None,
         settings: AnalysisSettings | Mapping[str, Any] | None = None,
         by: str | None = None,
+        training: Mapping[str, Any] | None = None,
     ) -> TestRecord:
-        """Commit a recorded test (the recording must be closed); removes the in-progress file."""
+        """Commit a recorded test (the recording must be closed); removes the in-progress file.
+
+        ``training``: a training session's live zone figures, kept in its first result's
+        metrics under ``"training"`` (they come from the live view, not the analysis)."""
         state = self._ours(pending)
         extra = validate.notes(notes) if notes is not None else None
         return self.in_progress.commit(
-            state, recovered=False, notes=extra, settings=settings, by=by
+            state, recovered=False, notes=extra, settings=settings, by=by, training=training
         )
 
     def abort(self, pending: PendingTest | int, *, by: str | None = None) -> Path | None:

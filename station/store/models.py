@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-PROTOCOLS = ("nordic_eccentric", "isometric")
+PROTOCOLS = ("nordic_eccentric", "isometric", "training")
 SEXES = ("female", "male", "other")
 LEGS = ("left", "right")
 INJURY_SIDES = ("left", "right", "both")

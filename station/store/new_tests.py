@@ -49,6 +49,7 @@ class Origin:
     recovered: bool = False
     pending_id: int | None = None
     warnings: tuple[str, ...] = ()  # shown before the analysis's own
+    training: dict[str, Any] | None = None  # a training session's live zone figures
 
 
 class TestCreation(Service):
@@ -159,13 +160,16 @@ class TestCreation(Service):
             len(blob),
             len(warnings),
         )
+        result = processing.new_result(analysed.result, origin.reason)
+        if origin.training is not None:
+            result.metrics = {**result.metrics, "training": origin.training}
         new = NewTest(
             athlete_id=athlete_id,
             recorded_at=when,
             protocol=origin.protocol,
             recording=blob,
             recording_kind=analysed.capture.kind,
-            result=processing.new_result(analysed.result, origin.reason),
+            result=result,
             reps=processing.new_reps(analysed.metrics, {}),
             sample_rate_hz=analysed.sample_rate_hz,
             duration_s=analysed.duration_s,

@@ -35,7 +35,7 @@ from station.app.shell.context import AppContext
 from station.app.shell.dialogs import user_message
 from station.app.shell.screen import Screen, register_screen
 from station.app.shell.widgets import BandLabel, ElidedLabel, screen_title
-from station.present.history_data import injury_text
+from station.present.history_data import injury_text, is_training
 from station.present.numbers import count
 from station.present.times import when_text
 from station.present.units import format_force
@@ -304,7 +304,9 @@ class AthletesScreen(Screen):
         )
         self._show_injuries(athlete)
         try:
-            tests = self.store.tests.of_athlete(athlete.id, limit=RECENT_TESTS)
+            # Training sessions are not results (Training screen lists them).
+            listed = self.store.tests.of_athlete(athlete.id)
+            tests = [t for t in listed if not is_training(t)][:RECENT_TESTS]
         except Exception as exc:  # noqa: BLE001
             self.context.show_status(f"Cannot read tests: {user_message(exc)}")
             tests = []

@@ -163,8 +163,15 @@ class HistoryScreen(StoredDataScreen):
             "be opened in Results and their void undone."
         )
         self.show_voided.toggled.connect(lambda _on: self.refresh(force=True))
+        self.show_training = QCheckBox("Show training sessions")
+        self.show_training.setToolTip(
+            "Training sessions are not tests: never in the trend or a change judgement. "
+            "Their zone figures are listed on the Training screen."
+        )
+        self.show_training.toggled.connect(lambda _on: self.refresh(force=True))
         hint_row = QHBoxLayout()
         hint_row.addWidget(hint, 1)
+        hint_row.addWidget(self.show_training)
         hint_row.addWidget(self.show_voided)
         table_layout.addLayout(hint_row)
         table_layout.addWidget(self.table, 1)
@@ -262,9 +269,10 @@ class HistoryScreen(StoredDataScreen):
                 listed = trend_points(
                     self.store.tests.of_athlete(
                         self.athlete.id, include_voided=self.show_voided.isChecked()
-                    )
+                    ),
+                    include_training=self.show_training.isChecked(),
                 )
-                self.points = [p for p in listed if not p.voided]
+                self.points = [p for p in listed if not (p.voided or p.training)]
                 self.injuries = self.store.athletes.injuries(self.athlete.id)
             except Exception as exc:  # noqa: BLE001
                 self.banner.show_message(f"Cannot load the history: {user_message(exc)}", "error")

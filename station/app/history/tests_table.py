@@ -78,6 +78,8 @@ class TestsTableModel(QAbstractTableModel):
         """("L +12 N (within MDC), R +71 N (real change)", any real?) against the test before."""
         if point.voided:
             return "voided: not in the trend or any change", False
+        if point.training:
+            return "training session: not in the trend or any change", False
         if not has_result(point):
             return "no reps: nothing to compare", False
         before = self._previous.get(point.test_id)
@@ -114,7 +116,7 @@ class TestsTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and 2 <= column <= 6:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole:
-            if p.voided:
+            if p.voided or p.training:
                 return QBrush(QColor("#80868B"))
             if column in (2, 4):
                 return QBrush(QColor(theme.LEFT_COLOUR))

@@ -12,13 +12,13 @@ frame: most frames only redraw the two traces.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPaintEvent
+from PySide6.QtGui import QColor, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 from station.app.live.plot_buffer import PlotBuffer
@@ -89,6 +89,11 @@ class LivePlot(pg.PlotWidget):
         item.hideButtons()
         item.enableAutoRange(enable=False)
         self.frames = 0
+        self.bands: list[pg.LinearRegionItem] = []
+        self.highlight: PlotBuffer | None = None
+        self.highlight_curves: list[pg.PlotDataItem] = []
+        self._band_top = 0.0  # the force axis always shows the highest band
+        self._y_top = self._y_bottom = 0.0  # set by clear_traces
         self.clear_traces()
         # What the last refresh showed (set by the owner), and a hook called after each
         # paint: how tests and the benchmark see frames reach the screen.
@@ -118,6 +123,60 @@ class LivePlot(pg.PlotWidget):
         )
         item.addItem(self.reference_line)
 
+    def set_bands(self, bands: Sequence[tuple[float, float, str]]) -> None:
+        """Shade force bands behind the traces, each ``(low N, high N, colour)`` (a training
+        zone, one per leg when they differ); an empty list removes them.  The force axis
+        grows to show the highest band whole."""
+        item = self.getPlotItem()
+        for band in self.bands:
+            item.removeItem(band)
+        self.bands = []
+        for low, high, colour in bands:
+            fill = QColor(colour)
+            fill.setAlpha(45)
+            edge = QColor(colour)
+            edge.setAlpha(160)
+            band = pg.LinearRegionItem(
+                values=(low, high),
+                orientation="horizontal",
+                movable=False,
+                brush=fill,
+                pen=pg.mkPen(edge, width=1.5, style=Qt.PenStyle.DashLine),
+            )
+            band.setZValue(-10)  # behind the traces
+            item.addItem(band)
+            self.bands.append(band)
+        self._band_top = max((high for _, high, _ in bands), default=0.0)
+        top = max(self._y_top, self._min_top())
+        if top != self._y_top:
+            self._y_top = top
+            self.setYRange(self._y_bottom, self._y_top, padding=0)
+
+    def set_highlight(
+        self, buffer: PlotBuffer | None, colour: str = theme.GOOD, label: str = ""
+    ) -> None:
+        """Draw ``buffer``'s samples as a wide halo in ``colour`` behind the traces (NaN where
+        nothing is highlighted: e.g. a leg's force only while it is in a training zone, the
+        trace keeping its leg's colour on top), named ``label`` in the legend.  None
+        removes the halo."""
+        item = self.getPlotItem()
+        for curve in self.highlight_curves:
+            self.legend.removeItem(curve)
+            item.removeItem(curve)
+        self.highlight_curves = []
+        self.highlight = buffer
+        if buffer is None:
+            return
+        for _ in range(buffer.channels):
+            curve = pg.PlotDataItem(pen=pg.mkPen(colour, width=9), connect="finite")
+            curve.setClipToView(True)
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setZValue(-5)  # behind the traces, in front of any band
+            item.addItem(curve)
+            self.highlight_curves.append(curve)
+        if label:
+            self.legend.addItem(self.highlight_curves[0], label)
+
     def set_unit(self, unit: str) -> None:
         """Label the force axis and legend in ``unit`` (the buffer stays in newtons)."""
         item = self.getPlotItem()
@@ -132,7 +191,9 @@ class LivePlot(pg.PlotWidget):
         """Empty traces and the starting axes (a new test)."""
         self.left_curve.setData([], [])
         self.right_curve.setData([], [])
-        self._y_top = MIN_Y_SPAN_N
+        for curve in self.highlight_curves:
+            curve.setData([], [])
+        self._y_top = self._min_top()
         self._y_bottom = -FLOOR_STEP_N
         self._shrink_votes = 0
         self._x_start = 0.0
@@ -147,6 +208,10 @@ class LivePlot(pg.PlotWidget):
             return
         self.left_curve.setData(x, y[0])
         self.right_curve.setData(x, y[1])
+        if self.highlight is not None:
+            hx, hy = self.highlight.view(n)
+            for channel, curve in enumerate(self.highlight_curves):
+                curve.setData(hx, hy[channel])
         end = float(x[-1])
         # Page the time axis a whole step at a time: the newest sample stays in view with
         # between one and two steps of room on its right.
@@ -160,7 +225,7 @@ class LivePlot(pg.PlotWidget):
             finite = np.isfinite(y).any()
             top = float(np.nanmax(y)) if finite else 0.0
             bottom = float(np.nanmin(y)) if finite else 0.0
-        top = max(MIN_Y_SPAN_N, math.ceil(top * Y_HEADROOM / FORCE_STEP_N) * FORCE_STEP_N)
+        top = max(self._min_top(), math.ceil(top * Y_HEADROOM / FORCE_STEP_N) * FORCE_STEP_N)
         bottom = min(-FLOOR_STEP_N, math.floor(bottom * Y_HEADROOM / FLOOR_STEP_N) * FLOOR_STEP_N)
         # Grow at once; shrink only when the trace has stayed well inside for a while.
         if top > self._y_top or bottom < self._y_bottom:
@@ -176,6 +241,11 @@ class LivePlot(pg.PlotWidget):
         else:
             self._shrink_votes = 0
         self.frames += 1
+
+    def _min_top(self) -> float:
+        """The lowest top of the force axis: a sensible scale, and any band whole."""
+        band = math.ceil(self._band_top * Y_HEADROOM / FORCE_STEP_N) * FORCE_STEP_N
+        return max(MIN_Y_SPAN_N, band)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
         super().paintEvent(event)

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
 from firmware_bridge.messages import SampleBlock
 from firmware_bridge.segment_clock import SegmentClock
-from station.analysis import AnalysisSettings, LiveProcessor, LiveRep
+from station.analysis import AnalysisSettings, LiveProcessor, LiveRep, LiveUpdate
 from station.app.live.plot_buffer import PlotBuffer
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,8 @@ class LiveSession:
         self.buffer = PlotBuffer(capacity)
         self.buffer.set_sample_rate(self.rate_hz)
         self.tared = False
+        # Called with each block's LiveUpdate after it is processed (training mode's zone).
+        self.block_listener: Callable[[LiveUpdate], None] | None = None
         self._reset_counts()
 
     def _reset_counts(self) -> None:
@@ -155,6 +157,8 @@ class LiveSession:
             processor = self._processor(block.counts)
             update = processor.process(block.counts, first)
             self.buffer.append(first, update.forces_n)
+            if self.block_listener is not None:
+                self.block_listener(update)
             completed.extend(update.completed)
             self.samples += n
             self.last_device_index = block.end_index - 1

@@ -141,6 +141,11 @@ class TestScreenLayout:
         header.addSpacing(24)
         header.addWidget(self.athlete_label, 1)
         header.addWidget(self.source_label)
+        self.training_button = QPushButton("Training mode")
+        self.training_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.training_button.setToolTip("Train against a target zone (not a test)")
+        self.training_button.clicked.connect(lambda: self.context.navigate.emit("training"))
+        header.addWidget(self.training_button)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)

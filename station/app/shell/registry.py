@@ -20,6 +20,7 @@ SCREEN_MODULES = (
     "station.app.calibration.calibration_wizard",
     "station.app.replay.replay_view",
     "station.app.settings.settings_screen",
+    "station.app.training.training_view",
 )
 
 

@@ -259,12 +259,13 @@ class RecordedTests(Results):
 
         Athletes as :meth:`list_athletes` picks them (not archived; ``team``
         ignoring case); the newest as :meth:`list_tests` orders them (voided
-        tests skipped unless ``include_voided``).  Athletes without a test are
-        left out.
+        tests skipped unless ``include_voided``; training sessions always).  Athletes
+        without a test are left out.
         """
         team_clause = "" if team is None else " AND a.team = ? COLLATE NOCASE"
         if not include_voided:
             team_clause += " AND n.voided = 0"
+        team_clause += " AND n.protocol != 'training'"  # training sessions are not tests
         newest = (
             "SELECT id FROM (SELECT n.id, row_number() OVER (PARTITION BY n.athlete_id "
             "ORDER BY n.recorded_at DESC, n.id DESC) AS k FROM tests n "

@@ -99,6 +99,7 @@ class SummaryRows(Connection):
                 None if until is None else ("t.recorded_at < ?", (until,)),
                 None if changed_since is None else (CHANGED_SINCE, (changed_since,) * 2),
                 None if include_voided or changed_since else ("t.voided = 0", ()),
+                ("t.protocol != 'training'", ()),  # training sessions are not tests
             ],
             "t.recorded_at, t.id",
         )
