@@ -212,14 +212,17 @@ def test_last_max_reads_the_latest_nordic_test_only() -> None:
         )
 
     store = SimpleNamespace(
-        list_tests=lambda _a: [
-            summary("training", 400, 400, 9),
-            summary("nordic_eccentric", None, None, 8),  # no reps
-            summary("isometric", 500, 500, 7),
-            summary("nordic_eccentric", 310, 290, 6),
-            summary("nordic_eccentric", 200, 200, 5),
-        ]
+        tests=SimpleNamespace(
+            of_athlete=lambda _a: [
+                summary("training", 400, 400, 9),
+                summary("nordic_eccentric", None, None, 8),  # no reps
+                summary("isometric", 500, 500, 7),
+                summary("nordic_eccentric", 310, 290, 6),
+                summary("nordic_eccentric", 200, 200, 5),
+            ]
+        )
     )
     last = sessions.last_max(store, 1)
     assert last is not None and (last.legs, last.test_id) == ((310.0, 290.0), 6)
-    assert sessions.last_max(SimpleNamespace(list_tests=lambda _a: []), 1) is None
+    empty = SimpleNamespace(tests=SimpleNamespace(of_athlete=lambda _a: []))
+    assert sessions.last_max(empty, 1) is None

@@ -32,11 +32,11 @@ def store(tmp_path: Path) -> Any:
 def record(store: Any, athlete_id: int, figures: dict[str, Any]) -> Any:
     """One session through the training run's view of the store (begin, record, finish)."""
     wrapped = TrainingStore(store, lambda: figures)
-    pending = wrapped.begin_test(athlete_id, certificate=synth.certificate())
+    pending = wrapped.live.begin(athlete_id, certificate=synth.certificate())
     info = Info(80000, "NR-SIM-0001", "virtual-rig 1")
     with RecordingWriter(pending.path, port="virtual://t", info=info) as writer:
         writer.write(synth.capture(190.0, 170.0))
-    return wrapped.finish_test(pending)
+    return wrapped.live.finish(pending)
 
 
 def test_a_session_is_stored_listed_and_kept_apart(store: Any, tmp_path: Path) -> None:
@@ -71,7 +71,7 @@ def test_a_recompute_keeps_the_live_figures_findable(store: Any) -> None:
 def test_a_session_without_figures_is_listed_with_dashes(store: Any) -> None:
     ada = store.athletes.add("Ada Example")
     wrapped = TrainingStore(store, dict)
-    pending = wrapped.begin_test(ada.id, certificate=synth.certificate())
+    pending = wrapped.live.begin(ada.id, certificate=synth.certificate())
     with RecordingWriter(pending.path, port="virtual://t", info=Info(80000, "S", "v")) as w:
         w.write(synth.capture(190.0, 170.0))
     store.live.finish(pending)  # e.g. recovered after a crash: no live figures

@@ -2,7 +2,7 @@
 
 Qt-free, through the store's public API only.  A training session is a stored
 test whose protocol is ``training``; its zone and per-leg figures are in its
-result's metrics under ``"training"`` (station/store/live.py ``finish_test``).
+result's metrics under ``"training"`` (``store.live.finish``).
 """
 
 from __future__ import annotations
