@@ -150,11 +150,11 @@ def _crc_columns(rows: np.ndarray) -> np.ndarray:
     t8, t16 = _crc_tables()
     count, size = rows.shape
     columns = np.ascontiguousarray(rows.T)
-    crc = np.full(count, CRC_INIT, dtype=np.uint16)
+    crc: np.ndarray = np.full(count, CRC_INIT, dtype=np.uint16)
     pairs = size // 2
     if pairs:
-        words = columns[: 2 * pairs].astype(np.uint16)
-        words = (words[0::2] << 8) | words[1::2]
+        wide: np.ndarray = columns[: 2 * pairs].astype(np.uint16)
+        words = (wide[0::2] << 8) | wide[1::2]
         for k in range(pairs):
             crc = t16[crc ^ words[k]]
     if size % 2:
