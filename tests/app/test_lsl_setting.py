@@ -84,7 +84,27 @@ def test_the_app_streams_its_rig_to_lsl_while_the_box_is_ticked(
         markers.extend(t[0] for t in texts)
         return any(m.startswith("BUTTON index") for m in markers)
 
+    def marked_with(prefix: str) -> bool:
+        texts, _ = events.pull_chunk(timeout=0.0)
+        markers.extend(t[0] for t in texts)
+        return any(m.startswith(prefix) for m in markers)
+
     qtbot.waitUntil(marked, timeout=10_000)
+
+    # A test restarts the rig's stream (STOP, then START from index 0: a new segment):
+    # it goes out too, with the rig's STARTED as a marker and its samples after it.
+    link = acquisition.link
+
+    def restart() -> None:
+        link.stop()
+        link.start()
+
+    acquisition.tasks.submit(restart)
+    qtbot.waitUntil(
+        lambda: marked_with("STOPPED index") and marked_with("STARTED index 0"), timeout=10_000
+    )
+    before = len(samples)
+    qtbot.waitUntil(lambda: pulled(before + 100), timeout=20_000)
 
     # Off: the outlets close (the inlet is told), and nothing more is published.
     setting.checkbox.setChecked(False)
