@@ -5,10 +5,6 @@ import logging
 
 import serial
 
-from firmware_bridge.version import package_version
-
-__version__ = package_version()
-
 # serial_for_url("replay://...") and ("virtual://...") find their handlers here.
 if "firmware_bridge.urlhandler" not in serial.protocol_handler_packages:
     serial.protocol_handler_packages.append("firmware_bridge.urlhandler")
@@ -16,3 +12,12 @@ if "firmware_bridge.urlhandler" not in serial.protocol_handler_packages:
 # A library logs; the application decides where to (a log file, --verbose).
 # Without this, Python would print warnings on stderr, breaking one-line errors.
 logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+
+def __getattr__(name: str) -> str:
+    """``__version__`` on first use: importlib.metadata costs a command ~20 ms at start-up."""
+    if name == "__version__":
+        from firmware_bridge.version import package_version
+
+        return package_version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

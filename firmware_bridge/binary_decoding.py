@@ -9,11 +9,11 @@ counters for the same bytes (the property tests hold them to it).
 
 from __future__ import annotations
 
-import binascii
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from firmware_bridge.bulk_frames import cobs_decode_frames, crc16_frames, gather_samples
 from firmware_bridge.counters import Counters
 from firmware_bridge.framing import MAX_ENCODED, decode_frame
 from firmware_bridge.index_tracker import IndexTracker
@@ -111,8 +111,7 @@ class BinaryDecoding:
             runs = [run for run in region.split(b"\x00")[:-1] if run]
             return self._interpret_few([decode_frame(run) for run in runs])
         buf = np.frombuffer(region, dtype=np.uint8)
-        is_delim = buf == 0
-        delims = np.flatnonzero(is_delim)
+        delims = np.flatnonzero(buf == 0)
         starts = np.empty_like(delims)
         starts[0] = 0
         starts[1:] = delims[:-1] + 1
@@ -120,7 +119,7 @@ class BinaryDecoding:
         starts, ends = starts[nonempty], delims[nonempty]
         if len(starts) == 0:
             return []
-        decoded, out_start, out_len, valid = _cobs_decode_bulk(buf, is_delim, starts, ends)
+        decoded, out_start, out_len, valid = cobs_decode_frames(buf, starts, ends)
         return self._interpret(decoded, out_start, out_len, valid)
 
     def _interpret_few(self, bodies: list[bytes | None]) -> list[Message]:
@@ -180,15 +179,7 @@ class BinaryDecoding:
         counters = self.counters
         valid &= length >= 3
         candidates = np.flatnonzero(valid)
-        raw = dec.tobytes()
-        crc_hqx = binascii.crc_hqx
-        ends = (start + length).tolist()
-        firsts = start.tolist()
-        computed = np.fromiter(
-            (crc_hqx(raw[firsts[i] : ends[i] - 2], 0xFFFF) for i in candidates.tolist()),
-            dtype=np.int64,
-            count=len(candidates),
-        )
+        computed = crc16_frames(dec, start[candidates], length[candidates] - 2)
         tail = start[candidates] + length[candidates]
         stored = dec[tail - 2].astype(np.int64) | (dec[tail - 1].astype(np.int64) << 8)
         good = candidates[computed == stored]
@@ -219,7 +210,8 @@ class BinaryDecoding:
         # Everything else: few frames, parsed one by one.
         others: list[tuple[int, Message]] = []
         for frame in good[~is_samples].tolist():
-            body = raw[firsts[frame] : ends[frame] - 2]
+            at = int(start[frame])
+            body = dec[at : at + int(length[frame]) - 2].tobytes()
             message = parse_body(body)
             if message is None:
                 counters.frames_corrupt += 1
@@ -227,7 +219,7 @@ class BinaryDecoding:
             counters.frames_ok += 1
             others.append((frame, message))
 
-        counts, flags = _gather_samples(dec, s_start + 7, count)
+        counts, flags = gather_samples(dec, s_start + 7, count)
         counters.samples += len(counts)
         sample_offset = np.concatenate(([0], np.cumsum(count)))
         expected = (first_raw + count) % INDEX_MODULO
@@ -271,53 +263,3 @@ class BinaryDecoding:
             # only for the samples after it, as in a frame-by-frame read.
             self._count_saturation(counts[s0:s1], flags[s0:s1])
             out.append(SampleBlock(first, counts[s0:s1], flags[s0:s1], tracker.segment))
-
-
-def _cobs_decode_bulk(
-    buf: np.ndarray, is_delim: np.ndarray, starts: np.ndarray, ends: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """COBS-decode many frames at once by walking all code chains in lockstep.
-
-    Returns the decoded bytes of all frames back to back, each frame's start
-    and length in them, and which frames were valid COBS.
-    """
-    lengths = ends - starts
-    valid = lengths <= MAX_ENCODED
-    is_code = np.zeros(len(buf), dtype=bool)
-    insert_zero = np.zeros(len(buf), dtype=bool)
-    frame = np.flatnonzero(valid)
-    pos = starts[frame]
-    end = ends[frame]
-    while pos.size:
-        is_code[pos] = True
-        code = buf[pos]
-        nxt = pos + code
-        over = nxt > end
-        if over.any():
-            valid[frame[over]] = False
-        more = nxt < end
-        pos, end, frame = nxt[more], end[more], frame[more]
-        insert_zero[pos] = code[more] != 255
-    keep = (~is_code | insert_zero) & ~is_delim
-    values = np.where(is_code, np.uint8(0), buf)
-    # Each frame's decoded length: the bytes it keeps (frames never touch, so
-    # a cumulative count read at the frame boundaries gives them all at once).
-    kept = np.cumsum(keep, dtype=np.int64)
-    out_end = kept[ends - 1]
-    out_start = np.concatenate(([0], out_end[:-1]))
-    return values[keep], out_start, out_end - out_start, valid
-
-
-def _gather_samples(
-    dec: np.ndarray, data_start: np.ndarray, count: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Counts (n, 2) int32 of every sample frame, and their frame flags per sample."""
-    if len(count) == 0:
-        return np.empty((0, 2), np.int32), np.empty(0, np.uint8)
-    marks = np.zeros(len(dec) + 1, dtype=np.int8)
-    marks[data_start] = 1
-    marks[data_start + 8 * count] -= 1
-    inside = np.cumsum(marks[:-1], dtype=np.int8).astype(bool)
-    counts = dec[inside].view("<i4").reshape(-1, 2).astype(np.int32)
-    flags = np.repeat(dec[data_start - 1], count)
-    return counts, flags

@@ -1,7 +1,7 @@
 """Wire framing of protocol.md: COBS(body || crc16_le(body)) || 0x00.
 
 Single-frame helpers live here; the vectorised bulk decoder for whole
-buffers is in :mod:`firmware_bridge.decoder`.
+buffers is in :mod:`firmware_bridge.bulk_frames`.
 """
 
 from __future__ import annotations

@@ -27,6 +27,12 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+# One BLAS thread for this command: the analysis multiplies small matrices (64-sample
+# filter blocks), where OpenBLAS's thread pool costs more than it gains (10 min at 1 kHz:
+# 0.17 s of CPU with the pool on 2 cores, 0.08 s without; bench/bench_read.py).  It must
+# be set before NumPy loads (this module's imports load it); a user's own setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 from calibration.certificate import (
     Certificate,
     load_certificate,

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from station.app.athletes.athlete_dialog import AthleteDialog
+from station.app.athletes.import_menu import add_import_button
 from station.app.athletes.injury_dialog import InjuryDialog
 from station.app.shell import dialogs, theme
 from station.app.shell import settings as keys
@@ -120,6 +121,7 @@ class AthletesScreen(Screen):
         buttons.addWidget(self.edit_button)
         buttons.addWidget(self.archive_button)
         buttons.addStretch(1)
+        self.import_button = add_import_button(context, self, buttons, self.refresh)
 
         self.empty_list = QLabel("No athletes yet: press “Add athlete…” to register the first one.")
         self.empty_list.setWordWrap(True)

@@ -115,6 +115,7 @@ class Acquisition(QObject):
         self._link: Link | None = None
         self._pump: EventPump | None = None
         self._inbox: GuiInbox | None = None
+        self._listeners: list[Listener] = []  # also fed by every link's pump (e.g. LSL)
         self._port: serial.SerialBase | None = None
         self._recording = False
         self._playing = False  # a replay with a transport is running (PlaybackAcquisition)
@@ -175,10 +176,26 @@ class Acquisition(QObject):
             self._inbox = GuiInbox(self._wake.emit)
             self._pump = EventPump(
                 link,
-                [self._inbox],
+                [self._inbox, *self._listeners],
                 on_error=self._listener_failed,
                 name=f"station-pump {link.port}",
             ).start()
+
+    def attach_listener(self, listener: Listener) -> None:
+        """Hand the rig's events also to ``listener``, on the pump's thread (never the
+        GUI's), for the current link and every later one until :meth:`detach_listener`."""
+        if listener not in self._listeners:
+            self._listeners.append(listener)
+            if self._pump is not None:
+                self._pump.add_listener(listener)
+
+    def detach_listener(self, listener: Listener) -> None:
+        """Stop handing events to ``listener`` (one in its hands may still finish)."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+        pump = self._pump
+        if pump is not None and listener in pump.listeners:
+            pump.remove_listener(listener)
 
     def _hand_over_rest(self, link: Link) -> None:
         """(worker thread) after ``link.close()``: its last events into the inbox."""

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from station.app.rig import tester_tools
 from station.app.settings import preferences
 from station.app.settings.database_section import DatabaseSection
+from station.app.settings.lsl_setting import LslSetting
 from station.app.shell import theme
 from station.app.shell.context import AppContext
 from station.app.shell.dialogs import user_message
@@ -144,6 +145,7 @@ class SettingsScreen(Screen):
             grid.addWidget(self.editors[preference.name], row, 1)
             grid.addWidget(explanation, row, 2)
             row += 1
+        grid.addWidget(LslSetting(context), row, 0, 1, 3)
         grid.setColumnStretch(2, 1)
         grid.setColumnMinimumWidth(1, 260)
         self.database = DatabaseSection(context)
