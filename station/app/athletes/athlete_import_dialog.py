@@ -3,8 +3,8 @@
 The dry run of ``nordic-station athlete import`` as a table: every row of the
 file with what would happen to it (added, changed, unchanged, refused and
 why).  Import writes the whole file in one transaction, through the same
-store calls as the command (:meth:`~station.store.Store.plan_athlete_import`,
-:meth:`~station.store.Store.apply_athlete_import`); a file with any refused
+store calls as the command (``store.athlete_import.plan``,
+``store.athlete_import.apply``); a file with any refused
 row imports nothing, so the button stays off until the file is fixed.
 """
 
