@@ -19,7 +19,7 @@ from firmware_bridge.capture import Capture, CaptureError, load_capture_bytes
 from firmware_bridge.errors import InputError
 from firmware_bridge.files import MAX_CAPTURE_BYTES, read_regular
 from station.analysis import AnalysisSettings
-from station.store import processing, validate
+from station.store import processing, protocols, validate
 from station.store.certificates import as_certificate
 from station.store.models import Athlete, NewTest, TestRecord
 from station.store.parts import StoreParts
@@ -41,13 +41,16 @@ class Importing(StoreParts):
         protocol: str | None = None,
         settings: AnalysisSettings | Mapping[str, Any] | None = None,
         by: str | None = None,
+        knee_angle_deg: float | str | None = None,
+        position: str | None = None,
     ) -> TestRecord:
-        """Store a capture made elsewhere (recording, raw binary or text) as a new test."""
+        """Store a capture made elsewhere (recording, raw binary or text) as a new test,
+        analysed under its protocol (an isometric one with its knee angle and position)."""
         who = self._who(by)
         subject = self._changeable(athlete)
         operator = validate.text_field(operator, "operator")
         notes_text = validate.notes(notes)
-        protocol = validate.protocol(protocol)
+        kind = protocols.resolve(protocol, knee_angle_deg, position, settings)
         rate = None if rate_hz is None else validate.sample_rate_hz(rate_hz)
         when = (
             validate.test_time(recorded_at, subject.date_of_birth, "recorded at")
@@ -59,7 +62,7 @@ class Importing(StoreParts):
         chosen = processing.certificate_for(capture, cert, str(path))
         if when is None:
             when = capture_started(capture) or processing.file_time(path)
-        analysed = self._analyse(subject.id, capture, chosen, when, settings)
+        analysed = self._analyse(subject.id, capture, chosen, when, kind.settings(settings))
         earlier = self.backend.tests_with_recording(hashlib.sha256(blob).hexdigest())
         if earlier:
             analysed.warnings.insert(
@@ -77,7 +80,7 @@ class Importing(StoreParts):
         new = analysed_test(
             subject.id,
             when,
-            protocol,
+            kind,
             blob,
             analysed,
             "import",
@@ -115,7 +118,7 @@ class Importing(StoreParts):
 def analysed_test(
     athlete_id: int,
     when: str,
-    protocol: str,
+    kind: protocols.TestProtocol,
     blob: bytes,
     analysed: processing.Analysed,
     reason: str,
@@ -126,7 +129,9 @@ def analysed_test(
     return NewTest(
         athlete_id=athlete_id,
         recorded_at=when,
-        protocol=protocol,
+        protocol=kind.protocol,
+        knee_angle_deg=kind.knee_angle_deg,
+        position=kind.position,
         recording=blob,
         recording_kind=analysed.capture.kind,
         result=processing.new_result(analysed.result, reason),

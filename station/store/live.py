@@ -20,7 +20,7 @@ from calibration.certificate import Certificate
 from firmware_bridge.capture import CaptureError
 from station import paths
 from station.analysis import AnalysisSettings
-from station.store import processing, validate
+from station.store import processing, protocols, validate
 from station.store.certificates import as_certificate
 from station.store.errors import NotFoundError, StoreError
 from station.store.importing import analysed_test, capture_started, read_stable
@@ -48,6 +48,8 @@ class LiveTests(StoreParts):
         protocol: str | None = None,
         rate_hz: float | None = None,
         by: str | None = None,
+        knee_angle_deg: float | str | None = None,
+        position: str | None = None,
     ) -> PendingTest:
         """Start a test: returns where to record (``PendingTest.path``, not yet created).
 
@@ -60,7 +62,7 @@ class LiveTests(StoreParts):
         cert = None if certificate is None else as_certificate(certificate)
         operator = validate.text_field(operator, "operator")
         notes_text = validate.notes(notes)
-        protocol = validate.protocol(protocol)
+        kind = protocols.resolve(protocol, knee_angle_deg, position)
         rig_serial = validate.text_field(rig_serial, "rig serial")
         rate = None if rate_hz is None else validate.sample_rate_hz(rate_hz)
         folder = self.in_progress
@@ -73,7 +75,7 @@ class LiveTests(StoreParts):
             pending_id = self.backend.insert_pending(
                 subject.id,
                 file_name,
-                protocol,
+                kind.protocol,
                 rig_serial,
                 None if cert is None else cert.to_dict(),
                 operator,
@@ -82,6 +84,8 @@ class LiveTests(StoreParts):
                 os.getpid(),
                 who,
                 rate,
+                kind.knee_angle_deg,
+                kind.position,
             )
         except BaseException:
             lock.release(remove=True)
@@ -177,7 +181,8 @@ class LiveTests(StoreParts):
         )
         chosen = processing.certificate_for(capture, stored_cert, f"test {state.id}")
         when = capture_started(capture) or state.started_at
-        analysed = self._analyse(state.athlete_id, capture, chosen, when, settings)
+        kind = protocols.TestProtocol(state.protocol, state.knee_angle_deg, state.position)
+        analysed = self._analyse(state.athlete_id, capture, chosen, when, kind.settings(settings))
         warnings = list(analysed.warnings)
         if recovered:
             warnings.insert(
@@ -189,7 +194,7 @@ class LiveTests(StoreParts):
         new = analysed_test(
             state.athlete_id,
             when,
-            state.protocol,
+            kind,
             blob,
             analysed,
             source,

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from station.analysis import AnalysisSettings
-from station.store import processing, validate
+from station.store import processing, protocols, validate
 from station.store.errors import NotFoundError, StoreError, ValidationError
 from station.store.models import Recomputation, Rep, Result, TestRecord
 from station.store.parts import StoreParts
@@ -133,6 +133,7 @@ class Recomputing(StoreParts):
         old = test.result
         if settings is None and keep_settings and old is not None:
             settings = old.settings
+        settings = protocols.of_test(test).settings(settings)  # always the test's protocol
         reps = self.backend.reps(test.id)
         analysed, carried, unmatched = self._reanalyse(test, reps, settings)
         new = processing.new_result(analysed.result, "recompute")
