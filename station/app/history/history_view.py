@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from station.app.history.protocol_box import ProtocolBox
 from station.app.history.tests_table import TestsTableModel
 from station.app.history.trend_plot import TrendPlot
 from station.app.reports import export_jobs, report_pdf
@@ -163,8 +164,11 @@ class HistoryScreen(StoredDataScreen):
             "be opened in Results and their void undone."
         )
         self.show_voided.toggled.connect(lambda _on: self.refresh(force=True))
+        self.protocol_box = ProtocolBox()
+        self.protocol_box.currentIndexChanged.connect(lambda _i: self.refresh(force=True))
         hint_row = QHBoxLayout()
         hint_row.addWidget(hint, 1)
+        hint_row.addWidget(self.protocol_box)
         hint_row.addWidget(self.show_voided)
         table_layout.addLayout(hint_row)
         table_layout.addWidget(self.table, 1)
@@ -259,11 +263,11 @@ class HistoryScreen(StoredDataScreen):
         else:
             try:
                 self.athlete = self.store.get_athlete(self.athlete.id)
-                listed = trend_points(
-                    self.store.list_tests(
-                        self.athlete.id, include_voided=self.show_voided.isChecked()
-                    )
+                tests = self.store.list_tests(
+                    self.athlete.id, include_voided=self.show_voided.isChecked()
                 )
+                self.protocol_box.fill(tests)  # one protocol group at a time
+                listed = trend_points(tests, self.protocol_box.key())
                 self.points = [p for p in listed if not p.voided]
                 self.injuries = self.store.injuries(self.athlete.id)
             except Exception as exc:  # noqa: BLE001
@@ -430,7 +434,9 @@ class HistoryScreen(StoredDataScreen):
 
     def save_history_report(self, path: Path) -> bool:
         try:
-            pages = report_pdf.write_history_report(self.store, self.athlete.id, path, self.prefs)
+            pages = report_pdf.write_history_report(
+                self.store, self.athlete.id, path, self.prefs, self.protocol_box.key()
+            )
         except Exception as exc:  # noqa: BLE001
             dialogs.show_error(self, "Report", f"The report was not written: {user_message(exc)}")
             return False
