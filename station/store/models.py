@@ -173,6 +173,7 @@ class TestSummary(_ToDict):
     void_reason: str | None = None
     knee_angle_deg: float | None = None
     position: str | None = None
+    body_mass_kg: float | None = None  # used for N/kg (percentiles)
 
 
 @dataclass(frozen=True)

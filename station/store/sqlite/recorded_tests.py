@@ -84,6 +84,7 @@ SUMMARY_TEST_FIELDS = (
     "duration_s",
     "knee_angle_deg",
     "position",
+    "body_mass_kg",
 )
 SUMMARY = Shape(
     TestSummary,
