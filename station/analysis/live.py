@@ -267,10 +267,11 @@ class LiveProcessor:
             left, right = float(window[:, 0].max()), float(window[:, 1].max())
         else:  # pragma: no cover - a rep always has samples in the ring
             left = right = float("nan")
-        peaks: list[float | None] = [left, right]
+        left_peak: float | None = left
+        right_peak: float | None = right
         if self._isometric:  # a leg that never reached the threshold was not in the rep
-            peaks = [None if not p >= self._thr else p for p in peaks]
-        left_peak, right_peak = peaks
+            left_peak = left if left >= self._thr else None
+            right_peak = right if right >= self._thr else None
         rep = LiveRep(
             number=len(self.reps) + 1,
             start_s=start / self.rate_hz,

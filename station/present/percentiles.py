@@ -66,10 +66,15 @@ def percentile_rank(value: float, values: Sequence[float]) -> float:
 
 def strength_n(summary: dict[str, Any]) -> float | None:
     """Mean of the two legs' session max force (N); None unless both are known."""
-    legs = [(summary.get(leg) or {}).get("max_force_n") for leg in ("left", "right")]
-    if any(not isinstance(v, int | float) or not math.isfinite(v) for v in legs):
-        return None
-    return (float(legs[0]) + float(legs[1])) / 2.0
+    legs: list[float] = []
+    for leg in ("left", "right"):
+        value = (summary.get(leg) or {}).get("max_force_n")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        if not math.isfinite(value):
+            return None
+        legs.append(float(value))
+    return (legs[0] + legs[1]) / 2.0
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from firmware_bridge.virtual_rig import VirtualRig
 from firmware_bridge.virtual_rig.ramp import RampContraction, RampModel
@@ -176,6 +177,19 @@ def test_results_show_missing_legs_and_why_a_window_is_missing(
     value, none = rfd.cell(0, 7)  # RFD 0-250 ms: resolved at 30 Hz
     assert none is None and float(value.replace(",", "")) > 500
     assert "Percentile within this clinic: none" in results.standing_label.text()
+
+    # The athlete's view names the protocol of each recent test and where the newest stands.
+    athletes = window.screens["athletes"]
+    athletes._show_details(store.get_athlete(athlete.id))
+    texts = [
+        label.text()
+        for i in range(athletes.recent_box.count())
+        if (widget := athletes.recent_box.itemAt(i).widget()) is not None
+        for label in [widget, *widget.findChildren(QLabel)]
+        if isinstance(label, QLabel)
+    ]
+    assert any("Isometric 30° (prone)" in t for t in texts)
+    assert any(t.startswith("Newest test: Percentile within this clinic: none") for t in texts)
 
 
 def test_history_keeps_protocols_apart(qtbot: Any, window: Any, tmp_path: Path) -> None:

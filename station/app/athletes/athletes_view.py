@@ -37,6 +37,8 @@ from station.app.shell.screen import Screen, register_screen
 from station.app.shell.widgets import BandLabel, ElidedLabel, screen_title
 from station.present.history_data import injury_text
 from station.present.numbers import count
+from station.present.percentiles import standing, standing_text
+from station.present.protocols import label_of
 from station.present.times import when_text
 from station.present.units import format_force
 
@@ -66,7 +68,7 @@ class RecentTest(QFrame):
         left = (data.get("left") or {}).get("max_force_n")
         right = (data.get("right") or {}).get("max_force_n")
         imbalance = data.get("imbalance_max_pct")
-        when = QLabel(when_text(summary.recorded_at))
+        when = QLabel(f"{when_text(summary.recorded_at)} · {label_of(summary)}")
         when.setFont(theme.font(12, bold=True))
         left_label = QLabel(f"Left max  {format_force(left, unit)}")
         left_label.setStyleSheet(f"color: {theme.LEFT_COLOUR}; font-weight: bold;")
@@ -316,6 +318,18 @@ class AthletesScreen(Screen):
         unit = self._shown_unit = self.context.display_unit()
         for summary in tests:
             self.recent_box.addWidget(RecentTest(summary, unit))
+        self.recent_box.addWidget(self._standing(tests[0].id))
+
+    def _standing(self, test_id: int) -> QLabel:
+        """Where the newest test stands within the clinic's own data (percentiles.py)."""
+        try:
+            text = standing_text(standing(self.store, self.store.get_test(test_id)))
+        except Exception as exc:  # noqa: BLE001 - the rest of the details still show
+            text = f"Cannot place the newest test: {user_message(exc)}"
+        label = QLabel(f"Newest test: {text}")
+        label.setObjectName("caption")
+        label.setWordWrap(True)
+        return label
 
     def _show_injuries(self, athlete: Any) -> None:
         try:
