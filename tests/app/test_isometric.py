@@ -118,7 +118,7 @@ def test_a_live_isometric_test_with_a_weak_leg(
 
     wait_for(qtbot, lambda: window.current_screen().key == "results", 5)
     results = window.screens["results"]
-    assert "Isometric 60° (prone)" in results.heading.text()
+    assert "<b>Isometric 60° (prone)</b>" in results.subheading.text()
     columns = [c.header for c in results.model.columns()]
     right = columns.index("Right peak\n(N)")
     for row in range(results.model.rowCount()):
@@ -156,7 +156,7 @@ def test_results_show_missing_legs_and_why_a_window_is_missing(
     )
     results = window.screens["results"]
     results.show_test(test.id)
-    assert "Isometric 30° (prone)" in results.heading.text()
+    assert "<b>Isometric 30° (prone)</b>" in results.subheading.text()
     reps = test.result.metrics["reps"]
     assert [r["legs"] for r in reps] == [["left"], ["left", "right"], ["left"]]
     headers = [c.header for c in results.model.columns()]

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from station.app.live.live_plot import set_force_axis
 from station.app.results.results_table import RepsTableModel
+from station.app.results.rfd_table import TITLE as RFD_TITLE
 from station.app.results.rfd_table import RfdTableModel
 from station.app.results.summary_cards import REFERENCES_MAX_HEIGHT, FittingScroll, LegCard
 from station.app.shell import theme
@@ -50,6 +51,7 @@ class ResultsLayout:
         self.subheading = QLabel("")
         self.subheading.setObjectName("caption")
         self.subheading.setWordWrap(True)
+        self.subheading.setTextFormat(Qt.TextFormat.RichText)
         self.new_test_button = QPushButton("New test  →")
         self.new_test_button.setObjectName("primary")
         self.new_test_button.clicked.connect(lambda: self.context.navigate.emit("test"))
@@ -214,13 +216,15 @@ class ResultsLayout:
         self.rfd_table.setModel(self.rfd_model)
         self.rfd_table.verticalHeader().hide()
         self.rfd_table.verticalHeader().setDefaultSectionSize(28)
-        self.rfd_table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents
-        )
+        self.rfd_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        for column in range(3):  # rep, leg, onset: as narrow as they can be
+            self.rfd_table.horizontalHeader().setSectionResizeMode(
+                column, QHeaderView.ResizeMode.ResizeToContents
+            )
         self.rfd_table.horizontalHeader().setMinimumHeight(52)
         self.tables = QTabWidget()
         self.tables.addTab(self.table, "Reps")
-        self.tables.addTab(self.rfd_table, "RFD and impulse (0–50 … 0–250 ms)")
+        self.tables.addTab(self.rfd_table, RFD_TITLE)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.tables)

@@ -11,6 +11,7 @@ are shown in the clinic's display unit (Settings); the store keeps newtons.
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 import numpy as np
@@ -110,9 +111,9 @@ class ResultsScreen(ResultsLayout, Screen):
     def _fill(self, athlete: Any) -> None:
         test, metrics = self.test, self.metrics
         protocol = label_of(test)
-        self.heading.setText(f"{athlete.name} — {protocol} — {when_text(test.recorded_at)}")
-        self.heading.setToolTip(self.heading.text())
-        parts = [protocol, count(len(metrics.get("reps") or []), "rep")]
+        self.heading.setText(f"{athlete.name} — {when_text(test.recorded_at)}")
+        self.heading.setToolTip(f"{self.heading.text()} ({protocol})")
+        parts = [f"<b>{escape(protocol)}</b>", count(len(metrics.get("reps") or []), "rep")]
         if test.body_mass_kg:
             parts.append(f"body mass {test.body_mass_kg:g} kg")
         if test.lever_arm_m:
@@ -285,6 +286,7 @@ class ResultsScreen(ResultsLayout, Screen):
         if not curves or not reps or "time_s" not in curves:
             return
         time_s = np.asarray(curves["time_s"], dtype=np.float64)
+        top = bottom = 0.0
         for i, rep in enumerate(reps):
             start, end = rep.get("start_s"), rep.get("end_s")
             if start is None or end is None:
@@ -294,11 +296,16 @@ class ResultsScreen(ResultsLayout, Screen):
             style = REP_STYLES[i % len(REP_STYLES)]
             excluded = bool(rep.get("excluded"))
             for leg, colour in (("left", theme.LEFT_COLOUR), ("right", theme.RIGHT_COLOUR)):
+                if "legs" in rep and rep.get(leg) is None:
+                    continue  # the leg was not in this rep: no curve, never a line at 0
                 y = np.asarray(curves.get(f"{leg}_n", []), dtype=np.float64)[lo:hi]
                 if len(y) != len(x):
                     continue
                 pen = pg.mkPen("#9AA0A6" if excluded else colour, width=2, style=style)
                 item.plot(x, y, pen=pen, connect="finite")
+                if np.isfinite(y).any():
+                    top = max(top, float(np.nanmax(y)))
+                    bottom = min(bottom, float(np.nanmin(y)))
             # One legend line per rep (its dash pattern), and one per leg (its colour).
             label = f"Rep {rep['number']}" + (" (excluded)" if excluded else "")
             self.legend.addItem(
@@ -314,6 +321,9 @@ class ResultsScreen(ResultsLayout, Screen):
         forces = sorted(
             (e for e in lines if e.get("measure") == "force_n"), key=lambda e: float(e["value"])
         )
+        if top > 0:  # room above the curves for the legend's row (a plateau reaches the top)
+            highest = max([top, *(float(e["value"]) for e in forces)])
+            item.setYRange(bottom - 0.04 * highest, highest * 1.35, padding=0)
         for i, entry in enumerate(forces):
             _, tooltip, _ = reference_text(entry, self.unit)
             value_n = float(entry["value"])

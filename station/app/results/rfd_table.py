@@ -32,12 +32,13 @@ WHY = {
     "(flag onset_not_found).",
 }
 KEYS = tuple(f"0-{w}ms" for w in RFD_WINDOWS_MS)
+TITLE = "RFD (N/s) and impulse (N·s), 0–50 … 0–250 ms"
 HEADERS = (
     "Rep",
     "Leg",
     "Onset\n(s)",
-    *(f"RFD 0–{w}\n(N/s)" for w in RFD_WINDOWS_MS),
-    *(f"Impulse 0–{w}\n(N·s)" for w in RFD_WINDOWS_MS),
+    *(f"RFD\n0–{w}" for w in RFD_WINDOWS_MS),
+    *(f"Impulse\n0–{w}" for w in RFD_WINDOWS_MS),
 )
 FIXED = 3  # Rep, Leg, Onset
 
@@ -92,9 +93,10 @@ class RfdTableModel(QAbstractTableModel):
             return HEADERS[section]
         if role == Qt.ItemDataRole.ToolTipRole and section >= FIXED:
             return (
-                "RFD 0–W = (F(onset + W) − F(onset)) ÷ W, on force filtered at the RFD cut-off"
+                "RFD 0–W ms (N/s) = (F(onset + W) − F(onset)) ÷ W, on force filtered at the "
+                "RFD cut-off"
                 if section < FIXED + len(KEYS)
-                else "Impulse 0–W = area under the force from the onset to onset + W"
+                else "Impulse 0–W ms (N·s) = area under the force from the onset to onset + W"
             )
         return None
 
