@@ -189,7 +189,9 @@ def test_results_show_missing_legs_and_why_a_window_is_missing(
         if isinstance(label, QLabel)
     ]
     assert any("Isometric 30° (prone)" in t for t in texts)
-    assert any(t.startswith("Newest test: Percentile within this clinic: none") for t in texts)
+    assert athletes.standing_label.text().startswith(
+        "Newest test: Percentile within this clinic: none"
+    )
 
 
 def test_history_keeps_protocols_apart(qtbot: Any, window: Any, tmp_path: Path) -> None:

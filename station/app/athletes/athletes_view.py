@@ -168,6 +168,10 @@ class AthletesScreen(Screen):
         right.addSpacing(12)
         right.addWidget(self.recent_title)
         right.addLayout(self.recent_box)
+        self.standing_label = QLabel("")  # where the newest test stands (percentiles.py)
+        self.standing_label.setObjectName("caption")
+        self.standing_label.setWordWrap(True)
+        right.addWidget(self.standing_label)
         right.addStretch(1)
         right_widget = QWidget()
         right_widget.setLayout(right)
@@ -283,6 +287,7 @@ class AthletesScreen(Screen):
         if athlete is None:
             self.name_label.setText("Choose an athlete")
             self.details_label.setText("")
+            self.standing_label.setText("")
             return
         self.name_label.setText(athlete.name)
         rows = [
@@ -311,6 +316,7 @@ class AthletesScreen(Screen):
             self.context.show_status(f"Cannot read tests: {user_message(exc)}")
             tests = []
         if not tests:
+            self._show_standing(None)
             self.recent_box.addWidget(self.empty_recent)
             self.empty_recent.show()
             return
@@ -318,18 +324,18 @@ class AthletesScreen(Screen):
         unit = self._shown_unit = self.context.display_unit()
         for summary in tests:
             self.recent_box.addWidget(RecentTest(summary, unit))
-        self.recent_box.addWidget(self._standing(tests[0].id))
+        self._show_standing(tests[0].id)
 
-    def _standing(self, test_id: int) -> QLabel:
+    def _show_standing(self, test_id: int | None) -> None:
         """Where the newest test stands within the clinic's own data (percentiles.py)."""
+        if test_id is None:
+            self.standing_label.setText("")
+            return
         try:
             text = standing_text(standing(self.store, self.store.get_test(test_id)))
         except Exception as exc:  # noqa: BLE001 - the rest of the details still show
             text = f"Cannot place the newest test: {user_message(exc)}"
-        label = QLabel(f"Newest test: {text}")
-        label.setObjectName("caption")
-        label.setWordWrap(True)
-        return label
+        self.standing_label.setText(f"Newest test: {text}")
 
     def _show_injuries(self, athlete: Any) -> None:
         try:
