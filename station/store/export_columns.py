@@ -22,7 +22,9 @@ DEFINITIONS = {
     "stronger_avg": "the stronger leg on avg force",
     "l_r_ratio_max": "left / right, max forces",
     "l_r_ratio_avg": "left / right, avg forces",
-    "reps_detected": "bilateral repetitions found by the analysis",
+    "reps_detected": "repetitions found by the analysis (Nordic: bilateral; isometric: each "
+    "leg's reps on their own, a rep may hold one leg)",
+    "reps": "included reps holding this leg (isometric: a rep may hold one leg only)",
     "reps_included": "repetitions not excluded by the clinician (summaries use only these)",
 }
 
