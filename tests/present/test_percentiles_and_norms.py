@@ -297,3 +297,40 @@ def test_duplicate_ids_and_unreadable_files_are_reported(tmp_path: Path) -> None
     assert len(loaded.tables) == 1
     assert any("already used" in p for p in loaded.problems)
     assert any("not UTF-8" in p for p in loaded.problems)
+
+
+def test_the_team_view_takes_each_athletes_latest_test_of_its_own_protocol() -> None:
+    from station.present.team_data import latest_results
+
+    store = FakeStore()
+    a, b = Athlete(1), Athlete(2)
+    add(store, a, 300.0, recorded_at="2026-01-01T10:00:00.000Z")
+    newest_iso = add(
+        store,
+        a,
+        800.0,
+        recorded_at="2026-02-01T10:00:00.000Z",
+        protocol="isometric",
+        knee_angle_deg=30.0,
+    )
+    add(
+        store,
+        b,
+        500.0,
+        recorded_at="2026-02-01T10:00:00.000Z",
+        protocol="isometric",
+        knee_angle_deg=30.0,
+    )
+
+    def latest_tests(team: str | None) -> dict[int, Summary]:
+        return {aid: store.list_tests(aid)[0] for aid in store.tests}
+
+    store.latest_tests = latest_tests  # type: ignore[attr-defined]
+    store.list_athletes = lambda team=None: [a, b]  # type: ignore[method-assign]
+    rows = {r.athlete.id: r.latest for r in latest_results(store, None)}
+    assert rows[1] is not None and rows[1].left_max_n == 300.0  # its Nordic test
+    assert rows[2] is None  # no Nordic test: the isometric one is not put beside them
+    iso = {
+        r.athlete.id: r.latest for r in latest_results(store, None, protocol_key("isometric", 30.0))
+    }
+    assert iso[1] is not None and iso[1].test_id == newest_iso.id and iso[2] is not None
