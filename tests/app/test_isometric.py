@@ -101,7 +101,9 @@ def test_a_live_isometric_test_with_a_weak_leg(
     )
     screen = _connect(qtbot, window, url)
     screen.protocol_choice.set_isometric(60.0)
-    assert screen.session.processor is None or screen.analysis.is_isometric
+    # The live counter takes the choice at once (before Start: its reps are per leg).
+    assert screen.analysis is not None and screen.analysis.is_isometric
+    assert screen.analysis.knee_angle_deg == 60.0 and screen.session.settings == screen.analysis
     qtbot.keyClick(screen, Qt.Key.Key_Space)
     wait_for(qtbot, lambda: screen.run.state == tr.RUNNING, 5)
     assert not screen.protocol_choice.isEnabled()  # fixed while the test runs

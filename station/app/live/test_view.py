@@ -18,9 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (
-    QTableWidgetItem,
-)
+from PySide6.QtWidgets import QTableWidgetItem
 
 from station.analysis import AnalysisSettings, LiveRep
 from station.app.live import test_run as tr
