@@ -50,7 +50,7 @@ class Importing(StoreParts):
         subject = self._changeable(athlete)
         operator = validate.text_field(operator, "operator")
         notes_text = validate.notes(notes)
-        kind = protocols.resolve(protocol, knee_angle_deg, position, settings)
+        protocols.resolve(protocol, knee_angle_deg, position, settings)  # refused before reading
         rate = None if rate_hz is None else validate.sample_rate_hz(rate_hz)
         when = (
             validate.test_time(recorded_at, subject.date_of_birth, "recorded at")
@@ -59,6 +59,13 @@ class Importing(StoreParts):
         )
         cert = None if certificate is None else as_certificate(certificate)
         blob, capture = read_stable(Path(path), rate)
+        kind = protocols.resolve(
+            protocol,
+            knee_angle_deg,
+            position,
+            settings,
+            protocols.recorded_metadata(capture.header),
+        )
         chosen = processing.certificate_for(capture, cert, str(path))
         if when is None:
             when = capture_started(capture) or processing.file_time(path)

@@ -72,10 +72,22 @@ def resolve(
     knee_angle: Any = None,
     where: Any = None,
     settings: AnalysisSettings | Mapping[str, Any] | None = None,
+    recorded: Mapping[str, Any] | None = None,
 ) -> TestProtocol:
     """The checked protocol of a new test.  What is given explicitly wins; what is not
-    comes from ``settings`` (an ``--set protocol=isometric`` import), else the default
-    Nordic.  A knee angle or a position on a Nordic test is refused: it would be lost."""
+    comes from ``settings`` (an ``--set protocol=isometric`` import), then from what the
+    station recording says it was (``recorded``: its header's metadata, written at the
+    test's start), else the default Nordic.  A knee angle or a position on a Nordic test
+    is refused: it would be lost."""
+    if protocol is None and knee_angle is None and where is None and recorded:
+        try:
+            carried: TestProtocol | None = resolve(
+                recorded.get("protocol"), recorded.get("knee_angle_deg"), recorded.get("position")
+            )
+        except ValidationError:
+            carried = None  # a recording's odd metadata never blocks its import
+        if carried is not None and carried.is_isometric:
+            protocol, knee_angle, where = "isometric", carried.knee_angle_deg, carried.position
     from_settings = None if settings is None else settings_from(settings)
     if protocol is None and from_settings is not None and from_settings.is_isometric:
         protocol = "isometric"
@@ -91,6 +103,12 @@ def resolve(
             "add --protocol isometric, or leave them out"
         )
     return TestProtocol(name, angle, place)
+
+
+def recorded_metadata(header: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """The ``metadata`` object of a station recording's header (None for other captures)."""
+    metadata = (header or {}).get("metadata")
+    return metadata if isinstance(metadata, Mapping) else None
 
 
 def of_test(test: Any) -> TestProtocol:

@@ -293,3 +293,34 @@ def test_cli_import_list_and_show_name_the_protocol(
     lines = [line for line in err.splitlines() if line.strip()]
     assert code == 2 and len(lines) == 1 and "knee angle" in lines[0]
     assert "Traceback" not in err
+
+
+def test_a_station_recording_brings_its_protocol_to_an_import(
+    store: Store, athlete, tmp_path: Path, isometric_bytes: tuple[bytes, dict]
+) -> None:
+    """What the Test screen writes in the recording's header is used when nothing is
+    given (a replay saved to an athlete, a re-import); what is given wins."""
+    path = tmp_path / "iso.nsrec"
+    writer = RecordingWriter(
+        path,
+        info=Info(int(RATE * 1000), "NR-SIM-0001"),
+        calibration=synth.certificate(),
+        metadata={"protocol": "isometric", "knee_angle_deg": 90.0, "position": "90/90"},
+    )
+    writer.write(isometric_bytes[0])
+    writer.close()
+    test = store.import_test(athlete.id, path)
+    assert (test.protocol, test.knee_angle_deg, test.position) == ("isometric", 90.0, "90/90")
+    assert test.result is not None and test.result.settings["knee_angle_deg"] == 90.0
+    nordic = store.import_test(athlete.id, path, protocol="nordic")
+    assert (nordic.protocol, nordic.knee_angle_deg) == ("nordic_eccentric", None)
+    odd = tmp_path / "odd.nsrec"
+    writer = RecordingWriter(
+        odd,
+        info=Info(int(RATE * 1000), "NR-SIM-0001"),
+        calibration=synth.certificate(),
+        metadata={"protocol": "isometric", "knee_angle_deg": 400},
+    )
+    writer.write(isometric_bytes[0])
+    writer.close()
+    assert store.import_test(athlete.id, odd).protocol == "nordic_eccentric"  # never blocks

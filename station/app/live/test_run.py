@@ -133,6 +133,11 @@ class TestRun(QObject):
             "athlete_id": athlete.id,
             "source": acquisition.kind,
             "calibration_source": choice.source,
+            # The recording says what it is: an import of it (replay, or after a lost
+            # database) is analysed under the same protocol.
+            "protocol": kind.protocol,
+            "knee_angle_deg": kind.knee_angle_deg,
+            "position": kind.position,
         }
 
         def prepare() -> tuple[Any, RecordingWriter]:
