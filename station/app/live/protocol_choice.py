@@ -45,11 +45,13 @@ class ProtocolChoice(QWidget):
         for label, angle, _ in ANGLES:
             self.angle_box.addItem(label, CUSTOM if angle is None else angle)
         self.angle_box.setCurrentIndex(1)  # 30°
+        self.angle_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.angle_box.setToolTip("Knee angle: 0° = knee straight; 90/90 = hip and knee at 90°")
         self.custom_angle = QLineEdit()
         self.custom_angle.setPlaceholderText("0–180")
         self.custom_angle.setMaximumWidth(70)
         self.custom_angle.setToolTip("Knee angle in degrees, 0 (straight) to 180")
+        self.degrees = QLabel("°")
         self.position_box = QComboBox()
         self.position_box.setEditable(True)
         self.position_box.addItems(POSITIONS)
@@ -65,6 +67,7 @@ class ProtocolChoice(QWidget):
         row.addWidget(self.angle_caption)
         row.addWidget(self.angle_box)
         row.addWidget(self.custom_angle)
+        row.addWidget(self.degrees)
         row.addSpacing(8)
         row.addWidget(self.position_caption)
         row.addWidget(self.position_box)
@@ -133,5 +136,7 @@ class ProtocolChoice(QWidget):
         for widget in (self.angle_caption, self.angle_box, self.position_caption):
             widget.setVisible(isometric)
         self.position_box.setVisible(isometric)
-        self.custom_angle.setVisible(isometric and self.angle_box.currentData() == CUSTOM)
+        custom = isometric and self.angle_box.currentData() == CUSTOM
+        self.custom_angle.setVisible(custom)
+        self.degrees.setVisible(custom)
         self.changed.emit()
