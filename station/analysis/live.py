@@ -35,8 +35,8 @@ class LiveRep:
     number: int
     start_s: float
     end_s: float
-    left_peak_n: float
-    right_peak_n: float
+    left_peak_n: float | None  # None: that leg did not pull (an isometric one-leg rep)
+    right_peak_n: float | None
     imbalance: Imbalance
 
     def to_dict(self) -> dict:
@@ -118,6 +118,7 @@ class LiveProcessor:
         self._counts = _Ring(max(int(math.ceil(self.settings.quiet_window_s * self.rate_hz)), 2))
         s = self.settings
         self._thr, self._edge = s.rep_threshold_n, s.rep_edge_n
+        self._isometric = s.is_isometric
         self._merge = s.rep_merge_gap_s * self.rate_hz
         self._extend = int(math.floor(s.rep_max_extend_s * self.rate_hz))
         self._min_core = s.rep_min_duration_s * self.rate_hz - 1e-9
@@ -216,8 +217,10 @@ class LiveProcessor:
 
     def _detect(self, forces: np.ndarray, first: int) -> list[LiveRep]:
         left, right = forces[:, 0], forces[:, 1]
+        # Isometric: either leg pulling makes the core (a rep may be one leg only).
+        pulling = (left >= self._thr) | (right >= self._thr) if self._isometric else None
         label = np.where(
-            (left >= self._thr) & (right >= self._thr),
+            (left >= self._thr) & (right >= self._thr) if pulling is None else pulling,
             BILATERAL,
             np.where((left < self._edge) & (right < self._edge), QUIET, ACTIVE),
         )
@@ -264,13 +267,18 @@ class LiveProcessor:
             left, right = float(window[:, 0].max()), float(window[:, 1].max())
         else:  # pragma: no cover - a rep always has samples in the ring
             left = right = float("nan")
+        left_peak: float | None = left
+        right_peak: float | None = right
+        if self._isometric:  # a leg that never reached the threshold was not in the rep
+            left_peak = left if left >= self._thr else None
+            right_peak = right if right >= self._thr else None
         rep = LiveRep(
             number=len(self.reps) + 1,
             start_s=start / self.rate_hz,
             end_s=end / self.rate_hz,
-            left_peak_n=left,
-            right_peak_n=right,
-            imbalance=Imbalance.of(left, right, self.settings.asymmetry_formula),
+            left_peak_n=left_peak,
+            right_peak_n=right_peak,
+            imbalance=Imbalance.of(left_peak, right_peak, self.settings.asymmetry_formula),
         )
         self.reps.append(rep)
         self._cut = end + 1

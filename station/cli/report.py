@@ -20,12 +20,16 @@ from station.cli.common import store_from_args
 from station.cli.gui import has_display
 from station.present.numbers import count
 from station.present.preferences import SETTINGS_FILE, read_settings_file
+from station.present.protocols import protocol_key
+from station.store.protocols import resolve
 
 log = logging.getLogger(__name__)
 
 EXAMPLES = """examples:
   nordic-station report 42 --out ada-2026-06-15.pdf
   nordic-station report --athlete S01 --history --out ada-history.pdf
+  nordic-station report --athlete S01 --history --protocol isometric --knee-angle 30 \
+      --out ada-iso30.pdf
 """
 
 
@@ -44,6 +48,15 @@ def register(
     parser.add_argument("test", nargs="?", metavar="TEST_ID", help="the test to report on")
     parser.add_argument("--athlete", metavar="ID", help="athlete (id or external id)")
     parser.add_argument("--history", action="store_true", help="the athlete's history report")
+    parser.add_argument(
+        "--protocol",
+        choices=("nordic", "isometric"),
+        default="nordic",
+        help="history: the protocol whose tests it shows (default nordic; never mixed)",
+    )
+    parser.add_argument(
+        "--knee-angle", metavar="DEG", help="history of isometric tests: their knee angle"
+    )
     parser.add_argument("--out", metavar="FILE.pdf", required=True, help="where to write")
     parser.add_argument("--force", action="store_true", help="replace an existing file")
     parser.set_defaults(func=run)
@@ -54,6 +67,10 @@ def _check(args: argparse.Namespace) -> Path:
         raise CliError("give either TEST_ID or --athlete ID --history, not both")
     if args.test is None and not (args.athlete and args.history):
         raise CliError("give TEST_ID, or --athlete ID with --history")
+    if args.test is not None and (args.protocol != "nordic" or args.knee_angle is not None):
+        raise CliError("--protocol and --knee-angle choose a history: a test has its own")
+    if args.protocol == "nordic" and args.knee_angle is not None:
+        raise CliError("--knee-angle is for --protocol isometric")
     if args.test is not None and not str(args.test).isdigit():
         raise CliError(f"test id {args.test!r} is not a number")
     out = Path(args.out).expanduser()
@@ -92,7 +109,9 @@ def run(args: argparse.Namespace) -> int:
             pages = write_test_report(store, test.id, out, preferences)
         else:
             athlete = store.athletes.resolve(args.athlete)
-            pages = write_history_report(store, athlete.id, out, preferences)
+            kind = resolve(args.protocol, args.knee_angle)
+            key = protocol_key(kind.protocol, kind.knee_angle_deg)
+            pages = write_history_report(store, athlete.id, out, preferences, key)
     log.info("report written to %s (%d pages)", out, pages)
     print(f"wrote {out} ({count(pages, 'page')})")
     return 0

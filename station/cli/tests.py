@@ -26,6 +26,7 @@ from station.cli.common import (
     usage_of,
     warn,
 )
+from station.present.protocols import label_of
 from station.store import Result, TestSummary
 
 
@@ -64,6 +65,7 @@ def _register_test(
         metavar="TIME",
         help="when the test was done (default: the recording's start, else the file's time)",
     )
+    _add_protocol(imp)
     add_by(imp)
     imp.set_defaults(func=run_import)
 
@@ -85,7 +87,14 @@ def _register_test(
         help="when the test was done (default: the file's modification time)",
     )
     add_by(nordbord)
-    nordbord.set_defaults(func=run_import_nordbord, calibration=None, rate=None)
+    nordbord.set_defaults(
+        func=run_import_nordbord,
+        calibration=None,
+        rate=None,
+        protocol=None,
+        knee_angle=None,
+        position=None,
+    )
 
     listing = commands.add_parser("list", parents=parents, help="an athlete's tests, newest first")
     listing.add_argument("athlete", metavar="ATHLETE", help="athlete id or external id")
@@ -146,6 +155,22 @@ def _register_rep(
     parser.set_defaults(func=usage_of(parser))
 
 
+def _add_protocol(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--protocol",
+        choices=("nordic", "isometric"),
+        help="the test's protocol (default nordic); an isometric test is analysed per leg",
+    )
+    parser.add_argument(
+        "--knee-angle",
+        metavar="DEG",
+        help="isometric: knee angle in degrees, 0 (straight) to 180; usual 0, 30, 60, 90",
+    )
+    parser.add_argument(
+        "--position", metavar="TEXT", help="isometric: the position, e.g. prone or 90/90"
+    )
+
+
 def _rate(text: str) -> float:
     try:
         value = float(text)
@@ -168,6 +193,9 @@ def run_import(args: argparse.Namespace) -> int:
             notes=args.notes,
             recorded_at=args.recorded_at,
             by=args.by,
+            protocol=args.protocol,
+            knee_angle_deg=args.knee_angle,
+            position=args.position,
         )
     warn(test.warnings)
     print(test.id)
@@ -203,6 +231,7 @@ def run_list(args: argparse.Namespace) -> int:
             [
                 t.id,
                 t.recorded_at[:16].replace("T", " "),
+                label_of(t),
                 fmt((s.get("left") or {}).get("max_force_n")),
                 fmt((s.get("right") or {}).get("max_force_n")),
                 fmt(s.get("imbalance_max_pct")),
@@ -212,7 +241,17 @@ def run_list(args: argparse.Namespace) -> int:
             ]
         )
     print_table(
-        ["test", "recorded (UTC)", "left max N", "right max N", "imbal. %", "stronger", "reps", ""],
+        [
+            "test",
+            "recorded (UTC)",
+            "protocol",
+            "left max N",
+            "right max N",
+            "imbal. %",
+            "stronger",
+            "reps",
+            "",
+        ],
         rows,
     )
     return 0
@@ -284,7 +323,7 @@ def run_show(args: argparse.Namespace) -> int:
     if test.voided:
         print(f"  VOIDED: {test.void_reason} (left out of history, trends and exports)")
     print(
-        f"  {test.protocol}, rig {test.rig_serial or '?'}, {fmt(test.sample_rate_hz, 0)} Hz, "
+        f"  {label_of(test)}, rig {test.rig_serial or '?'}, {fmt(test.sample_rate_hz, 0)} Hz, "
         f"{fmt(test.duration_s)} s, certificate {test.certificate_id or '-'}, "
         f"operator {test.operator or '-'}"
     )

@@ -18,6 +18,7 @@ from station.present.history_data import (
     previous_valid,
     trend_points,
 )
+from station.present.protocols import key_of
 from station.present.times import day_text
 from station.present.units import format_force
 
@@ -56,13 +57,16 @@ def change_since_previous(points: Sequence[TrendPoint], test_id: int, mdc_n: flo
     before = previous_valid(points).get(test_id)
     if before is None:
         return ChangeSince(
-            None, {}, mdc_n, "First test with a result for this athlete: no change to judge yet."
+            None,
+            {},
+            mdc_n,
+            "First test with a result for this athlete in this protocol: no change to judge yet.",
         )
     return ChangeSince(before, change_between(before, point, mdc_n), mdc_n)
 
 
 def change_for_test(store: Any, test: Any, mdc_n: float) -> ChangeSince:
-    """:func:`change_since_previous` read from the store (voided tests are left out)."""
-    return change_since_previous(
-        trend_points(store.tests.of_athlete(test.athlete_id)), test.id, mdc_n
-    )
+    """:func:`change_since_previous` read from the store (voided tests are left out), among
+    the tests of the same protocol and knee angle only."""
+    points = trend_points(store.tests.of_athlete(test.athlete_id), key_of(test))
+    return change_since_previous(points, test.id, mdc_n)

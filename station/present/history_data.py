@@ -5,6 +5,10 @@ screen, the team screen and the reports compute the same numbers, and tests
 can check them without a window.  metrics.md: a change in max force is
 *real* only when it is larger than the minimal detectable change in use
 (Opar et al. 2013: 60.1–76.2 N); anything smaller is *within MDC*.
+
+Every point carries its protocol group (:mod:`station.present.protocols`): a change
+is judged only between tests of the same protocol and knee angle, and
+:func:`trend_points` with ``key`` gives one group's series alone.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
+
+from station.present.protocols import NORDIC, ProtocolKey, protocol_key
 
 LEGS = ("left", "right")
 REAL_CHANGE = "real change"
@@ -52,6 +58,7 @@ class TrendPoint:
     left_max_n_per_kg: float | None = None
     right_max_n_per_kg: float | None = None
     training: bool = False  # a training session: listed only when asked for, never in trends
+    protocol: ProtocolKey = (NORDIC, None)  # compared only with points of the same group
 
     @property
     def timestamp(self) -> float:
@@ -69,6 +76,7 @@ def point_from_summary(
     reps: int = 0,
     excluded_reps: int = 0,
     voided: bool = False,
+    protocol: ProtocolKey = (NORDIC, None),
 ) -> TrendPoint:
     """A trend point from a test's summary dict (the analysis JSON's ``summary``)."""
     left = summary.get("left") or {}
@@ -89,6 +97,7 @@ def point_from_summary(
         voided=bool(voided),
         left_max_n_per_kg=_number(left.get("relative_max_force_n_per_kg")),
         right_max_n_per_kg=_number(right.get("relative_max_force_n_per_kg")),
+        protocol=protocol,
     )
 
 
@@ -100,10 +109,12 @@ def is_training(summary: Any) -> bool:
     return getattr(summary, "protocol", None) == TRAINING
 
 
-def trend_points(summaries: Iterable[Any], include_training: bool = False) -> list[TrendPoint]:
-    """Trend points from the store's TestSummary rows, oldest first; training sessions
-    only with ``include_training`` (history, trends, reports and change judgements all
-    read tests through here)."""
+def trend_points(
+    summaries: Iterable[Any], key: ProtocolKey | None = None, include_training: bool = False
+) -> list[TrendPoint]:
+    """Trend points from the store's TestSummary rows, oldest first (the one place every
+    screen's series comes from): with ``key`` only the tests of that protocol group;
+    training sessions only with ``include_training`` (then whatever ``key`` is)."""
     points = [
         replace(
             point_from_summary(
@@ -113,12 +124,15 @@ def trend_points(summaries: Iterable[Any], include_training: bool = False) -> li
                 s.reps,
                 s.excluded_reps,
                 bool(getattr(s, "voided", False)),
+                protocol_key(getattr(s, "protocol", None), getattr(s, "knee_angle_deg", None)),
             ),
             training=is_training(s),
         )
         for s in summaries
         if include_training or not is_training(s)
     ]
+    if key is not None:
+        points = [p for p in points if p.protocol == key or p.training]
     return sorted(points, key=lambda p: (p.when, p.test_id))
 
 
@@ -149,8 +163,11 @@ class Change:
 def change_between(
     before: TrendPoint, after: TrendPoint, mdc_n: float, measure: str = "max"
 ) -> dict[str, Change]:
-    """Each leg's change from ``before`` to ``after`` (legs without both values are left out)."""
+    """Each leg's change from ``before`` to ``after`` (legs without both values are left out;
+    nothing when they are of different protocols or angles: never compared)."""
     out: dict[str, Change] = {}
+    if before.protocol != after.protocol:
+        return out
     for leg in LEGS:
         a, b = before.force(leg, measure), after.force(leg, measure)
         if a is not None and b is not None:
@@ -172,15 +189,15 @@ def valid_points(points: Sequence[TrendPoint], measure: str = "max") -> list[Tre
 
 
 def previous_valid(points: Sequence[TrendPoint], measure: str = "max") -> dict[int, TrendPoint]:
-    """For each test (by id), the latest earlier test with a result: what its change is
-    judged against."""
+    """For each test (by id), the latest earlier test with a result of the same protocol
+    group: what its change is judged against."""
     out: dict[int, TrendPoint] = {}
-    last: TrendPoint | None = None
+    last: dict[ProtocolKey, TrendPoint] = {}
     for point in points:
-        if last is not None:
-            out[point.test_id] = last
+        if point.protocol in last:
+            out[point.test_id] = last[point.protocol]
         if has_result(point, measure):
-            last = point
+            last[point.protocol] = point
     return out
 
 
@@ -190,6 +207,8 @@ def last_change(
     """The change from the previous valid test to the last valid one (empty with fewer than
     two tests that have a result)."""
     valid = valid_points(points, measure)
+    if valid:  # the last valid test's own protocol group only
+        valid = [p for p in valid if p.protocol == valid[-1].protocol]
     if len(valid) < 2:
         return {}
     return change_between(valid[-2], valid[-1], mdc_n, measure)

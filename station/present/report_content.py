@@ -27,6 +27,7 @@ from station.present.history_data import (
 )
 from station.present.numbers import count, format_number, format_percent
 from station.present.preferences import Preferences
+from station.present.protocols import label_of
 from station.present.references import NO_CUT_OFF, applicable_entries, group_text
 from station.present.team_data import short_source
 from station.present.times import day_text, when_text
@@ -347,6 +348,7 @@ def analysis_rows(data: ReportData) -> list[tuple[str, str]]:
             when_text(data.test.recorded_at)
             + (f" by {esc(data.test.operator)}" if data.test.operator else ""),
         ),
+        ("Protocol", esc(label_of(data.test))),
         (
             "Rig",
             f"{esc(data.test.rig_serial or 'unknown')}, "
@@ -486,7 +488,9 @@ def report_html_for_test(
     later = [name for name in images if name not in first and name != "logo"]
     parts = [
         clinic_header(data.clinic_name, "logo" in images, image_width_px),
-        "<h1>Nordic hamstring strength test</h1>",
+        "<h1>Nordic hamstring strength test</h1>"
+        if label_of(data.test) == "Nordic"
+        else f"<h1>Hamstring strength test: {esc(label_of(data.test))}</h1>",
         f"<p class='sub'>{esc(data.athlete.name)} · {when_text(data.test.recorded_at)}"
         + (f" · {esc(data.athlete.sport)}" if data.athlete.sport else "")
         + "</p>",

@@ -25,6 +25,7 @@ from station.present.history_data import (
 )
 from station.present.numbers import count, format_number
 from station.present.preferences import Preferences
+from station.present.protocols import NORDIC, ProtocolKey, key_label
 from station.present.report_content import (
     DISCLAIMER,
     athlete_rows,
@@ -36,6 +37,8 @@ from station.present.report_content import (
 )
 from station.present.times import day_text, when_text
 from station.present.units import force_unit, format_force, format_value
+
+NORDIC_KEY: ProtocolKey = (NORDIC, None)
 
 
 @dataclass(frozen=True)
@@ -49,13 +52,19 @@ class HistoryReportData:
     generated_at: dt.datetime
     clinic_name: str = ""
     clinic_logo: str = ""
+    protocol: ProtocolKey = NORDIC_KEY  # the one protocol group the report covers
 
 
-def gather_history(store: Any, athlete_id: int, preferences: Preferences) -> HistoryReportData:
+def gather_history(
+    store: Any, athlete_id: int, preferences: Preferences, key: ProtocolKey = NORDIC_KEY
+) -> HistoryReportData:
+    """An athlete's history in one protocol group (default Nordic): tests of another
+    protocol or knee angle are never on the same trend."""
     athlete = store.athletes.get(athlete_id)
     return HistoryReportData(
         athlete=athlete,
-        points=trend_points(store.tests.of_athlete(athlete.id)),
+        points=trend_points(store.tests.of_athlete(athlete.id), key),
+        protocol=key,
         injuries=store.athletes.injuries(athlete.id),
         unit=force_unit(preferences.display_unit).symbol,
         mdc_n=preferences.mdc_n,
@@ -77,7 +86,8 @@ def history_report_html(
     parts = [
         clinic_header(data.clinic_name, "logo" in extra_images, image_width_px),
         "<h1>Nordic hamstring strength: history</h1>",
-        f"<p class='sub'>{esc(data.athlete.name)} · {count(len(data.points), 'test')} · forces in "
+        f"<p class='sub'>{esc(data.athlete.name)} · {esc(key_label(data.protocol))} · "
+        f"{count(len(data.points), 'test')} · forces in "
         f"{esc(force_unit(unit).name)}</p>",
         kv(athlete_rows(data.athlete)),
     ]

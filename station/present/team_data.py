@@ -13,6 +13,7 @@ from typing import Any
 from station.analysis import ReferenceLine
 from station.present.history_data import TrendPoint, point_from_summary
 from station.present.numbers import format_percent
+from station.present.protocols import NORDIC, ProtocolKey, key_of
 
 ALL_TEAMS = ""  # the team filter meaning "every athlete"
 
@@ -31,18 +32,23 @@ def teams(store: Any) -> list[str]:
     return sorted(names, key=str.lower)
 
 
-def latest_results(store: Any, team: str | None) -> list[TeamRow]:
+def latest_results(
+    store: Any, team: str | None, key: ProtocolKey = (NORDIC, None)
+) -> list[TeamRow]:
     """Every athlete (not archived) of ``team``, or of all teams for ALL_TEAMS, with their
-    latest test."""
+    latest test of protocol group ``key`` (default Nordic: the team's reference lines are
+    Nordic figures; another protocol or angle is never put beside it)."""
     athletes = store.athletes.find(team=team or None)
     newest = store.tests.latest(team or None)
     rows = []
     for athlete in athletes:
         t = newest.get(athlete.id)
+        if t is not None and key_of(t) != key:  # their newest is of another group
+            t = next((s for s in store.tests.of_athlete(athlete.id) if key_of(s) == key), None)
         latest = None
         if t is not None:
             latest = point_from_summary(
-                t.id, t.recorded_at, t.summary or {}, t.reps, t.excluded_reps
+                t.id, t.recorded_at, t.summary or {}, t.reps, t.excluded_reps, protocol=key
             )
         rows.append(TeamRow(athlete, latest))
     return rows

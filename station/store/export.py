@@ -87,7 +87,17 @@ def _age(dob: str | None, recorded_at: str) -> float | None:
 
 
 IDENTIFYING = ("athlete_id", "name", "external_id", "date_of_birth")
-DESCRIBING = ("age_years", "sex", "sport", "team", "dominant_leg", "recorded_at", "protocol")
+DESCRIBING = (
+    "age_years",
+    "sex",
+    "sport",
+    "team",
+    "dominant_leg",
+    "recorded_at",
+    "protocol",
+    "knee_angle_deg",
+    "position",
+)
 TEST_FIELDS = ("rig_serial", "certificate_id", "operator", "sample_rate_hz", "duration_s")
 RUN_FIELDS = ("result_id", "analysis_version", "analyzed_at")
 TAIL = (
@@ -157,6 +167,8 @@ def summary_table(
             row["dominant_leg"],
             row["recorded_at"],
             row["protocol"],
+            row["knee_angle_deg"],
+            row["position"],
             *test,
             row["sample_rate_hz"],
             row["duration_s"],
@@ -399,6 +411,8 @@ def export_test(
             "id": test.id,
             "recorded_at": test.recorded_at,
             "protocol": test.protocol,
+            "knee_angle_deg": test.knee_angle_deg,
+            "position": test.position,
             "rig_serial": test.rig_serial,
             "operator": None if anonymise else test.operator,
             "notes": None if anonymise else test.notes,

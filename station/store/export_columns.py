@@ -22,7 +22,9 @@ DEFINITIONS = {
     "stronger_avg": "the stronger leg on avg force",
     "l_r_ratio_max": "left / right, max forces",
     "l_r_ratio_avg": "left / right, avg forces",
-    "reps_detected": "bilateral repetitions found by the analysis",
+    "reps_detected": "repetitions found by the analysis (Nordic: bilateral; isometric: each "
+    "leg's reps on their own, a rep may hold one leg)",
+    "reps": "included reps holding this leg (isometric: a rep may hold one leg only)",
     "reps_included": "repetitions not excluded by the clinician (summaries use only these)",
 }
 
@@ -39,7 +41,9 @@ BASE_COLUMNS: dict[str, tuple[str, str]] = {
     "team": ("", ""),
     "dominant_leg": ("", "left or right"),
     "recorded_at": ("ISO 8601 UTC", "when the test was recorded"),
-    "protocol": ("", "test protocol (nordic_eccentric)"),
+    "protocol": ("", "test protocol (nordic_eccentric or isometric); never compare across"),
+    "knee_angle_deg": ("°", "isometric protocol: knee angle, 0 = knee straight (empty: Nordic)"),
+    "position": ("", "isometric protocol: the athlete's position (e.g. prone, 90/90)"),
     "rig_serial": ("", "serial number of the rig"),
     "certificate_id": ("", "calibration certificate used (see the test export for its content)"),
     "operator": ("", "who ran the test"),

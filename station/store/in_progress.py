@@ -118,6 +118,8 @@ class InProgress(Service):
             source=source,
             reason=source,
             protocol=state.protocol,
+            knee_angle_deg=state.knee_angle_deg,
+            position=state.position,
             operator=state.operator,
             notes=text,
             rig_serial=state.rig_serial,

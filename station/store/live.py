@@ -15,7 +15,7 @@ from typing import Any
 
 from calibration.certificate import Certificate
 from station.analysis import AnalysisSettings
-from station.store import validate
+from station.store import protocols, validate
 from station.store.athletes import Athletes
 from station.store.certificates import as_certificate
 from station.store.errors import StoreError
@@ -44,6 +44,8 @@ class LiveTests(Service):
         protocol: str | None = None,
         rate_hz: float | None = None,
         by: str | None = None,
+        knee_angle_deg: float | str | None = None,
+        position: str | None = None,
     ) -> PendingTest:
         """Start a test: returns where to record (``PendingTest.path``, not yet created).
 
@@ -56,7 +58,7 @@ class LiveTests(Service):
         cert = None if certificate is None else as_certificate(certificate)
         operator = validate.text_field(operator, "operator")
         notes_text = validate.notes(notes)
-        protocol = validate.protocol(protocol)
+        kind = protocols.resolve(protocol, knee_angle_deg, position)
         rig_serial = validate.text_field(rig_serial, "rig serial")
         rate = None if rate_hz is None else validate.sample_rate_hz(rate_hz)
         folder = self.in_progress.folder
@@ -69,7 +71,7 @@ class LiveTests(Service):
             pending_id = self.backend.insert_pending(
                 subject.id,
                 file_name,
-                protocol,
+                kind.protocol,
                 rig_serial,
                 None if cert is None else cert.to_dict(),
                 operator,
@@ -78,6 +80,8 @@ class LiveTests(Service):
                 os.getpid(),
                 who,
                 rate,
+                kind.knee_angle_deg,
+                kind.position,
             )
         except BaseException:
             lock.release(remove=True)

@@ -146,6 +146,8 @@ class TestRecord(_ToDict):
     result: Result | None = None
     voided: bool = False  # left out of lists, trends and exports; kept with its recording
     void_reason: str | None = None
+    knee_angle_deg: float | None = None  # isometric protocol: 0 = knee straight
+    position: str | None = None  # isometric protocol: e.g. prone, 90/90
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,9 @@ class TestSummary(_ToDict):
     excluded_reps: int
     voided: bool = False
     void_reason: str | None = None
+    knee_angle_deg: float | None = None
+    position: str | None = None
+    body_mass_kg: float | None = None  # used for N/kg (percentiles)
 
 
 @dataclass(frozen=True)
@@ -189,6 +194,8 @@ class PendingTest(_ToDict):
     rate_hz: float | None = None  # for a rig whose stream carries no rate (text dialect)
     live: bool = False
     size: int | None = None  # bytes recorded so far; None when the file is missing
+    knee_angle_deg: float | None = None
+    position: str | None = None
 
 
 @dataclass(frozen=True)
@@ -321,3 +328,5 @@ class NewTest:
     certificate: dict[str, Any] | None = None
     pending_id: int | None = None
     warnings: list[str] = field(default_factory=list)
+    knee_angle_deg: float | None = None
+    position: str | None = None

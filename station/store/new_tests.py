@@ -22,7 +22,7 @@ from typing import Any
 from calibration.certificate import Certificate
 from firmware_bridge.capture import Capture
 from station.analysis import AnalysisSettings
-from station.store import processing, validate
+from station.store import processing, protocols, validate
 from station.store.athletes import Athletes
 from station.store.backend import Backend
 from station.store.certificates import Certificates, as_certificate
@@ -45,6 +45,8 @@ class Origin:
     protocol: str
     operator: str | None = None
     notes: str = ""
+    knee_angle_deg: float | None = None  # an isometric test's knee angle
+    position: str | None = None
     rig_serial: str | None = None  # when the capture itself does not say
     recovered: bool = False
     pending_id: int | None = None
@@ -83,13 +85,16 @@ class TestCreation(Service):
         protocol: str | None = None,
         settings: Settings = None,
         by: str | None = None,
+        knee_angle_deg: float | str | None = None,
+        position: str | None = None,
     ) -> TestRecord:
-        """Store a capture made elsewhere (recording, raw binary or text) as a new test."""
+        """Store a capture made elsewhere (recording, raw binary or text) as a new test,
+        analysed under its protocol (an isometric one with its knee angle and position)."""
         who = self._who(by)
         subject = self.athletes.changeable(athlete)
         operator = validate.text_field(operator, "operator")
         notes_text = validate.notes(notes)
-        protocol = validate.protocol(protocol)
+        protocols.resolve(protocol, knee_angle_deg, position, settings)  # refused before reading
         rate = None if rate_hz is None else validate.sample_rate_hz(rate_hz)
         when = (
             validate.test_time(recorded_at, subject.date_of_birth, "recorded at")
@@ -98,6 +103,13 @@ class TestCreation(Service):
         )
         cert = None if certificate is None else as_certificate(certificate)
         blob, capture = read_stable(Path(path), rate)
+        kind = protocols.resolve(
+            protocol,
+            knee_angle_deg,
+            position,
+            settings,
+            protocols.recorded_metadata(capture.header),
+        )
         earlier = self.backend.tests_with_recording(hashlib.sha256(blob).hexdigest())
         first: tuple[str, ...] = ()
         if earlier:
@@ -108,7 +120,9 @@ class TestCreation(Service):
         origin = Origin(
             source=f"import:{printable(Path(path).name)}",
             reason="import",
-            protocol=protocol,
+            protocol=kind.protocol,
+            knee_angle_deg=kind.knee_angle_deg,
+            position=kind.position,
             operator=operator,
             notes=notes_text,
             warnings=first,
@@ -150,7 +164,8 @@ class TestCreation(Service):
         when = recorded_at or capture_started(capture)
         if when is None:
             when = started_at() if callable(started_at) else started_at
-        analysed = self.analyse(athlete_id, capture, chosen, when, settings)
+        kind = protocols.TestProtocol(origin.protocol, origin.knee_angle_deg, origin.position)
+        analysed = self.analyse(athlete_id, capture, chosen, when, kind.settings(settings))
         warnings = list(origin.warnings) + analysed.warnings
         log.info(
             "%s a %s capture for athlete %d (%d bytes, %d warning(s))",
@@ -167,6 +182,8 @@ class TestCreation(Service):
             athlete_id=athlete_id,
             recorded_at=when,
             protocol=origin.protocol,
+            knee_angle_deg=origin.knee_angle_deg,
+            position=origin.position,
             recording=blob,
             recording_kind=analysed.capture.kind,
             result=result,

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from station.analysis import AnalysisSettings
-from station.store import processing, recompute_all, validate
+from station.store import processing, protocols, recompute_all, validate
 from station.store.backend import Backend
 from station.store.errors import NotFoundError, StoreError, ValidationError
 from station.store.models import Recomputation, Result
@@ -129,6 +129,7 @@ class Runs(Service):
         old = test.result
         if settings is None and keep_settings and old is not None:
             settings = old.settings
+        settings = protocols.of_test(test).settings(settings)  # always the test's protocol
         reps = self.backend.reps(test.id)
         analysed, carried, unmatched = self.new_tests.reanalyse(test, reps, settings)
         new = processing.new_result(analysed.result, "recompute")

@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from calibration.certificate import parse_certificate
 from firmware_bridge.capture import load_capture_bytes
 from firmware_bridge.errors import NordicError
-from station.analysis import ANALYSIS_VERSION, AnalysisSettings
-from station.store import processing
+from station.analysis import ANALYSIS_VERSION
+from station.store import processing, protocols
 from station.store.backend import Backend
 from station.store.recompute_audit import unmatched_audit
 from station.store.sqlite import NewRun, RecomputeInput
@@ -95,9 +95,10 @@ def analyse(job: RecomputeInput, mode: str) -> Outcome:
             certificate = parse_certificate(job.certificate, f"the certificate of {where}")
         else:
             certificate = processing.certificate_for(capture, None, where)
-        settings = None
-        if mode == "keep" and job.current_settings is not None:
-            settings = json.loads(job.current_settings)
+        stored = None if job.current_settings is None else json.loads(job.current_settings)
+        settings = stored if mode == "keep" and stored is not None else None
+        if settings is None:  # today's definitions, under the test's own protocol
+            settings = protocols.today_keeping_protocol(stored).to_dict()
         analysed, carried, unmatched = processing.reanalyse(
             capture,
             certificate,
@@ -173,13 +174,13 @@ def _one_thread_each() -> Iterator[None]:
 
 def recompute_targets(backend: Backend, *, keep_settings: bool = False) -> tuple[list[int], int]:
     """The tests a bulk recompute would analyse, and how many are already up to date."""
-    today = AnalysisSettings().to_dict()
     targets, fresh = [], 0
     for test_id, version, settings in backend.current_runs():
+        stored = None if settings is None else json.loads(settings)
         current = (
             version == ANALYSIS_VERSION
-            and settings is not None
-            and (keep_settings or json.loads(settings) == today)
+            and stored is not None
+            and (keep_settings or stored == protocols.today_keeping_protocol(stored).to_dict())
         )
         if current:
             fresh += 1

@@ -296,6 +296,17 @@ V6 = (
     "CHECK (return_to_play IS NULL OR date(return_to_play) IS return_to_play)",
 )
 
+V7 = (
+    # The isometric protocol's knee angle (0 = knee straight) and position (issue 15 §1):
+    # tests of different protocols or angles are never compared.
+    "ALTER TABLE tests ADD COLUMN knee_angle_deg REAL "
+    "CHECK (knee_angle_deg IS NULL OR (knee_angle_deg >= 0 AND knee_angle_deg <= 180))",
+    "ALTER TABLE tests ADD COLUMN position TEXT",
+    "ALTER TABLE pending_tests ADD COLUMN knee_angle_deg REAL "
+    "CHECK (knee_angle_deg IS NULL OR (knee_angle_deg >= 0 AND knee_angle_deg <= 180))",
+    "ALTER TABLE pending_tests ADD COLUMN position TEXT",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "athletes, tests, reps, certificates, recordings, audit log", V1),
     Migration(2, "analysis runs kept as a history; curves stored per run", V2),
@@ -303,6 +314,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "tests can be voided with a reason (and the void undone)", V4),
     Migration(5, "athletes can be erased on request", V5),
     Migration(6, "injuries with region, grade and return to play", V6),
+    Migration(7, "tests carry the isometric knee angle and position", V7),
 )
 
 CURRENT_VERSION = MIGRATIONS[-1].version

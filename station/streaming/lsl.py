@@ -222,7 +222,8 @@ class LslPublisher:
     def _rep(self, rep: LiveRep) -> None:
         self._mark(f"rep {rep.number} onset", round(rep.start_s * self.rate_hz))
         self._mark(
-            f"rep {rep.number} peak left {rep.left_peak_n:.1f} N right {rep.right_peak_n:.1f} N",
+            f"rep {rep.number} peak left {_newtons(rep.left_peak_n)} right "
+            f"{_newtons(rep.right_peak_n)}",
             round(rep.end_s * self.rate_hz),
         )
 
@@ -276,3 +277,8 @@ class LslListener(Listener):
     def on_received(self, event: Received) -> None:
         if isinstance(event.message, Event):
             self.publisher.event(event.message)
+
+
+def _newtons(value: float | None) -> str:
+    """A peak for a marker; "none" for a leg not in an isometric one-leg rep."""
+    return "none" if value is None else f"{value:.1f} N"

@@ -82,3 +82,42 @@ def test_a_one_leg_pull_is_not_counted_live() -> None:
     proc = LiveProcessor(rate, (0.001, 0.001), (0.0, 0.0))
     reps, _ = _feed(proc, np.arange(len(t)), counts, 20)
     assert reps == []
+
+
+def test_isometric_live_reps_are_per_leg_and_match_the_offline_legs() -> None:
+    """Isometric: a one-leg contraction is a live rep with the other leg absent (None,
+    never 0), as the offline analysis finds it; the Nordic counter ignores it."""
+    from calibration.certificate import parse_certificate
+    from firmware_bridge.decoder import decode_bytes
+    from firmware_bridge.virtual_rig import VirtualRig
+    from firmware_bridge.virtual_rig.ramp import RampContraction, RampModel
+    from station.analysis import AnalysisSettings, analyze
+
+    rate = 200.0
+    contractions = (
+        RampContraction("left", 4.0, 1200.0, 420.0),
+        RampContraction("right", 11.0, 1000.0, 380.0),
+        RampContraction("left", 18.0, 1500.0, 500.0),
+        RampContraction("right", 18.05, 1100.0, 300.0),
+    )
+    model = RampModel(contractions, seed=5, rate_hz=rate)
+    rig = VirtualRig(model, rate_hz=rate, seed=5)
+    stream = decode_bytes(rig.capture_bytes(model.session_duration_s()))
+    iso = AnalysisSettings(protocol="isometric", knee_angle_deg=30.0)
+    offline = analyze(stream, parse_certificate(rig.calibration_certificate(), "rig"), iso)
+    gains, zeros = offline.calibration.gains, offline.zero.counts
+    reps, _ = _feed(LiveProcessor(rate, gains, zeros, iso), stream.index, stream.counts, 20)
+    assert [r.legs for r in offline.reps] == [("left",), ("right",), ("left", "right")]
+    assert [(r.left_peak_n is not None, r.right_peak_n is not None) for r in reps] == [
+        (True, False),
+        (False, True),
+        (True, True),
+    ]
+    for live, rep in zip(reps, offline.reps, strict=True):
+        for leg in rep.legs:
+            assert getattr(live, f"{leg}_peak_n") == pytest.approx(
+                rep.leg(leg).peak_force_n, rel=0.03
+            )
+    assert reps[0].imbalance.pct is None and reps[2].imbalance.pct is not None
+    nordic, _ = _feed(LiveProcessor(rate, gains, zeros), stream.index, stream.counts, 20)
+    assert len(nordic) == 1  # only the rep where both legs pull together

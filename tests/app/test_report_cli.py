@@ -97,3 +97,34 @@ def test_history_report_and_refusals(
     assert cli_main([*base, str(voided), "--out", str(tmp_path / "v.pdf")]) == 2
     assert "voided" in capsys.readouterr().err
     assert not (tmp_path / "v.pdf").exists()
+
+
+def test_a_history_report_is_one_protocol_group(
+    made: tuple[Path, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ada's six Nordic tests and one isometric 30° test: each report holds one group."""
+    from firmware_bridge.virtual_rig import VirtualRig
+    from firmware_bridge.virtual_rig.ramp import RampContraction, RampModel
+    from station.store import open_store
+    from tests.app.stored_athletes import RIG_SERIAL, certificate
+
+    folder, done = made
+    model = RampModel((RampContraction("left", 4.0, 1200.0, 420.0),), seed=1, rate_hz=100.0)
+    capture = tmp_path / "iso.bin"
+    rig = VirtualRig(model, rate_hz=100.0, seed=1, serial_number=RIG_SERIAL)
+    capture.write_bytes(rig.capture_bytes(model.session_duration_s()))
+    with open_store(folder, actor="tester") as store:
+        store.new_tests.import_file(
+            done.ada, capture, certificate=certificate(), recorded_at="2026-07-01T10:00:00Z",
+            protocol="isometric", knee_angle_deg=30,
+        )  # fmt: skip
+    base = ["--data-dir", str(folder), "report", "--athlete", "S01", "--history"]
+    nordic, iso = tmp_path / "nordic.pdf", tmp_path / "iso.pdf"
+    assert cli_main([*base, "--out", str(nordic)]) == 0
+    assert "Nordic · 6 tests" in pdf_text(nordic)
+    iso_args = ["--protocol", "isometric", "--knee-angle", "30", "--out", str(iso)]
+    assert cli_main([*base, *iso_args]) == 0
+    assert "Isometric 30° · 1 test" in pdf_text(iso)
+    capsys.readouterr()
+    assert cli_main([*base, "--knee-angle", "30", "--out", str(tmp_path / "z.pdf")]) == 2
+    assert "--protocol isometric" in capsys.readouterr().err

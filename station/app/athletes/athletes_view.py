@@ -38,6 +38,8 @@ from station.app.shell.screen import Screen, register_screen
 from station.app.shell.widgets import BandLabel, ElidedLabel, screen_title
 from station.present.history_data import injury_text, is_training
 from station.present.numbers import count
+from station.present.percentiles import standing, standing_text
+from station.present.protocols import label_of
 from station.present.times import when_text
 from station.present.units import format_force
 
@@ -67,7 +69,7 @@ class RecentTest(QFrame):
         left = (data.get("left") or {}).get("max_force_n")
         right = (data.get("right") or {}).get("max_force_n")
         imbalance = data.get("imbalance_max_pct")
-        when = QLabel(when_text(summary.recorded_at))
+        when = QLabel(f"{when_text(summary.recorded_at)} · {label_of(summary)}")
         when.setFont(theme.font(12, bold=True))
         left_label = QLabel(f"Left max  {format_force(left, unit)}")
         left_label.setStyleSheet(f"color: {theme.LEFT_COLOUR}; font-weight: bold;")
@@ -168,6 +170,10 @@ class AthletesScreen(Screen):
         right.addSpacing(12)
         right.addWidget(self.recent_title)
         right.addLayout(self.recent_box)
+        self.standing_label = QLabel("")  # where the newest test stands (percentiles.py)
+        self.standing_label.setObjectName("caption")
+        self.standing_label.setWordWrap(True)
+        right.addWidget(self.standing_label)
         right.addStretch(1)
         right_widget = QWidget()
         right_widget.setLayout(right)
@@ -283,6 +289,7 @@ class AthletesScreen(Screen):
         if athlete is None:
             self.name_label.setText("Choose an athlete")
             self.details_label.setText("")
+            self.standing_label.setText("")
             return
         self.name_label.setText(athlete.name)
         rows = [
@@ -313,6 +320,7 @@ class AthletesScreen(Screen):
             self.context.show_status(f"Cannot read tests: {user_message(exc)}")
             tests = []
         if not tests:
+            self._show_standing(None)
             self.recent_box.addWidget(self.empty_recent)
             self.empty_recent.show()
             return
@@ -320,6 +328,18 @@ class AthletesScreen(Screen):
         unit = self._shown_unit = self.context.display_unit()
         for summary in tests:
             self.recent_box.addWidget(RecentTest(summary, unit))
+        self._show_standing(tests[0].id)
+
+    def _show_standing(self, test_id: int | None) -> None:
+        """Where the newest test stands within the clinic's own data (percentiles.py)."""
+        if test_id is None:
+            self.standing_label.setText("")
+            return
+        try:
+            text = standing_text(standing(self.store, self.store.tests.get(test_id)))
+        except Exception as exc:  # noqa: BLE001 - the rest of the details still show
+            text = f"Cannot place the newest test: {user_message(exc)}"
+        self.standing_label.setText(f"Newest test: {text}")
 
     def _show_injuries(self, athlete: Any) -> None:
         try:

@@ -56,7 +56,9 @@ def import_trace(
         if not nordbord.is_trace(head):
             nordbord.to_text_dialect(head, str(path))  # raises, naming what is wrong
             raise InputError(f"{path} is not a NordBord trace export")
-    return store.new_tests.import_file(athlete_id, path, operator=operator or None, notes=notes or None)
+    return store.new_tests.import_file(
+        athlete_id, path, operator=operator or None, notes=notes or None
+    )
 
 
 class NordbordImportDialog(QDialog):

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from station.app.history.protocol_box import ProtocolBox
 from station.app.history.tests_table import TestsTableModel
 from station.app.history.trend_plot import TrendPlot
 from station.app.reports import export_jobs, report_pdf
@@ -169,8 +170,11 @@ class HistoryScreen(StoredDataScreen):
             "Their zone figures are listed on the Training screen."
         )
         self.show_training.toggled.connect(lambda _on: self.refresh(force=True))
+        self.protocol_box = ProtocolBox()
+        self.protocol_box.currentIndexChanged.connect(lambda _i: self.refresh(force=True))
         hint_row = QHBoxLayout()
         hint_row.addWidget(hint, 1)
+        hint_row.addWidget(self.protocol_box)
         hint_row.addWidget(self.show_training)
         hint_row.addWidget(self.show_voided)
         table_layout.addLayout(hint_row)
@@ -266,10 +270,13 @@ class HistoryScreen(StoredDataScreen):
         else:
             try:
                 self.athlete = self.store.athletes.get(self.athlete.id)
+                tests = self.store.tests.of_athlete(
+                    self.athlete.id, include_voided=self.show_voided.isChecked()
+                )
+                self.protocol_box.fill([t for t in tests if not is_training(t)])
                 listed = trend_points(
-                    self.store.tests.of_athlete(
-                        self.athlete.id, include_voided=self.show_voided.isChecked()
-                    ),
+                    tests,
+                    self.protocol_box.key(),
                     include_training=self.show_training.isChecked(),
                 )
                 self.points = [p for p in listed if not (p.voided or p.training)]
@@ -438,7 +445,9 @@ class HistoryScreen(StoredDataScreen):
 
     def save_history_report(self, path: Path) -> bool:
         try:
-            pages = report_pdf.write_history_report(self.store, self.athlete.id, path, self.prefs)
+            pages = report_pdf.write_history_report(
+                self.store, self.athlete.id, path, self.prefs, self.protocol_box.key()
+            )
         except Exception as exc:  # noqa: BLE001
             dialogs.show_error(self, "Report", f"The report was not written: {user_message(exc)}")
             return False

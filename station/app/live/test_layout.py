@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from station.app.live.live_plot import LivePlot
+from station.app.live.protocol_choice import ProtocolChoice
 from station.app.shell import theme
 from station.app.shell.widgets import BandLabel, Banner, BigNumber, ElidedLabel, screen_title
 
@@ -59,6 +60,8 @@ class TestScreenLayout:
         self.elapsed_label.setToolTip("Test time (minutes:seconds)")
         self.state_label = QLabel("")
         self.state_label.setFont(theme.font(14, bold=True))
+
+        self.protocol_choice = ProtocolChoice()
 
         controls = QHBoxLayout()
         controls.addWidget(self.tare_button)
@@ -152,6 +155,7 @@ class TestScreenLayout:
         layout.addLayout(header)
         layout.addWidget(self.calibration_banner)
         layout.addWidget(self.banner)
+        layout.addWidget(self.protocol_choice)
         layout.addLayout(controls)
         layout.addLayout(middle, 1)
 

@@ -32,6 +32,7 @@ from station.analysis import AnalysisSettings
 from station.app.rig.acquisition import Acquisition
 from station.app.shell.dialogs import user_message
 from station.app.shell.tasks import TaskRunner
+from station.store.protocols import TestProtocol
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +102,9 @@ class TestRun(QObject):
             self.state_changed.emit(state)
 
     # -- start -------------------------------------------------------------------
-    def start(self, athlete: Any) -> None:
-        """Begin a test for ``athlete`` on the connected rig (asynchronously)."""
+    def start(self, athlete: Any, kind: TestProtocol | None = None) -> None:
+        """Begin a test for ``athlete`` on the connected rig (asynchronously), of protocol
+        ``kind`` (default Nordic): stored with the test, which is analysed under it."""
         if self.active:
             return
         acquisition = self.acquisition
@@ -126,15 +128,27 @@ class TestRun(QObject):
         serial = acquisition.serial_number
         info = acquisition.info
         url = acquisition.url
+        kind = kind or TestProtocol()
         metadata = {
             "athlete_id": athlete.id,
             "source": acquisition.kind,
             "calibration_source": choice.source,
+            # The recording says what it is: an import of it (replay, or after a lost
+            # database) is analysed under the same protocol.
+            "protocol": kind.protocol,
+            "knee_angle_deg": kind.knee_angle_deg,
+            "position": kind.position,
         }
 
         def prepare() -> tuple[Any, RecordingWriter]:
             pending = self.store.live.begin(
-                athlete.id, certificate=certificate, rig_serial=serial, operator=self.operator
+                athlete.id,
+                certificate=certificate,
+                rig_serial=serial,
+                operator=self.operator,
+                protocol=kind.protocol,
+                knee_angle_deg=kind.knee_angle_deg,
+                position=kind.position,
             )
             try:
                 writer = RecordingWriter(

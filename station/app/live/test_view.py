@@ -18,9 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (
-    QTableWidgetItem,
-)
+from PySide6.QtWidgets import QTableWidgetItem
 
 from station.analysis import AnalysisSettings, LiveRep
 from station.app.live import test_run as tr
@@ -32,12 +30,14 @@ from station.app.rig.acquisition import BlockBatch
 from station.app.shell import dialogs, theme
 from station.app.shell import settings as keys
 from station.app.shell.context import AppContext
+from station.app.shell.dialogs import user_message
 from station.app.shell.screen import Screen, register_screen
 from station.present.numbers import format_number
 from station.present.preferences import Preferences
 from station.present.references import NO_CUT_OFF
 from station.present.team_data import short_source
 from station.present.units import force_unit, format_force, format_value, from_newtons
+from station.store.errors import ValidationError
 
 NUMBERS_INTERVAL_MS = 120
 DEFAULT_PLOT_SECONDS = 12.0
@@ -105,6 +105,7 @@ class TestScreen(TestScreenLayout, Screen):
         self.run.failed.connect(self._on_failed)
         self.context.athlete_changed.connect(self._on_athlete)
         self.context.preferences_changed.connect(self.apply_preferences)
+        self.protocol_choice.changed.connect(lambda: self.apply_preferences())
 
     # -- screen life -----------------------------------------------------------------
     def activated(self) -> None:
@@ -139,6 +140,7 @@ class TestScreen(TestScreenLayout, Screen):
             analysis: AnalysisSettings | None = prefs.analysis_settings()
         except ValueError:
             analysis = None  # refused at Start with the reason (TestRun)
+        analysis = self.protocol_choice.settings(analysis)  # isometric: reps per leg
         unit = force_unit(prefs.display_unit)
         if unit.symbol != self.unit:
             self.unit = unit.symbol
@@ -214,10 +216,15 @@ class TestScreen(TestScreenLayout, Screen):
             dialogs.show_warning(self, "No rig", "Connect a rig (or the virtual rig) first.")
             self.context.navigate.emit("connect")
             return
+        try:
+            kind = self.protocol_choice.selection()
+        except ValidationError as exc:
+            dialogs.show_warning(self, "Knee angle", f"{user_message(exc)}.")
+            return
         self.banner.clear_message()
         self.start_pressed_at = self.clock()
         self._clear_test_display()
-        self.run.start(athlete)
+        self.run.start(athlete, kind)
 
     def _clear_test_display(self) -> None:
         """A new test starts from a clean screen: no peaks, reps or time of the last one."""
@@ -470,6 +477,7 @@ class TestScreen(TestScreenLayout, Screen):
         self.start_button.style().polish(self.start_button)
         self.start_button.setEnabled(connected and state in (tr.IDLE, tr.RUNNING))
         self.tare_button.setEnabled(connected and not replay and state == tr.IDLE)
+        self.protocol_choice.setEnabled(state == tr.IDLE)
         self.retry_button.setVisible(state == tr.SAVE_FAILED)
         self.state_label.setText(
             {

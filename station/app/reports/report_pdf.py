@@ -18,6 +18,7 @@ from station.app.history.trend_plot import TrendPlot
 from station.app.reports import plot_images
 from station.app.reports.pdf_writer import build_document, text_width_px, write_pdf
 from station.present.preferences import Preferences
+from station.present.protocols import ProtocolKey
 from station.present.report_content import (
     CSS,
     ReportData,
@@ -26,6 +27,7 @@ from station.present.report_content import (
     short_line_label,
 )
 from station.present.report_history import (
+    NORDIC_KEY,
     HistoryReportData,
     gather_history,
     history_report_html,
@@ -107,17 +109,24 @@ def write_test_report(store: Any, test_id: int, path: str | Path, preferences: P
     )
 
 
-def history_report_document(store: Any, athlete_id: int, preferences: Preferences) -> QTextDocument:
-    data = gather_history(store, athlete_id, preferences)
+def history_report_document(
+    store: Any, athlete_id: int, preferences: Preferences, key: ProtocolKey = NORDIC_KEY
+) -> QTextDocument:
+    data = gather_history(store, athlete_id, preferences, key)
     images = _history_images(data)
     return build_document(_history_html(data, images), images, CSS)
 
 
 def write_history_report(
-    store: Any, athlete_id: int, path: str | Path, preferences: Preferences
+    store: Any,
+    athlete_id: int,
+    path: str | Path,
+    preferences: Preferences,
+    key: ProtocolKey = NORDIC_KEY,
 ) -> int:
-    """Write the PDF report of an athlete's history; returns its page count."""
-    data = gather_history(store, athlete_id, preferences)
+    """Write the PDF report of an athlete's history in one protocol group (default Nordic);
+    returns its page count."""
+    data = gather_history(store, athlete_id, preferences, key)
     images = _history_images(data)
     return write_pdf(
         path,

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -28,6 +29,8 @@ from PySide6.QtWidgets import (
 
 from station.app.live.live_plot import set_force_axis
 from station.app.results.results_table import RepsTableModel
+from station.app.results.rfd_table import TITLE as RFD_TITLE
+from station.app.results.rfd_table import RfdTableModel
 from station.app.results.summary_cards import REFERENCES_MAX_HEIGHT, FittingScroll, LegCard
 from station.app.shell import theme
 from station.app.shell.widgets import BandLabel, Banner, ElidedLabel, screen_title
@@ -48,6 +51,7 @@ class ResultsLayout:
         self.subheading = QLabel("")
         self.subheading.setObjectName("caption")
         self.subheading.setWordWrap(True)
+        self.subheading.setTextFormat(Qt.TextFormat.RichText)
         self.new_test_button = QPushButton("New test  →")
         self.new_test_button.setObjectName("primary")
         self.new_test_button.clicked.connect(lambda: self.context.navigate.emit("test"))
@@ -121,6 +125,15 @@ class ResultsLayout:
         references_layout.addWidget(self.change_text)
         references_layout.addWidget(references_title)
         references_layout.addWidget(self.references_scroll, 1)
+        self.standing_label = QLabel("")
+        self.standing_label.setObjectName("caption")
+        self.standing_label.setWordWrap(True)
+        self.standing_label.setToolTip(
+            "Percentile within this clinic's own athletes of the same protocol and knee angle, "
+            "sport, sex and age band (shown from 20 athletes on), and published norm tables "
+            "that apply (docs/analysis.md)"
+        )
+        references_layout.addWidget(self.standing_label)
 
         summary = QGridLayout()
         summary.addWidget(self.left_card, 0, 0)
@@ -198,8 +211,23 @@ class ResultsLayout:
         bottom.setStretchFactor(0, 3)
         bottom.setStretchFactor(1, 1)
 
+        self.rfd_model = RfdTableModel()
+        self.rfd_table = QTableView()
+        self.rfd_table.setModel(self.rfd_model)
+        self.rfd_table.verticalHeader().hide()
+        self.rfd_table.verticalHeader().setDefaultSectionSize(28)
+        self.rfd_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        for column in range(3):  # rep, leg, onset: as narrow as they can be
+            self.rfd_table.horizontalHeader().setSectionResizeMode(
+                column, QHeaderView.ResizeMode.ResizeToContents
+            )
+        self.rfd_table.horizontalHeader().setMinimumHeight(52)
+        self.tables = QTabWidget()
+        self.tables.addTab(self.table, "Reps")
+        self.tables.addTab(self.rfd_table, RFD_TITLE)
+
         splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.table)
+        splitter.addWidget(self.tables)
         splitter.addWidget(bottom)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)

@@ -110,6 +110,21 @@ def dig(data: Any, path: tuple[str, ...]) -> Any:
     return data
 
 
+ABSENT = "—"  # a leg that was not in the rep (isometric one-leg rep): never 0
+
+
+def absent_leg(rep: dict[str, Any], column: Column) -> str | None:
+    """The leg a cell belongs to (or, for a between-legs cell, the missing one) when the rep
+    does not hold it; None when the cell has a value to show."""
+    legs = [leg for leg in ("left", "right") if rep.get(leg) is None and "legs" in rep]
+    if not legs:
+        return None
+    head = column.path[0]
+    if head in ("left", "right"):
+        return head if head in legs else None
+    return legs[0] if head in ("imbalance_pct", "stronger") else None
+
+
 def display_value(value: Any, decimals: int) -> str:
     if isinstance(value, bool) or value is None:
         return "–" if value is None else str(value)
@@ -176,7 +191,10 @@ class RepsTableModel(QAbstractTableModel):
         column = self._columns[index.column()]
         excluded = bool(rep.get("excluded"))
         value = dig(rep, column.path)
+        missing = absent_leg(rep, column)
         if role == Qt.ItemDataRole.DisplayRole:
+            if missing is not None:
+                return ABSENT
             if column.path == ("flags",):
                 text = display_value(value, 0)
                 if excluded:
@@ -210,6 +228,11 @@ class RepsTableModel(QAbstractTableModel):
             )
             font.setStrikeOut(excluded and column.path != ("flags",))
             return font
+        if role == Qt.ItemDataRole.ToolTipRole and missing is not None:
+            return (
+                f"The {missing} leg did not pull in this rep (isometric: each leg's reps are "
+                "found on their own); no value, and no imbalance for a one-leg rep"
+            )
         if role == Qt.ItemDataRole.ToolTipRole and column.path == ("flags",):
             return rep.get("exclusion_reason") if excluded else None
         return None

@@ -11,6 +11,7 @@ are shown in the clinic's display unit (Settings); the store keeps newtons.
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,10 @@ from station.app.shell.context import AppContext
 from station.app.shell.dialogs import user_message
 from station.app.shell.screen import Screen, register_screen
 from station.present.decision import change_for_test
+from station.present.norms import applicable, load_all, norm_lines
 from station.present.numbers import count, format_number
+from station.present.percentiles import standing, standing_text
+from station.present.protocols import key_of, label_of
 from station.present.references import NO_CUT_OFF, applicable_entries, group_text
 from station.present.times import when_text
 from station.present.units import format_force
@@ -106,8 +110,10 @@ class ResultsScreen(ResultsLayout, Screen):
 
     def _fill(self, athlete: Any) -> None:
         test, metrics = self.test, self.metrics
+        protocol = label_of(test)
         self.heading.setText(f"{athlete.name} — {when_text(test.recorded_at)}")
-        parts = [count(len(metrics.get("reps") or []), "rep")]
+        self.heading.setToolTip(f"{self.heading.text()} ({protocol})")
+        parts = [f"<b>{escape(protocol)}</b>", count(len(metrics.get("reps") or []), "rep")]
         if test.body_mass_kg:
             parts.append(f"body mass {test.body_mass_kg:g} kg")
         if test.lever_arm_m:
@@ -118,8 +124,15 @@ class ResultsScreen(ResultsLayout, Screen):
         self.notes.setPlainText(test.notes or "")
         self._fill_banners()
         summary = metrics.get("summary") or {}
-        self.left_card.set_summary(summary.get("left") or {}, self.unit)
-        self.right_card.set_summary(summary.get("right") or {}, self.unit)
+        for card, leg in ((self.left_card, "left"), (self.right_card, "right")):
+            card.set_summary(summary.get(leg) or {}, self.unit)
+            legs = summary.get(leg) or {}
+            if test.protocol == "isometric":  # reps holding this leg (one may have none)
+                card.title.setText(
+                    f"{leg.capitalize()} leg · {count(legs.get('reps') or 0, 'rep')}"
+                )
+            else:
+                card.title.setText(f"{leg.capitalize()} leg")
         self.imbalance_max.set_imbalance(
             summary.get("imbalance_max_pct"), summary.get("stronger_max")
         )
@@ -137,6 +150,8 @@ class ResultsScreen(ResultsLayout, Screen):
             group_text(athlete.sport, athlete.sex),
         )
         self.model.set_reps(metrics.get("reps") or [], self.unit)
+        self.rfd_model.set_result(metrics)
+        self._fill_standing(athlete)
         self._fit_table()
         self._plot_curves()
         self._selection_changed()
@@ -224,7 +239,11 @@ class ResultsScreen(ResultsLayout, Screen):
             widget = self.references_box.takeAt(0).widget()
             if widget is not None:
                 widget.deleteLater()
-        if not references:
+        if not references and getattr(self.test, "protocol", "") == "isometric":
+            label = QLabel("The published cut-offs are Nordic figures: none applies here.")
+            label.setWordWrap(True)
+            self.references_box.addWidget(label)
+        elif not references:
             label = QLabel(f"{NO_CUT_OFF} ({group}).")
             label.setWordWrap(True)
             label.setToolTip(
@@ -241,6 +260,23 @@ class ResultsScreen(ResultsLayout, Screen):
             self.references_box.addWidget(label)
         self.references_scroll.content_changed()
 
+    def _fill_standing(self, athlete: Any) -> None:
+        """Percentile within the clinic's own data, and the published norms that apply."""
+        if self.test.result is None:
+            self.standing_label.setText("")
+            return
+        try:
+            lines = [standing_text(standing(self.store, self.test))]
+            tables = load_all(getattr(self.store, "folder", None))
+            lines += norm_lines(
+                applicable(tables.tables, key_of(self.test), athlete.sport, athlete.sex),
+                self.metrics.get("summary") or {},
+            )
+            lines += [f"Norm table skipped: {p}" for p in tables.problems]
+        except Exception as exc:  # noqa: BLE001 - the rest of the result still shows
+            lines = [f"Cannot place this result: {user_message(exc)}"]
+        self.standing_label.setText("\n".join(lines))
+
     def _plot_curves(self) -> None:
         item = self.plot.getPlotItem()
         item.clear()
@@ -250,6 +286,7 @@ class ResultsScreen(ResultsLayout, Screen):
         if not curves or not reps or "time_s" not in curves:
             return
         time_s = np.asarray(curves["time_s"], dtype=np.float64)
+        top = bottom = 0.0
         for i, rep in enumerate(reps):
             start, end = rep.get("start_s"), rep.get("end_s")
             if start is None or end is None:
@@ -259,11 +296,16 @@ class ResultsScreen(ResultsLayout, Screen):
             style = REP_STYLES[i % len(REP_STYLES)]
             excluded = bool(rep.get("excluded"))
             for leg, colour in (("left", theme.LEFT_COLOUR), ("right", theme.RIGHT_COLOUR)):
+                if "legs" in rep and rep.get(leg) is None:
+                    continue  # the leg was not in this rep: no curve, never a line at 0
                 y = np.asarray(curves.get(f"{leg}_n", []), dtype=np.float64)[lo:hi]
                 if len(y) != len(x):
                     continue
                 pen = pg.mkPen("#9AA0A6" if excluded else colour, width=2, style=style)
                 item.plot(x, y, pen=pen, connect="finite")
+                if np.isfinite(y).any():
+                    top = max(top, float(np.nanmax(y)))
+                    bottom = min(bottom, float(np.nanmin(y)))
             # One legend line per rep (its dash pattern), and one per leg (its colour).
             label = f"Rep {rep['number']}" + (" (excluded)" if excluded else "")
             self.legend.addItem(
@@ -279,6 +321,9 @@ class ResultsScreen(ResultsLayout, Screen):
         forces = sorted(
             (e for e in lines if e.get("measure") == "force_n"), key=lambda e: float(e["value"])
         )
+        if top > 0:  # room above the curves for the legend's row (a plateau reaches the top)
+            highest = max([top, *(float(e["value"]) for e in forces)])
+            item.setYRange(bottom - 0.04 * highest, highest * 1.35, padding=0)
         for i, entry in enumerate(forces):
             _, tooltip, _ = reference_text(entry, self.unit)
             value_n = float(entry["value"])

@@ -34,6 +34,8 @@ PENDING = Shape(
         "host",
         "pid",
         "rate_hz",
+        "knee_angle_deg",
+        "position",
     ],
 )
 
@@ -52,6 +54,8 @@ class PendingTests(Connection):
         pid: int | None,
         actor: str,
         rate_hz: float | None = None,
+        knee_angle_deg: float | None = None,
+        position: str | None = None,
     ) -> int:
         at = now_utc()
         with self._write() as conn:
@@ -59,8 +63,9 @@ class PendingTests(Connection):
             cert_id = None if certificate is None else certificate_id(conn, certificate, actor, at)
             cursor = conn.execute(
                 "INSERT INTO pending_tests (athlete_id, file_name, started_at, started_by, "
-                "protocol, rig_serial, certificate_id, operator, notes, host, pid, rate_hz) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "protocol, rig_serial, certificate_id, operator, notes, host, pid, rate_hz, "
+                "knee_angle_deg, position) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     athlete_id,
                     file_name,
@@ -74,6 +79,8 @@ class PendingTests(Connection):
                     host,
                     pid,
                     rate_hz,
+                    knee_angle_deg,
+                    position,
                 ),
             )
             return int(cursor.lastrowid)

@@ -38,6 +38,8 @@ TEST_FIELDS = (
     "duration_s",
     "body_mass_kg",
     "lever_arm_m",
+    "knee_angle_deg",
+    "position",
 )
 # Every column of a new test row, in the order of :func:`new_test_row`.
 INSERT_COLUMNS = (
@@ -80,6 +82,9 @@ SUMMARY_TEST_FIELDS = (
     "recovered",
     "sample_rate_hz",
     "duration_s",
+    "knee_angle_deg",
+    "position",
+    "body_mass_kg",
 )
 SUMMARY = Shape(
     TestSummary,
@@ -120,6 +125,8 @@ def new_test_row(
         test.duration_s,
         test.body_mass_kg,
         test.lever_arm_m,
+        test.knee_angle_deg,
+        test.position,
         recording_id,
         test.source,
         at,
@@ -173,6 +180,8 @@ def _test_audit(test: NewTest, certificate_id: int | None, sha: str) -> dict[str
         "duration_s": test.duration_s,
         "body_mass_kg": test.body_mass_kg,
         "lever_arm_m": test.lever_arm_m,
+        "knee_angle_deg": test.knee_angle_deg,
+        "position": test.position,
         "source": test.source,
         "recovered": test.recovered,
         "recording_sha256": sha,

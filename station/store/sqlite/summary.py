@@ -41,13 +41,15 @@ SUMMARY_COLUMNS = (
     "excluded",
     "voided",
     "void_reason",
+    "knee_angle_deg",
+    "position",
 )
 SUMMARY_SQL = (
     "SELECT t.id, t.athlete_id, a.name, a.external_id, a.date_of_birth, a.sex, a.sport, "
     "a.team, a.dominant_leg, t.recorded_at, t.protocol, t.rig_serial, t.certificate_id, "
     "t.operator, t.sample_rate_hz, t.duration_s, t.body_mass_kg, t.lever_arm_m, t.source, "
     "t.recovered, r.id, r.analysis_version, r.created_at, r.summary, r.excluded, "
-    "t.voided, t.void_reason "
+    "t.voided, t.void_reason, t.knee_angle_deg, t.position "
     "FROM tests t JOIN athletes a ON a.id = t.athlete_id "
     "LEFT JOIN results r ON r.test_id = t.id AND r.is_current = 1 "
 )
