@@ -185,6 +185,6 @@ def _test_number(value: int | str) -> int:
         number = int(str(value).strip())
     except ValueError:
         raise ValidationError(f"{value!r} is not a test id (a whole number)") from None
-    if number < 1:
+    if not 1 <= number < 2**63:  # a database id is a signed 64-bit integer
         raise ValidationError(f"{value!r} is not a test id (a whole number from 1)")
     return number
