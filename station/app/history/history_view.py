@@ -44,6 +44,7 @@ from station.app.shell.widgets import Banner, screen_title
 from station.present.history_data import (
     TrendPoint,
     dated_injuries,
+    is_training,
     last_change,
     no_change_text,
     trend_points,
