@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from station.store.models import CertificateRecord, Verification
-from station.store.sqlite.audit import AuditRecord, write_audit
-from station.store.sqlite.connection import Connection
-from station.store.sqlite.rows import Shape, canonical_json, maybe_bool, select, sha256
+from station.store.sql.audit import AuditRecord, write_audit
+from station.store.sql.base import DbConnection, Transactions, new_id
+from station.store.sql.rows import Shape, canonical_json, maybe_bool, select, sha256
 from station.store.validate import now_utc
 
 CERTIFICATE = Shape(
@@ -30,7 +29,7 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def certificate_id(conn: sqlite3.Connection, data: dict[str, Any], actor: str, at: str) -> int:
+def certificate_id(conn: DbConnection, data: dict[str, Any], actor: str, at: str) -> int:
     """The id of this certificate, storing it (audited) inside the caller's transaction
     if it is new: the same certificate twice is stored once."""
     digest_hex = sha256(canonical_json(data).encode("utf-8"))
@@ -39,7 +38,7 @@ def certificate_id(conn: sqlite3.Connection, data: dict[str, Any], actor: str, a
         return int(row[0])
     cursor = conn.execute(
         "INSERT INTO certificates (sha256, device_serial, created, valid_until, data, "
-        "imported_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "imported_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         (
             digest_hex,
             _text(data.get("device_serial")),
@@ -49,13 +48,13 @@ def certificate_id(conn: sqlite3.Connection, data: dict[str, Any], actor: str, a
             at,
         ),
     )
-    new_id = int(cursor.lastrowid)
+    made = new_id(cursor)
     after = {"sha256": digest_hex, "device_serial": data.get("device_serial")}
-    write_audit(conn, actor, at, AuditRecord("certificate", new_id, "create", None, after))
-    return new_id
+    write_audit(conn, actor, at, AuditRecord("certificate", made, "create", None, after))
+    return made
 
 
-class Certificates(Connection):
+class Certificates(Transactions):
     def add_certificate(self, data: dict[str, Any], actor: str) -> int:
         """Store a certificate whole (the same certificate twice is stored once)."""
         with self._write() as conn:
@@ -89,7 +88,7 @@ class Certificates(Connection):
                 self._require(conn, "certificates", certificate_id, "certificate")
             cursor = conn.execute(
                 "INSERT INTO verifications (certificate_id, device_serial, performed_at, operator, "
-                "passed, data) VALUES (?, ?, ?, ?, ?, ?)",
+                "passed, data) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     certificate_id,
                     device_serial,
@@ -99,7 +98,7 @@ class Certificates(Connection):
                     json.dumps(data, ensure_ascii=False),
                 ),
             )
-            verification_id = int(cursor.lastrowid)
+            verification_id = new_id(cursor)
             after = {"certificate_id": certificate_id, "passed": passed, "data": data}
             write_audit(
                 conn, actor, at, AuditRecord("verification", verification_id, "create", None, after)

@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from station.store.models import NewTest
-from station.store.sqlite.athletes import EDITABLE
-from station.store.sqlite.audit import write_bulk_audit
-from station.store.sqlite.certificates import certificate_id
-from station.store.sqlite.recorded_tests import INSERT_COLUMNS, new_test_row, recording_id
-from station.store.sqlite.results import INSERT_REP, INSERT_RESULT, Prepared, Results, rep_row
-from station.store.sqlite.rows import canonical_json, sha256
+from station.store.sql.athletes import EDITABLE
+from station.store.sql.audit import write_bulk_audit
+from station.store.sql.certificates import certificate_id
+from station.store.sql.recorded_tests import INSERT_COLUMNS, new_test_row, recording_id
+from station.store.sql.results import INSERT_REP, INSERT_RESULT, Prepared, Results, rep_row
+from station.store.sql.rows import canonical_json, sha256
 from station.store.validate import now_utc
 
 # Descriptors a migrated athlete may carry (notes and archived start empty).
@@ -50,6 +50,7 @@ class BulkLoad(Results):
                     for a in athletes
                 ],
             )
+            self.dialect.after_explicit_ids(conn, "athletes")
             write_bulk_audit(conn, actor, at, "athlete", [a["id"] for a in athletes])
             recording_ids: dict[str, int] = {}
             certificate_ids: dict[str, int] = {}
@@ -89,4 +90,5 @@ class BulkLoad(Results):
                     for rep in t.reps
                 ],
             )
+            self.dialect.after_explicit_ids(conn, "tests")
             write_bulk_audit(conn, actor, at, "test", ids)
