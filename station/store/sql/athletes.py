@@ -13,7 +13,7 @@ from typing import Any
 from station.store.models import Athlete, AthleteWrite, BodyMass, Injury
 from station.store.sql.audit import AuditRecord, write_audit
 from station.store.sql.base import DbConnection, Transactions, new_id
-from station.store.sql.rows import Shape, iso, only, select, to_date
+from station.store.sql.rows import Shape, iso, new_uuid, only, select, to_date
 from station.store.validate import now_utc
 
 # The fields a person edits, in the order of :class:`Athlete`.
@@ -42,13 +42,14 @@ ATHLETE = Shape(
             " ORDER BY b.measured_on DESC, b.id DESC LIMIT 1)",
         ),
         ("erased_at", "a.erased_at"),
+        ("uuid", "a.uuid"),
     ],
     {"date_of_birth": to_date, "archived": bool},
 )
 INJURY = Shape(
     Injury,
     "injuries",
-    ["id", "side", "occurred_on", "note", "region", "grade", "return_to_play"],
+    ["id", "side", "occurred_on", "note", "region", "grade", "return_to_play", "uuid"],
     {"occurred_on": to_date, "return_to_play": to_date},
 )
 BODY_MASS = Shape(BodyMass, "body_mass", ["measured_on", "kg"], {"measured_on": date.fromisoformat})
@@ -111,7 +112,7 @@ class Athletes(Transactions):
         at: str,
     ) -> int:
         columns = _athlete_columns(values)
-        columns.update(name_key=name_key, created_at=at, updated_at=at)
+        columns.update(name_key=name_key, created_at=at, updated_at=at, uuid=new_uuid())
         names = list(columns)
         cursor = conn.execute(
             f"INSERT INTO athletes ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)}) "
@@ -119,7 +120,7 @@ class Athletes(Transactions):
             [columns[name] for name in names],
         )
         athlete_id = new_id(cursor)
-        after = {k: v for k, v in columns.items() if k != "name_key"}
+        after = {k: v for k, v in columns.items() if k not in ("name_key", "uuid")}
         if body_mass is not None:
             self._insert_body_mass(conn, athlete_id, body_mass, actor, at)
             after["body_mass"] = body_mass.to_dict()
@@ -237,9 +238,9 @@ class Athletes(Transactions):
         conn: DbConnection, athlete_id: int, entry: BodyMass, actor: str, at: str
     ) -> None:
         conn.execute(
-            "INSERT INTO body_mass (athlete_id, measured_on, kg, recorded_at, recorded_by) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (athlete_id, entry.measured_on.isoformat(), entry.kg, at, actor),
+            "INSERT INTO body_mass (athlete_id, measured_on, kg, recorded_at, recorded_by, uuid) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (athlete_id, entry.measured_on.isoformat(), entry.kg, at, actor, new_uuid()),
         )
 
     def body_mass_history(self, athlete_id: int) -> list[BodyMass]:
@@ -267,9 +268,9 @@ class Athletes(Transactions):
             self._require(conn, "athletes", athlete_id, "athlete")
             cursor = conn.execute(
                 "INSERT INTO injuries (athlete_id, side, occurred_on, note, recorded_at, "
-                "recorded_by, region, grade, return_to_play) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "RETURNING id",
-                (athlete_id, side, day, note, at, actor, region, grade, back),
+                "recorded_by, region, grade, return_to_play, uuid) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (athlete_id, side, day, note, at, actor, region, grade, back, new_uuid()),
             )
             injury_id = new_id(cursor)
             self._touch(conn, athlete_id, at)

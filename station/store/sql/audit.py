@@ -12,7 +12,7 @@ from typing import Any
 
 from station.store.models import AuditEntry
 from station.store.sql.base import DbConnection, Transactions
-from station.store.sql.rows import Shape, loads, select, to_json
+from station.store.sql.rows import Shape, loads, new_uuid, select, to_json
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,8 @@ class AuditRecord:
 
 def write_audit(conn: DbConnection, actor: str, at: str, record: AuditRecord) -> None:
     conn.execute(
-        "INSERT INTO audit_log (at, actor, entity, entity_id, action, before, after) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit_log (at, actor, entity, entity_id, action, before, after, uuid) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
             at,
             actor,
@@ -38,6 +38,7 @@ def write_audit(conn: DbConnection, actor: str, at: str, record: AuditRecord) ->
             record.action,
             to_json(record.before),
             to_json(record.after),
+            new_uuid(),
         ),
     )
 
@@ -45,16 +46,16 @@ def write_audit(conn: DbConnection, actor: str, at: str, record: AuditRecord) ->
 def write_bulk_audit(conn: DbConnection, actor: str, at: str, entity: str, ids: Any) -> None:
     """One "bulk" entry per loaded row (no before/after: the row itself is the record)."""
     conn.executemany(
-        "INSERT INTO audit_log (at, actor, entity, entity_id, action, before, after) "
-        "VALUES (?, ?, ?, ?, 'bulk', NULL, NULL)",
-        [(at, actor, entity, entity_id) for entity_id in ids],
+        "INSERT INTO audit_log (at, actor, entity, entity_id, action, before, after, uuid) "
+        "VALUES (?, ?, ?, ?, 'bulk', NULL, NULL, ?)",
+        [(at, actor, entity, entity_id, new_uuid()) for entity_id in ids],
     )
 
 
 AUDIT = Shape(
     AuditEntry,
     "audit_log",
-    ["id", "at", "actor", "entity", "entity_id", "action", "before", "after"],
+    ["id", "at", "actor", "entity", "entity_id", "action", "before", "after", "uuid"],
     {"before": loads, "after": loads},
 )
 

@@ -8,19 +8,28 @@ from typing import Any
 from station.store.models import CertificateRecord, Verification
 from station.store.sql.audit import AuditRecord, write_audit
 from station.store.sql.base import DbConnection, Transactions, new_id
-from station.store.sql.rows import Shape, canonical_json, maybe_bool, select, sha256
+from station.store.sql.rows import Shape, canonical_json, maybe_bool, new_uuid, select, sha256
 from station.store.validate import now_utc
 
 CERTIFICATE = Shape(
     CertificateRecord,
     "certificates",
-    ["id", "sha256", "device_serial", "created", "valid_until", "data", "imported_at"],
+    ["id", "sha256", "device_serial", "created", "valid_until", "data", "imported_at", "uuid"],
     {"data": json.loads},
 )
 VERIFICATION = Shape(
     Verification,
     "verifications",
-    ["id", "certificate_id", "device_serial", "performed_at", "operator", "passed", "data"],
+    [
+        "id",
+        "certificate_id",
+        "device_serial",
+        "performed_at",
+        "operator",
+        "passed",
+        "data",
+        "uuid",
+    ],
     {"passed": maybe_bool, "data": json.loads},
 )
 
@@ -38,7 +47,7 @@ def certificate_id(conn: DbConnection, data: dict[str, Any], actor: str, at: str
         return int(row[0])
     cursor = conn.execute(
         "INSERT INTO certificates (sha256, device_serial, created, valid_until, data, "
-        "imported_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        "imported_at, uuid) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             digest_hex,
             _text(data.get("device_serial")),
@@ -46,6 +55,7 @@ def certificate_id(conn: DbConnection, data: dict[str, Any], actor: str, at: str
             _text(data.get("valid_until")),
             json.dumps(data, ensure_ascii=False),
             at,
+            new_uuid(),
         ),
     )
     made = new_id(cursor)
@@ -88,7 +98,7 @@ class Certificates(Transactions):
                 self._require(conn, "certificates", certificate_id, "certificate")
             cursor = conn.execute(
                 "INSERT INTO verifications (certificate_id, device_serial, performed_at, operator, "
-                "passed, data) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                "passed, data, uuid) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     certificate_id,
                     device_serial,
@@ -96,6 +106,7 @@ class Certificates(Transactions):
                     operator,
                     None if passed is None else int(passed),
                     json.dumps(data, ensure_ascii=False),
+                    new_uuid(),
                 ),
             )
             verification_id = new_id(cursor)

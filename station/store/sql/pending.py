@@ -15,7 +15,7 @@ from station.store.models import PendingTest
 from station.store.sql.audit import AuditRecord, write_audit
 from station.store.sql.base import Transactions, new_id
 from station.store.sql.certificates import certificate_id
-from station.store.sql.rows import Shape
+from station.store.sql.rows import Shape, new_uuid
 from station.store.validate import now_utc
 
 PENDING = Shape(
@@ -34,6 +34,7 @@ PENDING = Shape(
         "host",
         "pid",
         "rate_hz",
+        "uuid",
     ],
 )
 
@@ -59,8 +60,8 @@ class PendingTests(Transactions):
             cert_id = None if certificate is None else certificate_id(conn, certificate, actor, at)
             cursor = conn.execute(
                 "INSERT INTO pending_tests (athlete_id, file_name, started_at, started_by, "
-                "protocol, rig_serial, certificate_id, operator, notes, host, pid, rate_hz) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "protocol, rig_serial, certificate_id, operator, notes, host, pid, rate_hz, uuid) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     athlete_id,
                     file_name,
@@ -74,6 +75,7 @@ class PendingTests(Transactions):
                     host,
                     pid,
                     rate_hz,
+                    new_uuid(),
                 ),
             )
             return new_id(cursor)

@@ -19,7 +19,7 @@ from station.store.sql.audit import AuditRecord, write_audit
 from station.store.sql.base import DbConnection, new_id
 from station.store.sql.certificates import certificate_id
 from station.store.sql.results import RESULT, Prepared, Results, insert_result
-from station.store.sql.rows import Shape, json_tuple, only, sha256
+from station.store.sql.rows import Shape, json_tuple, new_uuid, only, sha256
 from station.store.validate import now_utc
 
 ERASED_PREFIX = "erased-"  # the "hash" of a recording erased on request
@@ -48,6 +48,7 @@ INSERT_COLUMNS = (
     "created_by",
     "recovered",
     "warnings",
+    "uuid",
 )
 TEST = Shape(
     TestRecord,
@@ -61,6 +62,7 @@ TEST = Shape(
         ("warnings", "t.warnings"),
         ("voided", "t.voided"),
         ("void_reason", "t.void_reason"),
+        ("uuid", "t.uuid"),
     ],
     {"recovered": bool, "warnings": json_tuple, "voided": bool},
 )
@@ -95,6 +97,7 @@ SUMMARY = Shape(
         ),
         ("voided", "t.voided"),
         ("void_reason", "t.void_reason"),
+        ("uuid", "t.uuid"),
     ],
     {"recovered": bool, "summary": _summary, "voided": bool},
 )
@@ -126,6 +129,7 @@ def new_test_row(
         actor,
         int(test.recovered),
         json.dumps(list(test.warnings), ensure_ascii=False),
+        test.uuid or new_uuid(),
     )
 
 

@@ -17,7 +17,7 @@ from station.store.errors import ConflictError, NotFoundError
 from station.store.models import Curves, NewRep, NewResult, Rep, Result
 from station.store.sql.audit import AuditRecord, write_audit
 from station.store.sql.base import DbConnection, Transactions, new_id
-from station.store.sql.rows import Shape, digest, json_tuple
+from station.store.sql.rows import Shape, digest, json_tuple, new_uuid
 from station.store.validate import now_utc
 
 RESULT = Shape(
@@ -40,6 +40,7 @@ RESULT = Shape(
             "  CASE WHEN EXISTS (SELECT 1 FROM curves c WHERE c.result_id = results.id) "
             "  THEN id END)",
         ),
+        "uuid",
     ],
     {"settings": json.loads, "metrics": json.loads, "excluded": json_tuple, "is_current": bool},
 )
@@ -62,8 +63,8 @@ INSERT_REP = (
 )
 INSERT_RESULT = (
     "INSERT INTO results (test_id, created_at, created_by, reason, analysis_version, "
-    "settings, metrics, summary, excluded, curves_result_id, is_current) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"
+    "settings, metrics, summary, excluded, curves_result_id, uuid, is_current) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"
 )
 
 
@@ -126,6 +127,7 @@ class Prepared:
             self.summary,
             self.excluded,
             result.curves_result_id,
+            new_uuid(),
         )
 
 
