@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from station.store import Athlete, Store, open_store
+from station.store.locations import ENV_VAR
 from tests.store import synth
 
 
@@ -21,8 +22,35 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+ENGINES = ("sqlite", "postgres")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked ``sqlite_only`` (about the SQLite file itself) runs on SQLite alone."""
+    kept, dropped = [], []
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        on_server = spec is not None and spec.params.get("engine") == "postgres"
+        (dropped if on_server and item.get_closest_marker("sqlite_only") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Which backend this run of the test uses.  On "postgres", every store opened
+    in the test (the fixture's, a reopened one, the CLI's) is a new database on the
+    session's server, through NORDIC_STATION_DATABASE."""
+    if request.param == "postgres":
+        monkeypatch.setenv(ENV_VAR, request.getfixturevalue("pg_url"))
+    else:
+        monkeypatch.delenv(ENV_VAR, raising=False)
+    return str(request.param)
+
+
 @pytest.fixture
-def store(home: Path) -> Iterator[Store]:
+def store(home: Path, engine: str) -> Iterator[Store]:
     with open_store(actor="tester") as opened:
         yield opened
 
