@@ -17,8 +17,9 @@ from tests.store import synth
 
 
 @pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """NORDIC_STATION_HOME points into this test's tmp_path."""
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str) -> Path:
+    """NORDIC_STATION_HOME points into this test's tmp_path (every test runs once
+    per engine: see :func:`engine`)."""
     folder = tmp_path / "home"
     monkeypatch.setenv("NORDIC_STATION_HOME", str(folder))
     return folder
@@ -52,7 +53,7 @@ def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
 
 
 @pytest.fixture
-def store(home: Path, engine: str) -> Iterator[Store]:
+def store(home: Path) -> Iterator[Store]:
     with open_store(actor="tester") as opened:
         yield opened
 
