@@ -29,12 +29,14 @@ ENGINES = ("sqlite", "postgres")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A test marked ``sqlite_only`` (about the SQLite file itself) runs on SQLite alone."""
+    """A test marked ``sqlite_only`` (about the SQLite file itself) runs on SQLite
+    alone; one marked ``postgres_only`` (about the server) on PostgreSQL alone."""
     kept, dropped = [], []
     for item in items:
         spec = getattr(item, "callspec", None)
-        on_server = spec is not None and spec.params.get("engine") == "postgres"
-        (dropped if on_server and item.get_closest_marker("sqlite_only") else kept).append(item)
+        engine = spec.params.get("engine") if spec is not None else None
+        other = {"postgres": "sqlite_only", "sqlite": "postgres_only"}.get(str(engine))
+        (dropped if other and item.get_closest_marker(other) else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
