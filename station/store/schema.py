@@ -336,7 +336,7 @@ def _give_uuids(conn: sqlite3.Connection) -> None:
         )
 
 
-V7 = (
+V7: tuple[Step, ...] = (
     # The triggers that forbid changes to these tables name their columns or none:
     # filling the new column is allowed only on the tables with no UPDATE guard.
     *(f"DROP TRIGGER {table}_no_update" for table in ("certificates", "audit_log")),
