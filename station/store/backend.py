@@ -38,8 +38,16 @@ from station.store.sql import AuditRecord, Erased, NewRun, RecomputeInput
 
 
 class Backend(Protocol):
-    # The database file; for a server, its address without password (no file).
-    path: Path
+    @property
+    def path(self) -> Path | None:
+        """The database file (None for a server)."""
+        ...
+
+    @property
+    def location(self) -> str:
+        """Where the data is, for messages: the file, or the address without password."""
+        ...
+
     migrated_from: int | None  # the schema version upgraded from when opened, if any
     backup_path: Path | None  # the copy taken before that upgrade (SQLite only)
 

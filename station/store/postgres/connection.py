@@ -78,7 +78,7 @@ class Connection(Transactions):
     def __init__(self, url: str) -> None:
         self.url = url
         self.location = masked(url)
-        self.path = Path(self.location)  # no file: the server's address, without password
+        self.path: Path | None = None  # no file: see location
         self.backups = None
         self.backup_path: Path | None = None
         self.migrated_from: int | None = None
