@@ -1,5 +1,9 @@
 """Fixtures for the store's tests: a private data folder per test (never the
-user's), a store opened in it, and virtual-rig captures made once per session."""
+user's), a store opened in it, and virtual-rig captures made once per session.
+
+Every test here runs twice, on SQLite and on PostgreSQL (the ``engine``
+fixture); a test about the SQLite file itself is marked ``sqlite_only`` with
+its reason, one about the server ``postgres_only``."""
 
 from __future__ import annotations
 
@@ -45,8 +49,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(params=ENGINES)
 def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Which backend this run of the test uses.  On "postgres", every store opened
-    in the test (the fixture's, a reopened one, the CLI's) is a new database on the
-    session's server, through NORDIC_STATION_DATABASE."""
+    in the test (the fixture's, a reopened one, the CLI's) is the test's own schema
+    on the session's server, through NORDIC_STATION_DATABASE."""
     if request.param == "postgres":
         monkeypatch.setenv(ENV_VAR, request.getfixturevalue("pg_url"))
     else:
