@@ -20,7 +20,7 @@ from station.store.errors import ConflictError
 from station.store.in_progress import LOCK_SUFFIX, InProgress
 from station.store.models import Athlete
 from station.store.parts import Service
-from station.store.sqlite import Erased
+from station.store.sql import Erased
 
 log = logging.getLogger(__name__)
 

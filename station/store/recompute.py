@@ -21,8 +21,8 @@ from station.store.new_tests import TestCreation
 from station.store.parts import Service
 from station.store.recompute_all import RecomputeProgress
 from station.store.recompute_audit import unmatched_audit
-from station.store.sqlite.audit import AuditRecord
-from station.store.sqlite.rows import canonical_json
+from station.store.sql.audit import AuditRecord
+from station.store.sql.rows import canonical_json
 from station.store.stored_tests import StoredTests
 
 

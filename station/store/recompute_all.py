@@ -35,9 +35,9 @@ from station.analysis import ANALYSIS_VERSION
 from station.store import processing, protocols
 from station.store.backend import Backend
 from station.store.recompute_audit import unmatched_audit
-from station.store.sqlite import NewRun, RecomputeInput
-from station.store.sqlite.results import Prepared
-from station.store.sqlite.rows import canonical_json, sha256
+from station.store.sql import NewRun, RecomputeInput
+from station.store.sql.results import Prepared
+from station.store.sql.rows import canonical_json, sha256
 
 log = logging.getLogger(__name__)
 

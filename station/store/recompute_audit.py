@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from station.store.models import Rep
-from station.store.sqlite.audit import AuditRecord
+from station.store.sql.audit import AuditRecord
 
 
 def unmatched_audit(test_id: int, unmatched: Sequence[Rep]) -> list[AuditRecord]:

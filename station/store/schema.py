@@ -7,10 +7,14 @@ one with its data kept.  A shipped migration is never edited: a change is a new
 migration appended to :data:`MIGRATIONS` (tests/store keeps a frozen copy of v1
 and checks this).
 
+The same versions number the PostgreSQL schema (:mod:`station.store.postgres.schema`):
+a server database starts at that schema's baseline; a migration after it
+gives its PostgreSQL statements in ``Migration.postgres`` and applies to both.
+
 Guarantees written as triggers, so they hold whatever code writes:
 
 - the audit log is append-only (erasing an athlete on request is the one
-  deliberate exception: see :mod:`station.store.sqlite.erasure`);
+  deliberate exception: see :mod:`station.store.sql.erasure`);
 - athletes, tests, analysis runs and raw recordings are never deleted;
 - raw recordings, certificates and analysis runs are never modified (a
   recompute adds a run and moves the "current" mark; that mark is the only
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,6 +39,9 @@ class Migration:
     version: int
     description: str
     steps: tuple[Step, ...]
+    # The same change on PostgreSQL (see station.store.postgres.schema); a migration
+    # up to that schema's baseline has none: a new server database starts there.
+    postgres: tuple[str, ...] = ()
 
 
 def _forbid(table: str, event: str, message: str, columns: str = "") -> str:
@@ -296,7 +304,60 @@ V6 = (
     "CHECK (return_to_play IS NULL OR date(return_to_play) IS return_to_play)",
 )
 
-V7 = (
+# Every record gets a UUID made where it is created (issue 13 §3), so a record
+# copied between stations and a server is the same record everywhere.
+UUID_TABLES = (
+    "athletes",
+    "body_mass",
+    "injuries",
+    "certificates",
+    "verifications",
+    "tests",
+    "audit_log",
+    "results",
+    "pending_tests",
+)
+
+
+def _give_uuids(conn: sqlite3.Connection) -> None:
+    """v7: a uuid column on every table of records, one made now for each existing row.
+
+    SQLite cannot add a UNIQUE column, nor NOT NULL without a default: the
+    column defaults to '' and a unique index and a trigger refusing '' hold
+    the rule instead.
+    """
+    for table in UUID_TABLES:
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN uuid TEXT NOT NULL DEFAULT ''")
+        ids = [row[0] for row in conn.execute(f"SELECT id FROM {table}")]
+        conn.executemany(
+            f"UPDATE {table} SET uuid = ? WHERE id = ?",
+            [(str(uuid.uuid4()), row_id) for row_id in ids],
+        )
+        conn.execute(f"CREATE UNIQUE INDEX {table}_by_uuid ON {table} (uuid)")
+        conn.execute(
+            f"CREATE TRIGGER {table}_needs_uuid BEFORE INSERT ON {table} "
+            "WHEN length(NEW.uuid) != 36 BEGIN SELECT RAISE(ABORT, 'a record needs its uuid'); END"
+        )
+
+
+V7: tuple[Step, ...] = (
+    # The triggers that forbid changes to these tables name their columns or none:
+    # filling the new column is allowed only on the tables with no UPDATE guard.
+    *(f"DROP TRIGGER {table}_no_update" for table in ("certificates", "audit_log")),
+    "DROP TRIGGER results_no_update",
+    _give_uuids,
+    _forbid("certificates", "UPDATE", "certificates are kept as issued"),
+    _forbid("audit_log", "UPDATE", "the audit log is append-only"),
+    _forbid(
+        "results",
+        "UPDATE",
+        "analysis runs are never modified",
+        "id, uuid, test_id, created_at, created_by, reason, analysis_version, settings, "
+        "metrics, summary, excluded, curves_result_id",
+    ),
+)
+
+V8 = (
     # The isometric protocol's knee angle (0 = knee straight) and position (issue 15 §1):
     # tests of different protocols or angles are never compared.
     "ALTER TABLE tests ADD COLUMN knee_angle_deg REAL "
@@ -314,7 +375,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "tests can be voided with a reason (and the void undone)", V4),
     Migration(5, "athletes can be erased on request", V5),
     Migration(6, "injuries with region, grade and return to play", V6),
-    Migration(7, "tests carry the isometric knee angle and position", V7),
+    Migration(7, "a UUID per record, made where it is created", V7),
+    Migration(8, "tests carry the isometric knee angle and position", V8),
 )
 
 CURRENT_VERSION = MIGRATIONS[-1].version

@@ -34,7 +34,6 @@ nothing outside ``station.store`` knows which one it has.
 from __future__ import annotations
 
 import getpass
-import importlib
 import logging
 import os
 from dataclasses import dataclass
@@ -52,11 +51,11 @@ from station.store.errors import ConflictError
 from station.store.export_rows import Exports
 from station.store.in_progress import InProgress
 from station.store.live import LiveTests
+from station.store.locations import open_backend
 from station.store.models import AuditEntry
 from station.store.new_tests import TestCreation
 from station.store.recompute import Runs
 from station.store.recovery import Recovery
-from station.store.sqlite import SqliteStore
 from station.store.stored_tests import StoredTests
 
 log = logging.getLogger(__name__)
@@ -127,10 +126,16 @@ class Store:
         """The store of the data folder, or of ``database`` (a folder, ``sqlite:///FILE``
         or ``postgresql://...``); the data folder keeps tests in progress either way."""
         folder = paths.ensure_data_dir(data_dir)
-        backend = open_backend_at(database, folder)
-        if database is not None:
-            log.info("store opened: %s", database_choice.masked(database))
-        return cls(folder, backend, actor, database)
+        location = paths.database_location(database)
+        try:
+            backend = open_backend(location, folder)
+        except (NordicError, OSError) as exc:
+            if location is not None:
+                _scrub(exc, location)
+            raise
+        if location is not None:
+            log.info("store opened: %s", database_choice.masked(location))
+        return cls(folder, backend, actor, location)
 
     def close(self) -> None:
         self._in_progress.release_all()
@@ -143,8 +148,8 @@ class Store:
         self.close()
 
     @property
-    def path(self) -> Path:
-        """The database file of an embedded store (what a backup copies)."""
+    def path(self) -> Path | None:
+        """The database file of an embedded store (what a backup copies); None on a server."""
         return self._backend.path
 
     @property
@@ -175,37 +180,6 @@ class Store:
         """Every change, oldest first: to ``entity`` ("athlete", "test", "rep"...) and
         ``entity_id`` when given."""
         return self._backend.audit_log(entity, entity_id, limit)
-
-
-def open_backend_at(database: str | None, folder: Path) -> Backend:
-    """The backend for a location (None: the data folder's own SQLite database)."""
-    if database is None:
-        return SqliteStore(paths.database_path(folder), paths.backups_dir(folder))
-    chosen = database_choice.parse(database)
-    try:
-        # station.store.locations (the PostgreSQL build) opens every kind when present.
-        locations = importlib.import_module("station.store.locations")
-    except ModuleNotFoundError as exc:
-        if exc.name != "station.store.locations":
-            raise
-        locations = None
-    if locations is not None:
-        try:
-            backend: Backend = locations.open_backend(database, folder)
-        except (NordicError, OSError) as exc:
-            _scrub(exc, database)
-            raise
-        return backend
-    if chosen.kind == "postgresql":
-        raise database_choice.LocationError(
-            f"cannot open {chosen.shown}: PostgreSQL support is not installed in this build "
-            "(use a folder or sqlite:///FILE)"
-        )
-    assert chosen.path is not None
-    if chosen.kind == "folder":
-        store_folder = paths.ensure_data_dir(chosen.path)
-        return SqliteStore(paths.database_path(store_folder), paths.backups_dir(store_folder))
-    return SqliteStore(chosen.path, chosen.path.parent / paths.BACKUPS)
 
 
 def _scrub(exc: BaseException, database: str) -> None:

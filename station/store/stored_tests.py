@@ -20,11 +20,12 @@ from station.store.models import (
     Curves,
     Rep,
     Result,
+    TestChanges,
     TestRecord,
     TestSummary,
 )
 from station.store.parts import Service
-from station.store.sqlite.recorded_tests import ERASED_PREFIX
+from station.store.sql.recorded_tests import ERASED_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +166,7 @@ class StoredTests(Service):
             )
         if not changes:
             raise ValidationError("nothing to change: give at least one field")
-        self.backend.update_test(test.id, changes, self._who(by))
+        self.backend.update_test(test.id, TestChanges.of(changes), self._who(by))
         return self.get(test.id)
 
     def ids(self) -> list[int]:

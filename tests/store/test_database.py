@@ -17,12 +17,14 @@ from station import paths
 from station.store import DatabaseFileError, SqliteStore, Store, open_store, schema
 from station.store.store import Upgrade
 from tests.store import schema_v1, synth
+from tests.store.conftest import RawSql
 
 
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.sqlite_only("file mode, WAL and pragmas of the SQLite file")
 def test_new_database_is_owner_only_with_wal_and_foreign_keys(home: Path) -> None:
     with open_store() as store:
         store.athletes.add("A")
@@ -42,6 +44,7 @@ def test_new_database_is_owner_only_with_wal_and_foreign_keys(home: Path) -> Non
     [os.urandom(8192), b"SQLite format 3\x00" + os.urandom(8192), b"not a database\n" * 10],
     ids=["random", "sqlite-header-then-garbage", "text"],
 )
+@pytest.mark.sqlite_only("a file that is not SQLite (PostgreSQL: test_postgres_opening.py)")
 def test_a_file_that_is_not_a_database_is_refused_and_left_untouched(
     home: Path, content: bytes
 ) -> None:
@@ -54,6 +57,7 @@ def test_a_file_that_is_not_a_database_is_refused_and_left_untouched(
     assert not db.with_name(db.name + "-wal").exists()
 
 
+@pytest.mark.sqlite_only("another program's SQLite file (PostgreSQL: test_postgres_opening.py)")
 def test_an_sqlite_database_of_another_program_is_refused_and_left_untouched(home: Path) -> None:
     home.mkdir(parents=True)
     db = paths.database_path(home)
@@ -72,6 +76,7 @@ def test_an_sqlite_database_of_another_program_is_refused_and_left_untouched(hom
     conn.close()
 
 
+@pytest.mark.sqlite_only("user_version of the SQLite file (PostgreSQL: test_postgres_opening.py)")
 def test_a_database_from_a_newer_version_is_refused(home: Path) -> None:
     open_store().close()
     db = paths.database_path(home)
@@ -167,6 +172,7 @@ def _make_v1_database(db: Path, blob: bytes) -> None:
     conn.close()
 
 
+@pytest.mark.sqlite_only("upgrades an SQLite file of schema 1 (a server starts at schema 7)")
 def test_a_version_1_database_opens_with_its_data_kept(home: Path, capture_bytes: bytes) -> None:
     home.mkdir(parents=True)
     db = paths.database_path(home)
@@ -226,6 +232,7 @@ def test_a_version_1_database_opens_with_its_data_kept(home: Path, capture_bytes
         assert len(store.athletes.find()) == 2
 
 
+@pytest.mark.sqlite_only("upgrades an SQLite file of schema 1 (a server starts at schema 7)")
 def test_a_failed_upgrade_changes_nothing(home: Path, capture_bytes: bytes, monkeypatch) -> None:
     home.mkdir(parents=True)
     db = paths.database_path(home)
@@ -257,25 +264,30 @@ def test_a_failed_upgrade_changes_nothing(home: Path, capture_bytes: bytes, monk
         ("DELETE FROM audit_log", "the audit log is append-only"),
         ("DELETE FROM tests", "tests are never deleted"),
         ("DELETE FROM athletes", "athletes are archived, never deleted"),
-        ("UPDATE recordings SET data = x'00'", "raw recordings are never modified"),
+        ("UPDATE recordings SET data = ?", "raw recordings are never modified"),
         ("DELETE FROM recordings", "raw recordings are never deleted"),
         ("UPDATE results SET metrics = '{}'", "analysis runs are never modified"),
         ("DELETE FROM results", "analysis runs are never deleted"),
-        ("UPDATE curves SET data = x'00'", "stored curves are never modified"),
+        ("UPDATE curves SET data = ?", "stored curves are never modified"),
         ("UPDATE certificates SET data = '{}'", "certificates are kept as issued"),
         ("UPDATE tests SET recording_id = 99", "a test keeps its raw recording"),
     ],
 )
 def test_triggers_keep_history_whatever_code_writes(
-    store: Store, athlete, capture_file: Path, cert_file: Path, statement: str, reason: str
+    store: Store,
+    athlete,
+    capture_file: Path,
+    cert_file: Path,
+    raw_sql: RawSql,
+    statement: str,
+    reason: str,
 ) -> None:
     test = store.new_tests.import_file(athlete.id, capture_file, certificate=cert_file)
     before = _counts(store)
-    other = sqlite3.connect(store.path)  # any other writer, not the store's own code
-    # The trigger's own message: not some other constraint that happened to fail.
-    with pytest.raises(sqlite3.IntegrityError, match=reason):
-        other.execute(statement)
-    other.close()
+    # Any other writer, not the store's own code; the trigger's own message, not
+    # some other constraint that happened to fail.
+    with pytest.raises(raw_sql.integrity_errors, match=reason):
+        raw_sql.execute(statement, (b"\x00",) if "?" in statement else ())
     assert store.backend.integrity_check() == []
     assert _counts(store) == before
     assert store.tests.recording(test.id) == capture_file.read_bytes()
@@ -283,13 +295,10 @@ def test_triggers_keep_history_whatever_code_writes(
 
 
 def test_the_current_mark_is_the_one_thing_a_run_may_change(
-    store: Store, athlete, capture_file, cert_file
+    store: Store, athlete, capture_file, cert_file, raw_sql: RawSql
 ) -> None:
     test = store.new_tests.import_file(athlete.id, capture_file, certificate=cert_file)
-    conn = sqlite3.connect(store.path)
-    conn.execute("UPDATE results SET is_current = 0 WHERE test_id = ?", (test.id,))
-    conn.commit()
-    conn.close()
+    raw_sql.execute("UPDATE results SET is_current = 0 WHERE test_id = ?", (test.id,))
     assert store.tests.get(test.id).result is None
 
 
@@ -309,13 +318,13 @@ def test_a_failure_inside_a_transaction_leaves_nothing_half_written(
     def fail(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(SqliteStore, "_insert_reps", staticmethod(fail))
+    monkeypatch.setattr(type(store.backend), "_insert_reps", staticmethod(fail))
     counts_before = _counts(store)
     with pytest.raises(OSError, match="disk full"):
         store.new_tests.import_file(athlete.id, capture_file, certificate=cert_file)
     assert _counts(store) == counts_before
 
-    monkeypatch.setattr(SqliteStore, "_insert_body_mass", staticmethod(fail))
+    monkeypatch.setattr(type(store.backend), "_insert_body_mass", staticmethod(fail))
     with pytest.raises(OSError):
         store.athletes.add("Half Written", body_mass_kg=70)
     assert [a.name for a in store.athletes.find()] == ["Ada Lovelace"]
@@ -323,7 +332,6 @@ def test_a_failure_inside_a_transaction_leaves_nothing_half_written(
 
 
 def _counts(store: Store) -> dict[str, int]:
-    conn = store.backend._conn
     tables = [
         "athletes",
         "tests",
@@ -334,19 +342,24 @@ def _counts(store: Store) -> dict[str, int]:
         "audit_log",
         "certificates",
     ]
-    return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    return {t: store.backend._one(f"SELECT count(*) FROM {t}")[0] for t in tables}
 
 
 def test_damage_found_later_is_a_clear_error(
-    store: Store, athlete, capture_file, cert_file
+    store: Store, athlete, capture_file, cert_file, raw_sql: RawSql
 ) -> None:
     test = store.new_tests.import_file(athlete.id, capture_file, certificate=cert_file)
     # Flip the stored bytes behind the store's back (triggers off for this forgery).
-    conn = sqlite3.connect(store.path)
-    conn.execute("DROP TRIGGER recordings_no_update")
-    conn.execute("UPDATE recordings SET data = zeroblob(length(data))")
-    conn.commit()
-    conn.close()
+    if raw_sql.engine == "sqlite":
+        raw_sql.execute("DROP TRIGGER recordings_no_update")
+        raw_sql.execute("UPDATE recordings SET data = zeroblob(length(data))")
+    else:
+        raw_sql.execute("ALTER TABLE recordings DISABLE TRIGGER recordings_no_update")
+        raw_sql.execute("UPDATE recordings SET data = decode(repeat('00', length(data)), 'hex')")
+        # The server's own check looks at the checksums too.
+        assert store.backend.integrity_check() == [
+            f"recording {test.id} does not match its checksum"
+        ]
     with pytest.raises(DatabaseFileError, match="does not match its checksum"):
         store.tests.recording(test.id)
 
@@ -358,17 +371,19 @@ def test_the_data_folder_must_be_a_folder(tmp_path: Path) -> None:
         Store.open(target)
 
 
-def test_the_sqlite_backend_implements_the_backend_protocol() -> None:
-    """A second backend (PostgreSQL) implements the same protocol: keep it honest."""
+def test_both_backends_implement_the_backend_protocol() -> None:
+    """SQLite and PostgreSQL implement the same protocol: keep them honest."""
     import inspect
 
     from station.store import Backend
+    from station.store.postgres import PostgresStore
 
     for name, member in vars(Backend).items():
         if name.startswith("_") or not callable(member):
             continue
-        ours = getattr(SqliteStore, name, None)
-        assert ours is not None, f"SqliteStore lacks {name}"
-        assert list(inspect.signature(ours).parameters) == list(
-            inspect.signature(member).parameters
-        ), name
+        for backend in (SqliteStore, PostgresStore):
+            ours = getattr(backend, name, None)
+            assert ours is not None, f"{backend.__name__} lacks {name}"
+            assert list(inspect.signature(ours).parameters) == list(
+                inspect.signature(member).parameters
+            ), (backend.__name__, name)

@@ -115,6 +115,7 @@ def test_pseudonyms_depend_on_the_database_secret(
 ) -> None:
     ours = filled.exports.pseudonym(1)
     monkeypatch.setenv("NORDIC_STATION_HOME", str(tmp_path / "other"))
+    monkeypatch.delenv("NORDIC_STATION_DATABASE", raising=False)  # another database
     with open_store() as other:
         other.athletes.add("Someone")
         assert other.exports.pseudonym(1) != ours

@@ -184,6 +184,7 @@ def full_database(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(opening, "configure", configure_full)
 
 
+@pytest.mark.sqlite_only("SQLite's disk-full error, simulated")
 def test_a_full_disk_says_so_and_that_nothing_was_saved(
     capsys, ada: str, capture_file: Path, cert_file: Path, full_database
 ) -> None:
@@ -270,6 +271,7 @@ def test_analyze_refuses_impossible_body_mass_and_lever_arm(
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
 
 
+@pytest.mark.sqlite_only("a full disk while SQLite rewrites its file after an erasure")
 def test_export_all_and_erase_on_a_full_disk_say_what_was_kept(
     capsys, store: Store, ada: str, capture_file: Path, cert_file: Path, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,

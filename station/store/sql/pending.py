@@ -8,14 +8,13 @@ is removed in the same transaction that commits the test (see
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from station.store.errors import NotFoundError
-from station.store.models import PendingTest
-from station.store.sqlite.audit import AuditRecord, write_audit
-from station.store.sqlite.certificates import certificate_id
-from station.store.sqlite.connection import Connection
-from station.store.sqlite.rows import Shape
+from station.store.models import JsonDocument, PendingTest
+from station.store.sql.audit import AuditRecord, write_audit
+from station.store.sql.base import Transactions, new_id
+from station.store.sql.certificates import certificate_id
+from station.store.sql.rows import Shape, new_uuid
 from station.store.validate import now_utc
 
 PENDING = Shape(
@@ -36,18 +35,19 @@ PENDING = Shape(
         "rate_hz",
         "knee_angle_deg",
         "position",
+        "uuid",
     ],
 )
 
 
-class PendingTests(Connection):
+class PendingTests(Transactions):
     def insert_pending(
         self,
         athlete_id: int,
         file_name: str,
         protocol: str,
         rig_serial: str | None,
-        certificate: dict[str, Any] | None,
+        certificate: JsonDocument | None,
         operator: str | None,
         notes: str,
         host: str | None,
@@ -64,8 +64,8 @@ class PendingTests(Connection):
             cursor = conn.execute(
                 "INSERT INTO pending_tests (athlete_id, file_name, started_at, started_by, "
                 "protocol, rig_serial, certificate_id, operator, notes, host, pid, rate_hz, "
-                "knee_angle_deg, position) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "knee_angle_deg, position, uuid) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     athlete_id,
                     file_name,
@@ -81,9 +81,10 @@ class PendingTests(Connection):
                     rate_hz,
                     knee_angle_deg,
                     position,
+                    new_uuid(),
                 ),
             )
-            return int(cursor.lastrowid)
+            return new_id(cursor)
 
     def get_pending(self, pending_id: int, folder: Path) -> PendingTest | None:
         row = self._one(PENDING.sql + "WHERE id = ?", (pending_id,))
@@ -96,7 +97,7 @@ class PendingTests(Connection):
         ]
 
     def delete_pending(
-        self, pending_id: int, actor: str, action: str, detail: dict[str, Any]
+        self, pending_id: int, actor: str, action: str, detail: JsonDocument
     ) -> None:
         """Forget a test in progress (discarded or aborted), audited."""
         at = now_utc()
@@ -104,4 +105,6 @@ class PendingTests(Connection):
             gone = conn.execute("DELETE FROM pending_tests WHERE id = ?", (pending_id,))
             if gone.rowcount != 1:
                 raise NotFoundError(f"no test in progress {pending_id}")
-            write_audit(conn, actor, at, AuditRecord("pending", pending_id, action, detail, None))
+            write_audit(
+                conn, actor, at, AuditRecord("pending", pending_id, action, dict(detail), None)
+            )

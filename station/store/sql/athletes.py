@@ -6,15 +6,14 @@ Column names of an update are interpolated into SQL, so only those in
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from station.store.models import Athlete, AthleteWrite, BodyMass, Injury
-from station.store.sqlite.audit import AuditRecord, write_audit
-from station.store.sqlite.connection import Connection
-from station.store.sqlite.rows import Shape, iso, only, select, to_date
+from station.store.models import Athlete, AthleteChanges, AthleteWrite, BodyMass, Injury
+from station.store.sql.audit import AuditRecord, write_audit
+from station.store.sql.base import DbConnection, Transactions, new_id
+from station.store.sql.rows import Shape, iso, new_uuid, only, select, to_date
 from station.store.validate import now_utc
 
 # The fields a person edits, in the order of :class:`Athlete`.
@@ -43,22 +42,26 @@ ATHLETE = Shape(
             " ORDER BY b.measured_on DESC, b.id DESC LIMIT 1)",
         ),
         ("erased_at", "a.erased_at"),
+        ("uuid", "a.uuid"),
     ],
     {"date_of_birth": to_date, "archived": bool},
 )
 INJURY = Shape(
     Injury,
     "injuries",
-    ["id", "side", "occurred_on", "note", "region", "grade", "return_to_play"],
+    ["id", "side", "occurred_on", "note", "region", "grade", "return_to_play", "uuid"],
     {"occurred_on": to_date, "return_to_play": to_date},
 )
 BODY_MASS = Shape(BodyMass, "body_mass", ["measured_on", "kg"], {"measured_on": date.fromisoformat})
 
 
-def _athlete_columns(values: dict[str, Any]) -> dict[str, Any]:
-    out = dict(values)
+def _athlete_columns(values: AthleteChanges) -> dict[str, Any]:
+    """The columns of the fields given, as stored (ISO dates, 0/1 flags)."""
+    out = values.given()
     if out.get("date_of_birth") is not None:
         out["date_of_birth"] = out["date_of_birth"].isoformat()
+    if "archived" in out:
+        out["archived"] = int(out["archived"])
     return out
 
 
@@ -66,26 +69,22 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-class Athletes(Connection):
-    def insert_athlete(
-        self,
-        values: dict[str, Any],
-        name_key: str,
-        body_mass: BodyMass | None,
-        actor: str,
-    ) -> int:
+class Athletes(Transactions):
+    def insert_athlete(self, write: AthleteWrite, actor: str) -> int:
         """A new athlete (and its first body mass) in one transaction; returns its id."""
-        only(values, ATHLETE_COLUMNS, "athlete")
+        only(write.values.given(), ATHLETE_COLUMNS, "athlete")
         at = now_utc()
         with self._write() as conn:
-            return self._insert(conn, values, name_key, body_mass, actor, at)
+            return self._insert(
+                conn, write.values, write.name_key or "", write.body_mass, actor, at
+            )
 
     def import_athletes(self, rows: Sequence[AthleteWrite], actor: str) -> list[int]:
         """Add and change many athletes in ONE transaction (all or nothing), each
         audited as a single add or edit would be; returns the ids, in order."""
         for row in rows:
             if row.values:
-                only(row.values, ATHLETE_COLUMNS, "athlete")
+                only(row.values.given(), ATHLETE_COLUMNS, "athlete")
         at = now_utc()
         ids: list[int] = []
         with self._write() as conn:
@@ -104,22 +103,23 @@ class Athletes(Connection):
 
     def _insert(
         self,
-        conn: sqlite3.Connection,
-        values: dict[str, Any],
+        conn: DbConnection,
+        values: AthleteChanges,
         name_key: str,
         body_mass: BodyMass | None,
         actor: str,
         at: str,
     ) -> int:
         columns = _athlete_columns(values)
-        columns.update(name_key=name_key, created_at=at, updated_at=at)
+        columns.update(name_key=name_key, created_at=at, updated_at=at, uuid=new_uuid())
         names = list(columns)
         cursor = conn.execute(
-            f"INSERT INTO athletes ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+            f"INSERT INTO athletes ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)}) "
+            "RETURNING id",
             [columns[name] for name in names],
         )
-        athlete_id = int(cursor.lastrowid or 0)
-        after = {k: v for k, v in columns.items() if k != "name_key"}
+        athlete_id = new_id(cursor)
+        after = {k: v for k, v in columns.items() if k not in ("name_key", "uuid")}
         if body_mass is not None:
             self._insert_body_mass(conn, athlete_id, body_mass, actor, at)
             after["body_mass"] = body_mass.to_dict()
@@ -156,7 +156,7 @@ class Athletes(Connection):
                     "(a.name_key LIKE ? ESCAPE '\\' OR lower(a.external_id) LIKE ? ESCAPE '\\')",
                     (pattern, pattern),
                 ),
-                None if team is None else ("a.team = ? COLLATE NOCASE", (team,)),
+                None if team is None else ("lower(a.team) = lower(?)", (team,)),
                 archived,
             ],
             "a.name_key, a.id",
@@ -167,7 +167,7 @@ class Athletes(Connection):
     def update_athlete(
         self,
         athlete_id: int,
-        changes: dict[str, Any],
+        changes: AthleteChanges,
         name_key: str | None,
         actor: str,
         action: str = "update",
@@ -175,16 +175,16 @@ class Athletes(Connection):
     ) -> bool:
         """Apply validated changes (and a new body mass) at once; False when nothing changed."""
         if changes:
-            only(changes, ATHLETE_COLUMNS, "athlete")
+            only(changes.given(), ATHLETE_COLUMNS, "athlete")
         at = now_utc()
         with self._write() as conn:
             return self._update(conn, athlete_id, changes, name_key, actor, action, body_mass, at)
 
     def _update(
         self,
-        conn: sqlite3.Connection,
+        conn: DbConnection,
         athlete_id: int,
-        changes: dict[str, Any],
+        changes: AthleteChanges,
         name_key: str | None,
         actor: str,
         action: str,
@@ -229,17 +229,17 @@ class Athletes(Connection):
         return True
 
     @staticmethod
-    def _touch(conn: sqlite3.Connection, athlete_id: int, at: str) -> None:
+    def _touch(conn: DbConnection, athlete_id: int, at: str) -> None:
         conn.execute("UPDATE athletes SET updated_at = ? WHERE id = ?", (at, athlete_id))
 
     @staticmethod
     def _insert_body_mass(
-        conn: sqlite3.Connection, athlete_id: int, entry: BodyMass, actor: str, at: str
+        conn: DbConnection, athlete_id: int, entry: BodyMass, actor: str, at: str
     ) -> None:
         conn.execute(
-            "INSERT INTO body_mass (athlete_id, measured_on, kg, recorded_at, recorded_by) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (athlete_id, entry.measured_on.isoformat(), entry.kg, at, actor),
+            "INSERT INTO body_mass (athlete_id, measured_on, kg, recorded_at, recorded_by, uuid) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (athlete_id, entry.measured_on.isoformat(), entry.kg, at, actor, new_uuid()),
         )
 
     def body_mass_history(self, athlete_id: int) -> list[BodyMass]:
@@ -267,10 +267,11 @@ class Athletes(Connection):
             self._require(conn, "athletes", athlete_id, "athlete")
             cursor = conn.execute(
                 "INSERT INTO injuries (athlete_id, side, occurred_on, note, recorded_at, "
-                "recorded_by, region, grade, return_to_play) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (athlete_id, side, day, note, at, actor, region, grade, back),
+                "recorded_by, region, grade, return_to_play, uuid) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (athlete_id, side, day, note, at, actor, region, grade, back, new_uuid()),
             )
-            injury_id = int(cursor.lastrowid)
+            injury_id = new_id(cursor)
             self._touch(conn, athlete_id, at)
             after = {
                 "injury_id": injury_id,
@@ -286,5 +287,8 @@ class Athletes(Connection):
 
     def injuries(self, athlete_id: int) -> list[Injury]:
         return INJURY.many(
-            self._all(INJURY.sql + "WHERE athlete_id = ? ORDER BY occurred_on, id", (athlete_id,))
+            self._all(
+                INJURY.sql + "WHERE athlete_id = ? ORDER BY occurred_on NULLS FIRST, id",
+                (athlete_id,),
+            )
         )
