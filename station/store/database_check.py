@@ -15,7 +15,6 @@ from firmware_bridge.errors import NordicError
 from station import paths
 from station.store import database_choice
 from station.store.database_choice import LocationError
-from station.store.store import open_backend_at
 
 log = logging.getLogger(__name__)
 
@@ -26,16 +25,16 @@ def check_database(location: str, data_dir: Path) -> str:
     """One line saying the location can be used; LocationError (one line) when it cannot."""
     chosen = database_choice.parse(location)
     if chosen.kind == "postgresql":
+        from station.store.postgres.opening import probe
+
         try:
-            backend = open_backend_at(location, data_dir)
+            version = probe(location)
         except (NordicError, OSError) as exc:
             message = database_choice.scrub(str(exc), location)
             raise LocationError(f"cannot connect to {chosen.shown}: {message}") from None
-        try:
-            version = backend.schema_version
-        finally:
-            backend.close()
-        log.info("database checked: %s (schema %d)", chosen.shown, version)
+        log.info("database checked: %s (schema %s)", chosen.shown, version)
+        if version is None:
+            return f"Connected to {chosen.shown}: empty, the schema is made at the next start."
         return f"Connected to {chosen.shown} (schema {version})."
     assert chosen.path is not None
     file = paths.database_path(chosen.path) if chosen.kind == "folder" else chosen.path

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from pathlib import Path
 
 import pytest
@@ -169,7 +170,7 @@ def test_live_and_recovered_tests_keep_their_angle(
         left_behind = _record(
             store, athlete.id, isometric_bytes[0], protocol="isometric", knee_angle_deg=0
         )
-        store._locks.pop(left_behind.id).release()  # as if the station had died
+        store.live.in_progress.locks.pop(left_behind.id).release()  # as if the station had died
     with open_store(actor="app") as store:
         [found] = store.recovery.pending()
         assert found.knee_angle_deg == 0.0 and not found.live
@@ -217,6 +218,7 @@ def test_exports_carry_protocol_angle_and_position(
     }
 
 
+@pytest.mark.sqlite_only("upgrades an SQLite file of schema 6 (a server starts at schema 8)")
 def test_a_version_6_database_gains_the_columns_and_their_checks(home: Path) -> None:
     home.mkdir(parents=True)
     db = paths.database_path(home)
@@ -234,12 +236,15 @@ def test_a_version_6_database_gains_the_columns_and_their_checks(home: Path) -> 
         columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
         assert {"knee_angle_deg", "position"} <= columns
     conn.execute(
-        "INSERT INTO athletes (name, name_key, created_at, updated_at) VALUES ('A', 'a', 'x', 'x')"
+        "INSERT INTO athletes (name, name_key, created_at, updated_at, uuid) "
+        "VALUES ('A', 'a', 'x', 'x', ?)",
+        (str(uuid.uuid4()),),
     )
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
         conn.execute(
             "INSERT INTO pending_tests (athlete_id, file_name, started_at, started_by, "
-            "protocol, knee_angle_deg) VALUES (1, 'f', 'x', 'x', 'isometric', 181)"
+            "protocol, knee_angle_deg, uuid) VALUES (1, 'f', 'x', 'x', 'isometric', 181, ?)",
+            (str(uuid.uuid4()),),
         )
     conn.close()
 

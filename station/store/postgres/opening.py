@@ -82,6 +82,20 @@ def prepare(url: str) -> int | None:
         return version
 
 
+def probe(url: str) -> int | None:
+    """The schema version of a server database, changing nothing (None: it is empty);
+    another program's or a newer schema is refused as :func:`prepare` refuses it."""
+    with connect(url) as conn:
+        tables = {
+            row[0]
+            for row in conn.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = current_schema()"
+            )
+        }
+        return _check(conn, url, tables) if tables else None
+
+
 def _check(conn: psycopg.Connection[Any], url: str, tables: set[str]) -> int:
     rows = dict(conn.execute("SELECT key, value FROM meta").fetchall()) if "meta" in tables else {}
     app_id = rows.get("application_id")
