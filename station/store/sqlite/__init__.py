@@ -25,6 +25,7 @@ from station.store.sqlite.audit import AuditLog, AuditRecord
 from station.store.sqlite.bulk import BulkLoad
 from station.store.sqlite.certificates import Certificates
 from station.store.sqlite.checkpoint import BUSY_TIMEOUT_MS, CHECKPOINT_AFTER_BYTES
+from station.store.sqlite.dump import Dump
 from station.store.sqlite.erasure import Erased, Erasure
 from station.store.sqlite.opening import MIN_SQLITE, SQLITE_HEADER
 from station.store.sqlite.pending import PendingTests
@@ -44,6 +45,7 @@ class SqliteStore(
     AuditLog,
     SummaryRows,
     Erasure,
+    Dump,
 ):
     """Persistence for athletes, tests, analysis runs, certificates and the audit log.
 
