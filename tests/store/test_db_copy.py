@@ -1,0 +1,366 @@
+"""``db copy`` (issue 13 §2): a whole store copied with its ids, recordings byte-equal,
+verified by counts and checksums; a copy stopped anywhere (an error after N batches,
+kill -9 of the command) resumes to the same result; a target holding another store
+and bad locations are refused with one line.
+
+Every target comes from the ``copy_target_url`` fixture, so a PostgreSQL
+parametrisation adds the server backend to every test here."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from station import paths
+from station.store import Store
+from station.store.copying import (
+    CopyError,
+    Dumpable,
+    TableCheck,
+    copy_store,
+    open_location,
+    rows_left_out,
+)
+from station.store.sqlite.dump import NOT_COPIED, TABLES
+from station.store.validate import search_key
+from tests.store import synth
+from tests.store.test_cli import assert_one_line_error, run
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def source_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store with something in every table: athletes (one erased), body mass,
+    injuries, certificates, a verification, tests with recordings, analysis runs
+    (a rep exclusion adds one sharing its curves), reps, a void, the audit log."""
+    folder = tmp_path_factory.mktemp("copy-source")
+    work = tmp_path_factory.mktemp("copy-files")
+    cert = synth.certificate()
+    with Store.open(folder, actor="tester") as store:
+        ada = store.add_athlete(
+            "Åda Lövelace", external_id="S01", body_mass_kg=62.5, lever_arm_m=0.42, team="U19"
+        )
+        bo = store.add_athlete("Bo Berg", team="U19", notes="left knee", body_mass_kg=80)
+        gone = store.add_athlete("Erased Person", external_id="GONE-1")
+        store.add_body_mass(ada.id, 63.0, "2024-03-01")
+        store.add_injury(bo.id, "left", "2024-02-01", "strain", region="biceps femoris")
+        certificate = store.add_certificate(cert)
+        store.add_verification({"ok": True}, certificate_id=certificate.id, passed=True)
+        tests = []
+        for i, (who, left) in enumerate(((ada, 300.0), (ada, 310.0), (bo, 280.0), (gone, 200.0))):
+            capture = synth.write_capture(work / f"c{i}.bin", left, 250.0, seed=i + 1)
+            tests.append(store.import_test(who.id, capture, certificate=cert, notes=f"n{i}"))
+        store.exclude_rep(tests[1].id, 1, "hips flexed early", by="Kim")
+        store.void_test(tests[2].id, "double start")
+        store.erase_athlete(gone.id, "asked for it")
+    return folder
+
+
+@pytest.fixture(params=["sqlite"])
+def copy_target_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty store to copy into, by URL (one parameter a backend)."""
+    yield f"sqlite:///{tmp_path / 'target'}"
+
+
+@pytest.fixture
+def source(source_dir: Path) -> Iterator[Dumpable]:
+    opened = open_location(str(source_dir), create=False)
+    yield opened
+    opened.close()
+
+
+def _opened(url: str) -> Any:
+    return open_location(url, create=True)
+
+
+def _same_records(source: Any, target: Any) -> None:
+    """Everything a user reads is the same through the backend API."""
+    assert source.pseudonym_secret() == target.pseudonym_secret()
+    everyone = dict(include_archived=True)
+    assert source.list_athletes(**everyone) == target.list_athletes(**everyone)
+    for athlete in source.list_athletes(**everyone):
+        assert source.body_mass_history(athlete.id) == target.body_mass_history(athlete.id)
+        assert source.injuries(athlete.id) == target.injuries(athlete.id)
+        assert source.list_tests(athlete.id, include_voided=True) == target.list_tests(
+            athlete.id, include_voided=True
+        )
+    assert source.list_certificates() == target.list_certificates()
+    assert source.verifications() == target.verifications()
+    assert source.audit_log() == target.audit_log()
+    assert source.test_ids() == target.test_ids() and len(source.test_ids()) == 3
+    for test_id in range(1, 5):
+        assert source.get_test(test_id) == target.get_test(test_id)
+        assert source.reps(test_id) == target.reps(test_id)
+        assert source.results(test_id) == target.results(test_id)
+        for run_ in source.results(test_id):
+            mine, theirs = source.curves(run_.id), target.curves(run_.id)
+            assert (mine is None) == (theirs is None)
+            for name, values in (mine or {}).items():
+                assert values.dtype == theirs[name].dtype
+                np.testing.assert_array_equal(values, theirs[name])
+    for test_id in source.test_ids():
+        data, kind, sha = source.recording(test_id)
+        assert target.recording(test_id) == (data, kind, sha)  # byte-equal, hash checked
+
+
+def _all_same(checks: list[TableCheck]) -> dict[str, tuple[int, str]]:
+    assert all(check.ok for check in checks), [c for c in checks if not c.ok]
+    assert {c.table for c in checks} == {t.name for t in TABLES} | {"meta"}
+    return {c.table: (c.target_rows, c.target_sha256) for c in checks}
+
+
+def test_a_round_trip_keeps_every_record_and_recording(
+    source: Any, copy_target_url: str, tmp_path: Path
+) -> None:
+    target = _opened(copy_target_url)
+    try:
+        lines: list[str] = []
+        checks = copy_store(source, target, progress=lines.append)
+        counted = _all_same(checks)
+        assert counted["recordings"][0] == 4 and counted["curves"][0] > 0
+        assert counted["results"][0] == 5 and counted["audit_log"][0] > 10
+        assert lines[-1].startswith("verifying")
+        _same_records(source, target)
+        # ... and back: the copy of the copy has the source's checksums.
+        back = _opened(f"sqlite:///{tmp_path / 'back'}")
+        try:
+            assert _all_same(copy_store(target, back)) == counted
+            _same_records(source, back)
+        finally:
+            back.close()
+        # New records continue after the copied ids.
+        athlete = target.insert_athlete({"name": "New One"}, search_key("New One"), None, "t")
+        assert athlete == max(a.id for a in source.list_athletes(include_archived=True)) + 1
+    finally:
+        target.close()
+
+
+class Stop(Exception):
+    pass
+
+
+def _stop_after(batches: int) -> Callable[[str, int], None]:
+    seen = [0]
+
+    def after_batch(table: str, rows: int) -> None:
+        seen[0] += 1
+        if seen[0] >= batches:
+            raise Stop
+
+    return after_batch
+
+
+@pytest.mark.parametrize("share", [0.0, 0.2, 0.45, 0.7, 0.99])
+def test_a_copy_stopped_after_some_batches_resumes_without_duplicates(
+    source: Any, copy_target_url: str, tmp_path: Path, share: float
+) -> None:
+    reference = _opened(f"sqlite:///{tmp_path / 'reference'}")
+    tables: list[str] = []
+    try:
+        expected = _all_same(
+            copy_store(source, reference, batch_rows=2, after_batch=lambda t, n: tables.append(t))
+        )
+    finally:
+        reference.close()
+    batches = 1 + int(share * (len(tables) - 1))  # stop after this many, of len(tables)
+    target = _opened(copy_target_url)
+    try:
+        with pytest.raises(Stop):
+            copy_store(source, target, batch_rows=2, after_batch=_stop_after(batches))
+        partial = sum(target.dump_count(t.name) for t in TABLES)
+        assert 0 < partial < sum(n for n, _ in expected.values())
+    finally:
+        target.close()
+    target = _opened(copy_target_url)  # reopened, as a new run of the command would
+    try:
+        assert _all_same(copy_store(source, target, batch_rows=3)) == expected
+        _same_records(source, target)
+    finally:
+        target.close()
+
+
+def test_a_copy_changed_underneath_is_reported_table_by_table(
+    source_dir: Path, copy_target_url: str, tmp_path: Path
+) -> None:
+    changed = tmp_path / "changing"
+    _copy_folder(source_dir, changed)
+    with Store.open(changed, actor="tester") as store:
+
+        def edit_after_first_batch(table: str, rows: int) -> None:
+            if table == "tests":  # the athletes are copied already: change one now
+                store.update_athlete(1, team="Seniors")
+
+        target = _opened(copy_target_url)
+        try:
+            with pytest.raises(CopyError, match="athletes") as caught:
+                copy_store(store.backend, target, after_batch=edit_after_first_batch)  # type: ignore[arg-type]
+        finally:
+            target.close()
+    bad = {c.table for c in caught.value.checks if not c.ok}
+    assert "athletes" in bad and "tests" not in bad
+
+
+def _copy_folder(source_dir: Path, folder: Path) -> None:
+    """A private copy of the source store (through SQLite's backup, WAL included)."""
+    folder.mkdir()
+    src = sqlite3.connect(paths.database_path(source_dir))
+    dst = sqlite3.connect(paths.database_path(folder))
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+def test_a_target_holding_another_store_is_refused_untouched(
+    source: Any, copy_target_url: str, capsys: pytest.CaptureFixture[str], source_dir: Path
+) -> None:
+    target = _opened(copy_target_url)
+    try:
+        target.insert_athlete({"name": "Someone Else"}, search_key("Someone Else"), None, "t")
+        before = [(t.name, target.dump_count(t.name)) for t in TABLES]
+        secret = target.pseudonym_secret()
+        with pytest.raises(CopyError, match="another store"):
+            copy_store(source, target)
+        assert [(t.name, target.dump_count(t.name)) for t in TABLES] == before
+        assert target.pseudonym_secret() == secret
+    finally:
+        target.close()
+    code, _, err = run(capsys, "db", "copy", str(source_dir), copy_target_url, "--quiet")
+    assert_one_line_error(code, err, "already holds another store")
+
+
+def test_the_command_copies_prints_counts_and_reruns_harmlessly(
+    source_dir: Path, copy_target_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "db", "copy", str(source_dir), copy_target_url)
+    assert code == 0, err
+    assert "rows/s" in err and "verifying" in err
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[1:]}
+    assert set(rows) == {t.name for t in TABLES} | {"meta"}
+    assert all(cells[0] == cells[1] and cells[2] == "same" for cells in rows.values())
+    assert rows["recordings"][0] == "4"
+    again = run(capsys, "db", "copy", str(source_dir), copy_target_url, "--quiet")
+    assert again[0] == 0 and again[1] == out and again[2] == ""
+
+
+def _bad_locations(source_dir: Path, tmp_path: Path) -> list[tuple[list[str], str]]:
+    alien = tmp_path / "alien"
+    alien.mkdir()
+    paths.database_path(alien).write_bytes(b"not a database at all, just text")
+    return [
+        ([str(tmp_path / "missing"), str(tmp_path / "t1")], "no Nordic Station database"),
+        ([str(source_dir), "mysql://db/x"], "unknown kind of store"),
+        ([str(source_dir), "sqlite://"], "names no file"),
+        ([str(source_dir), str(source_dir)], "the same store"),
+        ([str(source_dir), str(paths.database_path(source_dir))], "the same store"),
+        ([str(alien), str(tmp_path / "t2")], "not a Nordic Station database"),
+        ([str(source_dir), str(tmp_path / "t3"), "--batch-rows", "0"], "--batch-rows"),
+    ]
+
+
+def test_bad_locations_exit_2_with_one_line(
+    source_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for argv, text in _bad_locations(source_dir, tmp_path):
+        code, out, err = run(capsys, "db", "copy", *argv, "--quiet")
+        assert_one_line_error(code, err, text)
+        assert out == ""
+    assert not (tmp_path / "missing").exists()  # a missing source is not created
+
+
+def test_every_table_is_copied_or_named_as_left_out(source_dir: Path) -> None:
+    conn = sqlite3.connect(paths.database_path(source_dir))
+    try:
+        names = {
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+    finally:
+        conn.close()
+    assert names == {t.name for t in TABLES} | set(NOT_COPIED) | {"meta"}
+
+
+def test_tests_in_progress_are_counted_as_left_out(store: Store, athlete: Any) -> None:
+    assert rows_left_out(store.backend) == {}  # type: ignore[arg-type]
+    store.backend.insert_pending(
+        athlete.id, "x.nsrec", "nordic_eccentric", None, None, None, "", None, None, "t"
+    )
+    assert rows_left_out(store.backend) == {"pending_tests": 1}  # type: ignore[arg-type]
+
+
+# -- kill -9 of the command -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def big_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Thousands of small rows: copied one a transaction, that takes seconds."""
+    folder = tmp_path_factory.mktemp("copy-big")
+    with Store.open(folder, actor="tester") as store:
+        names = [f"Athlete {i}" for i in range(1, 3001)]
+        store.backend.bulk_load(
+            [{"id": i, "name": n, "name_key": search_key(n)} for i, n in enumerate(names, 1)],
+            [],
+            "tester",
+        )
+    return folder
+
+
+def _count(database: Path, table: str) -> int:
+    """Rows committed so far, read while the copy writes (WAL: readers never block)."""
+    try:
+        conn = sqlite3.connect(database.absolute().as_uri() + "?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return 0
+    try:
+        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+    finally:
+        conn.close()
+
+
+def _wait_for(condition: Callable[[], bool], process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the copy never reached the point to kill it at"
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("table, rows", [("athletes", 50), ("audit_log", 200)])
+def test_kill_9_of_the_command_mid_copy_then_resume(
+    big_source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], table: str, rows: int
+) -> None:
+    target = tmp_path / "target"
+    command = [sys.executable, "-m", "station.cli", "db", "copy"]
+    argv = [*command, str(big_source), str(target), "--batch-rows", "1", "--quiet"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    process = subprocess.Popen(argv, cwd=REPO, env=env, stderr=subprocess.PIPE)
+    try:
+        _wait_for(lambda: _count(paths.database_path(target), table) >= rows, process)
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    total = 3000
+    assert _count(paths.database_path(target), table) < total  # really stopped mid-way
+    code, out, err = run(capsys, "db", "copy", str(big_source), str(target), "--quiet")
+    assert code == 0, err
+    lines = {line.split()[0]: line.split()[1:] for line in out.splitlines()[1:]}
+    assert lines["athletes"] == ["3,000", "3,000", "same"]
+    assert lines["audit_log"] == ["3,000", "3,000", "same"]
+    assert all(cells[2] == "same" for cells in lines.values())
