@@ -3,7 +3,9 @@ bit for bit; old ``f4`` rows still read; a damaged ``f4dz`` blob is refused."""
 
 from __future__ import annotations
 
+import struct
 import zlib
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -56,15 +58,23 @@ def test_rows_written_as_plain_f4_still_read() -> None:
     np.testing.assert_array_equal(codec.decode("f4", 1_000, None, values.tobytes()), values)
 
 
+def _one_value_short(data: bytes) -> bytes:
+    """The top plane (compressed, stored last) holds one value fewer."""
+    flags, *sizes = struct.unpack_from("<BIIII", data)
+    assert flags & 0b1000
+    top = zlib.compress(zlib.decompress(data[-sizes[3] :])[:-1])
+    return struct.pack("<BIIII", flags, *sizes[:3], len(top)) + data[17 : -sizes[3]] + top
+
+
 @pytest.mark.parametrize(
     "damage",
     [
         lambda data: data[:-7],  # truncated
-        lambda data: zlib.compress(zlib.decompress(data)[:-4]),  # one value short
+        lambda data: data + b"\0",  # trailing bytes
+        _one_value_short,
     ],
 )
-def test_a_damaged_f4dz_curve_is_refused(damage: object) -> None:
+def test_a_damaged_f4dz_curve_is_refused(damage: Callable[[bytes], bytes]) -> None:
     encoded, _ = _round_trip(_force_curve(2_000))
-    broken = damage(bytes(encoded.data))  # type: ignore[operator]
     with pytest.raises((ValueError, zlib.error)):
-        codec.decode("f4dz", encoded.length, None, broken)
+        codec.decode("f4dz", encoded.length, None, damage(bytes(encoded.data)))
