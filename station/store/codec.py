@@ -8,8 +8,9 @@ they are stored compactly and decoded exactly:
   load cell's noise; NaN, a break in the curve, is kept).  Long curves are
   stored as ``f4dz``: the differences of consecutive float32 bit patterns
   (modulo 2**32, so exact for any value, NaN included), their bytes regrouped
-  by significance, the two high groups zlib-compressed (the low two are the
-  sensor's noise: zlib would spend time on them for nothing).  A quarter
+  by significance, the top group (mostly 0 or 255 on a smooth curve)
+  zlib-compressed; the lower ones are mostly the sensor's noise, where zlib
+  would spend time for little.  A quarter
   smaller than plain ``f4`` at 1 kHz for ~4 ms a 10-minute curve.  Short
   curves or ones that do not shrink stay plain ``f4``; both decode the same.
 - a time axis: on the device's clock every time is index / rate, so it is
@@ -227,9 +228,9 @@ def _decode_ints(data: bytes) -> np.ndarray:
 
 def _encode_f4dz(floats: np.ndarray) -> bytes:
     """float32 bit patterns as wrapping differences, split into byte planes; the
-    two high planes (mostly 0 or 255 on a smooth curve) zlib-compressed, the two
-    low ones (the sensor's noise, incompressible) kept as they are.  Layout: a
-    flags byte (bit i: plane i compressed), four plane lengths, the planes."""
+    planes of :data:`_F4DZ_PACKED` zlib-compressed when that makes them smaller,
+    the others kept as they are.  Layout: a flags byte (bit i: plane i
+    compressed), four plane lengths, the planes (any flags decode)."""
     bits = floats.view("<u4")
     delta = np.empty_like(bits)
     delta[0] = bits[0]

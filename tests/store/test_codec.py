@@ -29,7 +29,7 @@ def test_a_long_smooth_curve_is_compressed_and_exact() -> None:
     values = _force_curve(60_000)
     encoded, decoded = _round_trip(values)
     assert encoded.codec == "f4dz"
-    assert len(encoded.data) < 0.8 * 4 * len(values)
+    assert len(encoded.data) < 0.85 * 4 * len(values)  # the top byte of 60,000 values packed
     assert decoded.dtype == np.float32
     np.testing.assert_array_equal(decoded.view("<u4"), values.astype("<f4").view("<u4"))
 
