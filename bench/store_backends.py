@@ -57,7 +57,7 @@ class Place:
         if "database" in inspect.signature(Store.open).parameters:
             return Store.open(folder, actor="bench", database=url)  # type: ignore[call-arg]
         try:
-            from station.store.locations import open_backend  # type: ignore[import-not-found]
+            from station.store.locations import open_backend
         except ImportError as exc:
             raise Unavailable(f"cannot open {url}: {exc}") from None
         return Store(folder, open_backend(url, folder), "bench")
@@ -87,7 +87,7 @@ def place(kind: str, root: Path) -> Iterator[Place]:
     missing = postgresql_missing()
     if missing:
         raise Unavailable(missing)
-    import pgserver  # type: ignore[import-untyped]
+    import pgserver
 
     server = pgserver.get_server(root / "pgdata", cleanup_mode="delete")
     try:

@@ -66,11 +66,10 @@ def settings_once(conn: sqlite3.Connection) -> None:
         if column == "settings":
             key = hashlib.sha256(value.encode()).hexdigest()
             if key not in ids:
-                ids[key] = int(
-                    conn.execute(
-                        "INSERT INTO analysis_settings (sha256, data) VALUES (?, ?)", (key, value)
-                    ).lastrowid
+                cursor = conn.execute(
+                    "INSERT INTO analysis_settings (sha256, data) VALUES (?, ?)", (key, value)
                 )
+                ids[key] = int(cursor.lastrowid or 0)
             return ids[key]
         metrics = json.loads(value)
         metrics.pop("settings", None)

@@ -48,7 +48,7 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         type=int,
         metavar="N",
         default=None,
-        help="rows per transaction (default: per table, a few MB at most)",
+        help="at most N rows per transaction (default: per table, a few MB at most)",
     )
     copy.add_argument("--quiet", action="store_true", help="no progress on stderr")
     copy.set_defaults(func=run_copy)

@@ -75,7 +75,7 @@ def encode(name: str, values: np.ndarray, rate_hz: float | None) -> Encoded:
         packed = _encode_f4dz(floats)
         if len(packed) < 4 * n:
             return Encoded(name, "f4dz", n, None, packed)
-    return Encoded(name, "f4", n, None, memoryview(floats).cast("B"))
+    return Encoded(name, "f4", n, None, memoryview(floats.data).cast("B"))
 
 
 def decode(codec: str, length: int, param: float | None, data: bytes) -> np.ndarray:
@@ -210,13 +210,13 @@ def _encode_ints(values: np.ndarray) -> bytes:
     code = 3
     if len(delta):
         low, high = int(delta.min()), int(delta.max())
-        for i, kind in enumerate(_INT_TYPES):
-            info = np.iinfo(np.dtype(kind))
+        for i, int_type in enumerate(_INT_TYPES):
+            info = np.iinfo(np.dtype(int_type))
             if info.min <= low and high <= info.max:
                 code = i
                 break
-    kind = values.dtype.str.encode("ascii").ljust(4)
-    return bytes([code]) + kind + zlib.compress(delta.astype(_INT_TYPES[code]).tobytes(), 1)
+    tag = values.dtype.str.encode("ascii").ljust(4)
+    return bytes([code]) + tag + zlib.compress(delta.astype(_INT_TYPES[code]).tobytes(), 1)
 
 
 def _decode_ints(data: bytes) -> np.ndarray:

@@ -165,7 +165,7 @@ def copy_table(
     total = source.dump_count(table.name)
     done = target.dump_count(table.name)
     copied, started, shown = 0, time.monotonic(), time.monotonic()
-    limit = batch_rows or table.batch_rows
+    limit = min(batch_rows or table.batch_rows, table.batch_rows)
     while True:
         rows = source.dump_rows(table.name, columns, after, limit)
         if not rows:

@@ -53,7 +53,7 @@ TABLES: tuple[Table, ...] = (
     Table("recordings", batch_rows=16),  # megabytes a row
     Table("tests"),
     Table("results", batch_rows=500),  # ~10 kB of JSON a row
-    Table("curves", key="result_id", grouped=True, batch_rows=32, then_by="name"),
+    Table("curves", key="result_id", grouped=True, batch_rows=8, then_by="name"),  # MBs a run
     Table("reps"),
     Table("audit_log"),
 )
