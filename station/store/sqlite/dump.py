@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from station.store.errors import StoreError
-from station.store.sqlite.connection import Connection
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,21 @@ def table_named(name: str) -> Table:
     raise StoreError(f"no table {name!r} in a store copy")
 
 
-class Dump(Connection):
-    """Reading and writing whole tables in key order (see the module docstring)."""
+class Dump:
+    """Reading and writing whole tables in key order (see the module docstring).
+
+    A mixin for any backend class that has the four connection helpers below
+    (SQLite's :class:`~station.store.sqlite.connection.Connection` does; a
+    server backend's connection class, with an adapter turning ``?`` into its
+    placeholders, can), so one set of statements serves both.
+    """
+
+    if TYPE_CHECKING:
+
+        def _read(self) -> AbstractContextManager[Any]: ...
+        def _write(self) -> AbstractContextManager[Any]: ...
+        def _one(self, sql: str, params: Sequence[Any] = ()) -> Sequence[Any] | None: ...
+        def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Sequence[Any]]: ...
 
     def dump_tables(self) -> tuple[Table, ...]:
         return TABLES
