@@ -8,6 +8,7 @@ import contextlib
 import importlib.util
 import inspect
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,9 +66,21 @@ class Place:
     def bytes_on_disk(self, store: Store, case: str) -> int:
         """The database file (with its write-ahead log), or the server's database size."""
         if self.server is None:
-            store.backend.checkpoint()
             database = paths.database_path(self.root / case)
             wal = database.with_name(database.name + "-wal")
+            # checkpoint() returns without folding anything in while the background
+            # checkpointer holds the lock (its PASSIVE pass over a big load takes
+            # seconds), and the log keeps its size until a TRUNCATE one succeeds:
+            # measured then, every page counts twice.  So wait until the log is empty.
+            deadline = time.monotonic() + 300
+            while True:
+                store.backend.checkpoint()
+                if not wal.exists() or wal.stat().st_size == 0:
+                    break
+                if time.monotonic() > deadline:
+                    print(f"  (the write-ahead log of {case} never emptied: counted with it)")
+                    break
+                time.sleep(0.05)
             return database.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
         import psycopg
 
