@@ -218,15 +218,21 @@ def _recording_ok(columns: Sequence[str], row: Sequence[Any]) -> bool:
     return hashlib.sha256(bytes(row[columns.index("data")])).hexdigest() == stated
 
 
-def verify(source: Dumpable, target: Dumpable) -> list[TableCheck]:
+def verify(
+    source: Dumpable, target: Dumpable, progress: Progress | None = None
+) -> list[TableCheck]:
     """Counts and checksums of every copied table (meta included) on both sides."""
     checks = []
     for table in source.dump_tables():
+        started = time.monotonic()
         columns = _columns(source, target, table.name)
         recordings = table.name == "recordings"
         s_rows, s_sha, _ = table_checksum(source, table, columns)
         t_rows, t_sha, bad = table_checksum(target, table, columns, recordings)
         checks.append(TableCheck(table.name, s_rows, t_rows, s_sha, t_sha, bad))
+        if progress is not None and s_rows + t_rows:
+            seconds = time.monotonic() - started
+            progress(f"verified {table.name}: {s_rows + t_rows:,} rows read in {seconds:.1f} s")
     s_meta, t_meta = source.dump_meta(), target.dump_meta()
     checks.append(
         TableCheck(
@@ -279,7 +285,7 @@ def copy_store(
         log.info("copied %d rows of %s", copied, table.name)
     if progress is not None:
         progress("verifying: counts and checksums of every table")
-    checks = verify(source, target)
+    checks = verify(source, target, progress)
     bad = [check.table for check in checks if not check.ok]
     if bad:
         raise CopyError(
