@@ -202,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
                     results[kind] = got
             except Unavailable as exc:
                 results[kind] = str(exc)
+            except AttributeError as exc:  # a backend without bulk_load, say
+                results[kind] = f"the backend lacks what the bench needs: {exc}"
     ok = print_side_by_side(results, athletes, args.runs)
     return 0 if ok else 1
 

@@ -318,12 +318,13 @@ def sqlite_location(location: str) -> Path | None:
     return paths.database_path(path)
 
 
-def open_location(location: str, *, create: bool) -> Dumpable:
+def open_location(location: str, *, create: bool, folder: Path | None = None) -> Dumpable:
     """Open a store by location through the normal opening (migrating it; a new
-    SQLite target is created).  A source (``create=False``) must exist."""
+    SQLite target is created).  A source (``create=False``) must exist.  ``folder``
+    is the station's data folder, which a server store is opened with."""
     database = sqlite_location(location)
     if database is None:
-        return _open_server(location)
+        return _open_server(location, folder)
     if not create and not database.is_file():
         raise CopyError(f"no Nordic Station database at {database}: check the FROM location")
     if database.exists() and not database.is_file():
@@ -338,7 +339,7 @@ def open_location(location: str, *, create: bool) -> Dumpable:
     return SqliteStore(database, paths.backups_dir(folder))
 
 
-def _open_server(location: str) -> Dumpable:
+def _open_server(location: str, folder: Path | None) -> Dumpable:
     if not location.startswith(("postgresql://", "postgres://")):
         scheme = location.split("://", 1)[0]
         raise CopyError(
@@ -352,5 +353,5 @@ def _open_server(location: str) -> Dumpable:
             "this version of Nordic Station cannot open PostgreSQL stores yet: "
             "copy between SQLite data folders, or install a version with PostgreSQL support"
         ) from None
-    backend: Dumpable = open_backend(location, None)
+    backend: Dumpable = open_backend(location, folder)
     return backend
