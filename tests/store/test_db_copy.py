@@ -330,8 +330,8 @@ def _committed(url: str, table: str) -> int:
         import psycopg
 
         try:
-            with psycopg.connect(url) as conn:
-                row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+            with psycopg.connect(url) as server:
+                row = server.execute(f"SELECT count(*) FROM {table}").fetchone()
         except psycopg.Error:
             return 0
         return int(row[0]) if row else 0
@@ -340,7 +340,8 @@ def _committed(url: str, table: str) -> int:
     except sqlite3.Error:
         return 0
     try:
-        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        counted = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+        return int(counted[0]) if counted else 0
     except sqlite3.Error:
         return 0
     finally:
