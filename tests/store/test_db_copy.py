@@ -31,6 +31,7 @@ from station.store.copying import (
     open_location,
     rows_left_out,
     sqlite_location,
+    verify,
 )
 from station.store.sqlite.dump import NOT_COPIED, TABLES
 from station.store.validate import search_key
@@ -256,6 +257,53 @@ def test_the_command_copies_prints_counts_and_reruns_harmlessly(
     assert rows["recordings"][0] == "4"
     again = run(capsys, "db", "copy", str(source_dir), copy_target_url, "--quiet")
     assert again[0] == 0 and again[1] == out and again[2] == ""
+
+
+class _OtherVersion:
+    """A store that says it has another schema version (everything else delegated)."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    schema_version = 999
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def test_stores_of_different_schema_versions_are_refused(source: Any, copy_target_url: str) -> None:
+    target = _opened(copy_target_url)
+    try:
+        with pytest.raises(CopyError, match="schema 999"):
+            copy_store(_OtherVersion(source), target)
+        assert all(target.dump_count(t.name) == 0 for t in TABLES)
+    finally:
+        target.close()
+
+
+def test_a_recording_that_no_longer_matches_its_hash_fails_the_check(
+    source: Any, tmp_path: Path
+) -> None:
+    target_dir = tmp_path / "damaged"
+    target = _opened(str(target_dir))
+    try:
+        copy_store(source, target)
+    finally:
+        target.close()
+    conn = sqlite3.connect(paths.database_path(target_dir))  # around the store, on purpose
+    try:
+        conn.execute("DROP TRIGGER recordings_no_update")
+        conn.execute("UPDATE recordings SET data = CAST(upper(data) AS BLOB) WHERE id = 1")
+        conn.commit()
+    finally:
+        conn.close()
+    target = _opened(str(target_dir))
+    try:
+        checks = {c.table: c for c in verify(source, target)}
+    finally:
+        target.close()
+    assert checks["recordings"].bad_recordings == 1 and not checks["recordings"].ok
+    assert all(c.ok for name, c in checks.items() if name != "recordings")
 
 
 def _bad_locations(source_dir: Path, tmp_path: Path) -> list[tuple[list[str], str]]:
