@@ -99,9 +99,9 @@ class Dump:
     def dump_columns(self, table: str) -> list[str]:
         """The table's columns in stored order (from the cursor's description,
         which every DB-API driver fills, so no catalogue query is needed)."""
-        _checked(table)
+        spec = table_named(table)
         with self._read() as conn:
-            cursor = conn.execute(f"SELECT * FROM {table} WHERE 1 = 0")
+            cursor = conn.execute(f"SELECT * FROM {spec.name} WHERE 1 = 0")
             return [str(column[0]) for column in cursor.description]
 
     def dump_count(self, table: str, up_to: int | None = None) -> int:
