@@ -30,6 +30,7 @@ import numpy as np
 
 from bench import store_data, store_size
 from bench.store_backends import BACKENDS, Place, Unavailable, place, sqlite_file
+from station.store import codec
 from station.store.export import export_summary
 
 Figure = tuple[float, list[float]]  # median and every run, in ms (bytes for sizes)
@@ -71,6 +72,15 @@ def bench_save(where: Place, runs: int) -> dict[str, Figure]:
             start = time.perf_counter()
             store.backend.save_test(item, "bench")
             times.append((time.perf_counter() - start) * 1000)
+        stored = sum(
+            len(bytes(codec.encode(name, values, base.sample_rate_hz).data))
+            for name, values in (base.result.curves or {}).items()
+        )
+        plain = sum(np.asarray(v).nbytes for v in (base.result.curves or {}).values())
+        print(
+            f"  [{where.kind}] a 10-min 1 kHz test: recording {len(data) / 1e6:.2f} MB, "
+            f"curves {stored / 1e6:.2f} MB stored ({plain / 1e6:.2f} MB in memory)"
+        )
         test_id = store.list_tests(athlete.id, limit=1)[0].id
         curves = store.backend.curves(store.backend.get_test(test_id).result.id)  # type: ignore[union-attr]
         assert curves is not None and set(curves) == set(base.result.curves or {})
