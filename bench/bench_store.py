@@ -72,14 +72,15 @@ def bench_save(where: Place, runs: int) -> dict[str, Figure]:
             start = time.perf_counter()
             store.backend.save_test(item, "bench")
             times.append((time.perf_counter() - start) * 1000)
-        stored = sum(
-            len(bytes(codec.encode(name, values, base.sample_rate_hz).data))
+        encoded = [
+            codec.encode(name, values, base.sample_rate_hz)
             for name, values in (base.result.curves or {}).items()
-        )
-        plain = sum(np.asarray(v).nbytes for v in (base.result.curves or {}).values())
+        ]
+        stored = sum(len(bytes(e.data)) for e in encoded)
+        plain = sum(4 * e.length if e.codec == "f4dz" else len(bytes(e.data)) for e in encoded)
         print(
             f"  [{where.kind}] a 10-min 1 kHz test: recording {len(data) / 1e6:.2f} MB, "
-            f"curves {stored / 1e6:.2f} MB stored ({plain / 1e6:.2f} MB in memory)"
+            f"curves {stored / 1e6:.2f} MB stored ({plain / 1e6:.2f} MB as plain float32)"
         )
         test_id = store.list_tests(athlete.id, limit=1)[0].id
         curves = store.backend.curves(store.backend.get_test(test_id).result.id)  # type: ignore[union-attr]
