@@ -249,15 +249,18 @@ def _encode_f4dz(floats: np.ndarray) -> bytes:
 def _decode_f4dz(data: bytes, length: int) -> np.ndarray:
     flags, *sizes = _F4DZ_HEAD.unpack_from(data, 0)
     pos = _F4DZ_HEAD.size
-    planes = np.empty((4, length), np.uint8)
+    delta = np.zeros(length, np.uint32)
+    view = memoryview(data)
     for i, size in enumerate(sizes):
-        chunk = data[pos : pos + size]
+        chunk = view[pos : pos + size]
         pos += size
         raw = zlib.decompress(chunk) if flags & (1 << i) else chunk
         if len(raw) != length:
             raise ValueError(f"stored curve has {len(raw)} values, expected {length}")
-        planes[i] = np.frombuffer(raw, np.uint8)
+        plane = np.frombuffer(raw, np.uint8).astype(np.uint32)
+        if i:
+            plane <<= 8 * i
+        delta |= plane
     if pos != len(data):
         raise ValueError("stored curve has trailing bytes")
-    delta = planes.T.copy().view("<u4").reshape(-1)
     return np.cumsum(delta, dtype=np.uint32).view("<f4")
