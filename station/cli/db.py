@@ -19,7 +19,7 @@ from station.store.copying import (
 )
 
 LOCATIONS = (
-    "a location is a data folder (or its database file), sqlite:///PATH, "
+    "A location is a data folder (or its database file), sqlite:///PATH, "
     "or postgresql://USER@HOST:PORT/DB (passwords from PGPASSWORD or ~/.pgpass)"
 )
 
