@@ -8,6 +8,7 @@ parametrisation adds the server backend to every test here."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -430,3 +431,108 @@ def test_kill_9_of_the_command_mid_copy_then_resume(
     assert lines["athletes"] == ["3,000", "3,000", "same"]
     assert lines["audit_log"] == ["3,000", "3,000", "same"]
     assert all(cells[2] == "same" for cells in lines.values())
+
+
+# -- the dump statements on a real PostgreSQL ----------------------------------------------
+
+
+class _PortableSql:
+    """A PostgreSQL connection taking the dump's ``?`` placeholders (as the server
+    backend's shared-SQL adapter does)."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        cursor = self.conn.cursor()
+        cursor.execute(sql.replace("?", "%s"), tuple(params))
+        return cursor
+
+    def executemany(self, sql: str, rows: Any) -> Any:
+        cursor = self.conn.cursor()
+        cursor.executemany(sql.replace("?", "%s"), rows)
+        return cursor
+
+
+def _server_dump(url: str, version: int) -> Any:
+    """The Dump mixin over a psycopg connection: its SQL, unchanged, on a server."""
+    import psycopg
+
+    from station.store.sqlite.dump import Dump
+
+    class ServerDump(Dump):
+        schema_version = version
+
+        def __init__(self) -> None:
+            self.conn = psycopg.connect(url)
+
+        @contextlib.contextmanager
+        def _read(self) -> Iterator[_PortableSql]:
+            with self.conn.transaction():
+                yield _PortableSql(self.conn)
+
+        _write = _read
+
+        def _one(self, sql: str, params: Any = ()) -> Any:
+            with self._read() as conn:
+                return conn.execute(sql, params).fetchone()
+
+        def _all(self, sql: str, params: Any = ()) -> Any:
+            with self._read() as conn:
+                return conn.execute(sql, params).fetchall()
+
+        def dump_meta(self) -> list[tuple[str, Any]]:
+            # Text and bytes kept apart: SQLite's meta.value holds either.
+            rows = self._all("SELECT key, text_value, bytes_value FROM meta ORDER BY key")
+            return [(k, t if b is None else bytes(b)) for k, t, b in rows]
+
+        def load_meta(self, items: Any) -> None:
+            with self._write() as conn:
+                conn.execute("DELETE FROM meta")
+                conn.executemany(
+                    "INSERT INTO meta (key, text_value, bytes_value) VALUES (?, ?, ?)",
+                    [(k, v, None) if isinstance(v, str) else (k, None, v) for k, v in items],
+                )
+
+        def close(self) -> None:
+            self.conn.close()
+
+    return ServerDump()
+
+
+_PG_TYPES = {"INTEGER": "bigint", "TEXT": "text", "REAL": "double precision", "BLOB": "bytea"}
+
+
+def test_the_dump_statements_run_unchanged_on_postgresql(
+    source: Any, source_dir: Path, tmp_path: Path
+) -> None:
+    """SQLite -> PostgreSQL -> SQLite with the same checksums, the server's tables
+    made from SQLite's columns (the real server schema is the PostgreSQL backend's)."""
+    pgserver = pytest.importorskip("pgserver")
+    psycopg = pytest.importorskip("psycopg")
+    server = pgserver.get_server(tmp_path / "pgdata", cleanup_mode="delete")
+    try:
+        server.psql("CREATE DATABASE copied;")
+        url = server.get_uri("copied")
+        lite = sqlite3.connect(paths.database_path(source_dir))
+        try:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("CREATE TABLE meta (key text, text_value text, bytes_value bytea)")
+                for table in TABLES:
+                    columns = lite.execute(f"PRAGMA table_info({table.name})").fetchall()
+                    kinds = ", ".join(f"{c[1]} {_PG_TYPES[c[2].upper()]}" for c in columns)
+                    conn.execute(f"CREATE TABLE {table.name} ({kinds})")
+        finally:
+            lite.close()
+        on_server = _server_dump(url, source.schema_version)
+        back = _opened(str(tmp_path / "back"))
+        try:
+            there = copy_store(source, on_server, batch_rows=3)
+            again = copy_store(on_server, back)
+            assert _all_same(there) == _all_same(again)
+            _same_records(source, back)
+        finally:
+            back.close()
+            on_server.close()
+    finally:
+        server.cleanup()
