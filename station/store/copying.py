@@ -28,11 +28,11 @@ from typing import Any, Protocol
 from station import paths
 from station.store.errors import StoreError
 from station.store.sqlite.dump import NOT_COPIED, Table
+from station.store.sqlite.recorded_tests import ERASED_PREFIX
 
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_S = 1.0
-ERASED_PREFIX = "erased-"
 
 
 class CopyError(StoreError):
