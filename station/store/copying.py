@@ -46,7 +46,13 @@ class CopyError(StoreError):
 
 class Dumpable(Protocol):
     """What a backend provides for a copy (:class:`station.store.sqlite.dump.Dump`
-    on SQLite; the same statements through the shared-SQL adapter on PostgreSQL)."""
+    on SQLite; the same statements through the shared-SQL adapter on PostgreSQL).
+
+    Rows come back with the Python types SQLite gives, whatever the engine:
+    int (flags as 0/1; a bool is counted as its int), float, str (instants and
+    JSON as the text written, never re-serialised), bytes, None; a meta value
+    stays str or bytes as it was given.  Otherwise the checksums differ.
+    """
 
     @property
     def schema_version(self) -> int: ...
