@@ -1,18 +1,20 @@
-"""Store benchmarks: ``.venv/bin/python bench/bench_store.py`` (medians of several runs).
+"""Store benchmarks, backends side by side (medians of several runs):
 
-Targets (the brief's):
-- saving a 10-minute 1 kHz test (raw recording, curves, metrics, reps, audit) <= 50 ms;
-- listing an athlete's 200 tests <= 50 ms;
-- with 2,000 athletes x 20 tests: searching athletes by name <= 50 ms, and a
-  full summary export <= 5 s.
+    .venv/bin/python bench/bench_store.py [--backends sqlite,postgresql] [--scale 0.02]
 
-Everything happens in a temporary data folder, created per run.  The big
-database is loaded with ``SqliteStore.bulk_load`` (executemany); its tests
-carry real analysis results but no curves (the export does not read curves).
+On 5,000 athletes x 20 tests (100,000, at ``--scale 1``) loaded with the
+bulk loader (every test shares one recording; each has its own analysis run
+and reps): athlete search, one athlete's history and a team's latest tests
+(each <= 50 ms), a summary export of every test (<= 10 s), bytes on disk per
+test; and saving a 10-minute 1 kHz test with its curves (<= 50 ms on SQLite,
+<= 100 ms on PostgreSQL).  PostgreSQL runs on a throwaway server (pgserver)
+in a temporary folder.  On SQLite the space is broken down per table and
+index (``--what-if`` also measures the proposed cuts: bench/store_size.py).
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import tempfile
@@ -21,20 +23,30 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import numpy as np
 
-from calibration.certificate import parse_certificate
-from firmware_bridge.capture import decode_stream
-from firmware_bridge.virtual_rig import Athlete, NordicModel, VirtualRig
-from station.analysis import analyze
-from station.store import Store
+from bench import store_data, store_size
+from bench.store_backends import BACKENDS, Place, Unavailable, place, sqlite_file
+from station.store import codec
 from station.store.export import export_summary
-from station.store.models import NewTest
-from station.store.processing import new_reps, new_result
-from station.store.validate import now_utc, search_key
+
+Figure = tuple[float, list[float]]  # median and every run, in ms (bytes for sizes)
+LIMITS_MS = {
+    "search": 50.0,
+    "history": 50.0,
+    "team": 50.0,
+    "export": 10_000.0,
+    "save": 50.0,
+}
+SAVE_LIMIT_MS = {"sqlite": 50.0, "postgresql": 100.0}
 
 
-def median_ms(fn: Callable[[], object], runs: int) -> tuple[float, list[float]]:
+def timed(fn: Callable[[], object], runs: int, warmup: int = 1) -> Figure:
+    for _ in range(warmup):
+        fn()
     times = []
     for _ in range(runs):
         start = time.perf_counter()
@@ -43,204 +55,167 @@ def median_ms(fn: Callable[[], object], runs: int) -> tuple[float, list[float]]:
     return statistics.median(times), times
 
 
-def report(label: str, value_ms: float, limit_ms: float, times: list[float]) -> bool:
-    ok = value_ms <= limit_ms
-    spread = ", ".join(f"{t:.1f}" for t in times)
-    unit = f"{value_ms:8.1f} ms" if limit_ms < 1000 else f"{value_ms / 1000:8.2f} s "
-    limit = f"{limit_ms:g} ms" if limit_ms < 1000 else f"{limit_ms / 1000:g} s"
-    print(f"{label:58} median {unit} (limit {limit}) {'OK' if ok else 'TOO SLOW'}  [{spread}]")
-    return ok
-
-
-def session(rate_hz: float, seconds: float, seed: int = 1) -> tuple[bytes, dict]:
-    rig = VirtualRig(NordicModel(Athlete(reps=3), seed=seed), rate_hz=rate_hz)
-    return rig.capture_bytes(seconds), rig.calibration_certificate()
-
-
-def payload(data: bytes, cert: dict, athlete_id: int, *, curves: bool) -> NewTest:
-    result = analyze(
-        decode_stream(data), parse_certificate(cert), body_mass_kg=75.0, lever_arm_m=0.42
-    )
-    run = new_result(result, "import", with_curves=curves)
-    return NewTest(
-        athlete_id=athlete_id,
-        recorded_at=now_utc(),
-        protocol="nordic_eccentric",
-        recording=data,
-        recording_kind="binary",
-        result=run,
-        reps=new_reps(run.metrics, {}),
-        rig_serial=result.stream.device_serial,
-        sample_rate_hz=result.stream.sample_rate_hz,
-        duration_s=result.stream.duration_s,
-        body_mass_kg=75.0,
-        lever_arm_m=0.42,
-        certificate=cert,
-    )
-
-
-def bench_save(folder: Path) -> bool:
-    data, cert = session(1000.0, 600.0)
-    with Store.open(folder / "save", actor="bench") as store:
+def bench_save(where: Place, runs: int) -> dict[str, Figure]:
+    """A 10-minute 1 kHz test (raw recording, curves, run, reps, audit) committed."""
+    data, cert = store_data.session(1000.0, 600.0)
+    with where.open("save") as store:
         athlete = store.athletes.add("Bench Athlete")
-        base = payload(data, cert, athlete.id, curves=True)
-        curve_bytes = sum(np.asarray(v).nbytes for v in base.result.curves.values())
+        base = store_data.payload(data, cert, athlete.id, curves=True)
         # A distinct recording every run (the same bytes would be stored once).
-        payloads = [replace(base, recording=data + i.to_bytes(8, "little")) for i in range(10)]
-        store.backend.save_test(payloads.pop(), "bench")  # warm-up
-        times, checkpoints = [], []
-        for item in payloads:
+        items = [replace(base, recording=data + i.to_bytes(8, "little")) for i in range(runs + 1)]
+        store.backend.save_test(items.pop(), "bench")  # warm-up
+        times = []
+        for item in items:
             # Saves are minutes apart in a clinic: let the previous one's background
-            # checkpoint finish first (timed separately below).
-            start = time.perf_counter()
+            # checkpoint finish first (SQLite; nothing to wait for on a server).
             store.backend.checkpoint()
-            checkpoints.append((time.perf_counter() - start) * 1000)
             start = time.perf_counter()
             store.backend.save_test(item, "bench")
             times.append((time.perf_counter() - start) * 1000)
-        ok = report(
-            f"save 10-min 1 kHz test ({len(data) / 1e6:.1f} MB raw, "
-            f"{curve_bytes / 1e6:.1f} MB curves in)",
-            statistics.median(times),
-            50,
-            times,
-        )
-        label = "  (WAL checkpoint, background thread, off the save path)"
-        print(f"{label:58} median {statistics.median(checkpoints[1:]):8.1f} ms")
-        path = folder / "capture.bin"
-        path.write_bytes(data)
-        cert_path = folder / "cal.json"
-        cert_path.write_text(__import__("json").dumps(cert))
-        full, ftimes = median_ms(
-            lambda: store.new_tests.import_file(athlete.id, path, certificate=cert_path), 3
-        )
-        print(
-            f"{'  (whole import: read, decode, analyse, save; for information)':58} "
-            f"median {full:8.1f} ms"
-        )
-    return ok
-
-
-def bench_list(folder: Path) -> bool:
-    data, cert = session(80.0, 60.0)
-    with Store.open(folder / "list", actor="bench") as store:
-        athlete = store.athletes.add("Many Tests")
-        base = payload(data, cert, athlete.id, curves=False)
-        tests = [
-            replace(
-                base, recorded_at=f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T10:{i % 60:02d}:00.000Z"
-            )
-            for i in range(200)
+        encoded = [
+            codec.encode(name, values, base.sample_rate_hz)
+            for name, values in (base.result.curves or {}).items()
         ]
-        store.backend.bulk_load([], tests, "bench")
-        assert len(store.tests.of_athlete(athlete.id)) == 200
-        value, times = median_ms(lambda: store.tests.of_athlete(athlete.id), 9)
-        return report("list an athlete's 200 tests", value, 50, times)
-
-
-FIRST = [
-    "Anna",
-    "Øyvind",
-    "Jörg",
-    "Ingrid",
-    "Lars",
-    "Siri",
-    "Mats",
-    "Åsa",
-    "Noah",
-    "Emma",
-    "Liam",
-    "Olivia",
-]
-LAST = [
-    "Hansen",
-    "Johansen",
-    "Ødegård",
-    "Berg",
-    "Müller",
-    "Larsen",
-    "Andersen",
-    "Nilsen",
-    "Dahl",
-    "Lie",
-]
-
-
-def bench_big(folder: Path) -> bool:
-    data, cert = session(80.0, 60.0)
-    rng = np.random.default_rng(7)
-    with Store.open(folder / "big", actor="bench") as store:
-        athletes = []
-        for i in range(1, 2001):
-            name = f"{FIRST[i % len(FIRST)]} {LAST[(i // len(FIRST)) % len(LAST)]} {i}"
-            athletes.append(
-                {
-                    "id": i,
-                    "name": name,
-                    "name_key": search_key(name),
-                    "external_id": f"EXT-{i:05d}",
-                    "date_of_birth": f"{1990 + i % 15}-0{1 + i % 9}-1{i % 9}",
-                    "sex": ("female", "male")[i % 2],
-                    "sport": ("football", "rugby", "athletics")[i % 3],
-                    "team": f"Team {i % 40}",
-                    "dominant_leg": ("left", "right")[i % 2],
-                    "lever_arm_m": 0.38 + (i % 10) / 100,
-                }
-            )
-        base = payload(data, cert, 1, curves=False)
-        tests = []
-        for i in range(2000):
-            for k in range(20):
-                metrics = dict(base.result.metrics)
-                summary = dict(metrics["summary"])
-                summary["imbalance_max_pct"] = float(rng.uniform(0, 25))
-                metrics["summary"] = summary
-                tests.append(
-                    replace(
-                        base,
-                        athlete_id=i + 1,
-                        recorded_at=f"{2020 + k // 5}-{1 + k % 12:02d}-{1 + i % 28:02d}"
-                        f"T{8 + k % 10:02d}:00:00.000Z",
-                        result=replace(base.result, metrics=metrics),
-                    )
-                )
-        start = time.perf_counter()
-        store.backend.bulk_load(athletes, tests, "bench")
+        stored = sum(len(bytes(e.data)) for e in encoded)
+        plain = sum(4 * e.length if e.codec == "f4dz" else len(bytes(e.data)) for e in encoded)
         print(
-            f"{'  (loading 2,000 athletes x 20 tests with executemany)':58} "
-            f"{time.perf_counter() - start:8.2f} s"
+            f"  [{where.kind}] a 10-min 1 kHz test: recording {len(data) / 1e6:.2f} MB, "
+            f"curves {stored / 1e6:.2f} MB stored ({plain / 1e6:.2f} MB as plain float32)"
         )
-        searches = iter(
-            [
-                "oyvind",
-                "müller 1",
-                "ødegård",
-                "hansen",
-                "ingrid larsen",
-                "emma",
-                "xyz",
-                "ext-0123",
-                "asa",
-            ]
-            * 3
-        )
-        value, times = median_ms(lambda: store.athletes.find(next(searches)), 9)
-        ok = report("search 2,000 athletes by name", value, 50, times)
-        out = folder / "summary.csv"
-        value, times = median_ms(lambda: export_summary(store, out, force=True), 3)
-        ok &= report("full summary export, 40,000 tests", value, 5000, times)
-        with open(out, encoding="utf-8") as handle:
+        test_id = store.tests.of_athlete(athlete.id, limit=1)[0].id
+        curves = store.backend.curves(store.backend.get_test(test_id).result.id)  # type: ignore[union-attr]
+        assert curves is not None and set(curves) == set(base.result.curves or {})
+    return {"save": (statistics.median(times), times)}
+
+
+def bench_big(
+    where: Place, athletes: int, runs: int, breakdown: bool, what_if: bool
+) -> dict[str, Figure]:
+    data, cert = store_data.session(80.0, 60.0)
+    base = store_data.payload(data, cert, 1, curves=False)
+    people = store_data.athletes(athletes)
+    tests = store_data.tests(base, athletes)
+    with where.open("empty") as empty:
+        empty_bytes = where.bytes_on_disk(empty, "empty")
+    out: dict[str, Figure] = {}
+    with where.open("big") as store:
+        start = time.perf_counter()
+        store.backend.bulk_load(people, tests, "bench")  # type: ignore[attr-defined]
+        load_s = time.perf_counter() - start
+        print(f"  [{where.kind}] bulk load of {len(tests):,} tests: {load_s:.1f} s", flush=True)
+        searches = iter(store_data.SEARCHES * (runs + 1))
+        out["search"] = timed(lambda: store.athletes.find(next(searches)), runs)
+        who = iter(np.random.default_rng(3).integers(1, athletes + 1, runs + 1).tolist())
+        out["history"] = timed(lambda: store.tests.of_athlete(next(who)), runs)
+        teams = iter([f"Team {i % store_data.TEAMS}" for i in range(runs + 1)])
+        out["team"] = timed(lambda: store.tests.latest(team=next(teams)), runs)
+        sheet = where.root / "summary.csv"
+        out["export"] = timed(lambda: export_summary(store, sheet, force=True), 3, warmup=0)
+        with open(sheet, encoding="utf-8") as handle:
             lines = sum(1 for _ in handle)
-        assert lines == 40_001, lines
+        assert lines == len(tests) + 1, (lines, len(tests))
+        per_test = (where.bytes_on_disk(store, "big") - empty_bytes) / len(tests)
+        out["bytes"] = (per_test, [per_test])
+        database = sqlite_file(store)
+    if database is not None and breakdown:
+        sizes = store_size.breakdown(database)
+        if what_if:
+            steps = store_size.what_if(database, where.root / "scratch.sqlite3")
+            store_size.print_what_if(steps, len(tests))
+            store_size.print_breakdown(steps[0][1], len(tests), steps[-1][1])
+        else:
+            store_size.print_breakdown(sizes, len(tests))
+    return out
+
+
+ROWS = (
+    ("search", "athlete search ({athletes:,} athletes)"),
+    ("history", "one athlete's history (20 tests)"),
+    ("team", "a team's latest tests ({team:,} athletes)"),
+    ("save", "save a 10-min 1 kHz test with curves"),
+    ("export", "summary export of all {tests:,} tests"),
+    ("bytes", "bytes on disk per test (recordings shared)"),
+)
+
+
+def _cell(key: str, kind: str, figure: Figure | str | None) -> tuple[str, bool]:
+    if figure is None or isinstance(figure, str):
+        return "n/a", True
+    value, _ = figure
+    if key == "bytes":
+        return f"{value / 1000:,.1f} kB", True
+    limit = SAVE_LIMIT_MS[kind] if key == "save" else LIMITS_MS[key]
+    ok = value <= limit
+    shown = f"{value:,.1f} ms" if value < 1000 else f"{value / 1000:,.2f} s"
+    return shown + ("" if ok else " SLOW"), ok
+
+
+def print_side_by_side(
+    results: dict[str, dict[str, Figure] | str], athletes: int, runs: int
+) -> bool:
+    kinds = list(results)
+    tests = athletes * store_data.TESTS_PER_ATHLETE
+    names = {"athletes": athletes, "tests": tests, "team": athletes // store_data.TEAMS}
+    print(
+        f"\n{'median of ' + str(runs) + ' runs (export: 3)':46} {'target':>10} "
+        + " ".join(f"{k:>14}" for k in kinds)
+    )
+    ok = True
+    for key, label in ROWS:
+        if key == "save":
+            target = "/".join(f"{SAVE_LIMIT_MS[k]:g}" for k in kinds) + " ms"
+        elif key == "bytes":
+            target = ""
+        else:
+            limit = LIMITS_MS[key]
+            target = f"{limit:g} ms" if limit < 1000 else f"{limit / 1000:g} s"
+        cells = []
+        for kind in kinds:
+            got = results[kind]
+            text, good = _cell(key, kind, None if isinstance(got, str) else got.get(key))
+            cells.append(text)
+            ok &= good
+        print(f"{label.format(**names):46} {target:>10} " + " ".join(f"{c:>14}" for c in cells))
+    for kind in kinds:
+        got = results[kind]
+        if isinstance(got, str):
+            print(f"{kind}: not run: {got}")
+            continue
+        for key, (_, times) in got.items():
+            if key != "bytes":
+                print(f"  {kind} {key}: " + ", ".join(f"{t:.1f}" for t in times) + " ms")
     return ok
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backends", default="sqlite", help="comma-separated: sqlite,postgresql")
+    parser.add_argument("--scale", type=float, default=1.0, help="share of 5,000 athletes")
+    parser.add_argument("--runs", type=int, default=9, help="runs per measure (median)")
+    parser.add_argument("--no-save", action="store_true", help="skip the 10-minute save")
+    parser.add_argument("--what-if", action="store_true", help="measure the proposed cuts")
+    args = parser.parse_args(argv)
+    kinds = [k.strip() for k in args.backends.split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in BACKENDS]
+    if unknown or args.scale <= 0 or args.runs < 1:
+        parser.error(f"backends are {', '.join(BACKENDS)}; --scale > 0; --runs >= 1")
+    athletes = max(store_data.TEAMS, round(5000 * args.scale))
+    results: dict[str, dict[str, Figure] | str] = {}
     with tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
-        folder = Path(tmp)
-        ok = bench_save(folder)
-        ok &= bench_list(folder)
-        ok &= bench_big(folder)
+        for kind in kinds:
+            print(f"== {kind}", flush=True)
+            try:
+                with place(kind, Path(tmp) / kind) as where:
+                    got = {} if args.no_save else bench_save(where, args.runs)
+                    got.update(
+                        bench_big(where, athletes, args.runs, kind == "sqlite", args.what_if)
+                    )
+                    results[kind] = got
+            except Unavailable as exc:
+                results[kind] = str(exc)
+            except AttributeError as exc:  # a backend without bulk_load, say
+                results[kind] = f"the backend lacks what the bench needs: {exc}"
+    ok = print_side_by_side(results, athletes, args.runs)
     return 0 if ok else 1
 
 

@@ -32,6 +32,7 @@ COMMAND_MODULES = {
     "recovery": ("recover", "recompute"),
     "export": ("export",),
     "report": ("report",),
+    "db": ("db",),
 }
 
 EXIT_OK = 0

@@ -21,6 +21,7 @@ from station.store.sql.athletes import ATHLETE_COLUMNS, Athletes
 from station.store.sql.audit import AuditLog, AuditRecord
 from station.store.sql.bulk import BulkLoad
 from station.store.sql.certificates import Certificates
+from station.store.sql.dump import Dump
 from station.store.sql.erasure import Erased
 from station.store.sql.pending import PendingTests
 from station.store.sql.recompute import NewRun, RecomputeInput, RecomputeRuns
@@ -30,6 +31,7 @@ from station.store.sql.summary import SummaryRows
 
 
 class Statements(
+    Dump,
     Athletes,
     Certificates,
     RecordedTests,

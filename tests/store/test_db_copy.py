@@ -1,0 +1,553 @@
+"""``db copy`` (issue 13 §2): a whole store copied with its ids, recordings byte-equal,
+verified by counts and checksums; a copy stopped anywhere (an error after N batches,
+kill -9 of the command) resumes to the same result; a target holding another store
+and bad locations are refused with one line.
+
+Every target comes from the ``copy_target_url`` fixture, so a PostgreSQL
+parametrisation adds the server backend to every test here."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from station import paths
+from station.store import Store
+from station.store.copying import (
+    CopyError,
+    Dumpable,
+    TableCheck,
+    copy_store,
+    open_location,
+    rows_left_out,
+    sqlite_location,
+    verify,
+)
+from station.store.models import AthleteChanges, AthleteWrite
+from station.store.sql.dump import NOT_COPIED, TABLES
+from station.store.validate import search_key
+from tests.store import synth
+from tests.store.test_cli import assert_one_line_error, run
+
+REPO = Path(__file__).resolve().parents[2]
+
+# The source is always an SQLite data folder; the target's engine is copy_target_url's.
+pytestmark = pytest.mark.sqlite_only("the source is an SQLite data folder")
+
+
+@pytest.fixture(scope="module")
+def source_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store with something in every table: athletes (one erased), body mass,
+    injuries, certificates, a verification, tests with recordings, analysis runs
+    (a rep exclusion adds one sharing its curves), reps, a void, the audit log."""
+    folder = tmp_path_factory.mktemp("copy-source")
+    work = tmp_path_factory.mktemp("copy-files")
+    cert = synth.certificate()
+    with Store.open(folder, actor="tester") as store:
+        ada = store.athletes.add(
+            "Åda Lövelace", external_id="S01", body_mass_kg=62.5, lever_arm_m=0.42, team="U19"
+        )
+        bo = store.athletes.add("Bo Berg", team="U19", notes="left knee", body_mass_kg=80)
+        gone = store.athletes.add("Erased Person", external_id="GONE-1")
+        store.athletes.add_body_mass(ada.id, 63.0, "2024-03-01")
+        store.athletes.add_injury(bo.id, "left", "2024-02-01", "strain", region="biceps femoris")
+        certificate = store.certificates.add(cert)
+        store.certificates.add_verification(
+            {"ok": True}, certificate_id=certificate.id, passed=True
+        )
+        tests = []
+        for i, (who, left) in enumerate(((ada, 300.0), (ada, 310.0), (bo, 280.0), (gone, 200.0))):
+            capture = synth.write_capture(work / f"c{i}.bin", left, 250.0, seed=i + 1)
+            tests.append(
+                store.new_tests.import_file(who.id, capture, certificate=cert, notes=f"n{i}")
+            )
+        store.runs.exclude_rep(tests[1].id, 1, "hips flexed early", by="Kim")
+        store.tests.void(tests[2].id, "double start")
+        store.erasure.erase(gone.id, "asked for it")
+    return folder
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def copy_target_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty store to copy into, by URL (one parameter a backend)."""
+    if request.param == "postgres":
+        yield request.getfixturevalue("pg_url")
+    else:
+        yield f"sqlite:///{tmp_path / 'target'}"
+
+
+@pytest.fixture
+def source(source_dir: Path) -> Iterator[Dumpable]:
+    opened = open_location(str(source_dir), create=False)
+    yield opened
+    opened.close()
+
+
+def _opened(url: str) -> Any:
+    return open_location(url, create=True)
+
+
+def _same_records(source: Any, target: Any) -> None:
+    """Everything a user reads is the same through the backend API."""
+    assert source.pseudonym_secret() == target.pseudonym_secret()
+    everyone = dict(include_archived=True)
+    assert source.list_athletes(**everyone) == target.list_athletes(**everyone)
+    for athlete in source.list_athletes(**everyone):
+        assert source.body_mass_history(athlete.id) == target.body_mass_history(athlete.id)
+        assert source.injuries(athlete.id) == target.injuries(athlete.id)
+        assert source.list_tests(athlete.id, include_voided=True) == target.list_tests(
+            athlete.id, include_voided=True
+        )
+    assert source.list_certificates() == target.list_certificates()
+    assert source.verifications() == target.verifications()
+    assert source.audit_log() == target.audit_log()
+    assert source.test_ids() == target.test_ids() and len(source.test_ids()) == 3
+    for test_id in range(1, 5):
+        assert source.get_test(test_id) == target.get_test(test_id)
+        assert source.reps(test_id) == target.reps(test_id)
+        assert source.results(test_id) == target.results(test_id)
+        for run_ in source.results(test_id):
+            mine, theirs = source.curves(run_.id), target.curves(run_.id)
+            assert (mine is None) == (theirs is None)
+            for name, values in (mine or {}).items():
+                assert values.dtype == theirs[name].dtype
+                np.testing.assert_array_equal(values, theirs[name])
+    for test_id in source.test_ids():
+        data, kind, sha = source.recording(test_id)
+        assert target.recording(test_id) == (data, kind, sha)  # byte-equal, hash checked
+
+
+def _all_same(checks: list[TableCheck]) -> dict[str, tuple[int, str]]:
+    assert all(check.ok for check in checks), [c for c in checks if not c.ok]
+    assert {c.table for c in checks} == {t.name for t in TABLES} | {"meta"}
+    return {c.table: (c.target_rows, c.target_sha256) for c in checks}
+
+
+def test_a_round_trip_keeps_every_record_and_recording(
+    source: Any, copy_target_url: str, tmp_path: Path
+) -> None:
+    target = _opened(copy_target_url)
+    try:
+        lines: list[str] = []
+        checks = copy_store(source, target, progress=lines.append)
+        counted = _all_same(checks)
+        assert counted["recordings"][0] == 4 and counted["curves"][0] > 0
+        assert counted["results"][0] == 5 and counted["audit_log"][0] > 10
+        verifying = lines.index("verifying: counts and checksums of every table")
+        assert any(line.startswith("recordings: 4/4 rows") for line in lines[:verifying])
+        assert any(line.startswith("verified recordings: 8 rows") for line in lines[verifying:])
+        _same_records(source, target)
+        # ... and back: the copy of the copy has the source's checksums.
+        back = _opened(f"sqlite:///{tmp_path / 'back'}")
+        try:
+            assert _all_same(copy_store(target, back)) == counted
+            _same_records(source, back)
+        finally:
+            back.close()
+        # New records continue after the copied ids.
+        athlete = target.insert_athlete(
+            AthleteWrite(None, AthleteChanges(name="New One"), search_key("New One")), "t"
+        )
+        assert athlete == max(a.id for a in source.list_athletes(include_archived=True)) + 1
+    finally:
+        target.close()
+
+
+class Stop(Exception):
+    pass
+
+
+def _stop_after(batches: int) -> Callable[[str, int], None]:
+    seen = [0]
+
+    def after_batch(table: str, rows: int) -> None:
+        seen[0] += 1
+        if seen[0] >= batches:
+            raise Stop
+
+    return after_batch
+
+
+@pytest.mark.parametrize("share", [0.0, 0.2, 0.45, 0.7, 0.99])
+def test_a_copy_stopped_after_some_batches_resumes_without_duplicates(
+    source: Any, copy_target_url: str, tmp_path: Path, share: float
+) -> None:
+    reference = _opened(f"sqlite:///{tmp_path / 'reference'}")
+    tables: list[str] = []
+    try:
+        expected = _all_same(
+            copy_store(source, reference, batch_rows=2, after_batch=lambda t, n: tables.append(t))
+        )
+    finally:
+        reference.close()
+    batches = 1 + int(share * (len(tables) - 1))  # stop after this many, of len(tables)
+    target = _opened(copy_target_url)
+    try:
+        with pytest.raises(Stop):
+            copy_store(source, target, batch_rows=2, after_batch=_stop_after(batches))
+        partial = sum(target.dump_count(t.name) for t in TABLES)
+        assert 0 < partial < sum(n for n, _ in expected.values())
+    finally:
+        target.close()
+    target = _opened(copy_target_url)  # reopened, as a new run of the command would
+    try:
+        assert _all_same(copy_store(source, target, batch_rows=3)) == expected
+        _same_records(source, target)
+    finally:
+        target.close()
+
+
+def test_a_copy_changed_underneath_is_reported_table_by_table(
+    source_dir: Path, copy_target_url: str, tmp_path: Path
+) -> None:
+    changed = tmp_path / "changing"
+    _copy_folder(source_dir, changed)
+    with Store.open(changed, actor="tester") as store:
+
+        def edit_after_first_batch(table: str, rows: int) -> None:
+            if table == "tests":  # the athletes are copied already: change one now
+                store.athletes.update(1, team="Seniors")
+
+        target = _opened(copy_target_url)
+        try:
+            with pytest.raises(CopyError, match="athletes") as caught:
+                copy_store(store.backend, target, after_batch=edit_after_first_batch)  # type: ignore[arg-type]
+        finally:
+            target.close()
+    bad = {c.table for c in caught.value.checks if not c.ok}
+    assert "athletes" in bad and "tests" not in bad
+
+
+def _copy_folder(source_dir: Path, folder: Path) -> None:
+    """A private copy of the source store (through SQLite's backup, WAL included)."""
+    folder.mkdir()
+    src = sqlite3.connect(paths.database_path(source_dir))
+    dst = sqlite3.connect(paths.database_path(folder))
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+def test_a_target_holding_another_store_is_refused_untouched(
+    source: Any, copy_target_url: str, capsys: pytest.CaptureFixture[str], source_dir: Path
+) -> None:
+    target = _opened(copy_target_url)
+    try:
+        target.insert_athlete(
+            AthleteWrite(None, AthleteChanges(name="Someone Else"), search_key("Someone Else")), "t"
+        )
+        before = [(t.name, target.dump_count(t.name)) for t in TABLES]
+        secret = target.pseudonym_secret()
+        with pytest.raises(CopyError, match="another store"):
+            copy_store(source, target)
+        assert [(t.name, target.dump_count(t.name)) for t in TABLES] == before
+        assert target.pseudonym_secret() == secret
+    finally:
+        target.close()
+    code, _, err = run(capsys, "db", "copy", str(source_dir), copy_target_url, "--quiet")
+    assert_one_line_error(code, err, "already holds another store")
+
+
+def test_the_command_copies_prints_counts_and_reruns_harmlessly(
+    source_dir: Path, copy_target_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "db", "copy", str(source_dir), copy_target_url)
+    assert code == 0, err
+    assert "rows/s" in err and "verifying" in err
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[1:]}
+    assert set(rows) == {t.name for t in TABLES} | {"meta"}
+    assert all(cells[0] == cells[1] and cells[2] == "same" for cells in rows.values())
+    assert rows["recordings"][0] == "4"
+    again = run(capsys, "db", "copy", str(source_dir), copy_target_url, "--quiet")
+    assert again[0] == 0 and again[1] == out and again[2] == ""
+
+
+class _OtherVersion:
+    """A store that says it has another schema version (everything else delegated)."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    schema_version = 999
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def test_stores_of_different_schema_versions_are_refused(source: Any, copy_target_url: str) -> None:
+    target = _opened(copy_target_url)
+    try:
+        with pytest.raises(CopyError, match="schema 999"):
+            copy_store(_OtherVersion(source), target)
+        assert all(target.dump_count(t.name) == 0 for t in TABLES)
+    finally:
+        target.close()
+
+
+def test_a_recording_that_no_longer_matches_its_hash_fails_the_check(
+    source: Any, tmp_path: Path
+) -> None:
+    target_dir = tmp_path / "damaged"
+    target = _opened(str(target_dir))
+    try:
+        copy_store(source, target)
+    finally:
+        target.close()
+    conn = sqlite3.connect(paths.database_path(target_dir))  # around the store, on purpose
+    try:
+        conn.execute("DROP TRIGGER recordings_no_update")
+        conn.execute("UPDATE recordings SET data = CAST(upper(data) AS BLOB) WHERE id = 1")
+        conn.commit()
+    finally:
+        conn.close()
+    target = _opened(str(target_dir))
+    try:
+        checks = {c.table: c for c in verify(source, target)}
+    finally:
+        target.close()
+    assert checks["recordings"].bad_recordings == 1 and not checks["recordings"].ok
+    assert all(c.ok for name, c in checks.items() if name != "recordings")
+
+
+def _bad_locations(source_dir: Path, tmp_path: Path) -> list[tuple[list[str], str]]:
+    alien = tmp_path / "alien"
+    alien.mkdir()
+    paths.database_path(alien).write_bytes(b"not a database at all, just text")
+    return [
+        ([str(tmp_path / "missing"), str(tmp_path / "t1")], "no Nordic Station database"),
+        ([str(source_dir), "mysql://db/x"], "unknown kind of store"),
+        ([str(source_dir), "sqlite://"], "names no file"),
+        ([str(source_dir), str(source_dir)], "the same store"),
+        ([str(source_dir), str(paths.database_path(source_dir))], "the same store"),
+        ([str(alien), str(tmp_path / "t2")], "not a Nordic Station database"),
+        ([str(source_dir), str(tmp_path / "t3"), "--batch-rows", "0"], "--batch-rows"),
+    ]
+
+
+def test_bad_locations_exit_2_with_one_line(
+    source_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for argv, text in _bad_locations(source_dir, tmp_path):
+        code, out, err = run(capsys, "db", "copy", *argv, "--quiet")
+        assert_one_line_error(code, err, text)
+        assert out == ""
+    assert not (tmp_path / "missing").exists()  # a missing source is not created
+
+
+def test_every_table_is_copied_or_named_as_left_out(source_dir: Path) -> None:
+    conn = sqlite3.connect(paths.database_path(source_dir))
+    try:
+        names = {
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+    finally:
+        conn.close()
+    assert names == {t.name for t in TABLES} | set(NOT_COPIED) | {"meta"}
+
+
+def test_tests_in_progress_are_counted_as_left_out(store: Store, athlete: Any) -> None:
+    assert rows_left_out(store.backend) == {}  # type: ignore[arg-type]
+    store.backend.insert_pending(
+        athlete.id, "x.nsrec", "nordic_eccentric", None, None, None, "", None, None, "t"
+    )
+    assert rows_left_out(store.backend) == {"pending_tests": 1}  # type: ignore[arg-type]
+
+
+# -- kill -9 of the command -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def big_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Thousands of small rows: copied one a transaction, that takes seconds."""
+    folder = tmp_path_factory.mktemp("copy-big")
+    with Store.open(folder, actor="tester") as store:
+        names = [f"Athlete {i}" for i in range(1, 3001)]
+        store.backend.bulk_load(  # type: ignore[attr-defined]
+            [{"id": i, "name": n, "name_key": search_key(n)} for i, n in enumerate(names, 1)],
+            [],
+            "tester",
+        )
+    return folder
+
+
+def _committed(url: str, table: str) -> int:
+    """Rows of ``table`` committed in the store at ``url`` so far, read while the
+    copy writes (SQLite's WAL and a server's MVCC: a reader never blocks it)."""
+    database = sqlite_location(url)
+    if database is None:  # a server
+        import psycopg
+
+        try:
+            with psycopg.connect(url) as server:
+                row = server.execute(f"SELECT count(*) FROM {table}").fetchone()
+        except psycopg.Error:
+            return 0
+        return int(row[0]) if row else 0
+    try:
+        conn = sqlite3.connect(database.absolute().as_uri() + "?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return 0
+    try:
+        counted = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+        return int(counted[0]) if counted else 0
+    except sqlite3.Error:
+        return 0
+    finally:
+        conn.close()
+
+
+def _wait_for(condition: Callable[[], bool], process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the copy never reached the point to kill it at"
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("table, rows", [("athletes", 50), ("audit_log", 200)])
+def test_kill_9_of_the_command_mid_copy_then_resume(
+    big_source: Path,
+    copy_target_url: str,
+    capsys: pytest.CaptureFixture[str],
+    table: str,
+    rows: int,
+) -> None:
+    target = copy_target_url
+    command = [sys.executable, "-m", "station.cli", "db", "copy"]
+    argv = [*command, str(big_source), target, "--batch-rows", "1", "--quiet"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    process = subprocess.Popen(argv, cwd=REPO, env=env, stderr=subprocess.PIPE)
+    try:
+        _wait_for(lambda: _committed(target, table) >= rows, process)
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    assert rows <= _committed(target, table) < 3000  # really stopped mid-way
+    code, out, err = run(capsys, "db", "copy", str(big_source), target, "--quiet")
+    assert code == 0, err
+    lines = {line.split()[0]: line.split()[1:] for line in out.splitlines()[1:]}
+    assert lines["athletes"] == ["3,000", "3,000", "same"]
+    assert lines["audit_log"] == ["3,000", "3,000", "same"]
+    assert all(cells[2] == "same" for cells in lines.values())
+
+
+# -- the dump statements on a real PostgreSQL ----------------------------------------------
+
+
+class _PortableSql:
+    """A PostgreSQL connection taking the dump's ``?`` placeholders (as the server
+    backend's shared-SQL adapter does)."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        cursor = self.conn.cursor()
+        cursor.execute(sql.replace("?", "%s"), tuple(params))
+        return cursor
+
+    def executemany(self, sql: str, rows: Any) -> Any:
+        cursor = self.conn.cursor()
+        cursor.executemany(sql.replace("?", "%s"), rows)
+        return cursor
+
+
+def _server_dump(url: str, version: int) -> Any:
+    """The Dump mixin over a psycopg connection: its SQL, unchanged, on a server."""
+    import psycopg
+
+    from station.store.sql.dump import Dump
+
+    class ServerDump(Dump):
+        schema_version = version
+
+        def __init__(self) -> None:
+            self.conn = psycopg.connect(url)
+
+        @contextlib.contextmanager
+        def _read(self) -> Iterator[_PortableSql]:
+            with self.conn.transaction():
+                yield _PortableSql(self.conn)
+
+        _write = _read
+
+        def _one(self, sql: str, params: Any = ()) -> Any:
+            with self._read() as conn:
+                return conn.execute(sql, params).fetchone()
+
+        def _all(self, sql: str, params: Any = ()) -> Any:
+            with self._read() as conn:
+                return conn.execute(sql, params).fetchall()
+
+        def dump_meta(self) -> list[tuple[str, Any]]:
+            # Text and bytes kept apart: SQLite's meta.value holds either.
+            rows = self._all("SELECT key, text_value, bytes_value FROM meta ORDER BY key")
+            return [(k, t if b is None else bytes(b)) for k, t, b in rows]
+
+        def load_meta(self, items: Any) -> None:
+            with self._write() as conn:
+                conn.execute("DELETE FROM meta")
+                conn.executemany(
+                    "INSERT INTO meta (key, text_value, bytes_value) VALUES (?, ?, ?)",
+                    [(k, v, None) if isinstance(v, str) else (k, None, v) for k, v in items],
+                )
+
+        def close(self) -> None:
+            self.conn.close()
+
+    return ServerDump()
+
+
+_PG_TYPES = {"INTEGER": "bigint", "TEXT": "text", "REAL": "double precision", "BLOB": "bytea"}
+
+
+def test_the_dump_statements_run_unchanged_on_postgresql(
+    source: Any, source_dir: Path, tmp_path: Path
+) -> None:
+    """SQLite -> PostgreSQL -> SQLite with the same checksums, the server's tables
+    made from SQLite's columns (the real server schema is the PostgreSQL backend's)."""
+    pgserver = pytest.importorskip("pgserver")
+    psycopg = pytest.importorskip("psycopg")
+    server = pgserver.get_server(tmp_path / "pgdata", cleanup_mode="delete")
+    try:
+        server.psql("CREATE DATABASE copied;")
+        url = server.get_uri("copied")
+        lite = sqlite3.connect(paths.database_path(source_dir))
+        try:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("CREATE TABLE meta (key text, text_value text, bytes_value bytea)")
+                for table in TABLES:
+                    columns = lite.execute(f"PRAGMA table_info({table.name})").fetchall()
+                    kinds = ", ".join(f"{c[1]} {_PG_TYPES[c[2].upper()]}" for c in columns)
+                    conn.execute(f"CREATE TABLE {table.name} ({kinds})")
+        finally:
+            lite.close()
+        on_server = _server_dump(url, source.schema_version)
+        back = _opened(str(tmp_path / "back"))
+        try:
+            there = copy_store(source, on_server, batch_rows=3)
+            again = copy_store(on_server, back)
+            assert _all_same(there) == _all_same(again)
+            _same_records(source, back)
+        finally:
+            back.close()
+            on_server.close()
+    finally:
+        server.cleanup()
