@@ -30,7 +30,7 @@ from station.store.models import (
     TestSummary,
     Verification,
 )
-from station.store.sqlite import AuditRecord, Erased, NewRun, RecomputeInput
+from station.store.sql import AuditRecord, Erased, NewRun, RecomputeInput
 
 
 class Backend(Protocol):

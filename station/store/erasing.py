@@ -18,7 +18,7 @@ from station.store import validate
 from station.store.errors import ConflictError
 from station.store.models import Athlete
 from station.store.parts import StoreParts
-from station.store.sqlite import Erased
+from station.store.sql import Erased
 
 log = logging.getLogger(__name__)
 

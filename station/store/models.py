@@ -58,6 +58,7 @@ class Injury(_ToDict):
     region: str = ""
     grade: str | None = None
     return_to_play: date | None = None
+    uuid: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class Athlete(_ToDict):
     updated_at: str
     body_mass_kg: float | None = None
     erased_at: str | None = None  # set when erased on request: only numbers are left
+    uuid: str = ""  # made where the record was created; the same on every station
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ class Result(_ToDict):
     excluded: tuple[int, ...]
     is_current: bool
     curves_result_id: int | None
+    uuid: str = ""
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -146,6 +149,7 @@ class TestRecord(_ToDict):
     result: Result | None = None
     voided: bool = False  # left out of lists, trends and exports; kept with its recording
     void_reason: str | None = None
+    uuid: str = ""
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,7 @@ class TestSummary(_ToDict):
     excluded_reps: int
     voided: bool = False
     void_reason: str | None = None
+    uuid: str = ""
 
 
 @dataclass(frozen=True)
@@ -189,6 +194,7 @@ class PendingTest(_ToDict):
     rate_hz: float | None = None  # for a rig whose stream carries no rate (text dialect)
     live: bool = False
     size: int | None = None  # bytes recorded so far; None when the file is missing
+    uuid: str = ""
 
 
 @dataclass(frozen=True)
@@ -202,6 +208,7 @@ class CertificateRecord(_ToDict):
     valid_until: str | None
     data: dict[str, Any]
     imported_at: str
+    uuid: str = ""
 
 
 @dataclass(frozen=True)
@@ -215,6 +222,7 @@ class Verification(_ToDict):
     operator: str | None
     passed: bool | None
     data: dict[str, Any]
+    uuid: str = ""
 
 
 @dataclass(frozen=True)
@@ -227,6 +235,7 @@ class AuditEntry(_ToDict):
     action: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    uuid: str = ""
 
 
 @dataclass(frozen=True)
@@ -321,3 +330,4 @@ class NewTest:
     certificate: dict[str, Any] | None = None
     pending_id: int | None = None
     warnings: list[str] = field(default_factory=list)
+    uuid: str | None = None  # made on save when not given (a sync brings its own)

@@ -15,8 +15,8 @@ from station.store import processing, validate
 from station.store.errors import NotFoundError, StoreError, ValidationError
 from station.store.models import Recomputation, Rep, Result, TestRecord
 from station.store.parts import StoreParts
-from station.store.sqlite.audit import AuditRecord
-from station.store.sqlite.rows import canonical_json
+from station.store.sql.audit import AuditRecord
+from station.store.sql.rows import canonical_json
 
 
 class Recomputing(StoreParts):

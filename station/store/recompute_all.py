@@ -35,9 +35,9 @@ from station.analysis import ANALYSIS_VERSION, AnalysisSettings
 from station.store import processing
 from station.store.parts import StoreParts
 from station.store.recompute import _unmatched_audit
-from station.store.sqlite import NewRun, RecomputeInput
-from station.store.sqlite.results import Prepared
-from station.store.sqlite.rows import canonical_json, sha256
+from station.store.sql import NewRun, RecomputeInput
+from station.store.sql.results import Prepared
+from station.store.sql.rows import canonical_json, sha256
 
 log = logging.getLogger(__name__)
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,6 +35,9 @@ class Migration:
     version: int
     description: str
     steps: tuple[Step, ...]
+    # The same change on PostgreSQL (see station.store.postgres.schema); a migration
+    # up to that schema's baseline has none: a new server database starts there.
+    postgres: tuple[str, ...] = ()
 
 
 def _forbid(table: str, event: str, message: str, columns: str = "") -> str:
@@ -296,6 +300,59 @@ V6 = (
     "CHECK (return_to_play IS NULL OR date(return_to_play) IS return_to_play)",
 )
 
+# Every record gets a UUID made where it is created (issue 13 §3), so a record
+# copied between stations and a server is the same record everywhere.
+UUID_TABLES = (
+    "athletes",
+    "body_mass",
+    "injuries",
+    "certificates",
+    "verifications",
+    "tests",
+    "audit_log",
+    "results",
+    "pending_tests",
+)
+
+
+def _give_uuids(conn: sqlite3.Connection) -> None:
+    """v7: a uuid column on every table of records, one made now for each existing row.
+
+    SQLite cannot add a UNIQUE column, nor NOT NULL without a default: the
+    column defaults to '' and a unique index and a trigger refusing '' hold
+    the rule instead.
+    """
+    for table in UUID_TABLES:
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN uuid TEXT NOT NULL DEFAULT ''")
+        ids = [row[0] for row in conn.execute(f"SELECT id FROM {table}")]
+        conn.executemany(
+            f"UPDATE {table} SET uuid = ? WHERE id = ?",
+            [(str(uuid.uuid4()), row_id) for row_id in ids],
+        )
+        conn.execute(f"CREATE UNIQUE INDEX {table}_by_uuid ON {table} (uuid)")
+        conn.execute(
+            f"CREATE TRIGGER {table}_needs_uuid BEFORE INSERT ON {table} "
+            "WHEN length(NEW.uuid) != 36 BEGIN SELECT RAISE(ABORT, 'a record needs its uuid'); END"
+        )
+
+
+V7 = (
+    # The triggers that forbid changes to these tables name their columns or none:
+    # filling the new column is allowed only on the tables with no UPDATE guard.
+    *(f"DROP TRIGGER {table}_no_update" for table in ("certificates", "audit_log")),
+    "DROP TRIGGER results_no_update",
+    _give_uuids,
+    _forbid("certificates", "UPDATE", "certificates are kept as issued"),
+    _forbid("audit_log", "UPDATE", "the audit log is append-only"),
+    _forbid(
+        "results",
+        "UPDATE",
+        "analysis runs are never modified",
+        "id, uuid, test_id, created_at, created_by, reason, analysis_version, settings, "
+        "metrics, summary, excluded, curves_result_id",
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "athletes, tests, reps, certificates, recordings, audit log", V1),
     Migration(2, "analysis runs kept as a history; curves stored per run", V2),
@@ -303,6 +360,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "tests can be voided with a reason (and the void undone)", V4),
     Migration(5, "athletes can be erased on request", V5),
     Migration(6, "injuries with region, grade and return to play", V6),
+    Migration(7, "a UUID per record, made where it is created", V7),
 )
 
 CURRENT_VERSION = MIGRATIONS[-1].version

@@ -22,7 +22,7 @@ from station.store.models import (
     TestSummary,
 )
 from station.store.parts import StoreParts
-from station.store.sqlite.recorded_tests import ERASED_PREFIX
+from station.store.sql.recorded_tests import ERASED_PREFIX
 
 log = logging.getLogger(__name__)
 

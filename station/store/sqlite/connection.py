@@ -20,19 +20,23 @@ from typing import Any
 
 from firmware_bridge.errors import DiskFullError
 from station.store import schema
-from station.store.errors import DatabaseFileError, DuplicateError, NotFoundError, StoreError
+from station.store.errors import DatabaseFileError, DuplicateError, StoreError
+from station.store.sql.base import Transactions
 from station.store.sqlite import opening
 from station.store.sqlite.checkpoint import Checkpointer
+from station.store.sqlite.dialect import SQLITE
 
 SQLITE_FULL = 13
 
 
-class Connection:
+class Connection(Transactions):
     """Opens (and if needed upgrades) the file and runs transactions on it.
 
     Thread-safe: one connection guarded by a lock, so the app may call it from
     its acquisition worker and its GUI thread.
     """
+
+    dialect = SQLITE
 
     def __init__(self, path: str | os.PathLike[str], backups: str | os.PathLike[str] | None = None):
         opening.check_sqlite_version()
@@ -167,8 +171,3 @@ class Connection:
         """Every row of one read statement."""
         with self._lock, self._errors():
             return self._conn.execute(sql, params).fetchall()
-
-    @staticmethod
-    def _require(conn: sqlite3.Connection, table: str, row_id: int, what: str) -> None:
-        if conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (row_id,)).fetchone() is None:
-            raise NotFoundError(f"no {what} {row_id}")

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from station.store.models import NewRep, Rep
-from station.store.sqlite.audit import AuditRecord
-from station.store.sqlite.recorded_tests import ERASED_PREFIX
-from station.store.sqlite.results import REP, Prepared, Results
+from station.store.sql.audit import AuditRecord
+from station.store.sql.recorded_tests import ERASED_PREFIX
+from station.store.sql.results import REP, Prepared, Results
 from station.store.validate import now_utc
 
 

@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from station.store.models import CertificateRecord, Verification
-from station.store.sqlite.audit import AuditRecord, write_audit
-from station.store.sqlite.connection import Connection
-from station.store.sqlite.rows import Shape, canonical_json, maybe_bool, select, sha256
+from station.store.sql.audit import AuditRecord, write_audit
+from station.store.sql.base import DbConnection, Transactions, new_id
+from station.store.sql.rows import Shape, canonical_json, maybe_bool, new_uuid, select, sha256
 from station.store.validate import now_utc
 
 CERTIFICATE = Shape(
     CertificateRecord,
     "certificates",
-    ["id", "sha256", "device_serial", "created", "valid_until", "data", "imported_at"],
+    ["id", "sha256", "device_serial", "created", "valid_until", "data", "imported_at", "uuid"],
     {"data": json.loads},
 )
 VERIFICATION = Shape(
     Verification,
     "verifications",
-    ["id", "certificate_id", "device_serial", "performed_at", "operator", "passed", "data"],
+    [
+        "id",
+        "certificate_id",
+        "device_serial",
+        "performed_at",
+        "operator",
+        "passed",
+        "data",
+        "uuid",
+    ],
     {"passed": maybe_bool, "data": json.loads},
 )
 
@@ -30,7 +38,7 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def certificate_id(conn: sqlite3.Connection, data: dict[str, Any], actor: str, at: str) -> int:
+def certificate_id(conn: DbConnection, data: dict[str, Any], actor: str, at: str) -> int:
     """The id of this certificate, storing it (audited) inside the caller's transaction
     if it is new: the same certificate twice is stored once."""
     digest_hex = sha256(canonical_json(data).encode("utf-8"))
@@ -39,7 +47,7 @@ def certificate_id(conn: sqlite3.Connection, data: dict[str, Any], actor: str, a
         return int(row[0])
     cursor = conn.execute(
         "INSERT INTO certificates (sha256, device_serial, created, valid_until, data, "
-        "imported_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "imported_at, uuid) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             digest_hex,
             _text(data.get("device_serial")),
@@ -47,15 +55,16 @@ def certificate_id(conn: sqlite3.Connection, data: dict[str, Any], actor: str, a
             _text(data.get("valid_until")),
             json.dumps(data, ensure_ascii=False),
             at,
+            new_uuid(),
         ),
     )
-    new_id = int(cursor.lastrowid)
+    made = new_id(cursor)
     after = {"sha256": digest_hex, "device_serial": data.get("device_serial")}
-    write_audit(conn, actor, at, AuditRecord("certificate", new_id, "create", None, after))
-    return new_id
+    write_audit(conn, actor, at, AuditRecord("certificate", made, "create", None, after))
+    return made
 
 
-class Certificates(Connection):
+class Certificates(Transactions):
     def add_certificate(self, data: dict[str, Any], actor: str) -> int:
         """Store a certificate whole (the same certificate twice is stored once)."""
         with self._write() as conn:
@@ -89,7 +98,7 @@ class Certificates(Connection):
                 self._require(conn, "certificates", certificate_id, "certificate")
             cursor = conn.execute(
                 "INSERT INTO verifications (certificate_id, device_serial, performed_at, operator, "
-                "passed, data) VALUES (?, ?, ?, ?, ?, ?)",
+                "passed, data, uuid) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     certificate_id,
                     device_serial,
@@ -97,9 +106,10 @@ class Certificates(Connection):
                     operator,
                     None if passed is None else int(passed),
                     json.dumps(data, ensure_ascii=False),
+                    new_uuid(),
                 ),
             )
-            verification_id = int(cursor.lastrowid)
+            verification_id = new_id(cursor)
             after = {"certificate_id": certificate_id, "passed": passed, "data": data}
             write_audit(
                 conn, actor, at, AuditRecord("verification", verification_id, "create", None, after)

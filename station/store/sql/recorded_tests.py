@@ -9,17 +9,17 @@ read back.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from station.store.errors import ConflictError, DatabaseFileError, NotFoundError
 from station.store.models import NewTest, TestRecord, TestSummary
-from station.store.sqlite.audit import AuditRecord, write_audit
-from station.store.sqlite.certificates import certificate_id
-from station.store.sqlite.results import RESULT, Prepared, Results, insert_result
-from station.store.sqlite.rows import Shape, json_tuple, only, sha256
+from station.store.sql.audit import AuditRecord, write_audit
+from station.store.sql.base import DbConnection, new_id
+from station.store.sql.certificates import certificate_id
+from station.store.sql.results import RESULT, Prepared, Results, insert_result
+from station.store.sql.rows import Shape, json_tuple, new_uuid, only, sha256
 from station.store.validate import now_utc
 
 ERASED_PREFIX = "erased-"  # the "hash" of a recording erased on request
@@ -48,6 +48,7 @@ INSERT_COLUMNS = (
     "created_by",
     "recovered",
     "warnings",
+    "uuid",
 )
 TEST = Shape(
     TestRecord,
@@ -61,6 +62,7 @@ TEST = Shape(
         ("warnings", "t.warnings"),
         ("voided", "t.voided"),
         ("void_reason", "t.void_reason"),
+        ("uuid", "t.uuid"),
     ],
     {"recovered": bool, "warnings": json_tuple, "voided": bool},
 )
@@ -95,6 +97,7 @@ SUMMARY = Shape(
         ),
         ("voided", "t.voided"),
         ("void_reason", "t.void_reason"),
+        ("uuid", "t.uuid"),
     ],
     {"recovered": bool, "summary": _summary, "voided": bool},
 )
@@ -126,21 +129,23 @@ def new_test_row(
         actor,
         int(test.recovered),
         json.dumps(list(test.warnings), ensure_ascii=False),
+        test.uuid or new_uuid(),
     )
 
 
 def recording_id(
-    conn: sqlite3.Connection, data: bytes, kind: str | None, at: str, digest_hex: str
+    conn: DbConnection, data: bytes, kind: str | None, at: str, digest_hex: str
 ) -> int:
     """Content-addressed: the same bytes imported twice are stored once."""
     row = conn.execute("SELECT id FROM recordings WHERE sha256 = ?", (digest_hex,)).fetchone()
     if row is not None:
         return int(row[0])
     cursor = conn.execute(
-        "INSERT INTO recordings (sha256, size, kind, stored_at, data) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO recordings (sha256, size, kind, stored_at, data) VALUES (?, ?, ?, ?, ?) "
+        "RETURNING id",
         (digest_hex, len(data), kind, at, data),
     )
-    return int(cursor.lastrowid)
+    return new_id(cursor)
 
 
 def _sha256_meanwhile(data: bytes) -> Callable[[], str]:
@@ -209,10 +214,10 @@ class RecordedTests(Results):
             )
             cursor = conn.execute(
                 f"INSERT INTO tests ({', '.join(INSERT_COLUMNS)}) "
-                f"VALUES ({', '.join('?' for _ in INSERT_COLUMNS)})",
+                f"VALUES ({', '.join('?' for _ in INSERT_COLUMNS)}) RETURNING id",
                 new_test_row(test, recording, certificate, actor, at),
             )
-            test_id = int(cursor.lastrowid)
+            test_id = new_id(cursor)
             insert_result(conn, test_id, prepared, actor, at)
             self._insert_reps(conn, test_id, test.reps)
             write_audit(
@@ -262,13 +267,13 @@ class RecordedTests(Results):
         tests skipped unless ``include_voided``).  Athletes without a test are
         left out.
         """
-        team_clause = "" if team is None else " AND a.team = ? COLLATE NOCASE"
+        team_clause = "" if team is None else " AND lower(a.team) = lower(?)"
         if not include_voided:
             team_clause += " AND n.voided = 0"
         newest = (
             "SELECT id FROM (SELECT n.id, row_number() OVER (PARTITION BY n.athlete_id "
             "ORDER BY n.recorded_at DESC, n.id DESC) AS k FROM tests n "
-            f"JOIN athletes a ON a.id = n.athlete_id WHERE a.archived = 0{team_clause}) "
+            f"JOIN athletes a ON a.id = n.athlete_id WHERE a.archived = 0{team_clause}) AS ranked "
             "WHERE k = 1"
         )
         sql = SUMMARY.sql + f"WHERE t.id IN ({newest}) ORDER BY t.athlete_id"

@@ -8,7 +8,6 @@ transaction together with the test's new rep list and its audit entries.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,9 +15,9 @@ from typing import Any
 from station.store import codec
 from station.store.errors import ConflictError, NotFoundError
 from station.store.models import Curves, NewRep, NewResult, Rep, Result
-from station.store.sqlite.audit import AuditRecord, write_audit
-from station.store.sqlite.connection import Connection
-from station.store.sqlite.rows import Shape, digest, json_tuple
+from station.store.sql.audit import AuditRecord, write_audit
+from station.store.sql.base import DbConnection, Transactions, new_id
+from station.store.sql.rows import Shape, digest, json_tuple, new_uuid
 from station.store.validate import now_utc
 
 RESULT = Shape(
@@ -41,6 +40,7 @@ RESULT = Shape(
             "  CASE WHEN EXISTS (SELECT 1 FROM curves c WHERE c.result_id = results.id) "
             "  THEN id END)",
         ),
+        "uuid",
     ],
     {"settings": json.loads, "metrics": json.loads, "excluded": json_tuple, "is_current": bool},
 )
@@ -63,8 +63,8 @@ INSERT_REP = (
 )
 INSERT_RESULT = (
     "INSERT INTO results (test_id, created_at, created_by, reason, analysis_version, "
-    "settings, metrics, summary, excluded, curves_result_id, is_current) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"
+    "settings, metrics, summary, excluded, curves_result_id, uuid, is_current) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"
 )
 
 
@@ -127,13 +127,13 @@ class Prepared:
             self.summary,
             self.excluded,
             result.curves_result_id,
+            new_uuid(),
         )
 
 
-def insert_result(
-    conn: sqlite3.Connection, test_id: int, prepared: Prepared, actor: str, at: str
-) -> int:
-    result_id = int(conn.execute(INSERT_RESULT, prepared.row(test_id, actor, at)).lastrowid)
+def insert_result(conn: DbConnection, test_id: int, prepared: Prepared, actor: str, at: str) -> int:
+    cursor = conn.execute(INSERT_RESULT + " RETURNING id", prepared.row(test_id, actor, at))
+    result_id = new_id(cursor)
     if prepared.curves is not None:
         conn.executemany(
             "INSERT INTO curves (result_id, name, codec, length, param, data) "
@@ -143,9 +143,9 @@ def insert_result(
     return result_id
 
 
-class Results(Connection):
+class Results(Transactions):
     @staticmethod
-    def _insert_reps(conn: sqlite3.Connection, test_id: int, reps: Sequence[NewRep]) -> None:
+    def _insert_reps(conn: DbConnection, test_id: int, reps: Sequence[NewRep]) -> None:
         conn.executemany(INSERT_REP, [rep_row(test_id, rep) for rep in reps])
 
     def results(self, test_id: int) -> list[Result]:
@@ -166,7 +166,7 @@ class Results(Connection):
                 raise NotFoundError(f"no analysis run {result_id}")
             rows = conn.execute(
                 "SELECT name, codec, length, param, data FROM curves WHERE result_id = ? "
-                "ORDER BY rowid",
+                f"ORDER BY {self.dialect.insertion_order}",
                 (row[0],),
             ).fetchall()
         if not rows:
@@ -180,7 +180,7 @@ class Results(Connection):
 
     def _make_current(
         self,
-        conn: sqlite3.Connection,
+        conn: DbConnection,
         test_id: int,
         prepared: Prepared,
         reps: Sequence[NewRep],

@@ -6,15 +6,14 @@ Column names of an update are interpolated into SQL, so only those in
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from station.store.models import Athlete, AthleteWrite, BodyMass, Injury
-from station.store.sqlite.audit import AuditRecord, write_audit
-from station.store.sqlite.connection import Connection
-from station.store.sqlite.rows import Shape, iso, only, select, to_date
+from station.store.sql.audit import AuditRecord, write_audit
+from station.store.sql.base import DbConnection, Transactions, new_id
+from station.store.sql.rows import Shape, iso, new_uuid, only, select, to_date
 from station.store.validate import now_utc
 
 # The fields a person edits, in the order of :class:`Athlete`.
@@ -43,13 +42,14 @@ ATHLETE = Shape(
             " ORDER BY b.measured_on DESC, b.id DESC LIMIT 1)",
         ),
         ("erased_at", "a.erased_at"),
+        ("uuid", "a.uuid"),
     ],
     {"date_of_birth": to_date, "archived": bool},
 )
 INJURY = Shape(
     Injury,
     "injuries",
-    ["id", "side", "occurred_on", "note", "region", "grade", "return_to_play"],
+    ["id", "side", "occurred_on", "note", "region", "grade", "return_to_play", "uuid"],
     {"occurred_on": to_date, "return_to_play": to_date},
 )
 BODY_MASS = Shape(BodyMass, "body_mass", ["measured_on", "kg"], {"measured_on": date.fromisoformat})
@@ -66,7 +66,7 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-class Athletes(Connection):
+class Athletes(Transactions):
     def insert_athlete(
         self,
         values: dict[str, Any],
@@ -104,7 +104,7 @@ class Athletes(Connection):
 
     def _insert(
         self,
-        conn: sqlite3.Connection,
+        conn: DbConnection,
         values: dict[str, Any],
         name_key: str,
         body_mass: BodyMass | None,
@@ -112,14 +112,15 @@ class Athletes(Connection):
         at: str,
     ) -> int:
         columns = _athlete_columns(values)
-        columns.update(name_key=name_key, created_at=at, updated_at=at)
+        columns.update(name_key=name_key, created_at=at, updated_at=at, uuid=new_uuid())
         names = list(columns)
         cursor = conn.execute(
-            f"INSERT INTO athletes ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+            f"INSERT INTO athletes ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)}) "
+            "RETURNING id",
             [columns[name] for name in names],
         )
-        athlete_id = int(cursor.lastrowid or 0)
-        after = {k: v for k, v in columns.items() if k != "name_key"}
+        athlete_id = new_id(cursor)
+        after = {k: v for k, v in columns.items() if k not in ("name_key", "uuid")}
         if body_mass is not None:
             self._insert_body_mass(conn, athlete_id, body_mass, actor, at)
             after["body_mass"] = body_mass.to_dict()
@@ -156,7 +157,7 @@ class Athletes(Connection):
                     "(a.name_key LIKE ? ESCAPE '\\' OR lower(a.external_id) LIKE ? ESCAPE '\\')",
                     (pattern, pattern),
                 ),
-                None if team is None else ("a.team = ? COLLATE NOCASE", (team,)),
+                None if team is None else ("lower(a.team) = lower(?)", (team,)),
                 archived,
             ],
             "a.name_key, a.id",
@@ -182,7 +183,7 @@ class Athletes(Connection):
 
     def _update(
         self,
-        conn: sqlite3.Connection,
+        conn: DbConnection,
         athlete_id: int,
         changes: dict[str, Any],
         name_key: str | None,
@@ -229,17 +230,17 @@ class Athletes(Connection):
         return True
 
     @staticmethod
-    def _touch(conn: sqlite3.Connection, athlete_id: int, at: str) -> None:
+    def _touch(conn: DbConnection, athlete_id: int, at: str) -> None:
         conn.execute("UPDATE athletes SET updated_at = ? WHERE id = ?", (at, athlete_id))
 
     @staticmethod
     def _insert_body_mass(
-        conn: sqlite3.Connection, athlete_id: int, entry: BodyMass, actor: str, at: str
+        conn: DbConnection, athlete_id: int, entry: BodyMass, actor: str, at: str
     ) -> None:
         conn.execute(
-            "INSERT INTO body_mass (athlete_id, measured_on, kg, recorded_at, recorded_by) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (athlete_id, entry.measured_on.isoformat(), entry.kg, at, actor),
+            "INSERT INTO body_mass (athlete_id, measured_on, kg, recorded_at, recorded_by, uuid) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (athlete_id, entry.measured_on.isoformat(), entry.kg, at, actor, new_uuid()),
         )
 
     def body_mass_history(self, athlete_id: int) -> list[BodyMass]:
@@ -267,10 +268,11 @@ class Athletes(Connection):
             self._require(conn, "athletes", athlete_id, "athlete")
             cursor = conn.execute(
                 "INSERT INTO injuries (athlete_id, side, occurred_on, note, recorded_at, "
-                "recorded_by, region, grade, return_to_play) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (athlete_id, side, day, note, at, actor, region, grade, back),
+                "recorded_by, region, grade, return_to_play, uuid) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (athlete_id, side, day, note, at, actor, region, grade, back, new_uuid()),
             )
-            injury_id = int(cursor.lastrowid)
+            injury_id = new_id(cursor)
             self._touch(conn, athlete_id, at)
             after = {
                 "injury_id": injury_id,

@@ -10,8 +10,8 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from station.store.sqlite.connection import Connection
-from station.store.sqlite.rows import select
+from station.store.sql.base import Transactions
+from station.store.sql.rows import select
 
 SUMMARY_COLUMNS = (
     "test_id",
@@ -67,7 +67,7 @@ CHANGED_SINCE = (
 )
 
 
-class SummaryRows(Connection):
+class SummaryRows(Transactions):
     SUMMARY_COLUMNS = SUMMARY_COLUMNS
 
     def summary_rows(
@@ -94,7 +94,7 @@ class SummaryRows(Connection):
             SUMMARY_SQL,
             [
                 None if athlete_id is None else ("t.athlete_id = ?", (athlete_id,)),
-                None if team is None else ("a.team = ? COLLATE NOCASE", (team,)),
+                None if team is None else ("lower(a.team) = lower(?)", (team,)),
                 None if since is None else ("t.recorded_at >= ?", (since,)),
                 None if until is None else ("t.recorded_at < ?", (until,)),
                 None if changed_since is None else (CHANGED_SINCE, (changed_since,) * 2),

@@ -12,10 +12,10 @@ from typing import Any
 
 from station.store.errors import NotFoundError
 from station.store.models import PendingTest
-from station.store.sqlite.audit import AuditRecord, write_audit
-from station.store.sqlite.certificates import certificate_id
-from station.store.sqlite.connection import Connection
-from station.store.sqlite.rows import Shape
+from station.store.sql.audit import AuditRecord, write_audit
+from station.store.sql.base import Transactions, new_id
+from station.store.sql.certificates import certificate_id
+from station.store.sql.rows import Shape, new_uuid
 from station.store.validate import now_utc
 
 PENDING = Shape(
@@ -34,11 +34,12 @@ PENDING = Shape(
         "host",
         "pid",
         "rate_hz",
+        "uuid",
     ],
 )
 
 
-class PendingTests(Connection):
+class PendingTests(Transactions):
     def insert_pending(
         self,
         athlete_id: int,
@@ -59,8 +60,8 @@ class PendingTests(Connection):
             cert_id = None if certificate is None else certificate_id(conn, certificate, actor, at)
             cursor = conn.execute(
                 "INSERT INTO pending_tests (athlete_id, file_name, started_at, started_by, "
-                "protocol, rig_serial, certificate_id, operator, notes, host, pid, rate_hz) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "protocol, rig_serial, certificate_id, operator, notes, host, pid, rate_hz, uuid) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     athlete_id,
                     file_name,
@@ -74,9 +75,10 @@ class PendingTests(Connection):
                     host,
                     pid,
                     rate_hz,
+                    new_uuid(),
                 ),
             )
-            return int(cursor.lastrowid)
+            return new_id(cursor)
 
     def get_pending(self, pending_id: int, folder: Path) -> PendingTest | None:
         row = self._one(PENDING.sql + "WHERE id = ?", (pending_id,))

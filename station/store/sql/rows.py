@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any, Generic, TypeVar
@@ -77,6 +78,11 @@ def only(changes: Mapping[str, Any], allowed: frozenset[str], what: str) -> None
         raise StoreError(
             f"cannot change {what} field(s): {', '.join(sorted(unknown)) or 'none given'}"
         )
+
+
+def new_uuid() -> str:
+    """The UUID of a new record, made here (where it is created), never by a server."""
+    return str(uuid.uuid4())
 
 
 def sha256(data: bytes) -> str:

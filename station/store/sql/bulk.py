@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from station.store.models import NewTest
-from station.store.sqlite.athletes import EDITABLE
-from station.store.sqlite.audit import write_bulk_audit
-from station.store.sqlite.certificates import certificate_id
-from station.store.sqlite.recorded_tests import INSERT_COLUMNS, new_test_row, recording_id
-from station.store.sqlite.results import INSERT_REP, INSERT_RESULT, Prepared, Results, rep_row
-from station.store.sqlite.rows import canonical_json, sha256
+from station.store.sql.athletes import EDITABLE
+from station.store.sql.audit import write_bulk_audit
+from station.store.sql.certificates import certificate_id
+from station.store.sql.recorded_tests import INSERT_COLUMNS, new_test_row, recording_id
+from station.store.sql.results import INSERT_REP, INSERT_RESULT, Prepared, Results, rep_row
+from station.store.sql.rows import canonical_json, new_uuid, sha256
 from station.store.validate import now_utc
 
 # Descriptors a migrated athlete may carry (notes and archived start empty).
@@ -36,8 +36,8 @@ class BulkLoad(Results):
         with self._write() as conn:
             conn.executemany(
                 "INSERT INTO athletes (id, name, name_key, external_id, date_of_birth, sex, sport, "
-                "team, dominant_leg, lever_arm_m, notes, archived, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, ?, ?)",
+                "team, dominant_leg, lever_arm_m, notes, archived, created_at, updated_at, uuid) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, ?, ?, ?)",
                 [
                     (
                         a["id"],
@@ -46,10 +46,12 @@ class BulkLoad(Results):
                         *(a.get(k) for k in _ATHLETE_FIELDS),
                         at,
                         at,
+                        a.get("uuid") or new_uuid(),
                     )
                     for a in athletes
                 ],
             )
+            self.dialect.after_explicit_ids(conn, "athletes")
             write_bulk_audit(conn, actor, at, "athlete", [a["id"] for a in athletes])
             recording_ids: dict[str, int] = {}
             certificate_ids: dict[str, int] = {}
@@ -89,4 +91,5 @@ class BulkLoad(Results):
                     for rep in t.reps
                 ],
             )
+            self.dialect.after_explicit_ids(conn, "tests")
             write_bulk_audit(conn, actor, at, "test", ids)

@@ -7,13 +7,12 @@ connection of their own transaction, so a change and its entry are committed
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from station.store.models import AuditEntry
-from station.store.sqlite.connection import Connection
-from station.store.sqlite.rows import Shape, loads, select, to_json
+from station.store.sql.base import DbConnection, Transactions
+from station.store.sql.rows import Shape, loads, new_uuid, select, to_json
 
 
 @dataclass(frozen=True)
@@ -27,10 +26,10 @@ class AuditRecord:
     after: dict[str, Any] | None = None
 
 
-def write_audit(conn: sqlite3.Connection, actor: str, at: str, record: AuditRecord) -> None:
+def write_audit(conn: DbConnection, actor: str, at: str, record: AuditRecord) -> None:
     conn.execute(
-        "INSERT INTO audit_log (at, actor, entity, entity_id, action, before, after) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit_log (at, actor, entity, entity_id, action, before, after, uuid) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
             at,
             actor,
@@ -39,28 +38,29 @@ def write_audit(conn: sqlite3.Connection, actor: str, at: str, record: AuditReco
             record.action,
             to_json(record.before),
             to_json(record.after),
+            new_uuid(),
         ),
     )
 
 
-def write_bulk_audit(conn: sqlite3.Connection, actor: str, at: str, entity: str, ids: Any) -> None:
+def write_bulk_audit(conn: DbConnection, actor: str, at: str, entity: str, ids: Any) -> None:
     """One "bulk" entry per loaded row (no before/after: the row itself is the record)."""
     conn.executemany(
-        "INSERT INTO audit_log (at, actor, entity, entity_id, action, before, after) "
-        "VALUES (?, ?, ?, ?, 'bulk', NULL, NULL)",
-        [(at, actor, entity, entity_id) for entity_id in ids],
+        "INSERT INTO audit_log (at, actor, entity, entity_id, action, before, after, uuid) "
+        "VALUES (?, ?, ?, ?, 'bulk', NULL, NULL, ?)",
+        [(at, actor, entity, entity_id, new_uuid()) for entity_id in ids],
     )
 
 
 AUDIT = Shape(
     AuditEntry,
     "audit_log",
-    ["id", "at", "actor", "entity", "entity_id", "action", "before", "after"],
+    ["id", "at", "actor", "entity", "entity_id", "action", "before", "after", "uuid"],
     {"before": loads, "after": loads},
 )
 
 
-class AuditLog(Connection):
+class AuditLog(Transactions):
     def audit_log(
         self, entity: str | None = None, entity_id: int | None = None, limit: int | None = None
     ) -> list[AuditEntry]:
