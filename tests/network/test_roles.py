@@ -360,3 +360,32 @@ def test_a_wrong_password_is_refused(db) -> None:
     done = server.psql(DB, "cl_a", "not-the-password", "SELECT 1")
     assert done.returncode != 0
     assert "password authentication failed" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "UPDATE tests SET recording_id = recording_id",
+        "UPDATE public.tests SET recording_id = recording_id",
+        "UPDATE athletes SET uuid = uuid",
+        "UPDATE audit_log SET after = NULL",
+        "UPDATE public.audit_log SET actor = 'x'",
+        "DELETE FROM audit_log",
+        "UPDATE results SET metrics = '{}'",
+        "DELETE FROM tests",
+        "DELETE FROM athletes",
+        "TRUNCATE reps",
+    ],
+)
+def test_a_clinician_cannot_rewrite_what_is_kept_even_with_the_erasure_switch(
+    db, query: str
+) -> None:
+    """The store lets an erasure through its append-only triggers when the session
+    sets ``nordic_station.erasing``; any login can set that, so the server's
+    privileges must refuse these writes by themselves."""
+    err = refused(db, "cl_a", f"SELECT set_config('nordic_station.erasing', 'on', false); {query}")
+    assert "permission denied" in err
+
+
+def test_a_clinician_may_mark_which_analysis_run_is_current(db) -> None:
+    rows(db, "cl_a", "UPDATE results SET is_current = is_current")

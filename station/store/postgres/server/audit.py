@@ -23,19 +23,10 @@ from psycopg import sql
 
 from station.store.postgres.server.connection import columns, names, run, table, tables
 from station.store.postgres.server.roles import ADMIN, CLINICIAN, GROUPS, OWNER
+from station.store.postgres.server.rules import IDENTIFYING, clinician_writes
 
 PRIVATE = "ns_private"
 CLINIC = "ns_clinic"
-
-# Columns that identify a person or hold free text, per table.  Clinicians and
-# admins read them only through the audited views; researchers never.
-IDENTIFYING: dict[str, tuple[str, ...]] = {
-    "athletes": ("name", "name_key", "date_of_birth", "notes", "external_id"),
-    "tests": ("operator", "notes", "void_reason"),
-    "pending_tests": ("operator", "notes"),
-    "injuries": ("note",),
-    "audit_log": ("before", "after"),
-}
 
 # Every table whose changes are audited (those present in the schema).
 CHANGE_AUDITED = (
@@ -211,6 +202,8 @@ def apply_clinic_views(conn: psycopg.Connection) -> None:
             ).format(view, table(name), sql.Literal(name))
         )
         run(conn, "ALTER VIEW {} OWNER TO {}", view, OWNER)
-        writes = "SELECT, INSERT, UPDATE" + (", DELETE" if name == "pending_tests" else "")
-        run(conn, "GRANT {} ON {} TO {}", sql.SQL(writes), view, CLINICIAN)
+        run(conn, "GRANT SELECT ON {} TO {}", view, CLINICIAN)
+        writes = clinician_writes(name, columns(conn, name))
+        if writes is not None:
+            run(conn, "GRANT {} ON {} TO {}", writes, view, CLINICIAN)
         run(conn, "GRANT ALL ON {} TO {}", view, ADMIN)

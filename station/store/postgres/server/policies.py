@@ -21,9 +21,9 @@ import secrets
 import psycopg
 from psycopg import sql
 
-from station.store.postgres.server.audit import IDENTIFYING
 from station.store.postgres.server.connection import columns, idents, names, run, table, tables
 from station.store.postgres.server.roles import ADMIN, CLINICIAN, GROUPS, OWNER, RESEARCHER
+from station.store.postgres.server.rules import DELETABLE, IDENTIFYING, clinician_writes
 
 _ATHLETE = "EXISTS (SELECT 1 FROM public.athletes a WHERE a.id = {t}.athlete_id)"
 _TEST = "EXISTS (SELECT 1 FROM public.tests t WHERE t.id = {t}.test_id)"
@@ -50,13 +50,8 @@ ROW_RULES: dict[str, tuple[str, str]] = {
     * 2,
     "meta": ("{t}.key <> 'pseudonym_secret'", "false"),
 }
-# Tables whose rows a clinician may delete (a finished test in progress; reps replaced
-# by a recompute); nothing else is ever deleted but by an admin.
-DELETABLE = ("pending_tests", "reps")
 # Tables without row rules that every station role reads (calibration is not personal).
 SHARED = {"certificates": (CLINICIAN, RESEARCHER, ADMIN), "verifications": (CLINICIAN, ADMIN)}
-# What a clinician may do on each table beyond SELECT.
-CLINICIAN_WRITES = {"meta": "", "recordings": "INSERT", "curves": "INSERT"}
 
 _PRIVATE = """
 CREATE SCHEMA IF NOT EXISTS ns_private;
@@ -141,12 +136,10 @@ def apply_privileges(conn: psycopg.Connection) -> None:
         open_cols = [c for c in cols if c not in hidden]
         for group in (CLINICIAN, ADMIN):
             run(conn, "GRANT SELECT ({}) ON {} TO {}", idents(open_cols), target, group)
-        writes = CLINICIAN_WRITES.get(name, "INSERT, UPDATE")
-        if name in DELETABLE:
-            writes += ", DELETE"
-        if writes:
-            run(conn, "GRANT {} ON {} TO {}", sql.SQL(writes), target, CLINICIAN)
-        run(conn, "GRANT INSERT, UPDATE, DELETE, TRUNCATE ON {} TO {}", target, ADMIN)
+        writes = clinician_writes(name, cols)
+        if writes is not None:
+            run(conn, "GRANT {} ON {} TO {}", writes, target, CLINICIAN)
+        run(conn, "GRANT INSERT, UPDATE, DELETE ON {} TO {}", target, ADMIN)
         run(conn, "GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}", target, OWNER)
     conn.execute(
         sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}, {}").format(
