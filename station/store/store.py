@@ -35,10 +35,10 @@ from station.store.errors import ConflictError
 from station.store.export_rows import ExportRows
 from station.store.importing import Importing
 from station.store.live import LiveTests
+from station.store.locations import open_backend
 from station.store.locks import FileLock
 from station.store.recompute import Recomputing
 from station.store.recompute_all import RecomputingAll
-from station.store.sqlite import SqliteStore
 from station.store.stored_tests import StoredTests
 
 
@@ -79,11 +79,14 @@ class Store(
 
     @classmethod
     def open(
-        cls, data_dir: str | os.PathLike[str] | None = None, *, actor: str | None = None
+        cls,
+        data_dir: str | os.PathLike[str] | None = None,
+        *,
+        actor: str | None = None,
+        database: str | None = None,
     ) -> Store:
         folder = paths.ensure_data_dir(data_dir)
-        backend = SqliteStore(paths.database_path(folder), paths.backups_dir(folder))
-        return cls(folder, backend, actor)
+        return cls(folder, open_backend(database, folder), actor)
 
     def close(self) -> None:
         for lock in self._locks.values():

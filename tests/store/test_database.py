@@ -15,6 +15,7 @@ import pytest
 from firmware_bridge.errors import InputError
 from station import paths
 from station.store import DatabaseFileError, SqliteStore, Store, open_store, schema
+from tests.store.conftest import RawSql
 from tests.store import schema_v1, synth
 
 
@@ -255,25 +256,30 @@ def test_a_failed_upgrade_changes_nothing(home: Path, capture_bytes: bytes, monk
         ("DELETE FROM audit_log", "the audit log is append-only"),
         ("DELETE FROM tests", "tests are never deleted"),
         ("DELETE FROM athletes", "athletes are archived, never deleted"),
-        ("UPDATE recordings SET data = x'00'", "raw recordings are never modified"),
+        ("UPDATE recordings SET data = ?", "raw recordings are never modified"),
         ("DELETE FROM recordings", "raw recordings are never deleted"),
         ("UPDATE results SET metrics = '{}'", "analysis runs are never modified"),
         ("DELETE FROM results", "analysis runs are never deleted"),
-        ("UPDATE curves SET data = x'00'", "stored curves are never modified"),
+        ("UPDATE curves SET data = ?", "stored curves are never modified"),
         ("UPDATE certificates SET data = '{}'", "certificates are kept as issued"),
         ("UPDATE tests SET recording_id = 99", "a test keeps its raw recording"),
     ],
 )
 def test_triggers_keep_history_whatever_code_writes(
-    store: Store, athlete, capture_file: Path, cert_file: Path, statement: str, reason: str
+    store: Store,
+    athlete,
+    capture_file: Path,
+    cert_file: Path,
+    raw_sql: RawSql,
+    statement: str,
+    reason: str,
 ) -> None:
     test = store.import_test(athlete.id, capture_file, certificate=cert_file)
     before = _counts(store)
-    other = sqlite3.connect(store.path)  # any other writer, not the store's own code
-    # The trigger's own message: not some other constraint that happened to fail.
-    with pytest.raises(sqlite3.IntegrityError, match=reason):
-        other.execute(statement)
-    other.close()
+    # Any other writer, not the store's own code; the trigger's own message, not
+    # some other constraint that happened to fail.
+    with pytest.raises(raw_sql.integrity_errors, match=reason):
+        raw_sql.execute(statement, (b"\x00",) if "?" in statement else ())
     assert store.backend.integrity_check() == []
     assert _counts(store) == before
     assert store.recording(test.id) == capture_file.read_bytes()
@@ -281,13 +287,10 @@ def test_triggers_keep_history_whatever_code_writes(
 
 
 def test_the_current_mark_is_the_one_thing_a_run_may_change(
-    store: Store, athlete, capture_file, cert_file
+    store: Store, athlete, capture_file, cert_file, raw_sql: RawSql
 ) -> None:
     test = store.import_test(athlete.id, capture_file, certificate=cert_file)
-    conn = sqlite3.connect(store.path)
-    conn.execute("UPDATE results SET is_current = 0 WHERE test_id = ?", (test.id,))
-    conn.commit()
-    conn.close()
+    raw_sql.execute("UPDATE results SET is_current = 0 WHERE test_id = ?", (test.id,))
     assert store.get_test(test.id).result is None
 
 
@@ -307,13 +310,13 @@ def test_a_failure_inside_a_transaction_leaves_nothing_half_written(
     def fail(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(SqliteStore, "_insert_reps", staticmethod(fail))
+    monkeypatch.setattr(type(store.backend), "_insert_reps", staticmethod(fail))
     counts_before = _counts(store)
     with pytest.raises(OSError, match="disk full"):
         store.import_test(athlete.id, capture_file, certificate=cert_file)
     assert _counts(store) == counts_before
 
-    monkeypatch.setattr(SqliteStore, "_insert_body_mass", staticmethod(fail))
+    monkeypatch.setattr(type(store.backend), "_insert_body_mass", staticmethod(fail))
     with pytest.raises(OSError):
         store.add_athlete("Half Written", body_mass_kg=70)
     assert [a.name for a in store.list_athletes()] == ["Ada Lovelace"]
@@ -321,7 +324,6 @@ def test_a_failure_inside_a_transaction_leaves_nothing_half_written(
 
 
 def _counts(store: Store) -> dict[str, int]:
-    conn = store.backend._conn
     tables = [
         "athletes",
         "tests",
@@ -332,19 +334,24 @@ def _counts(store: Store) -> dict[str, int]:
         "audit_log",
         "certificates",
     ]
-    return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    return {t: store.backend._one(f"SELECT count(*) FROM {t}")[0] for t in tables}
 
 
 def test_damage_found_later_is_a_clear_error(
-    store: Store, athlete, capture_file, cert_file
+    store: Store, athlete, capture_file, cert_file, raw_sql: RawSql
 ) -> None:
     test = store.import_test(athlete.id, capture_file, certificate=cert_file)
     # Flip the stored bytes behind the store's back (triggers off for this forgery).
-    conn = sqlite3.connect(store.path)
-    conn.execute("DROP TRIGGER recordings_no_update")
-    conn.execute("UPDATE recordings SET data = zeroblob(length(data))")
-    conn.commit()
-    conn.close()
+    if raw_sql.engine == "sqlite":
+        raw_sql.execute("DROP TRIGGER recordings_no_update")
+        raw_sql.execute("UPDATE recordings SET data = zeroblob(length(data))")
+    else:
+        raw_sql.execute("ALTER TABLE recordings DISABLE TRIGGER recordings_no_update")
+        raw_sql.execute("UPDATE recordings SET data = decode(repeat('00', length(data)), 'hex')")
+        # The server's own check looks at the checksums too.
+        assert store.backend.integrity_check() == [
+            f"recording {test.id} does not match its checksum"
+        ]
     with pytest.raises(DatabaseFileError, match="does not match its checksum"):
         store.recording(test.id)
 

@@ -48,7 +48,7 @@ def _leaks(folder: Path, needles: list[bytes]) -> list[tuple[str, bytes]]:
 
 
 @pytest.fixture
-def subject(store: Store, tmp_path: Path, cert_file: Path, home: Path):
+def subject(store: Store, tmp_path: Path, cert_file: Path, home: Path, engine: str):
     athlete = store.add_athlete(
         "Quantum Fox",
         external_id="ZQF-4242",
@@ -79,18 +79,20 @@ def subject(store: Store, tmp_path: Path, cert_file: Path, home: Path):
     kept = store.import_test(other.id, synth.write_capture(tmp_path / "other.bin", seed=11),
                              certificate=cert_file)  # fmt: skip
     store.backend.checkpoint()
-    # A backup copy, as an upgrade would leave it (a plain SQLite copy of the file).
-    backups = paths.backups_dir(home)
-    backups.mkdir()
-    target = sqlite3.connect(backups / "nordic-station-schema4-20260101T000000000Z.sqlite3")
-    source = sqlite3.connect(store.path)
-    source.backup(target)
-    source.close()
-    target.close()
+    if engine == "sqlite":
+        # A backup copy, as an upgrade would leave it (a plain SQLite copy of the file).
+        backups = paths.backups_dir(home)
+        backups.mkdir()
+        target = sqlite3.connect(backups / "nordic-station-schema4-20260101T000000000Z.sqlite3")
+        source = sqlite3.connect(store.path)
+        source.backup(target)
+        source.close()
+        target.close()
     raw = [store.recording(first.id), store.recording(second.id)]
     return athlete, first, second, other, kept, raw
 
 
+@pytest.mark.sqlite_only("looks for erased bytes in the SQLite file, its WAL and backups")
 def test_erase_removes_the_athlete_from_database_wal_and_backups(
     capsys, store: Store, subject, home: Path
 ) -> None:

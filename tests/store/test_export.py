@@ -113,6 +113,7 @@ def test_pseudonyms_depend_on_the_database_secret(
 ) -> None:
     ours = filled.pseudonym(1)
     monkeypatch.setenv("NORDIC_STATION_HOME", str(tmp_path / "other"))
+    monkeypatch.delenv("NORDIC_STATION_DATABASE", raising=False)  # another database
     with open_store() as other:
         other.add_athlete("Someone")
         assert other.pseudonym(1) != ours

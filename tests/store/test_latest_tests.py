@@ -90,6 +90,7 @@ def test_a_tie_in_time_goes_to_the_later_test(
     assert store.latest_tests()[athlete.id].id == max(ids)
 
 
+@pytest.mark.sqlite_only("counts statements with SQLite's trace hook (the SQL is shared)")
 def test_one_query_whatever_the_squad_size(store: Store, squad: dict) -> None:
     with counted_selects(store) as statements:
         store.latest_tests("U19")

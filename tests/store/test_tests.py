@@ -163,7 +163,7 @@ def test_list_tests_newest_first_with_summaries(
     local_nine = datetime(2024, 1, 1, 9, 0).astimezone(UTC)
     assert first.recorded_at == local_nine.strftime("%Y-%m-%dT%H:%M:%S.000Z")
     # The same bytes imported twice are stored once, and the second import says so.
-    assert store.backend._conn.execute("SELECT count(*) FROM recordings").fetchone()[0] == 1
+    assert store.backend._one("SELECT count(*) FROM recordings")[0] == 1
     assert f"imported before as test {first.id}" in second.warnings[0]
     assert not any("imported before" in w for w in first.warnings)
 
@@ -189,7 +189,7 @@ def test_curves_are_stored_and_read_back(store: Store, athlete, capture_file, ce
     for name in ("left_raw_n", "right_raw_n"):
         np.testing.assert_array_equal(np.isnan(curves[name]), np.isnan(expected[name]))
         np.testing.assert_allclose(curves[name], expected[name], rtol=1e-6, atol=1e-4)
-    row_bytes = store.backend._conn.execute("SELECT sum(length(data)) FROM curves").fetchone()[0]
+    row_bytes = store.backend._one("SELECT sum(length(data)) FROM curves")[0]
     assert row_bytes < 2 * 4 * len(expected["time_s"]) + 10_000  # two float32 columns and a little
 
 

@@ -288,5 +288,8 @@ class Athletes(Transactions):
 
     def injuries(self, athlete_id: int) -> list[Injury]:
         return INJURY.many(
-            self._all(INJURY.sql + "WHERE athlete_id = ? ORDER BY occurred_on, id", (athlete_id,))
+            self._all(
+                INJURY.sql + "WHERE athlete_id = ? ORDER BY occurred_on NULLS FIRST, id",
+                (athlete_id,),
+            )
         )
