@@ -94,7 +94,7 @@ def _guarded(action: Callable[[], Any], url: str) -> Any:
             "the server commands need psycopg",
             hint="install it: pip install 'psycopg[binary]'",
         ) from None
-    from station.store.postgres.server.connection import redact
+    from station.store.postgres.url import masked
 
     try:
         return action()
@@ -103,28 +103,28 @@ def _guarded(action: Callable[[], Any], url: str) -> Any:
     except psycopg.Error as exc:
         message = getattr(getattr(exc, "diag", None), "message_primary", None) or str(exc)
         raise CliError(
-            f"the database at {redact(url)} refused: {redact(message.strip())}"
+            f"the database at {masked(url)} refused: {masked(message.strip())}"
         ) from None
 
 
 def run_init(args: argparse.Namespace) -> int:
-    from station.store.postgres.server.connection import redact
     from station.store.postgres.server.setup import init_server
+    from station.store.postgres.url import masked
 
     version = _guarded(lambda: init_server(args.url), args.url)
     print(
-        f"server ready at {redact(args.url)} (security layer v{version}); "
+        f"server ready at {masked(args.url)} (security layer v{version}); "
         "add people with 'nordic-station server user add'"
     )
     return EXIT_OK
 
 
 def run_migrate(args: argparse.Namespace) -> int:
-    from station.store.postgres.server.connection import redact
     from station.store.postgres.server.setup import migrate_server
+    from station.store.postgres.url import masked
 
     version = _guarded(lambda: migrate_server(args.url), args.url)
-    print(f"server at {redact(args.url)} is up to date (security layer v{version})")
+    print(f"server at {masked(args.url)} is up to date (security layer v{version})")
     return EXIT_OK
 
 

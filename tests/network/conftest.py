@@ -50,19 +50,10 @@ class Server:
 
 
 def store_schema(url: str) -> None:
-    """The store's tables as the ``pg`` branch makes them: through its backend's opening
-    when this build has one, else its schema's baseline statements."""
-    try:
-        from station.store.locations import open_backend  # type: ignore[attr-defined]
-    except ImportError:
-        from station.store.postgres.schema import BASELINE
+    """The store's tables, made by the PostgreSQL backend's own opening."""
+    from station.store.postgres.opening import prepare
 
-        with psycopg.connect(url) as conn:
-            for statement in BASELINE:
-                conn.execute(statement)
-        return
-    backend = open_backend(url)
-    getattr(backend, "close", lambda: None)()
+    prepare(url)
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ from psycopg import sql
 
 from station.store.postgres.server.connection import columns, names, run, table, tables
 from station.store.postgres.server.roles import ADMIN, CLINICIAN, GROUPS, OWNER
-from station.store.postgres.server.rules import IDENTIFYING, clinician_writes
+from station.store.postgres.server.rules import IDENTIFYING, STATION_TABLES, clinician_writes
 
 PRIVATE = "ns_private"
 CLINIC = "ns_clinic"
@@ -68,9 +68,16 @@ _READ = """
 CREATE OR REPLACE FUNCTION ns_private.audit_read(tbl text) RETURNS boolean
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, ns_private AS $$
 BEGIN
-    INSERT INTO ns_private.audit (login, action, table_name) VALUES (session_user, 'read', tbl);
-    -- Also in the server log, which a rolled-back transaction cannot take back.
+    -- First in the server log, which a rolled-back transaction cannot take back.
     RAISE LOG 'nordic-station audit: % read %', session_user, tbl;
+    BEGIN
+        INSERT INTO ns_private.audit (login, action, table_name)
+        VALUES (session_user, 'read', tbl);
+    EXCEPTION WHEN read_only_sql_transaction THEN
+        -- A READ ONLY transaction cannot write the table: the log line is the record.
+        RAISE LOG 'nordic-station audit: read-only transaction, % read % kept in the log only',
+            session_user, tbl;
+    END;
     RETURN true;
 END $$"""
 
@@ -183,23 +190,31 @@ def drop_clinic_views(conn: psycopg.Connection) -> None:
 
 
 def apply_clinic_views(conn: psycopg.Connection) -> None:
-    """``ns_clinic.T`` for each table with identifying columns: all its columns,
-    one audit row per statement that reads it."""
+    """``ns_clinic.T`` for each of the store's tables: all its columns; reading one
+    with identifying columns writes one audit row per statement.
+
+    Every table has its view, not only those audited, so that the first schema on
+    a clinician's ``search_path`` holds the whole store (the backend checks the
+    tables of ``current_schema()`` when it opens)."""
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {CLINIC}")
     run(conn, "ALTER SCHEMA {} OWNER TO {}", CLINIC, OWNER)
     conn.execute(f"REVOKE ALL ON SCHEMA {CLINIC} FROM PUBLIC")
     run(conn, "GRANT USAGE ON SCHEMA {} TO {}", CLINIC, names(CLINICIAN, ADMIN))
     present = tables(conn)
-    for name in IDENTIFYING:
+    for name in STATION_TABLES:
         if name not in present:
             continue
         view = sql.Identifier(CLINIC, name)
         conn.execute(sql.SQL("DROP VIEW IF EXISTS {}").format(view))
-        conn.execute(
-            sql.SQL(
-                "CREATE VIEW {} WITH (security_barrier) AS SELECT * FROM {} "
-                "WHERE (SELECT ns_private.audit_read({}))"
-            ).format(view, table(name), sql.Literal(name))
+        audited = (
+            sql.SQL(" WHERE (SELECT ns_private.audit_read({}))").format(sql.Literal(name))
+            if name in IDENTIFYING
+            else sql.SQL("")
+        )
+        run(
+            conn,
+            "CREATE VIEW {} WITH (security_barrier) AS SELECT * FROM {}{}",
+            *(view, table(name), audited),
         )
         run(conn, "ALTER VIEW {} OWNER TO {}", view, OWNER)
         run(conn, "GRANT SELECT ON {} TO {}", view, CLINICIAN)

@@ -1,17 +1,18 @@
 """Opening the administrator's connection, and what the database holds.
 
-The URL's password never appears in a message: :func:`redact` is what we show."""
+The URL's password never appears in a message: the store's ``masked`` is what we show."""
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 
 import psycopg
 from psycopg import sql
 
-from station.store.postgres.server.errors import ServerError
+from station.store.postgres.errors import ServerUnreachableError
+from station.store.postgres.opening import CONNECT_TIMEOUT_S
+from station.store.postgres.url import server_of
 
 log = logging.getLogger(__name__)
 
@@ -19,23 +20,13 @@ log = logging.getLogger(__name__)
 BASE_SCHEMA = "public"
 
 
-def redact(url: str) -> str:
-    """``url`` with any password replaced by ``***`` (``user:secret@`` and ``password=``)."""
-    url = re.sub(r"(://[^/:@]*):[^@/]*@", r"\1:***@", url)
-    return re.sub(r"(?i)(password=)[^&\s]*", r"\1***", url)
-
-
 def connect(url: str) -> psycopg.Connection:
     """A connection for administration (not autocommit: each command is one transaction)."""
     try:
-        return psycopg.connect(url, connect_timeout=10)
-    except psycopg.Error as exc:
-        reason = redact(str(exc).strip().splitlines()[-1] if str(exc).strip() else "")
-        raise ServerError(
-            f"cannot connect to the database at {redact(url)}: {reason}",
-            hint="check the URL, that the server runs, and the administrator's password "
-            "(PGPASSWORD or ~/.pgpass)",
-        ) from None
+        return psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S)
+    except psycopg.OperationalError as exc:
+        detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else "no answer"
+        raise ServerUnreachableError(server_of(url), detail) from None
 
 
 def tables(conn: psycopg.Connection) -> set[str]:

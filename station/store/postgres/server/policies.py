@@ -48,7 +48,9 @@ ROW_RULES: dict[str, tuple[str, str]] = {
         "(SELECT 1 FROM public.tests t WHERE t.id = {t}.entity_id)))",
     )
     * 2,
-    "meta": ("{t}.key <> 'pseudonym_secret'", "false"),
+    # The station reads its schema version and, for its anonymised exports, its
+    # pseudonym secret here (the researchers' views use another, ns_private.secret).
+    "meta": ("true", "false"),
 }
 # Tables without row rules that every station role reads (calibration is not personal).
 SHARED = {"certificates": (CLINICIAN, RESEARCHER, ADMIN), "verifications": (CLINICIAN, ADMIN)}
@@ -129,6 +131,7 @@ def apply_privileges(conn: psycopg.Connection) -> None:
             run(conn, "GRANT SELECT ON {} TO {}", target, names(*SHARED[name]))
             run(conn, "GRANT INSERT ON {} TO {}", target, CLINICIAN)
             run(conn, "GRANT ALL ON {} TO {}", target, ADMIN)
+            run(conn, "GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}", target, OWNER)
             continue
         if name not in ROW_RULES:
             continue  # a table this layer does not know yet: only the administrator's URL

@@ -19,6 +19,24 @@ IDENTIFYING: dict[str, tuple[str, ...]] = {
     "audit_log": ("before", "after"),
 }
 
+# The store's tables (station/store/postgres/schema.py), each given a same-named view
+# in ``ns_clinic`` for clinicians and admins.
+STATION_TABLES = (
+    "meta",
+    "athletes",
+    "body_mass",
+    "injuries",
+    "certificates",
+    "verifications",
+    "recordings",
+    "tests",
+    "reps",
+    "audit_log",
+    "results",
+    "curves",
+    "pending_tests",
+)
+
 # Only INSERT: these are never changed once written (raw data, calibration, the
 # store's own audit log); `meta` is the administrator's.
 INSERT_ONLY = ("recordings", "curves", "audit_log", "certificates", "verifications")

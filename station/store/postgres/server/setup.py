@@ -7,19 +7,18 @@ dropped-and-recreated or ``IF NOT EXISTS``: running either twice changes nothing
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Callable
 
 import psycopg
 
+from station.store.postgres.opening import prepare
 from station.store.postgres.server.audit import (
     apply_audit,
     apply_change_triggers,
     apply_clinic_views,
     drop_clinic_views,
 )
-from station.store.postgres.server.connection import connect, redact, tables
+from station.store.postgres.server.connection import connect, tables
 from station.store.postgres.server.errors import ServerError
 from station.store.postgres.server.policies import (
     apply_private,
@@ -31,6 +30,7 @@ from station.store.postgres.server.research_views import (
     drop_research_views,
 )
 from station.store.postgres.server.roles import ensure_group_roles
+from station.store.postgres.url import masked
 
 log = logging.getLogger(__name__)
 
@@ -39,23 +39,10 @@ _LOCK = 0x4E53_5345  # "NSSE": one administrator changes the layer at a time
 REQUIRED_TABLES = ("athletes", "tests")
 
 
-def _open_store_schema(url: str) -> bool:
-    """Create or upgrade the store's own schema with the PostgreSQL backend.
-
-    Returns False when this build has no PostgreSQL backend (the tables must then
-    exist already)."""
-    try:
-        locations = importlib.import_module("station.store.locations")
-    except ModuleNotFoundError:
-        return False
-    opener: Callable[[str], object] | None = getattr(locations, "open_backend", None)
-    if opener is None:
-        return False
-    backend = opener(url)
-    close = getattr(backend, "close", None)
-    if callable(close):
-        close()
-    return True
+def _open_store_schema(url: str) -> None:
+    """Create or upgrade the store's own schema, as any station opening it would
+    (refusing a database that belongs to another program)."""
+    prepare(url)
 
 
 def _layer_version(conn: psycopg.Connection) -> int | None:
@@ -110,7 +97,7 @@ def migrate_server(url: str) -> int:
     with connect(url) as conn:
         if _layer_version(conn) is None:
             raise ServerError(
-                f"{redact(url)} is not set up as a station server yet",
+                f"{masked(url)} is not set up as a station server yet",
                 hint="run 'nordic-station server init URL' first",
             )
     _drop_views(url)
@@ -125,7 +112,7 @@ def _reapply(url: str) -> int:
             _apply(conn)
     except psycopg.errors.InsufficientPrivilege as exc:
         raise ServerError(
-            f"the login in {redact(url)} may not set up the server ({exc.diag.message_primary})",
+            f"the login in {masked(url)} may not set up the server ({exc.diag.message_primary})",
             hint="use an administrator's URL (a superuser, or the owner with CREATEROLE)",
         ) from None
     log.info("server layer v%d applied", LAYER_VERSION)
