@@ -10,6 +10,7 @@ store's public API yet (see docs/clinic-network.md)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -394,3 +395,20 @@ def test_a_clinician_cannot_rewrite_what_is_kept_even_with_the_erasure_switch(
 
 def test_a_clinician_may_mark_which_analysis_run_is_current(db) -> None:
     rows(db, "cl_a", "UPDATE results SET is_current = is_current")
+
+
+def server_log(db) -> str:
+    server, _ = db
+    return (Path(server.socket_dir) / "log").read_text(encoding="utf-8", errors="replace")
+
+
+def test_a_read_the_table_cannot_keep_is_still_in_the_server_log(db) -> None:
+    """A READ ONLY transaction cannot write the audit table and a rolled-back one
+    takes its row back; the server log line (written first) stays in both cases."""
+    marker = "nordic-station audit: cl_b read athletes"
+    before = server_log(db).count(marker)
+    rows(db, "cl_b", "BEGIN READ ONLY; SELECT name FROM athletes; COMMIT")
+    rows(db, "cl_b", "BEGIN; SELECT name FROM athletes; ROLLBACK")
+    log = server_log(db)
+    assert log.count(marker) == before + 2
+    assert "read-only transaction, cl_b read athletes kept in the log only" in log
