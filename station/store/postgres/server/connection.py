@@ -16,6 +16,10 @@ from station.store.postgres.url import server_of
 
 log = logging.getLogger(__name__)
 
+LOGIN_HINT = (
+    "check the URL, that the server runs, and the login's password "
+    "(in the URL, PGPASSWORD or ~/.pgpass)"
+)
 # The store's tables live in the connection's default schema.
 BASE_SCHEMA = "public"
 
@@ -26,7 +30,9 @@ def connect(url: str) -> psycopg.Connection:
         return psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S)
     except psycopg.OperationalError as exc:
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else "no answer"
-        raise ServerUnreachableError(server_of(url), detail) from None
+        error = ServerUnreachableError(server_of(url), detail)
+        error.hint = error.cli_hint = LOGIN_HINT
+        raise error from None
 
 
 def tables(conn: psycopg.Connection) -> set[str]:

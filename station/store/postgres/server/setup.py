@@ -11,6 +11,7 @@ import logging
 
 import psycopg
 
+from station.store.postgres.errors import ServerUnreachableError
 from station.store.postgres.opening import prepare
 from station.store.postgres.server.audit import (
     apply_audit,
@@ -18,7 +19,7 @@ from station.store.postgres.server.audit import (
     apply_clinic_views,
     drop_clinic_views,
 )
-from station.store.postgres.server.connection import connect, tables
+from station.store.postgres.server.connection import LOGIN_HINT, connect, tables
 from station.store.postgres.server.errors import ServerError
 from station.store.postgres.server.policies import (
     apply_private,
@@ -42,7 +43,11 @@ REQUIRED_TABLES = ("athletes", "tests")
 def _open_store_schema(url: str) -> None:
     """Create or upgrade the store's own schema, as any station opening it would
     (refusing a database that belongs to another program)."""
-    prepare(url)
+    try:
+        prepare(url)
+    except ServerUnreachableError as exc:
+        exc.hint = exc.cli_hint = LOGIN_HINT
+        raise
 
 
 def _layer_version(conn: psycopg.Connection) -> int | None:
