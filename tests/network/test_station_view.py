@@ -98,3 +98,30 @@ def test_a_clinician_station_cannot_open_another_teams_athlete(
         a.get_athlete(theirs.id)
     with pytest.raises(StoreError):
         a.update_athlete(theirs.id, notes="changed by another team")
+
+
+def test_an_admin_station_erases_an_athlete_and_the_research_views_drop_them(
+    setup: dict[str, str], station: Callable[[str], Store]
+) -> None:
+    a, admin = station("st_a"), station("st_adm")
+    gone = a.add_athlete(name="Eve Alpha", team="A", notes="private")
+    admin.erase_athlete(gone.id, reason="asked to be forgotten")
+    with psycopg.connect(setup["admin"]) as conn:
+        name = conn.execute("SELECT name FROM athletes WHERE id = %s", (gone.id,)).fetchone()[0]
+        audit = conn.execute(
+            "SELECT login, action, detail FROM ns_private.audit "
+            "WHERE table_name = 'athletes' AND row_id = %s ORDER BY id",
+            (str(gone.id),),
+        ).fetchall()
+    assert "Eve" not in name
+    assert ("st_adm", "update") in {(login, action) for login, action, _ in audit}
+    assert not any("Eve" in (detail or "") or "private" in (detail or "") for *_, detail in audit)
+
+
+def test_a_team_grant_matches_the_team_ignoring_case_as_the_station_does(
+    setup: dict[str, str], station: Callable[[str], Store]
+) -> None:
+    admin = station("st_adm")
+    admin.add_athlete(name="Fay Lower", team="a")
+    assert "Fay Lower" in [x.name for x in station("st_a").list_athletes(team="A")]
+    assert "Fay Lower" not in [x.name for x in station("st_b").list_athletes()]
