@@ -93,6 +93,27 @@ def db(pg_server: Server, new_database) -> Iterator[tuple[Server, dict[str, str]
                     (test, rep),
                 )
             conn.execute(
+                "INSERT INTO body_mass (uuid, athlete_id, measured_on, kg, recorded_at, "
+                "recorded_by) VALUES (gen_random_uuid()::text, %s, '2026-01-01', 80, 'x', 'x')",
+                (athlete,),
+            )
+            conn.execute(
+                "INSERT INTO injuries (uuid, athlete_id, side, note, recorded_at, recorded_by) "
+                "VALUES (gen_random_uuid()::text, %s, 'left', 'private note', 'x', 'x')",
+                (athlete,),
+            )
+            conn.execute(
+                "INSERT INTO pending_tests (uuid, athlete_id, file_name, started_at, started_by, "
+                "protocol, operator) VALUES (gen_random_uuid()::text, %s, %s, 'x', 'x', "
+                "'nordic', 'Dr Operator')",
+                (athlete, f"pending-{number}.nsrec"),
+            )
+            conn.execute(
+                "INSERT INTO curves (result_id, name, codec, length, data) "
+                "SELECT id, 'force', 'raw', 0, '\\x00' FROM results WHERE test_id = %s",
+                (test,),
+            )
+            conn.execute(
                 "INSERT INTO audit_log (uuid, at, actor, entity, entity_id, action, after) "
                 "VALUES (gen_random_uuid()::text, 'x', 'Dr Operator', 'athlete', %s, 'create', %s)",
                 (athlete, f'{{"name": "{name}"}}'),
@@ -142,7 +163,17 @@ def test_a_clinician_sees_the_athletes_of_their_team_only(db) -> None:
 
 @pytest.mark.parametrize(
     ("table", "per_athlete"),
-    [("tests", 1), ("results", 1), ("reps", 2), ("recordings", 1), ("audit_log", 1)],
+    [
+        ("tests", 1),
+        ("results", 1),
+        ("reps", 2),
+        ("curves", 1),
+        ("recordings", 1),
+        ("body_mass", 1),
+        ("injuries", 1),
+        ("pending_tests", 1),
+        ("audit_log", 1),
+    ],
 )
 def test_a_clinician_sees_their_teams_tests_and_what_hangs_off_them(
     db, table: str, per_athlete: int
