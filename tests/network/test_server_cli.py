@@ -241,3 +241,32 @@ def test_migrate_picks_up_a_new_column(capsys, url: str, pg_server: Server) -> N
         ).fetchall()
     assert ("nickname",) in clinic
     assert ("nickname",) not in research
+
+
+def test_migrate_lifts_the_views_before_the_store_upgrades(
+    capsys, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upgrade that drops a column fails while the views pin it; ``server migrate``
+    drops them first, lets the store upgrade, and lays them again."""
+    cli(capsys, "server", "init", url)
+    with psycopg.connect(url) as conn, pytest.raises(psycopg.errors.DependentObjectsStillExist):
+        conn.execute("ALTER TABLE athletes DROP COLUMN sport")
+    from station.store.postgres.server import setup
+
+    def upgrade(target: str) -> None:
+        with psycopg.connect(target) as conn:
+            conn.execute("ALTER TABLE athletes DROP COLUMN IF EXISTS sport")
+
+    monkeypatch.setattr(setup, "prepare", upgrade)
+    code, _, err = cli(capsys, "server", "migrate", url)
+    assert code == 0, err
+    with psycopg.connect(url) as conn:
+        research = {
+            r[0]
+            for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = 'research_athletes'"
+            )
+        }
+    assert "sport" not in research
+    assert {"pseudonym", "team"} <= research
