@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -270,3 +271,21 @@ def test_migrate_lifts_the_views_before_the_store_upgrades(
         }
     assert "sport" not in research
     assert {"pseudonym", "team"} <= research
+
+
+def test_the_admin_password_is_neither_printed_nor_logged(capsys, url: str, tmp_path: Path) -> None:
+    """The socket trusts ``postgres``, so any password in its URL is accepted and
+    must show up nowhere: not in the output, not in the data folder's log."""
+    secret = "Adm1nPassw0rdXYZ"
+    with_password = url.replace("postgresql://postgres:@", f"postgresql://postgres:{secret}@")
+    assert secret in with_password
+    code, out, err = cli(capsys, "--data-dir", str(tmp_path), "-v", "server", "init", with_password)
+    assert code == 0, err
+    assert "postgres:***@" in out
+    code, out2, err2 = cli(
+        capsys, "--data-dir", str(tmp_path), "-v", "server", "user", "list", with_password
+    )
+    assert code == 0
+    logged = "".join(p.read_text(errors="replace") for p in tmp_path.rglob("*.log"))
+    assert logged, "the command wrote no log"
+    assert secret not in out + err + out2 + err2 + logged
