@@ -65,11 +65,12 @@ CREATE TABLE IF NOT EXISTS ns_private.layer (
     one BOOLEAN PRIMARY KEY DEFAULT true CHECK (one), version INTEGER NOT NULL,
     applied_at TIMESTAMPTZ NOT NULL DEFAULT now());
 -- Teams match ignoring case, as the station's team filters do.
+-- Fully qualified and without SET, so the planner can inline it into the policies.
 CREATE OR REPLACE FUNCTION ns_private.visible_team(t text) RETURNS boolean
-LANGUAGE sql STABLE SET search_path = pg_catalog, ns_private AS $$
-    SELECT pg_has_role(current_user, 'ns_admin', 'USAGE')
+LANGUAGE sql STABLE AS $$
+    SELECT pg_catalog.pg_has_role(current_user, 'ns_admin', 'USAGE')
         OR EXISTS (SELECT 1 FROM ns_private.grants g
-                   WHERE g.login = current_user AND lower(g.team) = lower(t))
+                   WHERE g.login = current_user AND pg_catalog.lower(g.team) = pg_catalog.lower(t))
 $$;
 ALTER TABLE ns_private.grants ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ns_private.grants FORCE ROW LEVEL SECURITY;
