@@ -1,25 +1,26 @@
-"""A real PostgreSQL 16 (pgserver) for the server's role tests, and ``psql`` as each person.
+"""The session's PostgreSQL 16 (pgserver, tests/conftest.py) for the server's role
+tests, and ``psql`` as each person.
 
-pgserver's cluster trusts every local connection and listens on no TCP port; the
-fixture rewrites its ``pg_hba.conf`` so that only ``postgres`` (the administrator's
-URL) is trusted and every other login must give its SCRAM password over the
-socket, then reloads the configuration.  Roles belong to the whole cluster, so
-each test module uses its own login names."""
+pgserver's cluster trusts every local connection and listens on no TCP port;
+:func:`role_server` rewrites its ``pg_hba.conf`` so that only ``postgres`` (the
+administrator's URL, which the store's tests use) is trusted and every other
+login must give its SCRAM password over the socket, then reloads the
+configuration.  Roles belong to the whole cluster, so each test module uses its
+own login names."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
+import psycopg
 import pytest
 
 pgserver = pytest.importorskip("pgserver")
-psycopg = pytest.importorskip("psycopg")
 
 PSQL = Path(pgserver.__file__).parent / "pginstall" / "bin" / "psql"
 
@@ -57,33 +58,29 @@ def store_schema(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_server() -> Iterator[Server]:
-    folder = tempfile.mkdtemp(prefix="nw_pg_", dir="/tmp")
-    os.chmod(folder, 0o755)
-    server = pgserver.get_server(folder, cleanup_mode="stop")
-    url = server.get_uri()
-    with psycopg.connect(url, autocommit=True) as conn:
+def role_server(pg_server: str) -> Server:
+    """The session's PostgreSQL (tests/conftest.py) with password logins: only
+    ``postgres`` stays trusted on the socket, every other login gives its SCRAM
+    password."""
+    socket_dir = parse_qs(urlsplit(pg_server).query)["host"][0]
+    with psycopg.connect(pg_server, autocommit=True) as conn:
         hba = conn.execute("SHOW hba_file").fetchone()[0]
         Path(hba).write_text(
             "local all postgres trust\nlocal all all scram-sha-256\n", encoding="utf-8"
         )
         conn.execute("SELECT pg_reload_conf()")
-    try:
-        yield Server(url=url, socket_dir=folder)
-    finally:
-        server.cleanup()
-        shutil.rmtree(folder, ignore_errors=True)
+    return Server(url=pg_server, socket_dir=socket_dir)
 
 
 @pytest.fixture(scope="session")
-def new_database(pg_server: Server) -> Callable[[str], str]:
+def new_database(role_server: Server) -> Callable[[str], str]:
     """Makes an empty database holding the store's tables; returns its admin URL."""
 
     def make(name: str) -> str:
-        with psycopg.connect(pg_server.url, autocommit=True) as conn:
+        with psycopg.connect(role_server.url, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             conn.execute(f"CREATE DATABASE {name}")
-        url = pg_server.url_of(name)
+        url = role_server.url_of(name)
         store_schema(url)
         return url
 

@@ -49,7 +49,7 @@ IDENTIFYING = {
 
 
 @pytest.fixture(scope="module")
-def db(pg_server: Server, new_database) -> Iterator[tuple[Server, dict[str, str]]]:
+def db(role_server: Server, new_database) -> Iterator[tuple[Server, dict[str, str]]]:
     url = new_database(DB)
     init_server(url)
     with connect(url) as conn:
@@ -118,7 +118,7 @@ def db(pg_server: Server, new_database) -> Iterator[tuple[Server, dict[str, str]
                 "VALUES (gen_random_uuid()::text, 'x', 'Dr Operator', 'athlete', %s, 'create', %s)",
                 (athlete, f'{{"name": "{name}"}}'),
             )
-    yield pg_server, passwords
+    yield role_server, passwords
 
 
 def rows(db: tuple[Server, dict[str, str]], user: str, query: str) -> list[list[str]]:

@@ -20,9 +20,9 @@ LOGINS = ("cli_clin", "cli_res", "cli_adm", "cli_made_by_admin", "cli_gone", "cl
 
 
 @pytest.fixture(scope="module")
-def url(pg_server: Server, new_database: Callable[[str], str]) -> str:
+def url(role_server: Server, new_database: Callable[[str], str]) -> str:
     made = new_database(DB)
-    with psycopg.connect(pg_server.url, autocommit=True) as conn:
+    with psycopg.connect(role_server.url, autocommit=True) as conn:
         for login in (
             "cli_clin",
             "cli_res",
@@ -86,7 +86,7 @@ def test_init_twice_then_migrate_changes_nothing(capsys, url: str) -> None:
 
 
 def test_a_user_logs_in_with_the_printed_password_and_is_listed(
-    capsys, url: str, pg_server: Server
+    capsys, url: str, role_server: Server
 ) -> None:
     cli(capsys, "server", "init", url)
     code, out, err = cli(
@@ -94,7 +94,7 @@ def test_a_user_logs_in_with_the_printed_password_and_is_listed(
     )
     assert code == 0, err
     password = password_in(out)
-    done = pg_server.psql(DB, "cli_clin", password, "SELECT current_user")
+    done = role_server.psql(DB, "cli_clin", password, "SELECT current_user")
     assert done.stdout.strip() == "cli_clin", done.stderr
     code, out, _ = cli(capsys, "server", "user", "list", url)
     assert code == 0
@@ -123,13 +123,13 @@ def test_a_researcher_is_added_with_teams_and_an_admin_without(capsys, url: str)
     assert re.search(r"cli_adm\s+admin\s+all", out)
 
 
-def test_an_admin_login_can_add_people(capsys, url: str, pg_server: Server) -> None:
+def test_an_admin_login_can_add_people(capsys, url: str, role_server: Server) -> None:
     cli(capsys, "server", "init", url)
     args = ("server", "user", "add", url)
     code, out, _ = cli(capsys, *args, "cli_boss", "--role", "admin")
     assert code == 0
     password = password_in(out)
-    as_admin = f"postgresql://cli_boss:{password}@/{DB}?host={pg_server.socket_dir}"
+    as_admin = f"postgresql://cli_boss:{password}@/{DB}?host={role_server.socket_dir}"
     code, out, err = cli(
         capsys, *args[:3], as_admin, "cli_made_by_admin", "--role", "clinician", "--team", "A"
     )
@@ -138,17 +138,17 @@ def test_an_admin_login_can_add_people(capsys, url: str, pg_server: Server) -> N
     assert "cli_made_by_admin" in cli(capsys, "server", "user", "list", url)[1]
 
 
-def test_remove_drops_the_login_and_keeps_its_audit(capsys, url: str, pg_server: Server) -> None:
+def test_remove_drops_the_login_and_keeps_its_audit(capsys, url: str, role_server: Server) -> None:
     cli(capsys, "server", "init", url)
     out = cli(
         capsys, "server", "user", "add", url, "cli_gone", "--role", "clinician", "--team", "A"
     )[1]
     password = password_in(out)
-    pg_server.psql(DB, "cli_gone", password, "SELECT name FROM athletes")
+    role_server.psql(DB, "cli_gone", password, "SELECT name FROM athletes")
     code, out, err = cli(capsys, "server", "user", "remove", url, "cli_gone")
     assert code == 0, err
     assert "cli_gone" not in cli(capsys, "server", "user", "list", url)[1]
-    done = pg_server.psql(DB, "cli_gone", password, "SELECT 1")
+    done = role_server.psql(DB, "cli_gone", password, "SELECT 1")
     assert done.returncode != 0
     with psycopg.connect(url) as conn:
         kept = conn.execute(
@@ -199,14 +199,14 @@ def test_an_unreachable_server_never_shows_the_password(capsys) -> None:
 
 
 def test_a_login_without_rights_cannot_set_up_the_server(
-    capsys, url: str, pg_server: Server
+    capsys, url: str, role_server: Server
 ) -> None:
     cli(capsys, "server", "init", url)
     out = cli(
         capsys, "server", "user", "add", url, "cli_weak", "--role", "clinician", "--team", "A"
     )[1]
     password = password_in(out)
-    weak = f"postgresql://cli_weak:{password}@/{DB}?host={pg_server.socket_dir}"
+    weak = f"postgresql://cli_weak:{password}@/{DB}?host={role_server.socket_dir}"
     code, out, err = cli(capsys, "server", "init", weak)
     assert code == 2
     assert "may not set up the server" in err or "refused" in err
@@ -224,7 +224,7 @@ def test_migrate_needs_init_first(capsys, new_database: Callable[[str], str]) ->
     assert "server init" in err
 
 
-def test_migrate_picks_up_a_new_column(capsys, url: str, pg_server: Server) -> None:
+def test_migrate_picks_up_a_new_column(capsys, url: str, role_server: Server) -> None:
     """After a schema upgrade the audited views carry the new column and the
     research views still list only what they name."""
     cli(capsys, "server", "init", url)
@@ -279,11 +279,11 @@ def test_the_admin_password_is_neither_printed_nor_logged(capsys, url: str, tmp_
     secret = "Adm1nPassw0rdXYZ"
     with_password = url.replace("postgresql://postgres:@", f"postgresql://postgres:{secret}@")
     assert secret in with_password
-    code, out, err = cli(capsys, "--data-dir", str(tmp_path), "-v", "server", "init", with_password)
+    code, out, err = cli(capsys, "--data-dir", str(tmp_path), "server", "init", with_password)
     assert code == 0, err
     assert "postgres:***@" in out
     code, out2, err2 = cli(
-        capsys, "--data-dir", str(tmp_path), "-v", "server", "user", "list", with_password
+        capsys, "--data-dir", str(tmp_path), "server", "user", "list", with_password
     )
     assert code == 0
     logged = "".join(p.read_text(errors="replace") for p in tmp_path.rglob("*.log"))

@@ -22,7 +22,7 @@ LOGINS = ("st_a", "st_b", "st_adm")
 
 
 @pytest.fixture(scope="module")
-def setup(pg_server: Server, new_database: Callable[[str], str]) -> Iterator[dict[str, str]]:
+def setup(role_server: Server, new_database: Callable[[str], str]) -> Iterator[dict[str, str]]:
     url = new_database(DB)
     init_server(url)
     with connect(url) as conn:
@@ -36,16 +36,16 @@ def setup(pg_server: Server, new_database: Callable[[str], str]) -> Iterator[dic
     yield {"admin": url, **passwords}
 
 
-def login_url(pg_server: Server, user: str, password: str) -> str:
-    return f"postgresql://{user}:{password}@/{DB}?host={pg_server.socket_dir}"
+def login_url(role_server: Server, user: str, password: str) -> str:
+    return f"postgresql://{user}:{password}@/{DB}?host={role_server.socket_dir}"
 
 
 @pytest.fixture
-def station(setup: dict[str, str], pg_server: Server, tmp_path: Path) -> Callable[[str], Store]:
+def station(setup: dict[str, str], role_server: Server, tmp_path: Path) -> Callable[[str], Store]:
     opened: list[Store] = []
 
     def open_as(user: str) -> Store:
-        store = Store.open(tmp_path / user, database=login_url(pg_server, user, setup[user]))
+        store = Store.open(tmp_path / user, database=login_url(role_server, user, setup[user]))
         opened.append(store)
         return store
 
@@ -55,7 +55,7 @@ def station(setup: dict[str, str], pg_server: Server, tmp_path: Path) -> Callabl
 
 
 def test_the_station_as_a_clinician_lists_what_psql_shows_them(
-    setup: dict[str, str], station: Callable[[str], Store], pg_server: Server
+    setup: dict[str, str], station: Callable[[str], Store], role_server: Server
 ) -> None:
     a, b = station("st_a"), station("st_b")
     a.add_athlete(name="Ada Alpha", team="A", date_of_birth="2001-01-01")
@@ -63,7 +63,7 @@ def test_the_station_as_a_clinician_lists_what_psql_shows_them(
     station("st_adm").add_athlete(name="Nobody Noteam")
     for user, store in (("st_a", a), ("st_b", b)):
         shown = sorted(x.name for x in store.list_athletes(include_archived=True))
-        done = pg_server.psql(DB, user, setup[user], "SELECT name FROM athletes ORDER BY name")
+        done = role_server.psql(DB, user, setup[user], "SELECT name FROM athletes ORDER BY name")
         assert done.returncode == 0, done.stderr
         assert shown == [line for line in done.stdout.splitlines() if line]
     assert [x.name for x in a.list_athletes()] == ["Ada Alpha"]
