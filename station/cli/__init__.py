@@ -33,6 +33,7 @@ COMMAND_MODULES = {
     "export": ("export",),
     "report": ("report",),
     "db": ("db",),
+    "server": ("server",),
 }
 
 EXIT_OK = 0
