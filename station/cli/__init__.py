@@ -33,6 +33,7 @@ COMMAND_MODULES = {
     "recovery": ("recover", "recompute"),
     "export": ("export",),
     "report": ("report",),
+    "sync": ("station", "sync"),
 }
 
 EXIT_OK = 0

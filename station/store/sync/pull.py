@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from station.store.sync import state
+from station.store.sync import hooks, state
 from station.store.sync.changes import apply_tests, merge_athletes
 from station.store.sync.db import Db, LocalDb, ServerDb, chunks, lookup, marks
 from station.store.sync.push import local_tx
@@ -27,7 +27,6 @@ from station.store.sync.tables import AUDIT_ENTITIES, BEFORE_TESTS, RECORDINGS, 
 
 log = logging.getLogger(__name__)
 
-TEST_BATCH = 20
 SMALL_BATCH = 500
 
 
@@ -67,9 +66,11 @@ class Puller:
         with self.server.transaction():
             tests = missing(self.sdb, self.ldb, "tests")
             entries = missing(self.sdb, self.ldb, "audit_log", where=_AUDITED)
-        for part in chunks(tests, TEST_BATCH):
+        for part in chunks(tests, hooks.test_batch()):
             with self._both():
                 self._pull_tests(part)
+                hooks.pause("in", "pull")
+            hooks.pause("after", "pull")
         for part in chunks(entries, SMALL_BATCH):
             with self._both():
                 self._pull_changes(part)

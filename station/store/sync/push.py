@@ -12,15 +12,13 @@ marked and on the server: every test reaches the server exactly once.
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from station.store.sync import state
+from station.store.sync import hooks, state
 from station.store.sync.changes import apply_tests, merge_athletes
 from station.store.sync.db import LocalDb, ServerDb, chunks, marks
 from station.store.sync.rows import copy_audit, copy_children, copy_rows
@@ -28,10 +26,8 @@ from station.store.sync.tables import BEFORE_TESTS, RECORDINGS, RESULTS, TESTS
 
 log = logging.getLogger(__name__)
 
-PAUSE_ENV = "NORDIC_STATION_SYNC_PAUSE_AFTER_BATCH"  # test hook: seconds to sleep
 WRITE_LOCK = 0x4E534442  # the store's writer lock (station.store.postgres.connection)
 SMALL_BATCH = 500
-TEST_BATCH = 20
 AUDIT_BATCH = 2000
 
 Progress = Callable[[str, int], None]
@@ -46,13 +42,6 @@ def local_tx(conn: sqlite3.Connection) -> Any:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
-
-
-def after_commit() -> None:
-    """The test hook: a pause between the server's commit and the local mark."""
-    pause = os.environ.get(PAUSE_ENV, "")
-    if pause:
-        time.sleep(float(pause))
 
 
 class Pusher:
@@ -73,7 +62,6 @@ class Pusher:
             yield
 
     def _mark(self, marks_by_table: dict[str, Sequence[str]]) -> None:
-        after_commit()
         with local_tx(self.local):
             for table, keys in marks_by_table.items():
                 state.mark_known(self.local, table, keys)
@@ -95,7 +83,7 @@ class Pusher:
         new_tests = state.unknown(self.local, "tests")
         known_set = set(new_tests)
         changed_tests = [u for u in dirty["tests"] if u not in known_set]
-        for part in chunks(new_tests + changed_tests, TEST_BATCH):
+        for part in chunks(new_tests + changed_tests, hooks.test_batch()):
             self._push_tests(part, known_set)
         for part in chunks(state.unknown_audit(self.local), AUDIT_BATCH):
             with self._server_tx():
@@ -130,6 +118,8 @@ class Pusher:
             added = copy_rows(self.ldb, self.sdb, RESULTS, runs, force={"is_current": 0})
             copy_children(self.ldb, self.sdb, "curves", "results", "result_id", added)
             apply_tests(self.ldb, self.sdb, uuids)
+            hooks.pause("in", "push")
+        hooks.pause("after", "push")
         self._mark({"tests": fresh, "results": runs})
         self.sent["tests"] += len(sent)
         self.sent["test changes"] += len(uuids) - len(fresh)
