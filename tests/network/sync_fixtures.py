@@ -147,7 +147,8 @@ class Running:
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
     def _read(self) -> None:
         assert self.proc.stderr is not None
@@ -166,10 +167,17 @@ class Running:
                 return
 
     def finish(self) -> tuple[int, str, str]:
-        out, _ = self.proc.communicate(timeout=TIMEOUT_S)
+        assert self.proc.stdout is not None
+        out = self.proc.stdout.read()
+        self.proc.wait(timeout=TIMEOUT_S)
+        self._reader.join(timeout=TIMEOUT_S)
         while not self.lines.empty():
             self.seen.append(self.lines.get())
         return self.proc.returncode, out, "".join(self.seen)
+
+    def resume(self) -> None:
+        """End the sync's pause now (the test has acted)."""
+        self.proc.send_signal(signal.SIGUSR1)
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)

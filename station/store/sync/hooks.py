@@ -8,15 +8,18 @@
 - ``NORDIC_STATION_SYNC_BATCH=N``: tests per batch (default 20).
 
 Each pause first prints ``sync paused <where> <direction> batch <n>`` on
-stderr, so the test waits for that line rather than for a fixed time.
+stderr, so the test waits for that line rather than for a fixed time, and
+ends early on SIGUSR1, so the test resumes the sync once it has acted.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import signal
 import sys
-import time
+import threading
+from types import FrameType
 
 AFTER_ENV = "NORDIC_STATION_SYNC_PAUSE_AFTER_BATCH"
 IN_ENV = "NORDIC_STATION_SYNC_PAUSE_IN_BATCH"
@@ -36,5 +39,14 @@ def pause(where: str, direction: str) -> None:
     text = os.environ.get(AFTER_ENV if where == "after" else IN_ENV, "")
     if not text:
         return
-    print(f"sync paused {where} {direction} batch {next(_count)}", file=sys.stderr, flush=True)
-    time.sleep(float(text))
+    resume = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        resume.set()
+
+    previous = signal.signal(signal.SIGUSR1, on_signal)
+    try:
+        print(f"sync paused {where} {direction} batch {next(_count)}", file=sys.stderr, flush=True)
+        resume.wait(float(text))
+    finally:
+        signal.signal(signal.SIGUSR1, previous)

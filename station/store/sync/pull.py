@@ -108,7 +108,8 @@ class Puller:
     def _pull_changes(self, entries: Sequence[str]) -> None:
         """Athletes and tests the server's new audit entries are about: their state."""
         rows = self.sdb.all(
-            f"SELECT entity, entity_id FROM audit_log WHERE uuid IN ({marks(len(entries))})",
+            "SELECT entity, entity_id FROM audit_log WHERE action NOT IN "
+            f"('create', 'recover', 'bulk') AND uuid IN ({marks(len(entries))})",
             list(entries),
         )
         for entity, table in (("athlete", "athletes"), ("test", "tests")):
@@ -124,4 +125,4 @@ class Puller:
                 self.received["test changes"] += len(set(here) - self.fresh)
 
 
-_AUDITED = "WHERE entity IN ('athlete', 'test', 'rep')"
+_AUDITED = f"WHERE entity IN ({state.AUDITED})"

@@ -112,8 +112,9 @@ def copy_audit(src: Db, dst: Db, uuids: Sequence[str]) -> int:
     out: list[dict[str, Any]] = []
     for entity, target in AUDIT_ENTITIES.items():
         mine = [r for r in rows if r["entity"] == entity]
-        to_key = lookup(src, target, "id", "uuid", (r["entity_id"] for r in mine))
-        to_id = lookup(dst, target, "uuid", "id", to_key.values())
+        key = BY_NAME[target].key
+        to_key = lookup(src, target, "id", key, (r["entity_id"] for r in mine))
+        to_id = lookup(dst, target, key, "id", to_key.values())
         for row in mine:
             found = to_id.get(to_key.get(row["entity_id"]))
             if found is not None:

@@ -21,7 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from station import paths
+from station.store.sync.tables import AUDIT_ENTITIES
 from station.store.validate import now_utc
+
+AUDITED = ", ".join(f"'{entity}'" for entity in AUDIT_ENTITIES)
 
 TABLES = (
     "CREATE TABLE IF NOT EXISTS sync_link (one INTEGER PRIMARY KEY CHECK (one = 1), "
@@ -135,17 +138,20 @@ def is_known(conn: sqlite3.Connection, table: str, key: str) -> bool:
 
 def unknown_audit(conn: sqlite3.Connection) -> list[str]:
     """Audit entries not yet on the server, about records that travel."""
-    return unknown(conn, "audit_log", where="AND t.entity IN ('athlete', 'test', 'rep')")
+    return unknown(conn, "audit_log", where=f"AND t.entity IN ({AUDITED})")
 
 
 def dirty(conn: sqlite3.Connection) -> dict[str, list[str]]:
-    """Athletes and tests (by uuid) changed since their last audit entry the server got."""
+    """Athletes and tests (by uuid) changed since their last audit entry the server got
+    (a record's creation is not a change: the record itself carries it)."""
     rows = conn.execute(
         "SELECT CASE WHEN a.entity = 'athlete' THEN 'athletes' ELSE 'tests' END, "
         "coalesce(ath.uuid, tst.uuid) FROM audit_log a "
         "LEFT JOIN athletes ath ON a.entity = 'athlete' AND ath.id = a.entity_id "
         "LEFT JOIN tests tst ON a.entity IN ('test', 'rep') AND tst.id = a.entity_id "
-        "WHERE a.entity IN ('athlete', 'test', 'rep') AND NOT EXISTS (SELECT 1 FROM sync_known k "
+        "WHERE a.entity IN ('athlete', 'test', 'rep') "
+        "AND a.action NOT IN ('create', 'recover', 'bulk') "
+        "AND NOT EXISTS (SELECT 1 FROM sync_known k "
         "WHERE k.tbl = 'audit_log' AND k.key = a.uuid) ORDER BY a.id"
     ).fetchall()
     found: dict[str, dict[str, None]] = {"athletes": {}, "tests": {}}

@@ -84,7 +84,13 @@ BEFORE_TESTS = (CERTIFICATES, VERIFICATIONS, ATHLETES, BODY_MASS, INJURIES)
 
 # An audit entry's entity_id names a row of this table (a rep's entry names its test);
 # entries about anything else (tests in progress) stay on their station.
-AUDIT_ENTITIES = {"athlete": "athletes", "test": "tests", "rep": "tests"}
+AUDIT_ENTITIES = {
+    "athlete": "athletes",
+    "test": "tests",
+    "rep": "tests",
+    "certificate": "certificates",
+    "verification": "verifications",
+}
 
 # Columns never copied: the row's own id (each database numbers its rows) and the
 # columns a table's rule fills in itself.
