@@ -180,7 +180,7 @@ def main() -> int:
         url1 = _database(admin, "bench_sync_empty")
         seconds, sent, sent_bytes, late = timed_push(work / "s1", url1, gap=True)
         print(f"push {sent} tests to an empty server: {seconds:.1f} s, "
-              f"{sent / seconds:.1f} tests/s, {sent_bytes / 1e6:.1f} MB of values sent")  # fmt: skip
+              f"{sent / seconds:.1f} tests/s, {sent_bytes / 1e6:.1f} MB sent")  # fmt: skip
         print(f"  10 ms tick on another thread during that sync: median late "
               f"{statistics.median(late) * 1e3:.2f} ms, max {max(late) * 1e3:.1f} ms, "
               f"over 50 ms: {sum(1 for x in late if x > 0.050)} of {len(late)}")  # fmt: skip
