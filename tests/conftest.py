@@ -61,9 +61,21 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)
-    # A short path: the server's Unix socket lives in this folder (107-byte limit).
-    folder = Path(tempfile.mkdtemp(prefix="nspg-"))
+    # A short path (the server's Unix socket lives in this folder: 107-byte limit),
+    # in memory where there is /dev/shm: on a slow disk, creating and removing the
+    # files of a few hundred schemas takes a minute.
+    shm = Path("/dev/shm")
+    memory = str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+    folder = Path(tempfile.mkdtemp(prefix="nspg-", dir=memory))
     server = pgserver.get_server(folder, cleanup_mode="stop")
+    import psycopg
+
+    with psycopg.connect(server.get_uri(), autocommit=True) as admin:
+        # A throw-away server: no fsync (a killed client is what the tests crash,
+        # never this machine), so every commit costs microseconds.
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            admin.execute(f"ALTER SYSTEM SET {setting} = off")
+        admin.execute("SELECT pg_reload_conf()")
     try:
         yield server.get_uri()
     finally:
@@ -72,14 +84,16 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def pg_url(pg_server: str) -> Iterator[str]:
-    """The URL of a new, empty database on the session's server (dropped afterwards)."""
+def pg_url(pg_server: str) -> str:
+    """The URL of a new, empty schema on the session's server: each test its own
+    (``search_path`` in the URL), so tests never see each other's rows.  Schemas
+    are left for the server's removal at the session's end (dropping costs more
+    than creating)."""
     import psycopg
 
-    name = f"test_{os.getpid()}_{next(_databases)}"
+    name = f"test_{next(_databases)}"
     with psycopg.connect(pg_server, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
+        admin.execute(f"CREATE SCHEMA {name}")
     parts = urlsplit(pg_server)
-    yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-    with psycopg.connect(pg_server, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    query = f"{parts.query}&options=-csearch_path%3D{name}"
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))

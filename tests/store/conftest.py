@@ -17,8 +17,9 @@ from tests.store import synth
 
 
 @pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """NORDIC_STATION_HOME points into this test's tmp_path."""
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str) -> Path:
+    """NORDIC_STATION_HOME points into this test's tmp_path (every test runs once
+    per engine: see :func:`engine`)."""
     folder = tmp_path / "home"
     monkeypatch.setenv("NORDIC_STATION_HOME", str(folder))
     return folder
@@ -28,12 +29,14 @@ ENGINES = ("sqlite", "postgres")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A test marked ``sqlite_only`` (about the SQLite file itself) runs on SQLite alone."""
+    """A test marked ``sqlite_only`` (about the SQLite file itself) runs on SQLite
+    alone; one marked ``postgres_only`` (about the server) on PostgreSQL alone."""
     kept, dropped = [], []
     for item in items:
         spec = getattr(item, "callspec", None)
-        on_server = spec is not None and spec.params.get("engine") == "postgres"
-        (dropped if on_server and item.get_closest_marker("sqlite_only") else kept).append(item)
+        engine = spec.params.get("engine") if spec is not None else None
+        other = {"postgres": "sqlite_only", "sqlite": "postgres_only"}.get(str(engine))
+        (dropped if other and item.get_closest_marker(other) else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
@@ -52,7 +55,7 @@ def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
 
 
 @pytest.fixture
-def store(home: Path, engine: str) -> Iterator[Store]:
+def store(home: Path) -> Iterator[Store]:
     with open_store(actor="tester") as opened:
         yield opened
 

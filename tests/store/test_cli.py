@@ -152,12 +152,14 @@ def test_import_warnings_go_to_stderr(capsys, home: Path, tmp_path: Path, captur
     assert "warning:" in err and "NR-OTHER" in err
 
 
+@pytest.mark.sqlite_only("the database file is made in the --data-dir folder")
 def test_data_dir_option_wins(capsys, tmp_path: Path, home: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     assert run(capsys, "athlete", "add", "--data-dir", str(elsewhere), "--name", "Ada")[0] == 0
     assert paths.database_path(elsewhere).exists() and not home.exists()
 
 
+@pytest.mark.sqlite_only("a damaged SQLite file")
 def test_a_damaged_database_is_a_clear_error_for_every_command(capsys, home: Path) -> None:
     home.mkdir(parents=True)
     db = paths.database_path(home)

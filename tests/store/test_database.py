@@ -15,14 +15,15 @@ import pytest
 from firmware_bridge.errors import InputError
 from station import paths
 from station.store import DatabaseFileError, SqliteStore, Store, open_store, schema
-from tests.store.conftest import RawSql
 from tests.store import schema_v1, synth
+from tests.store.conftest import RawSql
 
 
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.sqlite_only("file mode, WAL and pragmas of the SQLite file")
 def test_new_database_is_owner_only_with_wal_and_foreign_keys(home: Path) -> None:
     with open_store() as store:
         store.add_athlete("A")
@@ -42,6 +43,7 @@ def test_new_database_is_owner_only_with_wal_and_foreign_keys(home: Path) -> Non
     [os.urandom(8192), b"SQLite format 3\x00" + os.urandom(8192), b"not a database\n" * 10],
     ids=["random", "sqlite-header-then-garbage", "text"],
 )
+@pytest.mark.sqlite_only("a file that is not SQLite (PostgreSQL: test_postgres_opening.py)")
 def test_a_file_that_is_not_a_database_is_refused_and_left_untouched(
     home: Path, content: bytes
 ) -> None:
@@ -54,6 +56,7 @@ def test_a_file_that_is_not_a_database_is_refused_and_left_untouched(
     assert not db.with_name(db.name + "-wal").exists()
 
 
+@pytest.mark.sqlite_only("another program's SQLite file (PostgreSQL: test_postgres_opening.py)")
 def test_an_sqlite_database_of_another_program_is_refused_and_left_untouched(home: Path) -> None:
     home.mkdir(parents=True)
     db = paths.database_path(home)
@@ -72,6 +75,7 @@ def test_an_sqlite_database_of_another_program_is_refused_and_left_untouched(hom
     conn.close()
 
 
+@pytest.mark.sqlite_only("user_version of the SQLite file (PostgreSQL: test_postgres_opening.py)")
 def test_a_database_from_a_newer_version_is_refused(home: Path) -> None:
     open_store().close()
     db = paths.database_path(home)
@@ -167,6 +171,7 @@ def _make_v1_database(db: Path, blob: bytes) -> None:
     conn.close()
 
 
+@pytest.mark.sqlite_only("upgrades an SQLite file of schema 1 (a server starts at schema 7)")
 def test_a_version_1_database_opens_with_its_data_kept(home: Path, capture_bytes: bytes) -> None:
     home.mkdir(parents=True)
     db = paths.database_path(home)
@@ -225,6 +230,7 @@ def test_a_version_1_database_opens_with_its_data_kept(home: Path, capture_bytes
         assert len(store.list_athletes()) == 2
 
 
+@pytest.mark.sqlite_only("upgrades an SQLite file of schema 1 (a server starts at schema 7)")
 def test_a_failed_upgrade_changes_nothing(home: Path, capture_bytes: bytes, monkeypatch) -> None:
     home.mkdir(parents=True)
     db = paths.database_path(home)

@@ -184,6 +184,7 @@ def full_database(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(opening, "configure", configure_full)
 
 
+@pytest.mark.sqlite_only("SQLite's disk-full error, simulated")
 def test_a_full_disk_says_so_and_that_nothing_was_saved(
     capsys, ada: str, capture_file: Path, cert_file: Path, full_database
 ) -> None:

@@ -18,6 +18,7 @@ PRIVATE = ["Old Timer", "OLD-7", "1990-05-01", "kept since v1", "Hermione Secret
            "1987-06-05", "her private note", "baseline"]  # fmt: skip
 
 
+@pytest.mark.sqlite_only("logs an upgrade from an SQLite file of schema 1")
 def test_store_actions_are_logged_without_personal_data(
     home: Path, capture_bytes: bytes, cert_file: Path, tmp_path: Path,
     caplog: pytest.LogCaptureFixture,

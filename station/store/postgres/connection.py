@@ -33,6 +33,8 @@ from station.store.sql.base import Cursor, Transactions
 log = logging.getLogger(__name__)
 
 POOL_SIZE = 4
+CLIENT_CHECK_MS = 1000
+IDLE_IN_TRANSACTION_S = 60
 WRITE_LOCK = 0x4E534442  # pg_advisory_xact_lock key: one writer at a time, as on SQLite
 
 
@@ -87,6 +89,7 @@ class Connection(Transactions):
                 min_size=1,
                 max_size=POOL_SIZE,
                 kwargs={"autocommit": True},
+                configure=_configure,
                 open=False,
                 name="nordic-station",
             )
@@ -183,6 +186,14 @@ class Connection(Transactions):
     def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._errors(), self._pool.connection() as conn:
             return Adapter(conn).execute(sql, params).fetchall()
+
+
+def _configure(conn: psycopg.Connection[Any]) -> None:
+    """A station that dies mid-transaction (killed, unplugged) must not keep the write
+    lock: the server checks the client is still there while a statement runs, and
+    ends a transaction left idle."""
+    conn.execute(f"SET client_connection_check_interval = '{CLIENT_CHECK_MS}ms'")
+    conn.execute(f"SET idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION_S}s'")
 
 
 def _first_line(exc: BaseException) -> str:
