@@ -16,11 +16,13 @@ import sqlite3
 from collections import Counter
 from collections.abc import Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from station.store.sync import hooks, state
 from station.store.sync.changes import apply_tests, merge_athletes
 from station.store.sync.db import Db, LocalDb, ServerDb, chunks, lookup, marks
+from station.store.sync.erasure import erase_here
 from station.store.sync.push import local_tx
 from station.store.sync.rows import copy_audit, copy_children, copy_rows
 from station.store.sync.tables import AUDIT_ENTITIES, BEFORE_TESTS, RECORDINGS, RESULTS, TESTS
@@ -38,7 +40,8 @@ def missing(server: Db, local: Db, table: str, key: str = "uuid", where: str = "
 
 
 class Puller:
-    def __init__(self, local: sqlite3.Connection, server: Any) -> None:
+    def __init__(self, local: sqlite3.Connection, server: Any, folder: Path) -> None:
+        self.folder = folder
         self.local = local
         self.server = server
         self.ldb = LocalDb(local)
@@ -76,7 +79,18 @@ class Puller:
                 self._pull_changes(part)
                 copy_audit(self.sdb, self.ldb, part)
                 state.mark_known(self.local, "audit_log", part)
+        # Asked of the server's athletes, not of its new audit entries: a pull killed
+        # after storing an "erase" entry still erases at the next one.
+        self.received["erasures"] += erase_here(self.folder, self.local, self._erased_not_here())
         return self.received
+
+    def _erased_not_here(self) -> list[str]:
+        with self.server.transaction():
+            there = {row[0] for row in self.sdb.all(
+                "SELECT uuid FROM athletes WHERE erased_at IS NOT NULL"
+            )}  # fmt: skip
+        here = self.ldb.all("SELECT uuid FROM athletes WHERE erased_at IS NULL")
+        return [row[0] for row in here if row[0] in there]
 
     def _pull_tests(self, uuids: Sequence[str]) -> None:
         shas = [

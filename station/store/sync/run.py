@@ -167,7 +167,7 @@ def sync_now(folder: Path, *, push_only: bool = False) -> SyncReport:
                 report.sent = pusher.run()
                 report.bytes_sent = pusher.sdb.sent_bytes
                 if not push_only:
-                    report.received = Puller(conn, server).run()
+                    report.received = Puller(conn, server, folder).run()
         except Exception as exc:
             with local_tx(conn):
                 state.log_result(conn, str(exc).splitlines()[0] if str(exc) else repr(exc))
