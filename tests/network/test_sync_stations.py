@@ -74,3 +74,28 @@ def test_tests_saved_offline_reach_every_station_exactly_once(
         assert ok(station(home, "station", "status")).splitlines()[0] == "synced"
     assert clinic_server.counts()["current results"] == 4
     assert sent_received(ok(station(c, "sync"))) == (0, 0)
+
+
+def test_two_stations_syncing_at_once_lose_and_double_nothing(
+    clinic_server: PgServer, tmp_path: Path
+) -> None:
+    from tests.network.sync_fixtures import Running
+
+    homes = [tmp_path / "a", tmp_path / "b"]
+    for seed, home in enumerate(homes, start=1):
+        ok(station(home, "station", "join", clinic_server.url))
+        athlete = ok(station(home, "athlete", "add", "--name", f"Both {seed}", "--team", "A"))
+        for path in captures(tmp_path, 3, seed):
+            ok(station(home, "test", "import", athlete.strip(), str(path)))
+    runs = [Running(home, "sync", NORDIC_STATION_SYNC_BATCH="1") for home in homes]
+    for run in runs:
+        code, out, err = run.finish()
+        assert code == 0, err
+        assert sent_received(out)[0] == 3
+    for home in homes:
+        ok(station(home, "sync"))
+    made = {**local_recordings(homes[0]), **local_recordings(homes[1])}
+    assert len(made) == 6 and server_recordings(clinic_server.url) == made
+    for home in homes:
+        assert local_recordings(home) == made
+        assert local_counts(home) == clinic_server.counts()
