@@ -51,8 +51,12 @@ def station_with_tests(folder: Path, count: int) -> None:
     capture = folder.parent / f"{folder.name}.nsrec"
     synth.write_recording(capture, synth.capture(seconds=60.0, reps=6))
     with Store.open(folder) as store:
-        athlete = store.add_athlete(name="Bench Athlete", team="A")
-        store.import_test(athlete, capture)
+        if hasattr(store, "new_tests"):  # the store made of services
+            athlete = store.athletes.add(name="Bench Athlete", team="A")
+            store.new_tests.import_file(athlete, capture)
+        else:
+            athlete = store.add_athlete(name="Bench Athlete", team="A")
+            store.import_test(athlete, capture)
     with closing(sqlite3.connect(paths.database_path(folder))) as conn, conn:
         conn.row_factory = sqlite3.Row
         test = dict(conn.execute("SELECT * FROM tests").fetchone())

@@ -46,7 +46,10 @@ def frames_while_syncing(station: Path, url: str, folder: Path) -> dict[str, Any
     window.resize(1600, 1000)
     window.show()
     context = window.context
-    athlete = context.store.add_athlete("Bench Athlete")
+    store = context.store
+    athletes = getattr(store, "athletes", None)
+    add = athletes.add if hasattr(athletes, "add") else store.add_athlete
+    athlete = add("Bench Athlete")
     context.set_athlete(athlete)
     screen = window.screens["test"]
     paints: list[float] = []

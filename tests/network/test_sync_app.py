@@ -10,7 +10,7 @@ import pytest
 
 from station.store.store import Store
 from station.store.sync import join, sync_status
-from tests.network.sync_fixtures import PgServer, clinic_server
+from tests.network.sync_fixtures import PgServer, clinic_server, ok, station
 
 __all__ = ["clinic_server"]
 
@@ -33,8 +33,7 @@ def test_background_sync_then_offline(qtbot, clinic_server: PgServer, tmp_path: 
     from station.app.shell.sync_status import SyncIndicator
 
     join(tmp_path, clinic_server.url)
-    with Store.open(tmp_path) as store:
-        store.add_athlete(name="Pat Widget", team="A")
+    ok(station(tmp_path, "athlete", "add", "--name", "Pat Widget", "--team", "A"))
     assert sync_status(tmp_path).text == "1 waiting"
     widget = SyncIndicator(tmp_path, every_ms=60_000)
     qtbot.addWidget(widget)

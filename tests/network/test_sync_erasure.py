@@ -9,6 +9,7 @@ from pathlib import Path
 import psycopg
 
 from station.store.store import Store
+from station.store.sync.erasure import erase_athlete
 from tests.network.sync_fixtures import PgServer, clinic_server, local_db, ok, station
 from tests.network.test_sync_stations import captures, sent_received
 
@@ -29,7 +30,7 @@ def test_an_erasure_on_the_server_reaches_every_station(
     with psycopg.connect(clinic_server.url, autocommit=True) as conn:
         server_id = conn.execute("SELECT id FROM athletes WHERE name = 'Jo Private'").fetchone()[0]
     with Store.open(tmp_path / "admin", database=clinic_server.url, actor="admin") as server:
-        getattr(server, "erasure", server).erase_athlete(server_id, "asked by the athlete")
+        erase_athlete(server, server_id)  # as 'athlete erase --database URL' does
 
     for home in (a, b):
         assert "1 erasures" in ok(station(home, "sync"))

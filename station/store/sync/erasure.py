@@ -13,6 +13,7 @@ import logging
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from station.store.sync import state
 from station.store.sync.push import local_tx
@@ -20,6 +21,15 @@ from station.store.sync.push import local_tx
 log = logging.getLogger(__name__)
 
 REASON = "erased on the clinic's server"
+
+
+def erase_athlete(store: Any, athlete_id: int) -> None:
+    """The store's erasure (``store.erasure.erase`` once the store is made of services)."""
+    service = getattr(store, "erasure", None)
+    if service is not None:
+        service.erase(athlete_id, REASON, by="sync")
+    else:
+        store.erase_athlete(athlete_id, REASON, by="sync")
 
 
 def erase_here(folder: Path, conn: sqlite3.Connection, uuids: Sequence[str]) -> int:
@@ -32,8 +42,7 @@ def erase_here(folder: Path, conn: sqlite3.Connection, uuids: Sequence[str]) -> 
         if row is None or row[1] is not None:
             continue
         with Store.open(folder, actor="sync") as store:
-            service = getattr(store, "erasure", store)  # the store's services, once they land
-            service.erase_athlete(row[0], REASON, by="sync")
+            erase_athlete(store, row[0])
         with local_tx(conn):
             entries = conn.execute(
                 "SELECT uuid FROM audit_log WHERE entity = 'athlete' AND entity_id = ? "
