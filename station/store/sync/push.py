@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from station.store.sync import hooks, state
+from station.store.sync.allowed import excluding, refused_athletes
 from station.store.sync.changes import apply_tests, merge_athletes
 from station.store.sync.db import LocalDb, ServerDb, chunks, marks
 from station.store.sync.rows import copy_audit, copy_children, copy_rows
@@ -67,25 +68,33 @@ class Pusher:
                 state.mark_known(self.local, table, keys)
 
     def run(self) -> Counter[str]:
+        refused = refused_athletes(self.local, self.server)
+        if refused:
+            self.sent["held back (team not allowed)"] = len(refused)
         for table in BEFORE_TESTS:
-            for part in chunks(state.unknown(self.local, table.name, table.key), SMALL_BATCH):
+            keys = state.unknown(self.local, table.name, table.key, excluding(table.name, refused))
+            for part in chunks(keys, SMALL_BATCH):
                 with self._server_tx():
                     sent = copy_rows(self.ldb, self.sdb, table, part)
                 self._mark({table.name: part})
                 self.sent[table.name] += len(sent)
         dirty = state.dirty(self.local)
+        held = state.uuids_of(self.local, refused)
         changed_athletes = [
-            u for u in dirty["athletes"] if state.is_known(self.local, "athletes", u)
+            u
+            for u in dirty["athletes"]
+            if u not in held["athletes"] and state.is_known(self.local, "athletes", u)
         ]
         for part in chunks(changed_athletes, SMALL_BATCH):
             with self._server_tx():
                 self.sent["athlete changes"] += merge_athletes(self.ldb, self.sdb, part)
-        new_tests = state.unknown(self.local, "tests")
-        known_set = set(new_tests)
-        changed_tests = [u for u in dirty["tests"] if u not in known_set]
+        new_tests = state.unknown(self.local, "tests", where=excluding("tests", refused))
+        new_set = set(new_tests)
+        changed_tests = [u for u in dirty["tests"] if u not in new_set and u not in held["tests"]]
         for part in chunks(new_tests + changed_tests, hooks.test_batch()):
-            self._push_tests(part, known_set)
-        for part in chunks(state.unknown_audit(self.local), AUDIT_BATCH):
+            self._push_tests(part, new_set)
+        entries = state.unknown_audit(self.local, excluding("audit_log", refused))
+        for part in chunks(entries, AUDIT_BATCH):
             with self._server_tx():
                 copy_audit(self.ldb, self.sdb, part)
             self._mark({"audit_log": part})

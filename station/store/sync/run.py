@@ -39,13 +39,21 @@ class SyncReport:
 
     def line(self) -> str:
         """e.g. ``sent 12 tests, 3 athletes; received 40 tests; 0 waiting``."""
-        return (
+        line = (
             f"sent {_counts(self.sent)}; received {_counts(self.received)}; {self.waiting} waiting"
         )
+        held = self.sent.get("held back (team not allowed)", 0)
+        if held:
+            line += f" ({held} athletes of teams this login may not write stay here)"
+        return line
 
 
 def _counts(counts: Counter[str]) -> str:
-    shown = [(name, n) for name, n in counts.items() if n and name != "audit entries"]
+    shown = [
+        (name, n)
+        for name, n in counts.items()
+        if n and name not in ("audit entries", "held back (team not allowed)")
+    ]
     if not shown:
         return "nothing"
     return ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in shown)

@@ -136,9 +136,22 @@ def is_known(conn: sqlite3.Connection, table: str, key: str) -> bool:
     return row.fetchone() is not None
 
 
-def unknown_audit(conn: sqlite3.Connection) -> list[str]:
+def unknown_audit(conn: sqlite3.Connection, where: str = "") -> list[str]:
     """Audit entries not yet on the server, about records that travel."""
-    return unknown(conn, "audit_log", where=f"AND t.entity IN ({AUDITED})")
+    return unknown(conn, "audit_log", where=f"AND t.entity IN ({AUDITED}) {where}")
+
+
+def uuids_of(conn: sqlite3.Connection, athlete_ids: list[int]) -> dict[str, set[str]]:
+    """The uuids of these athletes and of their tests."""
+    if not athlete_ids:
+        return {"athletes": set(), "tests": set()}
+    ids = ", ".join(str(int(i)) for i in athlete_ids)
+    return {
+        "athletes": {r[0] for r in conn.execute(f"SELECT uuid FROM athletes WHERE id IN ({ids})")},
+        "tests": {
+            r[0] for r in conn.execute(f"SELECT uuid FROM tests WHERE athlete_id IN ({ids})")
+        },
+    }
 
 
 def dirty(conn: sqlite3.Connection) -> dict[str, list[str]]:
