@@ -64,3 +64,39 @@ def test_the_later_edit_wins_and_both_stay_in_the_audit(
             (uuid,),
         ).fetchone()[0]
     assert (sport, audited) == ("hockey", 2)
+
+
+def test_a_void_and_a_note_edited_on_two_stations_both_stay(
+    clinic_server: PgServer, tmp_path: Path
+) -> None:
+    from tests.network.test_sync_stations import captures
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    for home in (a, b):
+        ok(station(home, "station", "join", clinic_server.url))
+    ok(station(b, "athlete", "add", "--name", "Other One"))
+    ok(station(b, "test", "import", "1", str(captures(tmp_path, 1, seed=9)[0])))
+    athlete = ok(station(a, "athlete", "add", "--name", "Lee Both")).strip()
+    ok(station(a, "test", "import", athlete, str(captures(tmp_path, 1, seed=8)[0])))
+    for home in (a, b, a):
+        ok(station(home, "sync"))
+    with closing(local_db(a)) as conn:
+        uuid = conn.execute("SELECT uuid FROM tests WHERE athlete_id = ?", (athlete,)).fetchone()[0]
+    with closing(local_db(b)) as conn:
+        on_b = str(conn.execute("SELECT id FROM tests WHERE uuid = ?", (uuid,)).fetchone()[0])
+    assert on_b == "2"
+    ok(station(b, "test", "void", on_b, "--reason", "wrong athlete"))
+    ok(station(a, "test", "edit", "1", "--notes", "felt a twinge"))
+    for home in (b, a, b):
+        ok(station(home, "sync"))
+    for home in (a, b):
+        with closing(local_db(home)) as conn:
+            row = conn.execute(
+                "SELECT voided, void_reason, notes FROM tests WHERE uuid = ?", (uuid,)
+            ).fetchone()
+        assert row == (1, "wrong athlete", "felt a twinge")
+    with psycopg.connect(clinic_server.url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT voided, void_reason, notes FROM tests WHERE uuid = %s", (uuid,)
+        ).fetchone()
+    assert row == (1, "wrong athlete", "felt a twinge")

@@ -8,9 +8,11 @@ current analysis run and reps do.
   (same instant to the microsecond on two stations) the copy whose contents
   sort later (SHA-256 of its values) wins, so every side picks the same one.
   Both sides' audit entries are kept whichever wins.
-- Test: its description, void mark, current run and reps are set to the
-  sending side's (a station pushes its own changes before it pulls, so the
-  last sync to reach the server wins); both audit entries stay.
+- Test: only what the sending side's new audit entries say changed is sent
+  (the columns an edit changed, the void mark, the current run and reps), so
+  a void on one station and a note edited on another both stay; the same
+  field changed on two stations: the last sync to reach the server wins.
+  Both audit entries stay.
 """
 
 from __future__ import annotations
@@ -47,20 +49,68 @@ def merge_athletes(src: Db, dst: Db, uuids: Sequence[str]) -> int:
     return len(winners)
 
 
-def apply_tests(src: Db, dst: Db, uuids: Sequence[str]) -> None:
-    """Give the destination's copies of these tests the source's description, void mark,
-    current analysis run and reps."""
+Aspects = dict[str, tuple[frozenset[str], bool]]  # test uuid -> (columns, run and reps)
+EVERYTHING = (frozenset(TESTS.mutable), True)
+VOID_COLUMNS = frozenset({"voided", "void_reason"})
+
+
+def test_aspects(db: Db, entries: Sequence[str]) -> Aspects:
+    """What these audit entries (keys) changed about their tests: the columns an "update"
+    or a void changed, and whether a run or a rep changed (the current run and reps)."""
+    found: dict[str, tuple[set[str], bool]] = {}
+    for start in range(0, len(entries), 500):
+        part = list(entries[start : start + 500])
+        rows = db.all(
+            "SELECT t.uuid, l.action, l.after FROM audit_log l JOIN tests t ON t.id = l.entity_id "
+            "WHERE l.entity IN ('test', 'rep') AND l.action NOT IN ('create', 'recover', 'bulk') "
+            f"AND l.uuid IN ({', '.join('?' * len(part))})",
+            part,
+        )
+        for test, action, after in rows:
+            columns, runs = found.setdefault(test, (set(), False))
+            if action == "update":
+                try:
+                    changed = set(json.loads(after or "{}"))
+                except (ValueError, TypeError):
+                    changed = set(TESTS.mutable)
+                columns |= changed & set(TESTS.mutable)
+            elif action in ("void", "unvoid"):
+                columns |= VOID_COLUMNS
+            else:  # a new analysis run, a rep excluded or included
+                found[test] = (columns, True)
+    return {test: (frozenset(cols), runs) for test, (cols, runs) in found.items()}
+
+
+def apply_tests(src: Db, dst: Db, uuids: Sequence[str], aspects: Aspects | None = None) -> None:
+    """Give the destination's copies of these tests what changed on the source (``aspects``;
+    everything when not given): description columns, void mark, current run and reps.
+    Only what changed is written, so two stations' edits of different fields both stay."""
     if not uuids:
         return
-    cols = [c for c in TESTS.mutable if c in dst.columns("tests")]
-    rows = select_rows(src, "tests", ["uuid", *cols], "uuid", uuids)
-    ready, _ = translate(src, dst, TESTS, rows)  # an athlete the other side lacks: kept as is
-    if ready:
-        sets = ", ".join(f"{c} = ?" for c in cols)
-        dst.many(
-            f"UPDATE tests SET {sets} WHERE uuid = ?",
-            [[r[c] for c in cols] + [r["uuid"]] for r in ready],
-        )
+    wanted = {u: (aspects or {}).get(u, EVERYTHING) if aspects is not None else EVERYTHING
+              for u in uuids}  # fmt: skip
+    present = set(dst.columns("tests"))
+    groups: dict[frozenset[str], list[str]] = {}
+    for test, (columns, _) in wanted.items():
+        if columns & present:
+            groups.setdefault(frozenset(columns & present), []).append(test)
+    for columns, tests in groups.items():
+        cols = sorted(columns)
+        rows = select_rows(src, "tests", ["uuid", *cols], "uuid", tests)
+        ready, _ = translate(src, dst, TESTS, rows)  # an athlete the other side lacks: kept
+        if ready:
+            sets = ", ".join(f"{c} = ?" for c in cols)
+            dst.many(
+                f"UPDATE tests SET {sets} WHERE uuid = ?",
+                [[r[c] for c in cols] + [r["uuid"]] for r in ready],
+            )
+    _apply_runs(src, dst, [u for u, (_, runs) in wanted.items() if runs])
+
+
+def _apply_runs(src: Db, dst: Db, uuids: Sequence[str]) -> None:
+    """The source's current run and reps for these tests."""
+    if not uuids:
+        return
     current = src.all(
         "SELECT t.uuid, r.uuid FROM tests t JOIN results r ON r.test_id = t.id "
         f"AND r.is_current = 1 WHERE t.uuid IN ({', '.join('?' * len(uuids))})",

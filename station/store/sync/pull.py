@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from station.store.sync import hooks, state
-from station.store.sync.changes import apply_tests, merge_athletes
+from station.store.sync.changes import apply_tests, merge_athletes, test_aspects
 from station.store.sync.db import Db, LocalDb, ServerDb, chunks, lookup, marks
 from station.store.sync.erasure import erase_here
 from station.store.sync.push import local_tx
@@ -135,7 +135,7 @@ class Puller:
             if table == "athletes":
                 self.received["athlete changes"] += merge_athletes(self.sdb, self.ldb, here)
             else:
-                apply_tests(self.sdb, self.ldb, here)
+                apply_tests(self.sdb, self.ldb, here, test_aspects(self.sdb, entries))
                 self.received["test changes"] += len(set(here) - self.fresh)
 
 

@@ -20,7 +20,13 @@ from typing import Any
 
 from station.store.sync import hooks, state
 from station.store.sync.allowed import excluding, refused_athletes
-from station.store.sync.changes import apply_tests, merge_athletes
+from station.store.sync.changes import (
+    EVERYTHING,
+    Aspects,
+    apply_tests,
+    merge_athletes,
+    test_aspects,
+)
 from station.store.sync.db import LocalDb, ServerDb, chunks, marks
 from station.store.sync.rows import copy_audit, copy_children, copy_rows
 from station.store.sync.tables import BEFORE_TESTS, RECORDINGS, RESULTS, TESTS
@@ -91,9 +97,10 @@ class Pusher:
         new_tests = state.unknown(self.local, "tests", where=excluding("tests", refused))
         new_set = set(new_tests)
         changed_tests = [u for u in dirty["tests"] if u not in new_set and u not in held["tests"]]
-        for part in chunks(new_tests + changed_tests, hooks.test_batch()):
-            self._push_tests(part, new_set)
         entries = state.unknown_audit(self.local, excluding("audit_log", refused))
+        aspects = test_aspects(self.ldb, entries)
+        for part in chunks(new_tests + changed_tests, hooks.test_batch()):
+            self._push_tests(part, new_set, aspects)
         for part in chunks(entries, AUDIT_BATCH):
             with self._server_tx():
                 copy_audit(self.ldb, self.sdb, part)
@@ -101,7 +108,7 @@ class Pusher:
             self.sent["audit entries"] += len(part)
         return self.sent
 
-    def _push_tests(self, uuids: Sequence[str], new: set[str]) -> None:
+    def _push_tests(self, uuids: Sequence[str], new: set[str], aspects: Aspects) -> None:
         fresh = [u for u in uuids if u in new]
         shas = [
             row[0]
@@ -126,7 +133,8 @@ class Pusher:
             sent = copy_rows(self.ldb, self.sdb, TESTS, fresh)
             added = copy_rows(self.ldb, self.sdb, RESULTS, runs, force={"is_current": 0})
             copy_children(self.ldb, self.sdb, "curves", "results", "result_id", added)
-            apply_tests(self.ldb, self.sdb, uuids)
+            changed = {u: aspects.get(u, EVERYTHING) for u in uuids}
+            apply_tests(self.ldb, self.sdb, uuids, {**changed, **dict.fromkeys(fresh, EVERYTHING)})
             hooks.pause("in", "push")
         hooks.pause("after", "push")
         self._mark({"tests": fresh, "results": runs})
