@@ -1,8 +1,10 @@
 """Athletes, tests, reps, curves, certificates and the audit trail.
 
 ``open_store()`` gives a :class:`Store`, the one interface the app and the CLI
-use.  All SQL lives in :mod:`station.store.sqlite` (and the migrations in
-:mod:`station.store.schema`); a backend implements :class:`Backend`.
+use.  All SQL lives in :mod:`station.store.sql` (shared by both engines),
+:mod:`station.store.sqlite` and :mod:`station.store.postgres` (and the
+migrations in :mod:`station.store.schema`); a backend implements
+:class:`Backend` and :func:`station.store.locations.open_backend` picks one.
 See docs/store.md.
 """
 

@@ -24,7 +24,7 @@ from firmware_bridge.files import read_regular
 from station.store import validate
 from station.store.csv_cells import looks_like_formula
 from station.store.errors import StoreError, ValidationError
-from station.store.models import Athlete, AthleteWrite, BodyMass
+from station.store.models import Athlete, AthleteChanges, AthleteWrite, BodyMass
 from station.store.parts import StoreParts
 
 log = logging.getLogger(__name__)
@@ -253,7 +253,9 @@ class AthleteImporting(StoreParts):
         if external is not None:
             self._check_external_id(external, None)
         mass = None if kg is None else BodyMass(date.today(), kg)
-        write = AthleteWrite(None, values, validate.search_key(values["name"]), mass)
+        write = AthleteWrite(
+            None, AthleteChanges.of(values), validate.search_key(values["name"]), mass
+        )
         which = (
             f"external id {external!r}"
             if external
@@ -282,7 +284,7 @@ class AthleteImporting(StoreParts):
         if mass is not None:
             parts.append(f"body mass {_shown(current.body_mass_kg)} -> {kg:g} kg")
         name_key = validate.search_key(changed["name"]) if "name" in changed else None
-        write = AthleteWrite(current.id, changed, name_key, mass)
+        write = AthleteWrite(current.id, AthleteChanges.of(changed), name_key, mass)
         return ImportLine(line, "change", f"{who}: {', '.join(parts)}", current.id), write
 
 

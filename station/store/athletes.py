@@ -10,7 +10,7 @@ from typing import Any
 
 from station.store import injury_records, validate
 from station.store.errors import ConflictError, DuplicateError, NotFoundError, ValidationError
-from station.store.models import Athlete, BodyMass, Injury
+from station.store.models import Athlete, AthleteChanges, AthleteWrite, BodyMass, Injury
 from station.store.parts import StoreParts
 
 ID_PREFIX = "#"  # "#12": the athlete whose id is 12
@@ -53,7 +53,10 @@ class Athletes(StoreParts):
         if values["external_id"] is not None:
             self._check_external_id(values["external_id"], None)
         athlete_id = self.backend.insert_athlete(
-            values, validate.search_key(values["name"]), mass, self._who(by)
+            AthleteWrite(
+                None, AthleteChanges.of(values), validate.search_key(values["name"]), mass
+            ),
+            self._who(by),
         )
         return self.get_athlete(athlete_id)
 
@@ -164,7 +167,9 @@ class Athletes(StoreParts):
         name_key = validate.search_key(values["name"]) if "name" in values else None
         if not values and mass is None:
             raise ValidationError("nothing to change: give at least one field")
-        self.backend.update_athlete(current.id, values, name_key, self._who(by), body_mass=mass)
+        self.backend.update_athlete(
+            current.id, AthleteChanges.of(values), name_key, self._who(by), body_mass=mass
+        )
         return self.get_athlete(current.id)
 
     def archive_athlete(
@@ -174,7 +179,7 @@ class Athletes(StoreParts):
         current = self.resolve_athlete(athlete)
         self.backend.update_athlete(
             current.id,
-            {"archived": int(archived)},
+            AthleteChanges(archived=archived),
             None,
             self._who(by),
             action="archive" if archived else "unarchive",
@@ -192,7 +197,9 @@ class Athletes(StoreParts):
         current = self._changeable(athlete)
         day = validate.past_date(on, "weighing date") if on is not None else date.today()
         entry = BodyMass(day, validate.body_mass_kg(kg))
-        self.backend.update_athlete(current.id, {}, None, self._who(by), body_mass=entry)
+        self.backend.update_athlete(
+            current.id, AthleteChanges(), None, self._who(by), body_mass=entry
+        )
         return self.backend.body_mass_history(current.id)
 
     def body_mass_history(self, athlete: Athlete | int | str) -> list[BodyMass]:

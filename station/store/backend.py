@@ -1,31 +1,35 @@
-"""What a storage backend must provide (SQLite today, PostgreSQL later).
+"""What a storage backend must provide (SQLite and PostgreSQL implement it).
 
 :class:`~station.store.Store` only talks to its backend through these
-methods, each one transaction, with plain dataclasses in and out; a new
-backend implements this protocol and passes tests/store against it.
+methods, each one transaction, with typed values in and dataclasses out
+(:mod:`station.store.models`); a backend implements this protocol and
+passes tests/store against it (the store fixture runs every test on both).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
 from station.store.models import (
     Athlete,
+    AthleteChanges,
     AthleteWrite,
     AuditEntry,
     BodyMass,
     CertificateRecord,
     Curves,
     Injury,
+    JsonDocument,
     NewRep,
     NewResult,
     NewTest,
     PendingTest,
     Rep,
     Result,
+    TestChanges,
     TestRecord,
     TestSummary,
     Verification,
@@ -34,9 +38,18 @@ from station.store.sql import AuditRecord, Erased, NewRun, RecomputeInput
 
 
 class Backend(Protocol):
-    path: Path
+    @property
+    def path(self) -> Path | None:
+        """The database file (None for a server)."""
+        ...
+
+    @property
+    def location(self) -> str:
+        """Where the data is, for messages: the file, or the address without password."""
+        ...
+
     migrated_from: int | None  # the schema version upgraded from when opened, if any
-    backup_path: Path | None  # the copy taken before that upgrade
+    backup_path: Path | None  # the copy taken before that upgrade (SQLite only)
 
     def close(self) -> None: ...
     def checkpoint(self) -> None: ...
@@ -46,9 +59,7 @@ class Backend(Protocol):
     def pseudonym_secret(self) -> bytes: ...
 
     # athletes
-    def insert_athlete(
-        self, values: dict[str, Any], name_key: str, body_mass: BodyMass | None, actor: str
-    ) -> int: ...
+    def insert_athlete(self, write: AthleteWrite, actor: str) -> int: ...
     def get_athlete(self, athlete_id: int) -> Athlete | None: ...
     def athletes_by_external_id(self, external_id: str) -> list[Athlete]: ...
     def list_athletes(
@@ -62,7 +73,7 @@ class Backend(Protocol):
     def update_athlete(
         self,
         athlete_id: int,
-        changes: dict[str, Any],
+        changes: AthleteChanges,
         name_key: str | None,
         actor: str,
         action: str = "update",
@@ -84,7 +95,7 @@ class Backend(Protocol):
     def injuries(self, athlete_id: int) -> list[Injury]: ...
 
     # certificates
-    def add_certificate(self, data: dict[str, Any], actor: str) -> int: ...
+    def add_certificate(self, data: JsonDocument, actor: str) -> int: ...
     def get_certificate(self, certificate_id: int) -> CertificateRecord | None: ...
     def list_certificates(self, device_serial: str | None = None) -> list[CertificateRecord]: ...
     def add_verification(
@@ -94,7 +105,7 @@ class Backend(Protocol):
         performed_at: str,
         operator: str | None,
         passed: bool | None,
-        data: dict[str, Any],
+        data: JsonDocument,
         actor: str,
     ) -> int: ...
     def verifications(self, certificate_id: int | None = None) -> list[Verification]: ...
@@ -109,7 +120,7 @@ class Backend(Protocol):
     def latest_tests(
         self, team: str | None = None, include_voided: bool = False
     ) -> dict[int, TestSummary]: ...
-    def update_test(self, test_id: int, changes: dict[str, Any], actor: str) -> bool: ...
+    def update_test(self, test_id: int, fields: TestChanges, actor: str) -> bool: ...
     def set_voided(self, test_id: int, voided: bool, reason: str, actor: str) -> bool: ...
     def recording(self, test_id: int) -> tuple[bytes, str | None, str]: ...
     def recording_exists(self, digest_hex: str) -> bool: ...
@@ -140,7 +151,7 @@ class Backend(Protocol):
         file_name: str,
         protocol: str,
         rig_serial: str | None,
-        certificate: dict[str, Any] | None,
+        certificate: JsonDocument | None,
         operator: str | None,
         notes: str,
         host: str | None,
@@ -151,7 +162,7 @@ class Backend(Protocol):
     def get_pending(self, pending_id: int, folder: Path) -> PendingTest | None: ...
     def list_pending(self, folder: Path) -> list[PendingTest]: ...
     def delete_pending(
-        self, pending_id: int, actor: str, action: str, detail: dict[str, Any]
+        self, pending_id: int, actor: str, action: str, detail: JsonDocument
     ) -> None: ...
 
     # erasure on request (name, birth date, free text, raw recordings; backups too)
@@ -170,3 +181,8 @@ class Backend(Protocol):
         include_voided: bool = False,
         changed_since: str | None = None,
     ) -> Iterator[dict[str, Any]]: ...
+
+    # loading many records at once (migrations from other systems, benchmarks)
+    def bulk_load(
+        self, athletes: Sequence[Mapping[str, Any]], tests: Sequence[NewTest], actor: str
+    ) -> None: ...

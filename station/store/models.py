@@ -8,10 +8,12 @@ Dates are :class:`datetime.date`; instants are ISO 8601 UTC strings ending in
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import enum
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
@@ -268,15 +270,83 @@ class OrphanFile(_ToDict):
 # --- payloads handed to a backend ------------------------------------------------
 
 
+class Unset(enum.Enum):
+    """A field of a change that is not given (None is a value: "clear it")."""
+
+    UNSET = "unset"
+
+
+UNSET = Unset.UNSET
+
+
+class _Changes:
+    """A set of validated field values; fields left :data:`UNSET` are not written."""
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> Self:
+        """From a mapping of field names (unknown names are refused by name)."""
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown {cls.__name__} field(s): {', '.join(unknown)}")
+        return cls(**values)
+
+    def given(self) -> dict[str, Any]:
+        """The fields given, by name, in declaration order."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)  # type: ignore[arg-type]
+            if getattr(self, f.name) is not UNSET
+        }
+
+    def __bool__(self) -> bool:
+        return bool(self.given())
+
+
+@dataclass(frozen=True)
+class AthleteChanges(_Changes):
+    """New values of an athlete's editable fields, already validated."""
+
+    name: str | Unset = UNSET
+    external_id: str | None | Unset = UNSET
+    date_of_birth: date | None | Unset = UNSET
+    sex: str | None | Unset = UNSET
+    sport: str | None | Unset = UNSET
+    team: str | None | Unset = UNSET
+    dominant_leg: str | None | Unset = UNSET
+    lever_arm_m: float | None | Unset = UNSET
+    notes: str | Unset = UNSET
+    archived: bool | Unset = UNSET
+
+
+@dataclass(frozen=True)
+class TestChanges(_Changes):
+    """New values of a test's descriptive fields, already validated."""
+
+    __test__: ClassVar[bool] = False
+
+    athlete_id: int | Unset = UNSET
+    recorded_at: str | Unset = UNSET
+    operator: str | None | Unset = UNSET
+    notes: str | Unset = UNSET
+    body_mass_kg: float | None | Unset = UNSET
+    lever_arm_m: float | None | Unset = UNSET
+    rig_serial: str | None | Unset = UNSET
+
+
 @dataclass(frozen=True)
 class AthleteWrite:
     """One athlete to add (``athlete_id`` None) or change, already validated
-    (a row of a bulk import)."""
+    (a single add, or a row of a bulk import)."""
 
     athlete_id: int | None
-    values: dict[str, Any]
+    values: AthleteChanges
     name_key: str | None
     body_mass: BodyMass | None = None
+
+
+# A certificate or a verification as stored: the whole JSON document.
+JsonDocument = Mapping[str, Any]
 
 
 @dataclass

@@ -7,10 +7,14 @@ one with its data kept.  A shipped migration is never edited: a change is a new
 migration appended to :data:`MIGRATIONS` (tests/store keeps a frozen copy of v1
 and checks this).
 
+The same versions number the PostgreSQL schema (:mod:`station.store.postgres.schema`):
+a server database starts at that schema's baseline; a migration after it
+gives its PostgreSQL statements in ``Migration.postgres`` and applies to both.
+
 Guarantees written as triggers, so they hold whatever code writes:
 
 - the audit log is append-only (erasing an athlete on request is the one
-  deliberate exception: see :mod:`station.store.sqlite.erasure`);
+  deliberate exception: see :mod:`station.store.sql.erasure`);
 - athletes, tests, analysis runs and raw recordings are never deleted;
 - raw recordings, certificates and analysis runs are never modified (a
   recompute adds a run and moves the "current" mark; that mark is the only
@@ -336,7 +340,7 @@ def _give_uuids(conn: sqlite3.Connection) -> None:
         )
 
 
-V7 = (
+V7: tuple[Step, ...] = (
     # The triggers that forbid changes to these tables name their columns or none:
     # filling the new column is allowed only on the tables with no UPDATE guard.
     *(f"DROP TRIGGER {table}_no_update" for table in ("certificates", "audit_log")),

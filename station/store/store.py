@@ -101,7 +101,7 @@ class Store(
         self.close()
 
     @property
-    def path(self) -> Path:
+    def path(self) -> Path | None:
         return self.backend.path
 
 

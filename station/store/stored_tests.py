@@ -18,6 +18,7 @@ from station.store.models import (
     Curves,
     Rep,
     Result,
+    TestChanges,
     TestRecord,
     TestSummary,
 )
@@ -154,7 +155,7 @@ class StoredTests(StoreParts):
             )
         if not changes:
             raise ValidationError("nothing to change: give at least one field")
-        self.backend.update_test(test.id, changes, self._who(by))
+        self.backend.update_test(test.id, TestChanges.of(changes), self._who(by))
         return self.get_test(test.id)
 
     def audit_log(

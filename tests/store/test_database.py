@@ -369,17 +369,19 @@ def test_the_data_folder_must_be_a_folder(tmp_path: Path) -> None:
         Store.open(target)
 
 
-def test_the_sqlite_backend_implements_the_backend_protocol() -> None:
-    """A second backend (PostgreSQL) implements the same protocol: keep it honest."""
+def test_both_backends_implement_the_backend_protocol() -> None:
+    """SQLite and PostgreSQL implement the same protocol: keep them honest."""
     import inspect
 
     from station.store import Backend
+    from station.store.postgres import PostgresStore
 
     for name, member in vars(Backend).items():
         if name.startswith("_") or not callable(member):
             continue
-        ours = getattr(SqliteStore, name, None)
-        assert ours is not None, f"SqliteStore lacks {name}"
-        assert list(inspect.signature(ours).parameters) == list(
-            inspect.signature(member).parameters
-        ), name
+        for backend in (SqliteStore, PostgresStore):
+            ours = getattr(backend, name, None)
+            assert ours is not None, f"{backend.__name__} lacks {name}"
+            assert list(inspect.signature(ours).parameters) == list(
+                inspect.signature(member).parameters
+            ), (backend.__name__, name)

@@ -114,7 +114,8 @@ def test_the_password_is_never_shown_or_logged(
     caplog.set_level(logging.DEBUG)
     with Store.open(home, database=secret_url, actor="t") as store:
         store.add_athlete("Someone")
-        assert "Tr0ub4dor" not in str(store.path) and "***" in str(store.path)
+        assert store.path is None
+        assert store.backend.location == masked(secret_url) and "***" in store.backend.location
     assert "Tr0ub4dor" not in caplog.text
     assert "store opened on postgresql://postgres:***@" in caplog.text
 
@@ -219,3 +220,14 @@ def test_an_upgrade_gives_every_existing_record_a_uuid(home: Path, capture_bytes
         assert conn.execute("SELECT count(*) FROM athletes").fetchone()[0] == 1
     finally:
         conn.close()
+
+
+def test_every_migration_after_the_server_baseline_says_what_it_does_on_postgres() -> None:
+    """A migration newer than the server's baseline must carry its PostgreSQL
+    statements, or a server database would claim a version it does not have."""
+    assert pg_schema.BASELINE_VERSION <= schema.CURRENT_VERSION
+    for migration in schema.MIGRATIONS:
+        if migration.version > pg_schema.BASELINE_VERSION:
+            assert migration.postgres, f"migration {migration.version} has no PostgreSQL steps"
+        else:
+            assert not migration.postgres, f"migration {migration.version} is in the baseline"

@@ -78,7 +78,7 @@ class Connection(Transactions):
     def __init__(self, url: str) -> None:
         self.url = url
         self.location = masked(url)
-        self.path = Path(self.location)  # no file: the server's address, without password
+        self.path: Path | None = None  # no file: see location
         self.backups = None
         self.backup_path: Path | None = None
         self.migrated_from: int | None = None
@@ -93,7 +93,11 @@ class Connection(Transactions):
                 open=False,
                 name="nordic-station",
             )
-            self._pool.open(wait=True, timeout=opening.CONNECT_TIMEOUT_S)
+            try:
+                self._pool.open(wait=True, timeout=opening.CONNECT_TIMEOUT_S)
+            except BaseException:
+                self._pool.close()
+                raise
         log.info("store opened on %s", self.location)
 
     def close(self) -> None:
@@ -192,8 +196,11 @@ def _configure(conn: psycopg.Connection[Any]) -> None:
     """A station that dies mid-transaction (killed, unplugged) must not keep the write
     lock: the server checks the client is still there while a statement runs, and
     ends a transaction left idle."""
-    conn.execute(f"SET client_connection_check_interval = '{CLIENT_CHECK_MS}ms'")
     conn.execute(f"SET idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION_S}s'")
+    try:
+        conn.execute(f"SET client_connection_check_interval = '{CLIENT_CHECK_MS}ms'")
+    except psycopg.errors.UndefinedObject:  # before PostgreSQL 14: idle timeout only
+        log.info("the server cannot check for dead clients mid-statement (before PostgreSQL 14)")
 
 
 def _first_line(exc: BaseException) -> str:

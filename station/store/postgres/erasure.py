@@ -8,13 +8,9 @@ them); dead row versions are reclaimed by the server's vacuum.
 
 from __future__ import annotations
 
-import logging
-
 from station.store.postgres.connection import Connection
-from station.store.sql.erasure import Erased, erase_and_audit
+from station.store.sql.erasure import Erased, erase_and_audit, log_erased
 from station.store.validate import now_utc
-
-log = logging.getLogger(__name__)
 
 
 class Erasure(Connection):
@@ -24,11 +20,5 @@ class Erasure(Connection):
         at = now_utc()
         with self._write() as conn:
             outcome = erase_and_audit(conn, self.dialect, athlete_id, reason, actor, at)
-        log.info(
-            "athlete %d erased: %d test(s), %d recording(s), %d audit entries redacted",
-            athlete_id,
-            outcome.tests,
-            outcome.recordings,
-            outcome.audit_entries,
-        )
+        log_erased(outcome)
         return outcome

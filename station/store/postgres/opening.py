@@ -40,7 +40,8 @@ def connect(url: str) -> psycopg.Connection[Any]:
     try:
         return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
     except psycopg.OperationalError as exc:
-        detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else "no answer"
+        lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+        detail = lines[0].removeprefix("connection failed: ") if lines else "no answer"
         raise ServerUnreachableError(server_of(url), detail) from None
     except psycopg.ProgrammingError as exc:  # a malformed address
         raise DatabaseFileError(

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from station.store.models import Athlete, AthleteWrite, BodyMass, Injury
+from station.store.models import Athlete, AthleteChanges, AthleteWrite, BodyMass, Injury
 from station.store.sql.audit import AuditRecord, write_audit
 from station.store.sql.base import DbConnection, Transactions, new_id
 from station.store.sql.rows import Shape, iso, new_uuid, only, select, to_date
@@ -55,10 +55,13 @@ INJURY = Shape(
 BODY_MASS = Shape(BodyMass, "body_mass", ["measured_on", "kg"], {"measured_on": date.fromisoformat})
 
 
-def _athlete_columns(values: dict[str, Any]) -> dict[str, Any]:
-    out = dict(values)
+def _athlete_columns(values: AthleteChanges) -> dict[str, Any]:
+    """The columns of the fields given, as stored (ISO dates, 0/1 flags)."""
+    out = values.given()
     if out.get("date_of_birth") is not None:
         out["date_of_birth"] = out["date_of_birth"].isoformat()
+    if "archived" in out:
+        out["archived"] = int(out["archived"])
     return out
 
 
@@ -67,25 +70,21 @@ def _escape_like(text: str) -> str:
 
 
 class Athletes(Transactions):
-    def insert_athlete(
-        self,
-        values: dict[str, Any],
-        name_key: str,
-        body_mass: BodyMass | None,
-        actor: str,
-    ) -> int:
+    def insert_athlete(self, write: AthleteWrite, actor: str) -> int:
         """A new athlete (and its first body mass) in one transaction; returns its id."""
-        only(values, ATHLETE_COLUMNS, "athlete")
+        only(write.values.given(), ATHLETE_COLUMNS, "athlete")
         at = now_utc()
         with self._write() as conn:
-            return self._insert(conn, values, name_key, body_mass, actor, at)
+            return self._insert(
+                conn, write.values, write.name_key or "", write.body_mass, actor, at
+            )
 
     def import_athletes(self, rows: Sequence[AthleteWrite], actor: str) -> list[int]:
         """Add and change many athletes in ONE transaction (all or nothing), each
         audited as a single add or edit would be; returns the ids, in order."""
         for row in rows:
             if row.values:
-                only(row.values, ATHLETE_COLUMNS, "athlete")
+                only(row.values.given(), ATHLETE_COLUMNS, "athlete")
         at = now_utc()
         ids: list[int] = []
         with self._write() as conn:
@@ -105,7 +104,7 @@ class Athletes(Transactions):
     def _insert(
         self,
         conn: DbConnection,
-        values: dict[str, Any],
+        values: AthleteChanges,
         name_key: str,
         body_mass: BodyMass | None,
         actor: str,
@@ -168,7 +167,7 @@ class Athletes(Transactions):
     def update_athlete(
         self,
         athlete_id: int,
-        changes: dict[str, Any],
+        changes: AthleteChanges,
         name_key: str | None,
         actor: str,
         action: str = "update",
@@ -176,7 +175,7 @@ class Athletes(Transactions):
     ) -> bool:
         """Apply validated changes (and a new body mass) at once; False when nothing changed."""
         if changes:
-            only(changes, ATHLETE_COLUMNS, "athlete")
+            only(changes.given(), ATHLETE_COLUMNS, "athlete")
         at = now_utc()
         with self._write() as conn:
             return self._update(conn, athlete_id, changes, name_key, actor, action, body_mass, at)
@@ -185,7 +184,7 @@ class Athletes(Transactions):
         self,
         conn: DbConnection,
         athlete_id: int,
-        changes: dict[str, Any],
+        changes: AthleteChanges,
         name_key: str | None,
         actor: str,
         action: str,

@@ -6,7 +6,7 @@ as a single save, so a bulk-loaded test reads back like any other.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from station.store.models import NewTest
@@ -24,7 +24,7 @@ _ATHLETE_FIELDS = tuple(f for f in EDITABLE if f not in ("name", "notes", "archi
 
 class BulkLoad(Results):
     def bulk_load(
-        self, athletes: Sequence[dict[str, Any]], tests: Sequence[NewTest], actor: str
+        self, athletes: Sequence[Mapping[str, Any]], tests: Sequence[NewTest], actor: str
     ) -> None:
         """Load many athletes and tests in one transaction with executemany.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from station.store.models import CertificateRecord, Verification
+from station.store.models import CertificateRecord, JsonDocument, Verification
 from station.store.sql.audit import AuditRecord, write_audit
 from station.store.sql.base import DbConnection, Transactions, new_id
 from station.store.sql.rows import Shape, canonical_json, maybe_bool, new_uuid, select, sha256
@@ -38,9 +38,10 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def certificate_id(conn: DbConnection, data: dict[str, Any], actor: str, at: str) -> int:
+def certificate_id(conn: DbConnection, document: JsonDocument, actor: str, at: str) -> int:
     """The id of this certificate, storing it (audited) inside the caller's transaction
     if it is new: the same certificate twice is stored once."""
+    data = dict(document)
     digest_hex = sha256(canonical_json(data).encode("utf-8"))
     row = conn.execute("SELECT id FROM certificates WHERE sha256 = ?", (digest_hex,)).fetchone()
     if row is not None:
@@ -65,7 +66,7 @@ def certificate_id(conn: DbConnection, data: dict[str, Any], actor: str, at: str
 
 
 class Certificates(Transactions):
-    def add_certificate(self, data: dict[str, Any], actor: str) -> int:
+    def add_certificate(self, data: JsonDocument, actor: str) -> int:
         """Store a certificate whole (the same certificate twice is stored once)."""
         with self._write() as conn:
             return certificate_id(conn, data, actor, now_utc())
@@ -89,7 +90,7 @@ class Certificates(Transactions):
         performed_at: str,
         operator: str | None,
         passed: bool | None,
-        data: dict[str, Any],
+        data: JsonDocument,
         actor: str,
     ) -> int:
         at = now_utc()
@@ -105,12 +106,12 @@ class Certificates(Transactions):
                     performed_at,
                     operator,
                     None if passed is None else int(passed),
-                    json.dumps(data, ensure_ascii=False),
+                    json.dumps(dict(data), ensure_ascii=False),
                     new_uuid(),
                 ),
             )
             verification_id = new_id(cursor)
-            after = {"certificate_id": certificate_id, "passed": passed, "data": data}
+            after = {"certificate_id": certificate_id, "passed": passed, "data": dict(data)}
             write_audit(
                 conn, actor, at, AuditRecord("verification", verification_id, "create", None, after)
             )

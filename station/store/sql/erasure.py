@@ -13,6 +13,7 @@ backend then makes sure the old bytes are gone from its files.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,8 @@ from station.store.redact import ERASED, redact_record, scrub, secrets_of
 from station.store.sql.audit import AuditRecord, write_audit
 from station.store.sql.base import DbConnection, Dialect
 from station.store.sql.recorded_tests import ERASED_PREFIX
+
+log = logging.getLogger(__name__)
 
 ERASED_NAME = "erased athlete"
 
@@ -259,3 +262,14 @@ def erase_and_audit(
         ),
     )
     return outcome
+
+
+def log_erased(outcome: Erased) -> None:
+    """Log an erasure by numbers only (never what was erased)."""
+    log.info(
+        "athlete %d erased: %d test(s), %d recording(s), %d audit entries redacted",
+        outcome.athlete_id,
+        outcome.tests,
+        outcome.recordings,
+        outcome.audit_entries,
+    )

@@ -8,10 +8,9 @@ is removed in the same transaction that commits the test (see
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from station.store.errors import NotFoundError
-from station.store.models import PendingTest
+from station.store.models import JsonDocument, PendingTest
 from station.store.sql.audit import AuditRecord, write_audit
 from station.store.sql.base import Transactions, new_id
 from station.store.sql.certificates import certificate_id
@@ -46,7 +45,7 @@ class PendingTests(Transactions):
         file_name: str,
         protocol: str,
         rig_serial: str | None,
-        certificate: dict[str, Any] | None,
+        certificate: JsonDocument | None,
         operator: str | None,
         notes: str,
         host: str | None,
@@ -91,7 +90,7 @@ class PendingTests(Transactions):
         ]
 
     def delete_pending(
-        self, pending_id: int, actor: str, action: str, detail: dict[str, Any]
+        self, pending_id: int, actor: str, action: str, detail: JsonDocument
     ) -> None:
         """Forget a test in progress (discarded or aborted), audited."""
         at = now_utc()
@@ -99,4 +98,6 @@ class PendingTests(Transactions):
             gone = conn.execute("DELETE FROM pending_tests WHERE id = ?", (pending_id,))
             if gone.rowcount != 1:
                 raise NotFoundError(f"no test in progress {pending_id}")
-            write_audit(conn, actor, at, AuditRecord("pending", pending_id, action, detail, None))
+            write_audit(
+                conn, actor, at, AuditRecord("pending", pending_id, action, dict(detail), None)
+            )

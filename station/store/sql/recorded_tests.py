@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from station.store.errors import ConflictError, DatabaseFileError, NotFoundError
-from station.store.models import NewTest, TestRecord, TestSummary
+from station.store.models import NewTest, TestChanges, TestRecord, TestSummary
 from station.store.sql.audit import AuditRecord, write_audit
 from station.store.sql.base import DbConnection, new_id
 from station.store.sql.certificates import certificate_id
@@ -319,8 +319,9 @@ class RecordedTests(Results):
         )
         return [row[0] for row in rows]
 
-    def update_test(self, test_id: int, changes: dict[str, Any], actor: str) -> bool:
+    def update_test(self, test_id: int, fields: TestChanges, actor: str) -> bool:
         """Change a test's descriptive fields (notes, operator, athlete...), audited."""
+        changes = fields.given()
         only(changes, TEST_COLUMNS, "test")
         at = now_utc()
         with self._write() as conn:

@@ -41,6 +41,7 @@ class Connection(Transactions):
     def __init__(self, path: str | os.PathLike[str], backups: str | os.PathLike[str] | None = None):
         opening.check_sqlite_version()
         self.path = Path(path)
+        self.location = str(self.path)
         self.backups = Path(backups) if backups else self.path.parent / "backups"
         self._lock = threading.RLock()
         self._conn = opening.connect(self.path)

@@ -13,7 +13,7 @@ import sqlite3
 from pathlib import Path
 
 from firmware_bridge.errors import DiskFullError
-from station.store.sql.erasure import Erased, erase_and_audit, erase_rows
+from station.store.sql.erasure import Erased, erase_and_audit, erase_rows, log_erased
 from station.store.sqlite.connection import Connection
 from station.store.sqlite.dialect import SQLITE
 from station.store.validate import now_utc
@@ -73,11 +73,5 @@ class Erasure(Connection):
             copy = erase_in_file(backup, athlete_id, at)
             outcome.compacted = outcome.compacted and copy.compacted
             log.info("athlete %d erased from backup %s", athlete_id, backup.name)
-        log.info(
-            "athlete %d erased: %d test(s), %d recording(s), %d audit entries redacted",
-            athlete_id,
-            outcome.tests,
-            outcome.recordings,
-            outcome.audit_entries,
-        )
+        log_erased(outcome)
         return outcome
