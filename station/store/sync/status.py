@@ -1,8 +1,8 @@
 """What the app's status bar says about the sync: "synced", "n waiting" or "offline".
 
 Plain Python (no Qt): the app calls :func:`sync_status` off its GUI thread.
-"Offline" means the last sync failed since the last one that finished, or
-the server does not answer now (when ``probe`` is asked).
+"Offline" means the server does not answer now (when ``probe`` is asked),
+else that the last sync failed since the last one that finished.
 """
 
 from __future__ import annotations
@@ -59,5 +59,6 @@ def sync_status(folder: Path, *, probe: bool = False) -> SyncStatus:
             finished, error = state.last_log(conn)
     except sqlite3.Error as exc:
         return SyncStatus(True, 0, False, None, f"the station's database: {exc}")
-    online = error is None and (not probe or _reachable(link.url))
+    # A sync refused for another reason (a team not allowed) is not "offline".
+    online = _reachable(link.url) if probe else error is None
     return SyncStatus(True, waiting, online, finished, error)
