@@ -2,7 +2,8 @@
 over 50 ms).
 
 The real main window (offscreen) records a live test from the in-process virtual rig
-at 80 Hz while a background thread pushes a station of ``--tests`` tests (60 s, 80 Hz,
+at 80 Hz while a child process (as the app's background sync; ``--thread``: a thread
+of the app's own process) pushes a station of ``--tests`` tests (60 s, 80 Hz,
 the bench_sync station) to an empty server, as the app's background sync would.
 Printed: paints of the live plot per second, and the longest gap between two paints
 during the sync, with the number of gaps over 50 ms.
@@ -12,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -37,7 +40,9 @@ RATE_HZ = 80.0
 GAP_LIMIT_S = 0.050
 
 
-def frames_while_syncing(station: Path, url: str, folder: Path) -> dict[str, Any]:
+def frames_while_syncing(
+    station: Path, url: str, folder: Path, in_thread: bool = False
+) -> dict[str, Any]:
     app = application()
     rig = TimedRig(NordicModel(Athlete(reps=50, rest_s=3.0), seed=1, rate_hz=RATE_HZ),
                    rate_hz=RATE_HZ)  # fmt: skip
@@ -72,7 +77,15 @@ def frames_while_syncing(station: Path, url: str, folder: Path) -> dict[str, Any
 
     def push() -> None:
         start = time.monotonic()
-        result["report"] = sync_now(station, push_only=True)
+        if in_thread:
+            result["tests"] = sync_now(station, push_only=True).sent["tests"]
+        else:  # as the app does: a child process
+            line = subprocess.run(
+                [sys.executable, "-m", "station", "--data-dir", str(station), "sync",
+                 "--push-only"], capture_output=True, text=True, check=True,
+            ).stdout  # fmt: skip
+            found = re.search(r"(\d+) tests", line.split(";")[0])
+            result["tests"] = int(found.group(1)) if found else 0
         result["span"] = (start, time.monotonic())
 
     worker = threading.Thread(target=push)
@@ -91,7 +104,7 @@ def frames_while_syncing(station: Path, url: str, folder: Path) -> dict[str, Any
     forget_device("bench-sync-app")
     return {
         "sync_s": end - start,
-        "tests": result["report"].sent["tests"],
+        "tests": result["tests"],
         "fps": len(during) / (end - start),
         "max_gap_ms": max(gaps) * 1000 if gaps else float("nan"),
         "gaps_over_50ms": sum(1 for g in gaps if g > GAP_LIMIT_S),
@@ -112,6 +125,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", type=int, default=1000, help="tests the sync pushes")
     parser.add_argument("--url", help="a server's administrator URL (default: pgserver)")
+    parser.add_argument(
+        "--thread", action="store_true", help="sync on a thread of the app's process instead"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="nsba-"))
     server = None
@@ -126,8 +142,9 @@ def main() -> int:
         station_with_tests(work / "s1", args.tests)
         url = _database(admin, "bench_sync_app")
         join(work / "s1", url)
-        figures = frames_while_syncing(work / "s1", url, work)
-        print(f"sync of {figures['tests']} tests during a live test: {figures['sync_s']:.1f} s; "
+        figures = frames_while_syncing(work / "s1", url, work, in_thread=args.thread)
+        how = "on a thread" if args.thread else "in a child process"
+        print(f"sync ({how}) of {figures['tests']} tests during a live test: {figures['sync_s']:.1f} s; "
               f"live plot {figures['fps']:.0f} frames/s; longest gap between frames "
               f"{figures['max_gap_ms']:.0f} ms; gaps over 50 ms: {figures['gaps_over_50ms']} "
               f"of {figures['frames']}")  # fmt: skip

@@ -1,38 +1,52 @@
 """The sync's state in the status bar ("synced", "n waiting", "offline"), and the
 background sync of a joined station.
 
-Both run on a worker thread of their own (:class:`TaskRunner`): a sync sends
-megabytes and waits on the network, and the GUI thread must never wait on
-either.  A station that is not joined shows nothing and never syncs.
+Both run on a worker thread of their own (:class:`TaskRunner`), and the sync
+itself in a child process (``nordic-station sync``): a sync sends megabytes
+and waits on the network, and neither may hold the GUI thread nor its
+interpreter's lock while a live test is drawn.  A station that is not joined
+shows nothing and never syncs.
 """
 
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel
 
-from firmware_bridge.errors import NordicError
 from station.app.shell import theme
 from station.app.shell.tasks import TaskRunner
-from station.store.sync import SyncStatus, sync_now, sync_status
+from station.store.sync import SyncStatus, sync_status
 
 log = logging.getLogger(__name__)
 
 SYNC_EVERY_MS = 30_000
+SYNC_TIMEOUT_S = 600.0
+
+
+def sync_in_child(folder: Path, timeout_s: float = SYNC_TIMEOUT_S) -> bool:
+    """``nordic-station sync`` for this folder in a child process (its own interpreter, so
+    a sync's work never holds this process's GIL against the live plot); whether it
+    finished.  A failure is remembered by the sync itself and shows as "offline"."""
+    command = [sys.executable, "-m", "station", "--data-dir", str(folder), "sync"]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        log.info("background sync did not finish: %s", exc)
+        return False
+    if done.returncode != 0:
+        log.info("background sync did not finish: %s", done.stderr.strip()[-300:])
+    return done.returncode == 0
 
 
 def sync_and_status(folder: Path, sync: bool) -> SyncStatus:
-    """One round of the background loop: sync if joined (a failure is remembered by
-    the sync itself and shows as "offline"), then the state to show."""
-    status = sync_status(folder)
-    if sync and status.joined:
-        try:
-            sync_now(folder)
-        except (NordicError, OSError) as exc:
-            log.info("background sync did not finish: %s", exc)
+    """One round of the background loop: sync if joined, then the state to show."""
+    if sync and sync_status(folder).joined:
+        sync_in_child(folder)
     return sync_status(folder, probe=True)
 
 
