@@ -144,7 +144,8 @@ def main() -> int:
         join(work / "s1", url)
         figures = frames_while_syncing(work / "s1", url, work, in_thread=args.thread)
         how = "on a thread" if args.thread else "in a child process"
-        print(f"sync ({how}) of {figures['tests']} tests during a live test: {figures['sync_s']:.1f} s; "
+        print(f"sync ({how}) of {figures['tests']} tests during a live test: "
+              f"{figures['sync_s']:.1f} s; "
               f"live plot {figures['fps']:.0f} frames/s; longest gap between frames "
               f"{figures['max_gap_ms']:.0f} ms; gaps over 50 ms: {figures['gaps_over_50ms']} "
               f"of {figures['frames']}")  # fmt: skip
