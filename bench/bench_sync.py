@@ -23,6 +23,7 @@ import time
 import uuid
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -50,7 +51,8 @@ def station_with_tests(folder: Path, count: int) -> None:
     """One real 60 s test, cloned to ``count`` (new uuids, distinct recordings)."""
     capture = folder.parent / f"{folder.name}.nsrec"
     synth.write_recording(capture, synth.capture(seconds=60.0, reps=6))
-    with Store.open(folder) as store:
+    with Store.open(folder) as opened:
+        store: Any = opened
         if hasattr(store, "new_tests"):  # the store made of services
             athlete = store.athletes.add(name="Bench Athlete", team="A")
             store.new_tests.import_file(athlete, capture)
@@ -78,7 +80,9 @@ def station_with_tests(folder: Path, count: int) -> None:
                 _insert(conn, "reps", rep, test_id=test_id)
 
 
-def _insert(conn: sqlite3.Connection, table: str, row: dict, key: str | None = "id", **new):
+def _insert(
+    conn: sqlite3.Connection, table: str, row: dict[str, Any], key: str | None = "id", **new: Any
+) -> int | None:
     values = {k: v for k, v in {**row, **new}.items() if k != "id" and k != "key"}
     if "curves_result_id" in values and values["curves_result_id"] is not None:
         values["curves_result_id"] = None

@@ -51,15 +51,16 @@ def frames_while_syncing(
     window.resize(1600, 1000)
     window.show()
     context = window.context
-    store = context.store
-    athletes = getattr(store, "athletes", None)
+    store: Any = context.store
+    athletes: Any = getattr(store, "athletes", None)
     add = athletes.add if hasattr(athletes, "add") else store.add_athlete
     athlete = add("Bench Athlete")
     context.set_athlete(athlete)
-    screen = window.screens["test"]
+    screen: Any = window.screens["test"]
+    connect: Any = window.screens["connect"]
     paints: list[float] = []
     screen.plot.paint_listener = lambda: paints.append(time.monotonic())
-    window.screens["connect"].connect_to("virtual://bench-sync-app")
+    connect.connect_to("virtual://bench-sync-app")
     assert pump(app, 10, lambda: context.acquisition.state == acq.STREAMING), "no stream"
     screen.start_test()
     assert pump(app, 10, lambda: screen.run.state == tr.RUNNING), "test did not start"

@@ -73,6 +73,13 @@ class PgServer:
         return table_counts(lambda sql: _server_one(self.url, sql))
 
 
+def one(conn: Any, sql: str, *params: Any) -> Any:
+    """The one value a query on a psycopg connection gives."""
+    row = conn.execute(sql, params).fetchone()
+    assert row is not None, sql
+    return row[0]
+
+
 def _server_one(url: str, sql: str) -> int:
     with psycopg.connect(url, autocommit=True) as conn:
         return int(conn.execute(sql).fetchone()[0])

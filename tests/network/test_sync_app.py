@@ -5,6 +5,7 @@ the server goes away."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ __all__ = ["clinic_server"]
 pytest.importorskip("pytestqt")
 
 
-def test_not_joined_shows_nothing(qtbot, tmp_path: Path) -> None:
+def test_not_joined_shows_nothing(qtbot: Any, tmp_path: Path) -> None:
     from station.app.shell.sync_status import SyncIndicator
 
     Store.open(tmp_path).close()
@@ -29,7 +30,7 @@ def test_not_joined_shows_nothing(qtbot, tmp_path: Path) -> None:
     widget.shutdown()
 
 
-def test_background_sync_then_offline(qtbot, clinic_server: PgServer, tmp_path: Path) -> None:
+def test_background_sync_then_offline(qtbot: Any, clinic_server: PgServer, tmp_path: Path) -> None:
     from station.app.shell.sync_status import SyncIndicator
 
     join(tmp_path, clinic_server.url)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import psycopg
 
-from tests.network.sync_fixtures import PgServer, clinic_server, local_db, ok, station
+from tests.network.sync_fixtures import PgServer, clinic_server, local_db, ok, one, station
 
 __all__ = ["clinic_server"]
 
@@ -57,12 +57,13 @@ def test_the_later_edit_wins_and_both_stay_in_the_audit(
         assert len(updates) == 2
         assert "football" in updates[0] and "hockey" in updates[1]
     with psycopg.connect(clinic_server.url, autocommit=True) as conn:
-        sport = conn.execute("SELECT sport FROM athletes WHERE uuid = %s", (uuid,)).fetchone()[0]
-        audited = conn.execute(
+        sport = one(conn, "SELECT sport FROM athletes WHERE uuid = %s", uuid)
+        audited = one(
+            conn,
             "SELECT count(*) FROM audit_log l JOIN athletes t ON t.id = l.entity_id "
             "WHERE l.entity = 'athlete' AND l.action = 'update' AND t.uuid = %s",
-            (uuid,),
-        ).fetchone()[0]
+            uuid,
+        )
     assert (sport, audited) == ("hockey", 2)
 
 

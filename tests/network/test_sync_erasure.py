@@ -10,7 +10,7 @@ import psycopg
 
 from station.store.store import Store
 from station.store.sync.erasure import erase_athlete
-from tests.network.sync_fixtures import PgServer, clinic_server, local_db, ok, station
+from tests.network.sync_fixtures import PgServer, clinic_server, local_db, ok, one, station
 from tests.network.test_sync_stations import captures, sent_received
 
 __all__ = ["clinic_server"]
@@ -28,7 +28,7 @@ def test_an_erasure_on_the_server_reaches_every_station(
     ok(station(a, "sync"))
     ok(station(b, "sync"))
     with psycopg.connect(clinic_server.url, autocommit=True) as conn:
-        server_id = conn.execute("SELECT id FROM athletes WHERE name = 'Jo Private'").fetchone()[0]
+        server_id = one(conn, "SELECT id FROM athletes WHERE name = 'Jo Private'")
     with Store.open(tmp_path / "admin", database=clinic_server.url, actor="admin") as server:
         erase_athlete(server, server_id)  # as 'athlete erase --database URL' does
 
