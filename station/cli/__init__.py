@@ -34,6 +34,7 @@ COMMAND_MODULES = {
     "report": ("report",),
     "db": ("db",),
     "server": ("server",),
+    "sync": ("station", "sync"),
 }
 
 EXIT_OK = 0

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QStatusBar
 
 from station.app.shell import theme
 from station.app.shell.context import AppContext
+from station.app.shell.sync_status import SyncIndicator
 from station.present.words import plain_words
 
 STATE_STYLE = {
@@ -40,6 +41,7 @@ class ConnectionStatusBar(QStatusBar):
         self.certificate_label = QLabel("Calibration: –")
         self.corrupt_label = QLabel("Corrupt frames: 0")
         self.dropped_label = QLabel("Dropped samples: 0")
+        self.sync_label = SyncIndicator(context.data_dir)  # shown only on a joined station
         for label in (
             self.state_label,
             self.rig_label,
@@ -47,6 +49,7 @@ class ConnectionStatusBar(QStatusBar):
             self.certificate_label,
             self.corrupt_label,
             self.dropped_label,
+            self.sync_label,
         ):
             self.addPermanentWidget(label)
         self.corrupt_label.setToolTip("Frames that failed their checksum since connecting")
