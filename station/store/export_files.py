@@ -8,6 +8,7 @@ written.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,7 +25,7 @@ def check_file_target(path: Path, force: bool) -> Path:
         raise StoreError(f"{path} is a folder: give a file name, e.g. {path / 'summary.csv'}")
     if not path.parent.is_dir():
         raise StoreError(f"folder {path.parent} does not exist: create it first")
-    if path.exists() and not force:
+    if path.exists() and not force and not _special(path):
         raise StoreError(f"{path} already exists: pass --force to replace it")
     return path
 
@@ -45,6 +46,15 @@ def write_atomic(path: Path, write: Callable[[TextIO], object]) -> None:
     write_files([(path, write)])
 
 
+def _special(path: Path) -> bool:
+    """An existing target that is not a regular file (a device such as /dev/null, a pipe):
+    renaming a file over it would replace the device itself."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
 def write_files(files: Sequence[tuple[Path, Callable[[TextIO], object]]]) -> None:
     """Write several files whole or not at all: each goes to a temporary file in
     its folder first, and they are renamed into place only once all are written.
@@ -52,6 +62,10 @@ def write_files(files: Sequence[tuple[Path, Callable[[TextIO], object]]]) -> Non
     temps: list[tuple[str, Path]] = []
     try:
         for path, write in files:
+            if _special(path):  # /dev/stdout, a pipe: written straight, never renamed over
+                with open(path, "w", encoding="utf-8", newline="") as handle:
+                    write(handle)
+                continue
             fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
             temps.append((temp, path))
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:

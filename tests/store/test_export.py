@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import stat
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -140,6 +143,23 @@ def test_existing_files_are_never_silently_replaced(filled: Store, tmp_path: Pat
         export_summary(filled, tmp_path)
     with pytest.raises(StoreError, match="does not exist"):
         export_summary(filled, tmp_path / "missing" / "s.csv")
+
+
+def test_an_export_into_a_pipe_writes_through_it_and_leaves_it_a_pipe(
+    filled: Store, tmp_path: Path
+) -> None:
+    """A device or a pipe (/dev/null, /dev/stdout, a FIFO) is written straight: renaming
+    a finished file over it would replace the device itself (it once replaced /dev/null)."""
+    pipe = tmp_path / "pipe.csv"
+    os.mkfifo(pipe)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_text()), daemon=True)
+    reader.start()
+    export_summary(filled, pipe)  # no --force needed: nothing is replaced
+    reader.join(10)
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+    rows = list(csv.DictReader(received[0].splitlines()))
+    assert len(rows) == 4 and rows[0]["test_id"] == "1"
 
 
 def test_empty_export_still_has_a_header(store: Store, tmp_path: Path) -> None:
