@@ -254,7 +254,7 @@ def test_migrate_lifts_the_views_before_the_store_upgrades(
         conn.execute("ALTER TABLE athletes DROP COLUMN sport")
     from station.store.postgres.server import setup
 
-    def upgrade(target: str) -> None:
+    def upgrade(target: str, **_: object) -> None:
         with psycopg.connect(target) as conn:
             conn.execute("ALTER TABLE athletes DROP COLUMN IF EXISTS sport")
 
@@ -289,3 +289,18 @@ def test_the_admin_password_is_neither_printed_nor_logged(capsys, url: str, tmp_
     logged = "".join(p.read_text(errors="replace") for p in tmp_path.rglob("*.log"))
     assert logged, "the command wrote no log"
     assert secret not in out + err + out2 + err2 + logged
+
+
+def test_a_station_never_upgrades_a_clinic_server_itself(
+    capsys, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The layer's views pin their tables' columns: only ``server migrate`` upgrades."""
+    from station.store import schema
+
+    assert cli(capsys, "server", "init", url)[0] == 0
+    monkeypatch.setattr(schema, "CURRENT_VERSION", schema.CURRENT_VERSION + 1)  # a newer station
+    code, _, err = cli(capsys, "athlete", "list", "--database", url)
+    assert code == 2 and "nordic-station server migrate" in err, err
+    with psycopg.connect(url) as conn:
+        version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'")
+        assert int(bytes(version.fetchone()[0])) == schema.CURRENT_VERSION - 1  # untouched

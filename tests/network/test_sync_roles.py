@@ -1,20 +1,15 @@
 """A station synced as a clinician of one team, on a server set up with ``server init``
 (row-level security): the athletes of other teams stay on the station and keep
-waiting; the rest goes, and the sync succeeds.  (Skipped until the server roles layer
-is in the branch.)"""
+waiting; the rest goes, and the sync succeeds."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.network.sync_fixtures import PgServer, clinic_server, ok, station
 from tests.network.test_sync_stations import captures
 
 __all__ = ["clinic_server"]
-
-pytest.importorskip("station.store.postgres.server", reason="the server roles layer (network)")
 
 
 def clinician_station(server: PgServer, tmp_path: Path) -> Path:
@@ -40,11 +35,6 @@ def test_athletes_of_other_teams_stay_on_the_station(
     assert ok(station(home, "station", "status")).splitlines()[0] == "1 waiting"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a clinician cannot learn the id of a raw recording it inserted: the recordings' "
-    "read policy admits only recordings a visible test points at (see the sync report)",
-)
 def test_a_clinician_station_sends_its_tests(clinic_server: PgServer, tmp_path: Path) -> None:
     home = clinician_station(clinic_server, tmp_path)
     athlete = ok(station(home, "athlete", "add", "--name", "Team A", "--team", "A")).strip()

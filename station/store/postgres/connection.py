@@ -178,9 +178,10 @@ class Connection(Transactions):
 
     @contextmanager
     def _read(self) -> Iterator[Adapter]:
-        """A consistent snapshot for reads made of several statements."""
+        """A consistent snapshot for reads made of several statements (not READ ONLY:
+        on a clinic's server a read of identifiable data writes its audit row)."""
         with self._errors(), self._pool.connection() as conn, conn.transaction():
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             yield Adapter(conn)
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:

@@ -53,9 +53,13 @@ def version_of(row: Any) -> int:
     return 0 if row is None else int(bytes(row[0]).decode("ascii"))
 
 
-def prepare(url: str) -> int | None:
+def prepare(url: str, *, clinic_layer_ok: bool = False) -> int | None:
     """Check the database is ours and bring it to the current schema; returns the
-    version upgraded from (None when it was already current or is new)."""
+    version upgraded from (None when it was already current or is new).
+
+    A clinic server (``server init``: roles, row-level security, views that pin their
+    tables' columns) is upgraded only by ``server migrate`` (``clinic_layer_ok``), which
+    takes the views down first; a station opening it refuses to upgrade it."""
     with connect(url) as conn, conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (OPEN_LOCK,))
         tables = {
@@ -73,6 +77,13 @@ def prepare(url: str) -> int | None:
         version = _check(conn, url, tables)
         if version == schema.CURRENT_VERSION:
             return None
+        layer = conn.execute("SELECT to_regclass('ns_private.layer')").fetchone()
+        if not clinic_layer_ok and layer is not None and layer[0] is not None:
+            raise DatabaseFileError(
+                f"the clinic server at {masked(url)} has schema {version} and this station "
+                f"needs {schema.CURRENT_VERSION}: an administrator upgrades it with "
+                "'nordic-station server migrate URL'; it was left untouched"
+            )
         log.info("upgrading the database on %s from schema %d to %d", masked(url), version,
                  schema.CURRENT_VERSION)  # fmt: skip
         for migration in pg_schema.later_migrations(version):

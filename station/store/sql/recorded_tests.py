@@ -277,14 +277,13 @@ class RecordedTests(Results):
         without a test are left out.
         """
         team_clause = "" if team is None else " AND lower(a.team) = lower(?)"
-        if not include_voided:
-            team_clause += " AND n.voided = 0"
-        team_clause += " AND n.protocol != 'training'"  # training sessions are not tests
+        valid = "" if include_voided else " AND n.voided = 0"
+        valid += " AND n.protocol != 'training'"  # training sessions are not tests
+        # One index probe an athlete (tests_by_athlete_valid), not a ranking of every test.
         newest = (
-            "SELECT id FROM (SELECT n.id, row_number() OVER (PARTITION BY n.athlete_id "
-            "ORDER BY n.recorded_at DESC, n.id DESC) AS k FROM tests n "
-            f"JOIN athletes a ON a.id = n.athlete_id WHERE a.archived = 0{team_clause}) AS ranked "
-            "WHERE k = 1"
+            f"SELECT (SELECT n.id FROM tests n WHERE n.athlete_id = a.id{valid} "
+            "ORDER BY n.recorded_at DESC, n.id DESC LIMIT 1) "
+            f"FROM athletes a WHERE a.archived = 0{team_clause}"
         )
         sql = SUMMARY.sql + f"WHERE t.id IN ({newest}) ORDER BY t.athlete_id"
         params: list[Any] = [] if team is None else [team]

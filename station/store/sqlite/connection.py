@@ -13,6 +13,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +24,7 @@ from station.store import schema
 from station.store.errors import DatabaseFileError, DuplicateError, StoreError
 from station.store.sql.base import Transactions
 from station.store.sqlite import opening
-from station.store.sqlite.checkpoint import Checkpointer
+from station.store.sqlite.checkpoint import BUSY_TIMEOUT_MS, Checkpointer
 from station.store.sqlite.dialect import SQLITE
 
 SQLITE_FULL = 13
@@ -77,9 +78,17 @@ class Connection(Transactions):
             self._conn = None  # type: ignore[assignment]
 
     def checkpoint(self) -> None:
-        """Fold the whole write-ahead log into the database file now (waits for it)."""
+        """Fold the whole write-ahead log into the database file now (waits for it).
+
+        SQLite answers "busy" at once, doing nothing, while the background
+        checkpointer holds the checkpoint lock: ask again until it is done."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
         with self._lock, self._errors():
-            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            while True:
+                busy = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                if not busy or time.monotonic() > deadline:
+                    return
+                time.sleep(0.005)
 
     def integrity_check(self) -> list[str]:
         """SQLite's full check of the file; an empty list means no problem found."""

@@ -38,8 +38,13 @@ ROW_RULES: dict[str, tuple[str, str]] = {
     "results": (_TEST,) * 2,
     "reps": (_TEST,) * 2,
     "curves": ("EXISTS (SELECT 1 FROM public.results r WHERE r.id = {t}.result_id)",) * 2,
-    # A recording is stored before the test that points at it.
-    "recordings": ("EXISTS (SELECT 1 FROM public.tests t WHERE t.recording_id = {t}.id)", "true"),
+    # A recording is stored (and its id read back) before the test that points at it:
+    # one no test points at yet is readable, so a clinician's station can save a test.
+    "recordings": (
+        "(EXISTS (SELECT 1 FROM public.tests t WHERE t.recording_id = {t}.id) "
+        "OR ns_private.recording_unclaimed({t}.id))",
+        "true",
+    ),
     "audit_log": (
         "({t}.entity NOT IN ('athlete', 'test', 'rep') "
         "OR ({t}.entity = 'athlete' AND EXISTS "
@@ -72,6 +77,12 @@ LANGUAGE sql STABLE AS $$
         OR EXISTS (SELECT 1 FROM ns_private.grants g
                    WHERE g.login = current_user AND pg_catalog.lower(g.team) = pg_catalog.lower(t))
 $$;
+-- Whether no test points at a recording, seen past row-level security (tests of other
+-- teams count too): runs with the rights of the administrator who ran server init.
+CREATE OR REPLACE FUNCTION ns_private.recording_unclaimed(rid bigint) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
+    SELECT NOT EXISTS (SELECT 1 FROM public.tests t WHERE t.recording_id = rid)
+$$;
 ALTER TABLE ns_private.grants ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ns_private.grants FORCE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS ns_self ON ns_private.grants;
@@ -102,11 +113,13 @@ def apply_private(conn: psycopg.Connection) -> None:
     conn.execute("REVOKE ALL ON SCHEMA ns_private FROM PUBLIC")
     conn.execute("REVOKE ALL ON ALL TABLES IN SCHEMA ns_private FROM PUBLIC")
     conn.execute("REVOKE ALL ON FUNCTION ns_private.visible_team(text) FROM PUBLIC")
+    conn.execute("REVOKE ALL ON FUNCTION ns_private.recording_unclaimed(bigint) FROM PUBLIC")
     run(conn, "GRANT USAGE ON SCHEMA ns_private TO {}", groups)
     run(conn, "GRANT SELECT ON ns_private.grants TO {}", groups)
     run(conn, "GRANT INSERT, UPDATE, DELETE ON ns_private.grants TO {}", ADMIN)
     run(conn, "GRANT SELECT ON ns_private.secret, ns_private.layer TO {}", ADMIN)
     run(conn, "GRANT EXECUTE ON FUNCTION ns_private.visible_team(text) TO {}", groups)
+    run(conn, "GRANT EXECUTE ON FUNCTION ns_private.recording_unclaimed(bigint) TO {}", groups)
 
 
 def _drop_policies(conn: psycopg.Connection, name: str) -> None:

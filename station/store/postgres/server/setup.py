@@ -44,7 +44,7 @@ def _open_store_schema(url: str) -> None:
     """Create or upgrade the store's own schema, as any station opening it would
     (refusing a database that belongs to another program)."""
     try:
-        prepare(url)
+        prepare(url, clinic_layer_ok=True)
     except ServerUnreachableError as exc:
         exc.hint = exc.cli_hint = LOGIN_HINT
         raise
