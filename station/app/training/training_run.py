@@ -26,7 +26,10 @@ class TrainingLive:
         self._figures = figures
 
     def begin(self, athlete_id: int, **options: Any) -> Any:
-        return self._live.begin(athlete_id, protocol=TRAINING, **options)
+        """The test path's start, as a training session (whatever protocol the Test
+        screen has chosen: a session has no knee angle)."""
+        options.update(protocol=TRAINING, knee_angle_deg=None, position=None)
+        return self._live.begin(athlete_id, **options)
 
     def finish(self, pending: Any, **options: Any) -> Any:
         return self._live.finish(pending, training=self._figures(), **options)
