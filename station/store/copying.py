@@ -51,8 +51,8 @@ class Dumpable(Protocol):
 
     Rows come back with the Python types SQLite gives, whatever the engine:
     int (flags as 0/1; a bool is counted as its int), float, str (instants and
-    JSON as the text written, never re-serialised), bytes, None; a meta value
-    stays str or bytes as it was given.  Otherwise the checksums differ.
+    JSON as the text written, never re-serialised), bytes, None; meta values
+    come back as bytes (text as UTF-8).  Otherwise the checksums differ.
     """
 
     @property
@@ -72,7 +72,7 @@ class Dumpable(Protocol):
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None: ...
     def load_done(self, table: str) -> None: ...
-    def dump_meta(self) -> list[tuple[str, Any]]: ...
+    def dump_meta(self) -> list[tuple[str, bytes]]: ...
     def load_meta(self, items: Sequence[tuple[str, Any]]) -> None: ...
 
 
@@ -122,13 +122,18 @@ def _sorted(table: Table, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
 
 
 def _columns(source: Dumpable, target: Dumpable, table: str) -> list[str]:
-    ours, theirs = source.dump_columns(table), target.dump_columns(table)
-    if sorted(ours) != sorted(theirs):
+    """The columns copied, always named: the source's, which the target must all
+    have (a column only the target has takes its default), sorted by name, as
+    their stored order differs between engines (SQLite's migrations add columns
+    at the end) and the checksums must not."""
+    ours, theirs = source.dump_columns(table), set(target.dump_columns(table))
+    missing = [name for name in ours if name not in theirs]
+    if missing:
         raise CopyError(
-            f"table {table} has different columns in the source and the target: "
+            f"table {table} of the target has no column {', '.join(missing)}: "
             "open both with the same Nordic Station version"
         )
-    return ours
+    return sorted(ours)
 
 
 def _is_empty(store: Dumpable) -> bool:
