@@ -327,13 +327,13 @@ def sqlite_location(location: str) -> Path | None:
     return paths.database_path(chosen.path) if chosen.kind == "folder" else chosen.path
 
 
-def open_location(location: str, *, create: bool, folder: Path | None = None) -> Dumpable:
+def open_location(location: str, *, create: bool) -> Dumpable:
     """Open a store by location through the normal opening (migrating it; a new
-    SQLite target is created).  A source (``create=False``) must exist.  ``folder``
-    is the station's data folder, which a server store is opened with."""
+    SQLite target or server schema is created).  A source (``create=False``)
+    must exist: an empty server database is refused rather than given a schema."""
     database = sqlite_location(location)
     if database is None:
-        return _open_server(location, folder)
+        return _open_server(location, create)
     if not create and not database.is_file():
         raise CopyError(f"no Nordic Station database at {database}: check the FROM location")
     if database.exists() and not database.is_file():
@@ -348,8 +348,13 @@ def open_location(location: str, *, create: bool, folder: Path | None = None) ->
     return SqliteStore(database, paths.backups_dir(folder))
 
 
-def _open_server(location: str, folder: Path | None) -> Dumpable:
-    from station.store.locations import open_backend
+def _open_server(location: str, create: bool) -> Dumpable:
+    from station.store.postgres import PostgresStore
+    from station.store.postgres.opening import probe
 
-    backend: Dumpable = open_backend(location, folder or paths.data_dir())
-    return backend
+    if not create and probe(location) is None:
+        raise CopyError(
+            f"no Nordic Station database at {database_choice.masked(location)}: "
+            "check the FROM location"
+        )
+    return PostgresStore(location)

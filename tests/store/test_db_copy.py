@@ -8,7 +8,6 @@ parametrisation adds the server backend to every test here."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import sqlite3
@@ -42,40 +41,42 @@ from tests.store.test_cli import assert_one_line_error, run
 
 REPO = Path(__file__).resolve().parents[2]
 
-# The source is always an SQLite data folder; the target's engine is copy_target_url's.
+# The source is an SQLite data folder (but in the PostgreSQL -> SQLite tests); the
+# target's engine is copy_target_url's.
 pytestmark = pytest.mark.sqlite_only("the source is an SQLite data folder")
 
 
 @pytest.fixture(scope="module")
 def source_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store with something in every table: athletes (one erased), body mass,
-    injuries, certificates, a verification, tests with recordings, analysis runs
-    (a rep exclusion adds one sharing its curves), reps, a void, the audit log."""
+    """An SQLite store with something in every table (see :func:`_fill`)."""
     folder = tmp_path_factory.mktemp("copy-source")
-    work = tmp_path_factory.mktemp("copy-files")
-    cert = synth.certificate()
     with Store.open(folder, actor="tester") as store:
-        ada = store.athletes.add(
-            "Åda Lövelace", external_id="S01", body_mass_kg=62.5, lever_arm_m=0.42, team="U19"
-        )
-        bo = store.athletes.add("Bo Berg", team="U19", notes="left knee", body_mass_kg=80)
-        gone = store.athletes.add("Erased Person", external_id="GONE-1")
-        store.athletes.add_body_mass(ada.id, 63.0, "2024-03-01")
-        store.athletes.add_injury(bo.id, "left", "2024-02-01", "strain", region="biceps femoris")
-        certificate = store.certificates.add(cert)
-        store.certificates.add_verification(
-            {"ok": True}, certificate_id=certificate.id, passed=True
-        )
-        tests = []
-        for i, (who, left) in enumerate(((ada, 300.0), (ada, 310.0), (bo, 280.0), (gone, 200.0))):
-            capture = synth.write_capture(work / f"c{i}.bin", left, 250.0, seed=i + 1)
-            tests.append(
-                store.new_tests.import_file(who.id, capture, certificate=cert, notes=f"n{i}")
-            )
-        store.runs.exclude_rep(tests[1].id, 1, "hips flexed early", by="Kim")
-        store.tests.void(tests[2].id, "double start")
-        store.erasure.erase(gone.id, "asked for it")
+        _fill(store, tmp_path_factory.mktemp("copy-files"))
     return folder
+
+
+def _fill(store: Store, work: Path) -> None:
+    """Something in every table, through the store's public API: athletes (one
+    erased), body mass, injuries, certificates, a verification, tests with
+    recordings, analysis runs (a rep exclusion adds one sharing its curves),
+    reps, a void, the audit log."""
+    cert = synth.certificate()
+    ada = store.athletes.add(
+        "Åda Lövelace", external_id="S01", body_mass_kg=62.5, lever_arm_m=0.42, team="U19"
+    )
+    bo = store.athletes.add("Bo Berg", team="U19", notes="left knee", body_mass_kg=80)
+    gone = store.athletes.add("Erased Person", external_id="GONE-1")
+    store.athletes.add_body_mass(ada.id, 63.0, "2024-03-01")
+    store.athletes.add_injury(bo.id, "left", "2024-02-01", "strain", region="biceps femoris")
+    certificate = store.certificates.add(cert)
+    store.certificates.add_verification({"ok": True}, certificate_id=certificate.id, passed=True)
+    tests = []
+    for i, (who, left) in enumerate(((ada, 300.0), (ada, 310.0), (bo, 280.0), (gone, 200.0))):
+        capture = synth.write_capture(work / f"c{i}.bin", left, 250.0, seed=i + 1)
+        tests.append(store.new_tests.import_file(who.id, capture, certificate=cert, notes=f"n{i}"))
+    store.runs.exclude_rep(tests[1].id, 1, "hips flexed early", by="Kim")
+    store.tests.void(tests[2].id, "double start")
+    store.erasure.erase(gone.id, "asked for it")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -120,6 +121,7 @@ def _same_records(source: Any, target: Any) -> None:
         for run_ in source.results(test_id):
             mine, theirs = source.curves(run_.id), target.curves(run_.id)
             assert (mine is None) == (theirs is None)
+            assert list(mine or {}) == list(theirs or {})  # in the order they were stored
             for name, values in (mine or {}).items():
                 assert values.dtype == theirs[name].dtype
                 np.testing.assert_array_equal(values, theirs[name])
@@ -162,6 +164,48 @@ def test_a_round_trip_keeps_every_record_and_recording(
         assert athlete == max(a.id for a in source.list_athletes(include_archived=True)) + 1
     finally:
         target.close()
+
+
+def test_a_store_on_postgresql_copies_to_sqlite_and_back(
+    pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A clinic leaving its server: a store made through the public API on
+    PostgreSQL, copied by the command to an SQLite folder, the same records
+    and recordings there; copied back to SQLite again, the same checksums."""
+    with Store.open(tmp_path / "station", database=pg_url, actor="tester") as store:
+        _fill(store, tmp_path)
+    code, out, err = run(capsys, "db", "copy", pg_url, str(tmp_path / "moved"), "--quiet")
+    assert code == 0 and err == "", err
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[1:]}
+    assert rows["recordings"] == ["4", "4", "same"] and rows["results"][0] == "5"
+    assert all(cells[0] == cells[1] and cells[2] == "same" for cells in rows.values())
+    server = open_location(pg_url, create=False)
+    moved = open_location(str(tmp_path / "moved"), create=False)
+    again = open_location(f"sqlite:///{tmp_path / 'again.sqlite3'}", create=True)
+    try:
+        _same_records(server, moved)
+        assert server.schema_version == moved.schema_version
+        assert _all_same(verify(server, moved)) == _all_same(copy_store(moved, again))
+        _same_records(server, again)
+    finally:
+        again.close()
+        moved.close()
+        server.close()
+
+
+def test_an_empty_server_database_is_no_source(
+    pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "db", "copy", pg_url, str(tmp_path / "t"), "--quiet")
+    assert_one_line_error(code, err, "no Nordic Station database at postgresql://")
+    assert out == "" and not (tmp_path / "t").exists()
+    import psycopg
+
+    with psycopg.connect(pg_url) as conn:  # still empty: nothing was created
+        tables = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+        ).fetchone()
+    assert tables == (0,)
 
 
 class Stop(Exception):
@@ -326,12 +370,17 @@ def _bad_locations(source_dir: Path, tmp_path: Path) -> list[tuple[list[str], st
     alien = tmp_path / "alien"
     alien.mkdir()
     paths.database_path(alien).write_bytes(b"not a database at all, just text")
+    database = paths.database_path(source_dir)
     return [
         ([str(tmp_path / "missing"), str(tmp_path / "t1")], "no Nordic Station database"),
-        ([str(source_dir), "mysql://db/x"], "unknown kind of store"),
+        ([f"sqlite:///{tmp_path / 'none.sqlite3'}", str(tmp_path / "t4")], "no Nordic Station"),
+        ([str(source_dir), "mysql://db/x"], "unknown kind of database mysql://"),
         ([str(source_dir), "sqlite://"], "names no file"),
+        ([str(source_dir), f"sqlite:///{source_dir}"], "is a folder, not a database file"),
+        ([str(database), str(tmp_path / "t5")], "is a file, not a folder"),
         ([str(source_dir), str(source_dir)], "the same store"),
-        ([str(source_dir), str(paths.database_path(source_dir))], "the same store"),
+        ([str(source_dir), f"sqlite:///{database}"], "the same store"),
+        ([f"sqlite:///{database}", f" {source_dir}/ "], "the same store"),
         ([str(alien), str(tmp_path / "t2")], "not a Nordic Station database"),
         ([str(source_dir), str(tmp_path / "t3"), "--batch-rows", "0"], "--batch-rows"),
     ]
@@ -345,6 +394,8 @@ def test_bad_locations_exit_2_with_one_line(
         assert_one_line_error(code, err, text)
         assert out == ""
     assert not (tmp_path / "missing").exists()  # a missing source is not created
+    assert not (tmp_path / "none.sqlite3").exists()
+    assert not any((tmp_path / name).exists() for name in ("t1", "t2", "t3", "t4", "t5"))
 
 
 def test_every_table_is_copied_or_named_as_left_out(source_dir: Path) -> None:
@@ -446,108 +497,3 @@ def test_kill_9_of_the_command_mid_copy_then_resume(
     assert lines["athletes"] == ["3,000", "3,000", "same"]
     assert lines["audit_log"] == ["3,000", "3,000", "same"]
     assert all(cells[2] == "same" for cells in lines.values())
-
-
-# -- the dump statements on a real PostgreSQL ----------------------------------------------
-
-
-class _PortableSql:
-    """A PostgreSQL connection taking the dump's ``?`` placeholders (as the server
-    backend's shared-SQL adapter does)."""
-
-    def __init__(self, conn: Any) -> None:
-        self.conn = conn
-
-    def execute(self, sql: str, params: Any = ()) -> Any:
-        cursor = self.conn.cursor()
-        cursor.execute(sql.replace("?", "%s"), tuple(params))
-        return cursor
-
-    def executemany(self, sql: str, rows: Any) -> Any:
-        cursor = self.conn.cursor()
-        cursor.executemany(sql.replace("?", "%s"), rows)
-        return cursor
-
-
-def _server_dump(url: str, version: int) -> Any:
-    """The Dump mixin over a psycopg connection: its SQL, unchanged, on a server."""
-    import psycopg
-
-    from station.store.sql.dump import Dump
-
-    class ServerDump(Dump):
-        schema_version = version
-
-        def __init__(self) -> None:
-            self.conn = psycopg.connect(url)
-
-        @contextlib.contextmanager
-        def _read(self) -> Iterator[_PortableSql]:
-            with self.conn.transaction():
-                yield _PortableSql(self.conn)
-
-        _write = _read
-
-        def _one(self, sql: str, params: Any = ()) -> Any:
-            with self._read() as conn:
-                return conn.execute(sql, params).fetchone()
-
-        def _all(self, sql: str, params: Any = ()) -> Any:
-            with self._read() as conn:
-                return conn.execute(sql, params).fetchall()
-
-        def dump_meta(self) -> list[tuple[str, Any]]:
-            # Text and bytes kept apart: SQLite's meta.value holds either.
-            rows = self._all("SELECT key, text_value, bytes_value FROM meta ORDER BY key")
-            return [(k, t if b is None else bytes(b)) for k, t, b in rows]
-
-        def load_meta(self, items: Any) -> None:
-            with self._write() as conn:
-                conn.execute("DELETE FROM meta")
-                conn.executemany(
-                    "INSERT INTO meta (key, text_value, bytes_value) VALUES (?, ?, ?)",
-                    [(k, v, None) if isinstance(v, str) else (k, None, v) for k, v in items],
-                )
-
-        def close(self) -> None:
-            self.conn.close()
-
-    return ServerDump()
-
-
-_PG_TYPES = {"INTEGER": "bigint", "TEXT": "text", "REAL": "double precision", "BLOB": "bytea"}
-
-
-def test_the_dump_statements_run_unchanged_on_postgresql(
-    source: Any, source_dir: Path, tmp_path: Path
-) -> None:
-    """SQLite -> PostgreSQL -> SQLite with the same checksums, the server's tables
-    made from SQLite's columns (the real server schema is the PostgreSQL backend's)."""
-    pgserver = pytest.importorskip("pgserver")
-    psycopg = pytest.importorskip("psycopg")
-    server = pgserver.get_server(tmp_path / "pgdata", cleanup_mode="delete")
-    try:
-        server.psql("CREATE DATABASE copied;")
-        url = server.get_uri("copied")
-        lite = sqlite3.connect(paths.database_path(source_dir))
-        try:
-            with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute("CREATE TABLE meta (key text, text_value text, bytes_value bytea)")
-                for table in TABLES:
-                    columns = lite.execute(f"PRAGMA table_info({table.name})").fetchall()
-                    kinds = ", ".join(f"{c[1]} {_PG_TYPES[c[2].upper()]}" for c in columns)
-                    conn.execute(f"CREATE TABLE {table.name} ({kinds})")
-        finally:
-            lite.close()
-        on_server = _server_dump(url, source.schema_version)
-        back = _opened(str(tmp_path / "back"))
-        try:
-            there = copy_store(source, on_server, batch_rows=3)
-            again = copy_store(on_server, back)
-            assert _all_same(there) == _all_same(again)
-            _same_records(source, back)
-        finally:
-            back.close()
-            on_server.close()
-    finally:
-        server.cleanup()

@@ -23,14 +23,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from station.store.errors import StoreError
-
-if TYPE_CHECKING:
-    from station.store.sql.base import Dialect
+from station.store.sql.base import Transactions
 
 
 @dataclass(frozen=True)
@@ -85,23 +82,13 @@ def table_named(name: str) -> Table:
     raise StoreError(f"no table {name!r} in a store copy")
 
 
-class Dump:
+class Dump(Transactions):
     """Reading and writing whole tables in key order (see the module docstring).
 
-    A mixin for any backend class that has the four connection helpers below
-    (SQLite's :class:`~station.store.sqlite.connection.Connection` does; a
-    server backend's connection class, with an adapter turning ``?`` into its
-    placeholders, can), so one set of statements serves both.
+    One of the shared statement classes: a backend's connection class (SQLite's,
+    or a server's with its adapter turning ``?`` into its placeholders) runs
+    them, so one set of statements serves both.
     """
-
-    if TYPE_CHECKING:
-
-        def _read(self) -> AbstractContextManager[Any]: ...
-        def _write(self) -> AbstractContextManager[Any]: ...
-        def _one(self, sql: str, params: Sequence[Any] = ()) -> Sequence[Any] | None: ...
-        def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Sequence[Any]]: ...
-
-        dialect: Dialect
 
     def dump_tables(self) -> tuple[Table, ...]:
         return TABLES
@@ -112,7 +99,7 @@ class Dump:
         the engine's insertion-order column, which the target fills itself."""
         spec = table_named(table)
         with self._read() as conn:
-            cursor = conn.execute(f"SELECT * FROM {spec.name} WHERE 1 = 0")
+            cursor: Any = conn.execute(f"SELECT * FROM {spec.name} WHERE 1 = 0")
             names = [str(column[0]) for column in cursor.description]
         return [name for name in names if name != self.dialect.insertion_order]
 
@@ -209,13 +196,14 @@ class Dump:
             for key, value in items:
                 if key in ENGINE_META:
                     continue
-                data: str | bytes = _as_bytes(value)
+                data = _as_bytes(value)
                 if key not in have:
                     conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, data))
                     continue
                 if isinstance(have[key], str):
-                    data = data.decode("utf-8")
-                conn.execute("UPDATE meta SET value = ? WHERE key = ?", (data, key))
+                    conn.execute("UPDATE meta SET value = ? WHERE key = ?", (data.decode(), key))
+                else:
+                    conn.execute("UPDATE meta SET value = ? WHERE key = ?", (data, key))
 
 
 def _as_bytes(value: Any) -> bytes:
