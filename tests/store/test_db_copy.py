@@ -341,23 +341,39 @@ def test_stores_of_different_schema_versions_are_refused(source: Any, copy_targe
         target.close()
 
 
-def test_a_recording_that_no_longer_matches_its_hash_fails_the_check(
-    source: Any, tmp_path: Path
-) -> None:
-    target_dir = tmp_path / "damaged"
-    target = _opened(str(target_dir))
-    try:
-        copy_store(source, target)
-    finally:
-        target.close()
-    conn = sqlite3.connect(paths.database_path(target_dir))  # around the store, on purpose
+def _damage_recording_1(url: str) -> None:
+    """Change the bytes of recording 1, same size, around the store (on purpose)."""
+    database = sqlite_location(url)
+    if database is None:
+        import psycopg
+
+        with psycopg.connect(url) as server:
+            server.execute("ALTER TABLE recordings DISABLE TRIGGER recordings_no_update")
+            changed = server.execute(
+                "UPDATE recordings SET data = set_byte(data, 0, 255 - get_byte(data, 0)) "
+                "WHERE id = 1"
+            )
+            assert changed.rowcount == 1
+        return
+    conn = sqlite3.connect(database)
     try:
         conn.execute("DROP TRIGGER recordings_no_update")
         conn.execute("UPDATE recordings SET data = CAST(upper(data) AS BLOB) WHERE id = 1")
         conn.commit()
     finally:
         conn.close()
-    target = _opened(str(target_dir))
+
+
+def test_a_recording_that_no_longer_matches_its_hash_fails_the_check(
+    source: Any, copy_target_url: str
+) -> None:
+    target = _opened(copy_target_url)
+    try:
+        copy_store(source, target)
+    finally:
+        target.close()
+    _damage_recording_1(copy_target_url)
+    target = _opened(copy_target_url)
     try:
         checks = {c.table: c for c in verify(source, target)}
     finally:
