@@ -281,6 +281,8 @@ def copy_store(
             f"the source has schema {source.schema_version} and the target "
             f"{target.schema_version}: open both with the same Nordic Station version"
         )
+    for table in source.dump_tables():  # before anything is written
+        _columns(source, target, table.name)
     if not _is_empty(target):
         check_prefix(source, target)
         log.info("target holds the start of the source: resuming the copy")

@@ -364,6 +364,34 @@ def _damage_recording_1(url: str) -> None:
         conn.close()
 
 
+class _ExtraColumn:
+    """A store whose athletes have a column no target has (everything else delegated)."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def dump_columns(self, table: str) -> list[str]:
+        extra = ["shoe_size"] if table == "athletes" else []
+        return [*self._store.dump_columns(table), *extra]
+
+
+def test_a_source_column_the_target_lacks_is_refused_before_writing(
+    source: Any, copy_target_url: str
+) -> None:
+    target = _opened(copy_target_url)
+    try:
+        secret = target.pseudonym_secret()
+        with pytest.raises(CopyError, match="athletes of the target has no column shoe_size"):
+            copy_store(_ExtraColumn(source), target)
+        assert all(target.dump_count(t.name) == 0 for t in TABLES)
+        assert target.pseudonym_secret() == secret
+    finally:
+        target.close()
+
+
 def test_a_recording_that_no_longer_matches_its_hash_fails_the_check(
     source: Any, copy_target_url: str
 ) -> None:
