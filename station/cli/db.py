@@ -18,8 +18,9 @@ from station.store.copying import (
 )
 
 LOCATIONS = (
-    "A location is a data folder (or its database file), sqlite:///PATH, "
-    "or postgresql://USER@HOST:PORT/DB (passwords from PGPASSWORD or ~/.pgpass)"
+    "A location is what --database takes: a data folder, sqlite:///FILE (relative; "
+    "sqlite:////FILE absolute), or postgresql://USER@HOST:PORT/DB (passwords from "
+    "PGPASSWORD or ~/.pgpass)"
 )
 
 
