@@ -191,6 +191,12 @@ def test_a_store_on_postgresql_copies_to_sqlite_and_back(
         again.close()
         moved.close()
         server.close()
+    conn = sqlite3.connect(paths.database_path(tmp_path / "moved"))
+    try:  # SQLite keeps its text meta as text, the secret as bytes, as it made them
+        kinds = dict(conn.execute("SELECT key, typeof(value) FROM meta").fetchall())
+    finally:
+        conn.close()
+    assert kinds == {"created_at": "text", "pseudonym_secret": "blob"}
 
 
 def test_an_empty_server_database_is_no_source(
