@@ -8,6 +8,7 @@ parametrisation adds the server backend to every test here."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import sqlite3
@@ -17,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 import pytest
@@ -40,6 +42,7 @@ from tests.store import synth
 from tests.store.test_cli import assert_one_line_error, run
 
 REPO = Path(__file__).resolve().parents[2]
+_schemas = itertools.count(1)
 
 # The source is an SQLite data folder (but in the PostgreSQL -> SQLite tests); the
 # target's engine is copy_target_url's.
@@ -166,12 +169,13 @@ def test_a_round_trip_keeps_every_record_and_recording(
         target.close()
 
 
-def test_a_store_on_postgresql_copies_to_sqlite_and_back(
+def test_a_store_on_postgresql_copies_to_sqlite_and_to_another_server(
     pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A clinic leaving its server: a store made through the public API on
     PostgreSQL, copied by the command to an SQLite folder, the same records
-    and recordings there; copied back to SQLite again, the same checksums."""
+    and recordings there; that copy copied to SQLite again, and the server's
+    store to another server, the same checksums."""
     with Store.open(tmp_path / "station", database=pg_url, actor="tester") as store:
         _fill(store, tmp_path)
     code, out, err = run(capsys, "db", "copy", pg_url, str(tmp_path / "moved"), "--quiet")
@@ -182,12 +186,19 @@ def test_a_store_on_postgresql_copies_to_sqlite_and_back(
     server = open_location(pg_url, create=False)
     moved = open_location(str(tmp_path / "moved"), create=False)
     again = open_location(f"sqlite:///{tmp_path / 'again.sqlite3'}", create=True)
+    other_server = open_location(_another_schema(pg_url), create=True)
     try:
         _same_records(server, moved)
         assert server.schema_version == moved.schema_version
-        assert _all_same(verify(server, moved)) == _all_same(copy_store(moved, again))
+        counted = _all_same(verify(server, moved))
+        assert _all_same(copy_store(moved, again)) == counted
         _same_records(server, again)
+        # ... and from one server to another (a clinic changing servers).
+        assert all(other_server.dump_count(t.name) == 0 for t in TABLES)
+        assert _all_same(copy_store(server, other_server, batch_rows=2)) == counted
+        _same_records(server, other_server)
     finally:
+        other_server.close()
         again.close()
         moved.close()
         server.close()
@@ -197,6 +208,19 @@ def test_a_store_on_postgresql_copies_to_sqlite_and_back(
     finally:
         conn.close()
     assert kinds == {"created_at": "text", "pseudonym_secret": "blob"}
+
+
+def _another_schema(url: str) -> str:
+    """``url`` (a schema of the session's server) with a new, empty schema instead."""
+    import psycopg
+
+    name = f"copy_{next(_schemas)}_{os.getpid()}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {name}")
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "options"]
+    query.append(("options", f"-csearch_path={name}"))
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def test_an_empty_server_database_is_no_source(
