@@ -503,7 +503,7 @@ def big_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("copy-big")
     with Store.open(folder, actor="tester") as store:
         names = [f"Athlete {i}" for i in range(1, 3001)]
-        store.backend.bulk_load(  # type: ignore[attr-defined]
+        store.backend.bulk_load(
             [{"id": i, "name": n, "name_key": search_key(n)} for i, n in enumerate(names, 1)],
             [],
             "tester",
