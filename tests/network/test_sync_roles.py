@@ -4,9 +4,13 @@ waiting; the rest goes, and the sync succeeds."""
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 
-from tests.network.sync_fixtures import PgServer, clinic_server, ok, station
+import psycopg
+
+from station.store.store import Store
+from tests.network.sync_fixtures import PgServer, clinic_server, local_db, ok, station
 from tests.network.test_sync_stations import captures
 
 __all__ = ["clinic_server"]
@@ -42,3 +46,19 @@ def test_a_clinician_station_sends_its_tests(clinic_server: PgServer, tmp_path: 
     line = ok(station(home, "sync"))
     assert line.startswith("sent 1 certificates, 1 athletes, 1 tests;"), line
     assert clinic_server.counts()["tests"] == 1
+
+
+def test_an_erasure_reaches_a_clinician_station(clinic_server: PgServer, tmp_path: Path) -> None:
+    """Row-level security binds the clinician: the erased row must stay visible to the
+    team's clinicians (it keeps its team), or their copy would keep the name."""
+    home = clinician_station(clinic_server, tmp_path)
+    ok(station(home, "athlete", "add", "--name", "Jo Private", "--team", "A", "--notes", "knee"))
+    ok(station(home, "sync"))
+    with psycopg.connect(clinic_server.url, autocommit=True) as conn:
+        server_id = conn.execute("SELECT id FROM athletes WHERE name = 'Jo Private'").fetchone()[0]
+    with Store.open(tmp_path / "admin-station", database=clinic_server.url, actor="dpo") as admin:
+        admin.erasure.erase(server_id, "request", by="dpo")
+    assert "1 erasures" in ok(station(home, "sync"))
+    with closing(local_db(home)) as conn:
+        rows = conn.execute("SELECT name, notes, erased_at IS NOT NULL FROM athletes").fetchall()
+    assert rows == [("erased athlete", "", 1)]

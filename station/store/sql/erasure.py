@@ -114,9 +114,11 @@ def _erase_rows(conn: DbConnection, dialect: Dialect, athlete_id: int, erased_at
     )]  # fmt: skip
     secrets = _secrets(conn, athlete_id, test_ids)
     athlete_columns = dialect.columns(conn, "athletes")
+    # The team stays: on a clinic's server it is what lets the team's clinicians see the
+    # erased row (row-level security), so the erasure reaches their stations' copies.
     sets = (
         "name = ?, name_key = ?, external_id = NULL, date_of_birth = NULL, notes = '', "
-        "team = NULL, sport = NULL, archived = 1, updated_at = ?"
+        "sport = NULL, archived = 1, updated_at = ?"
     )
     params: list[Any] = [ERASED_NAME, ERASED_NAME, erased_at]
     if "erased_at" in athlete_columns:
