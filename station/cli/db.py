@@ -6,7 +6,6 @@ import argparse
 import sys
 from typing import Any
 
-from station import paths
 from station.cli.common import print_table, usage_of
 from station.store.copying import (
     CopyError,
@@ -19,8 +18,9 @@ from station.store.copying import (
 )
 
 LOCATIONS = (
-    "A location is a data folder (or its database file), sqlite:///PATH, "
-    "or postgresql://USER@HOST:PORT/DB (passwords from PGPASSWORD or ~/.pgpass)"
+    "A location is what --database takes: a data folder, sqlite:///FILE (relative; "
+    "sqlite:////FILE absolute), or postgresql://USER@HOST:PORT/DB (passwords from "
+    "PGPASSWORD or ~/.pgpass)"
 )
 
 
@@ -82,10 +82,9 @@ def run_copy(args: argparse.Namespace) -> int:
         None not in same and same[0].resolve() == same[1].resolve()  # type: ignore[union-attr]
     ):
         raise CopyError("FROM and TO are the same store: name another target")
-    folder = paths.data_dir(args.data_dir)  # a server store is opened with it
-    source = open_location(args.source, create=False, folder=folder)
+    source = open_location(args.source, create=False)
     try:
-        target: Dumpable = open_location(args.target, create=True, folder=folder)
+        target: Dumpable = open_location(args.target, create=True)
         try:
             left_out = rows_left_out(source)
             try:

@@ -51,8 +51,8 @@ class Dumpable(Protocol):
 
     Rows come back with the Python types SQLite gives, whatever the engine:
     int (flags as 0/1; a bool is counted as its int), float, str (instants and
-    JSON as the text written, never re-serialised), bytes, None; a meta value
-    stays str or bytes as it was given.  Otherwise the checksums differ.
+    JSON as the text written, never re-serialised), bytes, None; meta values
+    come back as bytes (text as UTF-8).  Otherwise the checksums differ.
     """
 
     @property
@@ -72,7 +72,7 @@ class Dumpable(Protocol):
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None: ...
     def load_done(self, table: str) -> None: ...
-    def dump_meta(self) -> list[tuple[str, Any]]: ...
+    def dump_meta(self) -> list[tuple[str, bytes]]: ...
     def load_meta(self, items: Sequence[tuple[str, Any]]) -> None: ...
 
 
@@ -122,13 +122,18 @@ def _sorted(table: Table, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
 
 
 def _columns(source: Dumpable, target: Dumpable, table: str) -> list[str]:
-    ours, theirs = source.dump_columns(table), target.dump_columns(table)
-    if sorted(ours) != sorted(theirs):
+    """The columns copied, always named: the source's, which the target must all
+    have (a column only the target has takes its default), sorted by name, as
+    their stored order differs between engines (SQLite's migrations add columns
+    at the end) and the checksums must not."""
+    ours, theirs = source.dump_columns(table), set(target.dump_columns(table))
+    missing = [name for name in ours if name not in theirs]
+    if missing:
         raise CopyError(
-            f"table {table} has different columns in the source and the target: "
+            f"table {table} of the target has no column {', '.join(missing)}: "
             "open both with the same Nordic Station version"
         )
-    return ours
+    return sorted(ours)
 
 
 def _is_empty(store: Dumpable) -> bool:
@@ -276,6 +281,8 @@ def copy_store(
             f"the source has schema {source.schema_version} and the target "
             f"{target.schema_version}: open both with the same Nordic Station version"
         )
+    for table in source.dump_tables():  # before anything is written
+        _columns(source, target, table.name)
     if not _is_empty(target):
         check_prefix(source, target)
         log.info("target holds the start of the source: resuming the copy")
@@ -322,13 +329,13 @@ def sqlite_location(location: str) -> Path | None:
     return paths.database_path(chosen.path) if chosen.kind == "folder" else chosen.path
 
 
-def open_location(location: str, *, create: bool, folder: Path | None = None) -> Dumpable:
+def open_location(location: str, *, create: bool) -> Dumpable:
     """Open a store by location through the normal opening (migrating it; a new
-    SQLite target is created).  A source (``create=False``) must exist.  ``folder``
-    is the station's data folder, which a server store is opened with."""
+    SQLite target or server schema is created).  A source (``create=False``)
+    must exist: an empty server database is refused rather than given a schema."""
     database = sqlite_location(location)
     if database is None:
-        return _open_server(location, folder)
+        return _open_server(location, create)
     if not create and not database.is_file():
         raise CopyError(f"no Nordic Station database at {database}: check the FROM location")
     if database.exists() and not database.is_file():
@@ -343,8 +350,13 @@ def open_location(location: str, *, create: bool, folder: Path | None = None) ->
     return SqliteStore(database, paths.backups_dir(folder))
 
 
-def _open_server(location: str, folder: Path | None) -> Dumpable:
-    from station.store.locations import open_backend
+def _open_server(location: str, create: bool) -> Dumpable:
+    from station.store.postgres import PostgresStore
+    from station.store.postgres.opening import probe
 
-    backend: Dumpable = open_backend(location, folder or paths.data_dir())
-    return backend
+    if not create and probe(location) is None:
+        raise CopyError(
+            f"no Nordic Station database at {database_choice.masked(location)}: "
+            "check the FROM location"
+        )
+    return PostgresStore(location)

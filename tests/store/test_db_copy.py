@@ -8,7 +8,7 @@ parametrisation adds the server backend to every test here."""
 
 from __future__ import annotations
 
-import contextlib
+import itertools
 import os
 import signal
 import sqlite3
@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 import pytest
@@ -41,41 +42,44 @@ from tests.store import synth
 from tests.store.test_cli import assert_one_line_error, run
 
 REPO = Path(__file__).resolve().parents[2]
+_schemas = itertools.count(1)
 
-# The source is always an SQLite data folder; the target's engine is copy_target_url's.
+# The source is an SQLite data folder (but in the PostgreSQL -> SQLite tests); the
+# target's engine is copy_target_url's.
 pytestmark = pytest.mark.sqlite_only("the source is an SQLite data folder")
 
 
 @pytest.fixture(scope="module")
 def source_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store with something in every table: athletes (one erased), body mass,
-    injuries, certificates, a verification, tests with recordings, analysis runs
-    (a rep exclusion adds one sharing its curves), reps, a void, the audit log."""
+    """An SQLite store with something in every table (see :func:`_fill`)."""
     folder = tmp_path_factory.mktemp("copy-source")
-    work = tmp_path_factory.mktemp("copy-files")
-    cert = synth.certificate()
     with Store.open(folder, actor="tester") as store:
-        ada = store.athletes.add(
-            "Åda Lövelace", external_id="S01", body_mass_kg=62.5, lever_arm_m=0.42, team="U19"
-        )
-        bo = store.athletes.add("Bo Berg", team="U19", notes="left knee", body_mass_kg=80)
-        gone = store.athletes.add("Erased Person", external_id="GONE-1")
-        store.athletes.add_body_mass(ada.id, 63.0, "2024-03-01")
-        store.athletes.add_injury(bo.id, "left", "2024-02-01", "strain", region="biceps femoris")
-        certificate = store.certificates.add(cert)
-        store.certificates.add_verification(
-            {"ok": True}, certificate_id=certificate.id, passed=True
-        )
-        tests = []
-        for i, (who, left) in enumerate(((ada, 300.0), (ada, 310.0), (bo, 280.0), (gone, 200.0))):
-            capture = synth.write_capture(work / f"c{i}.bin", left, 250.0, seed=i + 1)
-            tests.append(
-                store.new_tests.import_file(who.id, capture, certificate=cert, notes=f"n{i}")
-            )
-        store.runs.exclude_rep(tests[1].id, 1, "hips flexed early", by="Kim")
-        store.tests.void(tests[2].id, "double start")
-        store.erasure.erase(gone.id, "asked for it")
+        _fill(store, tmp_path_factory.mktemp("copy-files"))
     return folder
+
+
+def _fill(store: Store, work: Path) -> None:
+    """Something in every table, through the store's public API: athletes (one
+    erased), body mass, injuries, certificates, a verification, tests with
+    recordings, analysis runs (a rep exclusion adds one sharing its curves),
+    reps, a void, the audit log."""
+    cert = synth.certificate()
+    ada = store.athletes.add(
+        "Åda Lövelace", external_id="S01", body_mass_kg=62.5, lever_arm_m=0.42, team="U19"
+    )
+    bo = store.athletes.add("Bo Berg", team="U19", notes="left knee", body_mass_kg=80)
+    gone = store.athletes.add("Erased Person", external_id="GONE-1")
+    store.athletes.add_body_mass(ada.id, 63.0, "2024-03-01")
+    store.athletes.add_injury(bo.id, "left", "2024-02-01", "strain", region="biceps femoris")
+    certificate = store.certificates.add(cert)
+    store.certificates.add_verification({"ok": True}, certificate_id=certificate.id, passed=True)
+    tests = []
+    for i, (who, left) in enumerate(((ada, 300.0), (ada, 310.0), (bo, 280.0), (gone, 200.0))):
+        capture = synth.write_capture(work / f"c{i}.bin", left, 250.0, seed=i + 1)
+        tests.append(store.new_tests.import_file(who.id, capture, certificate=cert, notes=f"n{i}"))
+    store.runs.exclude_rep(tests[1].id, 1, "hips flexed early", by="Kim")
+    store.tests.void(tests[2].id, "double start")
+    store.erasure.erase(gone.id, "asked for it")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -120,6 +124,7 @@ def _same_records(source: Any, target: Any) -> None:
         for run_ in source.results(test_id):
             mine, theirs = source.curves(run_.id), target.curves(run_.id)
             assert (mine is None) == (theirs is None)
+            assert list(mine or {}) == list(theirs or {})  # in the order they were stored
             for name, values in (mine or {}).items():
                 assert values.dtype == theirs[name].dtype
                 np.testing.assert_array_equal(values, theirs[name])
@@ -162,6 +167,75 @@ def test_a_round_trip_keeps_every_record_and_recording(
         assert athlete == max(a.id for a in source.list_athletes(include_archived=True)) + 1
     finally:
         target.close()
+
+
+def test_a_store_on_postgresql_copies_to_sqlite_and_to_another_server(
+    pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A clinic leaving its server: a store made through the public API on
+    PostgreSQL, copied by the command to an SQLite folder, the same records
+    and recordings there; that copy copied to SQLite again, and the server's
+    store to another server, the same checksums."""
+    with Store.open(tmp_path / "station", database=pg_url, actor="tester") as store:
+        _fill(store, tmp_path)
+    code, out, err = run(capsys, "db", "copy", pg_url, str(tmp_path / "moved"), "--quiet")
+    assert code == 0 and err == "", err
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[1:]}
+    assert rows["recordings"] == ["4", "4", "same"] and rows["results"][0] == "5"
+    assert all(cells[0] == cells[1] and cells[2] == "same" for cells in rows.values())
+    server = open_location(pg_url, create=False)
+    moved = open_location(str(tmp_path / "moved"), create=False)
+    again = open_location(f"sqlite:///{tmp_path / 'again.sqlite3'}", create=True)
+    other_server = open_location(_another_schema(pg_url), create=True)
+    try:
+        _same_records(server, moved)
+        assert server.schema_version == moved.schema_version
+        counted = _all_same(verify(server, moved))
+        assert _all_same(copy_store(moved, again)) == counted
+        _same_records(server, again)
+        # ... and from one server to another (a clinic changing servers).
+        assert all(other_server.dump_count(t.name) == 0 for t in TABLES)
+        assert _all_same(copy_store(server, other_server, batch_rows=2)) == counted
+        _same_records(server, other_server)
+    finally:
+        other_server.close()
+        again.close()
+        moved.close()
+        server.close()
+    conn = sqlite3.connect(paths.database_path(tmp_path / "moved"))
+    try:  # SQLite keeps its text meta as text, the secret as bytes, as it made them
+        kinds = dict(conn.execute("SELECT key, typeof(value) FROM meta").fetchall())
+    finally:
+        conn.close()
+    assert kinds == {"created_at": "text", "pseudonym_secret": "blob"}
+
+
+def _another_schema(url: str) -> str:
+    """``url`` (a schema of the session's server) with a new, empty schema instead."""
+    import psycopg
+
+    name = f"copy_{next(_schemas)}_{os.getpid()}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {name}")
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "options"]
+    query.append(("options", f"-csearch_path={name}"))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def test_an_empty_server_database_is_no_source(
+    pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "db", "copy", pg_url, str(tmp_path / "t"), "--quiet")
+    assert_one_line_error(code, err, "no Nordic Station database at postgresql://")
+    assert out == "" and not (tmp_path / "t").exists()
+    import psycopg
+
+    with psycopg.connect(pg_url) as conn:  # still empty: nothing was created
+        tables = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+        ).fetchone()
+    assert tables == (0,)
 
 
 class Stop(Exception):
@@ -297,23 +371,67 @@ def test_stores_of_different_schema_versions_are_refused(source: Any, copy_targe
         target.close()
 
 
-def test_a_recording_that_no_longer_matches_its_hash_fails_the_check(
-    source: Any, tmp_path: Path
-) -> None:
-    target_dir = tmp_path / "damaged"
-    target = _opened(str(target_dir))
-    try:
-        copy_store(source, target)
-    finally:
-        target.close()
-    conn = sqlite3.connect(paths.database_path(target_dir))  # around the store, on purpose
+def _damage_recording_1(url: str) -> None:
+    """Change the bytes of recording 1, same size, around the store (on purpose)."""
+    database = sqlite_location(url)
+    if database is None:
+        import psycopg
+
+        with psycopg.connect(url) as server:
+            server.execute("ALTER TABLE recordings DISABLE TRIGGER recordings_no_update")
+            changed = server.execute(
+                "UPDATE recordings SET data = set_byte(data, 0, 255 - get_byte(data, 0)) "
+                "WHERE id = 1"
+            )
+            assert changed.rowcount == 1
+        return
+    conn = sqlite3.connect(database)
     try:
         conn.execute("DROP TRIGGER recordings_no_update")
         conn.execute("UPDATE recordings SET data = CAST(upper(data) AS BLOB) WHERE id = 1")
         conn.commit()
     finally:
         conn.close()
-    target = _opened(str(target_dir))
+
+
+class _ExtraColumn:
+    """A store whose athletes have a column no target has (everything else delegated)."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def dump_columns(self, table: str) -> list[str]:
+        extra = ["shoe_size"] if table == "athletes" else []
+        return [*self._store.dump_columns(table), *extra]
+
+
+def test_a_source_column_the_target_lacks_is_refused_before_writing(
+    source: Any, copy_target_url: str
+) -> None:
+    target = _opened(copy_target_url)
+    try:
+        secret = target.pseudonym_secret()
+        with pytest.raises(CopyError, match="athletes of the target has no column shoe_size"):
+            copy_store(_ExtraColumn(source), target)
+        assert all(target.dump_count(t.name) == 0 for t in TABLES)
+        assert target.pseudonym_secret() == secret
+    finally:
+        target.close()
+
+
+def test_a_recording_that_no_longer_matches_its_hash_fails_the_check(
+    source: Any, copy_target_url: str
+) -> None:
+    target = _opened(copy_target_url)
+    try:
+        copy_store(source, target)
+    finally:
+        target.close()
+    _damage_recording_1(copy_target_url)
+    target = _opened(copy_target_url)
     try:
         checks = {c.table: c for c in verify(source, target)}
     finally:
@@ -326,12 +444,17 @@ def _bad_locations(source_dir: Path, tmp_path: Path) -> list[tuple[list[str], st
     alien = tmp_path / "alien"
     alien.mkdir()
     paths.database_path(alien).write_bytes(b"not a database at all, just text")
+    database = paths.database_path(source_dir)
     return [
         ([str(tmp_path / "missing"), str(tmp_path / "t1")], "no Nordic Station database"),
-        ([str(source_dir), "mysql://db/x"], "unknown kind of store"),
+        ([f"sqlite:///{tmp_path / 'none.sqlite3'}", str(tmp_path / "t4")], "no Nordic Station"),
+        ([str(source_dir), "mysql://db/x"], "unknown kind of database mysql://"),
         ([str(source_dir), "sqlite://"], "names no file"),
+        ([str(source_dir), f"sqlite:///{source_dir}"], "is a folder, not a database file"),
+        ([str(database), str(tmp_path / "t5")], "is a file, not a folder"),
         ([str(source_dir), str(source_dir)], "the same store"),
-        ([str(source_dir), str(paths.database_path(source_dir))], "the same store"),
+        ([str(source_dir), f"sqlite:///{database}"], "the same store"),
+        ([f"sqlite:///{database}", f" {source_dir}/ "], "the same store"),
         ([str(alien), str(tmp_path / "t2")], "not a Nordic Station database"),
         ([str(source_dir), str(tmp_path / "t3"), "--batch-rows", "0"], "--batch-rows"),
     ]
@@ -345,6 +468,8 @@ def test_bad_locations_exit_2_with_one_line(
         assert_one_line_error(code, err, text)
         assert out == ""
     assert not (tmp_path / "missing").exists()  # a missing source is not created
+    assert not (tmp_path / "none.sqlite3").exists()
+    assert not any((tmp_path / name).exists() for name in ("t1", "t2", "t3", "t4", "t5"))
 
 
 def test_every_table_is_copied_or_named_as_left_out(source_dir: Path) -> None:
@@ -378,7 +503,7 @@ def big_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("copy-big")
     with Store.open(folder, actor="tester") as store:
         names = [f"Athlete {i}" for i in range(1, 3001)]
-        store.backend.bulk_load(  # type: ignore[attr-defined]
+        store.backend.bulk_load(
             [{"id": i, "name": n, "name_key": search_key(n)} for i, n in enumerate(names, 1)],
             [],
             "tester",
@@ -446,108 +571,3 @@ def test_kill_9_of_the_command_mid_copy_then_resume(
     assert lines["athletes"] == ["3,000", "3,000", "same"]
     assert lines["audit_log"] == ["3,000", "3,000", "same"]
     assert all(cells[2] == "same" for cells in lines.values())
-
-
-# -- the dump statements on a real PostgreSQL ----------------------------------------------
-
-
-class _PortableSql:
-    """A PostgreSQL connection taking the dump's ``?`` placeholders (as the server
-    backend's shared-SQL adapter does)."""
-
-    def __init__(self, conn: Any) -> None:
-        self.conn = conn
-
-    def execute(self, sql: str, params: Any = ()) -> Any:
-        cursor = self.conn.cursor()
-        cursor.execute(sql.replace("?", "%s"), tuple(params))
-        return cursor
-
-    def executemany(self, sql: str, rows: Any) -> Any:
-        cursor = self.conn.cursor()
-        cursor.executemany(sql.replace("?", "%s"), rows)
-        return cursor
-
-
-def _server_dump(url: str, version: int) -> Any:
-    """The Dump mixin over a psycopg connection: its SQL, unchanged, on a server."""
-    import psycopg
-
-    from station.store.sql.dump import Dump
-
-    class ServerDump(Dump):
-        schema_version = version
-
-        def __init__(self) -> None:
-            self.conn = psycopg.connect(url)
-
-        @contextlib.contextmanager
-        def _read(self) -> Iterator[_PortableSql]:
-            with self.conn.transaction():
-                yield _PortableSql(self.conn)
-
-        _write = _read
-
-        def _one(self, sql: str, params: Any = ()) -> Any:
-            with self._read() as conn:
-                return conn.execute(sql, params).fetchone()
-
-        def _all(self, sql: str, params: Any = ()) -> Any:
-            with self._read() as conn:
-                return conn.execute(sql, params).fetchall()
-
-        def dump_meta(self) -> list[tuple[str, Any]]:
-            # Text and bytes kept apart: SQLite's meta.value holds either.
-            rows = self._all("SELECT key, text_value, bytes_value FROM meta ORDER BY key")
-            return [(k, t if b is None else bytes(b)) for k, t, b in rows]
-
-        def load_meta(self, items: Any) -> None:
-            with self._write() as conn:
-                conn.execute("DELETE FROM meta")
-                conn.executemany(
-                    "INSERT INTO meta (key, text_value, bytes_value) VALUES (?, ?, ?)",
-                    [(k, v, None) if isinstance(v, str) else (k, None, v) for k, v in items],
-                )
-
-        def close(self) -> None:
-            self.conn.close()
-
-    return ServerDump()
-
-
-_PG_TYPES = {"INTEGER": "bigint", "TEXT": "text", "REAL": "double precision", "BLOB": "bytea"}
-
-
-def test_the_dump_statements_run_unchanged_on_postgresql(
-    source: Any, source_dir: Path, tmp_path: Path
-) -> None:
-    """SQLite -> PostgreSQL -> SQLite with the same checksums, the server's tables
-    made from SQLite's columns (the real server schema is the PostgreSQL backend's)."""
-    pgserver = pytest.importorskip("pgserver")
-    psycopg = pytest.importorskip("psycopg")
-    server = pgserver.get_server(tmp_path / "pgdata", cleanup_mode="delete")
-    try:
-        server.psql("CREATE DATABASE copied;")
-        url = server.get_uri("copied")
-        lite = sqlite3.connect(paths.database_path(source_dir))
-        try:
-            with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute("CREATE TABLE meta (key text, text_value text, bytes_value bytea)")
-                for table in TABLES:
-                    columns = lite.execute(f"PRAGMA table_info({table.name})").fetchall()
-                    kinds = ", ".join(f"{c[1]} {_PG_TYPES[c[2].upper()]}" for c in columns)
-                    conn.execute(f"CREATE TABLE {table.name} ({kinds})")
-        finally:
-            lite.close()
-        on_server = _server_dump(url, source.schema_version)
-        back = _opened(str(tmp_path / "back"))
-        try:
-            there = copy_store(source, on_server, batch_rows=3)
-            again = copy_store(on_server, back)
-            assert _all_same(there) == _all_same(again)
-            _same_records(source, back)
-        finally:
-            back.close()
-            on_server.close()
-    finally:
-        server.cleanup()

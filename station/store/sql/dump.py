@@ -10,20 +10,24 @@ Rows are copied with their ids, so a copy keeps every reference and a
 person's test numbers; a table is read ``WHERE key > ? ORDER BY key`` in
 batches, each batch written in one transaction, so a copy stopped at any
 point resumes from the target's largest key.
+
+What differs between engines stays out of the rows: the column standing in
+for SQLite's rowid on a server (``Dialect.insertion_order``, curves' ``seq``)
+is never read nor written, the target numbers the rows again in the order
+they come, which is the source's insertion order; the meta rows an engine
+keeps for itself (:data:`ENGINE_META`) are never copied; meta values are read
+as bytes (text as UTF-8) and written in the type the target's row has.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from station.store.errors import StoreError
-
-if TYPE_CHECKING:
-    from station.store.sql.base import Dialect
+from station.store.sql.base import Transactions
 
 
 @dataclass(frozen=True)
@@ -35,11 +39,6 @@ class Table:
     key: str = "id"
     grouped: bool = False
     batch_rows: int = 2000
-    then_by: str = ""  # orders the rows of one key in a grouped table
-
-    @property
-    def order(self) -> str:
-        return f"{self.key}, {self.then_by}" if self.then_by else self.key
 
 
 # Every table holding records, parents before children (each reference points
@@ -56,11 +55,14 @@ TABLES: tuple[Table, ...] = (
     Table("recordings", batch_rows=16),  # megabytes a row
     Table("tests"),
     Table("results", batch_rows=500),  # ~10 kB of JSON a row
-    Table("curves", key="result_id", grouped=True, batch_rows=8, then_by="name"),  # MBs a run
+    Table("curves", key="result_id", grouped=True, batch_rows=8),  # MBs a run
     Table("reps"),
     Table("audit_log"),
 )
 NOT_COPIED = ("pending_tests",)
+# The engine's own meta rows: SQLite keeps them in its file header, a server in
+# ``meta``; a target keeps its own.
+ENGINE_META = ("application_id", "schema_version")
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -80,34 +82,30 @@ def table_named(name: str) -> Table:
     raise StoreError(f"no table {name!r} in a store copy")
 
 
-class Dump:
+class Dump(Transactions):
     """Reading and writing whole tables in key order (see the module docstring).
 
-    A mixin for any backend class that has the four connection helpers below
-    (SQLite's :class:`~station.store.sqlite.connection.Connection` does; a
-    server backend's connection class, with an adapter turning ``?`` into its
-    placeholders, can), so one set of statements serves both.
+    One of the shared statement classes: a backend's connection class (SQLite's,
+    or a server's with its adapter turning ``?`` into its placeholders) runs
+    them, so one set of statements serves both.
     """
-
-    if TYPE_CHECKING:
-
-        def _read(self) -> AbstractContextManager[Any]: ...
-        def _write(self) -> AbstractContextManager[Any]: ...
-        def _one(self, sql: str, params: Sequence[Any] = ()) -> Sequence[Any] | None: ...
-        def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Sequence[Any]]: ...
-
-        dialect: Dialect
 
     def dump_tables(self) -> tuple[Table, ...]:
         return TABLES
 
     def dump_columns(self, table: str) -> list[str]:
         """The table's columns in stored order (from the cursor's description,
-        which every DB-API driver fills, so no catalogue query is needed)."""
+        which every DB-API driver fills, so no catalogue query is needed), but
+        the engine's insertion-order column, which the target fills itself."""
         spec = table_named(table)
         with self._read() as conn:
-            cursor = conn.execute(f"SELECT * FROM {spec.name} WHERE 1 = 0")
-            return [str(column[0]) for column in cursor.description]
+            cursor: Any = conn.execute(f"SELECT * FROM {spec.name} WHERE 1 = 0")
+            names = [str(column[0]) for column in cursor.description]
+        return [name for name in names if name != self.dialect.insertion_order]
+
+    def _order(self, spec: Table) -> str:
+        """Key order; a grouped table's rows of one key in the order they were stored."""
+        return f"{spec.key}, {self.dialect.insertion_order}" if spec.grouped else spec.key
 
     def dump_count(self, table: str, up_to: int | None = None) -> int:
         """Rows in ``table`` (only those whose key is at most ``up_to`` when given)."""
@@ -131,7 +129,7 @@ class Dump:
         spec = table_named(table)
         _checked(*columns)
         where, params = ("", []) if after is None else (f"WHERE {spec.key} > ? ", [after])
-        order = spec.order
+        order = self._order(spec)
         select = f"SELECT {', '.join(columns)} FROM {spec.name} "
         with self._read() as conn:
             if not spec.grouped:
@@ -158,7 +156,7 @@ class Dump:
         _checked(*columns)
         rows = self._all(
             f"SELECT {', '.join(columns)} FROM {spec.name} WHERE {spec.key} = ? "
-            f"ORDER BY {spec.order}",
+            f"ORDER BY {self._order(spec)}",
             (key,),
         )
         return [tuple(row) for row in rows]
@@ -183,15 +181,31 @@ class Dump:
         with self._write() as conn:
             self.dialect.after_explicit_ids(conn, spec.name)
 
-    def dump_meta(self) -> list[tuple[str, Any]]:
-        """The store's own values (its pseudonym secret, when it was created)."""
-        return [(str(k), v) for k, v in self._all("SELECT key, value FROM meta ORDER BY key")]
+    def dump_meta(self) -> list[tuple[str, bytes]]:
+        """The store's own values (its pseudonym secret, when it was created) but
+        the engine's, as bytes: SQLite keeps some as text, a server all as bytes."""
+        rows = self._all("SELECT key, value FROM meta ORDER BY key")
+        return [(str(k), _as_bytes(v)) for k, v in rows if str(k) not in ENGINE_META]
 
     def load_meta(self, items: Sequence[tuple[str, Any]]) -> None:
         """Make the meta values those given, in one transaction: a copy keeps the
-        source's pseudonym secret, so its exports keep their pseudonyms."""
+        source's pseudonym secret, so its exports keep their pseudonyms.  A value
+        takes the type of the target's row (text stays text on SQLite)."""
         with self._write() as conn:
+            have = dict(conn.execute("SELECT key, value FROM meta").fetchall())
             for key, value in items:
-                cursor = conn.execute("UPDATE meta SET value = ? WHERE key = ?", (value, key))
-                if cursor.rowcount == 0:
-                    conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
+                if key in ENGINE_META:
+                    continue
+                data = _as_bytes(value)
+                if key not in have:
+                    conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, data))
+                    continue
+                if isinstance(have[key], str):
+                    conn.execute("UPDATE meta SET value = ? WHERE key = ?", (data.decode(), key))
+                else:
+                    conn.execute("UPDATE meta SET value = ? WHERE key = ?", (data, key))
+
+
+def _as_bytes(value: Any) -> bytes:
+    """A meta value as bytes (text as UTF-8)."""
+    return value.encode("utf-8") if isinstance(value, str) else bytes(value)

@@ -22,6 +22,7 @@ from station.store.redact import ERASED, redact_record, scrub, secrets_of
 from station.store.sql.audit import AuditRecord, write_audit
 from station.store.sql.base import DbConnection, Dialect
 from station.store.sql.recorded_tests import ERASED_PREFIX
+from station.store.sql.rows import compact_json
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def _redact_metrics(text: str | None, secrets: set[str]) -> str | None:
                 rep["exclusion_reason"] = ERASED
         if isinstance(metrics.get("excluded"), dict):
             metrics["excluded"] = {k: ERASED for k in metrics["excluded"]}
-    return json.dumps(scrub(metrics, secrets, ERASED), ensure_ascii=False)
+    return compact_json(scrub(metrics, secrets, ERASED))
 
 
 def erase_rows(conn: DbConnection, dialect: Dialect, athlete_id: int, erased_at: str) -> Erased:

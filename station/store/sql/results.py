@@ -17,7 +17,7 @@ from station.store.errors import ConflictError, NotFoundError
 from station.store.models import Curves, NewRep, NewResult, Rep, Result
 from station.store.sql.audit import AuditRecord, write_audit
 from station.store.sql.base import DbConnection, Transactions, new_id
-from station.store.sql.rows import Shape, digest, json_tuple, new_uuid
+from station.store.sql.rows import Shape, compact_json, digest, json_tuple, new_uuid
 from station.store.validate import now_utc
 
 RESULT = Shape(
@@ -106,9 +106,9 @@ class Prepared:
         )
         return cls(
             result,
-            json.dumps(result.settings, ensure_ascii=False, default=str),
-            json.dumps(result.metrics, ensure_ascii=False, default=str),
-            json.dumps(digest(result.metrics), ensure_ascii=False, default=str),
+            compact_json(result.settings),
+            compact_json(result.metrics),
+            compact_json(digest(result.metrics)),
             json.dumps(sorted(result.excluded)),
             curves,
         )

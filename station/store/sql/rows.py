@@ -93,8 +93,13 @@ def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def compact_json(value: Any) -> str:
+    """JSON as stored: no spaces after separators (about a tenth of a run's size)."""
+    return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+
+
 def to_json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
+    return None if value is None else compact_json(value)
 
 
 def loads(text: str | None) -> Any:
