@@ -88,9 +88,7 @@ def run_status(args: argparse.Namespace) -> int:
     status = sync_status(_folder(args), probe=True)
     print(status.text)
     if status.joined and not status.online:
-        print(
-            f"waiting: {status.waiting} (saved here; sent at the next sync that reaches the server)"
-        )
+        print(f"waiting: {status.waiting} (saved here; sent at the next sync)")
     if status.joined:
         print(f"last sync: {status.last_sync or 'never'}")
         if status.error:
