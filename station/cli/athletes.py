@@ -16,6 +16,7 @@ from firmware_bridge.errors import InputError
 from station import paths
 from station.cli.common import add_by, fmt, print_json, print_table, store_from_args, usage_of
 from station.store import Athlete
+from station.store.locations import is_server
 from station.store.sync import NotJoinedError, SyncError
 from station.store.sync.run import linked_url
 
@@ -316,10 +317,15 @@ def run_erase(args: argparse.Namespace) -> int:
                 print("nothing erased", file=sys.stderr)
                 return 1
         outcome = store.erasure.erase(athlete.id, args.reason, by=args.by)
+    # The station cleans its own SQLite backups; a server's backups are its administrator's.
+    on_server = is_server(paths.database_location(getattr(args, "database", None)))
+    backups = (
+        "the server's own backups keep it until they expire" if on_server else "backups cleaned too"
+    )
     print(
         f"athlete {outcome.athlete_id} erased: {outcome.tests} test(s) kept as numbers only, "
         f"{outcome.recordings} raw recording(s) removed, {outcome.audit_entries} audit "
-        "entries redacted; backups cleaned too",
+        f"entries redacted; {backups}",
         file=sys.stderr,
     )
     if not outcome.compacted:

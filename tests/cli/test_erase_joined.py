@@ -67,5 +67,20 @@ def test_a_station_not_joined_still_erases(capsys: pytest.CaptureFixture[str], h
     athlete = _athlete(capsys)
     code, _, err = run(capsys, "athlete", "erase", athlete, "--reason", "request 1", "--yes")
     assert code == 0, err
+    assert "backups cleaned too" in err
     with open_store() as store:
         assert store.athletes.get(int(athlete)).erased_at is not None
+
+
+def test_an_erasure_on_a_server_does_not_claim_its_backups(
+    capsys: pytest.CaptureFixture[str], home: Path, pg_url: str
+) -> None:
+    """The station cleans only its own SQLite backups: on a server it says so."""
+    code, out, err = run(capsys, "--database", pg_url, "athlete", "add", "--name", "Jo Server")
+    assert code == 0, err
+    code, _, err = run(
+        capsys, "--database", pg_url, "athlete", "erase", out.strip(), "--reason", "r", "--yes"
+    )
+    assert code == 0, err
+    assert "erased" in err and "backups cleaned too" not in err
+    assert "the server's own backups keep it until they expire" in err
