@@ -13,8 +13,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from firmware_bridge.errors import InputError
+from station import paths
 from station.cli.common import add_by, fmt, print_json, print_table, store_from_args, usage_of
 from station.store import Athlete
+from station.store.locations import is_server
+from station.store.sync import NotJoinedError, SyncError
+from station.store.sync.run import linked_url
 
 DOB_HELP = "date of birth, YYYY-MM-DD"
 
@@ -280,7 +284,28 @@ def run_injury(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse_local_erasure_when_joined(args: argparse.Namespace) -> None:
+    """An erasure on a joined station's own copy would reach neither the server nor the
+    other stations (the sync sends it as an ordinary edit): it is made on the server."""
+    if paths.database_location(getattr(args, "database", None)) is not None:
+        return
+    folder = paths.data_dir(getattr(args, "data_dir", None))
+    if not paths.database_path(folder).exists():
+        return
+    try:
+        url = linked_url(folder)
+    except NotJoinedError:
+        return
+    raise SyncError(
+        f"this station is joined to {url}: erase the athlete on the server, then every "
+        "station erases its copy at its next sync",
+        hint="as an admin: nordic-station athlete erase ID --reason TEXT "
+        "--database postgresql://ADMIN@HOST/DB, then 'nordic-station sync'",
+    )
+
+
 def run_erase(args: argparse.Namespace) -> int:
+    _refuse_local_erasure_when_joined(args)
     with store_from_args(args) as store:
         athlete = store.athletes.resolve(args.athlete)
         if not args.yes and sys.stdin.isatty():
@@ -292,10 +317,15 @@ def run_erase(args: argparse.Namespace) -> int:
                 print("nothing erased", file=sys.stderr)
                 return 1
         outcome = store.erasure.erase(athlete.id, args.reason, by=args.by)
+    # The station cleans its own SQLite backups; a server's backups are its administrator's.
+    on_server = is_server(paths.database_location(getattr(args, "database", None)))
+    backups = (
+        "the server's own backups keep it until they expire" if on_server else "backups cleaned too"
+    )
     print(
         f"athlete {outcome.athlete_id} erased: {outcome.tests} test(s) kept as numbers only, "
         f"{outcome.recordings} raw recording(s) removed, {outcome.audit_entries} audit "
-        "entries redacted; backups cleaned too",
+        f"entries redacted; {backups}",
         file=sys.stderr,
     )
     if not outcome.compacted:

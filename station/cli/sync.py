@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from station import paths
 from station.cli.common import usage_of
 from station.store.locations import is_server
+from station.store.postgres.errors import ServerUnreachableError
 from station.store.postgres.url import masked
 from station.store.sync import SyncError, join, sync_now, sync_status
 
@@ -46,6 +47,21 @@ def register(
     syncing.set_defaults(func=run_sync)
 
 
+# The store's own hint names --database, which join and sync do not take.
+JOIN_HINT = (
+    "check the URL, that the server runs, and the login's password (PGPASSWORD or ~/.pgpass)"
+)
+SYNC_HINT = (
+    "everything stays saved here; start the server, or check its address "
+    "('nordic-station station status') and the login's password (PGPASSWORD or ~/.pgpass)"
+)
+
+
+def _hinted(exc: ServerUnreachableError, hint: str) -> ServerUnreachableError:
+    exc.hint = exc.cli_hint = hint
+    return exc
+
+
 def _folder(args: argparse.Namespace) -> Path:
     return paths.ensure_data_dir(getattr(args, "data_dir", None))
 
@@ -58,6 +74,8 @@ def run_join(args: argparse.Namespace) -> int:
         )
     try:
         kept = join(_folder(args), args.url)
+    except ServerUnreachableError as exc:
+        raise _hinted(exc, JOIN_HINT) from None
     except sqlite3.Error as exc:
         raise SyncError(f"the station's database could not be written: {exc}") from None
     print(f"joined {masked(kept)}")
@@ -69,6 +87,8 @@ def run_join(args: argparse.Namespace) -> int:
 def run_status(args: argparse.Namespace) -> int:
     status = sync_status(_folder(args), probe=True)
     print(status.text)
+    if status.joined and not status.online:
+        print(f"waiting: {status.waiting} (saved here; sent at the next sync)")
     if status.joined:
         print(f"last sync: {status.last_sync or 'never'}")
         if status.error:
@@ -79,6 +99,8 @@ def run_status(args: argparse.Namespace) -> int:
 def run_sync(args: argparse.Namespace) -> int:
     try:
         report = sync_now(_folder(args), push_only=args.push_only)
+    except ServerUnreachableError as exc:
+        raise _hinted(exc, SYNC_HINT) from None
     except sqlite3.Error as exc:
         raise SyncError(f"the station's database could not be read or written: {exc}") from None
     print(report.line())
