@@ -109,6 +109,11 @@ def test_a_user_logs_in_with_the_printed_password_and_is_listed(
         ).fetchone()[0]
     assert stored.startswith("SCRAM-SHA-256$")
     assert password not in stored
+    # A wrong password is a refused login, not an unreachable server.
+    wrong = f"postgresql://cli_clin:not-{password}@/{DB}?host={role_server.socket_dir}"
+    code, out, err = cli(capsys, "athlete", "list", "--database", wrong)
+    assert code == 2 and "refused the login: password authentication failed" in err, err
+    assert password not in out + err and "cannot reach" not in err
 
 
 def test_a_researcher_is_added_with_teams_and_an_admin_without(capsys, url: str) -> None:

@@ -18,7 +18,7 @@ import psycopg
 from station.store import schema
 from station.store.errors import DatabaseFileError
 from station.store.postgres import schema as pg_schema
-from station.store.postgres.errors import ServerUnreachableError
+from station.store.postgres.errors import connect_error
 from station.store.postgres.url import masked, server_of
 from station.store.validate import now_utc
 
@@ -40,9 +40,7 @@ def connect(url: str) -> psycopg.Connection[Any]:
     try:
         return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
     except psycopg.OperationalError as exc:
-        lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
-        detail = lines[0].removeprefix("connection failed: ") if lines else "no answer"
-        raise ServerUnreachableError(server_of(url), detail) from None
+        raise connect_error(server_of(url), exc) from None
     except psycopg.ProgrammingError as exc:  # a malformed address
         raise DatabaseFileError(
             f"{masked(url)} is not a usable database address ({exc}): check --database"

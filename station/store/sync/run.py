@@ -90,14 +90,13 @@ def _local(folder: Path) -> Iterator[sqlite3.Connection]:
 def _server(url: str) -> Iterator[Any]:
     import psycopg
 
-    from station.store.postgres.errors import ServerUnreachableError
+    from station.store.postgres.errors import connect_error
     from station.store.postgres.url import server_of
 
     try:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
     except psycopg.OperationalError as exc:
-        detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else "no answer"
-        raise ServerUnreachableError(server_of(url), detail) from None
+        raise connect_error(server_of(url), exc) from None
     try:
         yield conn
     except psycopg.OperationalError as exc:

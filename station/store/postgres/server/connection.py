@@ -10,7 +10,7 @@ from collections.abc import Iterable
 import psycopg
 from psycopg import sql
 
-from station.store.postgres.errors import ServerUnreachableError
+from station.store.postgres.errors import connect_error
 from station.store.postgres.opening import CONNECT_TIMEOUT_S
 from station.store.postgres.url import server_of
 
@@ -29,8 +29,7 @@ def connect(url: str) -> psycopg.Connection:
     try:
         return psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S)
     except psycopg.OperationalError as exc:
-        detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else "no answer"
-        error = ServerUnreachableError(server_of(url), detail)
+        error = connect_error(server_of(url), exc)
         error.hint = error.cli_hint = LOGIN_HINT
         raise error from None
 
