@@ -19,6 +19,9 @@ BACKEND_MODULES = (
     "station.store.schema",
     "station.store.locations",
 )
+# The clinic server's administration (``nordic-station server``: roles, row-level
+# security, views) works on a server database itself, not through a store: not a backend.
+SERVER_ADMINISTRATION = "station.store.postgres.server"
 BACKEND_NAMES = {"SqliteStore", "Backend", "PostgresStore", "open_backend"}
 
 
@@ -30,7 +33,9 @@ def violations(source: str, where: str) -> list[str]:
         if isinstance(node, ast.Attribute) and node.attr in ("backend", "_backend"):
             found.append(f"{where}:{node.lineno}: .{node.attr}")
         elif isinstance(node, ast.ImportFrom) and node.module:
-            if node.module.startswith(BACKEND_MODULES):
+            if node.module.startswith(BACKEND_MODULES) and not node.module.startswith(
+                SERVER_ADMINISTRATION
+            ):
                 found.append(f"{where}:{node.lineno}: from {node.module} import ...")
             elif node.module == "station.store":
                 names = {alias.name for alias in node.names} & BACKEND_NAMES

@@ -16,7 +16,7 @@ from firmware_bridge.errors import InputError
 from station import paths
 from station.cli.common import add_by, fmt, print_json, print_table, store_from_args, usage_of
 from station.store import Athlete
-from station.store.locations import is_server
+from station.store.database_choice import is_server
 from station.store.sync import NotJoinedError, SyncError
 from station.store.sync.run import linked_url
 

@@ -94,7 +94,7 @@ def _guarded(action: Callable[[], Any], url: str) -> Any:
             "the server commands need psycopg",
             hint="install it: pip install 'psycopg[binary]'",
         ) from None
-    from station.store.postgres.url import masked
+    from station.store.database_choice import masked
 
     try:
         return action()
@@ -108,8 +108,8 @@ def _guarded(action: Callable[[], Any], url: str) -> Any:
 
 
 def run_init(args: argparse.Namespace) -> int:
+    from station.store.database_choice import masked
     from station.store.postgres.server.setup import init_server
-    from station.store.postgres.url import masked
 
     version = _guarded(lambda: init_server(args.url), args.url)
     print(
@@ -120,8 +120,8 @@ def run_init(args: argparse.Namespace) -> int:
 
 
 def run_migrate(args: argparse.Namespace) -> int:
+    from station.store.database_choice import masked
     from station.store.postgres.server.setup import migrate_server
-    from station.store.postgres.url import masked
 
     version = _guarded(lambda: migrate_server(args.url), args.url)
     print(f"server at {masked(args.url)} is up to date (security layer v{version})")

@@ -15,9 +15,8 @@ from urllib.parse import urlsplit
 
 from station import paths
 from station.cli.common import usage_of
-from station.store.locations import is_server
-from station.store.postgres.errors import ServerUnreachableError
-from station.store.postgres.url import masked
+from station.store.database_choice import is_server, masked
+from station.store.errors import ServerUnreachableError
 from station.store.sync import SyncError, join, sync_now, sync_status
 
 

@@ -93,6 +93,11 @@ def parse(text: str) -> Location:
     )
 
 
+def is_server(location: str | None) -> bool:
+    """Whether ``location`` names a database server (not a folder or file here)."""
+    return bool(location) and parse(str(location)).kind == "postgresql"
+
+
 def masked(text: str) -> str:
     """``text`` with any password replaced by ``***`` (in the user part or ``?password=``)."""
     out = _USERINFO_PASSWORD.sub(lambda m: m.group(1) + MASK + "@", text)

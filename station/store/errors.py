@@ -31,3 +31,27 @@ class DatabaseFileError(StoreError):
 
     Raised before anything is written, so the file is left exactly as found.
     """
+
+
+class ServerUnreachableError(StoreError, OSError):
+    """No connection to the database server (down, unreachable, wrong address or login)."""
+
+    def __init__(self, server: str, detail: str) -> None:
+        super().__init__(
+            f"cannot reach the database server at {server}: {detail}",
+            hint="start the server or check the address given with --database",
+        )
+        self.server = server
+
+
+class LoginRefusedError(ServerUnreachableError):
+    """The server answered but refused the login (a wrong or missing password, no such role)."""
+
+    def __init__(self, server: str, detail: str) -> None:
+        StoreError.__init__(
+            self,
+            f"the database server at {server} refused the login: {detail}",
+            hint="check the login's password (PGPASSWORD or ~/.pgpass) with the clinic's "
+            "administrator",
+        )
+        self.server = server

@@ -24,11 +24,6 @@ from station.store.backend import Backend
 ENV_VAR = paths.DATABASE_ENV_VAR
 
 
-def is_server(location: str | None) -> bool:
-    """Whether ``location`` names a database server (not a file on this computer)."""
-    return bool(location) and database_choice.parse(str(location)).kind == "postgresql"
-
-
 def open_backend(location: str | os.PathLike[str] | None, folder: Path) -> Backend:
     """The backend of ``location`` (see the module's doc); with None, the data folder's."""
     from station.store.sqlite import SqliteStore

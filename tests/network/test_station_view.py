@@ -58,24 +58,24 @@ def test_the_station_as_a_clinician_lists_what_psql_shows_them(
     setup: dict[str, str], station: Callable[[str], Store], role_server: Server
 ) -> None:
     a, b = station("st_a"), station("st_b")
-    a.add_athlete(name="Ada Alpha", team="A", date_of_birth="2001-01-01")
-    b.add_athlete(name="Bea Beta", team="B")
-    station("st_adm").add_athlete(name="Nobody Noteam")
+    a.athletes.add(name="Ada Alpha", team="A", date_of_birth="2001-01-01")
+    b.athletes.add(name="Bea Beta", team="B")
+    station("st_adm").athletes.add(name="Nobody Noteam")
     for user, store in (("st_a", a), ("st_b", b)):
         shown = sorted(x.name for x in store.athletes.find(include_archived=True))
         done = role_server.psql(DB, user, setup[user], "SELECT name FROM athletes ORDER BY name")
         assert done.returncode == 0, done.stderr
         assert shown == [line for line in done.stdout.splitlines() if line]
-    assert [x.name for x in a.list_athletes()] == ["Ada Alpha"]
-    assert [x.name for x in b.list_athletes()] == ["Bea Beta"]
+    assert [x.name for x in a.athletes.find()] == ["Ada Alpha"]
+    assert [x.name for x in b.athletes.find()] == ["Bea Beta"]
 
 
 def test_the_stations_reads_and_writes_are_audited_with_the_login(
     setup: dict[str, str], station: Callable[[str], Store]
 ) -> None:
     a = station("st_a")
-    athlete = a.add_athlete(name="Cy Alpha", team="A")
-    a.get_athlete(athlete.id)
+    athlete = a.athletes.add(name="Cy Alpha", team="A")
+    a.athletes.get(athlete.id)
     with psycopg.connect(setup["admin"]) as conn:
         actions = {
             (action, table)
@@ -91,21 +91,21 @@ def test_a_clinician_station_cannot_open_another_teams_athlete(
     setup: dict[str, str], station: Callable[[str], Store]
 ) -> None:
     a, b = station("st_a"), station("st_b")
-    theirs = b.add_athlete(name="Di Beta", team="B")
+    theirs = b.athletes.add(name="Di Beta", team="B")
     from station.store.errors import NotFoundError, StoreError
 
     with pytest.raises(NotFoundError):
-        a.get_athlete(theirs.id)
+        a.athletes.get(theirs.id)
     with pytest.raises(StoreError):
-        a.update_athlete(theirs.id, notes="changed by another team")
+        a.athletes.update(theirs.id, notes="changed by another team")
 
 
 def test_an_admin_station_erases_an_athlete_and_the_research_views_drop_them(
     setup: dict[str, str], station: Callable[[str], Store]
 ) -> None:
     a, admin = station("st_a"), station("st_adm")
-    gone = a.add_athlete(name="Eve Alpha", team="A", notes="private")
-    admin.erase_athlete(gone.id, reason="asked to be forgotten")
+    gone = a.athletes.add(name="Eve Alpha", team="A", notes="private")
+    admin.erasure.erase(gone.id, reason="asked to be forgotten")
     with psycopg.connect(setup["admin"]) as conn:
         name = conn.execute("SELECT name FROM athletes WHERE id = %s", (gone.id,)).fetchone()[0]
         audit = conn.execute(
@@ -122,6 +122,6 @@ def test_a_team_grant_matches_the_team_ignoring_case_as_the_station_does(
     setup: dict[str, str], station: Callable[[str], Store]
 ) -> None:
     admin = station("st_adm")
-    admin.add_athlete(name="Fay Lower", team="a")
-    assert "Fay Lower" in [x.name for x in station("st_a").list_athletes(team="A")]
-    assert "Fay Lower" not in [x.name for x in station("st_b").list_athletes()]
+    admin.athletes.add(name="Fay Lower", team="a")
+    assert "Fay Lower" in [x.name for x in station("st_a").athletes.find(team="A")]
+    assert "Fay Lower" not in [x.name for x in station("st_b").athletes.find()]

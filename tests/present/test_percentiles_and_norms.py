@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -61,17 +62,21 @@ class Record(Summary):
 
 @dataclass
 class FakeStore:
-    athletes: dict[int, Athlete] = field(default_factory=dict)
-    tests: dict[int, list[Summary]] = field(default_factory=dict)
+    """The store's services that percentiles and the team view read, over two dicts."""
 
-    def list_athletes(self) -> list[Athlete]:
-        return list(self.athletes.values())
+    athlete_rows: dict[int, Athlete] = field(default_factory=dict)
+    test_rows: dict[int, list[Summary]] = field(default_factory=dict)
 
-    def get_athlete(self, athlete_id: int) -> Athlete:
-        return self.athletes[athlete_id]
+    def __post_init__(self) -> None:
+        self.athletes = SimpleNamespace(
+            find=lambda team=None: list(self.athlete_rows.values()),
+            get=lambda athlete_id: self.athlete_rows[athlete_id],
+        )
+        self.tests = SimpleNamespace(of_athlete=self.of_athlete)
 
-    def list_tests(self, athlete_id: int) -> list[Summary]:
-        return sorted(self.tests.get(athlete_id, []), key=lambda t: t.recorded_at, reverse=True)
+    def of_athlete(self, athlete_id: int) -> list[Summary]:
+        rows = self.test_rows.get(athlete_id, [])
+        return sorted(rows, key=lambda t: t.recorded_at, reverse=True)
 
 
 def summary(left: float | None, right: float | None) -> dict[str, Any]:
@@ -79,20 +84,20 @@ def summary(left: float | None, right: float | None) -> dict[str, Any]:
 
 
 def add(store: FakeStore, athlete: Athlete, force: float, **kw: Any) -> Summary:
-    store.athletes[athlete.id] = athlete
+    store.athlete_rows[athlete.id] = athlete
     test = Summary(
-        id=len(store.tests) * 10 + athlete.id,
+        id=len(store.test_rows) * 10 + athlete.id,
         athlete_id=athlete.id,
         recorded_at=kw.pop("recorded_at", "2026-05-01T10:00:00.000Z"),
         summary=summary(force, force),
         **kw,
     )
-    store.tests.setdefault(athlete.id, []).append(test)
+    store.test_rows.setdefault(athlete.id, []).append(test)
     return test
 
 
 def shown(store: FakeStore, athlete: Athlete, force: float, **kw: Any) -> Record:
-    store.athletes[athlete.id] = athlete
+    store.athlete_rows[athlete.id] = athlete
     return Record(
         id=999,
         athlete_id=athlete.id,
@@ -164,10 +169,10 @@ def test_the_group_is_same_protocol_angle_sport_sex_and_age_band() -> None:
     add(store, Athlete(53), 900.0, protocol="isometric", knee_angle_deg=30.0)
     other = Athlete(54)
     add(store, other, 900.0, protocol="isometric", knee_angle_deg=60.0)
-    store.tests[55] = [
+    store.test_rows[55] = [
         Summary(550, 55, "2026-04-01T10:00:00.000Z", summary(900.0, None)),
     ]
-    store.athletes[55] = Athlete(55)
+    store.athlete_rows[55] = Athlete(55)
     result = standing(store, shown(store, me, 405.0))
     assert result.force_group == 20  # none of the outsiders joined
     iso = standing(store, shown(store, me, 405.0, protocol="isometric", knee_angle_deg=30.0))
@@ -323,10 +328,10 @@ def test_the_team_view_takes_each_athletes_latest_test_of_its_own_protocol() -> 
     )
 
     def latest_tests(team: str | None) -> dict[int, Summary]:
-        return {aid: store.tests.of_athlete(aid)[0] for aid in store.tests}
+        return {aid: store.of_athlete(aid)[0] for aid in store.test_rows}
 
-    store.latest_tests = latest_tests  # type: ignore[attr-defined]
-    store.list_athletes = lambda team=None: [a, b]  # type: ignore[method-assign]
+    store.tests.latest = latest_tests
+    store.athletes.find = lambda team=None: [a, b]
     rows = {r.athlete.id: r.latest for r in latest_results(store, None)}
     assert rows[1] is not None and rows[1].left_max_n == 300.0  # its Nordic test
     assert rows[2] is None  # no Nordic test: the isometric one is not put beside them
