@@ -35,7 +35,7 @@ from station.present.report_content import (
     kv,
     line_text,
 )
-from station.present.side_switches import side_switches
+from station.present.side_switches import side_switches, stored_formulas_text
 from station.present.times import day_text, when_text
 from station.present.units import force_unit, format_force, format_value
 
@@ -178,6 +178,11 @@ def history_report_html(
         if rows
         else "<p>No tests yet.</p>"
     )
+    if rows:
+        parts.append(
+            f"<p class='note'>Imbalance (%) of the max force in the table: "
+            f"{esc(stored_formulas_text(data.points))}, as each test was analysed.</p>"
+        )
     dated, undated = dated_injuries(data.injuries)
     parts.append("<h2>Injuries</h2>")
     if data.injuries:

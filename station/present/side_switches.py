@@ -42,6 +42,13 @@ FORMULA_NAMES = {
 }
 
 
+def stored_formulas_text(points: Sequence[TrendPoint]) -> str:
+    """The formulas the listed tests' stored imbalance figures are in, named ("percentage
+    difference (pct_difference)"; several joined when tests were analysed differently)."""
+    used = dict.fromkeys(p.asymmetry_formula for p in points) or {"pct_difference": None}
+    return ", ".join(f"{FORMULA_NAMES.get(f, f)} ({f})" for f in used)
+
+
 def signed_imbalance(left: float, right: float, formula: str = "pct_difference") -> float | None:
     """The imbalance in ``formula``, signed with the side (+ left stronger, − right stronger):
     percentage difference is signed as ``signed_pct`` (same size, side as the sign)."""

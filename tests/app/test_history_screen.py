@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 
 from station.app.settings import preferences
 from station.present.history_data import (
@@ -129,6 +130,8 @@ def test_stronger_side_line_for_a_stored_athlete(history: tuple[Any, Any]) -> No
     shown = screen.side_line.text()
     assert "percentage difference (pct_difference)" in shown  # the formula is named
     assert "within its own noise" in shown and "TE = SD" in screen.side_line.toolTip()
+    header = screen.model.headerData(6, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert header == "Imbalance of the max force: percentage difference (pct_difference)."
     preferences.save(screen.context.settings, Preferences(asymmetry_formula="symmetry_index"))
     screen.activated()
     assert "symmetry index (symmetry_index)" in screen.side_line.text()

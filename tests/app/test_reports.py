@@ -106,6 +106,7 @@ def test_history_report(filled: Any, tmp_path: Path) -> None:
         "toward the left: within its own noise (±",
         "percentage difference (pct_difference)",
         "(Hopkins 2000)",
+        "Imbalance (%) of the max force in the table: percentage difference (pct_difference)",
     ):
         assert expected in text, expected
     by_index = Preferences(asymmetry_formula="symmetry_index")

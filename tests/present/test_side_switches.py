@@ -17,6 +17,7 @@ from station.present.side_switches import (
     WITHIN_NOISE,
     side_switches,
     signed_imbalance,
+    stored_formulas_text,
     typical_error,
 )
 
@@ -155,3 +156,13 @@ def test_the_formula_preference_is_checked() -> None:
     assert unknown.asymmetry_formula == "pct_difference"
     problem = validate(Preferences(asymmetry_formula="ratio"))
     assert problem is not None and "asymmetry formula" in problem
+
+
+def test_the_stored_formulas_are_named() -> None:
+    points = series((100, 80), (90, 100))
+    assert stored_formulas_text(points) == "percentage difference (pct_difference)"
+    points[1] = replace(points[1], asymmetry_formula="symmetry_index")
+    assert stored_formulas_text(points) == (
+        "percentage difference (pct_difference), symmetry index (symmetry_index)"
+    )
+    assert stored_formulas_text([]) == "percentage difference (pct_difference)"
