@@ -129,6 +129,14 @@ def _register_test(
     edit.add_argument("--operator", metavar="NAME")
     edit.add_argument("--recorded-at", metavar="TIME")
     edit.add_argument("--athlete", metavar="A", help="move the test to this athlete")
+    edit.add_argument(
+        "--knee-angle",
+        metavar="DEG",
+        help="isometric tests: correct the knee angle, 0 (straight) to 180 ('' clears it)",
+    )
+    edit.add_argument(
+        "--position", metavar="TEXT", help="isometric tests: correct the position, e.g. prone"
+    )
     add_by(edit)
     edit.set_defaults(func=run_edit)
     parser.set_defaults(func=usage_of(parser))
@@ -407,6 +415,8 @@ def run_edit(args: argparse.Namespace) -> int:
             operator=args.operator,
             recorded_at=args.recorded_at,
             athlete=args.athlete,
+            knee_angle=args.knee_angle,
+            position=args.position,
         )
     print(f"test {test.id} updated", file=sys.stderr)
     return 0

@@ -59,6 +59,7 @@ class TrendPoint:
     right_max_n_per_kg: float | None = None
     training: bool = False  # a training session: listed only when asked for, never in trends
     protocol: ProtocolKey = (NORDIC, None)  # compared only with points of the same group
+    asymmetry_formula: str = "pct_difference"  # of imbalance_*_pct, as the test was analysed
 
     @property
     def timestamp(self) -> float:
@@ -98,6 +99,7 @@ def point_from_summary(
         left_max_n_per_kg=_number(left.get("relative_max_force_n_per_kg")),
         right_max_n_per_kg=_number(right.get("relative_max_force_n_per_kg")),
         protocol=protocol,
+        asymmetry_formula=str(summary.get("asymmetry_formula") or "pct_difference"),
     )
 
 

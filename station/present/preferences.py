@@ -21,7 +21,12 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from station.analysis import DEFAULT_REFERENCES, AnalysisSettings, ReferenceLine
+from station.analysis import (
+    ASYMMETRY_FORMULAS,
+    DEFAULT_REFERENCES,
+    AnalysisSettings,
+    ReferenceLine,
+)
 from station.present.references import applicable_references
 from station.present.units import UNITS
 
@@ -93,6 +98,12 @@ PREFERENCES: tuple[Preference, ...] = (
         "N",
     ),
     Preference(
+        "asymmetry_formula",
+        "Asymmetry formula",
+        "Formula of the imbalance judged on the History screen and its report (metrics.md): "
+        "percentage difference (default), signed percentage or symmetry index; always named.",
+    ),
+    Preference(
         "certificate_valid_days",
         "Certificate validity",
         "How long a new calibration certificate stays valid before the station warns.",
@@ -141,6 +152,7 @@ class Preferences:
     impulse_threshold_n: float = AnalysisSettings.impulse_threshold_n
     rep_threshold_n: float = AnalysisSettings.rep_threshold_n
     mdc_n: float = DEFAULT_MDC_N
+    asymmetry_formula: str = "pct_difference"
     certificate_valid_days: int = 180
     data_folder: str = ""
     clinic_name: str = ""
@@ -219,6 +231,8 @@ def from_values(value: Callable[[str], Any]) -> Preferences:
         values[f.name] = _coerce(value(PREFIX + f.name), getattr(defaults, f.name))
     if values["display_unit"] not in UNITS:
         values["display_unit"] = defaults.display_unit
+    if values["asymmetry_formula"] not in ASYMMETRY_FORMULAS:
+        values["asymmetry_formula"] = defaults.asymmetry_formula
     return Preferences(**values)
 
 
@@ -247,6 +261,10 @@ def validate(preferences: Preferences) -> str | None:
         return f"unknown force unit {preferences.display_unit!r}: choose N, kgf or lbf"
     if not 0.1 <= preferences.lever_arm_m <= 1.0:
         return "the default lever arm must be between 0.10 and 1.00 m"
+    if preferences.asymmetry_formula not in ASYMMETRY_FORMULAS:
+        return f"unknown asymmetry formula {preferences.asymmetry_formula!r}: choose " + ", ".join(
+            ASYMMETRY_FORMULAS
+        )
     if not preferences.mdc_n > 0:
         return "the minimal detectable change must be above 0 N"
     if preferences.certificate_valid_days < 1:

@@ -35,6 +35,7 @@ from station.present.report_content import (
     kv,
     line_text,
 )
+from station.present.side_switches import side_switches, stored_formulas_text
 from station.present.times import day_text, when_text
 from station.present.units import force_unit, format_force, format_value
 
@@ -53,6 +54,7 @@ class HistoryReportData:
     clinic_name: str = ""
     clinic_logo: str = ""
     protocol: ProtocolKey = NORDIC_KEY  # the one protocol group the report covers
+    asymmetry_formula: str = "pct_difference"  # of the stronger-side line's imbalance
 
 
 def gather_history(
@@ -72,7 +74,20 @@ def gather_history(
         generated_at=dt.datetime.now(dt.UTC),
         clinic_name=preferences.clinic_name,
         clinic_logo=preferences.clinic_logo,
+        asymmetry_formula=preferences.asymmetry_formula,
     )
+
+
+def side_switch_html(points: Sequence[TrendPoint], formula: str) -> list[str]:
+    """The stronger-side section: the History screen's line, with what it judges."""
+    result = side_switches(points, formula)
+    if result is None:
+        return []
+    return [
+        "<h2>Stronger side and imbalance noise</h2>",
+        f"<p>{esc(result.text())}</p>",
+        f"<p class='note'>{esc(result.explanation())}</p>",
+    ]
 
 
 def history_report_html(
@@ -112,6 +127,7 @@ def history_report_html(
         f"change in use, {format_force(data.mdc_n, unit)} (Opar et al. 2013, JOSPT: MDC95 of "
         f"bilateral Nordic peak force 60.1–76.2 N).</p>"
     )
+    parts.extend(side_switch_html(data.points, data.asymmetry_formula))
     if data.points:
         parts.append(f"<p><img src='{image}' width='{image_width_px}'></p>")
         for name in extra_images:
@@ -162,6 +178,11 @@ def history_report_html(
         if rows
         else "<p>No tests yet.</p>"
     )
+    if rows:
+        parts.append(
+            f"<p class='note'>Imbalance (%) of the max force in the table: "
+            f"{esc(stored_formulas_text(data.points))}, as each test was analysed.</p>"
+        )
     dated, undated = dated_injuries(data.injuries)
     parts.append("<h2>Injuries</h2>")
     if data.injuries:

@@ -339,6 +339,8 @@ class TestChanges(_Changes):
     body_mass_kg: float | None | Unset = UNSET
     lever_arm_m: float | None | Unset = UNSET
     rig_serial: str | None | Unset = UNSET
+    knee_angle_deg: float | None | Unset = UNSET  # isometric tests only (protocols.py)
+    position: str | None | Unset = UNSET
 
 
 @dataclass(frozen=True)

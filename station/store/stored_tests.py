@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from firmware_bridge.capture import Capture, CaptureError, load_capture_bytes
-from station.store import processing, validate
+from station.store import processing, protocols, validate
 from station.store.athletes import Athletes
 from station.store.backend import Backend
 from station.store.errors import ConflictError, NotFoundError, StoreError, ValidationError
@@ -142,10 +142,24 @@ class StoredTests(Service):
         operator: str | None = None,
         recorded_at: str | datetime | None = None,
         athlete: Athlete | int | str | None = None,
+        knee_angle: float | str | None = None,
+        position: str | None = None,
     ) -> TestRecord:
-        """Correct a test's description (who, when, notes, whose); audited."""
+        """Correct a test's description (who, when, notes, whose; an isometric test's knee
+        angle and position, "" clearing one); audited.  The stored result keeps the settings
+        it was computed with until the test is recomputed (which takes the new angle)."""
         test = self.get(test_id)
         changes: dict[str, Any] = {}
+        if knee_angle is not None or position is not None:
+            if not protocols.of_test(test).is_isometric:
+                raise ValidationError(
+                    f"test {test.id} is a Nordic test: a knee angle or position is only for "
+                    "the isometric protocol"
+                )
+            if knee_angle is not None:
+                changes["knee_angle_deg"] = protocols.knee_angle_deg(knee_angle)
+            if position is not None:
+                changes["position"] = protocols.position(position)
         if notes is not None:
             changes["notes"] = validate.notes(notes)
         if operator is not None:

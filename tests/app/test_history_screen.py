@@ -6,10 +6,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import statistics
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 
 from station.app.settings import preferences
 from station.present.history_data import (
@@ -20,6 +22,7 @@ from station.present.history_data import (
     trend_points,
 )
 from station.present.preferences import Preferences
+from station.present.side_switches import side_switches
 from station.present.units import format_force
 from tests.app.conftest import wait_for
 from tests.app.stored_athletes import ADA_TESTS, populated_copy
@@ -104,6 +107,48 @@ def test_display_unit_applies_to_plot_table_and_change(history: tuple[Any, Any])
     assert screen.model.index(0, 2).data() == f"{newest.left_max_n / 9.80665:.1f}"
     assert "MDC 6.6 kgf" in screen.change_label.text()
     assert screen.trend.force_plot.getAxis("left").labelText == "Force (kgf)"
+
+
+def test_stronger_side_line_for_a_stored_athlete(history: tuple[Any, Any]) -> None:
+    """Ada: left, left, left, right, left, left stronger; her imbalance swings by up to
+    ~19 pp from test to test, so the last change (~+15.5 pp) is within its own noise."""
+    screen, made = history
+    line = screen.side_line.plain_text()
+    assert line.startswith("Stronger side: switched 2 times in 6 tests (left 5, right 1) · ")
+    assert "last imbalance change +15." in line and "pp toward the left" in line
+    points = trend_points(screen.store.tests.of_athlete(made.ada.id))
+    signed = [
+        100 * (p.left_max_n - p.right_max_n) / max(p.left_max_n, p.right_max_n) for p in points
+    ]
+    steps = [b - a for a, b in zip(signed, signed[1:], strict=False)]
+    mdc = 1.96 * statistics.stdev(steps)  # 1.96 × √2 × (SD ÷ √2)
+    assert 25 < mdc < 31  # the hand estimate from the nominal peaks: about 28.8 pp
+    assert f"within its own noise (±{mdc:.1f} pp)" in line
+    assert f"change {steps[-1]:+.1f} pp" in line
+    expected = side_switches(points)
+    assert expected is not None and line == expected.text()
+    shown = screen.side_line.text()
+    assert "percentage difference (pct_difference)" in shown  # the formula is named
+    assert "within its own noise" in shown and "TE = SD" in screen.side_line.toolTip()
+    header = screen.model.headerData(6, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert header == "Imbalance of the max force: percentage difference (pct_difference)."
+    preferences.save(screen.context.settings, Preferences(asymmetry_formula="symmetry_index"))
+    screen.activated()
+    assert "symmetry index (symmetry_index)" in screen.side_line.text()
+    assert screen.side_line.result is not None
+    assert screen.side_line.result.formula == "symmetry_index"
+
+
+def test_stronger_side_line_waits_for_three_tests(made: Any, window: Any) -> None:
+    screen = window.screens["history"]
+    window.show_screen("history")
+    squad = made.squad[0]  # one test only
+    screen.show_athlete(squad.id)
+    line = screen.side_line.plain_text()
+    assert line.startswith("Stronger side: left in the only test · ")
+    assert "not enough tests to judge (3 tests needed, 1 so far)" in line
+    screen.show_athlete(made.squad[-1].id)  # no test at all: no line
+    assert screen.side_line.plain_text() == ""
 
 
 def test_undated_injury_is_listed_not_plotted(history: tuple[Any, Any]) -> None:

@@ -101,8 +101,18 @@ def test_history_report(filled: Any, tmp_path: Path) -> None:
         "2026-03-30: left leg — hamstring strain, grade 1",
         "minimal detectable change in use, 60 N",
         "Timmins et al. 2016, Br J Sports Med",
+        "Stronger side and imbalance noise",
+        "Stronger side: switched 2 times in 6 tests (left 5, right 1) · last imbalance change",
+        "toward the left: within its own noise (±",
+        "percentage difference (pct_difference)",
+        "(Hopkins 2000)",
+        "Imbalance (%) of the max force in the table: percentage difference (pct_difference)",
     ):
         assert expected in text, expected
+    by_index = Preferences(asymmetry_formula="symmetry_index")
+    assert "symmetry index (symmetry_index)" in (
+        history_report_document(store, made.ada.id, by_index).toPlainText()
+    )
     assert write_history_report(store, made.ada.id, tmp_path / "h.pdf", Preferences()) >= 1
     assert "hamstring strain" in pdf_text(tmp_path / "h.pdf")
 

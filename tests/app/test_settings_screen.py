@@ -43,6 +43,7 @@ def test_preferences_round_trip_through_a_settings_file(tmp_path: Path) -> None:
         references="soccer",
         certificate_valid_days=90,
         show_tester_tools=True,
+        asymmetry_formula="signed_pct",
     )
     preferences.save(settings, chosen)
     again = preferences.load(AppSettings(tmp_path / "settings.ini"))
@@ -104,9 +105,12 @@ def test_settings_screen_saves_and_shows_explanations(window: Any, settings_path
     screen.unit.setCurrentIndex(screen.unit.findData("lbf"))
     screen.mdc.setValue(72.0)
     screen.cutoff.setValue(6.0)
+    screen.asymmetry.setCurrentIndex(screen.asymmetry.findData("symmetry_index"))
+    assert screen.asymmetry.currentText() == "symmetry index (symmetry_index)"
     assert screen.save()
     saved = preferences.load(AppSettings(settings_path))
     assert (saved.display_unit, saved.mdc_n, saved.cutoff_hz) == ("lbf", 72.0, 6.0)
+    assert saved.asymmetry_formula == "symmetry_index"
     # A bad combination is refused on screen, with the reason, and nothing changes.
     screen.rep_threshold.setValue(11.0)
     screen.impulse.setValue(20.0)

@@ -16,7 +16,7 @@ from firmware_bridge.virtual_rig import VirtualRig
 from firmware_bridge.virtual_rig.ramp import RampContraction, RampModel
 from station import paths
 from station.cli import main
-from station.store import Store, ValidationError, open_store, schema
+from station.store import Store, ValidationError, open_store, protocols, schema
 from tests.store import synth
 
 RATE = 200.0
@@ -330,3 +330,79 @@ def test_a_station_recording_brings_its_protocol_to_an_import(
     writer.close()
     # odd metadata never blocks the import
     assert store.new_tests.import_file(athlete.id, odd).protocol == "nordic_eccentric"
+
+
+def test_an_isometric_tests_angle_and_position_are_corrected_after_saving(
+    capsys, home: Path, store: Store, athlete, isometric_file: Path, cert_file: Path
+) -> None:
+    """`test edit --knee-angle --position`: audited, in the history's protocol group, taken
+    by a recompute; refused on a Nordic test (as at import) and out of range, in one line."""
+    test = store.new_tests.import_file(
+        athlete.id,
+        isometric_file,
+        certificate=cert_file,
+        protocol="isometric",
+        knee_angle_deg=60,
+        position="seated",
+    )
+    fixed = store.tests.update(test.id, knee_angle="30", position="prone", by="admin")
+    assert (fixed.knee_angle_deg, fixed.position) == (30.0, "prone")
+    entry = store.audit_log("test", test.id)[-1]
+    assert entry.before == {"knee_angle_deg": 60.0, "position": "seated"}
+    assert entry.after == {"knee_angle_deg": 30.0, "position": "prone"}
+    summary = next(s for s in store.tests.of_athlete(athlete.id) if s.id == test.id)
+    assert (summary.knee_angle_deg, summary.position) == (30.0, "prone")
+    redo = protocols.of_test(store.tests.get(test.id)).settings(None)  # what a recompute uses
+    assert (redo.knee_angle_deg, redo.position) == (30.0, "prone")
+    assert store.tests.update(test.id, position="", by="admin").position is None
+    nordic = store.new_tests.import_file(athlete.id, isometric_file, certificate=cert_file)
+    with pytest.raises(ValidationError, match="Nordic test"):
+        store.tests.update(nordic.id, knee_angle=30)
+    with pytest.raises(ValidationError, match="outside 0 to 180"):
+        store.tests.update(test.id, knee_angle=200)
+    assert store.tests.get(test.id).knee_angle_deg == 30.0
+
+
+def test_cli_test_edit_corrects_the_knee_angle_and_position(
+    capsys, home: Path, isometric_file: Path, cert_file: Path
+) -> None:
+    def run(*argv: str) -> tuple[int, str, str]:
+        try:
+            code = main(list(argv))
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    assert run("athlete", "add", "--name", "Ada", "--external-id", "S1")[0] == 0
+    code, out, err = run(
+        "test",
+        "import",
+        "S1",
+        str(isometric_file),
+        "--calibration",
+        str(cert_file),
+        "--protocol",
+        "isometric",
+        "--knee-angle",
+        "60",
+    )
+    assert code == 0, err
+    iso = out.strip()
+    code, _, err = run("test", "edit", iso, "--knee-angle", "30", "--position", "prone")
+    assert code == 0 and f"test {iso} updated" in err
+    code, out, _ = run("test", "show", iso, "--json")
+    shown = json.loads(out)
+    assert (shown["knee_angle_deg"], shown["position"]) == (30.0, "prone")
+    code, out, err = run(
+        "test", "import", "S1", str(isometric_file), "--calibration", str(cert_file)
+    )
+    nordic = out.strip()
+    for argv, words in (
+        ((nordic, "--knee-angle", "30"), "only for the isometric protocol"),
+        ((iso, "--knee-angle", "200"), "knee angle"),
+    ):
+        code, _, err = run("test", "edit", *argv)
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert code == 2 and len(lines) == 1 and words in lines[0], err
+        assert "Traceback" not in err

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from station.app.history.protocol_box import ProtocolBox
+from station.app.history.side_line import SideLine
 from station.app.history.tests_table import TestsTableModel
 from station.app.history.trend_plot import TrendPlot
 from station.app.reports import export_jobs, report_pdf
@@ -95,6 +96,7 @@ class HistoryScreen(StoredDataScreen):
         self.change_label.setFont(theme.font(13, bold=True))
         self.change_label.setWordWrap(True)
         self.change_label.setTextFormat(Qt.TextFormat.RichText)
+        self.side_line = SideLine()  # stronger side's switches and the imbalance's own noise
         self.banner = Banner()
 
         self.trend = TrendPlot(change_title=False, legend_columns=5)
@@ -201,6 +203,7 @@ class HistoryScreen(StoredDataScreen):
         layout.addLayout(top)
         layout.addWidget(self.banner)
         layout.addWidget(self.change_label)
+        layout.addWidget(self.side_line)
         layout.addWidget(splitter, 1)
         self._selection_changed()
 
@@ -296,6 +299,7 @@ class HistoryScreen(StoredDataScreen):
         )
         self.model.set_points(listed, prefs.display_unit, prefs.mdc_n)
         self.change_label.setText(self._change_text())
+        self.side_line.show_points(self.points, prefs.asymmetry_formula)
         _, undated = dated_injuries(self.injuries)
         if undated:
             self.banner.show_message(

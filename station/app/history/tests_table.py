@@ -16,11 +16,13 @@ from PySide6.QtGui import QBrush, QColor
 from station.app.shell import theme
 from station.present.history_data import TrendPoint, change_between, has_result, previous_valid
 from station.present.numbers import format_number
+from station.present.side_switches import stored_formulas_text
 from station.present.times import time_text, zone_name
 from station.present.units import force_unit, format_force, format_value
 
 Index = QModelIndex | QPersistentModelIndex
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+IMBALANCE_COLUMN = 6
 
 
 class TestsTableModel(QAbstractTableModel):
@@ -72,6 +74,10 @@ class TestsTableModel(QAbstractTableModel):
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.headers()[section]
+        horizontal = orientation == Qt.Orientation.Horizontal
+        if horizontal and role == Qt.ItemDataRole.ToolTipRole and section == IMBALANCE_COLUMN:
+            # Every screen names the formula (metrics.md).
+            return f"Imbalance of the max force: {stored_formulas_text(self._rows)}."
         return None
 
     def change_text(self, point: TrendPoint) -> tuple[str, bool]:

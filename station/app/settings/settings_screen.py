@@ -41,6 +41,7 @@ from station.app.shell.screen import Screen, register_screen
 from station.app.shell.widgets import Banner, screen_title
 from station.present import preferences as present_preferences
 from station.present.preferences import Preferences
+from station.present.side_switches import FORMULA_NAMES
 from station.present.units import UNITS
 
 
@@ -105,6 +106,9 @@ class SettingsScreen(Screen):
         folder_layout.addWidget(self.data_folder, 1)
         folder_layout.addWidget(browse)
         self.tester_tools = QCheckBox("show the Tester tools menu")
+        self.asymmetry = QComboBox()
+        for formula, name in FORMULA_NAMES.items():
+            self.asymmetry.addItem(f"{name} ({formula})", formula)
         self.editors = {
             "display_unit": self.unit,
             "lever_arm_m": self.lever_arm,
@@ -113,6 +117,7 @@ class SettingsScreen(Screen):
             "impulse_threshold_n": self.impulse,
             "rep_threshold_n": self.rep_threshold,
             "mdc_n": self.mdc,
+            "asymmetry_formula": self.asymmetry,
             "certificate_valid_days": self.valid_days,
             "data_folder": folder_row,
             "clinic_name": self.clinic_name,
@@ -197,6 +202,7 @@ class SettingsScreen(Screen):
         self.impulse.setValue(prefs.impulse_threshold_n)
         self.rep_threshold.setValue(prefs.rep_threshold_n)
         self.mdc.setValue(prefs.mdc_n)
+        self.asymmetry.setCurrentIndex(max(0, self.asymmetry.findData(prefs.asymmetry_formula)))
         self.valid_days.setValue(prefs.certificate_valid_days)
         self.data_folder.setText(prefs.data_folder)
         self.clinic_name.setText(prefs.clinic_name)
@@ -213,6 +219,7 @@ class SettingsScreen(Screen):
             impulse_threshold_n=self.impulse.value(),
             rep_threshold_n=self.rep_threshold.value(),
             mdc_n=self.mdc.value(),
+            asymmetry_formula=str(self.asymmetry.currentData()),
             certificate_valid_days=self.valid_days.value(),
             data_folder=self.data_folder.text().strip(),
             clinic_name=self.clinic_name.text().strip(),

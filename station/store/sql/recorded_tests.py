@@ -24,7 +24,17 @@ from station.store.validate import now_utc
 
 ERASED_PREFIX = "erased-"  # the "hash" of a recording erased on request
 TEST_COLUMNS = frozenset(
-    {"athlete_id", "recorded_at", "operator", "notes", "body_mass_kg", "lever_arm_m", "rig_serial"}
+    {
+        "athlete_id",
+        "recorded_at",
+        "operator",
+        "notes",
+        "body_mass_kg",
+        "lever_arm_m",
+        "rig_serial",
+        "knee_angle_deg",  # an isometric test's, corrected after saving (test edit)
+        "position",
+    }
 )
 TEST_FIELDS = (
     "athlete_id",

@@ -47,6 +47,8 @@ TEST_MUTABLE = (
     "body_mass_kg",
     "lever_arm_m",
     "rig_serial",
+    "knee_angle_deg",
+    "position",
     "voided",
     "void_reason",
 )
