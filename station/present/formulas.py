@@ -14,9 +14,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from station.analysis import asymmetry
+from station.analysis import AnalysisSettings, asymmetry
 
-DEFAULT_FORMULA = "pct_difference"
+DEFAULT_FORMULA = AnalysisSettings.asymmetry_formula
 # Short label of each formula (metrics.md, Asymmetry formulas).
 FORMULA_NAMES = {
     "pct_difference": "percentage difference",
