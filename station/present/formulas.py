@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from station.analysis import AnalysisSettings, asymmetry
+from station.present.history_data import TrendPoint
 
 DEFAULT_FORMULA = AnalysisSettings.asymmetry_formula
 # Short label of each formula (metrics.md, Asymmetry formulas).
@@ -76,6 +77,27 @@ def band_percent(
     # symmetry index S (|S| < 200) from the difference D: D = 200|S| / (200 + |S|)
     size = abs(value)
     return 200.0 * size / (200.0 + size) if size < 200.0 else 100.0
+
+
+def point_band(point: TrendPoint, measure: str = "max") -> float | None:
+    """The percentage difference a stored test's imbalance on ``measure`` ("max" or "avg")
+    is banded and flagged on, whatever formula it was analysed in."""
+    return band_percent(
+        getattr(point, f"imbalance_{measure}_pct"),
+        point.asymmetry_formula,
+        point.force("left", measure),
+        point.force("right", measure),
+    )
+
+
+def summary_band(summary: Mapping[str, Any], measure: str = "max") -> float | None:
+    """The same for a stored analysis summary (the analysis JSON's ``summary``)."""
+    return band_percent(
+        summary.get(f"imbalance_{measure}_pct"),
+        stored_formula(summary),
+        (summary.get("left") or {}).get(f"{measure}_force_n"),
+        (summary.get("right") or {}).get(f"{measure}_force_n"),
+    )
 
 
 BAND_NOTE = (

@@ -140,7 +140,7 @@ class ResultsScreen(ResultsLayout, Screen):
             value = summary.get(f"imbalance_{kind}_pct")
             left = (summary.get("left") or {}).get(f"{kind}_force_n")
             right = (summary.get("right") or {}).get(f"{kind}_force_n")
-            label.set_imbalance(
+            label.set_imbalance(  # banded on the percentage difference of the same legs
                 value,
                 summary.get(f"stronger_{kind}"),
                 band=band_percent(value, formula, left, right),

@@ -42,6 +42,7 @@ from station.app.shell.context import AppContext
 from station.app.shell.dialogs import user_message
 from station.app.shell.screen import StoredDataScreen, register_screen
 from station.app.shell.widgets import Banner, screen_title
+from station.present.formulas import point_band
 from station.present.numbers import count, format_number
 from station.present.team_data import (
     ALL_TEAMS,
@@ -180,8 +181,10 @@ class TeamTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if column in (ATHLETE, STATUS) and flagged:
                 return QBrush(QColor(theme.DANGER))
-            if column == IMBALANCE and value is not None:
-                return QBrush(QColor(theme.imbalance_band(value).colour))
+            latest = self.rows[row].latest
+            if column == IMBALANCE and value is not None and latest is not None:
+                # banded on the percentage difference, whatever the test's formula
+                return QBrush(QColor(theme.imbalance_band(point_band(latest)).colour))
             if column in (LEFT_MAX, LEFT_AVG):
                 return QBrush(QColor(theme.LEFT_COLOUR))
             if column in (RIGHT_MAX, RIGHT_AVG):
