@@ -17,6 +17,7 @@ from station.present.formulas import band_percent, formula_text, point_band, sto
 from station.present.history_data import point_from_summary
 from station.present.preferences import Preferences
 from station.present.report_content import gather_test, report_html_for_test, summary_table
+from station.present.team_data import concerns
 from tests.app.conftest import wait_for
 
 pytestmark = pytest.mark.gui
@@ -128,3 +129,5 @@ def test_history_points_band_on_the_difference() -> None:
     point = point_from_summary(1, "2024-01-10T10:00:00+00:00", summary)
     assert point_band(point) == pytest.approx(28.571, abs=1e-3)
     assert theme.imbalance_band(point_band(point, "avg")).colour == theme.DANGER
+    # the team screen flags it at 15 %, though the signed figure is negative
+    assert concerns(point, None, 15.0) == ["imbalance 28.6 % ≥ 15 %"]
