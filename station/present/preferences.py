@@ -100,8 +100,9 @@ PREFERENCES: tuple[Preference, ...] = (
     Preference(
         "asymmetry_formula",
         "Asymmetry formula",
-        "Formula of the imbalance judged on the History screen and its report (metrics.md): "
-        "percentage difference (default), signed percentage or symmetry index; always named.",
+        "Formula new tests' imbalance is computed in, and the History screen judges "
+        "(metrics.md): percentage difference (default), signed percentage or symmetry index; "
+        "always named. Stored tests keep the formula they were analysed in.",
     ),
     Preference(
         "certificate_valid_days",
@@ -165,6 +166,7 @@ class Preferences:
             cutoff_hz=float(self.cutoff_hz),
             impulse_threshold_n=float(self.impulse_threshold_n),
             rep_threshold_n=float(self.rep_threshold_n),
+            asymmetry_formula=str(self.asymmetry_formula),
         )
 
     def reference_lines(

@@ -22,6 +22,7 @@ from station.present.certificate_status import (
     validity_text,
 )
 from station.present.decision import ChangeSince, change_for_test
+from station.present.formulas import formula_label, formula_text, is_signed, stored_formula
 from station.present.history_data import (
     parse_instant,
 )
@@ -196,14 +197,17 @@ def summary_table(summary: dict[str, Any], unit: str) -> str:
     table = grid(
         ["Leg", f"Max ({symbol})", f"Avg ({symbol})", "Max in rep", "Relative / torque (max)"], rows
     )
+    formula = stored_formula(summary)
+    signed = is_signed(formula)
     lines = []
     for basis in ("max", "avg"):
         pct = summary.get(f"imbalance_{basis}_pct")
         side = summary.get(f"stronger_{basis}") or summary.get("stronger")
         lines.append(
-            f"Imbalance on {basis} force: <b>{format_number(pct, 1)} %</b>"
+            f"Imbalance on {basis} force: <b>{format_percent(pct, signed=signed)}</b>"
             + (f" ({esc(side)} stronger)" if side in ("left", "right") else "")
         )
+    lines.append(f"Imbalance as {esc(formula_label(formula))} = {esc(formula_text(formula))}")
     lines.append(
         f"L:R ratio {format_number(summary.get('l_r_ratio_max'), 2)} (max), "
         f"{format_number(summary.get('l_r_ratio_avg'), 2)} (avg)"
@@ -425,7 +429,7 @@ def plain_summary(data: ReportData) -> str:
     )
     pct, side = summary.get("imbalance_max_pct"), summary.get("stronger_max")
     if pct is not None:
-        sentence += f"; imbalance {format_percent(pct)}"
+        sentence += f"; imbalance {format_percent(pct, signed=is_signed(test_formula(data)))}"
         sentence += f" ({side} stronger)" if side in ("left", "right") else ""
     change = data.change
     if change is not None and change.changes:
@@ -443,15 +447,23 @@ def plain_summary(data: ReportData) -> str:
     return sentence + "."
 
 
+def test_formula(data: ReportData) -> str:
+    """The asymmetry formula the reported test was analysed in (metrics.md)."""
+    result = data.test.result
+    return stored_formula(result.settings if result is not None else None)
+
+
 def decision_rows(data: ReportData) -> list[tuple[str, str]]:
     summary = data.metrics.get("summary") or {}
     pct, side = summary.get("imbalance_max_pct"), summary.get("stronger_max")
+    formula = test_formula(data)
     rows = [
         (
             "Imbalance (max)",
-            f"<b>{format_percent(pct)}</b>"
+            f"<b>{format_percent(pct, signed=is_signed(formula))}</b>"
             + (f" ({esc(side)} stronger)" if side in ("left", "right") else "")
-            + " <span class='note'>= 100 × (stronger − weaker) ÷ stronger</span>",
+            + f" <span class='note'>{esc(formula_label(formula))} = "
+            f"{esc(formula_text(formula))}</span>",
         )
     ]
     change = data.change
@@ -525,7 +537,8 @@ def report_html_for_test(
         f"(analysis run {data.test.result.id if data.test.result else '–'}). "
         "Definitions: peak = highest zero-phase filtered force in a rep; max = highest rep peak; "
         "avg = mean of the included reps' peaks; "
-        "imbalance = 100 × (stronger − weaker) ÷ stronger.</p>",
+        f"imbalance as {esc(formula_label(test_formula(data)))} = "
+        f"{esc(formula_text(test_formula(data)))}.</p>",
     ]
     return "\n".join(parts)
 

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from station.analysis import asymmetry
+from station.present.formulas import FORMULA_NAMES, formula_label
 from station.present.history_data import TrendPoint, valid_points
 from station.present.numbers import count, format_number
 
@@ -34,19 +35,13 @@ Z95 = 1.96
 WITHIN_NOISE = "within its own noise"
 BEYOND_NOISE = "beyond its own noise"
 NOT_ENOUGH = "not enough tests to judge"
-# How each formula is named beside the line (metrics.md, Asymmetry formulas).
-FORMULA_NAMES = {
-    "pct_difference": "percentage difference",
-    "signed_pct": "signed percentage",
-    "symmetry_index": "symmetry index",
-}
 
 
 def stored_formulas_text(points: Sequence[TrendPoint]) -> str:
     """The formulas the listed tests' stored imbalance figures are in, named ("percentage
     difference (pct_difference)"; several joined when tests were analysed differently)."""
     used = dict.fromkeys(p.asymmetry_formula for p in points) or {"pct_difference": None}
-    return ", ".join(f"{FORMULA_NAMES.get(f, f)} ({f})" for f in used)
+    return ", ".join(formula_label(f) for f in used)
 
 
 def signed_imbalance(left: float, right: float, formula: str = "pct_difference") -> float | None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from station.analysis import ReferenceLine
+from station.present.formulas import point_band
 from station.present.history_data import TrendPoint, point_from_summary
 from station.present.numbers import format_percent
 from station.present.protocols import NORDIC, ProtocolKey, key_of
@@ -79,7 +80,7 @@ def concerns(
         if legs:
             which = " and ".join(legs)
             out.append(f"{which} {force_line.compared_with} < {force_line.value:g} N")
-    imbalance = point.imbalance_max_pct
+    imbalance = point_band(point)  # the percentage difference, whatever the formula
     if imbalance_pct is not None and imbalance is not None and imbalance >= imbalance_pct:
         out.append(f"imbalance {format_percent(imbalance)} ≥ {imbalance_pct:g} %")
     return out

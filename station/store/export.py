@@ -39,6 +39,7 @@ from typing import Any, TextIO
 import numpy as np
 
 import station
+from station.analysis import AnalysisSettings
 from station.store.anonymise import anonymous_certificate, anonymous_reps, identifying_values
 from station.store.csv_cells import safe_row
 from station.store.errors import StoreError
@@ -99,7 +100,9 @@ DESCRIBING = (
     "position",
 )
 TEST_FIELDS = ("rig_serial", "certificate_id", "operator", "sample_rate_hz", "duration_s")
-RUN_FIELDS = ("result_id", "analysis_version", "analyzed_at")
+RUN_FIELDS = ("result_id", "analysis_version", "analyzed_at", "asymmetry_formula")
+# Runs stored before a clinic could choose the formula were analysed in the default one.
+DEFAULT_FORMULA = AnalysisSettings.asymmetry_formula
 TAIL = (
     "excluded_reps",
     "flags",
@@ -183,6 +186,8 @@ def summary_table(
             row["analyzed_at"],
         ]
         metrics = _flatten(digest.get("summary") or {})
+        # the formula of the imbalance figures is a run column, named on every row
+        head.append(metrics.pop("asymmetry_formula", None) or DEFAULT_FORMULA)
         layout = tuple(metrics)
         if layout not in layouts:  # most rows share one layout: look at each once
             layouts.add(layout)

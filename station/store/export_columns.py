@@ -15,8 +15,14 @@ DEFINITIONS = {
     "relative_avg_force_n_per_kg": "avg force / body mass at the test (N/kg)",
     "max_torque_nm": "max force x lever arm (knee joint centre to hook) (N·m)",
     "avg_torque_nm": "avg force x lever arm (N·m)",
-    "imbalance_max_pct": "100 x (stronger - weaker) / stronger, on the legs' max forces (%)",
-    "imbalance_avg_pct": "100 x (stronger - weaker) / stronger, on the legs' avg forces (%)",
+    "imbalance_max_pct": "imbalance on the legs' max forces in the formula named in "
+    "asymmetry_formula (%)",
+    "imbalance_avg_pct": "imbalance on the legs' avg forces in the formula named in "
+    "asymmetry_formula (%)",
+    "imbalance_max_difference_pct": "100 x (stronger - weaker) / stronger on the legs' max "
+    "forces, whatever the formula: the form of the 15 % / 20 % risk figures (%)",
+    "imbalance_avg_difference_pct": "100 x (stronger - weaker) / stronger on the legs' avg "
+    "forces, whatever the formula (%)",
     "stronger": "the stronger leg on max force",
     "stronger_max": "the stronger leg on max force",
     "stronger_avg": "the stronger leg on avg force",
@@ -58,6 +64,12 @@ BASE_COLUMNS: dict[str, tuple[str, str]] = {
     "result_id": ("", "the analysis run these numbers come from"),
     "analysis_version": ("", "version of the analysis that computed the numbers"),
     "analyzed_at": ("ISO 8601 UTC", "when that analysis ran"),
+    "asymmetry_formula": (
+        "",
+        "formula of the imbalance_*_pct columns (metrics.md): pct_difference = 100 x "
+        "(stronger - weaker) / stronger; signed_pct = 100 x (L - R) / max(L, R); "
+        "symmetry_index = 100 x (L - R) / ((L + R) / 2); signed ones: positive = left stronger",
+    ),
     "excluded_reps": ("", "rep numbers excluded by the clinician, ';'-separated"),
     "flags": ("", "data-quality and analysis flags, ';'-separated"),
     "dropped_samples": ("samples", "samples lost on the link"),

@@ -48,7 +48,10 @@ def test_preferences_round_trip_through_a_settings_file(tmp_path: Path) -> None:
     preferences.save(settings, chosen)
     again = preferences.load(AppSettings(tmp_path / "settings.ini"))
     assert again == chosen
-    assert again.analysis_settings() == AnalysisSettings(cutoff_hz=8.0)
+    # new tests are analysed in the chosen formula (issue 15 §4)
+    assert again.analysis_settings() == AnalysisSettings(
+        cutoff_hz=8.0, asymmetry_formula="signed_pct"
+    )
 
 
 def test_unreadable_values_fall_back_to_defaults(tmp_path: Path) -> None:

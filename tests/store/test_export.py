@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from station.analysis import AnalysisSettings, asymmetry
 from station.store import Store, StoreError, ValidationError, open_store
 from station.store.export import export_summary, export_test
 from tests.store import synth
@@ -257,3 +258,36 @@ def test_text_captures_count_corrupt_lines_in_the_summary(
     report = export_summary(store, tmp_path / "s.csv")
     with open(report.files[0], newline="") as handle:
         assert next(csv.DictReader(handle))["lines_corrupt"] == "1"
+
+
+def test_summary_names_the_asymmetry_formula_of_every_row(
+    filled: Store, athlete, capture_file: Path, cert_file: Path, tmp_path: Path
+) -> None:
+    """Issue 15 §4: the export names the formula each test's imbalance figures are in."""
+    signed = filled.new_tests.import_file(
+        athlete.id,
+        capture_file,
+        certificate=cert_file,
+        recorded_at="2024-04-10T10:00",
+        settings=AnalysisSettings(asymmetry_formula="symmetry_index"),
+    )
+    out = tmp_path / "summary.csv"
+    export_summary(filled, out)
+    rows = {r["test_id"]: r for r in _read(out)}
+    assert len(rows) == 5
+    assert [rows[t]["asymmetry_formula"] for t in ("1", "2", "3", "4")] == ["pct_difference"] * 4
+    row = rows[str(signed.id)]
+    assert row["asymmetry_formula"] == "symmetry_index"
+    left, right = float(row["left_max_force_n"]), float(row["right_max_force_n"])
+    assert float(row["imbalance_max_pct"]) == pytest.approx(
+        asymmetry(left, right, "symmetry_index"), abs=0.01
+    )
+    assert float(row["imbalance_max_difference_pct"]) == pytest.approx(
+        asymmetry(left, right, "pct_difference"), abs=0.01
+    )
+    header = next(csv.reader(out.open(encoding="utf-8")))
+    assert header.count("asymmetry_formula") == 1  # a run column, not repeated from the summary
+    meta = json.loads((tmp_path / "summary.json").read_text())
+    described = meta["columns"]["asymmetry_formula"]["description"]
+    assert "signed_pct" in described and "symmetry_index" in described
+    assert "asymmetry_formula" in meta["columns"]["imbalance_max_pct"]["description"]

@@ -36,6 +36,13 @@ from station.app.shell.context import AppContext
 from station.app.shell.dialogs import user_message
 from station.app.shell.screen import Screen, register_screen
 from station.app.shell.widgets import BandLabel, ElidedLabel, screen_title
+from station.present.formulas import (
+    formula_label,
+    formula_text,
+    is_signed,
+    stored_formula,
+    summary_band,
+)
 from station.present.history_data import injury_text, is_training
 from station.present.numbers import count
 from station.present.percentiles import standing, standing_text
@@ -78,7 +85,11 @@ class RecentTest(QFrame):
         right_label.setStyleSheet(f"color: {theme.RIGHT_COLOUR}; font-weight: bold;")
         right_label.setFont(theme.font(16, bold=True))
         band = BandLabel(point_size=14, caption="Imbalance")
-        band.set_imbalance(imbalance, data.get("stronger"))
+        formula = stored_formula(data)
+        band.set_imbalance(
+            imbalance, data.get("stronger"), band=summary_band(data), signed=is_signed(formula)
+        )
+        band.setToolTip(f"Imbalance as {formula_label(formula)} = {formula_text(formula)}")
         reps = QLabel(
             f"{count(summary.reps, 'rep')}"
             + (f", {summary.excluded_reps} excluded" if summary.excluded_reps else "")

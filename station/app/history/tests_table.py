@@ -14,6 +14,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 from station.app.shell import theme
+from station.present.formulas import point_band
 from station.present.history_data import TrendPoint, change_between, has_result, previous_valid
 from station.present.numbers import format_number
 from station.present.side_switches import stored_formulas_text
@@ -129,7 +130,7 @@ class TestsTableModel(QAbstractTableModel):
             if column in (3, 5):
                 return QBrush(QColor(theme.RIGHT_COLOUR))
             if column == 6 and p.imbalance_max_pct is not None:
-                return QBrush(QColor(theme.imbalance_band(p.imbalance_max_pct).colour))
+                return QBrush(QColor(theme.imbalance_band(point_band(p)).colour))
         if role == Qt.ItemDataRole.FontRole:
             return theme.font(11, bold=column == 8 and self.change_text(p)[1])
         if role == SORT_ROLE:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QWidget
 from station.analysis import ReferenceLine
 from station.app.reports.plot_images import scalable_legend
 from station.app.shell import theme
+from station.present.formulas import point_band
 from station.present.history_data import (
     Change,
     TrendPoint,
@@ -178,10 +179,10 @@ class TrendPlot(pg.GraphicsLayoutWidget):
             ("avg", Qt.PenStyle.DashLine, False),
         ):
             values = [getattr(p, f"imbalance_{measure}_pct") for p in self.points]
-            brushes = [
-                pg.mkBrush(theme.imbalance_band(v).colour if filled else "w") for v in values
-            ]
-            pens = [pg.mkPen(theme.imbalance_band(v).colour, width=self._px(1.5)) for v in values]
+            # banded on the percentage difference, whatever formula a test is in
+            bands = [theme.imbalance_band(point_band(p, measure)) for p in self.points]
+            brushes = [pg.mkBrush(b.colour if filled else "w") for b in bands]
+            pens = [pg.mkPen(b.colour, width=self._px(1.5)) for b in bands]
             name = f"Imbalance on {measure} (%)"
             curve = self.imbalance_plot.plot(
                 x,

@@ -27,6 +27,7 @@ from station.app.live.live_plot import LivePlot
 from station.app.live.protocol_choice import ProtocolChoice
 from station.app.shell import theme
 from station.app.shell.widgets import BandLabel, Banner, BigNumber, ElidedLabel, screen_title
+from station.present.formulas import DEFAULT_FORMULA, band_note, formula_label, formula_text
 
 
 class TestScreenLayout:
@@ -36,6 +37,15 @@ class TestScreenLayout:
     plot_seconds: float
 
     # -- layout --------------------------------------------------------------------
+    def _show_formula(self: Any, formula: str) -> None:
+        """Name the formula the live reps' imbalance is computed in (the preference)."""
+        note = band_note(formula)
+        self.imbalance_label.setToolTip(
+            f"Imbalance of the last rep as {formula_label(formula)} = {formula_text(formula)}.\n"
+            "Bands: < 10 % green, 10–15 % amber, ≥ 15 % red (Bourne et al. 2015, AJSM)."
+            + (f"\n{note}" if note else "")
+        )
+
     def _build(self: Any) -> None:
         self.athlete_label = ElidedLabel("No athlete chosen")
         self.athlete_label.setFont(theme.font(20, bold=True))
@@ -83,10 +93,7 @@ class TestScreenLayout:
         self.right_peak = BigNumber("Right peak", "N", theme.RIGHT_COLOUR)
         self.rep_counter = BigNumber("Reps", "", "#1F1F1F")
         self.imbalance_label = BandLabel(point_size=16)
-        self.imbalance_label.setToolTip(
-            "Imbalance of the last rep = 100 × (stronger − weaker) ÷ stronger.\n"
-            "Bands: < 10 % green, 10–15 % amber, ≥ 15 % red (Bourne et al. 2015, AJSM)."
-        )
+        self._show_formula(DEFAULT_FORMULA)
 
         imbalance_box = QFrame()
         imbalance_box.setFrameShape(QFrame.Shape.StyledPanel)

@@ -32,6 +32,7 @@ from station.app.shell import settings as keys
 from station.app.shell.context import AppContext
 from station.app.shell.dialogs import user_message
 from station.app.shell.screen import Screen, register_screen
+from station.present.formulas import band_percent, is_signed
 from station.present.numbers import format_number
 from station.present.preferences import Preferences
 from station.present.references import NO_CUT_OFF
@@ -141,6 +142,9 @@ class TestScreen(TestScreenLayout, Screen):
         except ValueError:
             analysis = None  # refused at Start with the reason (TestRun)
         analysis = self.protocol_choice.settings(analysis)  # isometric: reps per leg
+        self._show_formula(
+            analysis.asymmetry_formula if analysis is not None else prefs.asymmetry_formula
+        )
         unit = force_unit(prefs.display_unit)
         if unit.symbol != self.unit:
             self.unit = unit.symbol
@@ -310,9 +314,11 @@ class TestScreen(TestScreenLayout, Screen):
             str(rep.number),
             format_value(rep.left_peak_n, self.unit),
             format_value(rep.right_peak_n, self.unit),
-            format_number(pct, 1),
+            format_number(pct, 1, signed=is_signed(rep.imbalance.formula)),
         ]
-        colours = [None, theme.LEFT_COLOUR, theme.RIGHT_COLOUR, theme.imbalance_band(pct).colour]
+        # the band is judged on the percentage difference, whatever the formula (metrics.md)
+        band = band_percent(pct, rep.imbalance.formula, rep.left_peak_n, rep.right_peak_n)
+        colours = [None, theme.LEFT_COLOUR, theme.RIGHT_COLOUR, theme.imbalance_band(band).colour]
         for column, (text, colour) in enumerate(zip(values, colours, strict=True)):
             item = QTableWidgetItem(text)
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -320,7 +326,9 @@ class TestScreen(TestScreenLayout, Screen):
                 item.setForeground(QBrush(QColor(colour)))
             self.reps_table.setItem(row, column, item)
         self.reps_table.scrollToBottom()
-        self.imbalance_label.set_imbalance(pct, rep.imbalance.stronger)
+        self.imbalance_label.set_imbalance(
+            pct, rep.imbalance.stronger, band=band, signed=is_signed(rep.imbalance.formula)
+        )
         self.rep_counter.set_value(len(self.test_reps))
 
     def _update_numbers(self) -> None:

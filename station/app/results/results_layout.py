@@ -34,15 +34,25 @@ from station.app.results.rfd_table import RfdTableModel
 from station.app.results.summary_cards import REFERENCES_MAX_HEIGHT, FittingScroll, LegCard
 from station.app.shell import theme
 from station.app.shell.widgets import BandLabel, Banner, ElidedLabel, screen_title
+from station.present.formulas import DEFAULT_FORMULA, band_note, formula_label, formula_text
 
-FORMULA = "Imbalance = 100 × (stronger − weaker) ÷ stronger (metrics.md)"
-FORMULA_SHORT = "100 × (stronger − weaker) ÷ stronger"
+BAND_HELP = "Bands: < 10 % green · 10–15 % amber · ≥ 15 % red (Bourne et al. 2015)"
 
 
 class ResultsLayout:
     """Builds the Results screen's widgets on ``self`` (a QWidget: the screen)."""
 
     unit: str
+
+    def _show_formula(self: Any, formula: str) -> None:
+        """Name the formula the shown test's imbalance was analysed in (metrics.md)."""
+        text = formula_text(formula)
+        self.formula_label.setText(f"Formula: {formula_label(formula)} = {text}")
+        bands = " ".join(part for part in (BAND_HELP + ".", band_note(formula)) if part)
+        self.formula_label.setToolTip(bands)
+        self.imbalance_caption.setToolTip(
+            f"Imbalance = {text} ({formula_label(formula)}, metrics.md). {bands}"
+        )
 
     # -- layout ----------------------------------------------------------------------
     def _build(self: Any) -> None:
@@ -72,25 +82,21 @@ class ResultsLayout:
         self.ratio_label = QLabel("")
         self.ratio_label.setFont(theme.font(12))
         self.ratio_label.setToolTip("L:R ratio = left ÷ right (for researchers who use it)")
-        band_help = QLabel("Bands: < 10 % green · 10–15 % amber · ≥ 15 % red (Bourne et al. 2015)")
-        band_help.setObjectName("caption")
-        band_help.setWordWrap(True)
         self.ratio_label.setWordWrap(True)
         imbalance_box = QVBoxLayout()
-        caption = QLabel("Imbalance on max force")
-        caption.setToolTip(FORMULA)
-        caption.setFont(theme.font(12, bold=True))
-        imbalance_box.addWidget(caption)
+        self.imbalance_caption = QLabel("Imbalance on max force")
+        self.imbalance_caption.setFont(theme.font(12, bold=True))
+        imbalance_box.addWidget(self.imbalance_caption)
         imbalance_box.addWidget(self.imbalance_max)
         caption_avg = QLabel("Imbalance on avg force")
         caption_avg.setFont(theme.font(12, bold=True))
         imbalance_box.addWidget(caption_avg)
         imbalance_box.addWidget(self.imbalance_avg)
-        formula = QLabel(f"Formula: {FORMULA_SHORT}")
-        formula.setObjectName("caption")
-        formula.setWordWrap(True)
-        formula.setToolTip(band_help.text())
-        imbalance_box.addWidget(formula)
+        self.formula_label = QLabel("")
+        self.formula_label.setObjectName("caption")
+        self.formula_label.setWordWrap(True)
+        imbalance_box.addWidget(self.formula_label)
+        self._show_formula(DEFAULT_FORMULA)
         imbalance_widget = QWidget()
         imbalance_widget.setLayout(imbalance_box)
         imbalance_widget.setMaximumWidth(360)

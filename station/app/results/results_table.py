@@ -18,6 +18,13 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 from station.app.shell import theme
+from station.present.formulas import (
+    DEFAULT_FORMULA,
+    band_note,
+    band_percent,
+    formula_label,
+    formula_text,
+)
 from station.present.numbers import format_number
 from station.present.units import force_unit, from_newtons
 
@@ -52,7 +59,7 @@ COLUMNS: tuple[Column, ...] = (
         "Highest filtered force of the right leg",
         force=True,
     ),
-    Column("Imbalance\n(%)", ("imbalance_pct",), 1, "100 × (stronger − weaker) ÷ stronger"),
+    Column("Imbalance\n(%)", ("imbalance_pct",), 1, formula_text(DEFAULT_FORMULA)),
     Column("Stronger", ("stronger",)),
     Column(
         "Left time\nto peak (s)", ("left", "time_to_peak_s"), 2, "From the rep's onset to the peak"
@@ -101,6 +108,15 @@ def in_unit(column: Column, unit: str) -> Column:
     )
 
 
+def with_formula(column: Column, formula: str) -> Column:
+    """``column`` naming ``formula`` when it is the imbalance column (metrics.md)."""
+    if column.path != ("imbalance_pct",):
+        return column
+    tip = f"Imbalance as {formula_label(formula)} = {formula_text(formula)}"
+    note = band_note(formula)
+    return replace(column, tooltip=f"{tip}.\n{note}" if note else tip)
+
+
 def dig(data: Any, path: tuple[str, ...]) -> Any:
     """``data[path[0]][path[1]]...``, or None where a key is missing."""
     for key in path:
@@ -147,14 +163,19 @@ class RepsTableModel(QAbstractTableModel):
         self._reps: list[dict[str, Any]] = []
         self._columns: list[Column] = [c for c in COLUMNS if not c.optional]
         self.unit = "N"
+        self.formula = DEFAULT_FORMULA
 
-    def set_reps(self, reps: list[dict[str, Any]], unit: str = "N") -> None:
-        """Show ``reps`` (analysis JSON, newtons) with forces in ``unit``."""
+    def set_reps(
+        self, reps: list[dict[str, Any]], unit: str = "N", formula: str = DEFAULT_FORMULA
+    ) -> None:
+        """Show ``reps`` (analysis JSON, newtons) with forces in ``unit``; their imbalance is
+        in ``formula``, the one the test was analysed in."""
         self.beginResetModel()
         self._reps = list(reps)
         self.unit = force_unit(unit).symbol
+        self.formula = formula
         self._columns = [
-            in_unit(c, self.unit)
+            with_formula(in_unit(c, self.unit), formula)
             for c in COLUMNS
             if not c.optional or any(dig(r, c.path) is not None for r in self._reps)
         ]
@@ -216,7 +237,13 @@ class RepsTableModel(QAbstractTableModel):
                 and isinstance(value, int | float)
                 and math.isfinite(value)
             ):
-                return QBrush(QColor(theme.imbalance_band(float(value)).colour))
+                band = band_percent(
+                    float(value),
+                    self.formula,
+                    dig(rep, ("left", "peak_force_n")),
+                    dig(rep, ("right", "peak_force_n")),
+                )
+                return QBrush(QColor(theme.imbalance_band(band).colour))
             if column.path[:1] == ("left",):
                 return QBrush(QColor(theme.LEFT_COLOUR))
             if column.path[:1] == ("right",):

@@ -33,6 +33,7 @@ from station.app.shell.context import AppContext
 from station.app.shell.dialogs import user_message
 from station.app.shell.screen import Screen, register_screen
 from station.present.decision import change_for_test
+from station.present.formulas import band_percent, is_signed, stored_formula
 from station.present.norms import applicable, load_all, norm_lines
 from station.present.numbers import count, format_number
 from station.present.percentiles import standing, standing_text
@@ -133,12 +134,18 @@ class ResultsScreen(ResultsLayout, Screen):
                 )
             else:
                 card.title.setText(f"{leg.capitalize()} leg")
-        self.imbalance_max.set_imbalance(
-            summary.get("imbalance_max_pct"), summary.get("stronger_max")
-        )
-        self.imbalance_avg.set_imbalance(
-            summary.get("imbalance_avg_pct"), summary.get("stronger_avg")
-        )
+        formula = stored_formula(test.result.settings if test.result is not None else None)
+        self._show_formula(formula)
+        for label, kind in ((self.imbalance_max, "max"), (self.imbalance_avg, "avg")):
+            value = summary.get(f"imbalance_{kind}_pct")
+            left = (summary.get("left") or {}).get(f"{kind}_force_n")
+            right = (summary.get("right") or {}).get(f"{kind}_force_n")
+            label.set_imbalance(  # banded on the percentage difference of the same legs
+                value,
+                summary.get(f"stronger_{kind}"),
+                band=band_percent(value, formula, left, right),
+                signed=is_signed(formula),
+            )
         self.ratio_label.setText(
             f"L:R ratio {format_number(summary.get('l_r_ratio_max'), 2)} (max), "
             f"{format_number(summary.get('l_r_ratio_avg'), 2)} (avg)"
@@ -149,7 +156,7 @@ class ResultsScreen(ResultsLayout, Screen):
             applicable_entries(metrics.get("references") or [], self.prefs().lines_for(athlete)),
             group_text(athlete.sport, athlete.sex),
         )
-        self.model.set_reps(metrics.get("reps") or [], self.unit)
+        self.model.set_reps(metrics.get("reps") or [], self.unit, formula)
         self.rfd_model.set_result(metrics)
         self._fill_standing(athlete)
         self._fit_table()

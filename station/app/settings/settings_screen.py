@@ -40,8 +40,8 @@ from station.app.shell.dialogs import user_message
 from station.app.shell.screen import Screen, register_screen
 from station.app.shell.widgets import Banner, screen_title
 from station.present import preferences as present_preferences
+from station.present.formulas import FORMULA_NAMES
 from station.present.preferences import Preferences
-from station.present.side_switches import FORMULA_NAMES
 from station.present.units import UNITS
 
 

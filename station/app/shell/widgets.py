@@ -127,22 +127,31 @@ class BandLabel(QLabel):
         self.setTextFormat(Qt.TextFormat.RichText)
         self.set_imbalance(None)
 
-    def set_imbalance(self, percent: float | None, stronger: str | None = None) -> None:
-        """The figure large, then the stronger side and the band's word on a second line."""
-        band = theme.imbalance_band(percent)
+    def set_imbalance(
+        self,
+        percent: float | None,
+        stronger: str | None = None,
+        *,
+        band: float | None = None,
+        signed: bool = False,
+    ) -> None:
+        """The figure large, then the stronger side and the band's word on a second line.
+        ``band`` is the percentage difference the colour is judged on when the figure is in
+        another formula (``signed``: shown with its sign); by default the figure itself."""
+        judged = theme.imbalance_band(percent if band is None else band)
         if percent is None or not math.isfinite(percent):
             self.plain_text = f"{self.caption} –".strip()
             self.setText(self.plain_text)
         else:
             side = f"{stronger} stronger · " if stronger in ("left", "right") else ""
-            words = f"{side}{band.label}"
+            words = f"{side}{judged.label}"
             small = max(10, int(self.font().pointSize() * 0.6))
-            figure = f"{self.caption} {format_percent(percent)}".strip()
+            figure = f"{self.caption} {format_percent(percent, signed=signed)}".strip()
             self.setText(f"{figure}<br><span style='font-size:{small}pt'>{words}</span>")
             self.plain_text = f"{figure} ({words})"
-        self.band = band
+        self.band = judged
         self.setStyleSheet(
-            f"background: {band.colour}; color: white; border-radius: 6px; padding: 6px 12px;"
+            f"background: {judged.colour}; color: white; border-radius: 6px; padding: 6px 12px;"
         )
 
 

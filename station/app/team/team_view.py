@@ -42,6 +42,7 @@ from station.app.shell.context import AppContext
 from station.app.shell.dialogs import user_message
 from station.app.shell.screen import StoredDataScreen, register_screen
 from station.app.shell.widgets import Banner, screen_title
+from station.present.formulas import band_note, formula_label, formula_text, point_band
 from station.present.numbers import count, format_number
 from station.present.team_data import (
     ALL_TEAMS,
@@ -157,6 +158,7 @@ class TeamTableModel(QAbstractTableModel):
         row, column = index.row(), index.column()
         value = self._values(row)[column]
         flagged = bool(self.reasons[row])
+        latest = self.rows[row].latest
         if role == Qt.ItemDataRole.DisplayRole:
             if column == LAST_TEST:
                 return day_text(value) if value is not None else "–"
@@ -180,8 +182,9 @@ class TeamTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if column in (ATHLETE, STATUS) and flagged:
                 return QBrush(QColor(theme.DANGER))
-            if column == IMBALANCE and value is not None:
-                return QBrush(QColor(theme.imbalance_band(value).colour))
+            if column == IMBALANCE and value is not None and latest is not None:
+                # banded on the percentage difference, whatever the test's formula
+                return QBrush(QColor(theme.imbalance_band(point_band(latest)).colour))
             if column in (LEFT_MAX, LEFT_AVG):
                 return QBrush(QColor(theme.LEFT_COLOUR))
             if column in (RIGHT_MAX, RIGHT_AVG):
@@ -190,6 +193,12 @@ class TeamTableModel(QAbstractTableModel):
             return theme.font(12, bold=column == ATHLETE or (column == STATUS and flagged))
         if role == Qt.ItemDataRole.TextAlignmentRole and LEFT_MAX <= column <= IMBALANCE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and column == IMBALANCE and latest is not None:
+            formula = latest.asymmetry_formula  # the one the test was analysed in
+            note = band_note(formula)
+            return f"Imbalance as {formula_label(formula)} = {formula_text(formula)}" + (
+                f".\n{note}" if note else ""
+            )
         if role == Qt.ItemDataRole.ToolTipRole and column in (ATHLETE, STATUS):
             name = f"{self.rows[row].athlete.name}\n" if column == ATHLETE else ""
             return name + self.status_text(row) + self.line_note
