@@ -102,6 +102,7 @@ def place(kind: str, root: Path) -> Iterator[Place]:
         raise Unavailable(missing)
     import pgserver
 
+    root.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(root / "pgdata", cleanup_mode="delete")
     try:
         yield Place(kind, root / "postgresql", server)
