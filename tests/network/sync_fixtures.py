@@ -20,11 +20,11 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+# Declared test dependencies (pgserver brings psutil): a missing one fails, never skips.
+import pgserver
+import psutil
+import psycopg
 import pytest
-
-pgserver = pytest.importorskip("pgserver")
-psycopg = pytest.importorskip("psycopg")
-psutil = pytest.importorskip("psutil")
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 180
