@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pgserver
 import psycopg
 import pytest
-
-pgserver = pytest.importorskip("pgserver")
 
 PSQL = Path(pgserver.__file__).parent / "pginstall" / "bin" / "psql"
 
