@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
+from calibration.choice import CalibrationChoice
 from firmware_bridge.messages import SampleBlock
 from firmware_bridge.segment_clock import SegmentClock
 from station.analysis import AnalysisSettings, LiveProcessor, LiveRep, LiveUpdate
@@ -37,6 +38,25 @@ class NotStill(ValueError):
 
 class LiveSession:
     """Live forces for one connection; :meth:`begin_test` starts counting a test afresh."""
+
+    @classmethod
+    def renewed(
+        cls,
+        old: LiveSession | None,
+        rate_hz: float | None,
+        choice: CalibrationChoice | None,
+        zeros: tuple[float, float] | None,
+        plot_seconds: float,
+        settings: AnalysisSettings | None,
+    ) -> LiveSession | None:
+        """The live session for this rate and calibration: ``old`` while it still fits, a
+        new one when not (``zeros``: keep a tare already taken), None without either."""
+        if not rate_hz or choice is None:
+            return None
+        if old is not None and old.rate_hz == rate_hz and old.gains == choice.gains():
+            return old
+        start = zeros if zeros is not None else choice.zeros()
+        return cls(rate_hz, choice.gains(), start, plot_seconds, settings=settings)
 
     def __init__(
         self,

@@ -265,21 +265,17 @@ class TestScreen(TestScreenLayout, Screen):
     def _reset_session(self, zeros: tuple[float, float] | None = None) -> None:
         """A new rate or rig: fresh live state with the calibration in use (``zeros``: keep
         a tare already taken)."""
-        rate = self.acquisition.sample_rate_hz()
-        choice = self.acquisition.calibration
-        if not rate or choice is None:
-            self.session = None
-            return
         old = self.session
-        if old is not None and old.rate_hz == rate and old.gains == choice.gains():
-            return
-        self.session = LiveSession(
-            rate,
-            choice.gains(),
-            zeros if zeros is not None else choice.zeros(),
+        self.session = LiveSession.renewed(
+            old,
+            self.acquisition.sample_rate_hz(),
+            self.acquisition.calibration,
+            zeros,
             self.plot_seconds,
-            settings=self.analysis,
+            self.analysis,
         )
+        if self.session is None or self.session is old:
+            return
         self.plot.clear_traces()
         self.reps_table.setRowCount(0)
 

@@ -330,24 +330,20 @@ class TrainingScreen(TrainingLayout, Screen):
 
     # -- data ---------------------------------------------------------------------------
     def _reset_session(self, zeros: tuple[float, float] | None = None) -> None:
-        rate = self.acquisition.sample_rate_hz()
-        choice = self.acquisition.calibration
-        if not rate or choice is None:
-            self.session = None
-            return
         old = self.session
-        if old is not None and old.rate_hz == rate and old.gains == choice.gains():
-            return
-        self.session = LiveSession(
-            rate,
-            choice.gains(),
-            zeros if zeros is not None else choice.zeros(),
+        self.session = LiveSession.renewed(
+            old,
+            self.acquisition.sample_rate_hz(),
+            self.acquisition.calibration,
+            zeros,
             self.plot_seconds,
-            settings=self._analysis(),
+            self._analysis(),
         )
+        if self.session is None or self.session is old:
+            return
         self.session.block_listener = self._on_block
         self.zone_buffer = PlotBuffer(self.session.buffer.capacity)
-        self.zone_buffer.set_sample_rate(rate)
+        self.zone_buffer.set_sample_rate(self.session.rate_hz)
         self.plot.set_highlight(self.zone_buffer, IN_ZONE_COLOUR, "In the zone")
         self.tracker = None
         self._ensure_tracker()
