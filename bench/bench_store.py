@@ -73,7 +73,7 @@ def bench_save(where: Place, runs: int) -> dict[str, Figure]:
             store.backend.save_test(item, "bench")
             times.append((time.perf_counter() - start) * 1000)
         encoded = [
-            codec.encode(name, values, base.sample_rate_hz)
+            codec.encode(name, values, base.sample_rate_hz, compress=where.kind == "sqlite")
             for name, values in (base.result.curves or {}).items()
         ]
         stored = sum(len(bytes(e.data)) for e in encoded)

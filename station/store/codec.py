@@ -58,8 +58,11 @@ def is_time_axis(name: str) -> bool:
     return name == "time_s" or name.endswith("_time_s")
 
 
-def encode(name: str, values: np.ndarray, rate_hz: float | None) -> Encoded:
-    """One curve as bytes (see the module docstring for the codecs)."""
+def encode(
+    name: str, values: np.ndarray, rate_hz: float | None, *, compress: bool = True
+) -> Encoded:
+    """One curve as bytes (see the module docstring for the codecs); without ``compress``
+    force curves stay plain f4 (a server's save: cheaper to send than to pack)."""
     array = np.asarray(values).reshape(-1)
     n = len(array)
     if is_time_axis(name) and array.dtype.kind == "f":
@@ -71,7 +74,7 @@ def encode(name: str, values: np.ndarray, rate_hz: float | None) -> Encoded:
     if array.dtype.kind in "iub":
         return _encode_integers(name, array)
     floats = np.ascontiguousarray(array, dtype="<f4")
-    if n >= F4DZ_MIN_VALUES:
+    if compress and n >= F4DZ_MIN_VALUES:
         packed = _encode_f4dz(floats)
         if len(packed) < 4 * n:
             return Encoded(name, "f4dz", n, None, packed)

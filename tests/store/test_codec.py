@@ -6,11 +6,14 @@ from __future__ import annotations
 import struct
 import zlib
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from station.store import codec
+from tests.store.conftest import RawSql
 
 
 def _round_trip(values: np.ndarray) -> tuple[codec.Encoded, np.ndarray]:
@@ -78,3 +81,24 @@ def test_a_damaged_f4dz_curve_is_refused(damage: Callable[[bytes], bytes]) -> No
     encoded, _ = _round_trip(_force_curve(2_000))
     with pytest.raises((ValueError, zlib.error)):
         codec.decode("f4dz", encoded.length, None, damage(bytes(encoded.data)))
+
+
+def test_force_curves_are_packed_in_a_file_and_plain_on_a_server(
+    store: Any, athlete: Any, capture_file: Path, cert_file: Path, raw_sql: RawSql
+) -> None:
+    """SQLite keeps f4dz (a quarter smaller); a server gets f4, cheaper to send than to
+    pack (bench_store: a 10-minute test's save 114-123 ms with f4dz, 60-82 ms without)."""
+    test = store.new_tests.import_file(athlete.id, capture_file, certificate=cert_file)
+    rows = raw_sql.execute("SELECT name, codec, length FROM curves ORDER BY name").fetchall()
+    force = {
+        name: kind
+        for name, kind, length in rows
+        if kind in ("f4", "f4dz") and length >= codec.F4DZ_MIN_VALUES
+    }
+    assert force, rows  # the capture's force curves are long enough to be packed
+    expected = "f4dz" if raw_sql.engine == "sqlite" else "f4"
+    assert set(force.values()) == {expected}
+    curves = store.tests.curves(test.id, raw=False)
+    assert curves is not None
+    for name in force:  # read back as float32, whatever the codec
+        assert curves[name].dtype == np.float32 and np.isfinite(curves[name]).any()

@@ -12,6 +12,8 @@ from station.store.sql.base import DbConnection
 class PostgresDialect:
     name = "postgresql"
     insertion_order = "seq"  # curves: the identity column standing in for SQLite's rowid
+    # f4dz made a 10-minute 1 kHz test's save 114-123 ms against 60-82 ms with f4 (bench)
+    compress_curves = False
 
     def tables(self, conn: DbConnection) -> set[str]:
         rows = conn.execute(

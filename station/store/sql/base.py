@@ -38,6 +38,7 @@ class Dialect(Protocol):
 
     name: str
     insertion_order: str  # ORDER BY this gives rows in the order they were inserted
+    compress_curves: bool  # curves as f4dz (smaller) rather than f4 (cheaper to send)
 
     def tables(self, conn: DbConnection) -> set[str]:
         """The names of the tables in the database."""

@@ -215,7 +215,9 @@ class RecordedTests(Results):
         """
         at = now_utc()
         digest_of = _sha256_meanwhile(test.recording)
-        prepared = Prepared.of(test.result, test.sample_rate_hz)
+        prepared = Prepared.of(
+            test.result, test.sample_rate_hz, compress=self.dialect.compress_curves
+        )
         digest_hex = digest_of()
         with self._write() as conn:
             self._require(conn, "athletes", test.athlete_id, "athlete")

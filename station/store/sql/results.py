@@ -98,11 +98,21 @@ class Prepared:
     curves: list[codec.Encoded] | None
 
     @classmethod
-    def of(cls, result: NewResult, rate_hz: float | None, with_curves: bool = True) -> Prepared:
+    def of(
+        cls,
+        result: NewResult,
+        rate_hz: float | None,
+        with_curves: bool = True,
+        compress: bool = True,
+    ) -> Prepared:
+        """The run's columns, its curves encoded (``compress``: f4dz where it pays)."""
         curves = (
             None
             if result.curves is None or not with_curves
-            else [codec.encode(name, values, rate_hz) for name, values in result.curves.items()]
+            else [
+                codec.encode(name, values, rate_hz, compress=compress)
+                for name, values in result.curves.items()
+            ]
         )
         return cls(
             result,
@@ -231,7 +241,7 @@ class Results(Transactions):
         row = self._one("SELECT sample_rate_hz FROM tests WHERE id = ?", (test_id,))
         if row is None:
             raise NotFoundError(f"no test {test_id}")
-        prepared = Prepared.of(result, row[0])  # the rate never changes
+        prepared = Prepared.of(result, row[0], compress=self.dialect.compress_curves)
         with self._write() as conn:
             current = conn.execute(
                 "SELECT id FROM results WHERE test_id = ? AND is_current = 1", (test_id,)

@@ -11,6 +11,7 @@ from station.store.sql.base import DbConnection
 class SqliteDialect:
     name = "sqlite"
     insertion_order = "rowid"
+    compress_curves = True  # a local file: a quarter smaller costs 7 ms a 10-minute test
 
     def tables(self, conn: DbConnection) -> set[str]:
         rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
