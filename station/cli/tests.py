@@ -309,11 +309,7 @@ def run_show(args: argparse.Namespace) -> int:
         athlete = store.athletes.get(test.athlete_id)
         reps = store.tests.reps(test.id)
         runs = store.tests.results(test.id)
-        history = (
-            store.audit_log("test", test.id) + store.audit_log("rep", test.id)
-            if args.history
-            else []
-        )
+        history = store.test_audit_log(test.id) if args.history else []
     if args.json:
         out = test.to_dict()
         out["athlete"] = {

@@ -244,7 +244,10 @@ def verify(
         checks.append(TableCheck(table.name, s_rows, t_rows, s_sha, t_sha, bad))
         if progress is not None and s_rows + t_rows:
             seconds = time.monotonic() - started
-            progress(f"verified {table.name}: {s_rows + t_rows:,} rows read in {seconds:.1f} s")
+            rows = f"{s_rows:,} row{'s' * (s_rows != 1)}"
+            if t_rows != s_rows:
+                rows += f", {t_rows:,} in the copy"
+            progress(f"verified {table.name}: {rows} in {seconds:.1f} s")
     s_meta, t_meta = source.dump_meta(), target.dump_meta()
     checks.append(
         TableCheck(

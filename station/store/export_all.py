@@ -82,7 +82,7 @@ def _export_all(store: Store, person: Athlete, folder: Path, force: bool) -> Acc
         record["runs"] = [run.to_dict() for run in store.tests.results(test.id)]
         record["reps"] = [rep.to_dict() for rep in store.tests.reps(test.id)]
         records.append(record)
-        audit += store.audit_log("test", test.id) + store.audit_log("rep", test.id)
+        audit += store.test_audit_log(test.id)
         if test.certificate_id is not None:
             certificates[test.certificate_id] = store.certificates.get(test.certificate_id)
         if test.result is not None:

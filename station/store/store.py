@@ -181,6 +181,11 @@ class Store:
         ``entity_id`` when given."""
         return self._backend.audit_log(entity, entity_id, limit)
 
+    def test_audit_log(self, test_id: int) -> list[AuditEntry]:
+        """A test's changes and its reps', in time order (one trail for people to read)."""
+        entries = self.audit_log("test", test_id) + self.audit_log("rep", test_id)
+        return sorted(entries, key=lambda entry: (entry.at, entry.id))
+
 
 def _scrub(exc: BaseException, database: str) -> None:
     """Raise a copy of ``exc`` without the location's password when its message holds it."""

@@ -151,7 +151,7 @@ def test_a_round_trip_keeps_every_record_and_recording(
         assert counted["results"][0] == 5 and counted["audit_log"][0] > 10
         verifying = lines.index("verifying: counts and checksums of every table")
         assert any(line.startswith("recordings: 4/4 rows") for line in lines[:verifying])
-        assert any(line.startswith("verified recordings: 8 rows") for line in lines[verifying:])
+        assert any(line.startswith("verified recordings: 4 rows in") for line in lines[verifying:])
         _same_records(source, target)
         # ... and back: the copy of the copy has the source's checksums.
         back = _opened(f"sqlite:///{tmp_path / 'back'}")

@@ -350,3 +350,44 @@ def test_certificates_and_verifications(store: Store) -> None:
     assert store.certificates.verifications(first.id) == [check]
     with pytest.raises(InputError, match="gain_n_per_count"):
         store.certificates.add({"format": "nordic-station.calibration/1", "channels": {}})
+
+
+def test_a_tests_audit_trail_is_in_time_order_with_its_reps(
+    store: Store, athlete, capture_file, cert_file
+) -> None:
+    test = store.new_tests.import_file(athlete.id, capture_file, certificate=cert_file)
+    store.runs.exclude_rep(test.id, 1, "heel lifted", by="Kim")
+    store.tests.update(test.id, notes="second", by="Kim")
+    store.runs.include_rep(test.id, 1, by="Kim")
+    trail = [(e.entity, e.action) for e in store.test_audit_log(test.id)]
+    assert [t for t in trail if not t[1].startswith("result:")] == [
+        ("test", "create"),
+        ("rep", "exclude"),
+        ("test", "update"),
+        ("rep", "include"),
+    ]
+    assert trail.index(("rep", "exclude")) < trail.index(("test", "update"))
+    assert [e.at for e in store.test_audit_log(test.id)] == sorted(
+        e.at for e in store.test_audit_log(test.id)
+    )
+
+
+@pytest.mark.sqlite_only("writes an audit row the way a sync does, into the SQLite file")
+def test_an_entry_synced_later_but_made_earlier_reads_first(
+    store: Store, home: Path, athlete
+) -> None:
+    import sqlite3
+    import uuid
+
+    store.athletes.update(athlete.id, notes="made here", by="Kim")
+    made_here = store.audit_log("athlete", athlete.id)[-1].at
+    earlier = "2000-01-01T00:00:00.000000+00:00"
+    with sqlite3.connect(store.folder / "nordic-station.sqlite3") as conn:
+        conn.execute(
+            "INSERT INTO audit_log (at, actor, entity, entity_id, action, before, after, uuid) "
+            "VALUES (?, 'Lee', 'athlete', ?, 'update', '{}', '{}', ?)",
+            (earlier, athlete.id, str(uuid.uuid4())),
+        )
+    trail = store.audit_log("athlete", athlete.id)
+    assert trail[0].at == earlier and trail[0].actor == "Lee"
+    assert trail[-1].at == made_here

@@ -70,7 +70,7 @@ class AuditLog(Transactions):
                 None if entity is None else ("entity = ?", (entity,)),
                 None if entity_id is None else ("entity_id = ?", (entity_id,)),
             ],
-            "id",
+            "at, id",  # time order: entries synced from another station keep their instant
             limit,
         )
         return AUDIT.many(self._all(sql, params))
