@@ -348,6 +348,24 @@ def test_the_research_views_show_only_the_researchers_teams(db) -> None:
     assert rows(db, "re_a", "SELECT count(*) FROM research_tests WHERE team = 'B'") == [["0"]]
 
 
+def test_a_researcher_queries_results_as_json_and_sees_the_protocol_columns(db) -> None:
+    kinds = rows(
+        db,
+        "re_a",
+        "SELECT DISTINCT jsonb_typeof(summary), jsonb_typeof(settings), jsonb_typeof(metrics), "
+        "jsonb_typeof(excluded) FROM research_results",
+    )
+    assert kinds == [["object", "object", "object", "array"]]
+    cols = {
+        r[0]
+        for r in admin_rows(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s",
+            "research_tests",
+        )
+    }
+    assert {"protocol", "knee_angle_deg", "position"} <= cols
+
+
 def test_the_pseudonym_is_stable_distinct_and_not_the_uuid(db) -> None:
     query = "SELECT pseudonym FROM research_athletes ORDER BY pseudonym"
     first, second = rows(db, "re_a", query), rows(db, "re_a", query)

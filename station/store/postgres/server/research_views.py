@@ -28,6 +28,9 @@ RESULT_COLUMNS = (
     "settings",
     "metrics",
 )
+# Stored as JSON text (the station's format); shown as jsonb so a researcher can
+# write ``summary->>'left_peak_n'`` without a cast.
+RESULT_JSON = frozenset({"excluded", "summary", "settings", "metrics"})
 REP_COLUMNS = (
     "number",
     "start_s",
@@ -52,8 +55,14 @@ def _age(birth: str, at: str) -> str:
     )
 
 
-def _pick(have: list[str], alias: str, wanted: tuple[str, ...]) -> list[str]:
-    return [f"{alias}.{c}" for c in wanted if c in have]
+def _pick(
+    have: list[str], alias: str, wanted: tuple[str, ...], as_json: frozenset[str] = frozenset()
+) -> list[str]:
+    return [
+        f"{alias}.{c}::jsonb AS {c}" if c in as_json else f"{alias}.{c}"
+        for c in wanted
+        if c in have
+    ]
 
 
 def _definitions(conn: psycopg.Connection) -> dict[str, str]:
@@ -89,6 +98,8 @@ def _definitions(conn: psycopg.Connection) -> dict[str, str]:
                 "lever_arm_m",
                 "recovered",
                 "voided",
+                "knee_angle_deg",
+                "position",
             ),
         )
     )
@@ -105,6 +116,7 @@ def _definitions(conn: psycopg.Connection) -> dict[str, str]:
                 columns(conn, "results"),
                 "r",
                 RESULT_COLUMNS,
+                RESULT_JSON,
             )
         )
         definitions["research_results"] = (
