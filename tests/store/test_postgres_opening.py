@@ -15,8 +15,9 @@ import pytest
 
 from station import paths
 from station.store import DatabaseFileError, SqliteStore, Store, StoreError, open_store, schema
+from station.store.database_choice import masked
 from station.store.locations import open_backend
-from station.store.postgres import PostgresStore, masked
+from station.store.postgres import PostgresStore
 from station.store.postgres import schema as pg_schema
 from tests.store.conftest import RawSql
 from tests.store.test_database import _make_v1_database

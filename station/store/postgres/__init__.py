@@ -6,7 +6,8 @@ only a server needs: :mod:`.connection` (a small pool, transactions, the
 server's errors as the store's), :mod:`.opening` (check, create, upgrade),
 :mod:`.schema` (the tables at the current version), :mod:`.dialect` and
 :mod:`.erasure`.  Passwords follow libpq (``PGPASSWORD``, ``~/.pgpass`` or
-the address) and are never logged: see :func:`.url.masked`.
+the address) and are never logged: see
+:func:`station.store.database_choice.masked`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 from station.store.postgres.connection import Connection
 from station.store.postgres.erasure import Erasure
 from station.store.postgres.errors import ServerUnreachableError
-from station.store.postgres.url import masked
 from station.store.sql import Statements
 
 
@@ -23,4 +23,4 @@ class PostgresStore(Erasure, Connection, Statements):
     in a PostgreSQL database given by its URL (``postgresql://USER@HOST:PORT/DB``)."""
 
 
-__all__ = ["PostgresStore", "ServerUnreachableError", "masked"]
+__all__ = ["PostgresStore", "ServerUnreachableError"]

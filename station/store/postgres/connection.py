@@ -23,11 +23,12 @@ import psycopg.errors
 import psycopg_pool
 
 from firmware_bridge.errors import DiskFullError
+from station.store.database_choice import masked
 from station.store.errors import DatabaseFileError, DuplicateError, StoreError
 from station.store.postgres import opening
 from station.store.postgres.dialect import POSTGRES
 from station.store.postgres.errors import ServerUnreachableError
-from station.store.postgres.url import masked, server_of
+from station.store.postgres.url import server_of
 from station.store.sql.base import Cursor, Transactions
 
 log = logging.getLogger(__name__)

@@ -16,10 +16,11 @@ from typing import Any
 import psycopg
 
 from station.store import schema
+from station.store.database_choice import masked
 from station.store.errors import DatabaseFileError
 from station.store.postgres import schema as pg_schema
 from station.store.postgres.errors import connect_error
-from station.store.postgres.url import masked, server_of
+from station.store.postgres.url import server_of
 from station.store.validate import now_utc
 
 log = logging.getLogger(__name__)

@@ -1,12 +1,9 @@
-"""Server addresses as the station shows them: never with a password."""
+"""A server's address as messages name it (hiding a password is
+:func:`station.store.database_choice.masked`'s job)."""
 
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
-
-from station.store.database_choice import masked
-
-__all__ = ["masked", "server_of"]
 
 
 def server_of(url: str) -> str:

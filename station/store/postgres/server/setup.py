@@ -11,6 +11,7 @@ import logging
 
 import psycopg
 
+from station.store.database_choice import masked
 from station.store.postgres.errors import ServerUnreachableError
 from station.store.postgres.opening import prepare
 from station.store.postgres.server.audit import (
@@ -31,7 +32,6 @@ from station.store.postgres.server.research_views import (
     drop_research_views,
 )
 from station.store.postgres.server.roles import ensure_group_roles
-from station.store.postgres.url import masked
 
 log = logging.getLogger(__name__)
 
