@@ -191,3 +191,14 @@ def test_a_settings_choice_that_cannot_be_opened_falls_back_with_a_warning(
     finally:
         window.context.acquisition.shutdown()
         window.context.store.close()
+
+
+def test_the_location_field_shows_its_placeholder_whole_at_1366(window: Any, qtbot: Any) -> None:
+    window.resize(1366, 768)
+    window.show()
+    window.show_screen("settings")
+    field = section(window).location
+    qtbot.waitUntil(lambda: field.width() > 0)
+    metrics = field.fontMetrics()
+    assert field.width() >= metrics.horizontalAdvance(database_section.PLACEHOLDER)
+    assert field.width() >= metrics.horizontalAdvance(database_section.WIDE_EXAMPLE)

@@ -159,3 +159,51 @@ def test_a_chosen_data_folder_is_offered_to_the_start_up(tmp_path: Path) -> None
     assert preferences.preferred_data_dir(settings) is None
     preferences.save(settings, Preferences(data_folder=str(tmp_path / "clinic")))
     assert preferences.preferred_data_dir(settings) == tmp_path / "clinic"
+
+
+def _wheel_down(widget: Any) -> None:
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    centre = QPointF(widget.rect().center())
+    event = QWheelEvent(
+        centre,
+        QPointF(widget.mapToGlobal(centre.toPoint())),
+        QPoint(0, 0),
+        QPoint(0, -120),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(widget, event)
+
+
+def test_the_wheel_scrolls_the_settings_page_past_fields_without_changing_them(
+    window: Any, qtbot: Any
+) -> None:
+    window.resize(1366, 768)
+    window.show()
+    window.show_screen("settings")
+    screen = window.screens["settings"]
+    field = screen.rep_threshold
+    qtbot.waitUntil(field.isVisible)
+    bar = field.parentWidget()
+    while bar is not None and not hasattr(bar, "verticalScrollBar"):
+        bar = bar.parentWidget()
+    assert bar is not None
+    scroll = bar.verticalScrollBar()
+    before, top = field.value(), scroll.value()
+    assert scroll.maximum() > 0  # the form is longer than the window: there is a page to scroll
+    for _ in range(3):
+        _wheel_down(field)
+        _wheel_down(screen.asymmetry)
+    assert field.value() == before
+    assert screen.asymmetry.currentIndex() == 0
+    assert scroll.value() > top
+    # A field being edited (clicked or tabbed into) still takes the wheel.
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus)
+    _wheel_down(field)
+    assert field.value() == before - 1

@@ -33,6 +33,7 @@ from station.store.database_check import check_database
 
 KEY = "station/database"
 PLACEHOLDER = "the data folder's own (default)"
+WIDE_EXAMPLE = "postgresql://clinician@clinic-server:5432/clinic"
 EXPLANATION = (
     "A folder for a store on this computer, or postgresql://USER@HOST:PORT/DB for the "
     "clinic's server. The password is never saved: give it in PGPASSWORD or ~/.pgpass. "
@@ -62,6 +63,9 @@ class DatabaseSection(QWidget):
         self.in_use.setObjectName("caption")
         self.location = QLineEdit()
         self.location.setPlaceholderText(PLACEHOLDER)
+        # Wide enough for a typical server address or the placeholder, whichever is longer.
+        widest = max(PLACEHOLDER, WIDE_EXAMPLE, key=self.location.fontMetrics().horizontalAdvance)
+        self.location.setMinimumWidth(self.location.fontMetrics().horizontalAdvance(widest) + 24)
         choose = QPushButton("Choose folder…")
         choose.clicked.connect(self.ask_folder)
         self.test_button = QPushButton("Test connection")
@@ -81,13 +85,13 @@ class DatabaseSection(QWidget):
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 8, 0, 0)
         grid.setHorizontalSpacing(18)
-        grid.addWidget(heading, 0, 0, 1, 3)
+        grid.addWidget(heading, 0, 0, 1, 2)
         grid.addWidget(label, 1, 0)
         grid.addLayout(row, 1, 1)
-        grid.addWidget(explanation, 1, 2)
-        grid.addWidget(self.in_use, 2, 1, 1, 2)
-        grid.addWidget(self.result, 3, 1, 1, 2)
-        grid.setColumnStretch(2, 1)
+        grid.addWidget(explanation, 2, 1)
+        grid.addWidget(self.in_use, 3, 1)
+        grid.addWidget(self.result, 4, 1)
+        grid.setColumnStretch(1, 1)
         self.checked.connect(self._show_check)
 
     def load(self) -> None:

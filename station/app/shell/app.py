@@ -37,7 +37,7 @@ from station.app.live.test_run import TestRun
 from station.app.rig.acquisition import Acquisition
 from station.app.settings import preferences
 from station.app.settings.database_section import preferred_database
-from station.app.shell import theme
+from station.app.shell import theme, wheel_guard
 from station.app.shell.context import AppContext
 from station.app.shell.dialogs import install_excepthook, show_error, show_warning, user_message
 from station.app.shell.main_window import MainWindow
@@ -57,6 +57,7 @@ def application(argv: Sequence[str] | None = None) -> QApplication:
         app.setOrganizationName(ORGANISATION_NAME)
     theme.apply_theme(app)  # type: ignore[arg-type]
     theme.configure_pyqtgraph()
+    wheel_guard.install(app)  # type: ignore[arg-type]
     return app  # type: ignore[return-value]
 
 
