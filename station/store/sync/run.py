@@ -38,25 +38,48 @@ class SyncReport:
     bytes_sent: int = 0
 
     def line(self) -> str:
-        """e.g. ``sent 12 tests, 3 athletes; received 40 tests; 0 waiting``."""
+        """e.g. ``sent 12 tests, 1 athlete; received 1 test; 0 waiting``."""
         line = (
             f"sent {_counts(self.sent)}; received {_counts(self.received)}; {self.waiting} waiting"
         )
-        held = self.sent.get("held back (team not allowed)", 0)
+        held = self.sent.get(HELD, 0)
         if held:
-            line += f" ({held} athletes of teams this login may not write stay here)"
+            line += (
+                " (1 athlete of a team this login may not write stays here)"
+                if held == 1
+                else f" ({held} athletes of teams this login may not write stay here)"
+            )
         return line
+
+
+HELD = "held back (team not allowed)"
+# What each counter of a report is called: one, several.
+NOUNS = {
+    "certificates": ("certificate", "certificates"),
+    "verifications": ("verification", "verifications"),
+    "athletes": ("athlete", "athletes"),
+    "body_mass": ("body mass entry", "body mass entries"),
+    "injuries": ("injury", "injuries"),
+    "tests": ("test", "tests"),
+    "athlete changes": ("athlete change", "athlete changes"),
+    "test changes": ("test change", "test changes"),
+    "erasures": ("erasure", "erasures"),
+}
+
+
+def counted(n: int, name: str) -> str:
+    """``1 test``, ``2 tests``: a count with its noun in the right number."""
+    one, many = NOUNS.get(name, (name.replace("_", " "),) * 2)
+    return f"{n} {one if n == 1 else many}"
 
 
 def _counts(counts: Counter[str]) -> str:
     shown = [
-        (name, n)
-        for name, n in counts.items()
-        if n and name not in ("audit entries", "held back (team not allowed)")
+        (name, n) for name, n in counts.items() if n and name not in ("audit entries", HELD)
     ]
     if not shown:
         return "nothing"
-    return ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in shown)
+    return ", ".join(counted(n, name) for name, n in shown)
 
 
 def without_password(url: str) -> str:
