@@ -40,7 +40,8 @@ def test_background_sync_then_offline(qtbot: Any, clinic_server: PgServer, tmp_p
     qtbot.addWidget(widget)
     widget.show()
     qtbot.waitUntil(lambda: widget.status is not None, timeout=30_000)
-    assert widget.text() == "Server: joined, never synced: 1 waiting"  # the first look syncs nothing
+    # The first look syncs nothing.
+    assert widget.text() == "Server: joined, never synced: 1 waiting"
     assert widget.toolTip() == "last sync: never"
     qtbot.waitUntil(lambda: widget.runner.idle, timeout=30_000)
     widget.refresh()  # what the timer does: sync, then look

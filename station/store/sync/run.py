@@ -74,9 +74,7 @@ def counted(n: int, name: str) -> str:
 
 
 def _counts(counts: Counter[str]) -> str:
-    shown = [
-        (name, n) for name, n in counts.items() if n and name not in ("audit entries", HELD)
-    ]
+    shown = [(name, n) for name, n in counts.items() if n and name not in ("audit entries", HELD)]
     if not shown:
         return "nothing"
     return ", ".join(counted(n, name) for name, n in shown)
