@@ -133,7 +133,9 @@ class Puller:
             if not here:
                 continue
             if table == "athletes":
-                self.received["athlete changes"] += merge_athletes(self.sdb, self.ldb, here)
+                self.received["athlete changes"] += merge_athletes(
+                    self.sdb, self.ldb, here, entries
+                )
             else:
                 apply_tests(self.sdb, self.ldb, here, test_aspects(self.sdb, entries))
                 self.received["test changes"] += len(set(here) - self.fresh)
