@@ -163,6 +163,7 @@ def join(folder: Path, url: str) -> str:
                 hint="use another --data-dir for this server",
             )
         state.set_link(conn, kept, identity)
+        state.clear_marks(conn)  # perhaps another login: the first pull lists everything
     log.info("joined %s", kept)
     return kept
 
@@ -175,14 +176,16 @@ def linked_url(folder: Path) -> str:
     return found.url
 
 
-def sync_now(folder: Path, *, push_only: bool = False) -> SyncReport:
-    """Push this station's new and changed records, then pull the server's."""
+def sync_now(folder: Path, *, push_only: bool = False, full: bool = False) -> SyncReport:
+    """Push this station's new and changed records, then pull the server's (``full``:
+    list every table whole, not only the rows above this station's marks)."""
     folder = paths.ensure_data_dir(folder)
     url = linked_url(folder)
     report = SyncReport()
     with _local(folder) as conn:
         link = state.link(conn)
         assert link is not None
+        state.prepare(conn)  # a folder joined by an older version lacks the newer tables
         try:
             with _server(url) as server:
                 if server_identity(server) != link.server_id:
@@ -195,7 +198,7 @@ def sync_now(folder: Path, *, push_only: bool = False) -> SyncReport:
                 report.sent = pusher.run()
                 report.bytes_sent = pusher.sdb.sent_bytes
                 if not push_only:
-                    report.received = Puller(conn, server, folder).run()
+                    report.received = Puller(conn, server, folder).run(full=full)
         except Exception as exc:
             with local_tx(conn):
                 state.log_result(conn, str(exc).splitlines()[0] if str(exc) else repr(exc))
