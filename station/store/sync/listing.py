@@ -68,6 +68,10 @@ class Listing:
             here = lookup(LocalDb(local), self.table, self.key, self.key, stored)
             self._wanted -= set(here)
         mark = self.mark
+        if not self._wanted and self._done < len(self.rows):  # all here: past the rest at once
+            rest = self.rows[self._done :]
+            mark = Mark(rest[-1][0], mark.seen + len(rest), mark.total + sum(i for i, _ in rest))
+            self._done = len(self.rows)
         while self._done < len(self.rows):
             server_id, key = self.rows[self._done]
             if key in self._wanted:
