@@ -77,6 +77,7 @@ def test_tests_saved_offline_reach_every_station_exactly_once(
         assert ok(station(home, "station", "status")).splitlines()[0] == "synced"
     assert clinic_server.counts()["current results"] == 4
     assert sent_received(ok(station(c, "sync"))) == (0, 0)
+    assert sent_received(ok(station(c, "sync", "--full"))) == (0, 0)  # every key listed
 
 
 def test_two_stations_syncing_at_once_lose_and_double_nothing(
