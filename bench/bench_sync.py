@@ -8,12 +8,19 @@ one real import (virtual rig, 80 Hz, 60 s, 6 reps) cloned with new uuids and a r
 recording made distinct by 8 bytes appended (the sync treats recordings as opaque
 bytes); the server's 100,000 are cloned on the server with 8-byte recordings and no
 curves or reps (they are there for the lookups' and indexes' sake, not their size).
+
+Then the no-op sync: a station that holds all of that server's tests (pulled once)
+syncs again with nothing new either way; the median of several runs, routine (only
+the rows above its marks are listed) and ``full`` (every key listed, as every pull
+did before the marks).  ``--only noop`` skips the 1,000-test push and its pull.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import inspect
+import os
 import shutil
 import sqlite3
 import statistics
@@ -36,6 +43,7 @@ if __package__ in (None, ""):  # run as a file: the repository's root holds test
 from station import paths
 from station.store.store import Store
 from station.store.sync import join, sync_now
+from station.store.sync.hooks import BATCH_ENV
 from tests.store import synth
 
 
@@ -165,10 +173,54 @@ def timed_push(folder: Path, url: str, gap: bool = False) -> tuple[float, int, i
     return out["s"], report.sent["tests"], report.bytes_sent, late  # type: ignore[attr-defined, return-value]
 
 
+def push_and_pull(work: Path, admin: str, n_push: int) -> None:
+    """Push 1,000 tests to an empty server, with the tick figures; a new station pulls them."""
+    print(f"building a station of {n_push} tests ...", flush=True)
+    station_with_tests(work / "s1", n_push)
+    size = paths.database_path(work / "s1").stat().st_size
+    print(f"  station database: {size / 1e6:.1f} MB")
+    url1 = _database(admin, "bench_sync_empty")
+    seconds, sent, sent_bytes, late = timed_push(work / "s1", url1, gap=True)
+    print(f"push {sent} tests to an empty server: {seconds:.1f} s, "
+          f"{sent / seconds:.1f} tests/s, {sent_bytes / 1e6:.1f} MB sent")  # fmt: skip
+    print(f"  10 ms tick on another thread during that sync: median late "
+          f"{statistics.median(late) * 1e3:.2f} ms, max {max(late) * 1e3:.1f} ms, "
+          f"over 50 ms: {sum(1 for x in late if x > 0.050)} of {len(late)}")  # fmt: skip
+    start = time.perf_counter()
+    join(work / "s3", url1)
+    report = sync_now(work / "s3")
+    print(f"a new station pulls them: {time.perf_counter() - start:.1f} s "
+          f"({report.received['tests']} tests)")  # fmt: skip
+
+
+def noop_figures(folder: Path, runs: int) -> None:
+    """A station holding every test of the server syncs with nothing new, ``runs`` times."""
+    os.environ[BATCH_ENV] = "1000"  # the one big pull (not timed) in fewer round trips
+    start = time.perf_counter()
+    report = sync_now(folder)
+    os.environ.pop(BATCH_ENV)
+    print(f"  the station pulls the server's tests once: {time.perf_counter() - start:.1f} s "
+          f"({report.received['tests']} tests)")  # fmt: skip
+    kinds: list[tuple[str, dict[str, bool]]] = [("routine", {})]
+    if "full" in inspect.signature(sync_now).parameters:  # a version with the marks
+        kinds.append(("full (every key listed)", {"full": True}))
+    for name, options in kinds:
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            report = sync_now(folder, **options)
+            times.append(time.perf_counter() - start)
+            assert not +report.sent and not +report.received, report.line()
+        print(f"  a no-op sync, {name}: median {statistics.median(times) * 1e3:.0f} ms "
+              f"(min {min(times) * 1e3:.0f}, max {max(times) * 1e3:.0f}, {runs} runs)")  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every count")
     parser.add_argument("--url", help="a server's administrator URL (default: pgserver)")
+    parser.add_argument("--only", choices=("all", "noop"), default="all")
+    parser.add_argument("--runs", type=int, default=7, help="no-op syncs timed (median)")
     args = parser.parse_args()
     n_push, n_server, n_small = (max(1, int(x * args.scale)) for x in (1000, 100_000, 100))
     work = Path(tempfile.mkdtemp(prefix="nsbs-"))
@@ -181,23 +233,8 @@ def main() -> int:
         server = pgserver.get_server(work / "pg", cleanup_mode="stop")
         admin = server.get_uri()
     try:
-        print(f"building a station of {n_push} tests ...", flush=True)
-        station_with_tests(work / "s1", n_push)
-        size = paths.database_path(work / "s1").stat().st_size
-        print(f"  station database: {size / 1e6:.1f} MB")
-        url1 = _database(admin, "bench_sync_empty")
-        seconds, sent, sent_bytes, late = timed_push(work / "s1", url1, gap=True)
-        print(f"push {sent} tests to an empty server: {seconds:.1f} s, "
-              f"{sent / seconds:.1f} tests/s, {sent_bytes / 1e6:.1f} MB sent")  # fmt: skip
-        print(f"  10 ms tick on another thread during that sync: median late "
-              f"{statistics.median(late) * 1e3:.2f} ms, max {max(late) * 1e3:.1f} ms, "
-              f"over 50 ms: {sum(1 for x in late if x > 0.050)} of {len(late)}")  # fmt: skip
-        start = time.perf_counter()
-        join(work / "s3", url1)
-        report = sync_now(work / "s3")
-        print(f"a new station pulls them: {time.perf_counter() - start:.1f} s "
-              f"({report.received['tests']} tests)")  # fmt: skip
-
+        if args.only == "all":
+            push_and_pull(work, admin, n_push)
         url2 = _database(admin, "bench_sync_full")
         station_with_tests(work / "seed", 1)
         join(work / "seed", url2)
@@ -210,8 +247,9 @@ def main() -> int:
         print(f"push {sent} tests to a server holding {n_server}: {seconds:.2f} s, "
               f"{sent_bytes / 1e6:.1f} MB of values sent")  # fmt: skip
         start = time.perf_counter()
-        report = sync_now(work / "s2", push_only=True)
+        sync_now(work / "s2", push_only=True)
         print(f"  a sync with nothing to send: {time.perf_counter() - start:.3f} s")
+        noop_figures(work / "s2", args.runs)
     finally:
         if server is not None:
             server.cleanup()

@@ -43,6 +43,11 @@ def register(
     syncing.add_argument(
         "--push-only", action="store_true", help="only send; fetch nothing from the server"
     )
+    syncing.add_argument(
+        "--full",
+        action="store_true",
+        help="list every record the server shows, not only those newer than the last sync",
+    )
     syncing.set_defaults(func=run_sync)
 
 
@@ -97,7 +102,7 @@ def run_status(args: argparse.Namespace) -> int:
 
 def run_sync(args: argparse.Namespace) -> int:
     try:
-        report = sync_now(_folder(args), push_only=args.push_only)
+        report = sync_now(_folder(args), push_only=args.push_only, full=args.full)
     except ServerUnreachableError as exc:
         raise _hinted(exc, SYNC_HINT) from None
     except sqlite3.Error as exc:

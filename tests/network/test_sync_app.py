@@ -35,12 +35,14 @@ def test_background_sync_then_offline(qtbot: Any, clinic_server: PgServer, tmp_p
 
     join(tmp_path, clinic_server.url)
     ok(station(tmp_path, "athlete", "add", "--name", "Pat Widget", "--team", "A"))
-    assert sync_status(tmp_path).text == "1 waiting"
+    assert sync_status(tmp_path).text == "joined, never synced: 1 waiting"
     widget = SyncIndicator(tmp_path, every_ms=60_000)
     qtbot.addWidget(widget)
     widget.show()
     qtbot.waitUntil(lambda: widget.status is not None, timeout=30_000)
-    assert widget.text() == "Server: 1 waiting"  # the first look syncs nothing
+    # The first look syncs nothing.
+    assert widget.text() == "Server: joined, never synced: 1 waiting"
+    assert widget.toolTip() == "last sync: never"
     qtbot.waitUntil(lambda: widget.runner.idle, timeout=30_000)
     widget.refresh()  # what the timer does: sync, then look
     qtbot.waitUntil(lambda: widget.text() == "Server: synced", timeout=60_000)

@@ -101,3 +101,54 @@ def test_a_void_and_a_note_edited_on_two_stations_both_stay(
             "SELECT voided, void_reason, notes FROM tests WHERE uuid = %s", (uuid,)
         ).fetchone()
     assert row == (1, "wrong athlete", "felt a twinge")
+
+
+def details(home: Path, uuid: str) -> tuple[str, str, str]:
+    with closing(local_db(home)) as conn:
+        return conn.execute(
+            "SELECT sport, notes, updated_at FROM athletes WHERE uuid = ?", (uuid,)
+        ).fetchone()
+
+
+def test_edits_of_different_fields_on_two_stations_both_stay(
+    clinic_server: PgServer, tmp_path: Path
+) -> None:
+    """A's note (the earlier edit) must survive B's later edit of the sport, whichever
+    station syncs first: only the fields an edit changed travel."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    for home in (a, b):
+        ok(station(home, "station", "join", clinic_server.url))
+    ok(station(a, "athlete", "add", "--name", "Ari Fields", "--team", "A", "--sport", "rugby"))
+    ok(station(a, "athlete", "add", "--name", "Bea Fields", "--team", "A", "--sport", "rugby"))
+    for home in (a, b):
+        ok(station(home, "sync"))
+    with closing(local_db(a)) as conn:
+        first, second = (row[0] for row in conn.execute("SELECT uuid FROM athletes ORDER BY id"))
+
+    # The first athlete: A's note is the earlier edit, B's sport the later; the second:
+    # B's sport is the earlier, A's note the later.  B syncs first.
+    ok(station(a, "athlete", "edit", athlete_id(a, first), "--notes", "left hamstring"))
+    ok(station(b, "athlete", "edit", athlete_id(b, first), "--sport", "hockey"))
+    ok(station(b, "athlete", "edit", athlete_id(b, second), "--sport", "tennis"))
+    ok(station(a, "athlete", "edit", athlete_id(a, second), "--notes", "right calf"))
+    assert ok(station(b, "sync")).startswith("sent 2 athlete changes;")
+    assert ok(station(a, "sync")).startswith("sent 2 athlete changes; received 2 athlete")
+    assert "received 2 athlete changes;" in ok(station(b, "sync"))
+
+    with closing(local_db(b)) as conn:
+        latest = conn.execute(
+            "SELECT max(at) FROM audit_log WHERE entity = 'athlete' AND action = 'update'"
+        ).fetchone()[0]
+    for home in (a, b):
+        assert details(home, first)[:2] == ("hockey", "left hamstring")
+        assert details(home, second)[:2] == ("tennis", "right calf")
+        assert details(home, first)[2] == details(b, first)[2] <= latest
+        assert details(home, second)[2] == latest  # the later of the two edits
+        for uuid in (first, second):
+            assert len(sport_and_updates(home, uuid)[1]) == 2  # both edits stay audited
+    with psycopg.connect(clinic_server.url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT uuid, sport, notes FROM athletes WHERE uuid IN (%s, %s) ORDER BY id",
+            (first, second),
+        ).fetchall()
+    assert rows == [(first, "hockey", "left hamstring"), (second, "tennis", "right calf")]

@@ -33,7 +33,7 @@ def test_an_erasure_on_the_server_reaches_every_station(
         erase_athlete(server, server_id)  # as 'athlete erase --database URL' does
 
     for home in (a, b):
-        assert "1 erasures" in ok(station(home, "sync"))
+        assert "1 erasure;" in ok(station(home, "sync"))
         with closing(local_db(home)) as conn:
             names = {row[0] for row in conn.execute("SELECT name FROM athletes")}
             notes = conn.execute("SELECT count(*) FROM athletes WHERE notes = 'knee'").fetchone()

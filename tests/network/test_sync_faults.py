@@ -4,8 +4,10 @@ duplicates a test, and the counts on both sides agree after it."""
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from tests.network.sync_fixtures import (
@@ -13,6 +15,7 @@ from tests.network.sync_fixtures import (
     Running,
     clinic_server,
     local_counts,
+    local_db,
     local_recordings,
     ok,
     server_recordings,
@@ -99,7 +102,9 @@ def test_station_killed_between_server_commit_and_its_mark(
     sync.wait_for("sync paused after push batch 2")
     sync.kill()
     assert clinic_server.counts()["tests"] == 2  # on the server, not yet marked here
-    assert ok(station(recorded, "station", "status")).splitlines()[0] == f"{TESTS - 1} waiting"
+    # Some went, but no sync finished yet.
+    status = ok(station(recorded, "station", "status")).splitlines()[0]
+    assert status == f"joined, never synced: {TESTS - 1} waiting"
     # The unmarked test is sent again: the server keeps its copy, nothing doubles.
     assert sent_received(ok(station(recorded, "sync"))) == (TESTS - 2, 0)
     check_all_there(clinic_server, recorded)
@@ -115,6 +120,13 @@ def test_station_killed_while_pulling(
     sync.wait_for("sync paused in pull batch 2")
     sync.kill()
     assert len(local_recordings(other)) == 1  # the batch being stored was rolled back
+    # The mark of listed tests stops at the one stored: the next pull asks for the rest.
+    with closing(local_db(other)) as conn:
+        mark = conn.execute("SELECT upto, seen FROM sync_marks WHERE tbl = 'tests'").fetchone()
+        test = conn.execute("SELECT uuid FROM tests").fetchone()[0]
+    with psycopg.connect(clinic_server.url, autocommit=True) as conn:
+        first = conn.execute("SELECT id FROM tests WHERE uuid = %s", (test,)).fetchone()[0]
+    assert mark == (first, 1)
     assert sent_received(ok(station(other, "sync"))) == (0, TESTS - 1)
     assert local_recordings(other) == server_recordings(clinic_server.url)
     check_all_there(clinic_server, other)

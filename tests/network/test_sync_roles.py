@@ -33,8 +33,8 @@ def test_athletes_of_other_teams_stay_on_the_station(
     for team in "AB":
         ok(station(home, "athlete", "add", "--name", f"Team {team}", "--team", team))
     line = ok(station(home, "sync"))
-    assert line.startswith("sent 1 athletes;"), line
-    assert "1 waiting (1 athletes of teams this login may not write stay here)" in line
+    assert line.startswith("sent 1 athlete;"), line
+    assert "1 waiting (1 athlete of a team this login may not write stays here)" in line
     assert clinic_server.counts()["athletes"] == 1
     assert ok(station(home, "station", "status")).splitlines()[0] == "1 waiting"
 
@@ -44,7 +44,7 @@ def test_a_clinician_station_sends_its_tests(clinic_server: PgServer, tmp_path: 
     athlete = ok(station(home, "athlete", "add", "--name", "Team A", "--team", "A")).strip()
     ok(station(home, "test", "import", athlete, str(captures(tmp_path, 1, seed=5)[0])))
     line = ok(station(home, "sync"))
-    assert line.startswith("sent 1 certificates, 1 athletes, 1 tests;"), line
+    assert line.startswith("sent 1 certificate, 1 athlete, 1 test;"), line
     assert clinic_server.counts()["tests"] == 1
 
 
@@ -58,7 +58,7 @@ def test_an_erasure_reaches_a_clinician_station(clinic_server: PgServer, tmp_pat
         server_id = conn.execute("SELECT id FROM athletes WHERE name = 'Jo Private'").fetchone()[0]
     with Store.open(tmp_path / "admin-station", database=clinic_server.url, actor="dpo") as admin:
         admin.erasure.erase(server_id, "request", by="dpo")
-    assert "1 erasures" in ok(station(home, "sync"))
+    assert "1 erasure;" in ok(station(home, "sync"))
     with closing(local_db(home)) as conn:
         rows = conn.execute("SELECT name, notes, erased_at IS NOT NULL FROM athletes").fetchall()
     assert rows == [("erased athlete", "", 1)]

@@ -35,7 +35,7 @@ def sent_received(line: str) -> tuple[int, int]:
     assert match, line
 
     def tests(part: str) -> int:
-        found = re.search(r"(\d+) tests\b", part)
+        found = re.search(r"(\d+) tests?\b(?! change)", part)
         return int(found.group(1)) if found else 0
 
     return tests(match.group(1)), tests(match.group(2))
@@ -47,6 +47,9 @@ def test_tests_saved_offline_reach_every_station_exactly_once(
     a, b, c = (tmp_path / name for name in "abc")
     for home in (a, b, c):
         assert ok(station(home, "station", "join", clinic_server.url)).startswith("joined ")
+        status = ok(station(home, "station", "status")).splitlines()
+        assert status[0] == "joined, never synced: 0 waiting"  # not "synced": nothing went yet
+        assert status[1] == "last sync: never"
     clinic_server.stop()
     for seed, home in enumerate((a, b), start=1):
         athlete = ok(station(home, "athlete", "add", "--name", f"Athlete {seed}", "--team", "A"))
@@ -74,6 +77,7 @@ def test_tests_saved_offline_reach_every_station_exactly_once(
         assert ok(station(home, "station", "status")).splitlines()[0] == "synced"
     assert clinic_server.counts()["current results"] == 4
     assert sent_received(ok(station(c, "sync"))) == (0, 0)
+    assert sent_received(ok(station(c, "sync", "--full"))) == (0, 0)  # every key listed
 
 
 def test_two_stations_syncing_at_once_lose_and_double_nothing(

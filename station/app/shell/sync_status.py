@@ -51,7 +51,8 @@ def sync_and_status(folder: Path, sync: bool) -> SyncStatus:
 
 
 class SyncIndicator(QLabel):
-    """ "synced" / "n waiting" / "offline", refreshed (and synced) every 30 s off the GUI."""
+    """ "synced" / "n waiting" / "offline" ("joined, never synced: n waiting" before the
+    first sync), refreshed (and synced) every 30 s off the GUI."""
 
     def __init__(self, folder: Path, *, auto_sync: bool = True, every_ms: int = SYNC_EVERY_MS):
         super().__init__()
@@ -79,7 +80,7 @@ class SyncIndicator(QLabel):
     def show_status(self, status: SyncStatus) -> None:
         self.status = status
         self.setVisible(status.joined)
-        colour = theme.GOOD if status.text == "synced" else theme.CAUTION
+        colour = theme.GOOD if status.synced else theme.CAUTION
         if status.text == "offline":
             colour = theme.DANGER
         self.setText(f"Server: {status.text}")

@@ -5,7 +5,8 @@ for everything and gets what its user may see.  Each batch is read in one
 repeatable-read snapshot and stored locally in one transaction together with
 its marks, so a kill at any point leaves the batch all there or not at all;
 the next pull asks again for what is missing (by key), never for a record
-twice.  Raw recordings come with their tests (see the report: on demand
+twice.  A routine pull lists only the rows above each table's mark
+(:mod:`.listing`).  Raw recordings come with their tests (see the report: on demand
 needs a schema change).
 """
 
@@ -23,6 +24,7 @@ from station.store.sync import hooks, state
 from station.store.sync.changes import apply_tests, merge_athletes, test_aspects
 from station.store.sync.db import Db, LocalDb, ServerDb, chunks, lookup, marks
 from station.store.sync.erasure import erase_here
+from station.store.sync.listing import Listing, base_table, list_rows
 from station.store.sync.push import local_tx
 from station.store.sync.rows import copy_audit, copy_children, copy_rows
 from station.store.sync.tables import AUDIT_ENTITIES, BEFORE_TESTS, RECORDINGS, RESULTS, TESTS
@@ -32,11 +34,13 @@ log = logging.getLogger(__name__)
 SMALL_BATCH = 500
 
 
-def missing(server: Db, local: Db, table: str, key: str = "uuid", where: str = "") -> list[str]:
-    """Keys the server shows and the station does not hold, in the server's id order."""
-    have = {row[0] for row in local.all(f"SELECT {key} FROM {table}")}
-    rows = server.all(f"SELECT {key} FROM {table} {where} ORDER BY id")
-    return [row[0] for row in rows if row[0] not in have]
+def missing(
+    server: Db, local: sqlite3.Connection, table: str, key: str = "uuid", where: str = "",
+    full: bool = False,
+) -> Listing:  # fmt: skip
+    """The keys the server shows and the station lacks, in the server's id order: of the
+    rows above the table's mark, or of all of them when a full scan is due (.listing)."""
+    return list_rows(server, local, table, key, where, full)
 
 
 class Puller:
@@ -51,34 +55,55 @@ class Puller:
 
     @contextmanager
     def _both(self) -> Any:
-        """One server snapshot read inside one local write transaction."""
+        """One server snapshot read inside one local write transaction.  Not READ ONLY:
+        the audited views must be able to write their "read" rows (audit.py)."""
         with self.server.transaction():
-            self.sdb.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            self.sdb.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             with local_tx(self.local):
                 yield
 
-    def run(self) -> Counter[str]:
+    @contextmanager
+    def _snapshot(self) -> Any:
+        """One server snapshot for listing keys (base tables only: nothing audited)."""
+        with self.server.transaction():
+            self.sdb.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield
+
+    def _finish(self, listing: Listing) -> None:
+        """The mark past the rows this station held already (none came in a batch)."""
+        with local_tx(self.local):
+            listing.save(self.local)
+
+    def run(self, full: bool = False) -> Counter[str]:
+        """Pull what the server shows and this station lacks; ``full`` lists every table
+        whole instead of the rows above its mark."""
         for table in BEFORE_TESTS:
-            with self.server.transaction():
-                keys = missing(self.sdb, self.ldb, table.name, table.key)
-            for part in chunks(keys, SMALL_BATCH):
+            with self._snapshot():
+                listing = missing(self.sdb, self.local, table.name, table.key, full=full)
+            for part in chunks(listing.missing, SMALL_BATCH):
                 with self._both():
                     got = copy_rows(self.sdb, self.ldb, table, part)
                     state.mark_known(self.local, table.name, part)
+                    listing.save(self.local, part)
                 self.received[table.name] += len(got)
-        with self.server.transaction():
-            tests = missing(self.sdb, self.ldb, "tests")
-            entries = missing(self.sdb, self.ldb, "audit_log", where=_AUDITED)
-        for part in chunks(tests, hooks.test_batch()):
+            self._finish(listing)
+        with self._snapshot():
+            tests = missing(self.sdb, self.local, "tests", full=full)
+            entries = missing(self.sdb, self.local, "audit_log", where=_AUDITED, full=full)
+        for part in chunks(tests.missing, hooks.test_batch()):
             with self._both():
                 self._pull_tests(part)
+                tests.save(self.local, part)
                 hooks.pause("in", "pull")
             hooks.pause("after", "pull")
-        for part in chunks(entries, SMALL_BATCH):
+        self._finish(tests)
+        for part in chunks(entries.missing, SMALL_BATCH):
             with self._both():
                 self._pull_changes(part)
                 copy_audit(self.sdb, self.ldb, part)
                 state.mark_known(self.local, "audit_log", part)
+                entries.save(self.local, part)
+        self._finish(entries)
         # Asked of the server's athletes, not of its new audit entries: a pull killed
         # after storing an "erase" entry still erases at the next one.
         self.received["erasures"] += erase_here(self.folder, self.local, self._erased_not_here())
@@ -86,8 +111,9 @@ class Puller:
 
     def _erased_not_here(self) -> list[str]:
         with self.server.transaction():
+            athletes = base_table(self.sdb, "athletes")  # uuids only: not an audited read
             there = {row[0] for row in self.sdb.all(
-                "SELECT uuid FROM athletes WHERE erased_at IS NOT NULL"
+                f"SELECT uuid FROM {athletes} WHERE erased_at IS NOT NULL"
             )}  # fmt: skip
         here = self.ldb.all("SELECT uuid FROM athletes WHERE erased_at IS NULL")
         return [row[0] for row in here if row[0] in there]
@@ -133,10 +159,12 @@ class Puller:
             if not here:
                 continue
             if table == "athletes":
-                self.received["athlete changes"] += merge_athletes(self.sdb, self.ldb, here)
+                self.received["athlete changes"] += merge_athletes(
+                    self.sdb, self.ldb, here, entries
+                )
             else:
                 apply_tests(self.sdb, self.ldb, here, test_aspects(self.sdb, entries))
                 self.received["test changes"] += len(set(here) - self.fresh)
 
 
-_AUDITED = f"WHERE entity IN ({state.AUDITED})"
+_AUDITED = f"AND t.entity IN ({state.AUDITED})"

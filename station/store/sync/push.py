@@ -91,13 +91,13 @@ class Pusher:
             for u in dirty["athletes"]
             if u not in held["athletes"] and state.is_known(self.local, "athletes", u)
         ]
+        entries = state.unknown_audit(self.local, excluding("audit_log", refused))
         for part in chunks(changed_athletes, SMALL_BATCH):
             with self._server_tx():
-                self.sent["athlete changes"] += merge_athletes(self.ldb, self.sdb, part)
+                self.sent["athlete changes"] += merge_athletes(self.ldb, self.sdb, part, entries)
         new_tests = state.unknown(self.local, "tests", where=excluding("tests", refused))
         new_set = set(new_tests)
         changed_tests = [u for u in dirty["tests"] if u not in new_set and u not in held["tests"]]
-        entries = state.unknown_audit(self.local, excluding("audit_log", refused))
         aspects = test_aspects(self.ldb, entries)
         for part in chunks(new_tests + changed_tests, hooks.test_batch()):
             self._push_tests(part, new_set, aspects)

@@ -38,25 +38,46 @@ class SyncReport:
     bytes_sent: int = 0
 
     def line(self) -> str:
-        """e.g. ``sent 12 tests, 3 athletes; received 40 tests; 0 waiting``."""
+        """e.g. ``sent 12 tests, 1 athlete; received 1 test; 0 waiting``."""
         line = (
             f"sent {_counts(self.sent)}; received {_counts(self.received)}; {self.waiting} waiting"
         )
-        held = self.sent.get("held back (team not allowed)", 0)
+        held = self.sent.get(HELD, 0)
         if held:
-            line += f" ({held} athletes of teams this login may not write stay here)"
+            line += (
+                " (1 athlete of a team this login may not write stays here)"
+                if held == 1
+                else f" ({held} athletes of teams this login may not write stay here)"
+            )
         return line
 
 
+HELD = "held back (team not allowed)"
+# What each counter of a report is called: one, several.
+NOUNS = {
+    "certificates": ("certificate", "certificates"),
+    "verifications": ("verification", "verifications"),
+    "athletes": ("athlete", "athletes"),
+    "body_mass": ("body mass entry", "body mass entries"),
+    "injuries": ("injury", "injuries"),
+    "tests": ("test", "tests"),
+    "athlete changes": ("athlete change", "athlete changes"),
+    "test changes": ("test change", "test changes"),
+    "erasures": ("erasure", "erasures"),
+}
+
+
+def counted(n: int, name: str) -> str:
+    """``1 test``, ``2 tests``: a count with its noun in the right number."""
+    one, many = NOUNS.get(name, (name.replace("_", " "),) * 2)
+    return f"{n} {one if n == 1 else many}"
+
+
 def _counts(counts: Counter[str]) -> str:
-    shown = [
-        (name, n)
-        for name, n in counts.items()
-        if n and name not in ("audit entries", "held back (team not allowed)")
-    ]
+    shown = [(name, n) for name, n in counts.items() if n and name not in ("audit entries", HELD)]
     if not shown:
         return "nothing"
-    return ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in shown)
+    return ", ".join(counted(n, name) for name, n in shown)
 
 
 def without_password(url: str) -> str:
@@ -142,6 +163,7 @@ def join(folder: Path, url: str) -> str:
                 hint="use another --data-dir for this server",
             )
         state.set_link(conn, kept, identity)
+        state.clear_marks(conn)  # perhaps another login: the first pull lists everything
     log.info("joined %s", kept)
     return kept
 
@@ -154,14 +176,16 @@ def linked_url(folder: Path) -> str:
     return found.url
 
 
-def sync_now(folder: Path, *, push_only: bool = False) -> SyncReport:
-    """Push this station's new and changed records, then pull the server's."""
+def sync_now(folder: Path, *, push_only: bool = False, full: bool = False) -> SyncReport:
+    """Push this station's new and changed records, then pull the server's (``full``:
+    list every table whole, not only the rows above this station's marks)."""
     folder = paths.ensure_data_dir(folder)
     url = linked_url(folder)
     report = SyncReport()
     with _local(folder) as conn:
         link = state.link(conn)
         assert link is not None
+        state.prepare(conn)  # a folder joined by an older version lacks the newer tables
         try:
             with _server(url) as server:
                 if server_identity(server) != link.server_id:
@@ -174,7 +198,7 @@ def sync_now(folder: Path, *, push_only: bool = False) -> SyncReport:
                 report.sent = pusher.run()
                 report.bytes_sent = pusher.sdb.sent_bytes
                 if not push_only:
-                    report.received = Puller(conn, server, folder).run()
+                    report.received = Puller(conn, server, folder).run(full=full)
         except Exception as exc:
             with local_tx(conn):
                 state.log_result(conn, str(exc).splitlines()[0] if str(exc) else repr(exc))

@@ -7,10 +7,14 @@
   only after the server committed it (push) or in the same local transaction
   that stored it (pull), so a kill at any point leaves at worst a record
   sent twice, which the server ignores (``ON CONFLICT DO NOTHING``);
-- ``sync_log``: when the last sync finished, and the last error.
+- ``sync_log``: when the last sync finished, and the last error;
+- ``sync_marks``: per table, how far the pull has listed the server's rows
+  (:mod:`.listing`): the largest server id up to which every row the server
+  showed is here, how many rows that was and the sum of their ids.
 
-They are created by :func:`prepare` when a folder joins (they are not part of
-the store's schema: a station that never joins has none).
+They are created by :func:`prepare` when a folder joins, and at each sync (a
+folder joined by an older version lacks the newer ones); they are not part of
+the store's schema: a station that never joins has none.
 """
 
 from __future__ import annotations
@@ -33,7 +37,19 @@ TABLES = (
     "PRIMARY KEY (tbl, key)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS sync_log (one INTEGER PRIMARY KEY CHECK (one = 1), "
     "finished_at TEXT, error TEXT, error_at TEXT)",
+    "CREATE TABLE IF NOT EXISTS sync_marks (tbl TEXT PRIMARY KEY, upto INTEGER NOT NULL, "
+    "seen INTEGER NOT NULL, total INTEGER NOT NULL) WITHOUT ROWID",
 )
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Every row the server showed with an id up to ``upto`` is here: ``seen`` rows
+    whose ids add up to ``total``."""
+
+    upto: int = 0
+    seen: int = 0
+    total: int = 0
 
 
 @dataclass(frozen=True)
@@ -76,6 +92,27 @@ def set_link(conn: sqlite3.Connection, url: str, server_id: str) -> None:
         "ON CONFLICT (one) DO UPDATE SET url = excluded.url, server_id = excluded.server_id",
         (url, server_id, now_utc()),
     )
+
+
+def mark_of(conn: sqlite3.Connection, table: str) -> Mark | None:
+    row = conn.execute("SELECT upto, seen, total FROM sync_marks WHERE tbl = ?", (table,))
+    found = row.fetchone()
+    return None if found is None else Mark(*found)
+
+
+def set_mark(conn: sqlite3.Connection, table: str, mark: Mark) -> None:
+    """(inside the caller's transaction, with the rows the mark covers)"""
+    conn.execute(
+        "INSERT INTO sync_marks (tbl, upto, seen, total) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (tbl) DO UPDATE SET upto = excluded.upto, seen = excluded.seen, "
+        "total = excluded.total",
+        (table, mark.upto, mark.seen, mark.total),
+    )
+
+
+def clear_marks(conn: sqlite3.Connection) -> None:
+    """The next pull lists every table whole (a folder joined again: maybe another login)."""
+    conn.execute("DELETE FROM sync_marks")
 
 
 def mark_known(conn: sqlite3.Connection, table: str, keys: Iterable[str]) -> None:

@@ -1,4 +1,5 @@
-"""What the app's status bar says about the sync: "synced", "n waiting" or "offline".
+"""What the app's status bar says about the sync: "synced", "n waiting" or "offline"
+("joined, never synced: n waiting" until a joined station's first sync finishes).
 
 Plain Python (no Qt): the app calls :func:`sync_status` off its GUI thread.
 "Offline" means the server does not answer now (when ``probe`` is asked),
@@ -32,7 +33,14 @@ class SyncStatus:
             return "not joined"
         if not self.online:
             return "offline"
+        if self.last_sync is None:  # nothing went either way yet: not "synced"
+            return f"joined, never synced: {self.waiting} waiting"
         return "synced" if self.waiting == 0 else f"{self.waiting} waiting"
+
+    @property
+    def synced(self) -> bool:
+        """Whether everything here is on the server as of the last sync."""
+        return self.text == "synced"
 
 
 def _reachable(url: str) -> bool:
