@@ -18,7 +18,7 @@ from typing import Any
 
 import station
 from firmware_bridge.errors import StorageError, storage_error
-from station.store.errors import NotFoundError, StoreError
+from station.store.errors import NotFoundError, RecordingAbsentError, StoreError
 from station.store.export import export_summary, export_test
 from station.store.export_files import write_atomic
 from station.store.models import Athlete
@@ -88,10 +88,14 @@ def _export_all(store: Store, person: Athlete, folder: Path, force: bool) -> Acc
         if test.result is not None:
             try:
                 files += export_test(store, test.id, folder / "tests", force=force).files
+            except RecordingAbsentError:
+                raise
             except StoreError as exc:  # no stored curves: the JSON above still has it all
                 log.info("test %d: no curves exported (%s)", test.id, exc)
         try:
             raw = store.tests.recording(test.id)
+        except RecordingAbsentError:  # on the clinic's server: an export leaves nothing out
+            raise
         except NotFoundError:  # erased with the athlete's data
             continue
         suffix = SUFFIXES.get(test.recording_kind or "", ".bin")

@@ -92,7 +92,7 @@ class ResultsScreen(ResultsLayout, Screen):
         """Load a stored test and show its current result."""
         try:
             test = self.store.tests.get(test_id)
-            curves = self.store.tests.curves(test_id)
+            curves = self.store.tests.curves(test_id, raw=False)  # plots filtered forces
             athlete = self.store.athletes.get(test.athlete_id)
         except Exception as exc:  # noqa: BLE001 - a dialog, never a dead screen
             dialogs.show_error(self, "Results", f"Cannot load test {test_id}: {user_message(exc)}")
