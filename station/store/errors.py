@@ -63,8 +63,7 @@ class RecordingAbsentError(NotFoundError):
 
     def __init__(self, test_id: int) -> None:
         super().__init__(
-            f"the raw recording of test {test_id} is on the clinic server, not on this "
-            "station yet",
+            f"the raw recording of test {test_id} is on the clinic server, not on this station yet",
             hint="fetch it while the server is reachable (Sync: raw recordings)",
             cli_hint="run 'nordic-station sync --recordings' while the server is reachable",
         )

@@ -379,12 +379,17 @@ RECORDING_FILL = (
     "AND length(NEW.data) > 0 AND NEW.size = length(NEW.data)"
 )
 
+ABSENT_INDEX = "CREATE INDEX recordings_absent ON recordings (id) WHERE absent = 1"
+
 V9 = (
     # A joined station pulls the tests of its teams without their raw recordings
     # (megabytes each) and fetches those bytes only when needed (issue 14 §1): the
     # row is there (a test needs it) with its real SHA-256 and kind, no bytes.
     "ALTER TABLE recordings ADD COLUMN absent INTEGER NOT NULL DEFAULT 0 "
     "CHECK (absent IN (0, 1) AND (absent = 0 OR length(data) = 0))",
+    # Which rows are absent, without reading past their (megabytes of) bytes: SQLite
+    # reads a row front to back, and the new column comes after the data.
+    ABSENT_INDEX,
     "DROP TRIGGER recordings_no_update",
     "CREATE TRIGGER recordings_no_update BEFORE UPDATE ON recordings "
     f"WHEN NOT ({RECORDING_FILL}) "
@@ -407,6 +412,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         postgres=(
             "ALTER TABLE recordings ADD COLUMN absent INTEGER NOT NULL DEFAULT 0 "
             "CHECK (absent IN (0, 1) AND (absent = 0 OR length(data) = 0))",
+            ABSENT_INDEX,
             "DROP TRIGGER recordings_no_update ON recordings",
             # As ns_forbid (an erasure passes), but a recording's bytes may be filled in,
             # and only with bytes of its own SHA-256 (checked here too).

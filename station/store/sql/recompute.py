@@ -14,7 +14,7 @@ from typing import Any
 
 from station.store.models import NewRep, Rep
 from station.store.sql.audit import AuditRecord
-from station.store.sql.recorded_tests import ERASED_PREFIX
+from station.store.sql.recorded_tests import ERASED_PREFIX, HERE
 from station.store.sql.results import REP, Prepared, Results
 from station.store.validate import now_utc
 
@@ -57,7 +57,7 @@ class RecomputeRuns(Results):
             "SELECT t.id, r.analysis_version, r.settings FROM tests t "
             "JOIN recordings rec ON rec.id = t.recording_id "
             "LEFT JOIN results r ON r.test_id = t.id AND r.is_current = 1 "
-            "WHERE rec.sha256 NOT LIKE ? AND rec.absent = 0 ORDER BY t.id",
+            f"WHERE rec.sha256 NOT LIKE ? AND {HERE} ORDER BY t.id",
             (f"{ERASED_PREFIX}%",),
         )
         return [(int(row[0]), row[1], row[2]) for row in rows]

@@ -28,6 +28,10 @@ from station.store.sql.rows import Shape, json_tuple, new_uuid, only, sha256
 from station.store.validate import now_utc
 
 ERASED_PREFIX = "erased-"  # the "hash" of a recording erased on request
+# Whether test t's recording was pulled without its bytes, and "not so", both read through
+# the index of absent rows (reading the column itself walks past the row's bytes).
+ABSENT_TEST = "EXISTS (SELECT 1 FROM recordings a WHERE a.id = t.recording_id AND a.absent = 1)"
+HERE = "t.recording_id NOT IN (SELECT id FROM recordings WHERE absent = 1)"
 TEST_COLUMNS = frozenset(
     {
         "athlete_id",
@@ -80,7 +84,8 @@ TEST = Shape(
         ("voided", "t.voided"),
         ("void_reason", "t.void_reason"),
         ("uuid", "t.uuid"),
-        ("recording_absent", "r.absent"),
+        # (through the partial index: the column comes after the bytes in the row)
+        ("recording_absent", ABSENT_TEST),
     ],
     {"recovered": bool, "warnings": json_tuple, "voided": bool, "recording_absent": bool},
 )
@@ -364,7 +369,7 @@ class RecordedTests(Results):
         clinic's server), oldest first."""
         rows = self._all(
             "SELECT t.id FROM tests t JOIN recordings r ON r.id = t.recording_id "
-            "WHERE r.sha256 NOT LIKE ? AND r.absent = 0 ORDER BY t.id",
+            f"WHERE r.sha256 NOT LIKE ? AND {HERE} ORDER BY t.id",
             (f"{ERASED_PREFIX}%",),
         )
         return [row[0] for row in rows]
@@ -435,8 +440,8 @@ class RecordedTests(Results):
         """Tests whose raw recording waits on the clinic's server (pulled without its
         bytes by a joined station), oldest first."""
         rows = self._all(
-            "SELECT t.id FROM tests t JOIN recordings r ON r.id = t.recording_id "
-            "WHERE r.absent = 1 AND r.sha256 NOT LIKE ? ORDER BY t.id",
+            f"SELECT t.id FROM tests t JOIN recordings r ON r.id = t.recording_id "
+            f"WHERE {ABSENT_TEST} AND r.sha256 NOT LIKE ? ORDER BY t.id",
             (f"{ERASED_PREFIX}%",),
         )
         return [row[0] for row in rows]

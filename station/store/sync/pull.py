@@ -5,8 +5,9 @@ for everything and gets what its user may see.  Each batch is read in one
 repeatable-read snapshot and stored locally in one transaction together with
 its marks, so a kill at any point leaves the batch all there or not at all;
 the next pull asks again for what is missing (by key), never for a record
-twice.  Raw recordings come with their tests (see the report: on demand
-needs a schema change).
+twice.  A test's raw recording arrives without its bytes (the row, its SHA-256
+and kind: "absent"), so history and team views work offline on results alone;
+the bytes are fetched on demand (:mod:`.recordings`, ``sync --recordings``).
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from station.store.sync.changes import apply_tests, merge_athletes, test_aspects
 from station.store.sync.db import Db, LocalDb, ServerDb, chunks, lookup, marks
 from station.store.sync.erasure import erase_here
 from station.store.sync.push import local_tx
+from station.store.sync.recordings import pull_without_bytes
 from station.store.sync.rows import copy_audit, copy_children, copy_rows
-from station.store.sync.tables import AUDIT_ENTITIES, BEFORE_TESTS, RECORDINGS, RESULTS, TESTS
+from station.store.sync.tables import AUDIT_ENTITIES, BEFORE_TESTS, RESULTS, TESTS
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +111,7 @@ class Puller:
                 list(uuids),
             )
         ]
-        copy_rows(self.sdb, self.ldb, RECORDINGS, shas)
+        pull_without_bytes(self.sdb, self.ldb, shas)
         got = copy_rows(self.sdb, self.ldb, TESTS, uuids)
         added = copy_rows(self.sdb, self.ldb, RESULTS, runs, force={"is_current": 0})
         copy_children(self.sdb, self.ldb, "curves", "results", "result_id", added)
