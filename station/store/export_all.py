@@ -55,6 +55,10 @@ def export_all(
 ) -> AccessReport:
     """Write everything the station holds about ``athlete`` into ``out_dir``."""
     person = store.athletes.resolve(athlete)
+    theirs = {t.id for t in store.tests.of_athlete(person, include_voided=True)}
+    waiting = [t for t in store.tests.absent_recordings() if t in theirs]
+    if waiting:  # said before a file is written: an export leaves nothing out
+        raise RecordingAbsentError(waiting[0])
     folder = _empty_folder(Path(out_dir), force)
     try:
         return _export_all(store, person, folder, force)
