@@ -1,6 +1,7 @@
 """Sync figures (issue 14): push 1,000 tests (80 Hz, 60 s each) from one station to an
 empty server; push 100 tests to a server that already holds 100,000; a new station's
-pull of the first server's tests; and how long a 10 ms tick on another thread waits
+pull of the first server's tests (without their raw recordings), then the fetch of
+those recordings (``sync --recordings``); and how long a 10 ms tick on another thread waits
 while a sync runs (the GUI thread's share of the interpreter during a background sync).
 
 ``--scale 0.1`` divides every count by ten (a quick run).  The station's tests are
@@ -36,6 +37,7 @@ if __package__ in (None, ""):  # run as a file: the repository's root holds test
 from station import paths
 from station.store.store import Store
 from station.store.sync import join, sync_now
+from station.store.sync.recordings import fetch_recordings
 from tests.store import synth
 
 
@@ -196,7 +198,15 @@ def main() -> int:
         join(work / "s3", url1)
         report = sync_now(work / "s3")
         print(f"a new station pulls them: {time.perf_counter() - start:.1f} s "
-              f"({report.received['tests']} tests)")  # fmt: skip
+              f"({report.received['tests']} tests, without their raw recordings)")  # fmt: skip
+        size = paths.database_path(work / "s3").stat().st_size
+        print(f"  its database: {size / 1e6:.1f} MB")
+        start = time.perf_counter()
+        fetched = fetch_recordings(work / "s3")
+        print(f"  then 'sync --recordings': {time.perf_counter() - start:.1f} s, "
+              f"{fetched.line()}")  # fmt: skip
+        size = paths.database_path(work / "s3").stat().st_size
+        print(f"  its database with them: {size / 1e6:.1f} MB")
 
         url2 = _database(admin, "bench_sync_full")
         station_with_tests(work / "seed", 1)

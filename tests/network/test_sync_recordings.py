@@ -10,12 +10,17 @@ import hashlib
 import os
 from contextlib import closing
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
 
+from station.store.postgres import opening
 from station.store.store import Store
+from station.store.sync import state
 from station.store.sync.erasure import erase_athlete
+from station.store.sync.errors import SyncError
+from station.store.sync.push import Pusher
 from tests.network.sync_fixtures import (
     PgServer,
     Running,
@@ -161,20 +166,25 @@ def test_push_never_sends_an_absent_recordings_empty_bytes(
     assert absent_recordings(b) == TESTS
 
 
-def test_push_refuses_a_test_whose_absent_recording_the_server_lacks() -> None:
-    import sqlite3
-
-    from station.store.sync.db import LocalDb
-    from station.store.sync.errors import SyncError
-    from station.store.sync.recordings import require_on_server
-
-    conn = sqlite3.connect(":memory:")
-    conn.execute("CREATE TABLE recordings (id INTEGER PRIMARY KEY, sha256 TEXT)")
-    conn.execute("INSERT INTO recordings (sha256) VALUES ('there')")
-    server_like = LocalDb(conn)
-    require_on_server(server_like, ["there"])
-    with pytest.raises(SyncError, match="pulled without its bytes"):
-        require_on_server(server_like, ["there", "gone"])
+def test_push_refuses_a_test_whose_absent_recording_the_server_lacks(
+    clinic_server: PgServer, pulled: tuple[Path, Path, str]
+) -> None:
+    """Pushed to a server that never had them (here: another database), the pulled tests
+    are refused whole: no recording with empty bytes reaches it."""
+    _, b, _ = pulled
+    with psycopg.connect(clinic_server.url, autocommit=True) as admin:
+        admin.execute("CREATE DATABASE elsewhere")
+    parts = urlsplit(clinic_server.url)
+    elsewhere = urlunsplit((parts.scheme, parts.netloc, "/elsewhere", parts.query, ""))
+    opening.prepare(elsewhere)
+    with closing(state.connect(b)) as conn, psycopg.connect(elsewhere, autocommit=True) as server:
+        conn.execute("DELETE FROM sync_known")  # as if b had never synced with anyone
+        with pytest.raises(SyncError, match="pulled without its bytes"):
+            Pusher(conn, server).run()
+    with psycopg.connect(elsewhere, autocommit=True) as conn:
+        assert one(conn, "SELECT count(*) FROM recordings") == 0
+        assert one(conn, "SELECT count(*) FROM tests") == 0
+    assert absent_recordings(b) == TESTS
 
 
 def test_an_erasure_on_the_server_leaves_nothing_to_fetch(
