@@ -42,9 +42,11 @@ class FetchReport:
     not_on_server: int = 0  # erased there, or no longer visible to this login
 
     def line(self) -> str:
-        """e.g. ``fetched 3 raw recordings (12.4 MB)``."""
+        """e.g. ``fetched 3 raw recordings (12.4 MB)`` (kB below 0.1 MB)."""
         text = f"fetched {self.fetched} raw recording{'s' if self.fetched != 1 else ''}"
-        text += f" ({self.bytes / 1e6:.1f} MB)" if self.fetched else ""
+        if self.fetched:
+            amount = self.bytes / 1e6
+            text += f" ({amount:.1f} MB)" if amount >= 0.1 else f" ({self.bytes / 1e3:.0f} kB)"
         if self.not_on_server:
             text += (
                 f"; {self.not_on_server} not on the server (erased, or not visible to this login)"
