@@ -148,6 +148,20 @@ def ticks_while(work: threading.Thread, period_s: float = 0.010) -> list[float]:
     return late
 
 
+def with_recordings(folder: Path, url: str) -> None:
+    """A pull as it was before schema 9: each test's raw recording copied with it."""
+    from unittest import mock
+
+    from station.store.sync import pull
+    from station.store.sync.rows import copy_rows
+    from station.store.sync.tables import RECORDINGS
+
+    join(folder, url)
+    whole = lambda server, local, shas: copy_rows(server, local, RECORDINGS, shas)  # noqa: E731
+    with mock.patch.object(pull, "pull_without_bytes", whole):
+        sync_now(folder)
+
+
 def timed_push(folder: Path, url: str, gap: bool = False) -> tuple[float, int, int, list[float]]:
     join(folder, url)
     out: dict[str, object] = {}
@@ -207,6 +221,11 @@ def main() -> int:
               f"{fetched.line()}")  # fmt: skip
         size = paths.database_path(work / "s3").stat().st_size
         print(f"  its database with them: {size / 1e6:.1f} MB")
+        start = time.perf_counter()
+        with_recordings(work / "s4", url1)
+        size = paths.database_path(work / "s4").stat().st_size
+        print(f"the same pull with the raw recordings (before schema 9): "
+              f"{time.perf_counter() - start:.1f} s, database {size / 1e6:.1f} MB")  # fmt: skip
 
         url2 = _database(admin, "bench_sync_full")
         station_with_tests(work / "seed", 1)
