@@ -70,6 +70,7 @@ def test_results_lists_and_summaries_work_without_the_bytes(
     assert report.rows == 2  # both tests, from their results alone
     assert store.tests.absent_recordings() == [absent]
     assert store.tests.ids() == [kept]  # what recompute --all can analyse here
+    assert store.backend.integrity_check() == []  # waiting is not damaged
 
 
 def test_every_path_that_needs_the_bytes_says_where_they_are(
@@ -112,6 +113,7 @@ def test_recompute_all_skips_them_and_says_how_many(
     assert "'nordic-station sync --recordings'" in out
     code, out, err = run(capsys, "test", "show", str(absent))
     assert code == 0 and f"test {absent}" in out.lower()
+    assert "raw recording: on the clinic server" in out
     code, out, err = run(capsys, "export", "test", str(absent), "--out", str(store.folder / "x"))
     assert_one_line_error(code, err, "is on the clinic server")
     assert "sync --recordings" in err and kept
