@@ -64,7 +64,8 @@ class RecordingAbsentError(NotFoundError):
     def __init__(self, test_id: int) -> None:
         super().__init__(
             f"the raw recording of test {test_id} is on the clinic server, not on this station yet",
-            hint="fetch it while the server is reachable (Sync: raw recordings)",
+            hint="fetch it from the clinic server while it is reachable (the Results screen "
+            "offers to when it is needed)",
             cli_hint="run 'nordic-station sync --recordings' while the server is reachable",
         )
         self.test_id = test_id

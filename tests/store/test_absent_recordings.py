@@ -257,3 +257,13 @@ def test_a_version_8_file_upgrades_and_keeps_its_recordings(
             )
     finally:
         conn.close()
+
+
+@pytest.mark.sqlite_only("the sync's options, refused before any server is asked")
+def test_sync_options_that_mean_nothing_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "sync", "--test", "3")
+    assert_one_line_error(code, err, "add --recordings")
+    code, _, err = run(capsys, "sync", "--recordings", "--push-only")
+    assert_one_line_error(code, err, "--push-only fetches nothing")
+    code, _, err = run(capsys, "sync", "--recordings")
+    assert_one_line_error(code, err, "not joined to a server")
