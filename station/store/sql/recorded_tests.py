@@ -447,4 +447,7 @@ class RecordedTests(Results):
         return [row[0] for row in rows]
 
     def recording_exists(self, digest_hex: str) -> bool:
-        return self._one("SELECT 1 FROM recordings WHERE sha256 = ?", (digest_hex,)) is not None
+        """Whether these bytes are stored here (not only their checksum, as for a
+        recording a joined station pulled without them)."""
+        row = self._one("SELECT 1 FROM recordings WHERE sha256 = ? AND absent = 0", (digest_hex,))
+        return row is not None
