@@ -387,8 +387,8 @@ V9 = (
     # row is there (a test needs it) with its real SHA-256 and kind, no bytes.
     "ALTER TABLE recordings ADD COLUMN absent INTEGER NOT NULL DEFAULT 0 "
     "CHECK (absent IN (0, 1) AND (absent = 0 OR length(data) = 0))",
-    # Which rows are absent, without reading past their (megabytes of) bytes: SQLite
-    # reads a row front to back, and the new column comes after the data.
+    # Which recordings are absent, from a small index (a scan of the table reads a
+    # page per recording: each row of megabytes starts on a page of its own).
     ABSENT_INDEX,
     "DROP TRIGGER recordings_no_update",
     "CREATE TRIGGER recordings_no_update BEFORE UPDATE ON recordings "
