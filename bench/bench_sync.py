@@ -1,6 +1,7 @@
 """Sync figures (issue 14): push 1,000 tests (80 Hz, 60 s each) from one station to an
 empty server; push 100 tests to a server that already holds 100,000; a new station's
-pull of the first server's tests; and how long a 10 ms tick on another thread waits
+pull of the first server's tests (without their raw recordings), then the fetch of
+those recordings (``sync --recordings``); and how long a 10 ms tick on another thread waits
 while a sync runs (the GUI thread's share of the interpreter during a background sync).
 
 ``--scale 0.1`` divides every count by ten (a quick run).  The station's tests are
@@ -44,6 +45,7 @@ from station import paths
 from station.store.store import Store
 from station.store.sync import join, sync_now
 from station.store.sync.hooks import BATCH_ENV
+from station.store.sync.recordings import fetch_recordings
 from tests.store import synth
 
 
@@ -154,6 +156,20 @@ def ticks_while(work: threading.Thread, period_s: float = 0.010) -> list[float]:
     return late
 
 
+def with_recordings(folder: Path, url: str) -> None:
+    """A pull as it was before schema 9: each test's raw recording copied with it."""
+    from unittest import mock
+
+    from station.store.sync import pull
+    from station.store.sync.rows import copy_rows
+    from station.store.sync.tables import RECORDINGS
+
+    join(folder, url)
+    whole = lambda server, local, shas: copy_rows(server, local, RECORDINGS, shas)  # noqa: E731
+    with mock.patch.object(pull, "pull_without_bytes", whole):
+        sync_now(folder)
+
+
 def timed_push(folder: Path, url: str, gap: bool = False) -> tuple[float, int, int, list[float]]:
     join(folder, url)
     out: dict[str, object] = {}
@@ -190,7 +206,20 @@ def push_and_pull(work: Path, admin: str, n_push: int) -> None:
     join(work / "s3", url1)
     report = sync_now(work / "s3")
     print(f"a new station pulls them: {time.perf_counter() - start:.1f} s "
-          f"({report.received['tests']} tests)")  # fmt: skip
+          f"({report.received['tests']} tests, without their raw recordings)")  # fmt: skip
+    size = paths.database_path(work / "s3").stat().st_size
+    print(f"  its database: {size / 1e6:.1f} MB")
+    start = time.perf_counter()
+    fetched = fetch_recordings(work / "s3")
+    print(f"  then 'sync --recordings': {time.perf_counter() - start:.1f} s, "
+          f"{fetched.line()}")  # fmt: skip
+    size = paths.database_path(work / "s3").stat().st_size
+    print(f"  its database with them: {size / 1e6:.1f} MB")
+    start = time.perf_counter()
+    with_recordings(work / "s4", url1)
+    size = paths.database_path(work / "s4").stat().st_size
+    print(f"the same pull with the raw recordings (before schema 9): "
+          f"{time.perf_counter() - start:.1f} s, database {size / 1e6:.1f} MB")  # fmt: skip
 
 
 def noop_figures(folder: Path, runs: int) -> None:

@@ -192,6 +192,8 @@ def run_recompute(args: argparse.Namespace) -> int:
         return _recompute_all(args)
     with store_from_args(args) as store:
         ids = store.tests.ids() if args.all else [store.tests.get(t).id for t in args.tests]
+        if args.all and (absent := len(store.tests.absent_recordings())):
+            print(f"nordic-station: note: {_absent_note(absent)}", file=sys.stderr)
         failed = 0
         for test_id in ids:
             try:
@@ -255,8 +257,16 @@ def _recompute_all(args: argparse.Namespace) -> int:
         f"{state.stored} stored as new runs (old runs kept), {state.unchanged} unchanged, "
         f"{len(state.failed)} failed; {state.up_to_date} already up to date"
         + (f"; {state.conflicts} changed meanwhile, run again" if state.conflicts else "")
+        + (f"; {_absent_note(state.absent)}" if state.absent else "")
     )
     return 2 if state.failed or state.conflicts else 0
+
+
+def _absent_note(count: int) -> str:
+    return (
+        f"{count} skipped: their raw recording is on the clinic server "
+        "(fetch with 'nordic-station sync --recordings')"
+    )
 
 
 def _report(outcome: Recomputation, dry_run: bool) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from station import paths
+from station.cli import sync_recordings
 from station.cli.common import usage_of
 from station.store.database_choice import is_server, masked
 from station.store.errors import ServerUnreachableError
@@ -48,6 +49,7 @@ def register(
         action="store_true",
         help="list every record the server shows, not only those newer than the last sync",
     )
+    sync_recordings.add_options(syncing)
     syncing.set_defaults(func=run_sync)
 
 
@@ -101,11 +103,15 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def run_sync(args: argparse.Namespace) -> int:
+    sync_recordings.check(args)
     try:
         report = sync_now(_folder(args), push_only=args.push_only, full=args.full)
+        print(report.line())
+        fetched = sync_recordings.fetch(args, _folder(args))
     except ServerUnreachableError as exc:
         raise _hinted(exc, SYNC_HINT) from None
     except sqlite3.Error as exc:
         raise SyncError(f"the station's database could not be read or written: {exc}") from None
-    print(report.line())
+    if fetched is not None:
+        print(fetched.line())
     return 0

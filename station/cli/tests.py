@@ -335,6 +335,8 @@ def run_show(args: argparse.Namespace) -> int:
         f"  source {test.source}{', RECOVERED after a crash' if test.recovered else ''}; "
         f"body mass {fmt(test.body_mass_kg)} kg, lever arm {fmt(test.lever_arm_m, 3)} m"
     )
+    if test.recording_absent:
+        print("  raw recording: on the clinic server (fetch: 'nordic-station sync --recordings')")
     if test.notes:
         print(f"  notes: {test.notes}")
     for warning in test.warnings:

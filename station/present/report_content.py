@@ -91,7 +91,7 @@ def gather_test(store: Any, test_id: int, preferences: Preferences) -> ReportDat
         athlete=athlete,
         test=test,
         metrics=dict(test.result.metrics) if test.result is not None else {},
-        curves=store.tests.curves(test.id),
+        curves=store.tests.curves(test.id, raw=False),  # plots the filtered forces only
         reps=store.tests.reps(test.id),
         certificate=certificate,
         unit=force_unit(preferences.display_unit).symbol,

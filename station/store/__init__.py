@@ -14,6 +14,7 @@ from station.store.errors import (
     DatabaseFileError,
     DuplicateError,
     NotFoundError,
+    RecordingAbsentError,
     StoreError,
     ValidationError,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "OrphanFile",
     "PendingTest",
     "Recomputation",
+    "RecordingAbsentError",
     "Rep",
     "Result",
     "SqliteStore",

@@ -7,7 +7,9 @@ the target's largest key, and nothing is duplicated.  A target that already
 holds rows must be a prefix of the source (a copy stopped earlier), else it is
 refused untouched.  At the end both sides are read again: per table the row
 counts and a SHA-256 over canonical rows must match, and every raw recording
-in the target must match its own SHA-256.
+in the target must match its own SHA-256 (so a source holding recordings a
+joined station pulled without their bytes is refused before anything is
+written: fetch them first).
 
 Both stores are opened the normal way (a fresh target gets the current
 schema), so their schema versions must match.  The copy writes nothing to the
@@ -230,6 +232,23 @@ def _recording_ok(columns: Sequence[str], row: Sequence[Any]) -> bool:
     return hashlib.sha256(bytes(row[columns.index("data")])).hexdigest() == stated
 
 
+def absent_recordings(source: Dumpable) -> int:
+    """How many recordings of ``source`` were pulled without their bytes (schema 9).
+
+    Read by their small leading columns (an absent row has no bytes and is not an
+    erased one), then the few candidates' flags: never every row's megabytes."""
+    if "absent" not in source.dump_columns("recordings"):
+        return 0
+    count, after = 0, None
+    while rows := source.dump_rows("recordings", ["id", "sha256", "size"], after, 10_000):
+        for key, sha, size in rows:
+            if size == 0 and not str(sha).startswith(ERASED_PREFIX):
+                flag = source.dump_rows_at("recordings", ["absent"], int(key))
+                count += bool(flag and flag[0][0])
+        after = int(rows[-1][0])
+    return count
+
+
 def verify(
     source: Dumpable, target: Dumpable, progress: Progress | None = None
 ) -> list[TableCheck]:
@@ -286,6 +305,14 @@ def copy_store(
         )
     for table in source.dump_tables():  # before anything is written
         _columns(source, target, table.name)
+    absent = absent_recordings(source)
+    if absent:
+        raise CopyError(
+            f"the source holds {absent} raw recording(s) a joined station pulled without "
+            "their bytes (they are on the clinic server): a copy would not be whole; fetch "
+            "them first with 'nordic-station sync --recordings' in the source's data folder, "
+            "then copy again"
+        )
     if not _is_empty(target):
         check_prefix(source, target)
         log.info("target holds the start of the source: resuming the copy")

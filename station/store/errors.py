@@ -55,3 +55,17 @@ class LoginRefusedError(ServerUnreachableError):
             "administrator",
         )
         self.server = server
+
+
+class RecordingAbsentError(NotFoundError):
+    """A test pulled by a joined station whose raw recording is still on the clinic's
+    server: the station fetches those bytes only when they are needed."""
+
+    def __init__(self, test_id: int) -> None:
+        super().__init__(
+            f"the raw recording of test {test_id} is on the clinic server, not on this station yet",
+            hint="fetch it from the clinic server while it is reachable (the Results screen "
+            "offers to when it is needed)",
+            cli_hint="run 'nordic-station sync --recordings' while the server is reachable",
+        )
+        self.test_id = test_id

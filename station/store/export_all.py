@@ -18,7 +18,7 @@ from typing import Any
 
 import station
 from firmware_bridge.errors import StorageError, storage_error
-from station.store.errors import NotFoundError, StoreError
+from station.store.errors import NotFoundError, RecordingAbsentError, StoreError
 from station.store.export import export_summary, export_test
 from station.store.export_files import write_atomic
 from station.store.models import Athlete
@@ -55,6 +55,10 @@ def export_all(
 ) -> AccessReport:
     """Write everything the station holds about ``athlete`` into ``out_dir``."""
     person = store.athletes.resolve(athlete)
+    theirs = {t.id for t in store.tests.of_athlete(person, include_voided=True)}
+    waiting = [t for t in store.tests.absent_recordings() if t in theirs]
+    if waiting:  # said before a file is written: an export leaves nothing out
+        raise RecordingAbsentError(waiting[0])
     folder = _empty_folder(Path(out_dir), force)
     try:
         return _export_all(store, person, folder, force)
@@ -88,10 +92,14 @@ def _export_all(store: Store, person: Athlete, folder: Path, force: bool) -> Acc
         if test.result is not None:
             try:
                 files += export_test(store, test.id, folder / "tests", force=force).files
+            except RecordingAbsentError:
+                raise
             except StoreError as exc:  # no stored curves: the JSON above still has it all
                 log.info("test %d: no curves exported (%s)", test.id, exc)
         try:
             raw = store.tests.recording(test.id)
+        except RecordingAbsentError:  # on the clinic's server: an export leaves nothing out
+            raise
         except NotFoundError:  # erased with the athlete's data
             continue
         suffix = SUFFIXES.get(test.recording_kind or "", ".bin")

@@ -154,6 +154,9 @@ class TestRecord(_ToDict):
     knee_angle_deg: float | None = None  # isometric protocol: 0 = knee straight
     position: str | None = None  # isometric protocol: e.g. prone, 90/90
     uuid: str = ""
+    # Pulled by a joined station without its raw bytes: they are on the clinic's server
+    # (fetched with 'nordic-station sync --recordings'); results and curves are here.
+    recording_absent: bool = False
 
 
 @dataclass(frozen=True)

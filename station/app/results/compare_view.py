@@ -51,7 +51,7 @@ def load_test(store: Store, test_id: int) -> LoadedTest:
     """Read a test, its current metrics and curves from the store."""
     record = store.tests.get(test_id)
     metrics = dict(record.result.metrics) if record.result is not None else {}
-    return LoadedTest(record, metrics, store.tests.curves(test_id))
+    return LoadedTest(record, metrics, store.tests.curves(test_id, raw=False))  # filtered only
 
 
 def strongest_rep(metrics: dict[str, Any], leg: str) -> dict[str, Any] | None:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from calibration.choice import UNCALIBRATED_KEY
 from station.app.live.live_plot import leg_name, set_force_axis
+from station.app.results.absent_recording import RecordingFetcher
 from station.app.results.results_layout import ResultsLayout
 from station.app.results.summary_cards import (
     reference_text,
@@ -41,6 +42,7 @@ from station.present.protocols import key_of, label_of
 from station.present.references import NO_CUT_OFF, applicable_entries, group_text
 from station.present.times import when_text
 from station.present.units import format_force
+from station.store import RecordingAbsentError
 
 REP_STYLES = (
     Qt.PenStyle.SolidLine,
@@ -68,6 +70,7 @@ class ResultsScreen(ResultsLayout, Screen):
         self.unit = context.display_unit()
         self._athlete: Any = None
         self._build()
+        self.fetcher = RecordingFetcher(self, getattr(self.store, "folder", None))
         context.test_saved.connect(self.show_test)
         context.preferences_changed.connect(lambda _prefs: self._unit_may_have_changed())
 
@@ -92,7 +95,7 @@ class ResultsScreen(ResultsLayout, Screen):
         """Load a stored test and show its current result."""
         try:
             test = self.store.tests.get(test_id)
-            curves = self.store.tests.curves(test_id)
+            curves = self.store.tests.curves(test_id, raw=False)  # plots filtered forces
             athlete = self.store.athletes.get(test.athlete_id)
         except Exception as exc:  # noqa: BLE001 - a dialog, never a dead screen
             dialogs.show_error(self, "Results", f"Cannot load test {test_id}: {user_message(exc)}")
@@ -394,6 +397,10 @@ class ResultsScreen(ResultsLayout, Screen):
     def _change_rep(self, action: Any, number: int) -> None:
         try:
             action()
+        except RecordingAbsentError as exc:  # the analysis runs again on the raw bytes
+            again = lambda: self._change_rep(action, number)  # noqa: E731
+            self.fetcher.offer(exc, "Excluding or including a rep", again)
+            return
         except Exception as exc:  # noqa: BLE001
             dialogs.show_error(self, "Results", user_message(exc))
             return
@@ -447,6 +454,9 @@ class ResultsScreen(ResultsLayout, Screen):
             return
         self.context.show_status("Notes saved", 3000)
         self.context.test_changed.emit(self.test_id)
+
+    def shutdown(self) -> None:
+        self.fetcher.shutdown()
 
 
 __all__ = ["ResultsScreen", "reference_text"]

@@ -114,7 +114,7 @@ class Connection(Transactions):
         still match their size and checksum; every test has one current run."""
         with self._read() as conn:
             bad = conn.execute(
-                "SELECT id FROM recordings WHERE sha256 NOT LIKE 'erased-%' "
+                "SELECT id FROM recordings WHERE sha256 NOT LIKE 'erased-%' AND absent = 0 "
                 "AND (size != length(data) OR encode(sha256(data), 'hex') != sha256) ORDER BY id"
             ).fetchall()
             runless = conn.execute(

@@ -177,9 +177,11 @@ def _erase_rows(conn: DbConnection, dialect: Dialect, athlete_id: int, erased_at
             "NOT IN (SELECT id FROM recordings WHERE sha256 LIKE ?)",
             [*test_ids, athlete_id, f"{ERASED_PREFIX}%"],
         )]  # fmt: skip
+        # One pulled without its bytes (schema 9) is erased too: no longer waiting for them.
+        absent = ", absent = 0" if "absent" in dialect.columns(conn, "recordings") else ""
         for recording_id in recordings:
             conn.execute(
-                "UPDATE recordings SET data = ?, size = 0, sha256 = ? WHERE id = ?",
+                f"UPDATE recordings SET data = ?, size = 0, sha256 = ?{absent} WHERE id = ?",
                 (b"", f"{ERASED_PREFIX}{recording_id}", recording_id),
             )
         outcome.recordings = len(recordings)

@@ -14,7 +14,7 @@ from typing import Any
 
 from station.store.models import NewRep, Rep
 from station.store.sql.audit import AuditRecord
-from station.store.sql.recorded_tests import ERASED_PREFIX
+from station.store.sql.recorded_tests import ERASED_PREFIX, HERE
 from station.store.sql.results import REP, Prepared, Results
 from station.store.validate import now_utc
 
@@ -51,12 +51,13 @@ class NewRun:
 class RecomputeRuns(Results):
     def current_runs(self) -> list[tuple[int, str | None, str | None]]:
         """(test id, analysis version, settings JSON) of every test's current run,
-        for tests whose raw recording is kept (not erased), oldest first."""
+        for tests whose raw recording is here (not erased, not waiting on the clinic's
+        server), oldest first."""
         rows = self._all(
             "SELECT t.id, r.analysis_version, r.settings FROM tests t "
             "JOIN recordings rec ON rec.id = t.recording_id "
             "LEFT JOIN results r ON r.test_id = t.id AND r.is_current = 1 "
-            "WHERE rec.sha256 NOT LIKE ? ORDER BY t.id",
+            f"WHERE rec.sha256 NOT LIKE ? AND {HERE} ORDER BY t.id",
             (f"{ERASED_PREFIX}%",),
         )
         return [(int(row[0]), row[1], row[2]) for row in rows]

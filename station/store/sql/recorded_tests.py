@@ -13,7 +13,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from station.store.errors import ConflictError, DatabaseFileError, NotFoundError
+from station.store.errors import (
+    ConflictError,
+    DatabaseFileError,
+    NotFoundError,
+    RecordingAbsentError,
+)
 from station.store.models import NewTest, TestChanges, TestRecord, TestSummary
 from station.store.sql.audit import AuditRecord, write_audit
 from station.store.sql.base import DbConnection, new_id
@@ -23,6 +28,10 @@ from station.store.sql.rows import Shape, json_tuple, new_uuid, only, sha256
 from station.store.validate import now_utc
 
 ERASED_PREFIX = "erased-"  # the "hash" of a recording erased on request
+# Whether test t's recording was pulled without its bytes, and "not so", both from the
+# small index of absent rows (read once per statement).
+ABSENT_TEST = "t.recording_id IN (SELECT id FROM recordings WHERE absent = 1)"
+HERE = "t.recording_id NOT IN (SELECT id FROM recordings WHERE absent = 1)"
 TEST_COLUMNS = frozenset(
     {
         "athlete_id",
@@ -75,8 +84,9 @@ TEST = Shape(
         ("voided", "t.voided"),
         ("void_reason", "t.void_reason"),
         ("uuid", "t.uuid"),
+        ("recording_absent", ABSENT_TEST),
     ],
-    {"recovered": bool, "warnings": json_tuple, "voided": bool},
+    {"recovered": bool, "warnings": json_tuple, "voided": bool, "recording_absent": bool},
 )
 
 
@@ -153,9 +163,14 @@ def new_test_row(
 def recording_id(
     conn: DbConnection, data: bytes, kind: str | None, at: str, digest_hex: str
 ) -> int:
-    """Content-addressed: the same bytes imported twice are stored once."""
-    row = conn.execute("SELECT id FROM recordings WHERE sha256 = ?", (digest_hex,)).fetchone()
+    """Content-addressed: the same bytes imported twice are stored once (and bytes a
+    pulled test's recording was waiting for fill it in)."""
+    row = conn.execute(
+        "SELECT id, absent FROM recordings WHERE sha256 = ?", (digest_hex,)
+    ).fetchone()
     if row is not None:
+        if row[1]:
+            fill_recording(conn, int(row[0]), digest_hex, data)
         return int(row[0])
     cursor = conn.execute(
         "INSERT INTO recordings (sha256, size, kind, stored_at, data) VALUES (?, ?, ?, ?, ?) "
@@ -163,6 +178,23 @@ def recording_id(
         (digest_hex, len(data), kind, at, data),
     )
     return new_id(cursor)
+
+
+def fill_recording(conn: DbConnection, recording_id: int, digest_hex: str, data: bytes) -> bool:
+    """Fill in the bytes of a recording pulled without them (in ``conn``'s transaction);
+    False when it was not waiting for them (filled meanwhile, erased).  The bytes must
+    be those of its SHA-256: anything else is refused before a byte is written."""
+    if not data or sha256(data) != digest_hex:
+        raise DatabaseFileError(
+            f"the bytes given for raw recording {digest_hex[:12]}... do not match its checksum: "
+            "nothing was written"
+        )
+    cursor = conn.execute(
+        "UPDATE recordings SET data = ?, size = ?, absent = 0 "
+        "WHERE id = ? AND sha256 = ? AND absent = 1",
+        (data, len(data), recording_id, digest_hex),
+    )
+    return bool(cursor.rowcount)
 
 
 def _sha256_meanwhile(data: bytes) -> Callable[[], str]:
@@ -332,10 +364,11 @@ class RecordedTests(Results):
         return True
 
     def test_ids(self) -> list[int]:
-        """Every test that still has its raw recording (not erased), oldest first."""
+        """Every test whose raw recording is here (not erased, not waiting on the
+        clinic's server), oldest first."""
         rows = self._all(
             "SELECT t.id FROM tests t JOIN recordings r ON r.id = t.recording_id "
-            "WHERE r.sha256 NOT LIKE ? ORDER BY t.id",
+            f"WHERE r.sha256 NOT LIKE ? AND {HERE} ORDER BY t.id",
             (f"{ERASED_PREFIX}%",),
         )
         return [row[0] for row in rows]
@@ -373,12 +406,14 @@ class RecordedTests(Results):
     def recording(self, test_id: int) -> tuple[bytes, str | None, str]:
         """The raw bytes of a test's recording, checked against their stored hash."""
         row = self._one(
-            "SELECT r.data, r.kind, r.sha256 FROM tests t "
+            "SELECT r.data, r.kind, r.sha256, r.absent FROM tests t "
             "JOIN recordings r ON r.id = t.recording_id WHERE t.id = ?",
             (test_id,),
         )
         if row is None:
             raise NotFoundError(f"no test {test_id}")
+        if row[3] and not str(row[2]).startswith(ERASED_PREFIX):
+            raise RecordingAbsentError(test_id)
         data = bytes(row[0])
         if str(row[2]).startswith(ERASED_PREFIX):
             raise NotFoundError(
@@ -400,5 +435,18 @@ class RecordedTests(Results):
         )
         return [row[0] for row in rows]
 
+    def absent_recordings(self) -> list[int]:
+        """Tests whose raw recording waits on the clinic's server (pulled without its
+        bytes by a joined station), oldest first."""
+        rows = self._all(
+            f"SELECT t.id FROM tests t JOIN recordings r ON r.id = t.recording_id "
+            f"WHERE {ABSENT_TEST} AND r.sha256 NOT LIKE ? ORDER BY t.id",
+            (f"{ERASED_PREFIX}%",),
+        )
+        return [row[0] for row in rows]
+
     def recording_exists(self, digest_hex: str) -> bool:
-        return self._one("SELECT 1 FROM recordings WHERE sha256 = ?", (digest_hex,)) is not None
+        """Whether these bytes are stored here (not only their checksum, as for a
+        recording a joined station pulled without them)."""
+        row = self._one("SELECT 1 FROM recordings WHERE sha256 = ? AND absent = 0", (digest_hex,))
+        return row is not None

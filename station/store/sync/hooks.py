@@ -5,7 +5,8 @@
   (push: the server committed, the station has no mark yet);
 - ``NORDIC_STATION_SYNC_PAUSE_IN_BATCH=SECONDS``: sleep inside a batch's
   transaction, before its commit;
-- ``NORDIC_STATION_SYNC_BATCH=N``: tests per batch (default 20).
+- ``NORDIC_STATION_SYNC_BATCH=N``: tests per batch (default 20; also the most raw
+  recordings a fetch fills per transaction, whose pauses say ``fetch``).
 
 Each pause first prints ``sync paused <where> <direction> batch <n>`` on
 stderr, so the test waits for that line rather than for a fixed time, and

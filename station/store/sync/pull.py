@@ -6,8 +6,10 @@ repeatable-read snapshot and stored locally in one transaction together with
 its marks, so a kill at any point leaves the batch all there or not at all;
 the next pull asks again for what is missing (by key), never for a record
 twice.  A routine pull lists only the rows above each table's mark
-(:mod:`.listing`).  Raw recordings come with their tests (see the report: on demand
-needs a schema change).
+(:mod:`.listing`).  A test's raw recording arrives without its bytes (the row,
+its SHA-256 and kind: "absent"), so history and team views work offline on
+results alone; the bytes are fetched on demand (:mod:`.recordings`,
+``sync --recordings``).
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from station.store.sync.db import Db, LocalDb, ServerDb, chunks, lookup, marks
 from station.store.sync.erasure import erase_here
 from station.store.sync.listing import Listing, base_table, list_rows
 from station.store.sync.push import local_tx
+from station.store.sync.recordings import pull_without_bytes
 from station.store.sync.rows import copy_audit, copy_children, copy_rows
-from station.store.sync.tables import AUDIT_ENTITIES, BEFORE_TESTS, RECORDINGS, RESULTS, TESTS
+from station.store.sync.tables import AUDIT_ENTITIES, BEFORE_TESTS, RESULTS, TESTS
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +138,7 @@ class Puller:
                 list(uuids),
             )
         ]
-        copy_rows(self.sdb, self.ldb, RECORDINGS, shas)
+        pull_without_bytes(self.sdb, self.ldb, shas)
         got = copy_rows(self.sdb, self.ldb, TESTS, uuids)
         added = copy_rows(self.sdb, self.ldb, RESULTS, runs, force={"is_current": 0})
         copy_children(self.sdb, self.ldb, "curves", "results", "result_id", added)

@@ -28,6 +28,7 @@ from station.store.sync.changes import (
     test_aspects,
 )
 from station.store.sync.db import LocalDb, ServerDb, chunks, marks
+from station.store.sync.recordings import present_and_absent, require_on_server
 from station.store.sync.rows import copy_audit, copy_children, copy_rows
 from station.store.sync.tables import BEFORE_TESTS, RECORDINGS, RESULTS, TESTS
 
@@ -128,8 +129,12 @@ class Pusher:
                 list(uuids),
             )
         ]
+        # A recording pulled without its bytes is never sent (its bytes are empty here);
+        # the server has it already: its test came from there.
+        shas, absent = present_and_absent(self.ldb, shas)
         with self._server_tx():
             copy_rows(self.ldb, self.sdb, RECORDINGS, shas)
+            require_on_server(self.sdb, absent)
             sent = copy_rows(self.ldb, self.sdb, TESTS, fresh)
             added = copy_rows(self.ldb, self.sdb, RESULTS, runs, force={"is_current": 0})
             copy_children(self.ldb, self.sdb, "curves", "results", "result_id", added)
