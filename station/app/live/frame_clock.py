@@ -56,7 +56,7 @@ class FrameClock(QObject):
     def delay_ms(self) -> int:
         """How long a request made now waits: until one interval after the last frame."""
         wait_s = self._last_frame + self.interval_ms / 1000.0 - self.clock()
-        return math.ceil(wait_s * 1000.0) if wait_s > 0 else 0
+        return math.ceil(round(wait_s * 1000.0, 6)) if wait_s > 0 else 0
 
     def request(self) -> None:
         """New data to show: draw it on the next frame (one frame for any number of calls)."""
