@@ -10,6 +10,15 @@ frame: the first request after a quiet spell is drawn on the next pass of the
 event loop (no added latency), and requests within one frame interval of the
 last frame wait for the next frame boundary, however many there are.  The
 clock never ticks while nothing arrives.
+
+The interval (10 ms, at most 100 frames a second) is below the batch period
+of the usual rig frames (15 ms at 2 kHz, 50 ms at 80 Hz), so at those rates
+no batch waits: a cap at the batch rate or under it (16 ms against 15 ms
+batches) delays every batch a little more than the last, a saw-tooth that
+took the 2 kHz device-to-pixel latency from 5.7 to 20.8 ms (p95,
+bench/bench_app.py).  The cap matters for rigs that send a few samples a
+frame, many hundred frames a second: without it the plot would redraw on
+every pass of the event loop.
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer
 
-FRAME_INTERVAL_MS = 16  # at most ~60 frames a second
+FRAME_INTERVAL_MS = 10  # at most 100 frames a second
 
 
 class FrameClock(QObject):
