@@ -169,6 +169,11 @@ def fresh_station(pristine: Path, work: Path, admin: str, run: int) -> Path:
     return station
 
 
+def _ratio(med: dict[str, dict[str, float]], key: str) -> float:
+    quiet = med["quiet"][key]
+    return med["sync"][key] / quiet if quiet else float("nan")
+
+
 def report(name: str, f: dict[str, float]) -> str:
     return (
         f"{name}: {f['fps']:.0f} paints/s; gap between paints: longest {f['gap_max']:.0f} ms, "
@@ -215,11 +220,28 @@ def main() -> int:
         block = f"{args.block} samples a frame" if args.block else "the rig's default frames"
         print(f"median of {args.runs} runs, live test at {args.rate:g} Hz ({block}), "
               f"sync of {args.tests} tests {how}:")  # fmt: skip
-        for key, label in (("quiet", "without a sync"), ("sync", "during the sync")):
-            med = {k: statistics.median(r[key][k] for r in runs) for k in runs[0][key]}
-            print("  " + report(label, med))
+        med = {
+            key: {k: statistics.median(r[key][k] for r in runs) for k in runs[0][key]}
+            for key in ("quiet", "sync")
+        }
+        print("  " + report("without a sync", med["quiet"]))
+        print("  " + report("during the sync", med["sync"]))
+        ratios = ", ".join(
+            f"{label} x{_ratio(med, k):.2f}"
+            for k, label in (("gap_max", "longest paint gap"), ("gap_p99", "p99 paint gap"),
+                             ("delay_p99", "data to screen p99"), ("late_p99", "timer late p99"))
+        )  # fmt: skip
+        print(f"  during / without (medians of the runs): {ratios}")
         over = [r["sync"]["gaps_over"] for r in runs]
-        print(f"gaps over 50 ms during the sync, per run: {', '.join(f'{o:.0f}' for o in over)}")
+        apart = med["sync"]["data_gap_max"]
+        print(f"gaps between paints over 50 ms during the sync, per run: "
+              f"{', '.join(f'{o:.0f}' for o in over)} (the rig's batches were up to "
+              f"{apart:.0f} ms apart: a paint cannot show new data more often)")  # fmt: skip
+        stale = max(r["sync"]["delay_max"] for r in runs)
+        late = max(r["sync"]["late_max"] for r in runs)
+        print(f"during the sync, data waited at most {stale:.0f} ms for the screen and the GUI "
+              f"timer was at most {late:.0f} ms late (target <= 50 ms: "
+              f"{'OK' if max(stale, late) <= GAP_LIMIT_S * 1000 else 'MISSED'})")  # fmt: skip
     finally:
         if server is not None:
             server.cleanup()
