@@ -132,7 +132,8 @@ def one_run(station: Path, run: int, args: argparse.Namespace) -> dict[str, dict
     context.acquisition.samples_arrived.connect(
         lambda batch: probe.batches.append((batch.arrived, time.monotonic()))
     )
-    window.screens["connect"].connect_to(f"virtual://{name}")
+    connect: Any = window.screens["connect"]
+    connect.connect_to(f"virtual://{name}")
     assert pump(app, 10, lambda: context.acquisition.state == acq.STREAMING), "no stream"
     screen.start_test()
     assert pump(app, 10, lambda: screen.run.state == tr.RUNNING), "test did not start"
