@@ -4,8 +4,9 @@ Data path: the acquisition drains the Link's queue and emits one batch per
 wake-up; this screen feeds it to the :class:`LiveSession` (NumPy per block, no
 per-sample Python) and asks the plot for a frame.  The plot's display clock
 draws the bounded buffer on the next pass of the event loop, at most once per
-frame (~60 per second): a burst of batches is one redraw, and a batch after a
-quiet spell is drawn at once.  The big numbers change at a readable pace (~8
+10 ms frame: a burst of batches is one redraw, and a batch after a quiet spell
+is drawn at once (so the plot moves as often as the rig sends: every 50 ms at
+80 Hz, every 15 ms at 2 kHz).  The big numbers change at a readable pace (~8
 per second).
 
 Keyboard: Space starts or stops the test, T tares.  Buttons take no focus so
