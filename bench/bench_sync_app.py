@@ -19,12 +19,16 @@ Figures per window, the median of ``--runs`` runs:
 - data to screen: for each batch, from the link reading it to the end of the
   first paint after the GUI took it (longest, 99th percentile): the time the
   screen shows stale data, which a stalled GUI thread would stretch;
-- a 10 ms timer on the GUI thread: how late it fires (longest, 99th percentile).
+- a 10 ms timer on the GUI thread: how late it fires (longest, 99th percentile);
+- the GUI thread's own CPU time (% of the window) and how often per second the
+  kernel preempted it: whether a late frame is more work on the GUI thread or
+  less CPU for it (the sync's child process, the local server, other load).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
@@ -143,11 +147,14 @@ def one_run(station: Path, run: int, args: argparse.Namespace) -> dict[str, dict
     tick.start(TICK_MS)
     pump(app, 1.0)
     quiet_start = time.monotonic()
+    quiet_cpu = gui_thread_cpu()
     pump(app, args.quiet_seconds)
     sync_start = time.monotonic()
+    sync_cpu = gui_thread_cpu()
     done = sync_round(window, station, args.thread)
     assert pump(app, 900, done), "the sync never finished"
     sync_end = time.monotonic()
+    end_cpu = gui_thread_cpu()
     tick.stop()
     waiting = sync_status(station).waiting
     screen.run.stop()
@@ -159,7 +166,21 @@ def one_run(station: Path, run: int, args: argparse.Namespace) -> dict[str, dict
     quiet = probe.window(quiet_start, sync_start)
     during = probe.window(sync_start, sync_end)
     during["waiting_after"] = float(waiting)
+    for figures, (a, b) in ((quiet, (quiet_cpu, sync_cpu)), (during, (sync_cpu, end_cpu))):
+        figures["gui_busy"] = 100.0 * (b[0] - a[0]) / figures["seconds"]
+        figures["preempted"] = (b[1] - a[1]) / figures["seconds"]
     return {"quiet": quiet, "sync": during}
+
+
+def gui_thread_cpu() -> tuple[float, float]:
+    """This thread's CPU seconds, and how often the kernel took the CPU from it while it
+    could run (Linux; NaN elsewhere): more work, or less CPU, behind a late frame?"""
+    switches = float("nan")
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/thread-self/status").read_text().splitlines():
+            if line.startswith("nonvoluntary_ctxt_switches:"):
+                switches = float(line.split()[1])
+    return time.thread_time(), switches
 
 
 def fresh_station(pristine: Path, work: Path, admin: str, run: int) -> Path:
@@ -181,7 +202,8 @@ def report(name: str, f: dict[str, float]) -> str:
         f"p99 {f['gap_p99']:.0f} ms, over 50 ms {f['gaps_over']:.0f} of {f['paints']:.0f}; "
         f"longest gap between batches {f['data_gap_max']:.0f} ms; data to screen: longest "
         f"{f['delay_max']:.0f} ms, p99 {f['delay_p99']:.0f} ms; 10 ms GUI timer late: longest "
-        f"{f['late_max']:.0f} ms, p99 {f['late_p99']:.0f} ms"
+        f"{f['late_max']:.0f} ms, p99 {f['late_p99']:.0f} ms; GUI thread busy "
+        f"{f['gui_busy']:.0f}%, preempted {f['preempted']:.0f}/s"
     )
 
 
