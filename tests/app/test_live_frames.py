@@ -4,8 +4,9 @@ What the live screens rely on (station/app/live/frame_clock.py): a burst of
 batches handed over back to back is one redraw showing all of them; a batch
 after a quiet spell is drawn on the next pass of the event loop; a request
 within one frame interval of the last frame waits for the frame boundary; a
-new test forgets a frame asked for before it.  Frames are counted, never
-timed: the clock is injected where a test places frames in time.
+new test forgets a frame asked for before it; a frame repaints the axes (ticks,
+labels, grid) only when they change.  Frames are counted, never timed: the
+clock is injected where a test places frames in time.
 """
 
 from __future__ import annotations
@@ -127,3 +128,36 @@ def test_the_test_screen_draws_a_burst_of_batches_once(qtbot: Any, window: Any) 
     x, _ = plot.left_curve.getData()
     assert x[-1] == pytest.approx(39 / RATE_HZ)
     assert plot.shown_marker == (screen.session.segments, 39)
+
+
+def test_a_frame_redraws_the_axes_only_when_they_change(qtbot: Any) -> None:
+    plot = LivePlot(10.0)
+    qtbot.addWidget(plot)
+    plot.resize(800, 500)
+    plot.show()
+    qtbot.waitExposed(plot)
+    axis = plot.getPlotItem().getAxis("left")
+    painted: list[int] = []
+    original = axis.paint
+
+    def counting_paint(*args: Any) -> None:
+        painted.append(1)
+        original(*args)
+
+    axis.paint = counting_paint  # type: ignore[method-assign]
+    paints: list[int] = []
+    plot.paint_listener = lambda: paints.append(1)
+    buffer = PlotBuffer(2000)
+    buffer.set_sample_rate(RATE_HZ)
+    buffer.append(0, np.full((40, 2), 20.0))
+    plot.refresh(buffer)
+    wait_for(qtbot, lambda: bool(painted) and bool(paints), 5)
+    axis_paints, frames = len(painted), len(paints)
+    for batch in range(1, 4):  # the traces move, within the same scale
+        buffer.append(40 * batch, np.full((40, 2), 20.0 + batch))
+        plot.refresh(buffer)
+        wait_for(qtbot, lambda b=batch: len(paints) >= frames + b, 5)
+    assert len(painted) == axis_paints  # three frames, the axis drawn from its cache
+    buffer.append(160, np.full((40, 2), 900.0))  # a pull beyond the scale: a new force axis
+    plot.refresh(buffer)
+    wait_for(qtbot, lambda: len(painted) > axis_paints, 5)
