@@ -144,7 +144,7 @@ def test_a_frame_redraws_the_axes_only_when_they_change(qtbot: Any) -> None:
         painted.append(1)
         original(*args)
 
-    axis.paint = counting_paint  # type: ignore[method-assign]
+    axis.paint = counting_paint
     paints: list[int] = []
     plot.paint_listener = lambda: paints.append(1)
     buffer = PlotBuffer(2000)
@@ -156,7 +156,8 @@ def test_a_frame_redraws_the_axes_only_when_they_change(qtbot: Any) -> None:
     for batch in range(1, 4):  # the traces move, within the same scale
         buffer.append(40 * batch, np.full((40, 2), 20.0 + batch))
         plot.refresh(buffer)
-        wait_for(qtbot, lambda b=batch: len(paints) >= frames + b, 5)
+        wanted = frames + batch
+        wait_for(qtbot, lambda: len(paints) >= wanted, 5)
     assert len(painted) == axis_paints  # three frames, the axis drawn from its cache
     buffer.append(160, np.full((40, 2), 900.0))  # a pull beyond the scale: a new force axis
     plot.refresh(buffer)
