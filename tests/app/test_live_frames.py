@@ -11,6 +11,7 @@ clock is injected where a test places frames in time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,10 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def painted_at_least(paints: list[int], count: int) -> Callable[[], bool]:
+    return lambda: len(paints) >= count
 
 
 def filled(samples: int, first: int = 0) -> PlotBuffer:
@@ -156,8 +161,7 @@ def test_a_frame_redraws_the_axes_only_when_they_change(qtbot: Any) -> None:
     for batch in range(1, 4):  # the traces move, within the same scale
         buffer.append(40 * batch, np.full((40, 2), 20.0 + batch))
         plot.refresh(buffer)
-        wanted = frames + batch
-        wait_for(qtbot, lambda: len(paints) >= wanted, 5)
+        wait_for(qtbot, painted_at_least(paints, frames + batch), 5)
     assert len(painted) == axis_paints  # three frames, the axis drawn from its cache
     buffer.append(160, np.full((40, 2), 900.0))  # a pull beyond the scale: a new force axis
     plot.refresh(buffer)
