@@ -4,8 +4,8 @@ It draws from a :class:`~station.app.live.plot_buffer.PlotBuffer` on its display
 clock (:class:`~station.app.live.frame_clock.FrameClock`), never per sample nor per
 batch of blocks: arriving samples ask for a frame (:meth:`LivePlot.show_latest`),
 and one frame draws whatever arrived since the last.  A frame is one ``setData``
-per trace, on views of the buffer, with pyqtgraph clipping to the visible range and peak-preserving
-downsampling to the pixel width.  The axes are set by hand and move in steps
+per trace, on views of the buffer, with pyqtgraph clipping to the visible range
+and peak-preserving downsampling to the pixel width.  The axes are set by hand and move in steps
 (the time axis pages forward a second at a time, the force axis snaps to
 50 N), because re-laying out the axes and grid is the dearest part of a
 frame: most frames only redraw the two traces.
