@@ -5,10 +5,11 @@ clock (:class:`~station.app.live.frame_clock.FrameClock`), never per sample nor 
 batch of blocks: arriving samples ask for a frame (:meth:`LivePlot.show_latest`),
 and one frame draws whatever arrived since the last.  A frame is one ``setData``
 per trace, on views of the buffer, with pyqtgraph clipping to the visible range
-and peak-preserving downsampling to the pixel width.  The axes are set by hand and move in steps
-(the time axis pages forward a second at a time, the force axis snaps to
-50 N), because re-laying out the axes and grid is the dearest part of a
-frame: most frames only redraw the two traces.
+and peak-preserving downsampling to the pixel width.  The axes are set by hand
+and move in steps (the time axis pages forward a second at a time, the force
+axis snaps to 50 N), because re-laying out the axes and grid is the dearest
+part of a frame: most frames only redraw the two traces, the axes coming from
+their cached pixmaps.
 """
 
 from __future__ import annotations
