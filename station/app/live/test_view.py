@@ -1,10 +1,13 @@
 """The live test screen: tare, start, stop; live traces, big numbers, reps as they end.
 
-Data path per frame (~60 per second): the acquisition drains the Link's queue
-and emits one batch; this screen feeds it to the :class:`LiveSession`
-(NumPy per block, no per-sample Python) and redraws the plot from the bounded
-buffer at once, so a sample reaches the screen within one timer period of its
-arrival.  The big numbers change at a readable pace (~8 per second).
+Data path: the acquisition drains the Link's queue and emits one batch per
+wake-up; this screen feeds it to the :class:`LiveSession` (NumPy per block, no
+per-sample Python) and asks the plot for a frame.  The plot's display clock
+draws the bounded buffer on the next pass of the event loop, at most once per
+10 ms frame: a burst of batches is one redraw, and a batch after a quiet spell
+is drawn at once (so the plot moves as often as the rig sends: every 50 ms at
+80 Hz, every 15 ms at 2 kHz).  The big numbers change at a readable pace (~8
+per second).
 
 Keyboard: Space starts or stops the test, T tares.  Buttons take no focus so
 Space always means start/stop on this screen.
@@ -291,9 +294,9 @@ class TestScreen(TestScreenLayout, Screen):
                 return
         completed = self.session.feed(batch.blocks)
         self.last_batch_arrival = batch.arrived
-        self.plot.shown_marker = (self.session.segments, self.session.last_device_index)
         if self.isVisible():
-            self.plot.refresh(self.session.buffer)
+            marker = (self.session.segments, self.session.last_device_index)
+            self.plot.show_latest(self.session.buffer, marker)
         if self.run.state in (tr.STARTING, tr.RUNNING):  # reps count from Start only
             for rep in completed:
                 self.test_reps.append(rep)

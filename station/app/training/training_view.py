@@ -362,7 +362,7 @@ class TrainingScreen(TrainingLayout, Screen):
                 return
         self.session.feed(batch.blocks)
         if self.isVisible():
-            self.plot.refresh(self.session.buffer)
+            self.plot.show_latest(self.session.buffer)
 
     def _on_block(self, update: LiveUpdate) -> None:
         tracker = self.tracker
