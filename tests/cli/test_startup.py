@@ -27,6 +27,7 @@ NOT_FOR_ANALYZE = (
     "logging.handlers",
     "platformdirs",
     "station.analysis.live",
+    "calibration.choice",
     "station.store",
     "sqlite3",
     "psycopg",
