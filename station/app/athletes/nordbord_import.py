@@ -4,9 +4,9 @@ The same store call as ``nordic-station test import-nordbord``
 (:meth:`~station.store.Store.import_test`, after the same check that the file
 is a trace at all), run off the GUI thread: analysing a long trace takes a
 moment.  It is analysed with the clinic's analysis settings (Preferences), as
-a live test, a recovered one and a saved replay are.  A bad file is one line in a dialog naming the line that is wrong, and
-nothing is saved; a good one is saved as a test and shown on the Results
-screen.
+a live test, a recovered one and a saved replay are.  A bad file is one line
+in a dialog naming the line that is wrong, and nothing is saved; a good one is
+saved as a test and shown on the Results screen.
 """
 
 from __future__ import annotations
