@@ -87,7 +87,6 @@ def test_a_bad_trace_is_one_line_and_nothing_is_saved(
     assert window.isVisible()  # the app carries on
 
 
-
 def test_a_nordbord_trace_is_analysed_with_the_clinics_settings(
     qtbot: Any, window: Any, monkeypatch: pytest.MonkeyPatch, messages: Any, tmp_path: Path
 ) -> None:
