@@ -400,7 +400,8 @@ class CausalLowpass:
         data = np.asarray(block, np.float64).reshape(-1, self.channels).T
         if data.shape[1] == 0:
             return np.empty((0, self.channels))
-        if self._state is None:
-            self.reset(data[:, 0])
-        y, self._state = lfilter_rows(self.design, np.ascontiguousarray(data), self._state)
+        state = self._state
+        if state is None:
+            state = self.design.steady_state(data[:, 0])
+        y, self._state = lfilter_rows(self.design, np.ascontiguousarray(data), state)
         return y.T
