@@ -27,7 +27,8 @@ NOT_FOR_ANALYZE = (
     "logging.handlers",
     "platformdirs",
     "station.analysis.live",
-    "calibration.choice",
+    "calibration.choice",  # with --calibration given
+    "firmware_bridge.recording",  # the writer: reading needs recording_reader only
     "station.store",
     "sqlite3",
     "psycopg",
