@@ -9,7 +9,10 @@ whole-process runs, interleaved so a busy machine slows all of them alike:
 - ``python -c "import numpy"``: the floor;
 - ``nordic-station analyze CAPTURE --calibration CAL --json``: read, decode,
   calibrate, filter, find reps, every metric, JSON out;
-- the ratio of the two (target <= 2.0);
+- the ratio of the two (target <= 2.0).  The floor is NumPy as it loads by
+  default, starting OpenBLAS's thread pool (hence its CPU above its wall
+  time); ``analyze`` loads it with one BLAS thread (see station/cli/analyze.py),
+  ~5 ms quicker, so the floor is not flattered against it;
 - the plain NumPy + SciPy script a researcher would write on the test's CSV
   export (``numpy.loadtxt``, a 4th-order Butterworth ``scipy.signal.filtfilt``
   at 10 Hz, each leg's peak): what the station competes with;
