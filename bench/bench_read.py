@@ -12,7 +12,7 @@ whole-process runs, interleaved so a busy machine slows all of them alike:
 - the ratio of the two (target <= 2.0).  The floor is NumPy as it loads by
   default, starting OpenBLAS's thread pool (hence its CPU above its wall
   time); ``analyze`` loads it with one BLAS thread (see station/cli/analyze.py),
-  ~5 ms quicker, so the floor is not flattered against it;
+  ~5 ms quicker: against a one-thread floor the ratio would be ~0.1 higher;
 - the plain NumPy + SciPy script a researcher would write on the test's CSV
   export (``numpy.loadtxt``, a 4th-order Butterworth ``scipy.signal.filtfilt``
   at 10 Hz, each leg's peak): what the station competes with;
