@@ -9,10 +9,16 @@ whole-process runs, interleaved so a busy machine slows all of them alike:
 - ``python -c "import numpy"``: the floor;
 - ``nordic-station analyze CAPTURE --calibration CAL --json``: read, decode,
   calibrate, filter, find reps, every metric, JSON out;
-- the ratio of the two (target <= 2.0);
+- the ratio of the two (target <= 2.0).  The floor is NumPy as it loads by
+  default, starting OpenBLAS's thread pool (hence its CPU above its wall
+  time); ``analyze`` loads it with one BLAS thread (see station/cli/analyze.py),
+  ~5 ms quicker: against a one-thread floor the ratio would be ~0.1 higher;
 - the plain NumPy + SciPy script a researcher would write on the test's CSV
   export (``numpy.loadtxt``, a 4th-order Butterworth ``scipy.signal.filtfilt``
   at 10 Hz, each leg's peak): what the station competes with;
+- that script's own floor, ``python -c "import numpy, scipy.signal"``: the
+  imports it needs before reading a byte (the station's filter is NumPy, so
+  the station's floor is NumPy's alone);
 
 and, in this process, the binary decoder's throughput (median of 7).  CPU
 time (user + system of the process and its threads) is given beside the wall
@@ -119,6 +125,7 @@ def main() -> int:
             "analyze": [sys.executable, "-m", "station", "analyze", str(capture),
                         "--calibration", str(cal), "--json"],
             "researcher": [sys.executable, str(script), str(csv)],
+            "scipy_floor": [sys.executable, "-c", "import numpy, scipy.signal"],
         }  # fmt: skip
         for command in commands.values():
             _timed(command, env)  # warm the file cache and the bytecode cache
@@ -145,6 +152,7 @@ def main() -> int:
     row('python -c "import numpy" (the floor)', "floor")
     row("nordic-station analyze --json (whole process)", "analyze")
     row("researcher: loadtxt(CSV) + butter/filtfilt + peak", "researcher")
+    row('python -c "import numpy, scipy.signal" (its floor)', "scipy_floor")
     verdict = "OK" if ok else "MISSED"
     cpu_ratio = med_cpu["analyze"] / med_cpu["floor"]
     print(f"  analyze / floor: {ratio:.2f} wall, {cpu_ratio:.2f} CPU "

@@ -26,7 +26,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_store import payload, session
+from bench.store_data import payload, session
 from bench.timing import verdict
 from station import paths
 from station.store import Store

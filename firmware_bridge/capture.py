@@ -25,7 +25,12 @@ from firmware_bridge.messages import (
     rate_ok,
     show_rate,
 )
-from firmware_bridge.recording import Recording, is_recording, parse_recording, read_file_bytes
+from firmware_bridge.recording_reader import (
+    Recording,
+    is_recording,
+    parse_recording,
+    read_file_bytes,
+)
 
 DECODE_CHUNK = 1 << 20
 

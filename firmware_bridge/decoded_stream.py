@@ -88,13 +88,13 @@ class StreamCollector:
 
     def result(self, decoder: StreamDecoder) -> DecodedStream:
         if self.blocks:
-            counts = np.concatenate([b.counts for b in self.blocks])
-            flags = np.concatenate([b.flags for b in self.blocks])
-            segment = np.concatenate(
-                [np.full(len(b), b.segment, dtype=np.int32) for b in self.blocks]
-            )
+            blocks = self.blocks
+            counts = np.concatenate([b.counts for b in blocks])
+            flags = np.concatenate([b.flags for b in blocks])
+            lengths = [len(b) for b in blocks]
+            segment = np.repeat(np.array([b.segment for b in blocks], np.int32), lengths)
             index = np.concatenate(
-                [np.arange(b.first_index, b.end_index, dtype=np.int64) for b in self.blocks]
+                [np.arange(b.first_index, b.end_index, dtype=np.int64) for b in blocks]
             )
             index = _place_segments(index, segment, decoder._index.bases)
         else:
@@ -127,7 +127,7 @@ def _place_segments(index: np.ndarray, segment: np.ndarray, bases: dict[int, int
     """
     if len(index) == 0:
         return index
-    out = index.copy()
+    out = np.empty_like(index)  # every sample is placed below
     clock = SegmentClock()
     boundaries = np.flatnonzero(np.diff(segment)) + 1
     edges = np.concatenate(([0], boundaries, [len(index)]))
@@ -135,5 +135,5 @@ def _place_segments(index: np.ndarray, segment: np.ndarray, bases: dict[int, int
         seg, first = int(segment[lo]), int(index[lo])
         count = int(index[hi - 1]) - first + 1
         start = clock.place(seg, first, count, base=bases.get(seg, first))
-        out[lo:hi] = index[lo:hi] - first + start
+        np.add(index[lo:hi], start - first, out=out[lo:hi])
     return out

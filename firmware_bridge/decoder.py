@@ -186,11 +186,14 @@ class StreamDecoder(BinaryDecoding, TextDecoding):
             return
         top = (1 << (self.adc_bits - 1)) - 1
         bottom = -(1 << (self.adc_bits - 1))
+        flagged = int(np.bitwise_or.reduce(flags))
         for column, bit, name in (
             (0, SampleFlag.LEFT_SATURATED, "saturated_left"),
             (1, SampleFlag.RIGHT_SATURATED, "saturated_right"),
         ):
             values = counts[:, column]
+            if not flagged & bit and bottom < values.min() and values.max() < top:
+                continue  # the usual case: two reductions, no masks
             hit = ((flags & bit) != 0) | (values >= top) | (values <= bottom)
             setattr(self.counters, name, getattr(self.counters, name) + int(np.count_nonzero(hit)))
 

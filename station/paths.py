@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
-import platformdirs
+from types import ModuleType
 
 from firmware_bridge.errors import InputError
 
@@ -41,7 +40,18 @@ def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     env = os.environ.get(ENV_VAR)
     if env:
         return Path(env).expanduser()
+    import platformdirs  # only here: ~5 ms of every command's start-up otherwise
+
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def __getattr__(name: str) -> ModuleType:
+    """``paths.platformdirs``, loaded when first asked for (tests patch it)."""
+    if name == "platformdirs":
+        import platformdirs
+
+        return platformdirs
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def database_location(option: str | None = None) -> str | None:

@@ -7,10 +7,11 @@ it was computed with.  :class:`LiveProcessor` is the block-by-block form for
 the live view.  Definitions: docs/analysis.md and metrics.md.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from station.analysis.convert import ChannelCalibration, counts_to_newtons
 from station.analysis.flags import DESCRIPTIONS as FLAG_DESCRIPTIONS
 from station.analysis.flags import describe as describe_flag
-from station.analysis.live import LiveProcessor, LiveRep, LiveUpdate
 from station.analysis.metrics import Imbalance, LegMetrics, Rep, asymmetry
 from station.analysis.pipeline import AnalysisInput, analyze, analyze_arrays, settings_from
 from station.analysis.references import DEFAULT_REFERENCES, ReferenceLine, evaluate_references
@@ -32,6 +33,22 @@ from station.analysis.settings import (
 )
 from station.analysis.summary import LegSummary, Summary, summarize
 from station.analysis.tare import ZeroInfo
+
+if TYPE_CHECKING:
+    from station.analysis.live import LiveProcessor, LiveRep, LiveUpdate
+
+_LIVE = ("LiveProcessor", "LiveRep", "LiveUpdate")
+
+
+def __getattr__(name: str) -> Any:
+    """The live view's classes, loaded when first asked for: a command that analyses
+    a file (``nordic-station analyze``) does not pay for them at start-up."""
+    if name in _LIVE:
+        from station.analysis import live
+
+        return getattr(live, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ANALYSIS_VERSION",

@@ -28,6 +28,7 @@ impulse response, ``sosfilt`` and ``sosfiltfilt``) to ~1e-12:
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,6 +39,7 @@ from station.analysis.settings import AnalysisSettings
 BLOCK = 64  # samples per block of the block-recursive filter
 FORGOTTEN = 1e-18  # a pole power below this no longer changes a double
 LONG_RUN = 4096  # runs at least this long are filtered one by one, shorter ones in batches
+PARALLEL_RUN = 1 << 16  # channels of a run at least this long are filtered on two threads
 
 
 @dataclass(frozen=True)
@@ -166,13 +168,19 @@ def design_lowpass(
 
 
 def lfilter_rows(
-    design: LowpassDesign, x: np.ndarray, state: np.ndarray, reverse: bool = False
+    design: LowpassDesign,
+    x: np.ndarray,
+    state: np.ndarray,
+    reverse: bool = False,
+    out: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Filter every row of ``x`` (rows, n) from pole ``state`` (rows, poles).
 
     Causal by default; with ``reverse`` the filter runs from the last sample to
     the first (then ``n`` must be a whole number of blocks).  Returns the output
-    (rows, n) and the pole states after the last sample processed.
+    (rows, n) and the pole states after the last sample processed.  ``out``, a
+    C-contiguous (rows, n) array when ``n`` is a whole number of blocks, receives
+    the output instead of a new array.
     """
     rows, n = x.shape
     if n == 0:
@@ -207,7 +215,11 @@ def lfilter_rows(
     joined[:, :b] = flat
     joined[:, b : b + poles] = before.real.reshape(rows * nb, poles)
     joined[:, b + poles :] = before.imag.reshape(rows * nb, poles)
-    y = (joined @ to_output).reshape(rows, width)[:, :n]
+    if out is not None and width == n and out.flags.c_contiguous:
+        y = out
+        np.matmul(joined, to_output, out=out.reshape(rows * nb, b))
+    else:
+        y = (joined @ to_output).reshape(rows, width)[:, :n]
     if width == n:
         return y, s[:, -1]
     last = (n - 1) % b  # the end state inside the last block, without the held samples
@@ -222,7 +234,9 @@ def _whole_blocks(width: int) -> int:
     return width if width <= BLOCK else -(-width // BLOCK) * BLOCK
 
 
-def filtfilt_padded(design: LowpassDesign, x: np.ndarray, totals: np.ndarray) -> np.ndarray:
+def filtfilt_padded(
+    design: LowpassDesign, x: np.ndarray, totals: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
     """Forward then backward pass over rows already extended as the caller wants.
 
     Row ``r`` is ``x[r, :totals[r]]`` followed by its last value held up to a
@@ -230,6 +244,7 @@ def filtfilt_padded(design: LowpassDesign, x: np.ndarray, totals: np.ndarray) ->
     steady state of the row's first value and the backward pass in that of the
     forward output's value at ``totals[r] - 1``: the hold is made to carry that
     value, which keeps the backward pass in its steady state until it gets there.
+    ``out`` (like ``x``) receives the result.
     """
     rows, width = x.shape
     forward, _ = lfilter_rows(design, x, design.steady_state(x[:, 0]))
@@ -239,7 +254,7 @@ def filtfilt_padded(design: LowpassDesign, x: np.ndarray, totals: np.ndarray) ->
     else:
         held = np.arange(width)[None, :] >= totals[:, None]
         forward = np.where(held, end[:, None], forward)
-    backward, _ = lfilter_rows(design, forward, design.steady_state(end), reverse=True)
+    backward, _ = lfilter_rows(design, forward, design.steady_state(end), reverse=True, out=out)
     return backward
 
 
@@ -257,13 +272,13 @@ def filtfilt_runs(x: np.ndarray, runs: Runs, design: LowpassDesign) -> np.ndarra
     if data.shape[-1] == 0:
         return np.empty_like(x)
     if runs.count == 1:  # the usual case: no copy into a separate output
-        whole = _filtfilt_one(data, design)
+        whole = _filtfilt_channels(data, design)
         return whole[0] if squeeze else whole
     out = np.empty_like(data)
     lengths = runs.lengths
     long = lengths >= LONG_RUN
     for start, stop in zip(runs.starts[long].tolist(), runs.stops[long].tolist(), strict=True):
-        out[:, start:stop] = _filtfilt_one(data[:, start:stop], design)
+        out[:, start:stop] = _filtfilt_channels(data[:, start:stop], design)
     short = np.flatnonzero(~long)
     bins = np.floor(np.log2(lengths[short])).astype(np.int64)
     for b in np.unique(bins):
@@ -272,10 +287,51 @@ def filtfilt_runs(x: np.ndarray, runs: Runs, design: LowpassDesign) -> np.ndarra
     return out[0] if squeeze else out
 
 
-def _filtfilt_one(segment: np.ndarray, design: LowpassDesign) -> np.ndarray:
-    """One run (channels, n), oddly extended by ``min(padlen, n - 1)`` at both ends."""
+def _filtfilt_channels(segment: np.ndarray, design: LowpassDesign) -> np.ndarray:
+    """:func:`_filtfilt_one`, the first channel of a long run on a second thread.
+
+    Each row's result is the same whichever way the rows are grouped (every
+    product is row by row), and the matrix products release the GIL: on two
+    cores a 10-minute 1 kHz test is filtered in about 60 % of the time.  Short
+    runs stay on one thread, where starting one would cost more than it saves
+    (and the store's process pool already keeps every core busy with them).
+    """
     channels, n = segment.shape
-    pad = min(design.padlen, n - 1)
+    if channels < 2 or n < PARALLEL_RUN:
+        return _filtfilt_one(segment, design)
+    design.block_matrices(min(BLOCK, n))  # made once, before the threads share the cache
+    design.block_matrices(min(BLOCK, n), reverse=True)
+    out = np.empty((channels, _whole_blocks(n + 2 * _pad(design, n))))
+    failed: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            _filtfilt_one(segment[:1], design, out[:1])
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the calling thread
+            failed.append(exc)
+
+    helper = threading.Thread(target=work, name="filtfilt", daemon=True)
+    helper.start()
+    _filtfilt_one(segment[1:], design, out[1:])
+    helper.join()
+    if failed:
+        raise failed[0]
+    pad = _pad(design, n)
+    return out[:, pad : pad + n]
+
+
+def _pad(design: LowpassDesign, n: int) -> int:
+    """The odd extension at each end of a run of ``n`` samples (as sosfiltfilt's)."""
+    return min(design.padlen, n - 1)
+
+
+def _filtfilt_one(
+    segment: np.ndarray, design: LowpassDesign, out: np.ndarray | None = None
+) -> np.ndarray:
+    """One run (channels, n), oddly extended by ``min(padlen, n - 1)`` at both ends.
+    ``out`` (channels, the extended width) receives the filtered extension."""
+    channels, n = segment.shape
+    pad = _pad(design, n)
     total = n + 2 * pad
     extended = np.empty((channels, _whole_blocks(total)))
     extended[:, pad : pad + n] = segment
@@ -283,7 +339,8 @@ def _filtfilt_one(segment: np.ndarray, design: LowpassDesign) -> np.ndarray:
         extended[:, :pad] = 2 * segment[:, :1] - segment[:, pad:0:-1]
         extended[:, pad + n : total] = 2 * segment[:, -1:] - segment[:, -2 : -pad - 2 : -1]
     extended[:, total:] = extended[:, total - 1 : total]
-    return filtfilt_padded(design, extended, np.full(channels, total))[:, pad : pad + n]
+    filtered = filtfilt_padded(design, extended, np.full(channels, total), out)
+    return filtered[:, pad : pad + n]
 
 
 def _filtfilt_batch(
@@ -343,7 +400,8 @@ class CausalLowpass:
         data = np.asarray(block, np.float64).reshape(-1, self.channels).T
         if data.shape[1] == 0:
             return np.empty((0, self.channels))
-        if self._state is None:
-            self.reset(data[:, 0])
-        y, self._state = lfilter_rows(self.design, np.ascontiguousarray(data), self._state)
+        state = self._state
+        if state is None:
+            state = self.design.steady_state(data[:, 0])
+        y, self._state = lfilter_rows(self.design, np.ascontiguousarray(data), state)
         return y.T

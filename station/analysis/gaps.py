@@ -77,6 +77,11 @@ def find_runs(
         return Runs(empty, empty, empty, np.empty(0, bool))
     index = np.asarray(index, np.int64)
     step = np.diff(index) if step is None else step
+    one_segment = segment is None or len(segment) != n or segment.min() == segment.max()
+    if n == 1 or (one_segment and step.min() == 1 and step.max() == 1):
+        # The usual capture: one unbroken run, found with reductions alone.
+        return Runs(np.zeros(1, np.int64), np.full(1, n, np.int64), np.zeros(1, np.int64),
+                    np.zeros(1, bool))  # fmt: skip
     breaks = step != 1
     seg_change = np.zeros(n - 1, bool)
     if segment is not None and len(segment) == n:

@@ -197,7 +197,7 @@ def _analyze(
     if len(index) != len(counts):
         raise InputError("the sample index and the counts differ in length")
     step = np.diff(index)
-    if np.any(step <= 0):
+    if len(step) and step.min() <= 0:
         raise InputError("the sample index must increase from sample to sample")
     segment = None if data.segment is None else np.asarray(data.segment)
     n = len(counts)

@@ -40,7 +40,6 @@ from calibration.certificate import (
     parse_timestamp,
     utc_now,
 )
-from calibration.choice import carried_calibration
 from firmware_bridge.capture import Capture, load_capture
 from firmware_bridge.errors import InputError, NordicError, describe
 from firmware_bridge.files import MAX_CERTIFICATE_BYTES
@@ -177,6 +176,8 @@ def _certificate(args: argparse.Namespace, capture: Capture) -> tuple[Certificat
     """The certificate to use and where it came from."""
     if args.calibration:
         return load_certificate(args.calibration), args.calibration
+    from calibration.choice import carried_calibration  # only without --calibration
+
     carried = carried_calibration(capture)
     if carried is not None:
         where = f"{capture.path} (calibration recorded with it)"

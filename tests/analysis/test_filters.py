@@ -3,10 +3,13 @@ gaps never crossed, the causal form with carried state."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from scipy import signal
 
+from station.analysis import filters
 from station.analysis.filters import CausalLowpass, butterworth, design_lowpass, filtfilt_runs
 from station.analysis.gaps import find_runs
 from station.analysis.settings import AnalysisSettings
@@ -64,6 +67,40 @@ def test_each_run_is_filtered_as_sosfiltfilt_would_filter_it(order: int, rate: f
     expected = _reference(x, runs, design)
     _close(filtfilt_runs(x, runs, design), expected)
     _close(filtfilt_runs(x[0], runs, design), expected[0])
+
+
+@pytest.mark.parametrize("breaks", [[], [50_000]])
+def test_long_runs_filtered_on_two_threads_are_what_one_thread_gives(breaks: list[int]) -> None:
+    """A long run's channels are filtered on two threads: the same numbers, bit for bit,
+    as one thread gives, and sosfiltfilt's."""
+    rng = np.random.default_rng(11)
+    n = filters.PARALLEL_RUN + 60_001  # an odd length: not a whole number of blocks
+    keep = np.ones(n, bool)
+    keep[breaks] = False
+    index = np.arange(n)[keep]
+    x = np.ascontiguousarray(rng.normal(size=(2, n)).cumsum(axis=1)[:, keep] * 10)
+    runs = find_runs(index)
+    design = design_lowpass(1000.0, SETTINGS)
+    both = filtfilt_runs(x, runs, design)
+    one_by_one = np.stack([filtfilt_runs(x[ch], runs, design) for ch in (0, 1)])
+    np.testing.assert_array_equal(both, one_by_one)
+    _close(both, _reference(x, runs, design))
+
+
+def test_a_failure_on_the_second_thread_is_raised_by_the_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    one = filters._filtfilt_one
+
+    def failing_on_the_helper(segment, design, out=None):  # type: ignore[no-untyped-def]
+        if threading.current_thread() is not threading.main_thread():
+            raise MemoryError("no room")
+        return one(segment, design, out)
+
+    monkeypatch.setattr(filters, "_filtfilt_one", failing_on_the_helper)
+    x = np.zeros((2, filters.PARALLEL_RUN))
+    with pytest.raises(MemoryError, match="no room"):
+        filtfilt_runs(x, find_runs(np.arange(x.shape[1])), design_lowpass(1000.0, SETTINGS))
 
 
 def test_many_runs_are_filtered_each_on_its_own() -> None:

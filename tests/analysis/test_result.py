@@ -173,3 +173,29 @@ def test_settings_change_the_analysis_and_are_carried_in_the_result() -> None:
 def test_the_sample_rate_is_required() -> None:
     with pytest.raises(InputError, match="--rate"):
         analyze_arrays(np.arange(10), np.zeros((10, 2)), None, 0.0, 24, GAINS)
+
+
+def test_curves_are_laid_out_when_first_read_with_a_nan_row_at_each_break() -> None:
+    from station.analysis.gaps import find_runs
+    from station.analysis.result import Curves
+
+    index = np.array([0, 1, 2, 5, 6])  # three samples dropped after the third
+    raw = np.array([[1.0, 2, 3, 4, 5], [10, 20, 30, 40, 50]])
+    filtered = raw / 2
+    saturated = np.zeros((2, 5), bool)
+    saturated[1, 4] = True
+    curves = Curves.from_samples(index, 10.0, find_runs(index), raw, filtered, saturated)
+    raw[0, 0] = 99.0  # the arrays belong to the result now: read when first asked for
+    assert repr(curves) == "Curves(6 rows)"
+    np.testing.assert_allclose(curves.time_s, [0.0, 0.1, 0.2, 0.35, 0.5, 0.6])
+    np.testing.assert_array_equal(curves.left_raw_n, np.float32([99, 2, 3, np.nan, 4, 5]))
+    np.testing.assert_array_equal(curves.right_n, np.float32([5, 10, 15, np.nan, 20, 25]))
+    np.testing.assert_array_equal(curves.sample, [0, 1, 2, -1, 3, 4])
+    np.testing.assert_array_equal(curves.saturated, [0, 0, 0, 0, 0, 2])
+    raw[0, 1] = -1.0  # once laid out, the rows are the curves' own
+    assert curves.left_raw_n[1] == 2.0
+    assert set(curves.to_arrays()) == {
+        "time_s", "left_raw_n", "right_raw_n", "left_n", "right_n", "sample", "saturated"
+    }  # fmt: skip
+    given = Curves(**curves.to_arrays())  # made from arrays directly: the same rows
+    assert len(given) == 6 and given.right_raw_n is curves.right_raw_n

@@ -12,6 +12,8 @@ from PySide6.QtWidgets import QDialog
 
 from station.app.athletes.athlete_import_dialog import AthleteImportDialog
 from station.app.athletes.nordbord_import import NordbordImportDialog
+from station.app.settings import preferences
+from station.present.preferences import Preferences
 from tests.store.test_nordbord_import import nordbord_csv
 
 pytestmark = pytest.mark.gui
@@ -83,6 +85,49 @@ def test_a_bad_trace_is_one_line_and_nothing_is_saved(
     assert window.context.store.tests.of_athlete(athlete.id) == []
     assert window.context.current_test_id is None
     assert window.isVisible()  # the app carries on
+
+
+def test_a_nordbord_trace_is_analysed_with_the_clinics_settings(
+    qtbot: Any, window: Any, monkeypatch: pytest.MonkeyPatch, messages: Any, tmp_path: Path
+) -> None:
+    """As a live test, a recovered one and a saved replay are: not with the defaults."""
+    preferences.save(
+        window.context.settings, Preferences(cutoff_hz=8.5, asymmetry_formula="signed_pct")
+    )
+    athlete = _chosen_athlete(window)
+    nordbord_csv(tmp_path / "export.csv", peak_left=300.0, peak_right=330.0)
+    _choose(monkeypatch, tmp_path / "export.csv")
+    window.screens["athletes"].import_button.nordbord_action.trigger()
+    qtbot.waitUntil(lambda: window.context.current_test_id is not None, timeout=20_000)
+    assert messages.shown == []
+    test = window.context.store.tests.get(window.context.current_test_id)
+    assert test.athlete_id == athlete.id
+    assert test.result.settings["cutoff_hz"] == 8.5
+    assert test.result.settings["asymmetry_formula"] == "signed_pct"
+    assert test.result.summary["asymmetry_formula"] == "signed_pct"
+    # Left weaker: the signed formula says so with its sign (pct_difference would not).
+    assert test.result.summary["imbalance_max_pct"] < 0
+
+
+def test_unusable_analysis_settings_stop_a_nordbord_import_and_say_why(
+    qtbot: Any, window: Any, monkeypatch: pytest.MonkeyPatch, messages: Any, tmp_path: Path
+) -> None:
+    """The Settings screen refuses such values; a settings file edited by hand need not."""
+
+    def unusable() -> Any:
+        return Preferences(cutoff_hz=-1.0).analysis_settings()  # raises ValueError
+
+    monkeypatch.setattr(window.context, "analysis_settings", unusable)
+    athlete = _chosen_athlete(window)
+    nordbord_csv(tmp_path / "export.csv")
+    _choose(monkeypatch, tmp_path / "export.csv")
+    window.screens["athletes"].import_button.nordbord_action.trigger()
+    qtbot.waitUntil(lambda: bool(messages.shown), timeout=20_000)
+    [(kind, title, text)] = messages.shown
+    assert kind == "critical" and title == "Import NordBord trace"
+    assert "cutoff_hz" in text and "Settings screen" in text and "\n" not in text
+    assert window.context.store.tests.of_athlete(athlete.id) == []
+    assert window.isVisible()
 
 
 SQUAD = (

@@ -3,9 +3,10 @@
 The same store call as ``nordic-station test import-nordbord``
 (:meth:`~station.store.Store.import_test`, after the same check that the file
 is a trace at all), run off the GUI thread: analysing a long trace takes a
-moment.  A bad file is one line in a dialog naming the line that is wrong, and
-nothing is saved; a good one is saved as a test and shown on the Results
-screen.
+moment.  It is analysed with the clinic's analysis settings (Preferences), as
+a live test, a recovered one and a saved replay are.  A bad file is one line
+in a dialog naming the line that is wrong, and nothing is saved; a good one is
+saved as a test and shown on the Results screen.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from firmware_bridge import nordbord
 from firmware_bridge.errors import InputError
+from station.analysis import AnalysisSettings
 from station.app.shell import dialogs
 from station.app.shell.context import AppContext
 from station.app.shell.dialogs import user_message
@@ -42,9 +44,16 @@ HEAD_BYTES = 4096
 
 
 def import_trace(
-    store: Any, athlete_id: int, path: str | Path, *, notes: str = "", operator: str = ""
+    store: Any,
+    athlete_id: int,
+    path: str | Path,
+    *,
+    notes: str = "",
+    operator: str = "",
+    settings: AnalysisSettings | None = None,
 ) -> Any:
-    """Store a NordBord trace as a test of ``athlete_id`` (what the CLI command does).
+    """Store a NordBord trace as a test of ``athlete_id`` (what the CLI command does),
+    analysed with ``settings`` (None: the defaults).
 
     A file that is not a trace raises the decoder's one line (the column or
     line that is wrong); the store refuses a bad trace before writing anything.
@@ -57,7 +66,7 @@ def import_trace(
             nordbord.to_text_dialect(head, str(path))  # raises, naming what is wrong
             raise InputError(f"{path} is not a NordBord trace export")
     return store.new_tests.import_file(
-        athlete_id, path, operator=operator or None, notes=notes or None
+        athlete_id, path, operator=operator or None, notes=notes or None, settings=settings
     )
 
 
@@ -128,11 +137,24 @@ class NordbordImporter(QObject):
         self.start(athlete, path, dialog.notes.text().strip())
 
     def start(self, athlete: Any, path: str, notes: str = "") -> None:
-        """Import ``path`` for ``athlete`` off the GUI thread."""
+        """Import ``path`` for ``athlete`` off the GUI thread, analysed with the clinic's
+        settings (read now; settings that cannot be used stop the import and say so)."""
+        try:
+            settings = self.context.analysis_settings()
+        except ValueError as exc:
+            dialogs.show_error(
+                self.widget,
+                TITLE,
+                f"Nothing was imported: the analysis settings cannot be used "
+                f"({user_message(exc)}): correct them on the Settings screen, then import again.",
+            )
+            return
         store, operator = self.context.store, self.context.operator
         self.context.show_status(f"Importing {Path(path).name}…", 0)
         self.tasks.submit(
-            lambda: import_trace(store, athlete.id, path, notes=notes, operator=operator),
+            lambda: import_trace(
+                store, athlete.id, path, notes=notes, operator=operator, settings=settings
+            ),
             self._saved,
             self._failed,
         )
