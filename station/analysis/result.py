@@ -51,6 +51,16 @@ def _num(value: float | None, digits: int) -> float | None:
     return round(float(value), digits)
 
 
+class _Column:
+    """One of :class:`Curves`' arrays, laid out on first use."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, curves: Curves, owner: type | None = None) -> np.ndarray:
+        return curves._rows()[self.name]
+
+
 class Curves:
     """Processed signals, one row per sample, plus one NaN row at every break.
 
@@ -97,33 +107,13 @@ class Curves:
             self._make = None  # the sources are let go
         return arrays
 
-    @property
-    def time_s(self) -> np.ndarray:
-        return self._rows()["time_s"]
-
-    @property
-    def left_raw_n(self) -> np.ndarray:
-        return self._rows()["left_raw_n"]
-
-    @property
-    def right_raw_n(self) -> np.ndarray:
-        return self._rows()["right_raw_n"]
-
-    @property
-    def left_n(self) -> np.ndarray:
-        return self._rows()["left_n"]
-
-    @property
-    def right_n(self) -> np.ndarray:
-        return self._rows()["right_n"]
-
-    @property
-    def sample(self) -> np.ndarray:
-        return self._rows()["sample"]
-
-    @property
-    def saturated(self) -> np.ndarray:
-        return self._rows()["saturated"]
+    time_s = _Column()
+    left_raw_n = _Column()
+    right_raw_n = _Column()
+    left_n = _Column()
+    right_n = _Column()
+    sample = _Column()
+    saturated = _Column()
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         return dict(self._rows())

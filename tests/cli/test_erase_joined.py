@@ -9,20 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from station.cli import main
 from station.store import open_store
 from station.store.sync import state
+from tests.cli_run import run_cli as run
 
 URL = "postgresql://anna@db.clinic.example/clinic"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

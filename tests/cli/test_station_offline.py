@@ -9,20 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from station.cli import main
 from station.store.sync import state
+from tests.cli_run import run_cli as run
 
 # A socket folder that does not exist: the probe fails at once, no network involved.
 URL = "postgresql://anna@/clinic?host=/nonexistent-nordic-station-socket"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

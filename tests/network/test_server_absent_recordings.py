@@ -10,18 +10,9 @@ import hashlib
 import psycopg
 import pytest
 
-from station.cli import main
 from station.store import schema
+from tests.cli_run import run_cli as cli
 from tests.network.conftest import Server
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_server_migrate_takes_a_clinic_server_from_8_to_9(

@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from station.cli import main
+from tests.cli_run import run_cli as cli
 from tests.network.conftest import Server
 
 DB = "cli_db"
@@ -34,15 +34,6 @@ def url(role_server: Server, new_database: Callable[[str], str]) -> str:
         ):
             conn.execute(f"DROP ROLE IF EXISTS {login}")
     return made
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse's usage errors
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def password_in(out: str) -> str:
