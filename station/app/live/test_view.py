@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QTableWidgetItem
 from station.analysis import AnalysisSettings, LiveRep
 from station.app.live import test_run as tr
 from station.app.live.live_session import LiveSession, NotStill
+from station.app.live.run_controls import show_run_state
 from station.app.live.test_layout import TestScreenLayout
 from station.app.live.test_run import TestRun
 from station.app.rig import acquisition as acq
@@ -477,16 +478,11 @@ class TestScreen(TestScreenLayout, Screen):
         state = self.run.state
         connected = self.acquisition.is_connected
         replay = self.acquisition.is_replay
-        running = state == tr.RUNNING
-        self.start_button.setText("Stop  (Space)" if running else "Start  (Space)")
-        self.start_button.setObjectName("danger" if running else "primary")
-        self.start_button.style().unpolish(self.start_button)
-        self.start_button.style().polish(self.start_button)
-        self.start_button.setEnabled(connected and state in (tr.IDLE, tr.RUNNING))
-        self.tare_button.setEnabled(connected and not replay and state == tr.IDLE)
-        self.protocol_choice.setEnabled(state == tr.IDLE)
-        self.retry_button.setVisible(state == tr.SAVE_FAILED)
-        self.state_label.setText(
+        show_run_state(
+            self.start_button,
+            self.state_label,
+            state,
+            connected,
             {
                 tr.IDLE: "Ready: tare, then start" if connected else "Connect a rig to begin",
                 tr.STARTING: "Starting…",
@@ -494,9 +490,11 @@ class TestScreen(TestScreenLayout, Screen):
                 tr.STOPPING: "Stopping…",
                 tr.SAVING: "Analysing and saving…",
                 tr.SAVE_FAILED: "Not saved",
-            }.get(state, state)
+            },
         )
-        self.state_label.setStyleSheet(f"color: {theme.DANGER};" if running else "")
+        self.tare_button.setEnabled(connected and not replay and state == tr.IDLE)
+        self.protocol_choice.setEnabled(state == tr.IDLE)
+        self.retry_button.setVisible(state == tr.SAVE_FAILED)
         if replay:
             self.source_label.setText("Replaying a recording (press Start to play it)")
         elif self.acquisition.url:

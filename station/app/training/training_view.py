@@ -28,6 +28,7 @@ from station.analysis.training import TargetZone, ZoneError, ZoneTracker
 from station.app.live import test_run as tr
 from station.app.live.live_session import LiveSession, NotStill
 from station.app.live.plot_buffer import PlotBuffer
+from station.app.live.run_controls import show_run_state
 from station.app.rig import acquisition as acq
 from station.app.rig.acquisition import BlockBatch
 from station.app.shell import dialogs, theme
@@ -461,17 +462,11 @@ class TrainingScreen(TrainingLayout, Screen):
     def _update_controls(self) -> None:
         state = self.run.state
         connected = self.acquisition.is_connected
-        running = state == tr.RUNNING
-        self.start_button.setText("Stop  (Space)" if running else "Start  (Space)")
-        self.start_button.setObjectName("danger" if running else "primary")
-        self.start_button.style().unpolish(self.start_button)
-        self.start_button.style().polish(self.start_button)
-        self.start_button.setEnabled(connected and state in (tr.IDLE, tr.RUNNING))
-        self.tare_button.setEnabled(connected and state == tr.IDLE)
-        for widget in (self.low, self.high, self.mode, self.set_zone_button):
-            widget.setEnabled(not self.run.active)
-        self.retry_button.setVisible(state == tr.SAVE_FAILED)
-        self.state_label.setText(
+        show_run_state(
+            self.start_button,
+            self.state_label,
+            state,
+            connected,
             {
                 tr.IDLE: "Ready: set zone, tare, start" if connected else "Connect a rig",
                 tr.STARTING: "Starting…",
@@ -479,9 +474,12 @@ class TrainingScreen(TrainingLayout, Screen):
                 tr.STOPPING: "Stopping…",
                 tr.SAVING: "Saving…",
                 tr.SAVE_FAILED: "Not saved",
-            }.get(state, state)
+            },
         )
-        self.state_label.setStyleSheet(f"color: {theme.DANGER};" if running else "")
+        self.tare_button.setEnabled(connected and state == tr.IDLE)
+        for widget in (self.low, self.high, self.mode, self.set_zone_button):
+            widget.setEnabled(not self.run.active)
+        self.retry_button.setVisible(state == tr.SAVE_FAILED)
         url = self.acquisition.url
         self.source_label.setText(
             f"Rig: {self.acquisition.serial_number or url}" if connected and url else ""
