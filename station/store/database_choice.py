@@ -119,7 +119,8 @@ def without_password(text: str) -> str:
         user, _, host = netloc.rpartition("@")
         netloc = user.split(":", 1)[0] + "@" + host
     query = urlencode(
-        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "password"]
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "password"],
+        safe="/",  # host=/run/postgresql stays readable
     )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 

@@ -195,7 +195,7 @@ def test_an_erasure_on_the_server_leaves_nothing_to_fetch(
         server_id = one(conn, "SELECT id FROM athletes WHERE name = 'Pat Pulled'")
     with Store.open(tmp_path / "admin", database=clinic_server.url, actor="admin") as server:
         erase_athlete(server, server_id)
-    assert "1 erasures" in ok(station(b, "sync"))
+    assert "1 erasure;" in ok(station(b, "sync"))
     with closing(local_db(b)) as conn:
         rows = conn.execute("SELECT sha256, absent, length(data) FROM recordings").fetchall()
     assert len(rows) == TESTS

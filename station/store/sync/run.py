@@ -17,9 +17,9 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from station import paths
+from station.store.database_choice import without_password
 from station.store.sync import state
 from station.store.sync.errors import NotJoinedError, SyncError
 from station.store.sync.pull import Puller
@@ -78,20 +78,6 @@ def _counts(counts: Counter[str]) -> str:
     if not shown:
         return "nothing"
     return ", ".join(counted(n, name) for name, n in shown)
-
-
-def without_password(url: str) -> str:
-    """``url`` with no password, neither in the address nor as ``password=``."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        user, _, host = netloc.rpartition("@")
-        netloc = f"{user.split(':', 1)[0]}@{host}"
-    query = urlencode(
-        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "password"],
-        safe="/",
-    )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def _prepare_store(folder: Path) -> None:
