@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 GUARDED = (QAbstractSpinBox, QComboBox, QAbstractSlider)
+_WATCHED = (QEvent.Type.Polish, QEvent.Type.Wheel)
 
 
 def _guarded(widget: QWidget) -> bool:
@@ -40,9 +41,9 @@ class WheelGuard(QObject):
     """Installed on the application: see the module docstring."""
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        if not isinstance(watched, QWidget) or not _guarded(watched):
+        kind = event.type()  # every event of the application passes here: cheapest test first
+        if kind not in _WATCHED or not isinstance(watched, QWidget) or not _guarded(watched):
             return False
-        kind = event.type()
         if kind == QEvent.Type.Polish:
             if watched.focusPolicy() == Qt.FocusPolicy.WheelFocus:
                 watched.setFocusPolicy(Qt.FocusPolicy.StrongFocus)

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from station.store.sql.athletes import EDITABLE
+from station.store.sql.recorded_tests import TEST_COLUMNS
+
 
 @dataclass(frozen=True)
 class Table:
@@ -25,33 +28,9 @@ class Table:
     mutable: tuple[str, ...] = ()  # columns that may change after the row is made
 
 
-ATHLETE_MUTABLE = (
-    "name",
-    "name_key",
-    "external_id",
-    "date_of_birth",
-    "sex",
-    "sport",
-    "team",
-    "dominant_leg",
-    "lever_arm_m",
-    "notes",
-    "archived",
-    "updated_at",
-)
-TEST_MUTABLE = (
-    "athlete_id",
-    "recorded_at",
-    "operator",
-    "notes",
-    "body_mass_kg",
-    "lever_arm_m",
-    "rig_serial",
-    "knee_angle_deg",
-    "position",
-    "voided",
-    "void_reason",
-)
+# What a person may edit (the store's own lists), with what follows from an edit.
+ATHLETE_MUTABLE = (*EDITABLE, "name_key", "updated_at")
+TEST_MUTABLE = (*sorted(TEST_COLUMNS), "voided", "void_reason")
 
 CERTIFICATES = Table("certificates", key="sha256")
 VERIFICATIONS = Table("verifications", refs={"certificate_id": "certificates"})

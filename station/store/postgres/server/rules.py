@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from psycopg import sql
 
+from station.store.postgres.schema import TABLES
 from station.store.postgres.server.connection import idents
 
 # Columns that identify a person or hold free text, per table.  Clinicians and
@@ -19,23 +20,9 @@ IDENTIFYING: dict[str, tuple[str, ...]] = {
     "audit_log": ("before", "after"),
 }
 
-# The store's tables (station/store/postgres/schema.py), each given a same-named view
-# in ``ns_clinic`` for clinicians and admins.
-STATION_TABLES = (
-    "meta",
-    "athletes",
-    "body_mass",
-    "injuries",
-    "certificates",
-    "verifications",
-    "recordings",
-    "tests",
-    "reps",
-    "audit_log",
-    "results",
-    "curves",
-    "pending_tests",
-)
+# The store's tables, each given a same-named view in ``ns_clinic`` for clinicians
+# and admins.
+STATION_TABLES = tuple(sorted(TABLES))
 
 # Only INSERT: these are never changed once written (raw data, calibration, the
 # store's own audit log); `meta` is the administrator's.
