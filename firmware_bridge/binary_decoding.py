@@ -31,6 +31,16 @@ FEW_FRAMES = 8  # up to this many delimiters in a read: decode frame by frame
 _SAMPLES = int(MsgType.SAMPLES)
 
 
+def _few_delimiters(region: bytes) -> bool:
+    """At most FEW_FRAMES delimiters, found without counting all of a capture's."""
+    at = -1
+    for _ in range(FEW_FRAMES + 1):
+        at = region.find(b"\x00", at + 1)
+        if at < 0:
+            return True
+    return False
+
+
 class BinaryDecoding:
     """The binary half of :class:`~firmware_bridge.decoder.StreamDecoder`."""
 
@@ -106,7 +116,7 @@ class BinaryDecoding:
 
     def _decode_region(self, region: bytes) -> list[Message]:
         """Decode whole frames: ``region`` ends with a delimiter."""
-        if region.count(b"\x00") <= FEW_FRAMES:
+        if _few_delimiters(region):
             # A live read holds a frame or two: plain Python beats NumPy's per-call cost.
             runs = [run for run in region.split(b"\x00")[:-1] if run]
             return self._interpret_few([decode_frame(run) for run in runs])

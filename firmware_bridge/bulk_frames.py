@@ -4,12 +4,10 @@ A capture of minutes holds tens of thousands of frames; a Python loop per
 frame (or worse, per byte) would make decoding slower than reading the file.
 Here every step works on all frames at once:
 
-- COBS is decoded **in place**: a frame without a 255 code (every frame of
-  at most 253 payload bytes) decodes to its own bytes after the first, with
-  each code byte turned into 0.  The code chains of all frames are walked in
-  lockstep (one NumPy step per code, about 60 for a full sample frame); a
-  frame with a 255 code, rare, is decoded on its own with
-  :func:`~firmware_bridge.framing.cobs_decode`.
+- COBS is decoded **in place**: a frame decodes to its own bytes after the
+  first, with each code byte turned into 0.  The code chains of all frames
+  are walked in lockstep (one NumPy step per code, about 60 for a full
+  sample frame), a few NumPy calls a step.
 - CRC-16/CCITT-FALSE (protocol.md) is computed over frames of equal length
   as columns, two bytes a step through a 65,536-entry table; a length shared
   by few frames uses :func:`binascii.crc_hqx` per frame.
@@ -27,11 +25,18 @@ import binascii
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from firmware_bridge.framing import MAX_ENCODED, cobs_decode
+from firmware_bridge.framing import MAX_ENCODED
 
 POLY = 0x1021
 CRC_INIT = 0xFFFF
 MIN_VECTOR_CRC = 48  # frames of one length: fewer are cheaper one by one
+
+
+def _shifted(register: np.ndarray, steps: int) -> np.ndarray:
+    """The CRC register after ``steps`` one-bit shifts with no message bits."""
+    for _ in range(steps):
+        register = np.where(register & 0x8000, (register << 1) ^ POLY, register << 1) & 0xFFFF
+    return register
 
 
 def _tables() -> tuple[np.ndarray, np.ndarray]:
@@ -39,14 +44,13 @@ def _tables() -> tuple[np.ndarray, np.ndarray]:
 
     ``t16[v]`` is the register after 16 shifts of ``v`` with no input, so two
     message bytes ``a, b`` step the register as ``t16[crc ^ (a << 8 | b)]``.
+    Shifting is linear, so ``t16[a << 8 | b]`` is ``t16[a << 8] ^ t16[b]``: two
+    tables of 256 make the 65,536 entries in one step.
     """
-    t8 = np.arange(256, dtype=np.uint32) << 8
-    for _ in range(8):
-        t8 = np.where(t8 & 0x8000, (t8 << 1) ^ POLY, t8 << 1) & 0xFFFF
-    v = np.arange(65536, dtype=np.uint32)
-    first = t8[v >> 8]
-    t16 = (((first << 8) & 0xFFFF) ^ t8[(first >> 8) ^ (v & 0xFF)]).astype(np.uint16)
-    return t8.astype(np.uint16), t16
+    byte = np.arange(256, dtype=np.uint32)
+    t8 = _shifted(byte << 8, 8)
+    t16 = _shifted(byte << 8, 16)[:, None] ^ _shifted(byte, 16)[None, :]
+    return t8.astype(np.uint16), t16.ravel().astype(np.uint16)
 
 
 _T8: np.ndarray | None = None
@@ -69,58 +73,45 @@ def cobs_decode_frames(
     which frames were valid COBS (at most :data:`MAX_ENCODED` bytes, a code
     chain that ends exactly at the frame's end).  Frames are non-empty and
     hold no 0x00; ``buf[ends[i]]`` is 0.
+
+    A frame decodes in place: its bytes after the first, each code byte turned
+    into 0.  That holds for every frame that can be valid: a 255 code adds no
+    zero, but in a frame of at most :data:`MAX_ENCODED` bytes a 255 code can
+    only be the first and last (it spans the whole frame).
     """
-    n = len(starts)
     lengths = ends - starts
     valid = lengths <= MAX_ENCODED
-    # The walk: each frame's current code position; a frame that reaches its
-    # delimiter stays there (its code reads 0), one that jumps past it is invalid.
+    # The walk: each frame's current code position, the codes' sum so far, and
+    # the frame's delimiter, where the code reads 0 and the frame stays.  A jump
+    # past the delimiter is cut short there; the sum then exceeds the length.
     pos = np.where(valid, starts, ends)
-    rows = np.arange(n)
-    stop = ends.copy()
-    overshoot = np.zeros(n, dtype=bool)
-    has_255 = np.zeros(n, dtype=bool)
-    visited: list[np.ndarray] = []
-    while len(pos):
-        code = buf.take(pos)
-        moving = code != 0
-        if not moving.all():
-            if not moving.any():
-                break
-            if np.count_nonzero(moving) * 2 < len(pos):
-                pos, rows, stop, code = pos[moving], rows[moving], stop[moving], code[moving]
-        visited.append(pos)
-        nxt = pos + code
-        past = nxt > stop
-        if past.any():
-            overshoot[rows[past]] = True
-            nxt = np.minimum(nxt, stop)
-        # A 255 code before the end inserts no zero: such a frame is not decoded in place.
-        full = (code == 255) & (nxt < stop)
-        if full.any():
-            has_255[rows[full]] = True
-        pos = nxt
-    valid &= ~overshoot
+    stop = ends
+    total = np.zeros(len(starts), dtype=np.int64)
+    finished: np.ndarray | None = None  # the sums, once the walking frames are fewer
+    rows = np.arange(len(starts))
     values = buf.copy()
-    if visited:
-        values[np.concatenate(visited)] = 0
-    out_start = starts + 1
-    out_len = lengths - 1
-    odd = np.flatnonzero(has_255 & valid)
-    if len(odd) == 0:
-        return values, out_start, out_len, valid
-    extra = bytearray()
-    raw = buf.tobytes()
-    for i in odd.tolist():
-        decoded = cobs_decode(raw[int(starts[i]) : int(ends[i])])
-        if decoded is None:  # cannot happen for a chain that ends on time; stay safe
-            valid[i] = False
-            continue
-        out_start[i] = len(values) + len(extra)
-        out_len[i] = len(decoded)
-        extra += decoded
-    dec = np.concatenate((values, np.frombuffer(bytes(extra), dtype=np.uint8)))
-    return dec, out_start, out_len, valid
+    while True:
+        code = buf.take(pos)
+        moving = np.count_nonzero(code)
+        if moving == 0:
+            break
+        if moving * 2 < len(pos):  # most frames are done: walk only the rest
+            keep = code != 0
+            if finished is None:
+                finished = total.copy()
+            else:
+                finished[rows] = total
+            pos, stop, rows = pos[keep], stop[keep], rows[keep]
+            code, total = code[keep], total[keep]
+        values[pos] = 0
+        total += code
+        pos += code
+        np.minimum(pos, stop, out=pos)
+    if finished is not None:
+        finished[rows] = total
+        total = finished
+    valid &= total == lengths
+    return values, starts + 1, lengths - 1, valid
 
 
 def crc16_frames(dec: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
@@ -149,15 +140,15 @@ def _crc_columns(rows: np.ndarray) -> np.ndarray:
     """CRC of each row of a (frames, bytes) uint8 array, two bytes a step.
 
     The rows' byte pairs are read as big-endian words and laid out word by
-    word (one contiguous array per step), so each step is two NumPy calls.
+    word (one contiguous array per step, made in one copy), so each step is
+    two NumPy calls.
     """
     t8, t16 = _crc_tables()
     count, size = rows.shape
     crc: np.ndarray = np.full(count, CRC_INIT, dtype=np.uint16)
     pairs = size // 2
     if pairs:
-        even = np.ascontiguousarray(rows[:, : 2 * pairs])
-        words = np.ascontiguousarray(even.view(">u2").astype(np.uint16).T)
+        words = rows[:, : 2 * pairs].view(">u2").T.astype(np.uint16, order="C")
         for k in range(pairs):
             np.bitwise_xor(crc, words[k], out=crc)
             np.take(t16, crc, out=crc)
@@ -181,7 +172,7 @@ def gather_samples(
     if count.min() == count.max():
         c = int(count[0])
         rows = sliding_window_view(dec, 8 * c)[data_start]
-        return rows.view("<i4").reshape(-1, 2).astype(np.int32), flags
+        return rows.view("<i4").reshape(-1, 2).astype(np.int32, copy=False), flags
     counts = np.empty((int(count.sum()), 2), dtype=np.int32)
     offset = np.concatenate(([0], np.cumsum(count)[:-1]))
     for c in np.flatnonzero(np.bincount(count)).tolist():

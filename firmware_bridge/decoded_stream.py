@@ -93,10 +93,11 @@ class StreamCollector:
             flags = np.concatenate([b.flags for b in blocks])
             lengths = [len(b) for b in blocks]
             segment = np.repeat(np.array([b.segment for b in blocks], np.int32), lengths)
-            index = np.concatenate(
-                [np.arange(b.first_index, b.end_index, dtype=np.int64) for b in blocks]
-            )
-            index = _place_segments(index, segment, decoder._index.bases)
+            index = np.empty(len(counts), np.int64)
+            ends = np.cumsum(lengths).tolist()
+            for block, lo, hi in zip(blocks, [0, *ends[:-1]], ends, strict=True):
+                index[lo:hi] = np.arange(block.first_index, block.end_index, dtype=np.int64)
+            _place_segments(index, segment, decoder._index.bases)
         else:
             counts = np.empty((0, 2), np.int32)
             flags = np.empty(0, np.uint8)
@@ -117,8 +118,8 @@ class StreamCollector:
         )
 
 
-def _place_segments(index: np.ndarray, segment: np.ndarray, bases: dict[int, int]) -> np.ndarray:
-    """Lay segments one after another on a single axis, each from its own base.
+def _place_segments(index: np.ndarray, segment: np.ndarray, bases: dict[int, int]) -> None:
+    """Lay segments one after another on a single axis, each from its own base (in place).
 
     The one :class:`~firmware_bridge.segment_clock.SegmentClock` the live
     screens use too: within a segment, time counts from its START (or from
@@ -126,14 +127,12 @@ def _place_segments(index: np.ndarray, segment: np.ndarray, bases: dict[int, int
     starts where the one before it ended, so the axis never runs backwards.
     """
     if len(index) == 0:
-        return index
-    out = np.empty_like(index)  # every sample is placed below
+        return
     clock = SegmentClock()
-    boundaries = np.flatnonzero(np.diff(segment)) + 1
+    boundaries = np.flatnonzero(segment[1:] != segment[:-1]) + 1
     edges = np.concatenate(([0], boundaries, [len(index)]))
     for lo, hi in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
         seg, first = int(segment[lo]), int(index[lo])
         count = int(index[hi - 1]) - first + 1
         start = clock.place(seg, first, count, base=bases.get(seg, first))
-        np.add(index[lo:hi], start - first, out=out[lo:hi])
-    return out
+        index[lo:hi] += start - first

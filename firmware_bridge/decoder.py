@@ -211,7 +211,12 @@ def decode_bytes(
         decoder.info = info
     collector = StreamCollector()
     view = memoryview(data)
-    for start in range(0, len(data), chunk):
-        collector.add(decoder.feed(bytes(view[start : start + chunk])))
+    start = 0
+    while start < len(data):
+        # A piece that ends just after a delimiter leaves the decoder no partial frame to
+        # copy and join to the next one.
+        end = data.rfind(b"\x00", start, start + chunk) + 1 or start + chunk
+        collector.add(decoder.feed(bytes(view[start:end])))
+        start = end
     collector.add(decoder.finish())
     return collector.result(decoder)

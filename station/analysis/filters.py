@@ -22,7 +22,10 @@ impulse response, ``sosfilt`` and ``sosfiltfilt``) to ~1e-12:
   follow ``s_j = p^B s_(j-1) + v_j``, solved for all blocks at once by a
   log-step prefix scan; their effect on the next block joins the same matrix
   product.  The backward pass runs the mirrored matrices over the same
-  layout, so no reversed copies are made.  No Python loop runs over samples.
+  layout, so no reversed copies are made.  Both passes run in place in the
+  array holding the padded run, a slab of blocks per product (the product's
+  operand stays in the cache; a long run needs one array, not four).  No
+  Python loop runs over samples.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ BLOCK = 64  # samples per block of the block-recursive filter
 FORGOTTEN = 1e-18  # a pole power below this no longer changes a double
 LONG_RUN = 4096  # runs at least this long are filtered one by one, shorter ones in batches
 PARALLEL_RUN = 1 << 16  # channels of a run at least this long are filtered on two threads
+SLAB = 1024  # blocks per matrix product (its operand, ~0.5 MB, stays in the cache)
 
 
 @dataclass(frozen=True)
@@ -180,7 +184,7 @@ def lfilter_rows(
     the first (then ``n`` must be a whole number of blocks).  Returns the output
     (rows, n) and the pole states after the last sample processed.  ``out``, a
     C-contiguous (rows, n) array when ``n`` is a whole number of blocks, receives
-    the output instead of a new array.
+    the output instead of a new array; it may be ``x`` itself.
     """
     rows, n = x.shape
     if n == 0:
@@ -210,16 +214,12 @@ def lfilter_rows(
     before = np.concatenate((state[:, None, :], s[:, :-1]), axis=1)  # state entering each block
     if reverse:
         before = before[:, ::-1]  # back in block order
-    # One product for both parts: [block samples | state entering it] @ M.
-    joined = np.empty((rows * nb, b + 2 * poles))
-    joined[:, :b] = flat
-    joined[:, b : b + poles] = before.real.reshape(rows * nb, poles)
-    joined[:, b + poles :] = before.imag.reshape(rows * nb, poles)
     if out is not None and width == n and out.flags.c_contiguous:
         y = out
-        np.matmul(joined, to_output, out=out.reshape(rows * nb, b))
     else:
-        y = (joined @ to_output).reshape(rows, width)[:, :n]
+        y = np.empty((rows, width))
+    _block_outputs(flat, before.reshape(rows * nb, poles), to_output, y.reshape(rows * nb, b))
+    y = y[:, :n]
     if width == n:
         return y, s[:, -1]
     last = (n - 1) % b  # the end state inside the last block, without the held samples
@@ -229,32 +229,50 @@ def lfilter_rows(
     return y, final
 
 
+def _block_outputs(
+    flat: np.ndarray, before: np.ndarray, to_output: np.ndarray, out: np.ndarray
+) -> None:
+    """Each block's output: [block samples | pole states entering it] @ M, one product,
+    a slab of ``SLAB`` blocks at a time.  The joined operand of a slab stays in the
+    cache and a long run needs no second copy of its samples, so ``out`` may be the
+    same memory as ``flat`` (each slab is read before it is written)."""
+    blocks, b = flat.shape
+    poles = before.shape[1]
+    joined = np.empty((min(SLAB, blocks), b + 2 * poles))
+    for lo in range(0, blocks, SLAB):
+        hi = min(lo + SLAB, blocks)
+        part = joined[: hi - lo]
+        part[:, :b] = flat[lo:hi]
+        part[:, b : b + poles] = before[lo:hi].real
+        part[:, b + poles :] = before[lo:hi].imag
+        np.matmul(part, to_output, out=out[lo:hi])
+
+
 def _whole_blocks(width: int) -> int:
     """A width that is a whole number of filter blocks."""
     return width if width <= BLOCK else -(-width // BLOCK) * BLOCK
 
 
-def filtfilt_padded(
-    design: LowpassDesign, x: np.ndarray, totals: np.ndarray, out: np.ndarray | None = None
-) -> np.ndarray:
-    """Forward then backward pass over rows already extended as the caller wants.
+def filtfilt_padded(design: LowpassDesign, x: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """Forward then backward pass, in place, over rows already extended as the caller wants.
 
     Row ``r`` is ``x[r, :totals[r]]`` followed by its last value held up to a
     whole number of blocks.  As in sosfiltfilt, the forward pass starts in the
     steady state of the row's first value and the backward pass in that of the
     forward output's value at ``totals[r] - 1``: the hold is made to carry that
     value, which keeps the backward pass in its steady state until it gets there.
-    ``out`` (like ``x``) receives the result.
+    ``x`` (C-contiguous) is overwritten with the result, which is returned: a
+    long run needs no other copy of its samples.
     """
     rows, width = x.shape
-    forward, _ = lfilter_rows(design, x, design.steady_state(x[:, 0]))
+    forward, _ = lfilter_rows(design, x, design.steady_state(x[:, 0]), out=x)
     end = forward[np.arange(rows), totals - 1]
     if np.all(totals == totals[0]):
         forward[:, totals[0] :] = end[:, None]
     else:
         held = np.arange(width)[None, :] >= totals[:, None]
-        forward = np.where(held, end[:, None], forward)
-    backward, _ = lfilter_rows(design, forward, design.steady_state(end), reverse=True, out=out)
+        np.copyto(forward, end[:, None], where=held)
+    backward, _ = lfilter_rows(design, forward, design.steady_state(end), reverse=True, out=x)
     return backward
 
 
@@ -329,17 +347,18 @@ def _filtfilt_one(
     segment: np.ndarray, design: LowpassDesign, out: np.ndarray | None = None
 ) -> np.ndarray:
     """One run (channels, n), oddly extended by ``min(padlen, n - 1)`` at both ends.
-    ``out`` (channels, the extended width) receives the filtered extension."""
+    ``out`` (C-contiguous, channels by the extended width in whole blocks) holds the
+    extension and then its filtered values; the run's part is returned."""
     channels, n = segment.shape
     pad = _pad(design, n)
     total = n + 2 * pad
-    extended = np.empty((channels, _whole_blocks(total)))
+    extended = np.empty((channels, _whole_blocks(total))) if out is None else out
     extended[:, pad : pad + n] = segment
     if pad:
         extended[:, :pad] = 2 * segment[:, :1] - segment[:, pad:0:-1]
         extended[:, pad + n : total] = 2 * segment[:, -1:] - segment[:, -2 : -pad - 2 : -1]
     extended[:, total:] = extended[:, total - 1 : total]
-    filtered = filtfilt_padded(design, extended, np.full(channels, total), out)
+    filtered = filtfilt_padded(design, extended, np.full(channels, total))
     return filtered[:, pad : pad + n]
 
 

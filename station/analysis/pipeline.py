@@ -202,6 +202,7 @@ def _analyze(
     segment = None if data.segment is None else np.asarray(data.segment)
     n = len(counts)
     runs = find_runs(index, segment, step)
+    del step  # a copy of the index's size, needed no more
     gains = np.asarray(calibration.gains, np.float64)
     saturated = saturation_mask(counts, data.flags, data.adc_bits)  # (2, n)
     adc_fault = adc_fault_mask(data.flags, n)

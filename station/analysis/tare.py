@@ -127,7 +127,8 @@ def windows(force: np.ndarray, runs: Runs, block: int) -> Windows:
     )
     stops = np.minimum(starts + block, runs.stops[run_of_block])
     s1 = np.add.reduceat(x, starts, axis=1).T
-    s2 = np.add.reduceat(x * x, starts, axis=1).T
+    # Squares channel by channel: one channel's temporary, not all of them at once.
+    s2 = np.stack([np.add.reduceat(row * row, starts) for row in x], axis=1)
     zero = np.zeros((1, x.shape[0]))
     c1 = np.concatenate((zero, np.cumsum(s1, axis=0)))
     c2 = np.concatenate((zero, np.cumsum(s2, axis=0)))

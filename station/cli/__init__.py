@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import importlib
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from firmware_bridge.errors import InputError, NordicError, describe
 from station.cli.gui import has_display
+from station.cli.start_up import cheaper_imports, keep_freed_memory
 from station.logs import configure as configure_logging
 
 # Subcommand modules, in the order `--help` lists them, with the commands each registers.
@@ -156,29 +156,11 @@ def _tolerant_output() -> None:
             stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
 
 
-@contextlib.contextmanager
-def _start_up(whole_process: bool) -> Iterator[None]:
-    """The imports of a command, run as the process (not called from a test): without
-    the cyclic garbage collector, which finds nothing to free in freshly imported
-    modules, and with what they made frozen afterwards, so later collections and the
-    one at exit never walk it again (together ~25 ms of a short command such as
-    ``analyze``; bench/bench_read.py)."""
-    if not whole_process:
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.enable()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     whole_process = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     _tolerant_output()
-    with _start_up(whole_process):
+    with cheaper_imports(whole_process):
         parser = build_parser(_modules_for(argv))
         args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:
@@ -191,6 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = build_parser(["gui"]).parse_args(["gui", *argv])
         else:
             parser.parse_args([args.command, "--help"])
+    if whole_process and getattr(args, "brief", False):
+        keep_freed_memory()
     if not hasattr(args, "data_dir"):
         args.data_dir = None
     if not hasattr(args, "database"):

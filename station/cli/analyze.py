@@ -159,7 +159,7 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
         help="override one analysis setting, e.g. --set cutoff_hz=8 (repeatable; applied "
         "after --protocol and --asymmetry)",
     )
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, brief=True)  # brief: see start_up.keep_freed_memory
 
 
 def settings_from_args(args: argparse.Namespace) -> AnalysisSettings:

@@ -81,9 +81,12 @@ def test_long_runs_filtered_on_two_threads_are_what_one_thread_gives(breaks: lis
     x = np.ascontiguousarray(rng.normal(size=(2, n)).cumsum(axis=1)[:, keep] * 10)
     runs = find_runs(index)
     design = design_lowpass(1000.0, SETTINGS)
+    given = x.copy()
     both = filtfilt_runs(x, runs, design)
+    np.testing.assert_array_equal(x, given)  # filtered in place in a copy, not in the input
     one_by_one = np.stack([filtfilt_runs(x[ch], runs, design) for ch in (0, 1)])
     np.testing.assert_array_equal(both, one_by_one)
+    assert runs.lengths.max() > filters.SLAB * filters.BLOCK  # more than one product a pass
     _close(both, _reference(x, runs, design))
 
 

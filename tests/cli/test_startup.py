@@ -1,16 +1,26 @@
-"""What ``nordic-station analyze`` loads: only what analysing a file needs (issue 16 §4).
+"""What ``nordic-station analyze`` loads, and how (issue 16 §4).
 
 Start-up is most of a short command's time, so a module that only some paths
 need (the log file's rotating handler, the user's data folder, the live
 view, the store, Qt, SciPy) must not be imported by ``analyze``.  Checked on
 ``sys.modules`` in a fresh process, so a regression shows without timing
 anything; bench/bench_read.py has the figures.
+
+The dataclass code cache must change nothing but the time: a class made from
+cached code behaves as one compiled from scratch, a damaged or foreign cache
+file is ignored and replaced, and where bytecode is not written (read-only
+install, ``PYTHONDONTWRITEBYTECODE``) neither is the cache.  A fresh process
+running ``analyze`` twice checks it end to end: the second run compiles no
+dataclass method and prints the same bytes.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.util
 import json
 import logging
+import marshal
 import os
 import subprocess
 import sys
@@ -20,6 +30,8 @@ import pytest
 
 from firmware_bridge.virtual_rig import Athlete, NordicModel, VirtualRig
 from station import logs
+from station.cli import start_up
+from station.cli.start_up import CodeCache, dataclass_code_cache
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,7 +82,12 @@ def _child(tmp_path: Path, *argv: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "NORDIC_STATION_HOME"}
     env.update(HOME=str(tmp_path), XDG_DATA_HOME=str(tmp_path / "data"))
     (tmp_path / "data" / "nordic-station").mkdir(parents=True)
-    code = CHILD % json.dumps(NOT_FOR_ANALYZE)
+    return _reported(CHILD % json.dumps(NOT_FOR_ANALYZE), argv, env)[0]
+
+
+def _reported(code: str, argv: tuple[str, ...], env: dict[str, str]) -> tuple[dict, str]:
+    """Run ``code`` in a fresh Python with ``argv``: its last line's REPORT, and what it
+    printed before."""
     result = subprocess.run(
         [sys.executable, "-c", code, *argv],
         cwd=ROOT,
@@ -80,9 +97,9 @@ def _child(tmp_path: Path, *argv: str) -> dict:
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    line = result.stdout.splitlines()[-1]
+    *output, line = result.stdout.splitlines()
     assert line.startswith("REPORT "), result.stdout[-500:]
-    return json.loads(line.removeprefix("REPORT "))
+    return json.loads(line.removeprefix("REPORT ")), "\n".join(output)
 
 
 def test_analyze_loads_only_what_analysing_a_file_needs(
@@ -122,3 +139,173 @@ def test_a_deferred_log_file_is_found_and_opened_at_the_first_record(tmp_path: P
         assert "not at debug level" not in text
     finally:
         logs.configure(missing)
+
+
+# -- the dataclass code cache and the allocator setting (station/cli/start_up.py) --
+
+
+@pytest.fixture
+def _bytecode_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As a user's interpreter does by default (a developer may have turned it off)."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+
+
+def _make_class() -> type:
+    """A dataclass with what the station's use: frozen, defaults, a factory, a hidden field."""
+
+    @dataclasses.dataclass(frozen=True)
+    class Reading:
+        """One reading."""
+
+        left: float
+        right: float = 0.0
+        notes: tuple[str, ...] = ()
+        cache: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+
+    return Reading
+
+
+def _check_behaviour(cls: type) -> None:
+    a, b = cls(1.0, 2.0), cls(1.0, 2.0, cache={"x": 1})
+    assert a == b and hash(a) == hash(b)  # cache takes no part in eq and hash
+    assert a != cls(1.0, 3.0)
+    assert repr(a).endswith("Reading(left=1.0, right=2.0, notes=())")
+    assert cls(5.0).right == 0.0 and cls(5.0).cache is not cls(5.0).cache
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.left = 3.0  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        cls()  # left is required
+
+
+@pytest.mark.usefixtures("_bytecode_written")
+def test_a_class_made_from_cached_code_behaves_as_one_compiled_afresh(tmp_path: Path) -> None:
+    path = tmp_path / "cache" / "dataclass_code.marshal"
+    with dataclass_code_cache(CodeCache(path)) as first:
+        fresh = _make_class()
+    assert first.compiled > 0
+    assert path.is_file()
+    assert "exec" not in vars(dataclasses)  # the builtin is back for everyone else
+    _check_behaviour(fresh)
+
+    with dataclass_code_cache(CodeCache(path)) as second:
+        cached = _make_class()
+    assert second.compiled == 0  # every method came from the file
+    assert second.used == set(first.codes)
+    _check_behaviour(cached)
+
+
+@pytest.mark.usefixtures("_bytecode_written")
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"not a cache at all",
+        b"\x00\x00\x0d\x0a" + marshal.dumps({"x": 1}),  # another interpreter's magic
+        importlib.util.MAGIC_NUMBER + b"\xff\x00\x13",  # truncated
+        importlib.util.MAGIC_NUMBER + marshal.dumps(["a", "list"]),
+        importlib.util.MAGIC_NUMBER + marshal.dumps({"def f(): pass": "print('no')"}),
+    ],
+    ids=["empty", "garbage", "foreign", "truncated", "not-a-dict", "not-code"],
+)
+def test_a_damaged_or_foreign_cache_is_ignored_and_replaced(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "dataclass_code.marshal"
+    path.write_bytes(content)
+    cache = CodeCache(path)
+    assert cache.codes == {}
+    with dataclass_code_cache(cache):
+        _check_behaviour(_make_class())
+    assert cache.compiled > 0
+    assert CodeCache(path).codes.keys() == cache.codes.keys()  # rewritten, readable
+
+
+@pytest.mark.usefixtures("_bytecode_written")
+def test_no_cache_is_written_where_bytecode_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    path = tmp_path / "dataclass_code.marshal"
+    with dataclass_code_cache(CodeCache(path)):
+        _check_behaviour(_make_class())
+    assert not path.exists()
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    blocked = tmp_path / "a-file"
+    blocked.write_text("where a folder should be")
+    with dataclass_code_cache(CodeCache(blocked / "dataclass_code.marshal")):
+        _check_behaviour(_make_class())  # nothing raised; nothing written
+    assert blocked.read_text() == "where a folder should be"
+    assert list(tmp_path.iterdir()) == [blocked]  # no temporary file left behind
+
+
+@pytest.mark.usefixtures("_bytecode_written")
+def test_a_cache_too_large_keeps_what_was_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(start_up, "MAX_ENTRIES", 3)
+    path = tmp_path / "dataclass_code.marshal"
+    stale = {f"x = {i}": compile(f"x = {i}", "<string>", "exec") for i in range(10)}
+    path.write_bytes(importlib.util.MAGIC_NUMBER + marshal.dumps(stale))
+    with dataclass_code_cache(CodeCache(path)) as cache:
+        _make_class()
+    kept = CodeCache(path).codes
+    assert kept.keys() == cache.used  # the stale entries are gone
+    assert not kept.keys() & stale.keys()
+
+
+def test_the_cache_lives_beside_the_bytecode() -> None:
+    path = start_up.cache_path()
+    assert path is not None
+    expected = Path(importlib.util.cache_from_source(str(ROOT / "station/cli/dataclass_code.py")))
+    assert path == expected.with_suffix(".marshal")
+
+
+CACHE_CHILD = """\
+import builtins, json, sys
+compiled = []
+original = builtins.compile
+def counting(source, *args, **kwargs):
+    if isinstance(source, str) and "__create_fn__" in source:
+        compiled.append(1)
+    return original(source, *args, **kwargs)
+builtins.compile = counting
+import station.cli as cli
+kept = []
+keep = cli.keep_freed_memory
+cli.keep_freed_memory = lambda: kept.append(keep()) or kept[-1]
+from station.cli import main
+sys.argv = ["nordic-station", *sys.argv[1:]]
+status = main()
+print("REPORT " + json.dumps({"status": status, "compiled": len(compiled), "kept": kept}))
+"""
+
+
+def _run(tmp_path: Path, *argv: str) -> tuple[dict, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(
+        PYTHONPYCACHEPREFIX=str(tmp_path / "pycache"),
+        HOME=str(tmp_path),
+        NORDIC_STATION_HOME=str(tmp_path / "home"),
+    )
+    return _reported(CACHE_CHILD, argv, env)
+
+
+def test_analyze_compiles_its_dataclasses_once_and_prints_the_same(tmp_path: Path) -> None:
+    model = NordicModel(Athlete(reps=2), seed=5, rate_hz=100.0)
+    rig = VirtualRig(model, rate_hz=100.0)
+    capture, cal = tmp_path / "capture.bin", tmp_path / "cal.json"
+    capture.write_bytes(rig.capture_bytes(model.session_duration_s()))
+    cal.write_text(json.dumps(rig.calibration_certificate()))
+    argv = ("analyze", str(capture), "--calibration", str(cal), "--json")
+
+    first, first_output = _run(tmp_path, *argv)
+    second, second_output = _run(tmp_path, *argv)
+    assert first["status"] == second["status"] == 0
+    assert first["compiled"] > 20  # the analysis path's dataclasses, compiled once
+    assert second["compiled"] == 0
+    assert second_output == first_output
+    assert json.loads(first_output)["reps"]
+    caches = list((tmp_path / "pycache").rglob("dataclass_code.*.marshal"))
+    assert len(caches) == 1
+    # analyze asks glibc to keep freed memory; a command that stays open does not.
+    assert second["kept"] == [sys.platform.startswith("linux")]
+    assert _run(tmp_path, "athlete", "list")[0]["kept"] == []

@@ -91,7 +91,8 @@ def test_placing_runs_as_the_docstring_says_gives_the_decoders_layout() -> None:
             segment_parts.append(np.full(n, seg, dtype=np.int32))
         index = np.concatenate(index_parts).astype(np.int64)
         segment = np.concatenate(segment_parts)
-        expected = _place_segments(index, segment, bases)
+        expected = index.copy()
+        _place_segments(expected, segment, bases)  # in place
 
         clock, out = SegmentClock(), index.copy()
         edges = np.concatenate(([0], np.flatnonzero(np.diff(segment)) + 1, [len(index)]))
