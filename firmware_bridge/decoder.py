@@ -36,6 +36,7 @@ from firmware_bridge.messages import (
 from firmware_bridge.text_decoding import MAX_TEXT_LINE, TextDecoding, looks_like_text
 
 DETECT_BYTES = 64
+_SATURATED = SampleFlag.LEFT_SATURATED | SampleFlag.RIGHT_SATURATED
 
 # What callers import from here (the parts live in their own modules).
 __all__ = [
@@ -187,13 +188,14 @@ class StreamDecoder(BinaryDecoding, TextDecoding):
         top = (1 << (self.adc_bits - 1)) - 1
         bottom = -(1 << (self.adc_bits - 1))
         flagged = int(np.bitwise_or.reduce(flags))
+        flat = counts.reshape(-1)  # both channels as one contiguous run
+        if not flagged & _SATURATED and bottom < flat.min() and flat.max() < top:
+            return  # the usual case: two reductions, no masks
         for column, bit, name in (
             (0, SampleFlag.LEFT_SATURATED, "saturated_left"),
             (1, SampleFlag.RIGHT_SATURATED, "saturated_right"),
         ):
             values = counts[:, column]
-            if not flagged & bit and bottom < values.min() and values.max() < top:
-                continue  # the usual case: two reductions, no masks
             hit = ((flags & bit) != 0) | (values >= top) | (values <= bottom)
             setattr(self.counters, name, getattr(self.counters, name) + int(np.count_nonzero(hit)))
 

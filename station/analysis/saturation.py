@@ -23,9 +23,8 @@ def saturation_mask(counts: np.ndarray, flags: np.ndarray | None, adc_bits: int)
     if n == 0:
         return mask
     flagged = flags is not None and len(flags) == n and bool(np.any(flags))
-    at_limit = any(  # column by column: far faster than reducing over axis 0
-        counts[:, ch].max() >= top or counts[:, ch].min() <= bottom for ch in (0, 1)
-    )
+    flat = counts.reshape(-1)  # both channels as one contiguous run: two quick reductions
+    at_limit = bool(flat.max() >= top or flat.min() <= bottom)
     if not (flagged or at_limit):  # the usual case: two reductions and done
         return mask
     for ch, bit in ((0, SampleFlag.LEFT_SATURATED), (1, SampleFlag.RIGHT_SATURATED)):

@@ -22,6 +22,7 @@ import json
 import logging
 import marshal
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -307,5 +308,7 @@ def test_analyze_compiles_its_dataclasses_once_and_prints_the_same(tmp_path: Pat
     caches = list((tmp_path / "pycache").rglob("dataclass_code.*.marshal"))
     assert len(caches) == 1
     # analyze asks glibc to keep freed memory; a command that stays open does not.
-    assert second["kept"] == [sys.platform.startswith("linux")]
+    assert len(second["kept"]) == 1
+    if platform.libc_ver()[0] == "glibc":
+        assert second["kept"] == [True]  # glibc took both settings
     assert _run(tmp_path, "athlete", "list")[0]["kept"] == []
