@@ -164,6 +164,8 @@ class Info:
 
 @dataclass(frozen=True)
 class Event:
+    """Something the rig reports at a sample index (EVENT: STARTED, STOPPED, OVERRUN...)."""
+
     code: int
     sample_index: int
     arg: int = 0
@@ -174,6 +176,8 @@ class Event:
 
 @dataclass(frozen=True)
 class Heartbeat:
+    """Once a second while not streaming: a quiet rig, not an unplugged one (HEARTBEAT)."""
+
     uptime_ms: int
 
     def body(self) -> bytes:
@@ -182,6 +186,8 @@ class Heartbeat:
 
 @dataclass(frozen=True)
 class Ack:
+    """The rig's answer to a command, with its status (ACK)."""
+
     command_type: int
     status: int = AckStatus.OK
 
@@ -191,24 +197,32 @@ class Ack:
 
 @dataclass(frozen=True)
 class GetInfo:
+    """Ask the rig who it is and how it samples (GET_INFO; INFO follows the ACK)."""
+
     def body(self) -> bytes:
         return bytes([MsgType.GET_INFO])
 
 
 @dataclass(frozen=True)
 class Start:
+    """Start streaming SAMPLES (START; a new segment begins)."""
+
     def body(self) -> bytes:
         return bytes([MsgType.START])
 
 
 @dataclass(frozen=True)
 class Stop:
+    """Stop streaming (STOP)."""
+
     def body(self) -> bytes:
         return bytes([MsgType.STOP])
 
 
 @dataclass(frozen=True)
 class SetRate:
+    """Set the sample rate in millihertz (SET_RATE; refused while streaming)."""
+
     sample_rate_mhz: int
 
     def body(self) -> bytes:

@@ -76,6 +76,8 @@ class IgnoredPull:
 
 @dataclass(frozen=True)
 class Detection:
+    """What the detector found: the reps' windows, and the pulls it did not count as reps."""
+
     reps: list[RepWindow]
     ignored: list[IgnoredPull]
 

@@ -228,6 +228,8 @@ class StreamInfo:
 
 @dataclass(frozen=True)
 class IgnoredPullInfo:
+    """A pull the detector did not count as a rep, when it was and why (for the report)."""
+
     start_s: float
     end_s: float
     reason: str

@@ -24,6 +24,8 @@ from station.analysis.metrics import Imbalance, Rep
 
 @dataclass(frozen=True)
 class LegSummary:
+    """One leg over the included reps: its best and average rep, absolute and relative."""
+
     max_force_n: float | None
     avg_force_n: float | None
     max_rep: int | None  # number of the rep holding the max
@@ -36,6 +38,8 @@ class LegSummary:
 
 @dataclass(frozen=True)
 class Summary:
+    """The session: both legs, the imbalance of their best and of their average reps."""
+
     left: LegSummary
     right: LegSummary
     imbalance_max: Imbalance
