@@ -3,11 +3,9 @@ replay and the virtual rig.  It knows nothing of newtons, athletes or Qt."""
 
 import logging
 
-import serial
-
-# serial_for_url("replay://...") and ("virtual://...") find their handlers here.
-if "firmware_bridge.urlhandler" not in serial.protocol_handler_packages:
-    serial.protocol_handler_packages.append("firmware_bridge.urlhandler")
+# pyserial's serial_for_url("replay://...") and ("virtual://...") find their handlers
+# once firmware_bridge.device is imported (every port the station opens goes through it);
+# reading a capture file never loads pyserial.
 
 # A library logs; the application decides where to (a log file, --verbose).
 # Without this, Python would print warnings on stderr, breaking one-line errors.

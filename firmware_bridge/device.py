@@ -28,6 +28,10 @@ from serial.serialutil import PortNotOpenError, SerialBase, SerialException
 
 log = logging.getLogger(__name__)
 
+# serial_for_url("replay://...") and ("virtual://...") find their handlers here.
+if "firmware_bridge.urlhandler" not in serial.protocol_handler_packages:
+    serial.protocol_handler_packages.append("firmware_bridge.urlhandler")
+
 MAX_PENDING = 1 << 20  # bytes held for a pty nobody reads, like a full USB buffer
 READER_GRACE_S = 0.05  # wait_for_reader: let the reader's open finish before writing
 
@@ -377,6 +381,4 @@ class PtyServer:
 
 def open_port(url: str, timeout: float = 0.05, **kwargs: object) -> serial.SerialBase:
     """Open a device path or any pyserial URL (replay://, virtual://, loop://, ...)."""
-    import firmware_bridge  # noqa: F401  (registers our URL handlers)
-
     return serial.serial_for_url(url, timeout=timeout, **kwargs)

@@ -213,8 +213,8 @@ def _analyze(
 
     # 2. Filter once, channel-major, on counts scaled to newtons around an arbitrary centre.
     centre = counts[0].astype(np.float64) if n else np.zeros(2)
-    scaled = counts.T.astype(np.float64, order="C")
-    scaled -= centre[:, None]
+    scaled = np.empty((2, n))
+    np.subtract(counts.T, centre[:, None], out=scaled)  # as float64, in one pass
     scaled *= gains[:, None]
     filtered = filtfilt_runs(scaled, runs, design)
 

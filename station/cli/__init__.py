@@ -10,6 +10,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from firmware_bridge.errors import InputError, NordicError, describe
 from station.cli.gui import has_display
@@ -67,8 +68,43 @@ class CliError(InputError):
     """A usage problem: printed as one line, exit status 2."""
 
 
+def _terminal_columns() -> int:
+    """The terminal's width as ``shutil.get_terminal_size`` gives it ($COLUMNS, else the
+    terminal's, else 80), read without shutil: argparse's formatter imports shutil, and
+    with it bz2 and lzma, only to ask this (~1.5 ms of every command's start)."""
+    columns = 0
+    with contextlib.suppress(KeyError, ValueError):
+        columns = int(os.environ["COLUMNS"])
+    if columns <= 0:
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+    return columns if columns > 0 else 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help layout, as wide as the terminal (see :func:`_terminal_columns`)."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        width = _terminal_columns() - 2 if width is None else width
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+class _RawDescription(_Formatter, argparse.RawDescriptionHelpFormatter):
+    """The same, keeping the description's and epilog's line breaks."""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as one line and exit 2."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
@@ -105,7 +141,7 @@ class _VersionAction(argparse.Action):
 
 
 def build_parser(modules: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--data-dir",
         metavar="DIR",
@@ -132,7 +168,7 @@ def build_parser(modules: Sequence[str] | None = None) -> argparse.ArgumentParse
         prog="nordic-station",
         description="Nordic Station: eccentric hamstring strength testing.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_RawDescription,
         parents=[common],
     )
     parser.add_argument("--version", action=_VersionAction)

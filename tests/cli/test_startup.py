@@ -48,6 +48,9 @@ NOT_FOR_ANALYZE = (
     "PySide6",
     "pyqtgraph",
     "scipy",
+    "serial",  # pyserial: only for opening ports
+    "shutil",  # argparse's formatter would load it (with bz2 and lzma) for the width
+    "lzma",
 )
 
 # Runs the command as the process does (main() with sys.argv), then reports.
