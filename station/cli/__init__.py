@@ -75,9 +75,10 @@ def _terminal_columns() -> int:
     columns = 0
     with contextlib.suppress(KeyError, ValueError):
         columns = int(os.environ["COLUMNS"])
-    if columns <= 0:
+    stdout = sys.__stdout__
+    if columns <= 0 and stdout is not None:
         with contextlib.suppress(AttributeError, ValueError, OSError):
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+            columns = os.get_terminal_size(stdout.fileno()).columns
     return columns if columns > 0 else 80
 
 
