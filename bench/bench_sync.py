@@ -189,12 +189,16 @@ def timed_push(folder: Path, url: str, gap: bool = False) -> tuple[float, int, i
     return out["s"], report.sent["tests"], report.bytes_sent, late  # type: ignore[attr-defined, return-value]
 
 
+def _megabytes(folder: Path) -> float:
+    """The size of a station's database file."""
+    return paths.database_path(folder).stat().st_size / 1e6
+
+
 def push_and_pull(work: Path, admin: str, n_push: int) -> None:
     """Push 1,000 tests to an empty server, with the tick figures; a new station pulls them."""
     print(f"building a station of {n_push} tests ...", flush=True)
     station_with_tests(work / "s1", n_push)
-    size = paths.database_path(work / "s1").stat().st_size
-    print(f"  station database: {size / 1e6:.1f} MB")
+    print(f"  station database: {_megabytes(work / 's1'):.1f} MB")
     url1 = _database(admin, "bench_sync_empty")
     seconds, sent, sent_bytes, late = timed_push(work / "s1", url1, gap=True)
     print(f"push {sent} tests to an empty server: {seconds:.1f} s, "
@@ -207,19 +211,17 @@ def push_and_pull(work: Path, admin: str, n_push: int) -> None:
     report = sync_now(work / "s3")
     print(f"a new station pulls them: {time.perf_counter() - start:.1f} s "
           f"({report.received['tests']} tests, without their raw recordings)")  # fmt: skip
-    size = paths.database_path(work / "s3").stat().st_size
-    print(f"  its database: {size / 1e6:.1f} MB")
+    print(f"  its database: {_megabytes(work / 's3'):.1f} MB")
     start = time.perf_counter()
     fetched = fetch_recordings(work / "s3")
     print(f"  then 'sync --recordings': {time.perf_counter() - start:.1f} s, "
           f"{fetched.line()}")  # fmt: skip
-    size = paths.database_path(work / "s3").stat().st_size
-    print(f"  its database with them: {size / 1e6:.1f} MB")
+    print(f"  its database with them: {_megabytes(work / 's3'):.1f} MB")
     start = time.perf_counter()
     with_recordings(work / "s4", url1)
-    size = paths.database_path(work / "s4").stat().st_size
     print(f"the same pull with the raw recordings (before schema 9): "
-          f"{time.perf_counter() - start:.1f} s, database {size / 1e6:.1f} MB")  # fmt: skip
+          f"{time.perf_counter() - start:.1f} s, "
+          f"database {_megabytes(work / 's4'):.1f} MB")  # fmt: skip
 
 
 def noop_figures(folder: Path, runs: int) -> None:

@@ -9,16 +9,7 @@ from pathlib import Path
 import pytest
 
 from station import paths
-from station.cli import main
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse usage errors
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.cli_run import run_cli as run  # tests import it from here too
 
 
 def assert_one_line_error(code: int, err: str, text: str) -> None:

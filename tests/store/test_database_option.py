@@ -11,21 +11,13 @@ from pathlib import Path
 import pytest
 
 from station import logs, paths
-from station.cli import build_parser, main
+from station.cli import build_parser
 from station.store import database_choice, open_store
 from station.store import store as store_module
 from station.store.database_choice import LocationError, masked, parse, without_password
+from tests.cli_run import run_cli as run
 
 SECRET = "hunter2-Secret"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse usage errors
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def one_line_error(code: int, err: str) -> str:

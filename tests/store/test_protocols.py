@@ -15,8 +15,8 @@ from firmware_bridge.recording import RecordingWriter
 from firmware_bridge.virtual_rig import VirtualRig
 from firmware_bridge.virtual_rig.ramp import RampContraction, RampModel
 from station import paths
-from station.cli import main
 from station.store import Store, ValidationError, open_store, protocols, schema
+from tests.cli_run import run_cli
 from tests.store import synth
 
 RATE = 200.0
@@ -253,12 +253,7 @@ def test_cli_import_list_and_show_name_the_protocol(
     capsys, home: Path, isometric_file: Path, cert_file: Path
 ) -> None:
     def run(*argv: str) -> tuple[int, str, str]:
-        try:
-            code = main(list(argv))
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
+        return run_cli(capsys, *argv)
 
     assert run("athlete", "add", "--name", "Ada", "--external-id", "S1")[0] == 0
     code, out, err = run(
@@ -367,12 +362,7 @@ def test_cli_test_edit_corrects_the_knee_angle_and_position(
     capsys, home: Path, isometric_file: Path, cert_file: Path
 ) -> None:
     def run(*argv: str) -> tuple[int, str, str]:
-        try:
-            code = main(list(argv))
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
+        return run_cli(capsys, *argv)
 
     assert run("athlete", "add", "--name", "Ada", "--external-id", "S1")[0] == 0
     code, out, err = run(
