@@ -147,3 +147,30 @@ def test_report_from_the_history_screen(
 def made_window(template: Path, data_dir: Path, make_window: Any) -> Any:
     made = populated_copy(template, data_dir)
     return make_window(), made
+
+
+def test_a_reference_line_near_the_top_keeps_room_for_its_label(
+    qapp: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cut-off just above the strongest rep (337 N over a 321 N peak) was drawn at the very
+    top of the rep plot, its label above it cut off by the plot's edge."""
+    import numpy as np
+
+    from station.app.reports import plot_images
+
+    drawn: list[Any] = []
+    render = plot_images.render
+
+    def keep(view: Any, width: int, height: int, scale: float = 3.0) -> Any:
+        drawn.append(view)  # kept, to read the range it was drawn with
+        return render(view, width, height, scale)
+
+    monkeypatch.setattr(plot_images, "render", keep)
+    time_s = np.arange(0, 4, 0.01)
+    force = 321.0 * np.sin(np.pi * time_s / 4)
+    curves = {"time_s": time_s, "left_n": force, "right_n": force * 0.9}
+    metrics = {"reps": [{"number": 1, "start_s": 0.0, "end_s": 3.99}]}
+    plot_images.rep_curves_image(metrics, curves, "N", [(337.0, "Timmins et al. 2016")])
+    low, high = drawn[0].ci.getItem(2, 0).viewRange()[1]
+    assert low <= 0.0
+    assert high >= 337.0 * 1.15  # the label (about a tenth of the plot's height) fits above

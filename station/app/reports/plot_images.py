@@ -97,6 +97,7 @@ def rep_curves_image(
         "Each rep's left and right force, from the rep's onset", unit, "Time from rep onset (s)"
     )
     reps = metrics.get("reps") or []
+    low, high = 0.0, 0.0  # the curves' range, in the unit
     if curves and "time_s" in curves:
         time_s = np.asarray(curves["time_s"], dtype=np.float64)
         for i, rep in enumerate(reps):
@@ -111,6 +112,8 @@ def rep_curves_image(
                         "#9AA0A6" if excluded else colour, width=2 * PRINT_PEN, style=style
                     )
                     item.plot(x, y, pen=pen, connect="finite")
+                    if np.isfinite(y).any():
+                        low, high = min(low, float(np.nanmin(y))), max(high, float(np.nanmax(y)))
             label = f"Rep {rep['number']}" + (" (excluded)" if excluded else "")
             sample = pg.PlotDataItem(pen=pg.mkPen("#3C4043", width=2 * PRINT_PEN, style=style))
             legend.addItem(sample, label)
@@ -119,6 +122,11 @@ def rep_curves_image(
         sample = pg.PlotDataItem(pen=pg.mkPen(colour, width=3 * PRINT_PEN))
         legend.addItem(sample, f"{leg} leg ({symbol})")
     _force_lines(item, force_lines, unit)
+    if force_lines:
+        # A line's label sits above it: leave room for it over the highest line.
+        highest = max(from_newtons(value_n, unit) or 0.0 for value_n, _ in force_lines)
+        top = max(high * 1.05, highest * 1.15)
+        item.setYRange(low - 0.03 * top, top, padding=0)  # and 0 a little above the bottom
     return render(plot, *size)
 
 
