@@ -62,5 +62,6 @@ class Checkpointer:
     def stop(self) -> None:
         self._stopping = True
         self._wake.set()
-        if self._thread is not None:
+        # A Ctrl-C inside poke()'s start() leaves a thread that never started: no join.
+        if self._thread is not None and self._thread.is_alive():
             self._thread.join()
